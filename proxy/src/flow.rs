@@ -1,0 +1,154 @@
+//! [`Flow`]: one flow as mitmproxy's flow files hold it, with typed access to
+//! the fields Waylay models and every other field kept as it was read.
+
+use std::fmt;
+
+use bytes::Bytes;
+
+use crate::http::{self, Which};
+use crate::tnetstring::{Dict, Value};
+
+/// The flow format version Waylay reads and writes (mitmproxy 11–13).
+pub const FORMAT_VERSION: i64 = 21;
+
+/// One flow: the top-level dict of a flow file entry.
+///
+/// The dict is the single source of truth: typed accessors read and write
+/// it in place, so fields Waylay does not model survive untouched and an
+/// unchanged flow serializes to the bytes it was read from.
+#[derive(Clone, PartialEq)]
+pub struct Flow {
+    root: Value,
+}
+
+/// What kind of flow (`type` in the file).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FlowKind {
+    /// An HTTP flow (maybe with a WebSocket).
+    Http,
+    /// A raw TCP flow.
+    Tcp,
+    /// A UDP flow.
+    Udp,
+    /// A DNS flow.
+    Dns,
+    /// A type this version does not know; passed through.
+    Other,
+}
+
+impl Flow {
+    /// Wraps a top-level dict. The reader has checked it is a dict.
+    pub fn from_value(root: Value) -> Option<Flow> {
+        root.as_dict().is_some().then_some(Flow { root })
+    }
+
+    /// The underlying value, for writing.
+    pub fn as_value(&self) -> &Value {
+        &self.root
+    }
+
+    /// The top-level dict.
+    pub fn dict(&self) -> &Dict {
+        self.root.as_dict().expect("a flow is always a dict")
+    }
+
+    /// The top-level dict, to change.
+    pub fn dict_mut(&mut self) -> &mut Dict {
+        self.root.as_dict_mut().expect("a flow is always a dict")
+    }
+
+    /// The kind, from `type`.
+    pub fn kind(&self) -> FlowKind {
+        match self.text("type") {
+            Some("http") => FlowKind::Http,
+            Some("tcp") => FlowKind::Tcp,
+            Some("udp") => FlowKind::Udp,
+            Some("dns") => FlowKind::Dns,
+            _ => FlowKind::Other,
+        }
+    }
+
+    /// The `type` text as written.
+    pub fn kind_name(&self) -> &str {
+        self.text("type").unwrap_or("?")
+    }
+
+    /// The flow's id.
+    pub fn id(&self) -> &str {
+        self.text("id").unwrap_or("")
+    }
+
+    /// A top-level text field.
+    pub fn text(&self, key: &str) -> Option<&str> {
+        self.dict().get(key).and_then(Value::as_str)
+    }
+
+    /// The request or response dict, if present (not null).
+    pub fn message(&self, which: Which) -> Option<&Dict> {
+        self.dict().get(which.key()).and_then(Value::as_dict)
+    }
+
+    /// The request or response dict, to change.
+    pub fn message_mut(&mut self, which: Which) -> Option<&mut Dict> {
+        self.dict_mut()
+            .get_mut(which.key())
+            .and_then(Value::as_dict_mut)
+    }
+
+    /// The request.
+    pub fn request(&self) -> Option<&Dict> {
+        self.message(Which::Request)
+    }
+
+    /// The response.
+    pub fn response(&self) -> Option<&Dict> {
+        self.message(Which::Response)
+    }
+
+    /// The error message, if the flow has an error.
+    pub fn error_msg(&self) -> Option<&str> {
+        self.dict()
+            .get("error")
+            .and_then(Value::as_dict)
+            .and_then(|e| e.get("msg"))
+            .and_then(Value::as_str)
+    }
+
+    /// Records an error on the flow, as mitmproxy's `Error(msg)` does.
+    pub fn set_error(&mut self, msg: &str, timestamp: f64) {
+        let mut error = Dict::new();
+        error.push("msg", Value::text(msg));
+        error.push("timestamp", Value::Float(timestamp));
+        self.dict_mut().insert("error", Value::Dict(error.into()));
+    }
+
+    /// The client (`client_conn`) or server (`server_conn`) connection dict.
+    pub fn conn(&self, key: &str) -> Option<&Dict> {
+        self.dict().get(key).and_then(Value::as_dict)
+    }
+
+    /// Replaces the response with a fresh one, as mitmproxy's
+    /// `Response.make(status)` builds it (no body yet).
+    pub fn set_new_response(&mut self, status: u16, now: f64) {
+        let response = http::new_response(status, now);
+        self.dict_mut()
+            .insert("response", Value::Dict(response.into()));
+    }
+}
+
+impl fmt::Debug for Flow {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Flow")
+            .field("type", &self.kind_name())
+            .field("id", &self.id())
+            .finish_non_exhaustive()
+    }
+}
+
+/// Reads a bytes or text field of a dict.
+pub(crate) fn field_bytes<'a>(dict: &'a Dict, key: &str) -> Option<&'a Bytes> {
+    match dict.get(key)? {
+        Value::Bytes(b) | Value::Text(b) => Some(b),
+        _ => None,
+    }
+}

@@ -1,0 +1,300 @@
+//! mitmproxy flow files: a stream of tnetstring dicts, one per flow, read and
+//! written one flow at a time so memory stays flat however long the file.
+
+use std::fmt;
+use std::io::{self, BufRead, BufReader, Read, Write};
+
+use bytes::BytesMut;
+
+use crate::flow::{FORMAT_VERSION, Flow};
+use crate::tnetstring::{self, MAX_LEN_DIGITS, Value};
+
+/// Why a flow file could not be read, and where.
+#[derive(Debug)]
+pub struct ReadError {
+    /// Byte offset in the file where the bad flow (or item) starts.
+    pub offset: u64,
+    /// What went wrong.
+    pub kind: ReadErrorKind,
+}
+
+/// The kinds of [`ReadError`].
+#[derive(Debug)]
+pub enum ReadErrorKind {
+    /// The operating system failed the read.
+    Io(io::Error),
+    /// The file ends inside a flow.
+    Truncated {
+        /// Bytes the flow's length prefix promised (with the type tag).
+        expected: u64,
+        /// Bytes that were there.
+        found: u64,
+    },
+    /// The bytes are not a tnetstring, or not a valid one.
+    Syntax(tnetstring::ParseError),
+    /// A tnetstring that is not a dict, so not a flow.
+    NotAFlow(&'static str),
+    /// A flow without an integer `version`.
+    NoVersion,
+    /// A flow format version other than 21.
+    Version(i64),
+    /// A HAR file, which Waylay does not read.
+    Har,
+}
+
+impl fmt::Display for ReadError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let at = self.offset;
+        match &self.kind {
+            ReadErrorKind::Io(e) => write!(f, "byte {at}: read failed: {e}"),
+            ReadErrorKind::Truncated { expected, found } => write!(
+                f,
+                "byte {at}: the file ends inside a flow ({found} of {expected} bytes); it was cut short, \
+                 perhaps while still being written"
+            ),
+            ReadErrorKind::Syntax(e) => write!(
+                f,
+                "byte {}: corrupt flow: {}; this is not a valid mitmproxy flow file from here on",
+                at + e.offset as u64,
+                e.what
+            ),
+            ReadErrorKind::NotAFlow(ty) => {
+                write!(
+                    f,
+                    "byte {at}: expected a flow (a tnetstring dict), found a {ty}; is this a mitmproxy flow file?"
+                )
+            }
+            ReadErrorKind::NoVersion => write!(
+                f,
+                "byte {at}: flow has no format version; is this a mitmproxy flow file?"
+            ),
+            ReadErrorKind::Version(v) if *v < FORMAT_VERSION => write!(
+                f,
+                "byte {at}: flow format version {v} is older than {FORMAT_VERSION}, the version Waylay reads; \
+                 upgrade the file with mitmproxy (`mitmdump -n -r OLD -w NEW`)"
+            ),
+            ReadErrorKind::Version(v) => write!(
+                f,
+                "byte {at}: flow format version {v} is newer than {FORMAT_VERSION}, the version Waylay reads; \
+                 write the file with mitmproxy 11 to 13"
+            ),
+            ReadErrorKind::Har => write!(
+                f,
+                "byte {at}: this is a HAR file; Waylay reads mitmproxy flow files, so convert it first \
+                 (`mitmdump -n -r FILE.har -w FILE.mitm`)"
+            ),
+        }
+    }
+}
+
+impl std::error::Error for ReadError {}
+
+/// Reads flows one at a time from a byte stream.
+#[derive(Debug)]
+pub struct FlowReader<R> {
+    src: BufReader<R>,
+    offset: u64,
+    failed: bool,
+}
+
+impl<R: Read> FlowReader<R> {
+    /// Reads from `src` (buffered here; pass it unbuffered).
+    pub fn new(src: R) -> FlowReader<R> {
+        FlowReader {
+            src: BufReader::with_capacity(256 * 1024, src),
+            offset: 0,
+            failed: false,
+        }
+    }
+
+    /// Byte offset of the next flow.
+    pub fn offset(&self) -> u64 {
+        self.offset
+    }
+
+    fn fail(&mut self, offset: u64, kind: ReadErrorKind) -> ReadError {
+        self.failed = true;
+        ReadError { offset, kind }
+    }
+
+    /// The next flow: `None` at a clean end of file. After an error the
+    /// reader stops.
+    pub fn read_flow(&mut self) -> Option<Result<Flow, ReadError>> {
+        if self.failed {
+            return None;
+        }
+        let start = self.offset;
+        let first = match self.src.fill_buf() {
+            Ok([]) => return None,
+            Ok(buf) => buf[0],
+            Err(e) => return Some(Err(self.fail(start, ReadErrorKind::Io(e)))),
+        };
+        if start == 0 && (first == b'{' || first == 0xEF) {
+            return Some(Err(self.fail(start, ReadErrorKind::Har)));
+        }
+        Some(self.read_item(start))
+    }
+
+    fn read_item(&mut self, start: u64) -> Result<Flow, ReadError> {
+        // The length prefix: digits then ':'.
+        let mut prefix = Vec::with_capacity(MAX_LEN_DIGITS + 1);
+        loop {
+            let mut byte = [0u8];
+            match self.src.read(&mut byte) {
+                Ok(0) => {
+                    let found = prefix.len() as u64;
+                    return Err(self.fail(
+                        start,
+                        ReadErrorKind::Truncated {
+                            expected: found + 1,
+                            found,
+                        },
+                    ));
+                }
+                Ok(_) => prefix.push(byte[0]),
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(self.fail(start, ReadErrorKind::Io(e))),
+            }
+            let what = match byte[0] {
+                b':' if prefix.len() > 1 => break,
+                b'0'..=b'9' if prefix.len() <= MAX_LEN_DIGITS => continue,
+                b'0'..=b'9' => format!("a length prefix longer than {MAX_LEN_DIGITS} digits"),
+                other => format!(
+                    "expected a tnetstring length prefix (digits then ':'), found {:?}",
+                    other as char
+                ),
+            };
+            let e = tnetstring::ParseError {
+                offset: prefix.len() - 1,
+                what,
+            };
+            return Err(self.fail(start, ReadErrorKind::Syntax(e)));
+        }
+        let len: usize = std::str::from_utf8(&prefix[..prefix.len() - 1])
+            .ok()
+            .and_then(|s| s.parse().ok())
+            .expect("at most 12 ASCII digits");
+        let used = prefix.len();
+        // Payload and tag, in one buffer with the prefix so that parse
+        // offsets are offsets from the start of the flow.
+        let total = len as u64 + 1;
+        let mut buf = BytesMut::with_capacity(used + len.min(16 << 20) + 1);
+        buf.extend_from_slice(&prefix);
+        let got = match read_up_to(&mut self.src, total, &mut buf) {
+            Ok(n) => n,
+            Err(e) => return Err(self.fail(start, ReadErrorKind::Io(e))),
+        };
+        if got < total {
+            return Err(self.fail(
+                start,
+                ReadErrorKind::Truncated {
+                    expected: used as u64 + total,
+                    found: used as u64 + got,
+                },
+            ));
+        }
+        self.offset = start + used as u64 + total;
+        let buf = buf.freeze();
+        let tag = buf[buf.len() - 1];
+        if tag != b'}' {
+            let ty = match tag {
+                b',' => "bytes value",
+                b';' => "text value",
+                b'#' => "integer",
+                b'^' => "float",
+                b'!' => "boolean",
+                b'~' => "null",
+                b']' => "list",
+                _ => {
+                    let e = tnetstring::ParseError {
+                        offset: buf.len() - 1,
+                        what: format!("unknown tnetstring type tag {:?}", tag as char),
+                    };
+                    return Err(self.fail(start, ReadErrorKind::Syntax(e)));
+                }
+            };
+            return Err(self.fail(start, ReadErrorKind::NotAFlow(ty)));
+        }
+        let value =
+            tnetstring::parse(&buf).map_err(|e| self.fail(start, ReadErrorKind::Syntax(e)))?;
+        match value
+            .as_dict()
+            .and_then(|d| d.get("version"))
+            .map(Value::as_int)
+        {
+            Some(Some(FORMAT_VERSION)) => {}
+            Some(Some(v)) => return Err(self.fail(start, ReadErrorKind::Version(v))),
+            _ => return Err(self.fail(start, ReadErrorKind::NoVersion)),
+        }
+        Ok(Flow::from_value(value).expect("checked to be a dict"))
+    }
+}
+
+impl<R: Read> Iterator for FlowReader<R> {
+    type Item = Result<Flow, ReadError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        self.read_flow()
+    }
+}
+
+/// Appends up to `limit` bytes from `src` to `buf`; returns how many came
+/// before the end of the stream. Grows as data arrives, so a corrupt length
+/// prefix cannot make it allocate more than the file holds.
+fn read_up_to<R: Read>(src: &mut BufReader<R>, limit: u64, buf: &mut BytesMut) -> io::Result<u64> {
+    let mut total = 0;
+    while total < limit {
+        let available = match src.fill_buf() {
+            Ok(available) => available,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        };
+        if available.is_empty() {
+            break;
+        }
+        let n = available.len().min((limit - total) as usize);
+        buf.extend_from_slice(&available[..n]);
+        src.consume(n);
+        total += n as u64;
+    }
+    Ok(total)
+}
+
+/// Writes flows to a byte stream, one tnetstring dict each.
+#[derive(Debug)]
+pub struct FlowWriter<W: Write> {
+    dst: io::BufWriter<W>,
+    buf: Vec<u8>,
+}
+
+impl<W: Write> FlowWriter<W> {
+    /// Writes to `dst` (buffered here).
+    pub fn new(dst: W) -> FlowWriter<W> {
+        FlowWriter {
+            dst: io::BufWriter::with_capacity(256 * 1024, dst),
+            buf: Vec::new(),
+        }
+    }
+
+    /// Writes one flow.
+    pub fn write_flow(&mut self, flow: &Flow) -> io::Result<()> {
+        self.buf.clear();
+        tnetstring::write(flow.as_value(), &mut self.buf);
+        self.dst.write_all(&self.buf)
+    }
+
+    /// Pushes everything written so far to the destination.
+    pub fn flush(&mut self) -> io::Result<()> {
+        self.dst.flush()
+    }
+
+    /// Flushes and returns the destination.
+    pub fn finish(self) -> io::Result<W> {
+        self.dst
+            .into_inner()
+            .map_err(io::IntoInnerError::into_error)
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,184 @@
+use std::io::Cursor;
+
+use super::{FlowReader, FlowWriter, ReadErrorKind};
+use crate::flow::{Flow, FlowKind};
+use crate::test_support::golden;
+use crate::tnetstring::Value;
+
+fn read_all(bytes: &[u8]) -> (Vec<Flow>, Option<String>) {
+    let mut flows = Vec::new();
+    for item in FlowReader::new(Cursor::new(bytes.to_vec())) {
+        match item {
+            Ok(flow) => flows.push(flow),
+            Err(e) => return (flows, Some(e.to_string())),
+        }
+    }
+    (flows, None)
+}
+
+fn write_all(flows: &[Flow]) -> Vec<u8> {
+    let mut writer = FlowWriter::new(Vec::new());
+    for flow in flows {
+        writer.write_flow(flow).unwrap();
+    }
+    writer.finish().unwrap()
+}
+
+#[test]
+fn golden_files_round_trip_byte_for_byte() {
+    let cases = [
+        ("get.mitm", 1, FlowKind::Http),
+        ("post.mitm", 1, FlowKind::Http),
+        ("notfound.mitm", 1, FlowKind::Http),
+        ("refused.mitm", 1, FlowKind::Http),
+        ("https.mitm", 1, FlowKind::Http),
+        ("websocket.mitm", 1, FlowKind::Http),
+        ("tcp.mitm", 1, FlowKind::Tcp),
+        ("all.mitm", 5, FlowKind::Http),
+    ];
+    for (name, count, kind) in cases {
+        let bytes = golden(name);
+        let (flows, err) = read_all(&bytes);
+        assert_eq!(err, None, "{name}");
+        assert_eq!(flows.len(), count, "{name}");
+        assert_eq!(flows[0].kind(), kind, "{name}");
+        assert!(
+            write_all(&flows) == bytes,
+            "{name} did not round-trip byte for byte"
+        );
+    }
+}
+
+#[test]
+fn concatenated_files_are_one_file() {
+    let mut bytes = golden("get.mitm");
+    bytes.extend(golden("tcp.mitm"));
+    let (flows, err) = read_all(&bytes);
+    assert_eq!((flows.len(), err), (2, None));
+}
+
+#[test]
+fn empty_file_has_no_flows() {
+    assert_eq!(read_all(b"").0.len(), 0);
+}
+
+#[test]
+fn truncation_keeps_the_flows_before_it() {
+    let all = golden("all.mitm");
+    let first_len = golden("get.mitm").len();
+    let cut = &all[..first_len + 100];
+    let (flows, err) = read_all(cut);
+    assert_eq!(flows.len(), 1);
+    let err = err.unwrap();
+    assert!(
+        err.starts_with(&format!(
+            "byte {first_len}: the file ends inside a flow (100 of "
+        )),
+        "{err}"
+    );
+    // Cut inside the length prefix.
+    let (flows, err) = read_all(&all[..first_len + 2]);
+    assert_eq!(flows.len(), 1);
+    assert!(err.unwrap().contains("the file ends inside a flow"));
+}
+
+#[test]
+fn corruption_is_located() {
+    let mut bytes = golden("get.mitm");
+    let at = bytes.len();
+    bytes.extend(golden("post.mitm"));
+    // Damage a length prefix inside the second flow.
+    let inner = bytes[at..]
+        .windows(8)
+        .position(|w| w == b"6:method")
+        .unwrap()
+        + at;
+    bytes[inner] = b'x';
+    let (flows, err) = read_all(&bytes);
+    assert_eq!(flows.len(), 1);
+    let err = err.unwrap();
+    assert!(err.contains("corrupt flow"), "{err}");
+    assert!(err.starts_with("byte "), "{err}");
+
+    let (flows, err) = read_all(b"hello world");
+    assert_eq!(flows.len(), 0);
+    assert_eq!(
+        err.unwrap(),
+        "byte 0: corrupt flow: expected a tnetstring length prefix (digits then ':'), found 'h'; this is not a \
+         valid mitmproxy flow file from here on"
+    );
+}
+
+#[test]
+fn a_huge_length_prefix_does_not_allocate_it() {
+    let (flows, err) = read_all(b"999999999999:abc");
+    assert_eq!(flows.len(), 0);
+    assert!(
+        err.unwrap()
+            .contains("the file ends inside a flow (16 of 1000000000013 bytes)")
+    );
+}
+
+#[test]
+fn non_dicts_are_not_flows() {
+    let (_, err) = read_all(b"3:abc,");
+    assert_eq!(
+        err.unwrap(),
+        "byte 0: expected a flow (a tnetstring dict), found a bytes value; is this a mitmproxy flow file?"
+    );
+}
+
+fn with_version(version: Option<i64>) -> Vec<u8> {
+    let (mut flows, _) = read_all(&golden("get.mitm"));
+    match version {
+        Some(v) => flows[0].dict_mut().insert("version", Value::Int(v)),
+        None => drop(flows[0].dict_mut().remove("version")),
+    }
+    write_all(&flows)
+}
+
+#[test]
+fn other_versions_are_refused_by_number() {
+    let mut bytes = golden("get.mitm");
+    let at = bytes.len();
+    bytes.extend(with_version(Some(20)));
+    let (flows, err) = read_all(&bytes);
+    assert_eq!(flows.len(), 1);
+    assert_eq!(
+        err.unwrap(),
+        format!(
+            "byte {at}: flow format version 20 is older than 21, the version Waylay reads; upgrade the file \
+             with mitmproxy (`mitmdump -n -r OLD -w NEW`)"
+        )
+    );
+    let (_, err) = read_all(&with_version(Some(22)));
+    assert!(
+        err.unwrap()
+            .contains("flow format version 22 is newer than 21")
+    );
+    let (_, err) = read_all(&with_version(None));
+    assert!(err.unwrap().contains("flow has no format version"));
+}
+
+#[test]
+fn har_files_are_named() {
+    let (_, err) = read_all(&golden("all.har"));
+    assert!(err.unwrap().starts_with("byte 0: this is a HAR file"));
+}
+
+#[test]
+fn reader_matches_error_kinds() {
+    let mut reader = FlowReader::new(Cursor::new(b"5:ab".to_vec()));
+    let err = reader.read_flow().unwrap().unwrap_err();
+    assert!(matches!(
+        err.kind,
+        ReadErrorKind::Truncated {
+            expected: 8,
+            found: 4
+        }
+    ));
+    assert!(
+        reader.read_flow().is_none(),
+        "a reader stops after an error"
+    );
+}

@@ -1,0 +1,21 @@
+//! Waylay's engine: mitmproxy's flow files, the flow model, and the host
+//! that drives compiled scripts through their events.
+//!
+//! The I/O shell is thin: [`flowfile`] reads and writes byte streams,
+//! [`script::build`] runs cargo. Everything else works on values and is
+//! tested without sockets or files.
+
+pub mod encoding;
+pub mod flow;
+pub mod flowfile;
+pub mod http;
+pub mod offline;
+pub mod script;
+pub mod summary;
+pub mod testing;
+pub mod tnetstring;
+
+#[cfg(test)]
+mod test_support;
+
+pub use flow::Flow;

@@ -1,0 +1,303 @@
+//! Loaded scripts and the one place events reach them: [`Scripts`].
+//!
+//! Live and offline modes both drive scripts through [`Scripts`]; what
+//! differs is only which events they fire and when.
+
+use std::fmt;
+use std::path::Path;
+use std::sync::Arc;
+
+use waylay_sdk::Level;
+use waylay_sdk::abi::{self, ScriptDescriptor};
+
+use crate::flow::Flow;
+use crate::tnetstring::Value;
+
+pub mod build;
+mod cell;
+mod ffi;
+
+use cell::FlowCell;
+use ffi::{CallCtx, ScriptInstance, Target};
+pub use ffi::{LoadError, open};
+
+/// Where script log lines and hook failures go.
+pub trait LogSink: Sync + Send {
+    /// One line from `script` at `level`.
+    fn log(&self, script: &str, level: Level, msg: &str);
+}
+
+/// The script events, in mitmproxy's terms.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Event {
+    /// Once, first.
+    Start,
+    /// A client connected.
+    ClientConnect,
+    /// The proxy connected upstream.
+    ServerConnect,
+    /// Request head read.
+    RequestHeaders,
+    /// Whole request read.
+    Request,
+    /// Response head read.
+    ResponseHeaders,
+    /// Whole response read.
+    Response,
+    /// The flow failed.
+    Error,
+    /// A client disconnected.
+    ClientDisconnect,
+    /// Once, last.
+    Done,
+}
+
+impl Event {
+    fn code(self) -> u32 {
+        match self {
+            Event::Start => abi::EVENT_START,
+            Event::ClientConnect => abi::EVENT_CLIENT_CONNECT,
+            Event::ServerConnect => abi::EVENT_SERVER_CONNECT,
+            Event::RequestHeaders => abi::EVENT_REQUEST_HEADERS,
+            Event::Request => abi::EVENT_REQUEST,
+            Event::ResponseHeaders => abi::EVENT_RESPONSE_HEADERS,
+            Event::Response => abi::EVENT_RESPONSE,
+            Event::Error => abi::EVENT_ERROR,
+            Event::ClientDisconnect => abi::EVENT_CLIENT_DISCONNECT,
+            Event::Done => abi::EVENT_DONE,
+        }
+    }
+
+    /// The hook's name in the SDK.
+    pub fn hook_name(self) -> &'static str {
+        match self {
+            Event::Start => "start",
+            Event::ClientConnect => "client_connect",
+            Event::ServerConnect => "server_connect",
+            Event::RequestHeaders => "request_headers",
+            Event::Request => "request",
+            Event::ResponseHeaders => "response_headers",
+            Event::Response => "response",
+            Event::Error => "error",
+            Event::ClientDisconnect => "client_disconnect",
+            Event::Done => "done",
+        }
+    }
+}
+
+/// Why a script could not be set up.
+#[derive(Debug)]
+pub enum ScriptError {
+    /// The library could not be loaded.
+    Load(LoadError),
+    /// The script type's `Default` panicked.
+    Create {
+        /// The script's name.
+        script: String,
+        /// The panic message.
+        panic: String,
+    },
+}
+
+impl fmt::Display for ScriptError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ScriptError::Load(e) => e.fmt(f),
+            ScriptError::Create { script, panic } => {
+                write!(
+                    f,
+                    "script {script}: creating it (its `Default`) panicked: {panic}; fix the constructor"
+                )
+            }
+        }
+    }
+}
+
+impl std::error::Error for ScriptError {}
+
+/// One loaded script: a name for messages, its argv, and its instance.
+#[derive(Debug)]
+pub struct Script {
+    name: String,
+    argv: Vec<String>,
+    instance: ScriptInstance,
+}
+
+impl Script {
+    /// Loads the compiled script at `library` and creates its instance.
+    pub fn load(
+        library: &Path,
+        name: &str,
+        argv: Vec<String>,
+        log: &dyn LogSink,
+    ) -> Result<Script, ScriptError> {
+        let descriptor = open(library).map_err(ScriptError::Load)?;
+        Script::from_descriptor(descriptor, name, argv, log)
+    }
+
+    /// Creates an instance from a descriptor already in this process (the
+    /// test harness uses the script crate's own, without a library).
+    pub fn from_descriptor(
+        descriptor: &'static ScriptDescriptor,
+        name: &str,
+        argv: Vec<String>,
+        log: &dyn LogSink,
+    ) -> Result<Script, ScriptError> {
+        let ctx = CallCtx::new(name, log);
+        let instance =
+            ScriptInstance::create(descriptor, &ctx).map_err(|panic| ScriptError::Create {
+                script: name.to_owned(),
+                panic,
+            })?;
+        Ok(Script {
+            name: name.to_owned(),
+            argv,
+            instance,
+        })
+    }
+
+    /// The name used in messages.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+}
+
+/// What happened to a flow during one event.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Outcome {
+    /// A hook killed the flow.
+    pub killed: bool,
+    /// Hooks that panicked.
+    pub panics: u32,
+}
+
+/// The scripts of a run, in command-line order: the one dispatch point for
+/// every event, live or offline.
+pub struct Scripts {
+    scripts: Vec<Script>,
+    log: Arc<dyn LogSink>,
+    panics: u64,
+}
+
+impl fmt::Debug for Scripts {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Scripts")
+            .field("scripts", &self.scripts)
+            .field("panics", &self.panics)
+            .finish()
+    }
+}
+
+impl Scripts {
+    /// An empty set logging to `log`.
+    pub fn new(log: Arc<dyn LogSink>) -> Scripts {
+        Scripts {
+            scripts: Vec::new(),
+            log,
+            panics: 0,
+        }
+    }
+
+    /// Where logs go.
+    pub fn log(&self) -> &dyn LogSink {
+        &*self.log
+    }
+
+    /// Adds a script after the others.
+    pub fn push(&mut self, script: Script) {
+        self.scripts.push(script);
+    }
+
+    /// Whether there are none.
+    pub fn is_empty(&self) -> bool {
+        self.scripts.is_empty()
+    }
+
+    /// How many hooks have panicked so far.
+    pub fn panics(&self) -> u64 {
+        self.panics
+    }
+
+    fn report(&mut self, script: &str, event: Event, flow: Option<&str>, panic: &str) {
+        self.panics += 1;
+        let what = match flow {
+            Some(id) => format!(
+                "hook `{}` panicked on flow {id}: {panic}; the flow goes on as it was before the hook",
+                event.hook_name()
+            ),
+            None => format!("hook `{}` panicked: {panic}", event.hook_name()),
+        };
+        self.log.log(script, Level::Error, &what);
+    }
+
+    /// `start`, with each script's argv.
+    pub fn start(&mut self) {
+        self.simple(Event::Start);
+    }
+
+    /// `done`.
+    pub fn done(&mut self) {
+        self.simple(Event::Done);
+    }
+
+    fn simple(&mut self, event: Event) {
+        let mut failures = Vec::new();
+        for script in &mut self.scripts {
+            let ctx = CallCtx::new(&script.name, &*self.log);
+            let target = match event {
+                Event::Start => Target::Argv(&script.argv),
+                _ => Target::Nothing,
+            };
+            if let Err(panic) = script.instance.call(&ctx, event.code(), target) {
+                failures.push((script.name.clone(), panic));
+            }
+        }
+        for (name, panic) in failures {
+            self.report(&name, event, None, &panic);
+        }
+    }
+
+    /// A connection event (`client_connect`, `server_connect`,
+    /// `client_disconnect`) about the connection dict `conn`.
+    pub fn conn_event(&mut self, event: Event, conn: &Value) {
+        let mut failures = Vec::new();
+        for script in &mut self.scripts {
+            let ctx = CallCtx::new(&script.name, &*self.log);
+            if let Err(panic) = script.instance.call(&ctx, event.code(), Target::Conn(conn)) {
+                failures.push((script.name.clone(), panic));
+            }
+        }
+        for (name, panic) in failures {
+            self.report(&name, event, None, &panic);
+        }
+    }
+
+    /// A flow event: each script's hook in turn. A hook that panics leaves
+    /// the flow as it was before that hook; the next script still runs.
+    pub fn flow_event(&mut self, event: Event, flow: &mut Flow, live: bool) -> Outcome {
+        let mut outcome = Outcome::default();
+        let mut failures = Vec::new();
+        {
+            let mut cell = FlowCell::new(flow, live);
+            for script in &mut self.scripts {
+                let ctx = CallCtx::new(&script.name, &*self.log);
+                let result = script
+                    .instance
+                    .call(&ctx, event.code(), Target::Flow(&mut cell));
+                cell.end_hook(result.is_err());
+                if let Err(panic) = result {
+                    failures.push((script.name.clone(), panic));
+                }
+            }
+            outcome.killed = cell.killed();
+        }
+        outcome.panics = failures.len() as u32;
+        for (name, panic) in failures {
+            self.report(&name, event, Some(flow.id()), &panic);
+        }
+        outcome
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,392 @@
+//! [`FlowCell`]: a flow as the hooks of one event see it, with the undo copy
+//! that lets a panicking hook leave the flow as it found it. Safe code; the
+//! function table in `ffi` only translates pointers into calls here.
+
+use std::cell::{OnceCell, Ref, RefCell};
+
+use bytes::Bytes;
+use waylay_sdk::abi;
+
+use crate::flow::{Flow, field_bytes};
+use crate::http::{self, Which};
+use crate::tnetstring::{Dict, Value};
+
+/// A flow during one event.
+#[derive(Debug)]
+pub(crate) struct FlowCell<'f> {
+    flow: &'f mut Flow,
+    live: bool,
+    /// The flow as it was before the running hook's first change.
+    undo: Option<Flow>,
+    killed: bool,
+    decoded: [OnceCell<Result<Bytes, String>>; 2],
+    conns: [OnceCell<Option<Value>>; 2],
+    last_error: RefCell<Vec<u8>>,
+}
+
+fn which(code: u32) -> Option<Which> {
+    match code {
+        abi::MSG_REQUEST => Some(Which::Request),
+        abi::MSG_RESPONSE => Some(Which::Response),
+        _ => None,
+    }
+}
+
+fn now() -> f64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0.0, |d| d.as_secs_f64())
+}
+
+impl<'f> FlowCell<'f> {
+    pub(crate) fn new(flow: &'f mut Flow, live: bool) -> FlowCell<'f> {
+        FlowCell {
+            flow,
+            live,
+            undo: None,
+            killed: false,
+            decoded: Default::default(),
+            conns: Default::default(),
+            last_error: RefCell::default(),
+        }
+    }
+
+    /// Records why the last call was refused.
+    pub(crate) fn set_last_error(&self, msg: &str) {
+        *self.last_error.borrow_mut() = msg.as_bytes().to_vec();
+    }
+
+    /// Why the last call was refused.
+    pub(crate) fn last_error(&self) -> Ref<'_, Vec<u8>> {
+        self.last_error.borrow()
+    }
+
+    /// Whether a hook killed the flow.
+    pub(crate) fn killed(&self) -> bool {
+        self.killed
+    }
+
+    /// Ends a hook: keeps its changes, or undoes them if it panicked.
+    pub(crate) fn end_hook(&mut self, panicked: bool) {
+        if let Some(before) = self.undo.take()
+            && panicked
+        {
+            *self.flow = before;
+            self.decoded = Default::default();
+        }
+    }
+
+    /// Every change goes through here first.
+    fn change(&mut self) -> &mut Flow {
+        if self.undo.is_none() {
+            self.undo = Some(self.flow.clone());
+        }
+        self.decoded = Default::default();
+        self.flow
+    }
+
+    fn msg(&self, code: u32) -> Option<&Dict> {
+        self.flow.message(which(code)?)
+    }
+
+    fn msg_mut(&mut self, code: u32) -> Result<&mut Dict, String> {
+        let w = which(code).ok_or("no such message")?;
+        if self.flow.message(w).is_none() {
+            return Err(format!("the flow has no {}", w.key()));
+        }
+        Ok(self.change().message_mut(w).expect("checked above"))
+    }
+
+    pub(crate) fn flow_text(&self, field: u32) -> Option<&[u8]> {
+        let key = match field {
+            abi::FLOW_ID => "id",
+            abi::FLOW_COMMENT => "comment",
+            abi::FLOW_MARKED => "marked",
+            abi::FLOW_ERROR_MSG => return self.flow.error_msg().map(str::as_bytes),
+            _ => return None,
+        };
+        self.flow.dict().get(key).and_then(Value::as_bytes)
+    }
+
+    pub(crate) fn set_flow_text(&mut self, field: u32, value: &[u8]) -> Result<(), String> {
+        let key = match field {
+            abi::FLOW_COMMENT => "comment",
+            abi::FLOW_MARKED => "marked",
+            _ => return Err("that flow field cannot be set".into()),
+        };
+        let text = std::str::from_utf8(value).map_err(|_| format!("{key} must be UTF-8"))?;
+        self.change().dict_mut().insert(key, Value::text(text));
+        Ok(())
+    }
+
+    pub(crate) fn flow_float(&self, field: u32) -> Option<f64> {
+        let dict = self.flow.dict();
+        match field {
+            abi::FLOW_TIMESTAMP_CREATED => dict.get("timestamp_created")?.as_float(),
+            abi::FLOW_ERROR_TIMESTAMP => dict.get("error")?.as_dict()?.get("timestamp")?.as_float(),
+            _ => None,
+        }
+    }
+
+    pub(crate) fn flow_int(&self, field: u32) -> Option<i64> {
+        match field {
+            abi::FLOW_LIVE => Some(i64::from(self.live)),
+            abi::FLOW_KILLABLE => Some(i64::from(self.live && !self.killed)),
+            _ => None,
+        }
+    }
+
+    pub(crate) fn kill(&mut self) -> Result<(), String> {
+        if !self.live {
+            return Err(format!(
+                "flow {} cannot be killed: it was read from a file, not live traffic",
+                self.flow.id()
+            ));
+        }
+        if !self.killed {
+            self.killed = true;
+            self.change().set_error("Connection killed.", now());
+        }
+        Ok(())
+    }
+
+    pub(crate) fn metadata_get(&self, key: &[u8]) -> Option<&[u8]> {
+        let key = std::str::from_utf8(key).ok()?;
+        match self.flow.dict().get("metadata")?.as_dict()?.get(key)? {
+            Value::Text(t) => Some(t),
+            _ => None,
+        }
+    }
+
+    pub(crate) fn metadata_set(&mut self, key: &[u8], value: Option<&[u8]>) -> Result<(), String> {
+        let key = std::str::from_utf8(key).map_err(|_| "metadata keys must be UTF-8")?;
+        let value = value
+            .map(|v| std::str::from_utf8(v).map_err(|_| "metadata values must be UTF-8"))
+            .transpose()?;
+        let root = self.change().dict_mut();
+        if !matches!(root.get("metadata"), Some(Value::Dict(_))) {
+            root.insert("metadata", Value::Dict(Default::default()));
+        }
+        let meta = root
+            .get_mut("metadata")
+            .and_then(Value::as_dict_mut)
+            .expect("just ensured");
+        match value {
+            Some(v) => meta.insert(key, Value::text(v)),
+            None => drop(meta.remove(key)),
+        }
+        Ok(())
+    }
+
+    pub(crate) fn msg_exists(&self, code: u32) -> bool {
+        self.msg(code).is_some()
+    }
+
+    pub(crate) fn msg_bytes(&self, code: u32, field: u32) -> Option<&[u8]> {
+        let key = bytes_key(code, field)?;
+        field_bytes(self.msg(code)?, key).map(|b| &b[..])
+    }
+
+    pub(crate) fn set_msg_bytes(
+        &mut self,
+        code: u32,
+        field: u32,
+        value: &[u8],
+    ) -> Result<(), String> {
+        let key = bytes_key(code, field).ok_or("that message field cannot be set")?;
+        let value = if key == "host" {
+            Value::text(std::str::from_utf8(value).map_err(|_| "the host must be UTF-8")?)
+        } else {
+            Value::bytes(value)
+        };
+        self.msg_mut(code)?.insert(key, value);
+        Ok(())
+    }
+
+    pub(crate) fn msg_int(&self, code: u32, field: u32) -> Option<i64> {
+        self.msg(code)?.get(int_key(code, field)?)?.as_int()
+    }
+
+    pub(crate) fn set_msg_int(&mut self, code: u32, field: u32, value: i64) -> Result<(), String> {
+        let key = int_key(code, field).ok_or("that message field is not an integer")?;
+        self.msg_mut(code)?.insert(key, Value::Int(value));
+        Ok(())
+    }
+
+    pub(crate) fn msg_float(&self, code: u32, field: u32) -> Option<f64> {
+        let key = match field {
+            abi::FIELD_TIMESTAMP_START => "timestamp_start",
+            abi::FIELD_TIMESTAMP_END => "timestamp_end",
+            _ => return None,
+        };
+        self.msg(code)?.get(key)?.as_float()
+    }
+
+    /// The decoded body: `Ok(None)` when there is no body kept.
+    pub(crate) fn decoded(&self, code: u32) -> Result<Option<&[u8]>, &str> {
+        let Some(msg) = self.msg(code) else {
+            return Ok(None);
+        };
+        if http::raw_content(msg).is_none() {
+            return Ok(None);
+        }
+        let slot = &self.decoded[code as usize];
+        let decoded =
+            slot.get_or_init(|| http::decoded_content(msg).map(Option::unwrap_or_default));
+        match decoded {
+            Ok(b) => Ok(Some(b)),
+            Err(e) => Err(e),
+        }
+    }
+
+    pub(crate) fn set_decoded(&mut self, code: u32, body: &[u8]) -> Result<(), String> {
+        http::set_decoded_content(self.msg_mut(code)?, body);
+        Ok(())
+    }
+
+    pub(crate) fn new_response(&mut self, status: i64) -> Result<(), String> {
+        let status = u16::try_from(status)
+            .ok()
+            .filter(|s| (100..=999).contains(s));
+        let status = status.ok_or("a status code is a number from 100 to 999")?;
+        self.change().set_new_response(status, now());
+        Ok(())
+    }
+
+    pub(crate) fn headers_len(&self, code: u32) -> Option<usize> {
+        Some(http::headers(self.msg(code)?).len())
+    }
+
+    pub(crate) fn header_at(&self, code: u32, index: usize) -> Option<(&[u8], &[u8])> {
+        http::header_at(self.msg(code)?, index)
+    }
+
+    pub(crate) fn headers_edit(
+        &mut self,
+        code: u32,
+        op: u32,
+        index: usize,
+        name: &[u8],
+        value: &[u8],
+    ) -> Result<usize, String> {
+        if op == abi::HEADERS_REMOVE
+            && self
+                .msg(code)
+                .is_some_and(|m| http::header(m, &String::from_utf8_lossy(name)).is_none())
+        {
+            return Ok(0); // nothing to remove: not a change
+        }
+        let msg = self.msg_mut(code)?;
+        Ok(match op {
+            abi::HEADERS_SET => {
+                http::set_header(msg, name, value);
+                0
+            }
+            abi::HEADERS_APPEND => {
+                http::append_header(msg, name, value);
+                0
+            }
+            abi::HEADERS_INSERT => {
+                http::insert_header(msg, index, name, value);
+                0
+            }
+            abi::HEADERS_REMOVE => http::remove_header(msg, name),
+            abi::HEADERS_REMOVE_AT => usize::from(http::remove_header_at(msg, index)),
+            _ => return Err("unknown header edit".into()),
+        })
+    }
+
+    /// The client or server connection dict, as a value the connection
+    /// functions can point at for the rest of the event.
+    pub(crate) fn conn(&self, side: u32) -> Option<&Value> {
+        let (slot, key) = match side {
+            abi::CONN_CLIENT => (&self.conns[0], "client_conn"),
+            abi::CONN_SERVER => (&self.conns[1], "server_conn"),
+            _ => return None,
+        };
+        slot.get_or_init(|| {
+            self.flow
+                .dict()
+                .get(key)
+                .filter(|v| v.as_dict().is_some())
+                .cloned()
+        })
+        .as_ref()
+    }
+}
+
+fn bytes_key(code: u32, field: u32) -> Option<&'static str> {
+    Some(match (code, field) {
+        (abi::MSG_REQUEST, abi::FIELD_METHOD) => "method",
+        (abi::MSG_REQUEST, abi::FIELD_SCHEME) => "scheme",
+        (abi::MSG_REQUEST, abi::FIELD_HOST) => "host",
+        (abi::MSG_REQUEST, abi::FIELD_AUTHORITY) => "authority",
+        (abi::MSG_REQUEST, abi::FIELD_PATH) => "path",
+        (abi::MSG_RESPONSE, abi::FIELD_REASON) => "reason",
+        (_, abi::FIELD_HTTP_VERSION) => "http_version",
+        (_, abi::FIELD_CONTENT) => "content",
+        _ => return None,
+    })
+}
+
+fn int_key(code: u32, field: u32) -> Option<&'static str> {
+    match (code, field) {
+        (abi::MSG_REQUEST, abi::FIELD_PORT) => Some("port"),
+        (abi::MSG_RESPONSE, abi::FIELD_STATUS_CODE) => Some("status_code"),
+        _ => None,
+    }
+}
+
+fn addr_part<'a>(conn: &'a Dict, key: &str, part: usize) -> Option<&'a Value> {
+    conn.get(key)?.as_list()?.get(part)
+}
+
+/// A text field of a connection dict.
+pub(crate) fn conn_bytes(conn: &Value, field: u32, index: usize) -> Option<&[u8]> {
+    let conn = conn.as_dict()?;
+    let value = match field {
+        abi::CONN_ID => conn.get("id"),
+        abi::CONN_PEER_HOST => addr_part(conn, "peername", 0),
+        abi::CONN_SOCK_HOST => addr_part(conn, "sockname", 0),
+        abi::CONN_ADDRESS_HOST => addr_part(conn, "address", 0),
+        abi::CONN_SNI => conn.get("sni"),
+        abi::CONN_ALPN => conn.get("alpn"),
+        abi::CONN_TLS_VERSION => conn.get("tls_version"),
+        abi::CONN_CIPHER => conn.get("cipher"),
+        abi::CONN_ERROR => conn.get("error"),
+        abi::CONN_PROXY_MODE => conn.get("proxy_mode"),
+        abi::CONN_CERTIFICATE => conn.get("certificate_list")?.as_list()?.get(index),
+        abi::CONN_ALPN_OFFER => conn.get("alpn_offers")?.as_list()?.get(index),
+        _ => None,
+    };
+    value?.as_bytes()
+}
+
+/// An integer field of a connection dict.
+pub(crate) fn conn_int(conn: &Value, field: u32) -> Option<i64> {
+    let conn = conn.as_dict()?;
+    match field {
+        abi::CONN_PEER_PORT => addr_part(conn, "peername", 1)?.as_int(),
+        abi::CONN_SOCK_PORT => addr_part(conn, "sockname", 1)?.as_int(),
+        abi::CONN_ADDRESS_PORT => addr_part(conn, "address", 1)?.as_int(),
+        abi::CONN_TLS => Some(i64::from(matches!(
+            conn.get("tls"),
+            Some(Value::Bool(true))
+        ))),
+        abi::CONN_CERTIFICATE_COUNT => Some(conn.get("certificate_list")?.as_list()?.len() as i64),
+        abi::CONN_ALPN_OFFER_COUNT => Some(conn.get("alpn_offers")?.as_list()?.len() as i64),
+        _ => None,
+    }
+}
+
+/// A float field of a connection dict.
+pub(crate) fn conn_float(conn: &Value, field: u32) -> Option<f64> {
+    let conn = conn.as_dict()?;
+    let key = match field {
+        abi::CONN_TIMESTAMP_START => "timestamp_start",
+        abi::CONN_TIMESTAMP_END => "timestamp_end",
+        abi::CONN_TIMESTAMP_TLS_SETUP => "timestamp_tls_setup",
+        _ => return None,
+    };
+    conn.get(key)?.as_float()
+}

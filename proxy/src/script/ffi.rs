@@ -1,0 +1,131 @@
+//! The host side of the script boundary: loading a script library, the
+//! function table scripts call back into, and calling a script's hooks.
+//! All of the engine's `unsafe` lives below this module.
+
+use std::cell::RefCell;
+use std::ffi::c_void;
+use std::ptr::NonNull;
+
+use waylay_sdk::abi::{self, HostCtx, RawBytes, ScriptDescriptor, StartArgs};
+
+use super::LogSink;
+use super::cell::FlowCell;
+use crate::tnetstring::Value;
+
+mod host_api;
+mod loader;
+
+pub use loader::{LoadError, open};
+
+/// What a hook call knows of its caller: which script, where logs go, and
+/// where the SDK reports a caught panic.
+pub(crate) struct CallCtx<'a> {
+    pub(crate) script: &'a str,
+    pub(crate) log: &'a dyn LogSink,
+    pub(crate) panic: RefCell<Option<String>>,
+}
+
+impl<'a> CallCtx<'a> {
+    pub(crate) fn new(script: &'a str, log: &'a dyn LogSink) -> CallCtx<'a> {
+        CallCtx {
+            script,
+            log,
+            panic: RefCell::new(None),
+        }
+    }
+
+    fn raw(&self) -> *const HostCtx {
+        (self as *const CallCtx<'_>).cast()
+    }
+
+    fn take_panic(&self) -> String {
+        self.panic
+            .borrow_mut()
+            .take()
+            .unwrap_or_else(|| "no message".to_owned())
+    }
+}
+
+/// What an event is about.
+pub(crate) enum Target<'a, 'f> {
+    /// `start`'s argv.
+    Argv(&'a [String]),
+    /// A connection dict, for connection events.
+    Conn(&'a Value),
+    /// A flow, for flow events.
+    Flow(&'a mut FlowCell<'f>),
+    /// Nothing (`done`).
+    Nothing,
+}
+
+/// One created instance of a script type.
+#[derive(Debug)]
+pub(crate) struct ScriptInstance {
+    descriptor: &'static ScriptDescriptor,
+    instance: NonNull<c_void>,
+}
+
+// SAFETY: the SDK requires `Script: Send`, so the instance behind the
+// pointer may move between threads; calls stay serialized through `&mut`.
+unsafe impl Send for ScriptInstance {}
+
+impl ScriptInstance {
+    /// Creates an instance with the type's `Default`; `Err` carries the
+    /// constructor's panic message.
+    pub(crate) fn create(
+        descriptor: &'static ScriptDescriptor,
+        ctx: &CallCtx<'_>,
+    ) -> Result<ScriptInstance, String> {
+        // SAFETY: `HOST_API` is a static; `ctx` outlives the call.
+        let raw = unsafe { (descriptor.create)(&host_api::HOST_API, ctx.raw()) };
+        match NonNull::new(raw) {
+            Some(instance) => Ok(ScriptInstance {
+                descriptor,
+                instance,
+            }),
+            None => Err(ctx.take_panic()),
+        }
+    }
+
+    /// Runs one event; `Err` carries the hook's panic message.
+    pub(crate) fn call(
+        &mut self,
+        ctx: &CallCtx<'_>,
+        event: u32,
+        target: Target<'_, '_>,
+    ) -> Result<(), String> {
+        let words: Vec<RawBytes>;
+        let args: StartArgs;
+        let target: *mut c_void = match target {
+            Target::Argv(argv) => {
+                words = argv.iter().map(|w| RawBytes::new(w.as_bytes())).collect();
+                args = StartArgs {
+                    argv: words.as_ptr(),
+                    argc: words.len(),
+                };
+                (&args as *const StartArgs).cast_mut().cast()
+            }
+            Target::Conn(conn) => (conn as *const Value).cast_mut().cast(),
+            Target::Flow(cell) => (cell as *mut FlowCell<'_>).cast(),
+            Target::Nothing => std::ptr::null_mut(),
+        };
+        // SAFETY: `instance` came from this descriptor's `create` and `&mut
+        // self` makes this the only call on it; `target` points at the
+        // argv, connection or flow cell that outlives the call, as the
+        // function table expects for `event`.
+        let result =
+            unsafe { (self.descriptor.hook)(self.instance.as_ptr(), ctx.raw(), event, target) };
+        if result == abi::HOOK_OK {
+            Ok(())
+        } else {
+            Err(ctx.take_panic())
+        }
+    }
+}
+
+impl Drop for ScriptInstance {
+    fn drop(&mut self) {
+        // SAFETY: created by this descriptor's `create`, destroyed once.
+        unsafe { (self.descriptor.destroy)(self.instance.as_ptr()) }
+    }
+}

@@ -1,0 +1,133 @@
+//! One line per flow, the way mitmdump shows a flow: client, method, URL,
+//! then status, reason and size, or the error.
+
+use crate::flow::{Flow, FlowKind, field_bytes};
+use crate::http;
+use crate::tnetstring::{Dict, Value};
+
+/// mitmproxy's `human.pretty_size`: `24b`, `1.2k`, `340k`, `3.4m`.
+pub fn pretty_size(size: u64) -> String {
+    if size < 1024 {
+        return format!("{size}b");
+    }
+    let mut s = size as f64;
+    for suffix in ["k", "m", "g", "t"] {
+        s /= 1024.0;
+        if s < 99.95 {
+            return format!("{s:.1}{suffix}");
+        }
+        if s < 1024.0 || suffix == "t" {
+            return format!("{s:.0}{suffix}");
+        }
+    }
+    unreachable!("the loop returns at \"t\"")
+}
+
+fn addr(conn: Option<&Dict>, key: &str) -> Option<String> {
+    let parts = conn?.get(key)?.as_list()?;
+    let host = parts.first()?.as_str()?;
+    let port = parts.get(1)?.as_int()?;
+    Some(if host.contains(':') {
+        format!("[{host}]:{port}")
+    } else {
+        format!("{host}:{port}")
+    })
+}
+
+fn text(msg: &Dict, key: &str) -> String {
+    field_bytes(msg, key)
+        .map(|b| String::from_utf8_lossy(b).into_owned())
+        .unwrap_or_default()
+}
+
+/// The request's URL as mitmproxy's `request.pretty_url` would show it.
+pub fn url(req: &Dict) -> String {
+    let scheme = text(req, "scheme");
+    let host = req.get("host").and_then(Value::as_str).unwrap_or("");
+    let port = req.get("port").and_then(Value::as_int).unwrap_or(0);
+    let authority = text(req, "authority");
+    if text(req, "method") == "CONNECT" && !authority.is_empty() {
+        return authority;
+    }
+    let host = if host.contains(':') {
+        format!("[{host}]")
+    } else {
+        host.to_owned()
+    };
+    let default = matches!((scheme.as_str(), port), ("http", 80) | ("https", 443));
+    let path = text(req, "path");
+    if default {
+        format!("{scheme}://{host}{path}")
+    } else {
+        format!("{scheme}://{host}:{port}{path}")
+    }
+}
+
+/// The flow's line.
+pub fn flow_line(flow: &Flow) -> String {
+    let client = addr(flow.conn("client_conn"), "peername").unwrap_or_else(|| "-".into());
+    match flow.kind() {
+        FlowKind::Http => {
+            let Some(req) = flow.request() else {
+                return format!("{client}: http flow without a request");
+            };
+            let mut line = format!("{client}: {} {}", text(req, "method"), url(req));
+            if let Some(resp) = flow.response() {
+                let status = resp.get("status_code").and_then(Value::as_int).unwrap_or(0);
+                let size = match http::raw_content(resp) {
+                    Some(body) => pretty_size(body.len() as u64),
+                    None => "[content missing]".into(),
+                };
+                line += &format!(" << {status} {} {size}", text(resp, "reason"));
+            } else if let Some(msg) = flow.error_msg() {
+                line += &format!(" << {msg}");
+            }
+            line
+        }
+        _ => {
+            let server = addr(flow.conn("server_conn"), "address").unwrap_or_else(|| "-".into());
+            let messages = flow
+                .dict()
+                .get("messages")
+                .and_then(Value::as_list)
+                .map_or(0, <[Value]>::len);
+            format!(
+                "{client}: {} flow to {server}, {messages} messages",
+                flow.kind_name()
+            )
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::flowfile::FlowReader;
+    use crate::test_support::golden;
+
+    #[test]
+    fn sizes_read_like_mitmproxy() {
+        for (n, want) in [
+            (0, "0b"),
+            (24, "24b"),
+            (1023, "1023b"),
+            (1024, "1.0k"),
+            (1536, "1.5k"),
+            (102_350, "100k"),
+            (5 << 20, "5.0m"),
+        ] {
+            assert_eq!(pretty_size(n), want);
+        }
+    }
+
+    #[test]
+    fn golden_lines() {
+        let mut all = golden("all.mitm");
+        all.extend(golden("tcp.mitm"));
+        all.extend(golden("websocket.mitm"));
+        let lines: Vec<String> = FlowReader::new(&all[..])
+            .map(|f| flow_line(&f.unwrap()))
+            .collect();
+        insta::assert_snapshot!(lines.join("\n"));
+    }
+}

@@ -1,0 +1,214 @@
+//! Test a script like any Rust code: run it over saved flows in-process and
+//! snapshot the result.
+//!
+//! The script runs through the same C boundary and the same dispatch as
+//! under the runner, minus the dynamic loading:
+//!
+//! ```no_run
+//! # use waylay_sdk::{Context, Flow, Script};
+//! # #[derive(Default)] struct AddHeader;
+//! # impl Script for AddHeader {}
+//! let run = waylay_proxy::testing::run_file::<AddHeader>("tests/data/sample.mitm");
+//! assert_eq!(run.flows.len(), 5);
+//! // insta::assert_snapshot!(run.render());
+//! ```
+
+use std::fmt::Write as _;
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+
+use waylay_sdk::Level;
+
+use crate::flow::{Flow, FlowKind};
+use crate::flowfile::{FlowReader, FlowWriter};
+use crate::http;
+use crate::offline;
+use crate::script::{LogSink, Script, Scripts};
+use crate::summary::url;
+use crate::tnetstring::{Dict, Value};
+
+/// The outcome of running a script over a flow file.
+#[derive(Debug)]
+pub struct Run {
+    /// Every flow, as the script left it, in file order.
+    pub flows: Vec<Flow>,
+    /// Every line the script logged (and every panic reported), in order,
+    /// as `level: message`.
+    pub log: Vec<String>,
+}
+
+#[derive(Default)]
+struct Collect(Mutex<Vec<String>>);
+
+/// A log sink that keeps lines, for this crate's own tests.
+#[cfg(test)]
+pub(crate) fn tests_support_sink() -> impl LogSink {
+    Collect::default()
+}
+
+impl LogSink for Collect {
+    fn log(&self, _script: &str, level: Level, msg: &str) {
+        let level = format!("{level:?}").to_lowercase();
+        self.0
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(format!("{level}: {msg}"));
+    }
+}
+
+/// Runs script type `S` over the flow file at `path`, offline, and returns
+/// the flows it wrote. Panics with the reason if the file cannot be read.
+pub fn run_file<S: waylay_sdk::Script + Default>(path: impl AsRef<Path>) -> Run {
+    run_file_with_args::<S>(path, &[])
+}
+
+/// [`run_file`] with `argv` for the script's `start`.
+pub fn run_file_with_args<S: waylay_sdk::Script + Default>(
+    path: impl AsRef<Path>,
+    argv: &[&str],
+) -> Run {
+    let path = path.as_ref();
+    let file = std::fs::File::open(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let collect = Arc::new(Collect::default());
+    let mut scripts = Scripts::new(collect.clone());
+    let descriptor = Box::leak(Box::new(waylay_sdk::__export::descriptor::<S>()));
+    let name = std::any::type_name::<S>()
+        .rsplit("::")
+        .next()
+        .unwrap_or("script");
+    let argv = argv.iter().map(|s| (*s).to_owned()).collect();
+    let script = Script::from_descriptor(descriptor, name, argv, &*collect)
+        .unwrap_or_else(|e| panic!("{e}"));
+    scripts.push(script);
+    let mut flows = Vec::new();
+    let mut reader = FlowReader::new(file);
+    let result = offline::run(
+        &mut scripts,
+        &mut reader,
+        None::<&mut FlowWriter<std::io::Sink>>,
+        |f| flows.push(f.clone()),
+    );
+    if let Err(e) = result {
+        panic!("{}: {e}", path.display());
+    }
+    drop(scripts);
+    let log = std::mem::take(&mut *collect.0.lock().unwrap_or_else(|e| e.into_inner()));
+    Run { flows, log }
+}
+
+/// Reads every flow of a flow file. Panics with the reason on bad input.
+pub fn read_flows(path: impl AsRef<Path>) -> Vec<Flow> {
+    let path = path.as_ref();
+    let file = std::fs::File::open(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    FlowReader::new(file)
+        .map(|f| f.unwrap_or_else(|e| panic!("{}: {e}", path.display())))
+        .collect()
+}
+
+impl Run {
+    /// The flows and the log as stable text, for snapshots.
+    pub fn render(&self) -> String {
+        let mut out = render(&self.flows);
+        for line in &self.log {
+            let _ = writeln!(out, "log: {line}");
+        }
+        out
+    }
+}
+
+/// Flows as stable, readable text for snapshots: request and response
+/// lines, headers in order, bodies, errors and annotations. Timestamps and
+/// connection details are left out.
+pub fn render(flows: &[Flow]) -> String {
+    let mut out = String::new();
+    for flow in flows {
+        let _ = writeln!(out, "── {} flow {}", flow.kind_name(), flow.id());
+        if flow.kind() != FlowKind::Http {
+            let n = flow
+                .dict()
+                .get("messages")
+                .and_then(Value::as_list)
+                .map_or(0, <[Value]>::len);
+            let _ = writeln!(out, "{n} messages");
+            continue;
+        }
+        if let Some(req) = flow.request() {
+            let _ = writeln!(
+                out,
+                "{} {} {}",
+                lossy(req, "method"),
+                url(req),
+                lossy(req, "http_version")
+            );
+            render_message(&mut out, req);
+        }
+        if let Some(resp) = flow.response() {
+            let code = resp.get("status_code").and_then(Value::as_int).unwrap_or(0);
+            let _ = writeln!(
+                out,
+                "<< {} {code} {}",
+                lossy(resp, "http_version"),
+                lossy(resp, "reason")
+            );
+            render_message(&mut out, resp);
+        }
+        if let Some(msg) = flow.error_msg() {
+            let _ = writeln!(out, "error: {msg}");
+        }
+        for key in ["comment", "marked"] {
+            if let Some(text) = flow.text(key).filter(|t| !t.is_empty()) {
+                let _ = writeln!(out, "{key}: {text}");
+            }
+        }
+        if let Some(meta) = flow
+            .dict()
+            .get("metadata")
+            .and_then(Value::as_dict)
+            .filter(|m| !m.is_empty())
+        {
+            for (k, v) in meta.iter() {
+                let _ = writeln!(
+                    out,
+                    "metadata: {} = {}",
+                    k.as_str().unwrap_or("?"),
+                    v.as_str().map_or("(not text)".into(), |s| format!("{s:?}"))
+                );
+            }
+        }
+    }
+    out
+}
+
+fn lossy(msg: &Dict, key: &str) -> String {
+    msg.get(key)
+        .and_then(Value::as_bytes)
+        .map(|b| String::from_utf8_lossy(b).into_owned())
+        .unwrap_or_default()
+}
+
+fn render_message(out: &mut String, msg: &Dict) {
+    for i in 0..http::headers(msg).len() {
+        if let Some((name, value)) = http::header_at(msg, i) {
+            let _ = writeln!(
+                out,
+                "    {}: {}",
+                String::from_utf8_lossy(name),
+                String::from_utf8_lossy(value)
+            );
+        }
+    }
+    let body = match http::raw_content(msg) {
+        None => "(not kept)".to_owned(),
+        Some(b) if b.is_empty() => "(empty)".to_owned(),
+        Some(b) => match std::str::from_utf8(b) {
+            Ok(text) if text.len() <= 512 => format!("{text:?}"),
+            Ok(text) => format!(
+                "{} bytes, starting {:?}",
+                b.len(),
+                &text[..text.floor_char_boundary(64)]
+            ),
+            Err(_) => format!("{} bytes of binary", b.len()),
+        },
+    };
+    let _ = writeln!(out, "    body: {body}");
+}

@@ -1,0 +1,84 @@
+use bytes::Bytes;
+
+use super::{Value, parse, write};
+
+fn roundtrip(input: &str) -> Value {
+    let buf = Bytes::copy_from_slice(input.as_bytes());
+    let value = parse(&buf).unwrap_or_else(|e| panic!("{input:?}: {e}"));
+    let mut out = Vec::new();
+    write(&value, &mut out);
+    assert_eq!(
+        String::from_utf8_lossy(&out),
+        input,
+        "round trip of {input:?}"
+    );
+    value
+}
+
+fn parse_err(input: impl AsRef<[u8]>) -> String {
+    parse(&Bytes::copy_from_slice(input.as_ref()))
+        .unwrap_err()
+        .to_string()
+}
+
+#[test]
+fn scalars_round_trip() {
+    assert_eq!(roundtrip("0:~"), Value::Null);
+    assert_eq!(roundtrip("4:true!"), Value::Bool(true));
+    assert_eq!(roundtrip("5:false!"), Value::Bool(false));
+    assert_eq!(roundtrip("2:42#"), Value::Int(42));
+    assert_eq!(roundtrip("3:-17#"), Value::Int(-17));
+    assert_eq!(
+        roundtrip("17:1795477162.814858^"),
+        Value::Float(1795477162.814858)
+    );
+    assert_eq!(roundtrip("5:hello,"), Value::bytes(b"hello"));
+    assert_eq!(roundtrip("0:,"), Value::bytes(b""));
+    assert_eq!(roundtrip("6:h\u{e9}llo;"), Value::text("h\u{e9}llo"));
+}
+
+#[test]
+fn containers_keep_order() {
+    let v = roundtrip("23:1:b;1:2#1:a;1:1#1:c;0:~}");
+    let d = v.as_dict().unwrap();
+    let keys: Vec<_> = d.iter().map(|(k, _)| k.as_str().unwrap()).collect();
+    assert_eq!(keys, ["b", "a", "c"]);
+    roundtrip("16:3:abc,7:1:x,0:,]]");
+    roundtrip("0:]");
+    roundtrip("0:}");
+}
+
+#[test]
+fn bad_input_is_located() {
+    let cases = [
+        ("5:abc,", "byte 0: item claims 5 bytes but only 3 remain"),
+        ("x:abc,", "byte 0: expected a tnetstring length prefix"),
+        ("3:abc?", "byte 5: unknown tnetstring type tag '?'"),
+        ("2:4x#", "byte 2: bad integer \"4x\""),
+        ("3:yes!", "byte 2: bad boolean \"yes\""),
+        (
+            "8:1:a;2:1#}",
+            "byte 6: item claims 2 bytes but only 1 remain",
+        ),
+        ("7:1:5#0:~}", "byte 2: dict key is not text or bytes"),
+        ("4:1:a;}", "byte 2: dict key without a value"),
+        ("3:abc,xyz", "byte 6: 3 stray bytes after the value"),
+    ];
+    assert!(parse_err(b"3:a\xff\xfe;").starts_with("byte 3: text value is not valid UTF-8"));
+    for (input, want) in cases {
+        let got = parse_err(input);
+        assert!(
+            got.starts_with(want),
+            "{input:?}: got {got:?}, want {want:?}"
+        );
+    }
+}
+
+#[test]
+fn deep_nesting_is_refused() {
+    let mut s = String::from("0:]");
+    for _ in 0..100 {
+        s = format!("{}:{}]", s.len(), s);
+    }
+    assert!(parse_err(&s).contains("nested more than 64 deep"));
+}

@@ -1,0 +1,301 @@
+//! The C boundary between a script and the host: the only types that cross it.
+//!
+//! Nothing here is for script authors; the host (`waylay-proxy`) shares these
+//! definitions so both sides agree by construction. Only `#[repr(C)]` data and
+//! `extern "C"` function pointers appear. Pointers handed to a hook are valid
+//! for that call only. Bytes the host returns stay owned by the host; bytes a
+//! script passes in are copied by the host before the call returns, so each
+//! side frees only what it allocated.
+
+use std::ffi::c_void;
+
+/// Bumped on any change to a type or function in this module.
+pub const ABI_VERSION: u32 = 1;
+
+/// The SDK version a script was built against, checked at load.
+pub const SDK_VERSION: &str = env!("CARGO_PKG_VERSION");
+
+/// Name of the exported `extern "C" fn() -> u32` that returns [`ABI_VERSION`].
+pub const ABI_VERSION_SYMBOL: &[u8] = b"waylay_abi_version";
+/// Name of the exported `extern "C" fn() -> *const ScriptDescriptor`.
+pub const DESCRIPTOR_SYMBOL: &[u8] = b"waylay_script_descriptor";
+
+/// A borrowed run of bytes.
+#[repr(C)]
+#[derive(Clone, Copy, Debug)]
+pub struct RawBytes {
+    /// Start; may dangle when `len` is 0.
+    pub ptr: *const u8,
+    /// Length in bytes.
+    pub len: usize,
+}
+
+impl RawBytes {
+    /// The empty run.
+    pub const EMPTY: RawBytes = RawBytes {
+        ptr: std::ptr::NonNull::dangling().as_ptr(),
+        len: 0,
+    };
+
+    /// Borrows `bytes` for the length of a call.
+    pub fn new(bytes: &[u8]) -> RawBytes {
+        RawBytes {
+            ptr: bytes.as_ptr(),
+            len: bytes.len(),
+        }
+    }
+}
+
+/// The host's flow; opaque to scripts.
+#[repr(C)]
+#[derive(Debug)]
+pub struct HostFlow {
+    _private: [u8; 0],
+}
+
+/// The host's connection (client or server side); opaque to scripts.
+#[repr(C)]
+#[derive(Debug)]
+pub struct HostConn {
+    _private: [u8; 0],
+}
+
+/// The host's per-call context (logging, panic reports); opaque to scripts.
+#[repr(C)]
+#[derive(Debug)]
+pub struct HostCtx {
+    _private: [u8; 0],
+}
+
+/// Argument of the `start` event.
+#[repr(C)]
+#[derive(Debug)]
+pub struct StartArgs {
+    /// The words after the script path in `-s "DIR arg1 arg2"`.
+    pub argv: *const RawBytes,
+    /// How many.
+    pub argc: usize,
+}
+
+// Events, as passed to `ScriptDescriptor::hook`. The target pointer is
+// null for `start`'s argv-less form and `done`, a `*const StartArgs` for
+// `start`, a `*mut HostConn` for connection events and a `*mut HostFlow` for
+// flow events.
+pub const EVENT_START: u32 = 0;
+pub const EVENT_CLIENT_CONNECT: u32 = 1;
+pub const EVENT_SERVER_CONNECT: u32 = 2;
+pub const EVENT_REQUEST_HEADERS: u32 = 3;
+pub const EVENT_REQUEST: u32 = 4;
+pub const EVENT_RESPONSE_HEADERS: u32 = 5;
+pub const EVENT_RESPONSE: u32 = 6;
+pub const EVENT_ERROR: u32 = 7;
+pub const EVENT_CLIENT_DISCONNECT: u32 = 8;
+pub const EVENT_DONE: u32 = 9;
+
+// Results of `hook`.
+pub const HOOK_OK: u32 = 0;
+pub const HOOK_PANICKED: u32 = 1;
+
+// Status codes of host functions.
+pub const STATUS_OK: i32 = 0;
+/// The thing asked for is absent (no response, a null field).
+pub const STATUS_ABSENT: i32 = 1;
+/// The argument was refused; `last_error` says why.
+pub const STATUS_INVALID: i32 = 2;
+
+// Which message of a flow.
+pub const MSG_REQUEST: u32 = 0;
+pub const MSG_RESPONSE: u32 = 1;
+
+// Byte fields of a message.
+pub const FIELD_METHOD: u32 = 0;
+pub const FIELD_SCHEME: u32 = 1;
+pub const FIELD_HOST: u32 = 2;
+pub const FIELD_AUTHORITY: u32 = 3;
+pub const FIELD_PATH: u32 = 4;
+pub const FIELD_HTTP_VERSION: u32 = 5;
+pub const FIELD_REASON: u32 = 6;
+pub const FIELD_CONTENT: u32 = 7;
+// Integer fields of a message.
+pub const FIELD_PORT: u32 = 8;
+pub const FIELD_STATUS_CODE: u32 = 9;
+// Float fields of a message.
+pub const FIELD_TIMESTAMP_START: u32 = 10;
+pub const FIELD_TIMESTAMP_END: u32 = 11;
+
+// Text fields of a flow.
+pub const FLOW_ID: u32 = 0;
+pub const FLOW_COMMENT: u32 = 1;
+pub const FLOW_MARKED: u32 = 2;
+pub const FLOW_ERROR_MSG: u32 = 3;
+// Float fields of a flow.
+pub const FLOW_TIMESTAMP_CREATED: u32 = 4;
+pub const FLOW_ERROR_TIMESTAMP: u32 = 5;
+// Flag fields of a flow (read as 0/1 through `flow_int`).
+pub const FLOW_LIVE: u32 = 6;
+pub const FLOW_KILLABLE: u32 = 7;
+
+// Header edits.
+pub const HEADERS_SET: u32 = 0;
+pub const HEADERS_APPEND: u32 = 1;
+pub const HEADERS_REMOVE: u32 = 2;
+pub const HEADERS_INSERT: u32 = 3;
+pub const HEADERS_REMOVE_AT: u32 = 4;
+
+// Sides of a connection.
+pub const CONN_CLIENT: u32 = 0;
+pub const CONN_SERVER: u32 = 1;
+
+// Text fields of a connection; list fields take an index.
+pub const CONN_ID: u32 = 0;
+pub const CONN_PEER_HOST: u32 = 1;
+pub const CONN_SOCK_HOST: u32 = 2;
+pub const CONN_ADDRESS_HOST: u32 = 3;
+pub const CONN_SNI: u32 = 4;
+pub const CONN_ALPN: u32 = 5;
+pub const CONN_TLS_VERSION: u32 = 6;
+pub const CONN_CIPHER: u32 = 7;
+pub const CONN_ERROR: u32 = 8;
+pub const CONN_CERTIFICATE: u32 = 9;
+pub const CONN_ALPN_OFFER: u32 = 10;
+pub const CONN_PROXY_MODE: u32 = 11;
+// Integer fields of a connection.
+pub const CONN_PEER_PORT: u32 = 12;
+pub const CONN_SOCK_PORT: u32 = 13;
+pub const CONN_ADDRESS_PORT: u32 = 14;
+pub const CONN_TLS: u32 = 15;
+pub const CONN_CERTIFICATE_COUNT: u32 = 16;
+pub const CONN_ALPN_OFFER_COUNT: u32 = 17;
+// Float fields of a connection.
+pub const CONN_TIMESTAMP_START: u32 = 18;
+pub const CONN_TIMESTAMP_END: u32 = 19;
+pub const CONN_TIMESTAMP_TLS_SETUP: u32 = 20;
+
+// Log levels.
+pub const LEVEL_DEBUG: u32 = 0;
+pub const LEVEL_INFO: u32 = 1;
+pub const LEVEL_WARN: u32 = 2;
+pub const LEVEL_ERROR: u32 = 3;
+
+/// Functions the host lends a script. Every pointer argument must be one the
+/// host handed to the current hook call.
+#[repr(C)]
+#[derive(Debug)]
+pub struct HostApi {
+    /// `size_of::<HostApi>()` as the host built it.
+    pub size: usize,
+    /// Writes a log line at `level` through the runner's output.
+    pub log: unsafe extern "C" fn(ctx: *const HostCtx, level: u32, msg: RawBytes),
+    /// Records the message of a panic caught in the current hook.
+    pub report_panic: unsafe extern "C" fn(ctx: *const HostCtx, msg: RawBytes),
+
+    /// Text field of the flow (`FLOW_*`).
+    pub flow_text:
+        unsafe extern "C" fn(flow: *const HostFlow, field: u32, out: *mut RawBytes) -> i32,
+    /// Sets a text field of the flow (comment, marked).
+    pub flow_set_text:
+        unsafe extern "C" fn(flow: *mut HostFlow, field: u32, value: RawBytes) -> i32,
+    /// Float field of the flow.
+    pub flow_float: unsafe extern "C" fn(flow: *const HostFlow, field: u32, out: *mut f64) -> i32,
+    /// Integer or flag field of the flow.
+    pub flow_int: unsafe extern "C" fn(flow: *const HostFlow, field: u32, out: *mut i64) -> i32,
+    /// Kills the flow; refused (`STATUS_INVALID`) when it is not killable.
+    pub flow_kill: unsafe extern "C" fn(flow: *mut HostFlow) -> i32,
+    /// A metadata value stored as text, by key.
+    pub metadata_get:
+        unsafe extern "C" fn(flow: *const HostFlow, key: RawBytes, out: *mut RawBytes) -> i32,
+    /// Stores a text metadata value; an empty `value` with `remove` set deletes the key.
+    pub metadata_set: unsafe extern "C" fn(
+        flow: *mut HostFlow,
+        key: RawBytes,
+        value: RawBytes,
+        remove: bool,
+    ) -> i32,
+    /// Why the last refused call on this flow was refused.
+    pub last_error: unsafe extern "C" fn(flow: *const HostFlow, out: *mut RawBytes) -> i32,
+
+    /// `STATUS_OK` when the flow has message `which`.
+    pub msg_exists: unsafe extern "C" fn(flow: *const HostFlow, which: u32) -> i32,
+    /// A byte field of a message.
+    pub msg_bytes: unsafe extern "C" fn(
+        flow: *const HostFlow,
+        which: u32,
+        field: u32,
+        out: *mut RawBytes,
+    ) -> i32,
+    /// Sets a byte field of a message.
+    pub msg_set_bytes:
+        unsafe extern "C" fn(flow: *mut HostFlow, which: u32, field: u32, value: RawBytes) -> i32,
+    /// An integer field of a message.
+    pub msg_int:
+        unsafe extern "C" fn(flow: *const HostFlow, which: u32, field: u32, out: *mut i64) -> i32,
+    /// Sets an integer field of a message.
+    pub msg_set_int:
+        unsafe extern "C" fn(flow: *mut HostFlow, which: u32, field: u32, value: i64) -> i32,
+    /// A float field of a message.
+    pub msg_float:
+        unsafe extern "C" fn(flow: *const HostFlow, which: u32, field: u32, out: *mut f64) -> i32,
+    /// The body decoded per Content-Encoding.
+    pub msg_decoded:
+        unsafe extern "C" fn(flow: *const HostFlow, which: u32, out: *mut RawBytes) -> i32,
+    /// Sets the body from decoded bytes, encoding it per Content-Encoding.
+    pub msg_set_decoded:
+        unsafe extern "C" fn(flow: *mut HostFlow, which: u32, value: RawBytes) -> i32,
+    /// Replaces the response with a fresh one (HTTP/1.1, no headers, empty body).
+    pub response_new: unsafe extern "C" fn(flow: *mut HostFlow, status: i64) -> i32,
+
+    /// Number of header fields of a message.
+    pub headers_len:
+        unsafe extern "C" fn(flow: *const HostFlow, which: u32, out: *mut usize) -> i32,
+    /// The header field at `index`.
+    pub header_at: unsafe extern "C" fn(
+        flow: *const HostFlow,
+        which: u32,
+        index: usize,
+        name: *mut RawBytes,
+        value: *mut RawBytes,
+    ) -> i32,
+    /// One of the `HEADERS_*` edits; `index` is used by the indexed ones.
+    pub headers_edit: unsafe extern "C" fn(
+        flow: *mut HostFlow,
+        which: u32,
+        op: u32,
+        index: usize,
+        name: RawBytes,
+        value: RawBytes,
+        removed: *mut usize,
+    ) -> i32,
+
+    /// The flow's client (`CONN_CLIENT`) or server connection, or null.
+    pub flow_conn: unsafe extern "C" fn(flow: *const HostFlow, side: u32) -> *const HostConn,
+    /// A text field of a connection; `index` selects within list fields.
+    pub conn_bytes: unsafe extern "C" fn(
+        conn: *const HostConn,
+        field: u32,
+        index: usize,
+        out: *mut RawBytes,
+    ) -> i32,
+    /// An integer field of a connection.
+    pub conn_int: unsafe extern "C" fn(conn: *const HostConn, field: u32, out: *mut i64) -> i32,
+    /// A float field of a connection.
+    pub conn_float: unsafe extern "C" fn(conn: *const HostConn, field: u32, out: *mut f64) -> i32,
+}
+
+/// What `waylay_script_descriptor` returns; static, never freed.
+#[repr(C)]
+#[derive(Debug)]
+pub struct ScriptDescriptor {
+    /// [`SDK_VERSION`] of the script's build.
+    pub sdk_version: RawBytes,
+    /// Creates an instance; null if the constructor panicked.
+    pub create: unsafe extern "C" fn(host: *const HostApi, ctx: *const HostCtx) -> *mut c_void,
+    /// Runs one event on an instance; returns `HOOK_OK` or `HOOK_PANICKED`.
+    pub hook: unsafe extern "C" fn(
+        instance: *mut c_void,
+        ctx: *const HostCtx,
+        event: u32,
+        target: *mut c_void,
+    ) -> u32,
+    /// Drops an instance (the script frees what it allocated).
+    pub destroy: unsafe extern "C" fn(instance: *mut c_void),
+}

@@ -1,0 +1,191 @@
+//! The script side of loading: the descriptor and the `extern "C"`
+//! trampolines that turn host calls into [`Script`] method calls.
+//!
+//! Every trampoline catches panics: since Rust 1.81 a panic unwinding out of
+//! an `extern "C"` function aborts the process, and a script must only ever
+//! fail its own flow.
+
+use std::any::Any;
+use std::cell::RefCell;
+use std::ffi::c_void;
+use std::panic::{AssertUnwindSafe, catch_unwind};
+
+use super::host::{ConnHandle, CtxHandle, FlowHandle};
+use crate::abi::{
+    self, HostApi, HostConn, HostCtx, HostFlow, RawBytes, ScriptDescriptor, StartArgs,
+};
+use crate::{Connection, Context, Flow, Script};
+
+/// A script instance as the host holds it: the script and the host's table.
+struct Instance<S> {
+    script: S,
+    api: &'static HostApi,
+}
+
+/// The descriptor for script type `S`; `export_script!` puts it in a static.
+pub const fn descriptor<S: Script + Default>() -> ScriptDescriptor {
+    ScriptDescriptor {
+        sdk_version: RawBytes {
+            ptr: abi::SDK_VERSION.as_ptr(),
+            len: abi::SDK_VERSION.len(),
+        },
+        create: create::<S>,
+        hook: hook::<S>,
+        destroy: destroy::<S>,
+    }
+}
+
+/// A descriptor that may live in a `static`.
+#[derive(Debug)]
+pub struct StaticDescriptor(pub ScriptDescriptor);
+
+// SAFETY: the descriptor is never mutated; its pointers are to `'static`
+// string data and functions, which any thread may read or call.
+unsafe impl Sync for StaticDescriptor {}
+
+thread_local! {
+    /// Where the last panic on this thread happened, filled by the hook that
+    /// `quiet_panics` installs.
+    static PANIC_LOCATION: RefCell<Option<String>> = const { RefCell::new(None) };
+}
+
+/// Replaces this library's panic hook (its own copy of std, when loaded as a
+/// cdylib) with one that only remembers where the panic happened, so the
+/// host reports each panic once, in its own words.
+pub fn quiet_panics() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        std::panic::set_hook(Box::new(|info| {
+            let location = info
+                .location()
+                .map(|l| format!("{}:{}:{}", l.file(), l.line(), l.column()));
+            PANIC_LOCATION.with(|slot| *slot.borrow_mut() = location);
+        }));
+    });
+}
+
+fn panic_message(payload: &(dyn Any + Send)) -> String {
+    let text = if let Some(s) = payload.downcast_ref::<&str>() {
+        (*s).to_owned()
+    } else if let Some(s) = payload.downcast_ref::<String>() {
+        s.clone()
+    } else {
+        "a panic with a non-text payload".to_owned()
+    };
+    match PANIC_LOCATION.with(|slot| slot.borrow_mut().take()) {
+        Some(location) => format!("{text} (at {location})"),
+        None => text,
+    }
+}
+
+unsafe extern "C" fn create<S: Script + Default>(
+    api: *const HostApi,
+    ctx: *const HostCtx,
+) -> *mut c_void {
+    // SAFETY: the host passes its table, which lives as long as the process
+    // (the host never frees it while a script is loaded).
+    let api: &'static HostApi = unsafe { &*api };
+    let ctx = CtxHandle::new(api, ctx);
+    match catch_unwind(|| {
+        Box::new(Instance {
+            script: S::default(),
+            api,
+        })
+    }) {
+        Ok(instance) => Box::into_raw(instance).cast(),
+        Err(payload) => {
+            ctx.report_panic(&panic_message(&*payload));
+            std::ptr::null_mut()
+        }
+    }
+}
+
+unsafe extern "C" fn destroy<S: Script>(instance: *mut c_void) {
+    // SAFETY: `instance` came from `create::<S>` and the host destroys it once.
+    let instance = unsafe { Box::from_raw(instance.cast::<Instance<S>>()) };
+    // A panicking Drop must not unwind into the host.
+    let _ = catch_unwind(AssertUnwindSafe(move || drop(instance)));
+}
+
+unsafe extern "C" fn hook<S: Script>(
+    instance: *mut c_void,
+    ctx: *const HostCtx,
+    event: u32,
+    target: *mut c_void,
+) -> u32 {
+    // SAFETY: `instance` came from `create::<S>`, and the host runs one hook
+    // of an instance at a time, so this is the only reference to it.
+    let instance = unsafe { &mut *instance.cast::<Instance<S>>() };
+    let api = instance.api;
+    let ctx = CtxHandle::new(api, ctx);
+    let context = Context::new(ctx);
+    let script = &mut instance.script;
+    let result = catch_unwind(AssertUnwindSafe(|| match event {
+        abi::EVENT_START => {
+            // SAFETY: for `start` the host passes null or a `StartArgs` whose
+            // words are UTF-8 and live for this call.
+            let argv: Vec<&str> = unsafe { start_args(target.cast::<StartArgs>()) };
+            script.start(&context, &argv);
+        }
+        abi::EVENT_CLIENT_CONNECT => script.client_connect(
+            &context,
+            &Connection::new(ConnHandle::new(api, target.cast::<HostConn>())),
+        ),
+        abi::EVENT_SERVER_CONNECT => script.server_connect(
+            &context,
+            &Connection::new(ConnHandle::new(api, target.cast::<HostConn>())),
+        ),
+        abi::EVENT_CLIENT_DISCONNECT => script.client_disconnect(
+            &context,
+            &Connection::new(ConnHandle::new(api, target.cast::<HostConn>())),
+        ),
+        abi::EVENT_DONE => script.done(&context),
+        abi::EVENT_REQUEST_HEADERS => script.request_headers(&context, &mut flow(api, target)),
+        abi::EVENT_REQUEST => script.request(&context, &mut flow(api, target)),
+        abi::EVENT_RESPONSE_HEADERS => script.response_headers(&context, &mut flow(api, target)),
+        abi::EVENT_RESPONSE => script.response(&context, &mut flow(api, target)),
+        abi::EVENT_ERROR => script.error(&context, &mut flow(api, target)),
+        // An event from a newer host: this script has no hook for it.
+        _ => {}
+    }));
+    match result {
+        Ok(()) => abi::HOOK_OK,
+        Err(payload) => {
+            ctx.report_panic(&panic_message(&*payload));
+            abi::HOOK_PANICKED
+        }
+    }
+}
+
+fn flow(api: &'static HostApi, target: *mut c_void) -> Flow {
+    Flow::new(FlowHandle::new(api, target.cast::<HostFlow>()))
+}
+
+/// Reads `start`'s argv.
+///
+/// # Safety
+/// `args` is null or points to a `StartArgs` whose words are valid UTF-8
+/// and outlive the returned slices.
+unsafe fn start_args<'a>(args: *const StartArgs) -> Vec<&'a str> {
+    if args.is_null() {
+        return Vec::new();
+    }
+    // SAFETY: non-null, so a valid `StartArgs` per this function's contract.
+    let args = unsafe { &*args };
+    if args.argc == 0 {
+        return Vec::new();
+    }
+    // SAFETY: the host passes `argc` consecutive `RawBytes`.
+    let words = unsafe { std::slice::from_raw_parts(args.argv, args.argc) };
+    words
+        .iter()
+        .map(|w| {
+            if w.len == 0 {
+                return "";
+            }
+            // SAFETY: each word is a live run of `len` bytes.
+            let bytes = unsafe { std::slice::from_raw_parts(w.ptr, w.len) };
+            std::str::from_utf8(bytes).unwrap_or("")
+        })
+        .collect()
+}

@@ -1,0 +1,274 @@
+//! Safe wrappers over the host's function table, used by every view type.
+//!
+//! A [`FlowHandle`] or [`ConnHandle`] is only ever built by the export
+//! trampolines from pointers the host passed to the current hook call, and
+//! the views that hold one are only lent to the script by reference for the
+//! length of that call. That is the whole safety argument of this file.
+
+use crate::abi::{self, HostApi, HostConn, HostCtx, HostFlow, RawBytes};
+
+/// Turns host-owned bytes into a slice living as long as `_owner`.
+fn slice<T: ?Sized>(_owner: &T, raw: RawBytes) -> &[u8] {
+    if raw.len == 0 {
+        return &[];
+    }
+    // SAFETY: the host returned `raw` for an object that lives for the whole
+    // hook call and does not change until a `&mut` method of the same view
+    // runs, which the borrow on `_owner` rules out.
+    unsafe { std::slice::from_raw_parts(raw.ptr, raw.len) }
+}
+
+/// A flow lent by the host for one hook call.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct FlowHandle {
+    api: &'static HostApi,
+    raw: *mut HostFlow,
+}
+
+impl FlowHandle {
+    pub(crate) fn new(api: &'static HostApi, raw: *mut HostFlow) -> FlowHandle {
+        FlowHandle { api, raw }
+    }
+
+    pub(crate) fn flow_text(&self, field: u32) -> Option<&[u8]> {
+        let mut out = RawBytes::EMPTY;
+        // SAFETY: `raw` is the live flow of this call; `out` is a local.
+        let status = unsafe { (self.api.flow_text)(self.raw, field, &mut out) };
+        (status == abi::STATUS_OK).then(|| slice(self, out))
+    }
+
+    pub(crate) fn flow_set_text(&mut self, field: u32, value: &[u8]) -> Result<(), Vec<u8>> {
+        // SAFETY: `raw` is the live flow of this call; the host copies `value`.
+        let status = unsafe { (self.api.flow_set_text)(self.raw, field, RawBytes::new(value)) };
+        self.check(status)
+    }
+
+    pub(crate) fn flow_float(&self, field: u32) -> Option<f64> {
+        let mut out = 0.0;
+        // SAFETY: `raw` is the live flow of this call; `out` is a local.
+        let status = unsafe { (self.api.flow_float)(self.raw, field, &mut out) };
+        (status == abi::STATUS_OK).then_some(out)
+    }
+
+    pub(crate) fn flow_int(&self, field: u32) -> Option<i64> {
+        let mut out = 0;
+        // SAFETY: `raw` is the live flow of this call; `out` is a local.
+        let status = unsafe { (self.api.flow_int)(self.raw, field, &mut out) };
+        (status == abi::STATUS_OK).then_some(out)
+    }
+
+    pub(crate) fn kill(&mut self) -> Result<(), Vec<u8>> {
+        // SAFETY: `raw` is the live flow of this call.
+        let status = unsafe { (self.api.flow_kill)(self.raw) };
+        self.check(status)
+    }
+
+    pub(crate) fn metadata_get(&self, key: &str) -> Option<&[u8]> {
+        let mut out = RawBytes::EMPTY;
+        // SAFETY: `raw` is the live flow of this call; `out` is a local.
+        let status =
+            unsafe { (self.api.metadata_get)(self.raw, RawBytes::new(key.as_bytes()), &mut out) };
+        (status == abi::STATUS_OK).then(|| slice(self, out))
+    }
+
+    pub(crate) fn metadata_set(&mut self, key: &str, value: Option<&str>) -> Result<(), Vec<u8>> {
+        let (value, remove) = match value {
+            Some(v) => (RawBytes::new(v.as_bytes()), false),
+            None => (RawBytes::EMPTY, true),
+        };
+        // SAFETY: `raw` is the live flow of this call; the host copies both runs.
+        let status = unsafe {
+            (self.api.metadata_set)(self.raw, RawBytes::new(key.as_bytes()), value, remove)
+        };
+        self.check(status)
+    }
+
+    pub(crate) fn msg_exists(&self, which: u32) -> bool {
+        // SAFETY: `raw` is the live flow of this call.
+        unsafe { (self.api.msg_exists)(self.raw, which) == abi::STATUS_OK }
+    }
+
+    pub(crate) fn msg_bytes(&self, which: u32, field: u32) -> Option<&[u8]> {
+        let mut out = RawBytes::EMPTY;
+        // SAFETY: `raw` is the live flow of this call; `out` is a local.
+        let status = unsafe { (self.api.msg_bytes)(self.raw, which, field, &mut out) };
+        (status == abi::STATUS_OK).then(|| slice(self, out))
+    }
+
+    pub(crate) fn msg_set_bytes(
+        &mut self,
+        which: u32,
+        field: u32,
+        value: &[u8],
+    ) -> Result<(), Vec<u8>> {
+        // SAFETY: `raw` is the live flow of this call; the host copies `value`.
+        let status =
+            unsafe { (self.api.msg_set_bytes)(self.raw, which, field, RawBytes::new(value)) };
+        self.check(status)
+    }
+
+    pub(crate) fn msg_int(&self, which: u32, field: u32) -> Option<i64> {
+        let mut out = 0;
+        // SAFETY: `raw` is the live flow of this call; `out` is a local.
+        let status = unsafe { (self.api.msg_int)(self.raw, which, field, &mut out) };
+        (status == abi::STATUS_OK).then_some(out)
+    }
+
+    pub(crate) fn msg_set_int(
+        &mut self,
+        which: u32,
+        field: u32,
+        value: i64,
+    ) -> Result<(), Vec<u8>> {
+        // SAFETY: `raw` is the live flow of this call.
+        let status = unsafe { (self.api.msg_set_int)(self.raw, which, field, value) };
+        self.check(status)
+    }
+
+    pub(crate) fn msg_float(&self, which: u32, field: u32) -> Option<f64> {
+        let mut out = 0.0;
+        // SAFETY: `raw` is the live flow of this call; `out` is a local.
+        let status = unsafe { (self.api.msg_float)(self.raw, which, field, &mut out) };
+        (status == abi::STATUS_OK).then_some(out)
+    }
+
+    pub(crate) fn msg_decoded(&self, which: u32) -> Result<Option<&[u8]>, Vec<u8>> {
+        let mut out = RawBytes::EMPTY;
+        // SAFETY: `raw` is the live flow of this call; `out` is a local.
+        let status = unsafe { (self.api.msg_decoded)(self.raw, which, &mut out) };
+        match status {
+            abi::STATUS_OK => Ok(Some(slice(self, out))),
+            abi::STATUS_ABSENT => Ok(None),
+            _ => Err(self.last_error()),
+        }
+    }
+
+    pub(crate) fn msg_set_decoded(&mut self, which: u32, value: &[u8]) -> Result<(), Vec<u8>> {
+        // SAFETY: `raw` is the live flow of this call; the host copies `value`.
+        let status = unsafe { (self.api.msg_set_decoded)(self.raw, which, RawBytes::new(value)) };
+        self.check(status)
+    }
+
+    pub(crate) fn response_new(&mut self, status_code: u16) -> Result<(), Vec<u8>> {
+        // SAFETY: `raw` is the live flow of this call.
+        let status = unsafe { (self.api.response_new)(self.raw, i64::from(status_code)) };
+        self.check(status)
+    }
+
+    pub(crate) fn headers_len(&self, which: u32) -> usize {
+        let mut out = 0;
+        // SAFETY: `raw` is the live flow of this call; `out` is a local.
+        let status = unsafe { (self.api.headers_len)(self.raw, which, &mut out) };
+        if status == abi::STATUS_OK { out } else { 0 }
+    }
+
+    pub(crate) fn header_at(&self, which: u32, index: usize) -> Option<(&[u8], &[u8])> {
+        let (mut name, mut value) = (RawBytes::EMPTY, RawBytes::EMPTY);
+        // SAFETY: `raw` is the live flow of this call; both outs are locals.
+        let status = unsafe { (self.api.header_at)(self.raw, which, index, &mut name, &mut value) };
+        (status == abi::STATUS_OK).then(|| (slice(self, name), slice(self, value)))
+    }
+
+    pub(crate) fn headers_edit(
+        &mut self,
+        which: u32,
+        op: u32,
+        index: usize,
+        name: &[u8],
+        value: &[u8],
+    ) -> Result<usize, Vec<u8>> {
+        let mut removed = 0;
+        // SAFETY: `raw` is the live flow of this call; the host copies both
+        // runs; `removed` is a local.
+        let status = unsafe {
+            (self.api.headers_edit)(
+                self.raw,
+                which,
+                op,
+                index,
+                RawBytes::new(name),
+                RawBytes::new(value),
+                &mut removed,
+            )
+        };
+        self.check(status).map(|()| removed)
+    }
+
+    pub(crate) fn conn(&self, side: u32) -> Option<ConnHandle> {
+        // SAFETY: `raw` is the live flow of this call.
+        let raw = unsafe { (self.api.flow_conn)(self.raw, side) };
+        (!raw.is_null()).then_some(ConnHandle { api: self.api, raw })
+    }
+
+    fn last_error(&self) -> Vec<u8> {
+        let mut out = RawBytes::EMPTY;
+        // SAFETY: `raw` is the live flow of this call; `out` is a local.
+        unsafe { (self.api.last_error)(self.raw, &mut out) };
+        slice(self, out).to_vec()
+    }
+
+    fn check(&self, status: i32) -> Result<(), Vec<u8>> {
+        if status == abi::STATUS_OK {
+            Ok(())
+        } else {
+            Err(self.last_error())
+        }
+    }
+}
+
+/// A client or server connection lent by the host for one hook call.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct ConnHandle {
+    api: &'static HostApi,
+    raw: *const HostConn,
+}
+
+impl ConnHandle {
+    pub(crate) fn new(api: &'static HostApi, raw: *const HostConn) -> ConnHandle {
+        ConnHandle { api, raw }
+    }
+
+    pub(crate) fn bytes(&self, field: u32, index: usize) -> Option<&[u8]> {
+        let mut out = RawBytes::EMPTY;
+        // SAFETY: `raw` is a live connection of this call; `out` is a local.
+        let status = unsafe { (self.api.conn_bytes)(self.raw, field, index, &mut out) };
+        (status == abi::STATUS_OK).then(|| slice(self, out))
+    }
+
+    pub(crate) fn int(&self, field: u32) -> Option<i64> {
+        let mut out = 0;
+        // SAFETY: `raw` is a live connection of this call; `out` is a local.
+        let status = unsafe { (self.api.conn_int)(self.raw, field, &mut out) };
+        (status == abi::STATUS_OK).then_some(out)
+    }
+
+    pub(crate) fn float(&self, field: u32) -> Option<f64> {
+        let mut out = 0.0;
+        // SAFETY: `raw` is a live connection of this call; `out` is a local.
+        let status = unsafe { (self.api.conn_float)(self.raw, field, &mut out) };
+        (status == abi::STATUS_OK).then_some(out)
+    }
+}
+
+/// The host context of one hook call, for logging.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct CtxHandle {
+    api: &'static HostApi,
+    raw: *const HostCtx,
+}
+
+impl CtxHandle {
+    pub(crate) fn new(api: &'static HostApi, raw: *const HostCtx) -> CtxHandle {
+        CtxHandle { api, raw }
+    }
+
+    pub(crate) fn log(&self, level: u32, msg: &str) {
+        // SAFETY: `raw` is the context of the current call; the host copies `msg`.
+        unsafe { (self.api.log)(self.raw, level, RawBytes::new(msg.as_bytes())) }
+    }
+
+    pub(crate) fn report_panic(&self, msg: &str) {
+        // SAFETY: `raw` is the context of the current call; the host copies `msg`.
+        unsafe { (self.api.report_panic)(self.raw, RawBytes::new(msg.as_bytes())) }
+    }
+}

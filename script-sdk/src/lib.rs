@@ -1,0 +1,79 @@
+//! Write Waylay proxy scripts in Rust.
+//!
+//! A script is a crate built as a `cdylib` that implements [`Script`] and
+//! exports it with [`export_script!`]. The runner builds the crate, loads
+//! it and calls its hooks as traffic passes: live through the proxy
+//! (`runner -s DIR`) or over saved flow files (`runner -n -r IN -s DIR -w OUT`).
+//!
+//! This is mitmproxy's scripting model. The seed's `add_header.py`,
+//!
+//! ```python
+//! def response(context, flow):
+//!     flow.response.headers["newheader"] = ["foo"]
+//! ```
+//!
+//! reads in Rust as:
+//!
+//! ```
+//! use waylay_sdk::{Context, Flow, Script};
+//!
+//! #[derive(Default)]
+//! struct AddHeader;
+//!
+//! impl Script for AddHeader {
+//!     fn response(&mut self, _ctx: &Context, flow: &mut Flow) {
+//!         if let Some(response) = flow.response_mut() {
+//!             response.headers_mut().set("newheader", "foo");
+//!         }
+//!     }
+//! }
+//!
+//! waylay_sdk::export_script!(AddHeader);
+//! ```
+//!
+//! with this `Cargo.toml`:
+//!
+//! ```toml
+//! [package]
+//! name = "add_header"
+//! version = "0.1.0"
+//! edition = "2024"
+//!
+//! [lib]
+//! crate-type = ["cdylib", "rlib"]
+//!
+//! [dependencies]
+//! waylay-sdk = "0.1"
+//! ```
+//!
+//! The runner pins `waylay-sdk` to its own copy when it builds a script, so
+//! the version in `Cargo.toml` only has to match. `runner new NAME` writes
+//! such a crate, with a snapshot test over a saved flow.
+//!
+//! # What this crate is not
+//! It has no dependencies and knows nothing of sockets, TLS or async: the
+//! host owns the flow, and the types here are views into it, valid for one
+//! hook call. Hooks are plain synchronous calls; waiting and threads belong
+//! to the host.
+#![deny(missing_docs)]
+
+#[doc(hidden)]
+pub mod abi;
+mod boundary;
+mod connection;
+mod context;
+mod error;
+mod flow;
+mod headers;
+mod message;
+mod script;
+
+#[doc(hidden)]
+pub use boundary::export as __export;
+pub use connection::Connection;
+pub use context::{Context, Level};
+pub use error::Error;
+pub use flow::{Flow, FlowError};
+pub use headers::Headers;
+pub use message::{Message, Request, Response};
+pub use script::Script;

@@ -1,0 +1,477 @@
+//! [`Message`], [`Request`] and [`Response`]: the two halves of an HTTP flow.
+
+use std::borrow::Cow;
+use std::ops::{Deref, DerefMut};
+
+use crate::abi;
+use crate::boundary::host::FlowHandle;
+use crate::{Error, Headers};
+
+/// What requests and responses share: version, headers, body, timestamps.
+/// [`Request`] and [`Response`] dereference to it.
+///
+/// ```
+/// # use waylay_sdk::Flow;
+/// fn size(flow: &Flow) -> usize {
+///     flow.request().raw_content().map_or(0, <[u8]>::len)
+/// }
+/// ```
+#[derive(Debug)]
+pub struct Message {
+    handle: FlowHandle,
+    which: u32,
+    headers: Headers,
+}
+
+impl Message {
+    fn new(handle: FlowHandle, which: u32) -> Message {
+        Message {
+            handle,
+            which,
+            headers: Headers::new(handle, which),
+        }
+    }
+
+    fn text(&self, field: u32) -> &str {
+        self.handle
+            .msg_bytes(self.which, field)
+            .and_then(|b| std::str::from_utf8(b).ok())
+            .unwrap_or("")
+    }
+
+    fn lossy(&self, field: u32) -> Cow<'_, str> {
+        String::from_utf8_lossy(self.handle.msg_bytes(self.which, field).unwrap_or_default())
+    }
+
+    fn set(&mut self, field: u32, value: &[u8]) -> Result<(), Error> {
+        self.handle
+            .msg_set_bytes(self.which, field, value)
+            .map_err(Error::from_host)
+    }
+
+    /// The HTTP version, e.g. `"HTTP/1.1"` or `"HTTP/2.0"`.
+    ///
+    /// ```
+    /// # fn f(flow: &waylay_sdk::Flow) {
+    /// let h2 = flow.request().http_version() == "HTTP/2.0";
+    /// # }
+    /// ```
+    pub fn http_version(&self) -> &str {
+        self.text(abi::FIELD_HTTP_VERSION)
+    }
+
+    /// Sets the HTTP version.
+    ///
+    /// ```
+    /// # fn f(flow: &mut waylay_sdk::Flow) {
+    /// flow.request_mut().set_http_version("HTTP/1.0");
+    /// # }
+    /// ```
+    pub fn set_http_version(&mut self, version: &str) {
+        let _ = self.set(abi::FIELD_HTTP_VERSION, version.as_bytes());
+    }
+
+    /// The header fields.
+    ///
+    /// ```
+    /// # fn f(flow: &waylay_sdk::Flow) {
+    /// let agent = flow.request().headers().get("user-agent");
+    /// # }
+    /// ```
+    pub fn headers(&self) -> &Headers {
+        &self.headers
+    }
+
+    /// The header fields, to change.
+    ///
+    /// ```
+    /// # fn f(flow: &mut waylay_sdk::Flow) {
+    /// flow.request_mut().headers_mut().set("dnt", "1");
+    /// # }
+    /// ```
+    pub fn headers_mut(&mut self) -> &mut Headers {
+        &mut self.headers
+    }
+
+    /// The body as sent, still content-encoded (gzip etc.), without chunked
+    /// framing. `None` when the body was streamed and not kept, or has not
+    /// been read yet (live, in the `*_headers` hooks).
+    ///
+    /// ```
+    /// # fn f(flow: &waylay_sdk::Flow) {
+    /// if let Some(body) = flow.request().raw_content() {
+    ///     println!("{} bytes on the wire", body.len());
+    /// }
+    /// # }
+    /// ```
+    pub fn raw_content(&self) -> Option<&[u8]> {
+        self.handle.msg_bytes(self.which, abi::FIELD_CONTENT)
+    }
+
+    /// Replaces the body as sent, leaving the headers alone: the bytes must
+    /// already be encoded as Content-Encoding says.
+    ///
+    /// ```
+    /// # fn f(flow: &mut waylay_sdk::Flow) {
+    /// flow.request_mut().set_raw_content(b"{}");
+    /// # }
+    /// ```
+    pub fn set_raw_content(&mut self, body: impl AsRef<[u8]>) {
+        let _ = self.set(abi::FIELD_CONTENT, body.as_ref());
+    }
+
+    /// The body decoded per Content-Encoding (gzip, deflate, br, zstd,
+    /// identity; several in order). `Ok(None)` when there is no body kept;
+    /// an error when the encoding is unknown or the data corrupt.
+    ///
+    /// ```
+    /// # fn f(flow: &waylay_sdk::Flow) -> Result<(), waylay_sdk::Error> {
+    /// if let Some(response) = flow.response() {
+    ///     if let Some(body) = response.content()? {
+    ///         println!("{}", String::from_utf8_lossy(body));
+    ///     }
+    /// }
+    /// # Ok(()) }
+    /// ```
+    pub fn content(&self) -> Result<Option<&[u8]>, Error> {
+        self.handle
+            .msg_decoded(self.which)
+            .map_err(Error::from_host)
+    }
+
+    /// Sets the body from decoded bytes: encodes them per Content-Encoding
+    /// and updates Content-Length when the message has one.
+    ///
+    /// ```
+    /// # fn f(flow: &mut waylay_sdk::Flow) -> Result<(), waylay_sdk::Error> {
+    /// if let Some(response) = flow.response_mut() {
+    ///     response.set_content(b"replaced")?;
+    /// }
+    /// # Ok(()) }
+    /// ```
+    pub fn set_content(&mut self, body: impl AsRef<[u8]>) -> Result<(), Error> {
+        self.handle
+            .msg_set_decoded(self.which, body.as_ref())
+            .map_err(Error::from_host)
+    }
+
+    /// When the first byte of the message was read, in seconds since the
+    /// Unix epoch.
+    ///
+    /// ```
+    /// # fn f(flow: &waylay_sdk::Flow) {
+    /// let t = flow.request().timestamp_start();
+    /// # }
+    /// ```
+    pub fn timestamp_start(&self) -> Option<f64> {
+        self.handle
+            .msg_float(self.which, abi::FIELD_TIMESTAMP_START)
+    }
+
+    /// When the last byte of the message was read.
+    ///
+    /// ```
+    /// # fn f(flow: &waylay_sdk::Flow) {
+    /// let t = flow.request().timestamp_end();
+    /// # }
+    /// ```
+    pub fn timestamp_end(&self) -> Option<f64> {
+        self.handle.msg_float(self.which, abi::FIELD_TIMESTAMP_END)
+    }
+}
+
+/// An HTTP request. Dereferences to [`Message`] for headers and body.
+///
+/// ```
+/// # fn f(flow: &mut waylay_sdk::Flow) {
+/// let request = flow.request_mut();
+/// if request.host() == "example.com" {
+///     request.set_host("127.0.0.1");
+///     request.set_port(8000);
+/// }
+/// # }
+/// ```
+#[derive(Debug)]
+pub struct Request {
+    message: Message,
+}
+
+impl Request {
+    pub(crate) fn new(handle: FlowHandle) -> Request {
+        Request {
+            message: Message::new(handle, abi::MSG_REQUEST),
+        }
+    }
+
+    /// The method, e.g. `"GET"`.
+    ///
+    /// ```
+    /// # fn f(flow: &waylay_sdk::Flow) {
+    /// let is_post = flow.request().method() == "POST";
+    /// # }
+    /// ```
+    pub fn method(&self) -> &str {
+        self.text(abi::FIELD_METHOD)
+    }
+
+    /// Sets the method.
+    ///
+    /// ```
+    /// # fn f(flow: &mut waylay_sdk::Flow) {
+    /// flow.request_mut().set_method("HEAD");
+    /// # }
+    /// ```
+    pub fn set_method(&mut self, method: &str) {
+        let _ = self.message.set(abi::FIELD_METHOD, method.as_bytes());
+    }
+
+    /// The scheme: `"http"` or `"https"`.
+    ///
+    /// ```
+    /// # fn f(flow: &waylay_sdk::Flow) {
+    /// let secure = flow.request().scheme() == "https";
+    /// # }
+    /// ```
+    pub fn scheme(&self) -> &str {
+        self.text(abi::FIELD_SCHEME)
+    }
+
+    /// Sets the scheme.
+    ///
+    /// ```
+    /// # fn f(flow: &mut waylay_sdk::Flow) {
+    /// flow.request_mut().set_scheme("https");
+    /// # }
+    /// ```
+    pub fn set_scheme(&mut self, scheme: &str) {
+        let _ = self.message.set(abi::FIELD_SCHEME, scheme.as_bytes());
+    }
+
+    /// The target host the proxy connects to.
+    ///
+    /// ```
+    /// # fn f(flow: &waylay_sdk::Flow) {
+    /// let local = flow.request().host() == "127.0.0.1";
+    /// # }
+    /// ```
+    pub fn host(&self) -> &str {
+        self.text(abi::FIELD_HOST)
+    }
+
+    /// Sets the target host. The Host header is left as it is.
+    ///
+    /// ```
+    /// # fn f(flow: &mut waylay_sdk::Flow) {
+    /// flow.request_mut().set_host("127.0.0.1");
+    /// # }
+    /// ```
+    pub fn set_host(&mut self, host: &str) {
+        let _ = self.message.set(abi::FIELD_HOST, host.as_bytes());
+    }
+
+    /// The target port.
+    ///
+    /// ```
+    /// # fn f(flow: &waylay_sdk::Flow) {
+    /// let port: u16 = flow.request().port();
+    /// # }
+    /// ```
+    pub fn port(&self) -> u16 {
+        let port = self
+            .handle
+            .msg_int(abi::MSG_REQUEST, abi::FIELD_PORT)
+            .unwrap_or(0);
+        u16::try_from(port).unwrap_or(0)
+    }
+
+    /// Sets the target port.
+    ///
+    /// ```
+    /// # fn f(flow: &mut waylay_sdk::Flow) {
+    /// flow.request_mut().set_port(8443);
+    /// # }
+    /// ```
+    pub fn set_port(&mut self, port: u16) {
+        let _ = self
+            .message
+            .handle
+            .msg_set_int(abi::MSG_REQUEST, abi::FIELD_PORT, i64::from(port));
+    }
+
+    /// The authority of an authority-form request (`CONNECT host:port`),
+    /// else empty.
+    ///
+    /// ```
+    /// # fn f(flow: &waylay_sdk::Flow) {
+    /// let tunnel = !flow.request().authority().is_empty();
+    /// # }
+    /// ```
+    pub fn authority(&self) -> &str {
+        self.text(abi::FIELD_AUTHORITY)
+    }
+
+    /// The path with the query, e.g. `"/hello?x=1"`, read as UTF-8 (bytes
+    /// that are not become U+FFFD; see [`path_bytes`](Request::path_bytes)).
+    ///
+    /// ```
+    /// # fn f(flow: &waylay_sdk::Flow) {
+    /// let api = flow.request().path().starts_with("/api/");
+    /// # }
+    /// ```
+    pub fn path(&self) -> Cow<'_, str> {
+        self.lossy(abi::FIELD_PATH)
+    }
+
+    /// The path with the query, as sent.
+    ///
+    /// ```
+    /// # fn f(flow: &waylay_sdk::Flow) {
+    /// let raw: &[u8] = flow.request().path_bytes();
+    /// # }
+    /// ```
+    pub fn path_bytes(&self) -> &[u8] {
+        self.handle
+            .msg_bytes(abi::MSG_REQUEST, abi::FIELD_PATH)
+            .unwrap_or_default()
+    }
+
+    /// Sets the path (with the query).
+    ///
+    /// ```
+    /// # fn f(flow: &mut waylay_sdk::Flow) {
+    /// flow.request_mut().set_path("/v2/items?page=1");
+    /// # }
+    /// ```
+    pub fn set_path(&mut self, path: impl AsRef<[u8]>) {
+        let _ = self.message.set(abi::FIELD_PATH, path.as_ref());
+    }
+
+    /// The URL: scheme, host, port unless it is the scheme's default, and
+    /// path, as mitmproxy's `request.url` gives it.
+    ///
+    /// ```
+    /// # fn f(flow: &waylay_sdk::Flow) {
+    /// println!("{}", flow.request().url());
+    /// # }
+    /// ```
+    pub fn url(&self) -> String {
+        let (scheme, host, port) = (self.scheme(), self.host(), self.port());
+        if !self.authority().is_empty() && self.method() == "CONNECT" {
+            return self.authority().to_owned();
+        }
+        let host = if host.contains(':') {
+            Cow::Owned(format!("[{host}]"))
+        } else {
+            Cow::Borrowed(host)
+        };
+        let default_port = matches!((scheme, port), ("http", 80) | ("https", 443));
+        if default_port {
+            format!("{scheme}://{host}{}", self.path())
+        } else {
+            format!("{scheme}://{host}:{port}{}", self.path())
+        }
+    }
+}
+
+/// An HTTP response. Dereferences to [`Message`] for headers and body.
+///
+/// ```
+/// # fn f(flow: &mut waylay_sdk::Flow) {
+/// if let Some(response) = flow.response_mut() {
+///     if response.status_code() == 404 {
+///         response.set_status_code(200);
+///         response.set_reason("OK");
+///     }
+/// }
+/// # }
+/// ```
+#[derive(Debug)]
+pub struct Response {
+    message: Message,
+}
+
+impl Response {
+    pub(crate) fn new(handle: FlowHandle) -> Response {
+        Response {
+            message: Message::new(handle, abi::MSG_RESPONSE),
+        }
+    }
+
+    /// The status code.
+    ///
+    /// ```
+    /// # fn f(flow: &waylay_sdk::Flow) {
+    /// let ok = flow.response().is_some_and(|r| r.status_code() < 400);
+    /// # }
+    /// ```
+    pub fn status_code(&self) -> u16 {
+        let code = self
+            .handle
+            .msg_int(abi::MSG_RESPONSE, abi::FIELD_STATUS_CODE)
+            .unwrap_or(0);
+        u16::try_from(code).unwrap_or(0)
+    }
+
+    /// Sets the status code; the reason phrase is left as it is.
+    ///
+    /// ```
+    /// # fn f(flow: &mut waylay_sdk::Flow) {
+    /// if let Some(r) = flow.response_mut() { r.set_status_code(503); }
+    /// # }
+    /// ```
+    pub fn set_status_code(&mut self, code: u16) {
+        let _ = self.message.handle.msg_set_int(
+            abi::MSG_RESPONSE,
+            abi::FIELD_STATUS_CODE,
+            i64::from(code),
+        );
+    }
+
+    /// The reason phrase, e.g. `"OK"`, read as UTF-8.
+    ///
+    /// ```
+    /// # fn f(flow: &waylay_sdk::Flow) {
+    /// if let Some(r) = flow.response() { println!("{}", r.reason()); }
+    /// # }
+    /// ```
+    pub fn reason(&self) -> Cow<'_, str> {
+        self.lossy(abi::FIELD_REASON)
+    }
+
+    /// Sets the reason phrase.
+    ///
+    /// ```
+    /// # fn f(flow: &mut waylay_sdk::Flow) {
+    /// if let Some(r) = flow.response_mut() { r.set_reason("Teapot"); }
+    /// # }
+    /// ```
+    pub fn set_reason(&mut self, reason: &str) {
+        let _ = self.message.set(abi::FIELD_REASON, reason.as_bytes());
+    }
+}
+
+impl Deref for Request {
+    type Target = Message;
+    fn deref(&self) -> &Message {
+        &self.message
+    }
+}
+
+impl DerefMut for Request {
+    fn deref_mut(&mut self) -> &mut Message {
+        &mut self.message
+    }
+}
+
+impl Deref for Response {
+    type Target = Message;
+    fn deref(&self) -> &Message {
+        &self.message
+    }
+}
+
+impl DerefMut for Response {
+    fn deref_mut(&mut self) -> &mut Message {
+        &mut self.message
+    }
+}

@@ -1,0 +1,239 @@
+//! The [`Script`] trait: one defaulted method per event.
+
+use crate::{Connection, Context, Flow};
+
+/// A script: a set of event hooks, each with a default that does nothing.
+///
+/// Implement the hooks you need and export the type with
+/// [`export_script!`](crate::export_script). The runner makes one instance per
+/// `-s` option with [`Default`], so the instance can keep state between
+/// events.
+///
+/// # Order
+/// `start` comes first and `done` last. The events of one flow are strictly
+/// ordered: `request_headers`, `request`, then `response_headers` and
+/// `response`, or `error`. Events of flows on different connections
+/// interleave. A script's hooks run one at a time, so `&mut self` needs no
+/// lock. With several scripts (`-s a -s b`) each event reaches them in
+/// command-line order.
+///
+/// Live, connection events frame the flows: `client_connect` before the first
+/// request of a connection, `server_connect` when the proxy opens an
+/// upstream connection (not when it reuses one), `client_disconnect` when the
+/// client closes.
+///
+/// Offline (`runner -n -r FILE`), no connection event fires; each flow in
+/// file order gets `request_headers`, `request`, then `response_headers` and
+/// `response` if it has a response, then `error` if it has an error. Whether
+/// there is a response is checked after `request` returns, so a response set
+/// in `request` gets its `response` hooks.
+///
+/// # Panics
+/// A panic in a hook fails that flow alone: the runner reports the script,
+/// the hook and the panic message once, the flow goes on as it was before
+/// the hook, and the script stays loaded for the next event.
+///
+/// ```
+/// use waylay_sdk::{Context, Flow, Script};
+///
+/// /// Counts responses and says how many at the end.
+/// #[derive(Default)]
+/// struct Count {
+///     responses: u64,
+/// }
+///
+/// impl Script for Count {
+///     fn response(&mut self, _ctx: &Context, _flow: &mut Flow) {
+///         self.responses += 1;
+///     }
+///
+///     fn done(&mut self, ctx: &Context) {
+///         ctx.info(&format!("{} responses", self.responses));
+///     }
+/// }
+/// ```
+pub trait Script: Send + 'static {
+    /// Once, before any other event.
+    ///
+    /// `argv` holds the words after the script path in `-s "DIR arg1 arg2"`
+    /// (empty without them). Nothing else is readable yet.
+    ///
+    /// ```
+    /// # use waylay_sdk::{Context, Script};
+    /// #[derive(Default)]
+    /// struct Tag(String);
+    ///
+    /// impl Script for Tag {
+    ///     fn start(&mut self, _ctx: &Context, argv: &[&str]) {
+    ///         self.0 = argv.first().copied().unwrap_or("waylay").to_owned();
+    ///     }
+    /// }
+    /// ```
+    fn start(&mut self, ctx: &Context, argv: &[&str]) {
+        let _ = (ctx, argv);
+    }
+
+    /// Live only: a client opened a connection to the proxy. One connection
+    /// may carry many flows. The connection is read-only.
+    ///
+    /// ```
+    /// # use waylay_sdk::{Connection, Context, Script};
+    /// # #[derive(Default)] struct S;
+    /// impl Script for S {
+    ///     fn client_connect(&mut self, ctx: &Context, client: &Connection) {
+    ///         ctx.info(&format!("client {:?}", client.peer()));
+    ///     }
+    /// }
+    /// ```
+    fn client_connect(&mut self, ctx: &Context, client: &Connection) {
+        let _ = (ctx, client);
+    }
+
+    /// Live only: the proxy opened a connection to the target server. A
+    /// connection reused for a later flow does not fire this again.
+    ///
+    /// ```
+    /// # use waylay_sdk::{Connection, Context, Script};
+    /// # #[derive(Default)] struct S;
+    /// impl Script for S {
+    ///     fn server_connect(&mut self, ctx: &Context, server: &Connection) {
+    ///         ctx.info(&format!("upstream {:?}", server.address()));
+    ///     }
+    /// }
+    /// ```
+    fn server_connect(&mut self, ctx: &Context, server: &Connection) {
+        let _ = (ctx, server);
+    }
+
+    /// The request head has been read; live, the body has not.
+    ///
+    /// Readable: the request line and headers. Changes to them are what
+    /// the server will see. A response set here with [`Flow::respond`]
+    /// answers the client without contacting a server. Offline the body is
+    /// already there, and so is any response.
+    ///
+    /// ```
+    /// # use waylay_sdk::{Context, Flow, Script};
+    /// # #[derive(Default)] struct S;
+    /// impl Script for S {
+    ///     fn request_headers(&mut self, _ctx: &Context, flow: &mut Flow) {
+    ///         flow.request_mut().headers_mut().remove("accept-encoding");
+    ///     }
+    /// }
+    /// ```
+    fn request_headers(&mut self, ctx: &Context, flow: &mut Flow) {
+        let _ = (ctx, flow);
+    }
+
+    /// The whole request has been read. [`Flow::request`] is complete,
+    /// body included.
+    ///
+    /// Changes go to the server. A response set here with
+    /// [`Flow::respond`] short-circuits: the client gets it and no server is
+    /// contacted.
+    ///
+    /// ```
+    /// # use waylay_sdk::{Context, Flow, Script};
+    /// # #[derive(Default)] struct S;
+    /// impl Script for S {
+    ///     fn request(&mut self, _ctx: &Context, flow: &mut Flow) {
+    ///         if flow.request().path() == "/blocked" {
+    ///             flow.respond(403, "blocked by waylay\n");
+    ///         }
+    ///     }
+    /// }
+    /// ```
+    fn request(&mut self, ctx: &Context, flow: &mut Flow) {
+        let _ = (ctx, flow);
+    }
+
+    /// The response head has been read; always before
+    /// [`response`](Script::response). Live, the body has not been read and
+    /// [`Message::raw_content`] is `None`. Changes to the status and headers
+    /// reach the client.
+    ///
+    /// ```
+    /// # use waylay_sdk::{Context, Flow, Script};
+    /// # #[derive(Default)] struct S;
+    /// impl Script for S {
+    ///     fn response_headers(&mut self, _ctx: &Context, flow: &mut Flow) {
+    ///         if let Some(response) = flow.response_mut() {
+    ///             response.headers_mut().remove("server");
+    ///         }
+    ///     }
+    /// }
+    /// ```
+    fn response_headers(&mut self, ctx: &Context, flow: &mut Flow) {
+        let _ = (ctx, flow);
+    }
+
+    /// The whole response has been read. [`Flow::request`] and
+    /// [`Flow::response`] are set; with streaming on for this response its
+    /// body is not kept and [`Message::raw_content`] is `None`. Changes reach the
+    /// client and what `-w` saves.
+    ///
+    /// ```
+    /// # use waylay_sdk::{Context, Flow, Script};
+    /// # #[derive(Default)] struct S;
+    /// impl Script for S {
+    ///     fn response(&mut self, _ctx: &Context, flow: &mut Flow) {
+    ///         if let Some(response) = flow.response_mut() {
+    ///             response.headers_mut().set("newheader", "foo");
+    ///         }
+    ///     }
+    /// }
+    /// ```
+    fn response(&mut self, ctx: &Context, flow: &mut Flow) {
+        let _ = (ctx, flow);
+    }
+
+    /// A flow error: an invalid server response, a refused or interrupted
+    /// connection, a TLS failure, a killed flow. [`Flow::request`] and
+    /// [`Flow::error`] are set. An HTTP error status (404, 500) is a
+    /// response, not an error.
+    ///
+    /// ```
+    /// # use waylay_sdk::{Context, Flow, Script};
+    /// # #[derive(Default)] struct S;
+    /// impl Script for S {
+    ///     fn error(&mut self, ctx: &Context, flow: &mut Flow) {
+    ///         if let Some(error) = flow.error() {
+    ///             ctx.warn(&format!("{} failed: {}", flow.request().url(), error.msg()));
+    ///         }
+    ///     }
+    /// }
+    /// ```
+    fn error(&mut self, ctx: &Context, flow: &mut Flow) {
+        let _ = (ctx, flow);
+    }
+
+    /// Live only: the client connection closed.
+    ///
+    /// ```
+    /// # use waylay_sdk::{Connection, Context, Script};
+    /// # #[derive(Default)] struct S;
+    /// impl Script for S {
+    ///     fn client_disconnect(&mut self, ctx: &Context, client: &Connection) {
+    ///         ctx.debug(&format!("bye {:?}", client.peer()));
+    ///     }
+    /// }
+    /// ```
+    fn client_disconnect(&mut self, ctx: &Context, client: &Connection) {
+        let _ = (ctx, client);
+    }
+
+    /// Once, at shutdown, after every other event.
+    ///
+    /// ```
+    /// # use waylay_sdk::{Context, Script};
+    /// # #[derive(Default)] struct S;
+    /// impl Script for S {
+    ///     fn done(&mut self, ctx: &Context) {
+    ///         ctx.info("finished");
+    ///     }
+    /// }
+    /// ```
+    fn done(&mut self, ctx: &Context) {
+        let _ = ctx;
+    }
+}
