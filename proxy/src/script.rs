@@ -7,12 +7,13 @@ use std::fmt;
 use std::path::Path;
 use std::sync::Arc;
 
-use waylay_sdk::Level;
+pub use waylay_sdk::Level;
 use waylay_sdk::abi::{self, ScriptDescriptor};
 
 use crate::flow::Flow;
 use crate::tnetstring::Value;
 
+#[cfg(feature = "build")]
 pub mod build;
 mod cell;
 mod ffi;

@@ -69,6 +69,9 @@ impl std::error::Error for BuildError {}
 pub struct BuildOptions {
     /// The SDK source directory scripts are pinned to.
     pub sdk_dir: PathBuf,
+    /// The engine's source directory, for scripts whose tests use its
+    /// harness (`waylay-proxy` as a dev-dependency).
+    pub proxy_dir: Option<PathBuf>,
     /// Silence cargo's progress lines (diagnostics still show).
     pub quiet: bool,
 }
@@ -97,7 +100,11 @@ pub fn build(dir: &Path, options: &BuildOptions) -> Result<PathBuf, BuildError> 
         .arg("--manifest-path")
         .arg(&manifest)
         .arg("--config")
-        .arg(patch_config(&options.sdk_dir))
+        .arg(patch_config("waylay-sdk", &options.sdk_dir))
+        // Cargo reads configuration from the working directory: the
+        // script's own `.cargo/config.toml` applies, as it would for
+        // `cargo build` run there.
+        .current_dir(dir)
         .stdout(Stdio::piped())
         .stderr(if options.quiet {
             Stdio::null()
@@ -141,11 +148,11 @@ pub fn build(dir: &Path, options: &BuildOptions) -> Result<PathBuf, BuildError> 
     cdylib.ok_or_else(|| BuildError::NotCdylib(dir.to_owned()))
 }
 
-/// `patch.crates-io.waylay-sdk.path="…"`, quoted for TOML.
-fn patch_config(sdk_dir: &Path) -> String {
-    let path = sdk_dir
+/// `patch.crates-io.CRATE.path="…"`, quoted for TOML.
+fn patch_config(krate: &str, dir: &Path) -> String {
+    let path = dir
         .to_string_lossy()
         .replace('\\', "\\\\")
         .replace('"', "\\\"");
-    format!("patch.crates-io.waylay-sdk.path=\"{path}\"")
+    format!("patch.crates-io.{krate}.path=\"{path}\"")
 }

@@ -1,0 +1,51 @@
+//! The command line: mitmdump's flags, as far as Waylay implements them.
+
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand};
+
+/// Waylay: an intercepting HTTP proxy whose scripts are compiled Rust.
+///
+/// Run scripts over saved mitmproxy flows:
+///   runner -n -r in.mitm -s my_script/ -w out.mitm
+#[derive(Debug, Parser)]
+#[command(name = "runner", version, args_conflicts_with_subcommands = true)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+
+    /// Start no proxy (offline mode, over -r).
+    #[arg(short = 'n', long = "no-server")]
+    pub no_server: bool,
+
+    /// Read flows from this file ("-" for standard input).
+    #[arg(short = 'r', long = "rfile", value_name = "PATH")]
+    pub rfile: Option<String>,
+
+    /// Write flows to this file ("+PATH" appends, "-" is standard output).
+    #[arg(short = 'w', long = "wfile", value_name = "PATH")]
+    pub wfile: Option<String>,
+
+    /// A script crate to build and run: "DIR" or "DIR arg1 arg2" (the words
+    /// after DIR reach its `start`). Repeat for several; they run in order.
+    #[arg(short = 's', long = "scripts", value_name = "SCRIPT")]
+    pub scripts: Vec<String>,
+
+    /// Print no flow lines or script info, only warnings and errors.
+    #[arg(short = 'q', long = "quiet")]
+    pub quiet: bool,
+
+    /// Also print scripts' debug lines.
+    #[arg(short = 'v', long = "verbose")]
+    pub verbose: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Create a script crate: a response hook and a snapshot test over a
+    /// bundled flow file, ready for `cargo test` and `runner -s NAME`.
+    New {
+        /// Directory to create; its last component names the crate.
+        path: PathBuf,
+    },
+}

@@ -1,0 +1,116 @@
+//! `runner -n`: scripts over saved flows, from -r to -w.
+
+use std::fs::{File, OpenOptions};
+use std::io::{Read, Write};
+use std::path::Path;
+use std::sync::Arc;
+
+use anyhow::{Context as _, Result, bail};
+use waylay_proxy::flowfile::{FlowReader, FlowWriter};
+use waylay_proxy::offline::{self, OfflineError};
+use waylay_proxy::summary::flow_line;
+
+use crate::cli::Cli;
+use crate::output::Output;
+use crate::scripts::{ScriptSpec, load_all};
+
+/// Where -w points.
+enum Destination<'a> {
+    Stdout,
+    File { path: &'a Path, append: bool },
+}
+
+fn destination(wfile: &str) -> Destination<'_> {
+    match wfile {
+        "-" => Destination::Stdout,
+        w => match w.strip_prefix('+') {
+            Some(path) => Destination::File {
+                path: Path::new(path),
+                append: true,
+            },
+            None => Destination::File {
+                path: Path::new(w),
+                append: false,
+            },
+        },
+    }
+}
+
+pub fn run(cli: &Cli, specs: &[ScriptSpec], output: &Arc<Output>) -> Result<()> {
+    let dest = cli.wfile.as_deref().map(destination);
+    // Check the input before building anything, and never truncate it.
+    let input: Option<(Box<dyn Read>, String)> = match cli.rfile.as_deref() {
+        None => None,
+        Some("-") => Some((Box::new(std::io::stdin()), "standard input".to_owned())),
+        Some(path) => {
+            let file = File::open(path).with_context(|| format!("{path}: cannot read flows"))?;
+            if let Some(Destination::File { path: out, .. }) = &dest
+                && same_file(Path::new(path), out)
+            {
+                bail!(
+                    "{path}: refusing to write flows to the file they are read from; pass another -w path"
+                );
+            }
+            Some((Box::new(file), path.to_owned()))
+        }
+    };
+    let mut scripts = load_all(specs, output)?;
+    let mut writer = match &dest {
+        None => None,
+        Some(Destination::Stdout) => Some(FlowWriter::new(
+            Box::new(std::io::stdout()) as Box<dyn Write>
+        )),
+        Some(Destination::File { path, append }) => {
+            let file = OpenOptions::new()
+                .write(true)
+                .create(true)
+                .append(*append)
+                .truncate(!*append)
+                .open(path)
+                .with_context(|| format!("{}: cannot write flows", path.display()))?;
+            Some(FlowWriter::new(Box::new(file) as Box<dyn Write>))
+        }
+    };
+    let Some((input, name)) = input else {
+        // No -r: only start and done, as mitmdump -n does.
+        scripts.start();
+        scripts.done();
+        return Ok(());
+    };
+    let mut reader = FlowReader::new(input);
+    let result = offline::run(&mut scripts, &mut reader, writer.as_mut(), |flow| {
+        output.info(&flow_line(flow))
+    });
+    let panics = scripts.panics();
+    if panics > 0 {
+        output.problem(&format!("runner: {panics} hook call(s) panicked; those flows were written as they were before the hook"));
+    }
+    match result {
+        Ok(_) => Ok(()),
+        Err(OfflineError::Read(e, stats)) => {
+            let kept = if writer.is_some() {
+                "processed and written"
+            } else {
+                "processed"
+            };
+            bail!(
+                "{name}: {e}; the {} flow(s) before it were {kept}",
+                stats.flows
+            )
+        }
+        Err(OfflineError::Write(e, stats)) => {
+            bail!(
+                "{}: cannot write flows: {e}; {} flow(s) were written before it",
+                cli.wfile.as_deref().unwrap_or("-"),
+                stats.flows
+            )
+        }
+    }
+}
+
+fn same_file(a: &Path, b: &Path) -> bool {
+    match (a.canonicalize(), b.canonicalize()) {
+        (Ok(a), Ok(b)) => a == b,
+        _ => false,
+    }
+}

@@ -1,0 +1,46 @@
+//! Every example script over every golden flow file, snapshotted.
+
+use waylay_proxy::testing::render;
+
+use crate::support::{flows, golden, path_in, root, run, scratch};
+
+const GOLDEN: [&str; 7] = [
+    "get.mitm",
+    "post.mitm",
+    "notfound.mitm",
+    "refused.mitm",
+    "https.mitm",
+    "websocket.mitm",
+    "tcp.mitm",
+];
+
+#[test]
+fn every_example_over_every_golden_file() {
+    let mut examples: Vec<_> = std::fs::read_dir(root().join("examples"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .collect();
+    examples.sort();
+    assert!(!examples.is_empty());
+    let dir = scratch();
+    for example in examples {
+        let mut rendered = String::new();
+        for name in GOLDEN {
+            let out = path_in(&dir, &format!("{example}-{name}"));
+            let input = golden(name);
+            let result = run(&[
+                "-n",
+                "-q",
+                "-r",
+                input.to_str().unwrap(),
+                "-s",
+                &format!("examples/{example}"),
+                "-w",
+                &out,
+            ]);
+            assert_eq!(result.code, 0, "{example} over {name}: {}", result.stderr);
+            rendered += &format!("═══ {name}\n{}", render(&flows(&out)));
+        }
+        insta::assert_snapshot!(example, rendered);
+    }
+}

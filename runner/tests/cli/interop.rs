@@ -1,0 +1,126 @@
+//! mitmproxy 11 reads what Waylay writes, and Waylay reads what mitmproxy
+//! writes. The peer is the mitmproxy that `.ci/run` installs into
+//! `target/mitmproxy-venv`; under `CI=true` a missing peer fails the test.
+
+use std::path::PathBuf;
+use std::process::Command;
+
+use crate::support::{golden, path_in, root, run, scratch};
+
+/// The Python of the venv with mitmproxy, or `None` (outside CI) to skip.
+fn peer() -> Option<PathBuf> {
+    let python = std::env::var_os("WAYLAY_MITMPROXY_PYTHON")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| root().join("target/mitmproxy-venv/bin/python"));
+    if python.exists() {
+        return Some(python);
+    }
+    if std::env::var("CI").is_ok_and(|v| v == "true") {
+        panic!(
+            "mitmproxy is missing at {}; .ci/run installs it",
+            python.display()
+        );
+    }
+    eprintln!(
+        "skipping: mitmproxy is not installed at {} (run .ci/run)",
+        python.display()
+    );
+    None
+}
+
+fn compare(python: &PathBuf, args: &[&str]) {
+    let script = root().join("runner/tests/interop/compare.py");
+    let out = Command::new(python)
+        .arg(script)
+        .args(args)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "compare.py {args:?} failed:\n{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+const GOLDEN: [&str; 8] = [
+    "all.mitm",
+    "get.mitm",
+    "post.mitm",
+    "notfound.mitm",
+    "refused.mitm",
+    "https.mitm",
+    "websocket.mitm",
+    "tcp.mitm",
+];
+
+#[test]
+fn mitmproxy_reads_what_waylay_writes() {
+    let Some(python) = peer() else { return };
+    let dir = scratch();
+    for name in GOLDEN {
+        let input = golden(name);
+        let input = input.to_str().unwrap();
+        let added = path_in(&dir, &format!("added-{name}"));
+        let result = run(&[
+            "-n",
+            "-q",
+            "-r",
+            input,
+            "-s",
+            "examples/add_header",
+            "-w",
+            &added,
+        ]);
+        assert_eq!(result.code, 0, "{}", result.stderr);
+        compare(
+            &python,
+            &["added-header", input, &added, "newheader", "foo"],
+        );
+        let copy = path_in(&dir, &format!("copy-{name}"));
+        let result = run(&["-n", "-q", "-r", input, "-w", &copy]);
+        assert_eq!(result.code, 0, "{}", result.stderr);
+        compare(&python, &["same", input, &copy]);
+    }
+}
+
+#[test]
+fn waylay_reads_what_mitmproxy_writes() {
+    let Some(python) = peer() else { return };
+    let dir = scratch();
+    let written = path_in(&dir, "by-mitmproxy.mitm");
+    let goldens: Vec<String> = GOLDEN[1..]
+        .iter()
+        .map(|g| golden(g).to_string_lossy().into_owned())
+        .collect();
+    let mut args = vec!["write", written.as_str()];
+    args.extend(goldens.iter().map(String::as_str));
+    compare(&python, &args);
+
+    // A plain copy is byte for byte.
+    let copy = path_in(&dir, "copy.mitm");
+    let result = run(&["-n", "-q", "-r", &written, "-w", &copy]);
+    assert_eq!(result.code, 0, "{}", result.stderr);
+    assert!(
+        std::fs::read(&copy).unwrap() == std::fs::read(&written).unwrap(),
+        "copy differs from mitmproxy's file"
+    );
+
+    // Scripts see mitmproxy's flows, and mitmproxy reads the result.
+    let added = path_in(&dir, "added.mitm");
+    let result = run(&[
+        "-n",
+        "-r",
+        &written,
+        "-s",
+        "examples/add_header",
+        "-w",
+        &added,
+    ]);
+    assert_eq!(result.code, 0, "{}", result.stderr);
+    assert_eq!(result.stdout.lines().count(), 13, "{}", result.stdout);
+    compare(
+        &python,
+        &["added-header", &written, &added, "newheader", "foo"],
+    );
+}

@@ -1,0 +1,10 @@
+//! The runner end to end: the real binary, real cargo builds of real script
+//! crates, real flow files, and mitmproxy itself as the peer.
+
+mod support;
+
+mod bad_input;
+mod examples;
+mod interop;
+mod new;
+mod offline;

@@ -1,0 +1,103 @@
+//! Running the runner, and the files it works on.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+use waylay_proxy::Flow;
+use waylay_proxy::testing::read_flows;
+
+/// The workspace root.
+pub fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("..")
+        .canonicalize()
+        .unwrap()
+}
+
+/// A golden flow file.
+pub fn golden(name: &str) -> PathBuf {
+    root().join("testdata/flows").join(name)
+}
+
+/// What a run printed and how it ended.
+#[derive(Debug)]
+pub struct Output {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl Output {
+    /// The last line of standard error: where the runner puts its error.
+    pub fn error_line(&self) -> &str {
+        self.stderr.lines().last().unwrap_or("")
+    }
+
+    /// Lines of standard error that the runner (not cargo) wrote.
+    pub fn runner_lines(&self) -> Vec<&str> {
+        self.stderr
+            .lines()
+            .filter(|l| l.starts_with("runner:") || l.starts_with('['))
+            .collect()
+    }
+}
+
+/// Runs `runner ARGS` from the workspace root, feeding `stdin`.
+pub fn run_with_stdin(args: &[&str], stdin: &[u8]) -> Output {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_runner"))
+        .args(args)
+        .current_dir(root())
+        // Script builds from tests share one target directory of their own.
+        .env("CARGO_TARGET_DIR", root().join("target/test-scripts"))
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the runner starts");
+    child.stdin.take().unwrap().write_all(stdin).unwrap();
+    let out = child.wait_with_output().unwrap();
+    Output {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
+/// Runs `runner ARGS` from the workspace root.
+pub fn run(args: &[&str]) -> Output {
+    run_with_stdin(args, b"")
+}
+
+/// A scratch directory, removed when dropped.
+pub fn scratch() -> tempfile::TempDir {
+    tempfile::tempdir().unwrap()
+}
+
+/// A path in `dir`, as a string for the command line.
+pub fn path_in(dir: &tempfile::TempDir, name: &str) -> String {
+    dir.path().join(name).to_string_lossy().into_owned()
+}
+
+/// Every flow of a file.
+pub fn flows(path: impl AsRef<Path>) -> Vec<Flow> {
+    read_flows(path)
+}
+
+/// Writes a script crate into `dir` from (file, contents) pairs.
+pub fn write_crate(dir: &Path, files: &[(&str, &str)]) {
+    for (file, contents) in files {
+        let target = dir.join(file);
+        std::fs::create_dir_all(target.parent().unwrap()).unwrap();
+        std::fs::write(target, contents).unwrap();
+    }
+}
+
+/// A Cargo.toml for a throwaway script crate.
+pub fn manifest(name: &str, crate_type: &str, sdk: bool) -> String {
+    let deps = if sdk { "waylay-sdk = \"0.1\"\n" } else { "" };
+    format!(
+        "[package]\nname = \"{name}\"\nversion = \"0.1.0\"\nedition = \"2024\"\n\n[lib]\ncrate-type = [{crate_type}]\n\n\
+         [dependencies]\n{deps}\n[workspace]\n"
+    )
+}

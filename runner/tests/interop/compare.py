@@ -1,0 +1,66 @@
+"""Interop checks against mitmproxy itself, driven by runner/tests/cli/interop.rs.
+
+  compare.py added-header IN OUT NAME VALUE
+      mitmproxy reads both files; OUT must hold the same flows as IN, state for
+      state, except that every response has the header NAME: VALUE appended.
+  compare.py same IN OUT
+      mitmproxy reads both files and finds the same state, flow for flow.
+  compare.py write OUT GOLDEN...
+      mitmproxy writes OUT: every flow of the GOLDEN files, re-serialized by
+      mitmproxy, plus flows built by mitmproxy's own test factories.
+"""
+
+import sys
+
+from mitmproxy import io
+from mitmproxy.test import tflow
+
+
+def load(path):
+    with open(path, "rb") as f:
+        return [flow.get_state() for flow in io.FlowReader(f).stream()]
+
+
+def added_header(src, dst, name, value):
+    before, after = load(src), load(dst)
+    assert len(before) == len(after), f"{len(before)} flows in, {len(after)} out"
+    for b, a in zip(before, after):
+        if b["type"] == "http" and b.get("response"):
+            b["response"]["headers"] = tuple(b["response"]["headers"]) + ((name.encode(), value.encode()),)
+            a["response"]["headers"] = tuple(a["response"]["headers"])
+        assert a == b, f"flow {b['id']} differs:\n{a}\n{b}"
+    print(f"ok: {len(after)} flows")
+
+
+def same(src, dst):
+    before, after = load(src), load(dst)
+    assert before == after, "states differ"
+    print(f"ok: {len(after)} flows")
+
+
+def write(dst, goldens):
+    flows = []
+    for path in goldens:
+        with open(path, "rb") as f:
+            flows.extend(io.FlowReader(f).stream())
+    flows += [
+        tflow.tflow(resp=True),
+        tflow.tflow(err=True),
+        tflow.tflow(resp=True, ws=True),
+        tflow.ttcpflow(),
+        tflow.tudpflow(),
+        tflow.tdnsflow(resp=True),
+    ]
+    flows[-6].marked = ":default:"
+    flows[-6].comment = "made by mitmproxy"
+    flows[-6].metadata["from"] = "mitmproxy"
+    with open(dst, "wb") as f:
+        writer = io.FlowWriter(f)
+        for flow in flows:
+            writer.add(flow)
+    print(f"ok: {len(flows)} flows")
+
+
+if __name__ == "__main__":
+    cmd, *args = sys.argv[1:]
+    {"added-header": added_header, "same": same, "write": lambda dst, *g: write(dst, g)}[cmd](*args)
