@@ -7,7 +7,7 @@ use std::io::{self, BufRead, BufReader, Read, Write};
 use bytes::BytesMut;
 
 use crate::flow::{FORMAT_VERSION, Flow};
-use crate::tnetstring::{self, MAX_LEN_DIGITS, Value};
+use crate::tnetstring::{self, MAX_LEN_DIGITS};
 
 /// Why a flow file could not be read, and where.
 #[derive(Debug)]
@@ -217,11 +217,7 @@ impl<R: Read> FlowReader<R> {
         }
         let value =
             tnetstring::parse(&buf).map_err(|e| self.fail(start, ReadErrorKind::Syntax(e)))?;
-        match value
-            .as_dict()
-            .and_then(|d| d.get("version"))
-            .map(Value::as_int)
-        {
+        match tnetstring::dict_int(&buf, "version") {
             Some(Some(FORMAT_VERSION)) => {}
             Some(Some(v)) => return Err(self.fail(start, ReadErrorKind::Version(v))),
             _ => return Err(self.fail(start, ReadErrorKind::NoVersion)),

@@ -61,10 +61,49 @@ pub fn replay_events(scripts: &mut Scripts, flow: &mut Flow) {
     }
 }
 
+/// Flows read ahead, with the input offset after each.
+#[derive(Default)]
+struct Batch {
+    flows: Vec<(Flow, u64)>,
+    /// The read error that ended the input, after `flows`.
+    error: Option<ReadError>,
+    /// The input ended cleanly after `flows`.
+    end: bool,
+}
+
+/// Bounds on a batch: a few flows or a megabyte, whichever comes first,
+/// so that reading ahead keeps memory flat whatever the flows' sizes.
+const BATCH_FLOWS: usize = 64;
+const BATCH_BYTES: u64 = 1 << 20;
+/// Batches in flight between the threads.
+const BATCHES_AHEAD: usize = 4;
+
+fn read_batch<R: Read>(reader: &mut FlowReader<R>) -> Batch {
+    let mut batch = Batch::default();
+    let start = reader.offset();
+    while batch.flows.len() < BATCH_FLOWS && reader.offset() - start < BATCH_BYTES {
+        match reader.read_flow() {
+            Some(Ok(flow)) => batch.flows.push((flow, reader.offset())),
+            Some(Err(e)) => {
+                batch.error = Some(e);
+                return batch;
+            }
+            None => {
+                batch.end = true;
+                return batch;
+            }
+        }
+    }
+    batch
+}
+
 /// Runs `scripts` over every flow of `reader`, writing each to `writer`
 /// and showing it to `on_flow` once its events are done. Fires `start`
 /// first and `done` last, even when the input turns out corrupt.
-pub fn run<R: Read, W: Write>(
+///
+/// Reading and checking the input runs on a second thread, a few batches
+/// ahead of the scripts and the writer on this one.
+pub fn run<R: Read + Send, W: Write>(
     scripts: &mut Scripts,
     reader: &mut FlowReader<R>,
     mut writer: Option<&mut FlowWriter<W>>,
@@ -73,23 +112,34 @@ pub fn run<R: Read, W: Write>(
     scripts.start();
     let mut stats = Stats::default();
     let mut failure = None;
-    while let Some(item) = reader.read_flow() {
-        let mut flow = match item {
-            Ok(flow) => flow,
-            Err(e) => {
-                failure = Some(OfflineError::Read(e, stats));
-                break;
+    std::thread::scope(|scope| {
+        let (tx, rx) = std::sync::mpsc::sync_channel::<Batch>(BATCHES_AHEAD);
+        scope.spawn(move || {
+            loop {
+                let batch = read_batch(reader);
+                let last = batch.end || batch.error.is_some();
+                // A closed channel means the consumer stopped (a write failed).
+                if tx.send(batch).is_err() || last {
+                    break;
+                }
             }
-        };
-        replay_events(scripts, &mut flow);
-        if let Some(Err(e)) = writer.as_deref_mut().map(|w| w.write_flow(&flow)) {
-            failure = Some(OfflineError::Write(e, stats));
-            break;
+        });
+        'batches: for batch in rx {
+            for (mut flow, offset) in batch.flows {
+                replay_events(scripts, &mut flow);
+                if let Some(Err(e)) = writer.as_deref_mut().map(|w| w.write_flow(&flow)) {
+                    failure = Some(OfflineError::Write(e, stats));
+                    break 'batches;
+                }
+                stats.flows += 1;
+                stats.bytes = offset;
+                on_flow(&flow);
+            }
+            if let Some(e) = batch.error {
+                failure = Some(OfflineError::Read(e, stats));
+            }
         }
-        stats.flows += 1;
-        stats.bytes = reader.offset();
-        on_flow(&flow);
-    }
+    });
     scripts.done();
     if let Some(Err(e)) = writer.map(FlowWriter::flush) {
         failure.get_or_insert(OfflineError::Write(e, stats));

@@ -2,22 +2,28 @@
 //! serializer.
 //!
 //! `item := LEN ':' PAYLOAD TAG`. Besides the standard tags mitmproxy adds
-//! `;` for UTF-8 text. Parsing is zero-copy: byte and text values are slices
-//! of the buffer the item was read into. Serializing an unchanged tree gives
-//! back the same bytes: dict order is kept and floats are written the way
+//! `;` for UTF-8 text.
+//!
+//! Reading is lazy and zero-copy. [`parse`] checks the whole item up front
+//! (so bad input is reported where it is, once) but builds only the top
+//! level; a nested dict or list is built the first time it is read. Byte
+//! and text values are slices of the buffer the item was read into. A
+//! container remembers its source bytes until it is changed, so writing an
+//! unchanged tree copies those bytes, and writing a changed one gives what
+//! mitmproxy would write: dict order is kept and floats are written the way
 //! Python's `repr` writes them.
 
-use std::fmt;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use bytes::Bytes;
 
+mod parse;
 mod pyfloat;
+mod write;
 
-/// Nesting deeper than this is refused rather than risking the stack.
-const MAX_DEPTH: usize = 64;
-/// mitmproxy's limit on the length prefix.
-pub(crate) const MAX_LEN_DIGITS: usize = 12;
+pub(crate) use parse::MAX_LEN_DIGITS;
+pub use parse::{ParseError, dict_int, parse};
+pub use write::write;
 
 /// A tnetstring value.
 #[derive(Clone, Debug, PartialEq)]
@@ -36,15 +42,25 @@ pub enum Value {
     Text(Bytes),
     /// `]`; shared so that cloning a flow is cheap and edits copy only
     /// the path they touch.
-    List(Arc<Vec<Value>>),
+    List(Arc<List>),
     /// `}`
     Dict(Arc<Dict>),
 }
 
 /// A tnetstring dict: ordered entries, keys text or (in old files) bytes.
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Debug, Default)]
 pub struct Dict {
-    entries: Vec<(Value, Value)>,
+    /// The checked source item, until the dict is changed.
+    raw: Option<Bytes>,
+    /// Built from `raw` on first read, or by whoever built the dict.
+    entries: OnceLock<Vec<(Value, Value)>>,
+}
+
+/// A tnetstring list; lazy like [`Dict`].
+#[derive(Clone, Debug, Default)]
+pub struct List {
+    raw: Option<Bytes>,
+    items: OnceLock<Vec<Value>>,
 }
 
 impl Value {
@@ -60,7 +76,10 @@ impl Value {
 
     /// A list value.
     pub fn list(items: Vec<Value>) -> Value {
-        Value::List(Arc::new(items))
+        Value::List(Arc::new(List {
+            raw: None,
+            items: OnceLock::from(items),
+        }))
     }
 
     /// The payload of a bytes or text value.
@@ -112,7 +131,7 @@ impl Value {
     /// A list.
     pub fn as_list(&self) -> Option<&[Value]> {
         match self {
-            Value::List(l) => Some(l),
+            Value::List(l) => Some(l.items()),
             _ => None,
         }
     }
@@ -120,7 +139,7 @@ impl Value {
     /// A list, to change (copied first if shared).
     pub fn as_list_mut(&mut self) -> Option<&mut Vec<Value>> {
         match self {
-            Value::List(l) => Some(Arc::make_mut(l)),
+            Value::List(l) => Some(Arc::make_mut(l).items_mut()),
             _ => None,
         }
     }
@@ -128,6 +147,20 @@ impl Value {
     /// Whether this is `Null`.
     pub fn is_null(&self) -> bool {
         matches!(self, Value::Null)
+    }
+
+    /// Drops the remembered source bytes of every container inside, so the
+    /// next write serializes everything (to test the serializer).
+    #[cfg(test)]
+    pub(crate) fn forget_raw(&mut self) {
+        if let Some(d) = self.as_dict_mut() {
+            d.entries_mut().iter_mut().for_each(|(k, v)| {
+                k.forget_raw();
+                v.forget_raw();
+            });
+        } else if let Some(l) = self.as_list_mut() {
+            l.iter_mut().for_each(Value::forget_raw);
+        }
     }
 }
 
@@ -137,305 +170,123 @@ impl Dict {
         Dict::default()
     }
 
+    /// A dict to be built from the checked item `raw` when first read.
+    pub(crate) fn lazy(raw: Bytes) -> Dict {
+        Dict {
+            raw: Some(raw),
+            entries: OnceLock::new(),
+        }
+    }
+
+    pub(crate) fn raw(&self) -> Option<&Bytes> {
+        self.raw.as_ref()
+    }
+
+    fn entries(&self) -> &[(Value, Value)] {
+        self.entries
+            .get_or_init(|| parse::dict_entries(self.raw.as_ref()))
+    }
+
+    fn entries_mut(&mut self) -> &mut Vec<(Value, Value)> {
+        self.entries();
+        self.raw = None;
+        self.entries.get_mut().expect("built just above")
+    }
+
     /// The value at `key`.
     pub fn get(&self, key: &str) -> Option<&Value> {
-        self.position(key).map(|i| &self.entries[i].1)
+        self.entries()
+            .iter()
+            .find(|(k, _)| k.as_bytes() == Some(key.as_bytes()))
+            .map(|(_, v)| v)
     }
 
     /// The value at `key`, to change.
     pub fn get_mut(&mut self, key: &str) -> Option<&mut Value> {
-        self.position(key).map(|i| &mut self.entries[i].1)
+        self.entries_mut()
+            .iter_mut()
+            .find(|(k, _)| k.as_bytes() == Some(key.as_bytes()))
+            .map(|(_, v)| v)
     }
 
     /// Sets `key`, in place if it exists, else first (where mitmproxy puts
     /// the newest key).
     pub fn insert(&mut self, key: &str, value: Value) {
-        match self.position(key) {
-            Some(i) => self.entries[i].1 = value,
-            None => self.entries.insert(0, (Value::text(key), value)),
+        match self.get_mut(key) {
+            Some(slot) => *slot = value,
+            None => self.entries_mut().insert(0, (Value::text(key), value)),
         }
     }
 
     /// Appends `key` without looking for an existing entry; for building.
     pub fn push(&mut self, key: &str, value: Value) {
-        self.entries.push((Value::text(key), value));
+        self.entries_mut().push((Value::text(key), value));
     }
 
     /// Removes `key`.
     pub fn remove(&mut self, key: &str) -> Option<Value> {
-        self.position(key).map(|i| self.entries.remove(i).1)
+        let entries = self.entries_mut();
+        let i = entries
+            .iter()
+            .position(|(k, _)| k.as_bytes() == Some(key.as_bytes()))?;
+        Some(entries.remove(i).1)
     }
 
     /// The entries in order.
     pub fn iter(&self) -> impl Iterator<Item = (&Value, &Value)> {
-        self.entries.iter().map(|(k, v)| (k, v))
+        self.entries().iter().map(|(k, v)| (k, v))
     }
 
     /// How many entries.
     pub fn len(&self) -> usize {
-        self.entries.len()
+        self.entries().len()
     }
 
     /// Whether there are none.
     pub fn is_empty(&self) -> bool {
-        self.entries.is_empty()
-    }
-
-    fn position(&self, key: &str) -> Option<usize> {
-        self.entries
-            .iter()
-            .position(|(k, _)| k.as_bytes() == Some(key.as_bytes()))
+        self.entries().is_empty()
     }
 }
 
-/// What is wrong with a tnetstring, and where (offset within the parsed
-/// buffer; the flow file reader adds the item's file offset).
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct ParseError {
-    /// Byte offset of the offending item.
-    pub offset: usize,
-    /// What is wrong.
-    pub what: String,
-}
-
-impl fmt::Display for ParseError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "byte {}: {}", self.offset, self.what)
-    }
-}
-
-impl std::error::Error for ParseError {}
-
-fn err(offset: usize, what: impl Into<String>) -> ParseError {
-    ParseError {
-        offset,
-        what: what.into(),
-    }
-}
-
-/// Reads a length prefix `LEN:` at the start of `data`; returns the length
-/// and how many bytes the prefix took.
-fn parse_len(data: &[u8], offset: usize) -> Result<(usize, usize), ParseError> {
-    let colon = data
-        .iter()
-        .take(MAX_LEN_DIGITS + 1)
-        .position(|&b| b == b':');
-    let Some(colon) = colon else {
-        return Err(
-            if data.len() <= MAX_LEN_DIGITS && data.iter().all(u8::is_ascii_digit) {
-                err(offset, "the data ends inside a length prefix")
-            } else {
-                err(
-                    offset,
-                    "expected a tnetstring length prefix (digits then ':')",
-                )
-            },
-        );
-    };
-    let digits = &data[..colon];
-    if digits.is_empty() || !digits.iter().all(u8::is_ascii_digit) {
-        return Err(err(
-            offset,
-            format!(
-                "expected a tnetstring length prefix, found {:?}",
-                String::from_utf8_lossy(digits)
-            ),
-        ));
-    }
-    let len = std::str::from_utf8(digits)
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .ok_or_else(|| err(offset, "length prefix out of range"))?;
-    Ok((len, colon + 1))
-}
-
-/// Parses one whole item occupying all of `buf`.
-pub fn parse(buf: &Bytes) -> Result<Value, ParseError> {
-    let (value, used) = parse_at(buf, 0, 0)?;
-    if used != buf.len() {
-        return Err(err(
-            used,
-            format!("{} stray bytes after the value", buf.len() - used),
-        ));
-    }
-    Ok(value)
-}
-
-/// Parses the payload of an item whose tag is `tag`. `payload_offset` is the
-/// payload's offset within `buf`, for errors.
-pub(crate) fn parse_payload(
-    buf: &Bytes,
-    tag: u8,
-    start: usize,
-    end: usize,
-    depth: usize,
-) -> Result<Value, ParseError> {
-    let payload = &buf[start..end];
-    let ascii = |what: &str| {
-        std::str::from_utf8(payload).map_err(|_| err(start, format!("{what} payload is not ASCII")))
-    };
-    Ok(match tag {
-        b',' => Value::Bytes(buf.slice(start..end)),
-        b';' => {
-            std::str::from_utf8(payload)
-                .map_err(|e| err(start + e.valid_up_to(), "text value is not valid UTF-8"))?;
-            Value::Text(buf.slice(start..end))
-        }
-        b'#' => Value::Int(ascii("integer")?.parse().map_err(|_| {
-            err(
-                start,
-                format!("bad integer {:?}", String::from_utf8_lossy(payload)),
-            )
-        })?),
-        b'^' => Value::Float(ascii("float")?.parse().map_err(|_| {
-            err(
-                start,
-                format!("bad float {:?}", String::from_utf8_lossy(payload)),
-            )
-        })?),
-        b'!' => match payload {
-            b"true" => Value::Bool(true),
-            b"false" => Value::Bool(false),
-            _ => {
-                return Err(err(
-                    start,
-                    format!("bad boolean {:?}", String::from_utf8_lossy(payload)),
-                ));
-            }
-        },
-        b'~' if payload.is_empty() => Value::Null,
-        b'~' => return Err(err(start, "null with a payload")),
-        b']' => {
-            let mut items = Vec::new();
-            let mut at = start;
-            while at < end {
-                let (item, used) = parse_at(&buf.slice(..end), at, depth + 1)?;
-                items.push(item);
-                at = used;
-            }
-            Value::List(Arc::new(items))
-        }
-        b'}' => {
-            let mut entries = Vec::new();
-            let mut at = start;
-            let window = buf.slice(..end);
-            while at < end {
-                let key_at = at;
-                let (key, used) = parse_at(&window, at, depth + 1)?;
-                if !matches!(key, Value::Text(_) | Value::Bytes(_)) {
-                    return Err(err(key_at, "dict key is not text or bytes"));
-                }
-                if used >= end {
-                    return Err(err(key_at, "dict key without a value"));
-                }
-                let (value, used) = parse_at(&window, used, depth + 1)?;
-                entries.push((key, value));
-                at = used;
-            }
-            Value::Dict(Arc::new(Dict { entries }))
-        }
-        other => {
-            return Err(err(
-                end,
-                format!("unknown tnetstring type tag {:?}", other as char),
-            ));
-        }
-    })
-}
-
-/// Parses the item starting at `at`; returns it and the offset after it.
-fn parse_at(buf: &Bytes, at: usize, depth: usize) -> Result<(Value, usize), ParseError> {
-    if depth > MAX_DEPTH {
-        return Err(err(at, format!("values nested more than {MAX_DEPTH} deep")));
-    }
-    let (len, prefix) = parse_len(&buf[at..], at)?;
-    let start = at + prefix;
-    let end = start
-        .checked_add(len)
-        .filter(|&e| e < buf.len())
-        .ok_or_else(|| {
-            err(
-                at,
-                format!(
-                    "item claims {len} bytes but only {} remain",
-                    buf.len().saturating_sub(start + 1)
-                ),
-            )
-        })?;
-    let value = parse_payload(buf, buf[end], start, end, depth)?;
-    Ok((value, end + 1))
-}
-
-/// Appends `value` as a tnetstring.
-///
-/// Containers are written payload first and their length prefix inserted
-/// afterwards, so each byte moves at most once per level of nesting.
-pub fn write(value: &Value, out: &mut Vec<u8>) {
-    let start = out.len();
-    match value {
-        Value::Null => {}
-        Value::Bool(b) => out.extend_from_slice(if *b { b"true" } else { b"false" }),
-        Value::Int(i) => {
-            use std::io::Write as _;
-            let _ = write!(out, "{i}");
-        }
-        Value::Float(f) => pyfloat::write(*f, out),
-        Value::Bytes(b) | Value::Text(b) => {
-            // Scalars of known length: write the prefix first, no move.
-            write_prefix(b.len(), out);
-            out.extend_from_slice(b);
-            out.push(tag(value));
-            return;
-        }
-        Value::List(items) => items.iter().for_each(|v| write(v, out)),
-        Value::Dict(d) => {
-            for (k, v) in &d.entries {
-                write(k, out);
-                write(v, out);
-            }
+impl PartialEq for Dict {
+    fn eq(&self, other: &Dict) -> bool {
+        match (&self.raw, &other.raw) {
+            (Some(a), Some(b)) if a == b => true,
+            _ => self.entries() == other.entries(),
         }
     }
-    let len = out.len() - start;
-    let mut prefix = [0u8; 24];
-    let n = format_prefix(len, &mut prefix);
-    out.splice(start..start, prefix[..n].iter().copied());
-    out.push(tag(value));
 }
 
-fn write_prefix(len: usize, out: &mut Vec<u8>) {
-    let mut prefix = [0u8; 24];
-    let n = format_prefix(len, &mut prefix);
-    out.extend_from_slice(&prefix[..n]);
-}
-
-/// Writes `LEN:` into `buf`; returns how many bytes.
-fn format_prefix(mut len: usize, buf: &mut [u8; 24]) -> usize {
-    let mut digits = [0u8; 20];
-    let mut i = digits.len();
-    loop {
-        i -= 1;
-        digits[i] = b'0' + (len % 10) as u8;
-        len /= 10;
-        if len == 0 {
-            break;
+impl List {
+    pub(crate) fn lazy(raw: Bytes) -> List {
+        List {
+            raw: Some(raw),
+            items: OnceLock::new(),
         }
     }
-    let n = digits.len() - i;
-    buf[..n].copy_from_slice(&digits[i..]);
-    buf[n] = b':';
-    n + 1
+
+    pub(crate) fn raw(&self) -> Option<&Bytes> {
+        self.raw.as_ref()
+    }
+
+    pub(crate) fn items(&self) -> &[Value] {
+        self.items
+            .get_or_init(|| parse::list_items(self.raw.as_ref()))
+    }
+
+    fn items_mut(&mut self) -> &mut Vec<Value> {
+        self.items();
+        self.raw = None;
+        self.items.get_mut().expect("built just above")
+    }
 }
 
-fn tag(value: &Value) -> u8 {
-    match value {
-        Value::Null => b'~',
-        Value::Bool(_) => b'!',
-        Value::Int(_) => b'#',
-        Value::Float(_) => b'^',
-        Value::Bytes(_) => b',',
-        Value::Text(_) => b';',
-        Value::List(_) => b']',
-        Value::Dict(_) => b'}',
+impl PartialEq for List {
+    fn eq(&self, other: &List) -> bool {
+        match (&self.raw, &other.raw) {
+            (Some(a), Some(b)) if a == b => true,
+            _ => self.items() == other.items(),
+        }
     }
 }
 

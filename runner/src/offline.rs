@@ -39,7 +39,7 @@ fn destination(wfile: &str) -> Destination<'_> {
 pub fn run(cli: &Cli, specs: &[ScriptSpec], output: &Arc<Output>) -> Result<()> {
     let dest = cli.wfile.as_deref().map(destination);
     // Check the input before building anything, and never truncate it.
-    let input: Option<(Box<dyn Read>, String)> = match cli.rfile.as_deref() {
+    let input: Option<(Box<dyn Read + Send>, String)> = match cli.rfile.as_deref() {
         None => None,
         Some("-") => Some((Box::new(std::io::stdin()), "standard input".to_owned())),
         Some(path) => {

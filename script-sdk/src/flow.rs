@@ -1,5 +1,7 @@
 //! [`Flow`]: one HTTP transaction (the seed's HTTPFlow) and [`FlowError`].
 
+use std::cell::OnceCell;
+
 use crate::abi;
 use crate::boundary::host::FlowHandle;
 use crate::{Connection, Error, Request, Response};
@@ -27,8 +29,8 @@ pub struct Flow {
     handle: FlowHandle,
     request: Request,
     response: Response,
-    client: Option<Connection>,
-    server: Option<Connection>,
+    client: OnceCell<Option<Connection>>,
+    server: OnceCell<Option<Connection>>,
 }
 
 impl Flow {
@@ -37,8 +39,8 @@ impl Flow {
             handle,
             request: Request::new(handle),
             response: Response::new(handle),
-            client: handle.conn(abi::CONN_CLIENT).map(Connection::new),
-            server: handle.conn(abi::CONN_SERVER).map(Connection::new),
+            client: OnceCell::new(),
+            server: OnceCell::new(),
         }
     }
 
@@ -283,7 +285,9 @@ impl Flow {
     /// # }
     /// ```
     pub fn client(&self) -> Option<&Connection> {
-        self.client.as_ref()
+        self.client
+            .get_or_init(|| self.handle.conn(abi::CONN_CLIENT).map(Connection::new))
+            .as_ref()
     }
 
     /// The server connection, once there is one.
@@ -294,7 +298,9 @@ impl Flow {
     /// # }
     /// ```
     pub fn server(&self) -> Option<&Connection> {
-        self.server.as_ref()
+        self.server
+            .get_or_init(|| self.handle.conn(abi::CONN_SERVER).map(Connection::new))
+            .as_ref()
     }
 
     fn text(&self, field: u32) -> Option<&str> {

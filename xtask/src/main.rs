@@ -1,1 +1,28 @@
-fn main() {}
+//! `cargo xtask`: what cargo alone can't do.
+//!
+//! - `cargo xtask test`: install the interop peer (mitmproxy 11.0.2 in a
+//!   venv under `target/`) if missing, then `cargo test --workspace`.
+//! - `cargo xtask peer`: only install the peer.
+//! - `cargo xtask bench offline`: the offline benchmark (BENCHMARKS.md).
+
+use anyhow::{Result, bail};
+
+mod bench;
+mod peer;
+mod util;
+
+fn main() -> Result<()> {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    match args.as_slice() {
+        ["test", rest @ ..] => {
+            peer::ensure()?;
+            util::cargo(&[&["test", "--workspace"], rest].concat())
+        }
+        ["peer"] => peer::ensure().map(drop),
+        ["bench", "offline", rest @ ..] => bench::offline(rest),
+        _ => bail!(
+            "usage: cargo xtask test [CARGO TEST ARGS] | peer | bench offline [--flows N] [--big-mb N]"
+        ),
+    }
+}

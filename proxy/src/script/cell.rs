@@ -1,4 +1,4 @@
-//! [`FlowCell`]: a flow as the hooks of one event see it, with the undo copy
+//! [`FlowCell`]: a flow as the hooks of one event see it, with the undo log
 //! that lets a panicking hook leave the flow as it found it. Safe code; the
 //! function table in `ffi` only translates pointers into calls here.
 
@@ -16,8 +16,10 @@ use crate::tnetstring::{Dict, Value};
 pub(crate) struct FlowCell<'f> {
     flow: &'f mut Flow,
     live: bool,
-    /// The flow as it was before the running hook's first change.
-    undo: Option<Flow>,
+    /// The top-level entries the running hook changed, as they were before
+    /// (`None`: absent). Every change is under one top-level key, so this
+    /// is enough to put the flow back.
+    undo: Vec<(&'static str, Option<Value>)>,
     killed: bool,
     decoded: [OnceCell<Result<Bytes, String>>; 2],
     conns: [OnceCell<Option<Value>>; 2],
@@ -43,7 +45,7 @@ impl<'f> FlowCell<'f> {
         FlowCell {
             flow,
             live,
-            undo: None,
+            undo: Vec::new(),
             killed: false,
             decoded: Default::default(),
             conns: Default::default(),
@@ -68,18 +70,25 @@ impl<'f> FlowCell<'f> {
 
     /// Ends a hook: keeps its changes, or undoes them if it panicked.
     pub(crate) fn end_hook(&mut self, panicked: bool) {
-        if let Some(before) = self.undo.take()
-            && panicked
-        {
-            *self.flow = before;
-            self.decoded = Default::default();
+        if !panicked {
+            self.undo.clear();
+            return;
         }
+        let root = self.flow.dict_mut();
+        for (key, before) in self.undo.drain(..).rev() {
+            match before {
+                Some(value) => root.insert(key, value),
+                None => drop(root.remove(key)),
+            }
+        }
+        self.decoded = Default::default();
     }
 
-    /// Every change goes through here first.
-    fn change(&mut self) -> &mut Flow {
-        if self.undo.is_none() {
-            self.undo = Some(self.flow.clone());
+    /// Every change goes through here first, naming the top-level entry it
+    /// changes.
+    fn change(&mut self, key: &'static str) -> &mut Flow {
+        if !self.undo.iter().any(|(k, _)| *k == key) {
+            self.undo.push((key, self.flow.dict().get(key).cloned()));
         }
         self.decoded = Default::default();
         self.flow
@@ -94,7 +103,7 @@ impl<'f> FlowCell<'f> {
         if self.flow.message(w).is_none() {
             return Err(format!("the flow has no {}", w.key()));
         }
-        Ok(self.change().message_mut(w).expect("checked above"))
+        Ok(self.change(w.key()).message_mut(w).expect("checked above"))
     }
 
     pub(crate) fn flow_text(&self, field: u32) -> Option<&[u8]> {
@@ -115,7 +124,7 @@ impl<'f> FlowCell<'f> {
             _ => return Err("that flow field cannot be set".into()),
         };
         let text = std::str::from_utf8(value).map_err(|_| format!("{key} must be UTF-8"))?;
-        self.change().dict_mut().insert(key, Value::text(text));
+        self.change(key).dict_mut().insert(key, Value::text(text));
         Ok(())
     }
 
@@ -145,7 +154,7 @@ impl<'f> FlowCell<'f> {
         }
         if !self.killed {
             self.killed = true;
-            self.change().set_error("Connection killed.", now());
+            self.change("error").set_error("Connection killed.", now());
         }
         Ok(())
     }
@@ -163,7 +172,7 @@ impl<'f> FlowCell<'f> {
         let value = value
             .map(|v| std::str::from_utf8(v).map_err(|_| "metadata values must be UTF-8"))
             .transpose()?;
-        let root = self.change().dict_mut();
+        let root = self.change("metadata").dict_mut();
         if !matches!(root.get("metadata"), Some(Value::Dict(_))) {
             root.insert("metadata", Value::Dict(Default::default()));
         }
@@ -249,7 +258,7 @@ impl<'f> FlowCell<'f> {
             .ok()
             .filter(|s| (100..=999).contains(s));
         let status = status.ok_or("a status code is a number from 100 to 999")?;
-        self.change().set_new_response(status, now());
+        self.change("response").set_new_response(status, now());
         Ok(())
     }
 

@@ -82,3 +82,17 @@ fn deep_nesting_is_refused() {
     }
     assert!(parse_err(&s).contains("nested more than 64 deep"));
 }
+
+#[test]
+fn golden_flows_reserialize_byte_for_byte() {
+    for name in ["all.mitm", "websocket.mitm", "tcp.mitm"] {
+        let bytes = crate::test_support::golden(name);
+        let mut out = Vec::new();
+        for flow in crate::flowfile::FlowReader::new(&bytes[..]) {
+            let mut value = flow.unwrap().as_value().clone();
+            value.forget_raw();
+            write(&value, &mut out);
+        }
+        assert!(out == bytes, "{name} did not re-serialize byte for byte");
+    }
+}

@@ -1,0 +1,66 @@
+//! The cost of one event crossing the script boundary: `cargo bench -p
+//! waylay-proxy --bench boundary` (run by `cargo xtask bench offline`).
+//!
+//! Builds `examples/add_header` as the runner would, loads the cdylib, and
+//! times `Scripts::flow_event` on a saved flow: once for an event the script
+//! does not override (the bare crossing: dispatch, the C call, the SDK's
+//! catch_unwind and flow view) and once for `response`, where it sets a
+//! header through the host's function table.
+
+use std::hint::black_box;
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Instant;
+
+use waylay_proxy::script::build::{BuildOptions, build};
+use waylay_proxy::script::{Event, Level, LogSink, Script, Scripts};
+use waylay_proxy::testing::read_flows;
+
+struct Quiet;
+
+impl LogSink for Quiet {
+    fn log(&self, _: &str, _: Level, _: &str) {}
+}
+
+fn time(label: &str, iterations: u32, mut f: impl FnMut()) {
+    for _ in 0..iterations / 10 {
+        f();
+    }
+    let mut best = f64::MAX;
+    for _ in 0..5 {
+        let start = Instant::now();
+        for _ in 0..iterations {
+            f();
+        }
+        best = best.min(start.elapsed().as_nanos() as f64 / f64::from(iterations));
+    }
+    println!("{label}: {best:.1} ns/event (best of 5 x {iterations})");
+}
+
+fn main() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let options = BuildOptions {
+        sdk_dir: root.join("script-sdk").canonicalize().unwrap(),
+        proxy_dir: None,
+        quiet: true,
+    };
+    let library =
+        build(&root.join("examples/add_header"), &options).expect("examples/add_header builds");
+    let mut scripts = Scripts::new(Arc::new(Quiet));
+    scripts.push(Script::load(&library, "add_header", vec![], &Quiet).expect("loads"));
+    let mut flow = read_flows(root.join("testdata/flows/get.mitm")).remove(0);
+    time(
+        "event the script does not override (request)",
+        2_000_000,
+        || {
+            black_box(scripts.flow_event(Event::Request, black_box(&mut flow), false));
+        },
+    );
+    time(
+        "add_header's response hook (sets a header)",
+        1_000_000,
+        || {
+            black_box(scripts.flow_event(Event::Response, black_box(&mut flow), false));
+        },
+    );
+}

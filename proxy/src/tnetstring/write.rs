@@ -1,0 +1,86 @@
+//! Serializing values, the way mitmproxy does.
+
+use super::{Value, pyfloat};
+
+/// Appends `value` as a tnetstring.
+///
+/// Unchanged containers are copied from the bytes they were parsed from.
+/// Others are written payload first with their length prefix inserted
+/// afterwards, so each byte moves at most once per level of nesting.
+pub fn write(value: &Value, out: &mut Vec<u8>) {
+    match value {
+        Value::List(l) if l.raw().is_some() => {
+            return out.extend_from_slice(l.raw().map(|b| &b[..]).unwrap_or_default());
+        }
+        Value::Dict(d) if d.raw().is_some() => {
+            return out.extend_from_slice(d.raw().map(|b| &b[..]).unwrap_or_default());
+        }
+        _ => {}
+    }
+    let start = out.len();
+    match value {
+        Value::Null => {}
+        Value::Bool(b) => out.extend_from_slice(if *b { b"true" } else { b"false" }),
+        Value::Int(i) => {
+            use std::io::Write as _;
+            let _ = write!(out, "{i}");
+        }
+        Value::Float(f) => pyfloat::write(*f, out),
+        Value::Bytes(b) | Value::Text(b) => {
+            // Scalars of known length: write the prefix first, no move.
+            write_prefix(b.len(), out);
+            out.extend_from_slice(b);
+            out.push(tag(value));
+            return;
+        }
+        Value::List(l) => l.items().iter().for_each(|v| write(v, out)),
+        Value::Dict(d) => {
+            for (k, v) in d.iter() {
+                write(k, out);
+                write(v, out);
+            }
+        }
+    }
+    let len = out.len() - start;
+    let mut prefix = [0u8; 24];
+    let n = format_prefix(len, &mut prefix);
+    out.splice(start..start, prefix[..n].iter().copied());
+    out.push(tag(value));
+}
+
+fn write_prefix(len: usize, out: &mut Vec<u8>) {
+    let mut prefix = [0u8; 24];
+    let n = format_prefix(len, &mut prefix);
+    out.extend_from_slice(&prefix[..n]);
+}
+
+/// Writes `LEN:` into `buf`; returns how many bytes.
+fn format_prefix(mut len: usize, buf: &mut [u8; 24]) -> usize {
+    let mut digits = [0u8; 20];
+    let mut i = digits.len();
+    loop {
+        i -= 1;
+        digits[i] = b'0' + (len % 10) as u8;
+        len /= 10;
+        if len == 0 {
+            break;
+        }
+    }
+    let n = digits.len() - i;
+    buf[..n].copy_from_slice(&digits[i..]);
+    buf[n] = b':';
+    n + 1
+}
+
+fn tag(value: &Value) -> u8 {
+    match value {
+        Value::Null => b'~',
+        Value::Bool(_) => b'!',
+        Value::Int(_) => b'#',
+        Value::Float(_) => b'^',
+        Value::Bytes(_) => b',',
+        Value::Text(_) => b';',
+        Value::List(_) => b']',
+        Value::Dict(_) => b'}',
+    }
+}

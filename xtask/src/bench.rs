@@ -1,0 +1,330 @@
+//! `cargo xtask bench offline`: Waylay against `mitmdump` on the same
+//! files, in the same run, plus the figures only Waylay has (build times,
+//! the boundary crossing, memory on a 1 GB file). Prints a Markdown report
+//! for BENCHMARKS.md and keeps it in `target/bench/offline.md`.
+
+use std::fmt::Write as _;
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context as _, Result, bail};
+
+use crate::peer;
+use crate::util::{cargo, root};
+
+/// What one timed command did.
+struct Measured {
+    wall: Duration,
+    max_rss_kib: i64,
+}
+
+/// Runs `command` to completion, timing it and reading its peak RSS.
+fn measure(command: &mut Command) -> Result<Measured> {
+    let shown = format!("{command:?}");
+    let start = Instant::now();
+    let child = command
+        .current_dir(root())
+        .spawn()
+        .with_context(|| format!("cannot start {shown}"))?;
+    let pid = child.id() as libc::pid_t;
+    let mut status = 0;
+    // SAFETY: an all-zero rusage is a valid value for wait4 to overwrite.
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    // SAFETY: `pid` is our child, not yet waited for; both outs are locals.
+    let waited = unsafe { libc::wait4(pid, &mut status, 0, &mut usage) };
+    let wall = start.elapsed();
+    std::mem::forget(child); // reaped by wait4 above
+    if waited != pid || !libc::WIFEXITED(status) || libc::WEXITSTATUS(status) != 0 {
+        bail!("{shown} failed (wait status {status})");
+    }
+    Ok(Measured {
+        wall,
+        max_rss_kib: usage.ru_maxrss,
+    })
+}
+
+fn best_of(n: usize, mut f: impl FnMut() -> Result<Measured>) -> Result<Measured> {
+    let mut best: Option<Measured> = None;
+    for _ in 0..n {
+        let m = f()?;
+        if best.as_ref().is_none_or(|b| m.wall < b.wall) {
+            best = Some(m);
+        }
+    }
+    Ok(best.expect("n > 0"))
+}
+
+/// `copies` concatenations of all.mitm (5 flows each) at `path`.
+fn concat(path: &Path, copies: usize) -> Result<u64> {
+    let unit = fs::read(root().join("testdata/flows/all.mitm"))?;
+    if fs::metadata(path).is_ok_and(|m| m.len() == (unit.len() * copies) as u64) {
+        return Ok(m_len(path));
+    }
+    let mut out = std::io::BufWriter::new(fs::File::create(path)?);
+    for _ in 0..copies {
+        std::io::Write::write_all(&mut out, &unit)?;
+    }
+    std::io::Write::flush(&mut out)?;
+    Ok(m_len(path))
+}
+
+fn m_len(path: &Path) -> u64 {
+    fs::metadata(path).map(|m| m.len()).unwrap_or(0)
+}
+
+fn arg_value(args: &[&str], name: &str, default: usize) -> Result<usize> {
+    match args.iter().position(|a| *a == name) {
+        Some(i) => args
+            .get(i + 1)
+            .and_then(|v| v.parse().ok())
+            .with_context(|| format!("{name} takes a number")),
+        None => Ok(default),
+    }
+}
+
+fn machine() -> String {
+    let cpu = fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|c| {
+            c.lines()
+                .find(|l| l.starts_with("model name"))
+                .map(|l| l.split(':').nth(1).unwrap_or("").trim().to_owned())
+        })
+        .unwrap_or_else(|| "unknown CPU".into());
+    let cores = std::thread::available_parallelism().map_or(0, |n| n.get());
+    let mem = fs::read_to_string("/proc/meminfo")
+        .ok()
+        .and_then(|m| {
+            m.lines().next().map(|l| {
+                l.split_whitespace()
+                    .nth(1)
+                    .unwrap_or("0")
+                    .parse::<u64>()
+                    .unwrap_or(0)
+            })
+        })
+        .unwrap_or(0);
+    let rustc = Command::new("rustc")
+        .arg("--version")
+        .output()
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned())
+        .unwrap_or_default();
+    format!(
+        "{cpu}, {cores} cores, {:.0} GiB RAM, {rustc}",
+        mem as f64 / 1024.0 / 1024.0
+    )
+}
+
+pub fn offline(args: &[&str]) -> Result<()> {
+    let flows = arg_value(args, "--flows", 10_000)?;
+    let big_mb = arg_value(args, "--big-mb", 1024)?;
+    let root = root();
+    let dir = root.join("target/bench");
+    fs::create_dir_all(&dir)?;
+    let python = peer::ensure()?;
+    let mitmdump = python.with_file_name("mitmdump");
+    cargo(&["build", "--release", "-p", "runner"])?;
+    let runner = root.join("target/release/runner");
+
+    let small = dir.join(format!("flows-{flows}.mitm"));
+    let small_bytes = concat(&small, flows.div_ceil(5))?;
+    let empty = dir.join("empty.mitm");
+    fs::write(&empty, b"")?;
+    let py_script = dir.join("add_header.py");
+    fs::write(
+        &py_script,
+        "def response(flow):\n    flow.response.headers[\"newheader\"] = \"foo\"\n",
+    )?;
+    let out = dir.join("out.mitm");
+
+    let waylay = |input: &Path| -> Command {
+        let mut c = Command::new(&runner);
+        c.args(["-n", "-q", "-r"])
+            .arg(input)
+            .args(["-s", "examples/add_header", "-w"])
+            .arg(&out);
+        c
+    };
+    let mitm = |input: &Path| -> Command {
+        let mut c = Command::new(&mitmdump);
+        c.args(["-n", "-q", "-r"])
+            .arg(input)
+            .arg("-s")
+            .arg(&py_script)
+            .arg("-w")
+            .arg(&out);
+        c
+    };
+    eprintln!("xtask: warming the script build");
+    measure(&mut waylay(&empty))?;
+
+    eprintln!("xtask: waylay over {flows} flows");
+    let w_start = best_of(3, || measure(&mut waylay(&empty)))?;
+    let w_run = best_of(3, || measure(&mut waylay(&small)))?;
+    let w_count = count_flows(&runner, &out)?;
+    eprintln!("xtask: mitmdump over {flows} flows (slow)");
+    let m_start = measure(&mut mitm(&empty))?;
+    let m_run = measure(&mut mitm(&small))?;
+    let m_count = count_flows(&runner, &out)?;
+    if w_count != flows || m_count != flows {
+        bail!("expected {flows} flows out, waylay wrote {w_count}, mitmdump {m_count}");
+    }
+
+    let big = dir.join(format!("big-{big_mb}mb.mitm"));
+    eprintln!("xtask: writing a {big_mb} MB flow file");
+    let unit = m_len(&root.join("testdata/flows/all.mitm"));
+    let big_bytes = concat(&big, (big_mb as u64 * 1024 * 1024).div_ceil(unit) as usize)?;
+    eprintln!("xtask: waylay over {big_mb} MB");
+    let w_big = measure(&mut waylay(&big))?;
+    let big_flows = big_bytes / unit * 5;
+
+    eprintln!("xtask: script crate build times");
+    let (cold, warm) = build_times(&runner, &dir)?;
+
+    eprintln!("xtask: boundary crossing");
+    let boundary = Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()))
+        .args(["bench", "-q", "-p", "waylay-proxy", "--bench", "boundary"])
+        .current_dir(&root)
+        .output()?;
+    let boundary = String::from_utf8_lossy(&boundary.stdout).trim().to_owned();
+
+    let secs = |d: Duration| d.as_secs_f64();
+    let rate = |n: f64, d: Duration| n / secs(d).max(1e-9);
+    let w_proc = w_run.wall.saturating_sub(w_start.wall);
+    let m_proc = m_run.wall.saturating_sub(m_start.wall);
+    let mb = |b: u64| b as f64 / 1e6;
+    let mut r = String::new();
+    writeln!(r, "Machine: {}", machine())?;
+    writeln!(
+        r,
+        "Input: {flows} flows ({:.1} MB, all.mitm concatenated); script: add_header (Rust) vs add_header.py.\n",
+        mb(small_bytes)
+    )?;
+    writeln!(r, "| figure | Waylay | mitmdump 11.0.2 | ratio | target |")?;
+    writeln!(r, "|---|---|---|---|---|")?;
+    writeln!(
+        r,
+        "| wall time, {flows} flows | {:.3} s | {:.2} s | {:.0}x | |",
+        secs(w_run.wall),
+        secs(m_run.wall),
+        secs(m_run.wall) / secs(w_run.wall)
+    )?;
+    writeln!(
+        r,
+        "| flows/s, whole command | {:.0} | {:.0} | {:.0}x | >= 300x |",
+        rate(flows as f64, w_run.wall),
+        rate(flows as f64, m_run.wall),
+        rate(flows as f64, w_run.wall) / rate(flows as f64, m_run.wall)
+    )?;
+    writeln!(
+        r,
+        "| flows/s, start-up subtracted | {:.0} | {:.0} | {:.0}x | >= 300x |",
+        rate(flows as f64, w_proc),
+        rate(flows as f64, m_proc),
+        rate(flows as f64, w_proc) / rate(flows as f64, m_proc)
+    )?;
+    writeln!(
+        r,
+        "| start-up (empty file) | {:.3} s | {:.2} s | | |",
+        secs(w_start.wall),
+        secs(m_start.wall)
+    )?;
+    writeln!(
+        r,
+        "| MB/s, {flows} flows | {:.0} | {:.2} | | >= 200 |",
+        rate(mb(small_bytes), w_run.wall),
+        rate(mb(small_bytes), m_run.wall)
+    )?;
+    writeln!(
+        r,
+        "| MB/s, {:.0} MB ({big_flows} flows) | {:.0} | not run | | >= 200 |",
+        mb(big_bytes),
+        rate(mb(big_bytes), w_big.wall)
+    )?;
+    writeln!(
+        r,
+        "| peak RSS, {flows} flows | {:.1} MiB | {:.1} MiB | | |",
+        w_run.max_rss_kib as f64 / 1024.0,
+        m_run.max_rss_kib as f64 / 1024.0
+    )?;
+    writeln!(
+        r,
+        "| peak RSS, {:.0} MB | {:.1} MiB | not run | | flat |",
+        mb(big_bytes),
+        w_big.max_rss_kib as f64 / 1024.0
+    )?;
+    writeln!(
+        r,
+        "| script crate cold build (runner new crate, clean target) | {:.1} s | | | <= 20 s |",
+        secs(cold)
+    )?;
+    writeln!(
+        r,
+        "| rebuild after editing src/lib.rs | {:.2} s | | | <= 3 s |",
+        secs(warm)
+    )?;
+    writeln!(
+        r,
+        "\nBoundary (cargo bench -p waylay-proxy --bench boundary; target <= 100 ns):\n```\n{boundary}\n```"
+    )?;
+    println!("{r}");
+    fs::write(dir.join("offline.md"), &r)?;
+    Ok(())
+}
+
+fn count_flows(runner: &Path, file: &Path) -> Result<usize> {
+    let out = Command::new(runner)
+        .arg("-n")
+        .arg("-r")
+        .arg(file)
+        .output()?;
+    if !out.status.success() {
+        bail!(
+            "cannot read back {}: {}",
+            file.display(),
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    Ok(out.stdout.iter().filter(|&&b| b == b'\n').count())
+}
+
+/// Cold build of a fresh `runner new` crate into an empty target
+/// directory, then the rebuild after an edit to src/lib.rs.
+fn build_times(runner: &Path, dir: &Path) -> Result<(Duration, Duration)> {
+    let krate: PathBuf = dir.join("build-time-script");
+    let target = dir.join("build-time-target");
+    let _ = fs::remove_dir_all(&krate);
+    let _ = fs::remove_dir_all(&target);
+    let status = Command::new(runner).arg("new").arg(&krate).output()?;
+    if !status.status.success() {
+        bail!(
+            "runner new failed: {}",
+            String::from_utf8_lossy(&status.stderr)
+        );
+    }
+    // Resolve dependencies (the registry index) outside the timing.
+    let lock = Command::new("cargo")
+        .arg("generate-lockfile")
+        .current_dir(&krate)
+        .status()?;
+    if !lock.success() {
+        bail!("cargo generate-lockfile failed in {}", krate.display());
+    }
+    let build = || -> Result<Duration> {
+        let m = measure(
+            Command::new(runner)
+                .args(["-n", "-q", "-s"])
+                .arg(&krate)
+                .env("CARGO_TARGET_DIR", &target),
+        )?;
+        Ok(m.wall)
+    };
+    let cold = build()?;
+    let lib = krate.join("src/lib.rs");
+    let source = fs::read_to_string(&lib)?.replace("\"seen\"", "\"seen again\"");
+    fs::write(&lib, source)?;
+    let warm = build()?;
+    Ok((cold, warm))
+}
