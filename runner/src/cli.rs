@@ -9,7 +9,12 @@ use clap::{Parser, Subcommand};
 /// Run scripts over saved mitmproxy flows:
 ///   runner -n -r in.mitm -s my_script/ -w out.mitm
 #[derive(Debug, Parser)]
-#[command(name = "runner", version, args_conflicts_with_subcommands = true)]
+#[command(
+    name = "runner",
+    version,
+    args_conflicts_with_subcommands = true,
+    args_override_self = true
+)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Option<Command>,

@@ -149,7 +149,7 @@ pub trait Script: Send + 'static {
 
     /// The response head has been read; always before
     /// [`response`](Script::response). Live, the body has not been read and
-    /// [`Message::raw_content`] is `None`. Changes to the status and headers
+    /// [`Message::raw_content`](crate::Message::raw_content) is `None`. Changes to the status and headers
     /// reach the client.
     ///
     /// ```
@@ -169,7 +169,7 @@ pub trait Script: Send + 'static {
 
     /// The whole response has been read. [`Flow::request`] and
     /// [`Flow::response`] are set; with streaming on for this response its
-    /// body is not kept and [`Message::raw_content`] is `None`. Changes reach the
+    /// body is not kept and [`Message::raw_content`](crate::Message::raw_content) is `None`. Changes reach the
     /// client and what `-w` saves.
     ///
     /// ```

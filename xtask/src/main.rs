@@ -9,6 +9,7 @@ use anyhow::{Result, bail};
 
 mod bench;
 mod peer;
+mod tidy;
 mod util;
 
 fn main() -> Result<()> {

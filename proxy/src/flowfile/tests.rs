@@ -1,3 +1,5 @@
+//! Flow file reader and writer tests: golden files, truncation, corruption, versions.
+
 use std::io::Cursor;
 
 use super::{FlowReader, FlowWriter, ReadErrorKind};

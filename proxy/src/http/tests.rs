@@ -1,3 +1,5 @@
+//! Header and body semantics, checked against mitmproxy's behaviour.
+
 use super::*;
 use crate::tnetstring::Dict;
 

@@ -1,3 +1,5 @@
+//! tnetstring round trips and located errors.
+
 use bytes::Bytes;
 
 use super::{Value, parse, write};

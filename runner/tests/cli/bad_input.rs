@@ -287,12 +287,26 @@ fn live_mode_says_it_is_not_built_yet() {
 #[test]
 fn a_failing_output_is_one_line_and_done_still_fires() {
     let input = golden("all.mitm");
-    let result = run(&["-n", "-r", input.to_str().unwrap(), "-s", "runner/tests/fixtures/recorder", "-w", "/dev/full"]);
+    let result = run(&[
+        "-n",
+        "-r",
+        input.to_str().unwrap(),
+        "-s",
+        "runner/tests/fixtures/recorder",
+        "-w",
+        "/dev/full",
+    ]);
     assert_eq!(result.code, 1);
     assert!(
-        result.error_line().starts_with("runner: error: /dev/full: cannot write flows: No space left on device"),
+        result
+            .error_line()
+            .starts_with("runner: error: /dev/full: cannot write flows: No space left on device"),
         "{}",
         result.stderr
     );
-    assert!(result.stdout.ends_with("- done\n"), "done fires even when the output fails:\n{}", result.stdout);
+    assert!(
+        result.stdout.ends_with("- done\n"),
+        "done fires even when the output fails:\n{}",
+        result.stdout
+    );
 }
