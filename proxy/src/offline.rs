@@ -12,6 +12,7 @@ use std::io::{self, Read, Write};
 use crate::flow::{Flow, FlowKind};
 use crate::flowfile::{FlowReader, FlowWriter, ReadError};
 use crate::script::{Event, Scripts};
+use crate::tnetstring::Value;
 
 /// What an offline run did.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -83,7 +84,17 @@ fn read_batch<R: Read>(reader: &mut FlowReader<R>) -> Batch {
     let start = reader.offset();
     while batch.flows.len() < BATCH_FLOWS && reader.offset() - start < BATCH_BYTES {
         match reader.read_flow() {
-            Some(Ok(flow)) => batch.flows.push((flow, reader.offset())),
+            Some(Ok(flow)) => {
+                // Build what every flow's events read here, off the thread
+                // that runs the scripts.
+                if flow.kind() == FlowKind::Http {
+                    let _ = (
+                        flow.response(),
+                        flow.dict().get("error").map(Value::as_dict),
+                    );
+                }
+                batch.flows.push((flow, reader.offset()));
+            }
             Some(Err(e)) => {
                 batch.error = Some(e);
                 return batch;

@@ -6,6 +6,12 @@ use std::sync::Arc;
 use anyhow::{Result, bail};
 use clap::Parser;
 
+/// The host allocates and frees its flows on two threads (read-ahead and
+/// scripts); mimalloc frees across threads cheaply. Scripts keep their own
+/// allocator: each side frees only what it allocated.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 mod cli;
 mod new;
 mod offline;
