@@ -184,3 +184,25 @@ fn reader_matches_error_kinds() {
         "a reader stops after an error"
     );
 }
+
+#[test]
+fn no_single_byte_change_crashes_the_reader() {
+    // Every position, three ways: a digit, a tag character and a high byte.
+    // Whatever the reader accepts must then be fully readable and writable.
+    let original = golden("get.mitm");
+    for at in 0..original.len() {
+        for replacement in [b'7', b'}', 0xff] {
+            let mut bytes = original.clone();
+            bytes[at] = replacement;
+            for item in FlowReader::new(&bytes[..]) {
+                let Ok(flow) = item else { break };
+                let _ = crate::testing::render(std::slice::from_ref(&flow));
+                let _ = crate::summary::flow_line(&flow);
+                let mut value = flow.as_value().clone();
+                value.forget_raw();
+                let mut out = Vec::new();
+                crate::tnetstring::write(&value, &mut out);
+            }
+        }
+    }
+}
