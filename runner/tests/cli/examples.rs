@@ -2,17 +2,7 @@
 
 use waylay_proxy::testing::render;
 
-use crate::support::{flows, golden, path_in, root, run, scratch};
-
-const GOLDEN: [&str; 7] = [
-    "get.mitm",
-    "post.mitm",
-    "notfound.mitm",
-    "refused.mitm",
-    "https.mitm",
-    "websocket.mitm",
-    "tcp.mitm",
-];
+use crate::support::{GOLDEN, flows, golden, path_in, root, run, scratch};
 
 #[test]
 fn every_example_over_every_golden_file() {

@@ -5,7 +5,7 @@
 use std::path::PathBuf;
 use std::process::Command;
 
-use crate::support::{golden, path_in, root, run, scratch};
+use crate::support::{GOLDEN, golden, path_in, root, run, scratch};
 
 /// The Python of the venv with mitmproxy, or `None` (outside CI) to skip.
 fn peer() -> Option<PathBuf> {
@@ -43,22 +43,11 @@ fn compare(python: &PathBuf, args: &[&str]) {
     );
 }
 
-const GOLDEN: [&str; 8] = [
-    "all.mitm",
-    "get.mitm",
-    "post.mitm",
-    "notfound.mitm",
-    "refused.mitm",
-    "https.mitm",
-    "websocket.mitm",
-    "tcp.mitm",
-];
-
 #[test]
 fn mitmproxy_reads_what_waylay_writes() {
     let Some(python) = peer() else { return };
     let dir = scratch();
-    for name in GOLDEN {
+    for name in ["all.mitm"].iter().chain(&GOLDEN) {
         let input = golden(name);
         let input = input.to_str().unwrap();
         let added = path_in(&dir, &format!("added-{name}"));
@@ -89,7 +78,7 @@ fn waylay_reads_what_mitmproxy_writes() {
     let Some(python) = peer() else { return };
     let dir = scratch();
     let written = path_in(&dir, "by-mitmproxy.mitm");
-    let goldens: Vec<String> = GOLDEN[1..]
+    let goldens: Vec<String> = GOLDEN
         .iter()
         .map(|g| golden(g).to_string_lossy().into_owned())
         .collect();

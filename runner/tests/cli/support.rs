@@ -7,6 +7,17 @@ use std::process::{Command, Stdio};
 use waylay_proxy::Flow;
 use waylay_proxy::testing::read_flows;
 
+/// Every golden flow file but the concatenation `all.mitm`.
+pub const GOLDEN: [&str; 7] = [
+    "get.mitm",
+    "post.mitm",
+    "notfound.mitm",
+    "refused.mitm",
+    "https.mitm",
+    "websocket.mitm",
+    "tcp.mitm",
+];
+
 /// The workspace root.
 pub fn root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
