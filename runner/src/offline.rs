@@ -78,8 +78,11 @@ pub fn run(cli: &Cli, specs: &[ScriptSpec], output: &Arc<Output>) -> Result<()> 
         return Ok(());
     };
     let mut reader = FlowReader::new(input);
+    let show = !output.quiet;
     let result = offline::run(&mut scripts, &mut reader, writer.as_mut(), |flow| {
-        output.info(&flow_line(flow))
+        if show {
+            output.info(&flow_line(flow));
+        }
     });
     let panics = scripts.panics();
     if panics > 0 {
