@@ -193,6 +193,11 @@ pub fn offline(args: &[&str]) -> Result<()> {
     let mut to_null = waylay(&big);
     to_null.args(["-w", "/dev/null"]); // the last -w wins
     let w_big_null = measure(&mut to_null)?;
+    // The ceiling: copying the same bytes with no processing at all.
+    let mut copy = Command::new("cp");
+    copy.arg(&big).arg(&out);
+    let _ = fs::remove_file(&out);
+    let cp_big = measure(&mut copy)?;
     let big_flows = big_bytes / unit * 5;
 
     eprintln!("xtask: script crate build times");
@@ -264,6 +269,16 @@ pub fn offline(args: &[&str]) -> Result<()> {
         mb(big_bytes),
         rate(mb(big_bytes), w_big_null.wall)
     )?;
+    writeln!(r, "| MB/s, `cp` of the same {:.0} MB (no processing; the disk's ceiling) | {:.0} | | | |", mb(big_bytes), rate(mb(big_bytes), cp_big.wall))?;
+    let m_rate = rate(flows as f64, m_proc);
+    for (what, m) in [("to disk", &w_big), ("to /dev/null", &w_big_null)] {
+        let w_rate = rate(big_flows as f64, m.wall);
+        writeln!(
+            r,
+            "| flows/s, {big_flows} flows {what} (vs mitmdump's start-up-subtracted rate) | {w_rate:.0} | {m_rate:.0} | {:.0}x | >= 300x |",
+            w_rate / m_rate
+        )?;
+    }
     writeln!(
         r,
         "| peak RSS, {flows} flows | {:.1} MiB | {:.1} MiB | | |",
