@@ -189,6 +189,7 @@ pub fn offline(args: &[&str]) -> Result<()> {
     let unit = m_len(&root.join("testdata/flows/all.mitm"));
     let big_bytes = concat(&big, (big_mb as u64 * 1024 * 1024).div_ceil(unit) as usize)?;
     eprintln!("xtask: waylay over {big_mb} MB");
+    settle(&out)?;
     let w_big = measure(&mut waylay(&big))?;
     let mut to_null = waylay(&big);
     to_null.args(["-w", "/dev/null"]); // the last -w wins
@@ -199,7 +200,7 @@ pub fn offline(args: &[&str]) -> Result<()> {
     copy.arg(format!("if={}", big.display()))
         .arg(format!("of={}", out.display()))
         .args(["bs=1M", "status=none"]);
-    let _ = fs::remove_file(&out);
+    settle(&out)?;
     let cp_big = measure(&mut copy)?;
     let big_flows = big_bytes / unit * 5;
 
@@ -315,6 +316,17 @@ pub fn offline(args: &[&str]) -> Result<()> {
     )?;
     println!("{r}");
     fs::write(dir.join("offline.md"), &r)?;
+    Ok(())
+}
+
+/// Removes `out` and flushes dirty pages, so that a run that writes a
+/// large file does not pay for the previous run's writeback.
+fn settle(out: &Path) -> Result<()> {
+    let _ = fs::remove_file(out);
+    let status = Command::new("sync").status()?;
+    if !status.success() {
+        bail!("sync failed");
+    }
     Ok(())
 }
 
