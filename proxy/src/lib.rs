@@ -8,6 +8,8 @@
 pub mod encoding;
 pub mod flow;
 pub mod flowfile;
+#[cfg(feature = "live")]
+pub mod h1;
 pub mod http;
 pub mod offline;
 pub mod script;

@@ -1,0 +1,69 @@
+//! How a message's body is delimited (RFC 9112 §6), with the ambiguous
+//! cases refused rather than guessed at.
+
+use super::Head;
+
+/// How the body of a message ends.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum BodyKind {
+    /// There is no body.
+    None,
+    /// Exactly this many bytes.
+    Length(u64),
+    /// Chunked transfer coding.
+    Chunked,
+    /// Responses only: the body runs until the server closes.
+    Close,
+}
+
+fn content_length(head: &Head) -> Result<Option<u64>, String> {
+    let mut found: Option<u64> = None;
+    for value in head.headers_named("content-length") {
+        for part in value.split(|&b| b == b',').map(<[u8]>::trim_ascii) {
+            let n = std::str::from_utf8(part)
+                .ok()
+                .filter(|s| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()))
+                .and_then(|s| s.parse::<u64>().ok())
+                .ok_or_else(|| format!("invalid Content-Length {:?}", String::from_utf8_lossy(value)))?;
+            if found.is_some_and(|f| f != n) {
+                return Err("conflicting Content-Length values".into());
+            }
+            found = Some(n);
+        }
+    }
+    Ok(found)
+}
+
+/// Whether the last transfer coding is chunked; `None` without the field.
+fn chunked_last(head: &Head) -> Option<bool> {
+    let mut last = None;
+    for value in head.headers_named("transfer-encoding") {
+        for coding in value.split(|&b| b == b',').map(<[u8]>::trim_ascii).filter(|c| !c.is_empty()) {
+            last = Some(coding.eq_ignore_ascii_case(b"chunked"));
+        }
+    }
+    last.or_else(|| head.header("transfer-encoding").map(|_| false))
+}
+
+/// The body of a request.
+pub fn request_body(head: &Head) -> Result<BodyKind, String> {
+    let length = content_length(head)?;
+    match chunked_last(head) {
+        Some(_) if length.is_some() => Err("both Content-Length and Transfer-Encoding (a smuggling risk)".into()),
+        Some(true) => Ok(BodyKind::Chunked),
+        Some(false) => Err("a Transfer-Encoding that does not end in chunked".into()),
+        None => Ok(length.map_or(BodyKind::None, BodyKind::Length)),
+    }
+}
+
+/// The body of a response to a `method` request with this `status`.
+pub fn response_body(method: &[u8], status: u16, head: &Head) -> Result<BodyKind, String> {
+    if method.eq_ignore_ascii_case(b"HEAD") || (100..200).contains(&status) || status == 204 || status == 304 {
+        return Ok(BodyKind::None);
+    }
+    match chunked_last(head) {
+        Some(true) => Ok(BodyKind::Chunked),
+        Some(false) => Ok(BodyKind::Close),
+        None => Ok(content_length(head)?.map_or(BodyKind::Close, BodyKind::Length)),
+    }
+}
