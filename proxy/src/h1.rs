@@ -36,14 +36,24 @@ pub struct Head {
 impl Head {
     /// The value of the first field named `name` (any case).
     pub fn header(&self, name: &str) -> Option<&[u8]> {
-        self.headers.iter().find(|(n, _)| n.eq_ignore_ascii_case(name.as_bytes())).map(|(_, v)| &v[..])
+        self.headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name.as_bytes()))
+            .map(|(_, v)| &v[..])
     }
 
     /// Every value of `name` (any case).
     pub fn headers_named<'a>(&'a self, name: &'a str) -> impl Iterator<Item = &'a [u8]> {
-        self.headers.iter().filter(move |(n, _)| n.eq_ignore_ascii_case(name.as_bytes())).map(|(_, v)| &v[..])
+        self.headers
+            .iter()
+            .filter(move |(n, _)| n.eq_ignore_ascii_case(name.as_bytes()))
+            .map(|(_, v)| &v[..])
     }
 }
+
+/// What parsing a head gives: `None` until the head is complete, then the
+/// head and its length.
+pub type Parsed = Result<Option<(Head, usize)>, HeadError>;
 
 /// Why a head could not be parsed.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -69,11 +79,18 @@ impl fmt::Display for HeadError {
 impl std::error::Error for HeadError {}
 
 fn version(v: Option<u8>) -> Bytes {
-    Bytes::from_static(if v == Some(0) { b"HTTP/1.0" } else { b"HTTP/1.1" })
+    Bytes::from_static(if v == Some(0) {
+        b"HTTP/1.0"
+    } else {
+        b"HTTP/1.1"
+    })
 }
 
 fn fields(buf: &Bytes, parsed: &[httparse::Header<'_>]) -> Vec<(Bytes, Bytes)> {
-    parsed.iter().map(|h| (buf.slice_ref(h.name.as_bytes()), buf.slice_ref(h.value))).collect()
+    parsed
+        .iter()
+        .map(|h| (buf.slice_ref(h.name.as_bytes()), buf.slice_ref(h.value)))
+        .collect()
 }
 
 fn malformed(e: httparse::Error) -> HeadError {
@@ -85,7 +102,7 @@ fn malformed(e: httparse::Error) -> HeadError {
 
 /// Parses a request head at the start of `buf`: `Ok(None)` until the whole
 /// head is there, then the head and its length.
-pub fn parse_request(buf: &Bytes) -> Result<Option<(Head, usize)>, HeadError> {
+pub fn parse_request(buf: &Bytes) -> Parsed {
     let mut headers = [httparse::EMPTY_HEADER; MAX_HEADERS];
     let mut req = httparse::Request::new(&mut headers);
     match req.parse(buf).map_err(malformed)? {
@@ -103,7 +120,7 @@ pub fn parse_request(buf: &Bytes) -> Result<Option<(Head, usize)>, HeadError> {
 }
 
 /// Parses a response head at the start of `buf`, like [`parse_request`].
-pub fn parse_response(buf: &Bytes) -> Result<Option<(Head, usize)>, HeadError> {
+pub fn parse_response(buf: &Bytes) -> Parsed {
     let mut headers = [httparse::EMPTY_HEADER; MAX_HEADERS];
     let mut resp = httparse::Response::new(&mut headers);
     match resp.parse(buf).map_err(malformed)? {
@@ -136,12 +153,18 @@ pub fn is_hop_by_hop(name: &[u8], connection_tokens: &[&[u8]]) -> bool {
         b"proxy-authenticate",
         b"trailer",
     ];
-    HOP.iter().chain(connection_tokens).any(|h| name.eq_ignore_ascii_case(h))
+    HOP.iter()
+        .chain(connection_tokens)
+        .any(|h| name.eq_ignore_ascii_case(h))
 }
 
 /// The field names listed in a message's Connection headers.
 pub fn connection_tokens<'a>(headers: impl Iterator<Item = &'a [u8]>) -> Vec<&'a [u8]> {
-    headers.flat_map(|v| v.split(|&b| b == b',')).map(<[u8]>::trim_ascii).filter(|t| !t.is_empty()).collect()
+    headers
+        .flat_map(|v| v.split(|&b| b == b','))
+        .map(<[u8]>::trim_ascii)
+        .filter(|t| !t.is_empty())
+        .collect()
 }
 
 /// Writes a head: the start line, the fields in order, the blank line.

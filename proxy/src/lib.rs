@@ -11,6 +11,8 @@ pub mod flowfile;
 #[cfg(feature = "live")]
 pub mod h1;
 pub mod http;
+#[cfg(feature = "live")]
+pub mod live;
 pub mod offline;
 pub mod script;
 pub mod summary;

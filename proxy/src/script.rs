@@ -219,12 +219,13 @@ impl Scripts {
         self.panics
     }
 
-    fn report(&mut self, script: &str, event: Event, flow: Option<&str>, panic: &str) {
+    fn report(&mut self, script: &str, event: Event, flow: Option<(&str, bool)>, panic: &str) {
         self.panics += 1;
         let what = match flow {
-            Some(id) => format!(
-                "hook `{}` panicked on flow {id}: {panic}; the flow goes on as it was before the hook",
-                event.hook_name()
+            Some((id, live)) => format!(
+                "hook `{}` panicked on flow {id}: {panic}; {}",
+                event.hook_name(),
+                if live { "the flow fails with a 502" } else { "the flow goes on as it was before the hook" }
             ),
             None => format!("hook `{}` panicked: {panic}", event.hook_name()),
         };
@@ -294,7 +295,7 @@ impl Scripts {
         }
         outcome.panics = failures.len() as u32;
         for (name, panic) in failures {
-            self.report(&name, event, Some(flow.id()), &panic);
+            self.report(&name, event, Some((flow.id(), live)), &panic);
         }
         outcome
     }

@@ -23,7 +23,8 @@ pub fn pretty_size(size: u64) -> String {
     unreachable!("the loop returns at \"t\"")
 }
 
-fn addr(conn: Option<&Dict>, key: &str) -> Option<String> {
+/// A connection's `peername`, `sockname` or `address` as `host:port`.
+pub fn addr(conn: Option<&Dict>, key: &str) -> Option<String> {
     let parts = conn?.get(key)?.as_list()?;
     let host = parts.first()?.as_str()?;
     let port = parts.get(1)?.as_int()?;

@@ -43,6 +43,27 @@ pub struct Cli {
     /// Also print scripts' debug lines.
     #[arg(short = 'v', long = "verbose")]
     pub verbose: bool,
+
+    /// Address to listen on (live mode).
+    #[arg(long = "listen-host", value_name = "HOST", default_value = "127.0.0.1")]
+    pub listen_host: String,
+
+    /// Port to listen on (live mode).
+    #[arg(
+        short = 'p',
+        long = "listen-port",
+        value_name = "PORT",
+        default_value_t = 8080
+    )]
+    pub listen_port: u16,
+
+    /// Require clients to authenticate: "user:pass" (Basic).
+    #[arg(long = "proxyauth", value_name = "USER:PASS")]
+    pub proxyauth: Option<String>,
+
+    /// Set an option: "name=value". Known: body_size_limit (e.g. 10m).
+    #[arg(long = "set", value_name = "OPTION=VALUE")]
+    pub set: Vec<String>,
 }
 
 #[derive(Debug, Subcommand)]

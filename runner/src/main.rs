@@ -13,6 +13,7 @@ use clap::Parser;
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 mod cli;
+mod live;
 mod new;
 mod offline;
 mod output;
@@ -43,10 +44,12 @@ fn run(cli: Cli) -> Result<()> {
         .collect::<Result<Vec<_>>>()?;
     let stdout_taken = cli.wfile.as_deref() == Some("-");
     let output = Arc::new(Output::new(cli.quiet, cli.verbose, stdout_taken));
-    if !cli.no_server {
-        bail!(
-            "the live proxy is not part of this build yet; pass -n to run scripts over saved flows (-r FILE)"
-        );
+    if cli.no_server {
+        return offline::run(&cli, &specs, &output);
     }
-    offline::run(&cli, &specs, &output)
+    if cli.rfile.is_some() {
+        bail!("-r reads saved flows, which only offline mode does here; add -n");
+    }
+    let capture = offline::capture(&cli)?;
+    live::run(&cli, &specs, &output, capture)
 }

@@ -20,6 +20,34 @@ enum Destination<'a> {
     File { path: &'a Path, append: bool },
 }
 
+/// A flow file being written (-w).
+pub type Capture = FlowWriter<Box<dyn Write + Send>>;
+
+/// Opens -w's destination, truncating or appending.
+fn open_output(dest: Option<&Destination<'_>>) -> Result<Option<Capture>> {
+    Ok(match dest {
+        None => None,
+        Some(Destination::Stdout) => Some(FlowWriter::new(
+            Box::new(std::io::stdout()) as Box<dyn Write + Send>
+        )),
+        Some(Destination::File { path, append }) => {
+            let file = OpenOptions::new()
+                .write(true)
+                .create(true)
+                .append(*append)
+                .truncate(!*append)
+                .open(path)
+                .with_context(|| format!("{}: cannot write flows", path.display()))?;
+            Some(FlowWriter::new(Box::new(file) as Box<dyn Write + Send>))
+        }
+    })
+}
+
+/// Opens -w for the live proxy.
+pub fn capture(cli: &Cli) -> Result<Option<Capture>> {
+    open_output(cli.wfile.as_deref().map(destination).as_ref())
+}
+
 fn destination(wfile: &str) -> Destination<'_> {
     match wfile {
         "-" => Destination::Stdout,
@@ -55,22 +83,7 @@ pub fn run(cli: &Cli, specs: &[ScriptSpec], output: &Arc<Output>) -> Result<()> 
         }
     };
     let mut scripts = load_all(specs, output)?;
-    let mut writer = match &dest {
-        None => None,
-        Some(Destination::Stdout) => Some(FlowWriter::new(
-            Box::new(std::io::stdout()) as Box<dyn Write>
-        )),
-        Some(Destination::File { path, append }) => {
-            let file = OpenOptions::new()
-                .write(true)
-                .create(true)
-                .append(*append)
-                .truncate(!*append)
-                .open(path)
-                .with_context(|| format!("{}: cannot write flows", path.display()))?;
-            Some(FlowWriter::new(Box::new(file) as Box<dyn Write>))
-        }
-    };
+    let mut writer = open_output(dest.as_ref())?;
     let Some((input, name)) = input else {
         // No -r: only start and done, as mitmdump -n does.
         scripts.start();

@@ -60,14 +60,28 @@ impl ChunkedDecoder {
         loop {
             match self.state {
                 State::Size => {
-                    let Some(line) = line(buf)? else { return Ok(false) };
-                    let size = line.split(|&b| b == b';').next().unwrap_or_default().trim_ascii();
-                    if size.is_empty() || size.len() > 16 || !size.iter().all(u8::is_ascii_hexdigit) {
-                        return Err(format!("invalid chunk size {:?}", String::from_utf8_lossy(&line)));
+                    let Some(line) = line(buf)? else {
+                        return Ok(false);
+                    };
+                    let size = line
+                        .split(|&b| b == b';')
+                        .next()
+                        .unwrap_or_default()
+                        .trim_ascii();
+                    if size.is_empty() || size.len() > 16 || !size.iter().all(u8::is_ascii_hexdigit)
+                    {
+                        return Err(format!(
+                            "invalid chunk size {:?}",
+                            String::from_utf8_lossy(&line)
+                        ));
                     }
                     let size = u64::from_str_radix(std::str::from_utf8(size).unwrap_or("0"), 16)
                         .map_err(|_| "chunk size out of range".to_owned())?;
-                    self.state = if size == 0 { State::Trailers } else { State::Data(size) };
+                    self.state = if size == 0 {
+                        State::Trailers
+                    } else {
+                        State::Data(size)
+                    };
                 }
                 State::Data(left) => {
                     if buf.is_empty() {
@@ -76,7 +90,11 @@ impl ChunkedDecoder {
                     let n = (left as usize).min(buf.len());
                     out.extend_from_slice(&buf.split_to(n));
                     let left = left - n as u64;
-                    self.state = if left == 0 { State::DataEnd } else { State::Data(left) };
+                    self.state = if left == 0 {
+                        State::DataEnd
+                    } else {
+                        State::Data(left)
+                    };
                 }
                 State::DataEnd => {
                     if buf.len() < 2 {
@@ -89,13 +107,22 @@ impl ChunkedDecoder {
                     self.state = State::Size;
                 }
                 State::Trailers => {
-                    let Some(line) = line(buf)? else { return Ok(false) };
+                    let Some(line) = line(buf)? else {
+                        return Ok(false);
+                    };
                     if line.is_empty() {
                         self.state = State::Done;
                         return Ok(true);
                     }
-                    let colon = line.iter().position(|&b| b == b':').ok_or("a trailer field without ':'")?;
-                    self.trailers.push((line.slice(..colon), line.slice(colon + 1..).slice_ref(line[colon + 1..].trim_ascii())));
+                    let colon = line
+                        .iter()
+                        .position(|&b| b == b':')
+                        .ok_or("a trailer field without ':'")?;
+                    self.trailers.push((
+                        line.slice(..colon),
+                        line.slice(colon + 1..)
+                            .slice_ref(line[colon + 1..].trim_ascii()),
+                    ));
                 }
                 State::Done => return Ok(true),
             }

@@ -24,7 +24,12 @@ fn content_length(head: &Head) -> Result<Option<u64>, String> {
                 .ok()
                 .filter(|s| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()))
                 .and_then(|s| s.parse::<u64>().ok())
-                .ok_or_else(|| format!("invalid Content-Length {:?}", String::from_utf8_lossy(value)))?;
+                .ok_or_else(|| {
+                    format!(
+                        "invalid Content-Length {:?}",
+                        String::from_utf8_lossy(value)
+                    )
+                })?;
             if found.is_some_and(|f| f != n) {
                 return Err("conflicting Content-Length values".into());
             }
@@ -38,7 +43,11 @@ fn content_length(head: &Head) -> Result<Option<u64>, String> {
 fn chunked_last(head: &Head) -> Option<bool> {
     let mut last = None;
     for value in head.headers_named("transfer-encoding") {
-        for coding in value.split(|&b| b == b',').map(<[u8]>::trim_ascii).filter(|c| !c.is_empty()) {
+        for coding in value
+            .split(|&b| b == b',')
+            .map(<[u8]>::trim_ascii)
+            .filter(|c| !c.is_empty())
+        {
             last = Some(coding.eq_ignore_ascii_case(b"chunked"));
         }
     }
@@ -49,7 +58,9 @@ fn chunked_last(head: &Head) -> Option<bool> {
 pub fn request_body(head: &Head) -> Result<BodyKind, String> {
     let length = content_length(head)?;
     match chunked_last(head) {
-        Some(_) if length.is_some() => Err("both Content-Length and Transfer-Encoding (a smuggling risk)".into()),
+        Some(_) if length.is_some() => {
+            Err("both Content-Length and Transfer-Encoding (a smuggling risk)".into())
+        }
         Some(true) => Ok(BodyKind::Chunked),
         Some(false) => Err("a Transfer-Encoding that does not end in chunked".into()),
         None => Ok(length.map_or(BodyKind::None, BodyKind::Length)),
@@ -58,7 +69,11 @@ pub fn request_body(head: &Head) -> Result<BodyKind, String> {
 
 /// The body of a response to a `method` request with this `status`.
 pub fn response_body(method: &[u8], status: u16, head: &Head) -> Result<BodyKind, String> {
-    if method.eq_ignore_ascii_case(b"HEAD") || (100..200).contains(&status) || status == 204 || status == 304 {
+    if method.eq_ignore_ascii_case(b"HEAD")
+        || (100..200).contains(&status)
+        || status == 204
+        || status == 304
+    {
         return Ok(BodyKind::None);
     }
     match chunked_last(head) {

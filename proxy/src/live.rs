@@ -1,0 +1,169 @@
+//! The live proxy: an HTTP/1.1 forward proxy (mitmproxy's regular mode)
+//! that drives scripts through the same dispatch as offline mode.
+//!
+//! The protocol logic is `h1` (no I/O) and `live::record` (flow dicts);
+//! this module and its children are the tokio shell around them.
+
+use std::future::Future;
+use std::io;
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+use tokio::task::JoinSet;
+
+use crate::flow::Flow;
+use crate::flowfile::FlowWriter;
+use crate::script::{Event, Outcome, Scripts};
+use crate::tnetstring::Value;
+
+mod auth;
+mod client;
+pub mod record;
+mod send;
+mod upstream;
+mod wire;
+
+/// Settings of the live proxy.
+#[derive(Clone, Debug)]
+pub struct Options {
+    /// `user:pass` that clients must send in Proxy-Authorization.
+    pub proxyauth: Option<String>,
+    /// The largest body read, in bytes (mitmproxy's `body_size_limit`).
+    pub body_size_limit: Option<u64>,
+    /// How long to wait for an upstream connection.
+    pub connect_timeout: Duration,
+    /// How long to wait for an upstream response head.
+    pub response_timeout: Duration,
+    /// How long in-flight flows get to finish at shutdown.
+    pub shutdown_grace: Duration,
+}
+
+impl Default for Options {
+    fn default() -> Options {
+        Options {
+            proxyauth: None,
+            body_size_limit: None,
+            connect_timeout: Duration::from_secs(10),
+            response_timeout: Duration::from_secs(60),
+            shutdown_grace: Duration::from_secs(10),
+        }
+    }
+}
+
+/// What the proxy shares between connections.
+pub struct Live {
+    scripts: Mutex<Scripts>,
+    capture: Option<Mutex<FlowWriter<Box<dyn io::Write + Send>>>>,
+    on_flow: Box<dyn Fn(&Flow) + Send + Sync>,
+    options: Options,
+    expected_auth: Option<String>,
+}
+
+impl std::fmt::Debug for Live {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Live")
+            .field("options", &self.options)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Live {
+    /// A proxy running `scripts`, writing each finished flow to `capture`
+    /// and showing it to `on_flow`.
+    pub fn new(
+        scripts: Scripts,
+        capture: Option<FlowWriter<Box<dyn io::Write + Send>>>,
+        on_flow: Box<dyn Fn(&Flow) + Send + Sync>,
+        options: Options,
+    ) -> Live {
+        Live {
+            scripts: Mutex::new(scripts),
+            capture: capture.map(Mutex::new),
+            on_flow,
+            expected_auth: options.proxyauth.as_deref().map(auth::expected),
+            options,
+        }
+    }
+
+    fn scripts(&self) -> std::sync::MutexGuard<'_, Scripts> {
+        self.scripts.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Runs a flow event on every script.
+    fn flow_event(&self, event: Event, flow: &mut Flow) -> Outcome {
+        self.scripts().flow_event(event, flow, true)
+    }
+
+    /// Runs a connection event on every script.
+    fn conn_event(&self, event: Event, conn: &Value) {
+        self.scripts().conn_event(event, conn);
+    }
+
+    /// Records a finished flow: the capture file (flushed, so nothing is
+    /// lost if the process dies), then the output line.
+    fn finish(&self, flow: &Flow) {
+        if let Some(capture) = &self.capture {
+            let mut w = capture.lock().unwrap_or_else(|e| e.into_inner());
+            if let Err(e) = w.write_flow(flow).and_then(|()| w.flush()) {
+                self.scripts().log().log(
+                    "capture",
+                    crate::script::Level::Error,
+                    &format!("cannot write flow {}: {e}", flow.id()),
+                );
+            }
+        }
+        (self.on_flow)(flow);
+    }
+
+    /// `start`.
+    pub fn start(&self) {
+        self.scripts().start();
+    }
+
+    /// `done`, then the capture file's last flush.
+    pub fn done(&self) -> io::Result<()> {
+        self.scripts().done();
+        match &self.capture {
+            Some(capture) => capture.lock().unwrap_or_else(|e| e.into_inner()).flush(),
+            None => Ok(()),
+        }
+    }
+}
+
+/// Serves clients from `listener` until `shutdown` resolves, then lets
+/// in-flight flows finish (for at most the grace period) and returns.
+pub async fn serve(
+    listener: TcpListener,
+    live: Arc<Live>,
+    shutdown: impl Future<Output = ()>,
+) -> io::Result<()> {
+    let (closing_tx, closing) = watch::channel(false);
+    let mut clients = JoinSet::new();
+    tokio::pin!(shutdown);
+    loop {
+        tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok((stream, peer)) => {
+                    let sock = stream.local_addr().unwrap_or(SocketAddr::from(([0, 0, 0, 0], 0)));
+                    clients.spawn(client::run(stream, peer, sock, live.clone(), closing.clone()));
+                }
+                // Out of file descriptors and the like: wait a moment.
+                Err(_) => tokio::time::sleep(Duration::from_millis(50)).await,
+            },
+            Some(_) = clients.join_next(), if !clients.is_empty() => {}
+            () = &mut shutdown => break,
+        }
+    }
+    drop(listener);
+    let _ = closing_tx.send(true);
+    let grace = live.options.shutdown_grace;
+    let _ = tokio::time::timeout(grace, async {
+        while clients.join_next().await.is_some() {}
+    })
+    .await;
+    clients.abort_all();
+    Ok(())
+}

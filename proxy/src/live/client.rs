@@ -1,0 +1,388 @@
+//! One client connection: requests in, one flow each, through the scripts,
+//! upstream (or not), and back.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use tokio::io::AsyncWriteExt;
+use tokio::net::TcpStream;
+use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
+use tokio::sync::watch;
+
+use super::upstream::{self, Pool, Upstream};
+use super::wire::{Reader, WireError};
+use super::{Live, auth, record, send};
+use crate::flow::Flow;
+use crate::h1::{self, BodyKind, Head, HeadError};
+use crate::http::Which;
+use crate::script::Event;
+use crate::tnetstring::Value;
+
+/// What a hook call left the flow fit for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Hooked {
+    Go,
+    Killed,
+    /// A hook panicked: the flow fails.
+    Panicked(Event),
+}
+
+impl Hooked {
+    fn from(event: Event, outcome: crate::script::Outcome) -> Hooked {
+        if outcome.killed {
+            Hooked::Killed
+        } else if outcome.panics > 0 {
+            Hooked::Panicked(event)
+        } else {
+            Hooked::Go
+        }
+    }
+}
+
+fn panicked(event: Event) -> String {
+    format!("a script's `{}` hook panicked", event.hook_name())
+}
+
+/// How forwarding a request ended, short of an error.
+enum Forwarded {
+    Answered,
+    Killed,
+}
+
+/// What happens to the client connection after a flow.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Next {
+    KeepAlive,
+    Close,
+}
+
+struct Client {
+    live: Arc<Live>,
+    reader: Reader<OwnedReadHalf>,
+    writer: OwnedWriteHalf,
+    conn: Value,
+    pool: Pool,
+}
+
+/// Serves one client connection to its end.
+pub async fn run(
+    stream: TcpStream,
+    peer: SocketAddr,
+    sock: SocketAddr,
+    live: Arc<Live>,
+    mut closing: watch::Receiver<bool>,
+) {
+    let _ = stream.set_nodelay(true);
+    let conn = record::client_conn(peer, sock, record::now());
+    live.conn_event(Event::ClientConnect, &conn);
+    let (read, writer) = stream.into_split();
+    let mut client = Client {
+        live: live.clone(),
+        reader: Reader::new(read),
+        writer,
+        conn,
+        pool: Pool::default(),
+    };
+    loop {
+        // Between requests, a shutdown ends the connection.
+        let head = if client.reader.has_buffered() {
+            client.reader.head(h1::parse_request).await
+        } else {
+            tokio::select! {
+                head = client.reader.head(h1::parse_request) => head,
+                _ = closing.wait_for(|c| *c) => break,
+            }
+        };
+        let next = match head {
+            Ok(None) => break,
+            Ok(Some(head)) => client.request(head).await,
+            Err(e) => {
+                client.refuse_head(&e).await;
+                Next::Close
+            }
+        };
+        if next == Next::Close || *closing.borrow() {
+            break;
+        }
+    }
+    let _ = client.writer.shutdown().await;
+    let conn = record::with(&client.conn, "timestamp_end", Value::Float(record::now()));
+    live.conn_event(Event::ClientDisconnect, &conn);
+}
+
+fn wants_close(head: &Head) -> bool {
+    let tokens = h1::connection_tokens(
+        head.headers_named("connection")
+            .chain(head.headers_named("proxy-connection")),
+    );
+    let has = |t: &[u8]| tokens.iter().any(|x| x.eq_ignore_ascii_case(t));
+    has(b"close") || (&head.third[..] == b"HTTP/1.0" && !has(b"keep-alive"))
+}
+
+impl Client {
+    async fn reply(&mut self, bytes: &[u8]) -> bool {
+        self.writer.write_all(bytes).await.is_ok()
+    }
+
+    /// A request the proxy cannot even turn into a flow.
+    async fn refuse_head(&mut self, e: &WireError) {
+        let (status, what) = match e {
+            WireError::Head(HeadError::TooLarge) => {
+                (431, "request header fields too large".to_owned())
+            }
+            WireError::Head(HeadError::TooManyHeaders) => (431, e.to_string()),
+            WireError::Head(_) => (400, e.to_string()),
+            // The client went away or broke the connection: nobody to tell.
+            _ => return,
+        };
+        let peer = self.peer();
+        self.live.scripts().log().log(
+            "proxy",
+            crate::script::Level::Warn,
+            &format!("{peer}: {what}; answered {status}"),
+        );
+        let _ = self
+            .reply(&send::simple(status, &[], &format!("waylay: {what}\n")))
+            .await;
+    }
+
+    fn peer(&self) -> String {
+        self.conn
+            .as_dict()
+            .and_then(|c| crate::summary::addr(Some(c), "peername"))
+            .unwrap_or_else(|| "-".into())
+    }
+
+    /// One request, start to finish.
+    async fn request(&mut self, head: Head) -> Next {
+        let start = record::now();
+        if let Some(expected) = &self.live.expected_auth
+            && !auth::matches(expected, head.header("proxy-authorization"))
+        {
+            let header = [("proxy-authenticate", "Basic realm=\"waylay\"")];
+            let _ = self
+                .reply(&send::simple(
+                    407,
+                    &header,
+                    "waylay: proxy authentication required\n",
+                ))
+                .await;
+            return Next::Close;
+        }
+        if head.first.eq_ignore_ascii_case(b"CONNECT") {
+            let text = "waylay: CONNECT (HTTPS through the proxy) is not supported yet\n";
+            let _ = self.reply(&send::simple(501, &[], text)).await;
+            return Next::Close;
+        }
+        let target = match record::parse_target(&head.second) {
+            Ok(target) => target,
+            Err(e) => {
+                let _ = self
+                    .reply(&send::simple(400, &[], &format!("waylay: {e}\n")))
+                    .await;
+                return Next::Close;
+            }
+        };
+        let body_kind = match h1::request_body(&head) {
+            Ok(kind) => kind,
+            Err(e) => {
+                let _ = self
+                    .reply(&send::simple(400, &[], &format!("waylay: {e}\n")))
+                    .await;
+                return Next::Close;
+            }
+        };
+        let close_after = wants_close(&head);
+        let mut flow = record::flow(
+            self.conn.clone(),
+            record::request(&head, &target, start),
+            start,
+        );
+        if self
+            .live
+            .flow_event(Event::RequestHeaders, &mut flow)
+            .killed
+        {
+            return self.killed(&flow);
+        }
+        if head
+            .header("expect")
+            .is_some_and(|v| v.eq_ignore_ascii_case(b"100-continue"))
+            && body_kind != BodyKind::None
+        {
+            let _ = self.reply(b"HTTP/1.1 100 Continue\r\n\r\n").await;
+        }
+        match self
+            .reader
+            .body(body_kind, self.live.options.body_size_limit)
+            .await
+        {
+            Ok((body, trailers)) => {
+                let req = flow.message_mut(Which::Request).expect("just built");
+                record::finish_message(req, Some(body), &trailers, record::now());
+            }
+            Err(e) => {
+                let status = if matches!(e, WireError::TooLarge(_)) {
+                    413
+                } else {
+                    400
+                };
+                let what = format!("reading the request body failed: {e}");
+                let _ = self
+                    .reply(&send::simple(status, &[], &format!("waylay: {what}\n")))
+                    .await;
+                return self.fail(flow, &what, Next::Close, false).await;
+            }
+        }
+        match self.hook(Event::Request, &mut flow) {
+            Hooked::Go => {}
+            Hooked::Killed => return self.killed(&flow),
+            Hooked::Panicked(e) => return self.fail(flow, &panicked(e), Next::Close, true).await,
+        }
+        let next = if close_after {
+            Next::Close
+        } else {
+            Next::KeepAlive
+        };
+        if flow.response().is_some() {
+            // Answered by a script: no server. mitmproxy fires both
+            // response hooks here too.
+            return self.respond(flow, next, true).await;
+        }
+        match self.forward(&mut flow).await {
+            Ok(Forwarded::Answered) => self.respond(flow, next, false).await,
+            Ok(Forwarded::Killed) => self.killed(&flow),
+            Err(e) => self.fail(flow, &e, next, true).await,
+        }
+    }
+
+    /// Sends the flow's request upstream and reads the response into it,
+    /// firing `server_connect` and `response_headers` on the way.
+    async fn forward(&mut self, flow: &mut Flow) -> Result<Forwarded, String> {
+        let (host, port) = {
+            let req = flow.request().expect("an HTTP flow has a request");
+            let host = req
+                .get("host")
+                .and_then(Value::as_str)
+                .unwrap_or_default()
+                .to_owned();
+            let port = req
+                .get("port")
+                .and_then(Value::as_int)
+                .and_then(|p| u16::try_from(p).ok())
+                .unwrap_or(80);
+            (host, port)
+        };
+        let bytes = send::request(flow);
+        let method = flow
+            .request()
+            .and_then(|r| r.get("method"))
+            .and_then(Value::as_bytes)
+            .unwrap_or_default()
+            .to_vec();
+        let options = self.live.options.clone();
+        // A pooled connection the server has since closed fails at once;
+        // then one fresh connection is tried.
+        let mut upstream = match self.pool.take(&host, port) {
+            Some(mut pooled) => match Self::exchange(&mut pooled, &bytes, &options).await {
+                Ok(head) => Ok((pooled, head)),
+                Err(_) => Err(()),
+            },
+            None => Err(()),
+        };
+        if upstream.is_err() {
+            let mut fresh = upstream::connect(&host, port, options.connect_timeout).await?;
+            flow.dict_mut().insert("server_conn", fresh.conn.clone());
+            self.live.conn_event(Event::ServerConnect, &fresh.conn);
+            let head = Self::exchange(&mut fresh, &bytes, &options).await?;
+            upstream = Ok((fresh, head));
+        }
+        let Ok((mut upstream, (head, status))) = upstream else {
+            unreachable!("set just above")
+        };
+        flow.dict_mut().insert("server_conn", upstream.conn.clone());
+        let kind = h1::response_body(&method, status, &head)
+            .map_err(|e| format!("invalid response from the server: {e}"))?;
+        flow.dict_mut().insert(
+            "response",
+            Value::Dict(record::response(&head, status, record::now()).into()),
+        );
+        match self.hook(Event::ResponseHeaders, flow) {
+            Hooked::Go => {}
+            Hooked::Killed => return Ok(Forwarded::Killed),
+            Hooked::Panicked(e) => return Err(panicked(e)),
+        }
+        let (body, trailers) = upstream
+            .reader
+            .body(kind, options.body_size_limit)
+            .await
+            .map_err(|e| match e {
+                WireError::TooLarge(_) => format!("the response {e}"),
+                e => format!("reading the response body failed: {e}"),
+            })?;
+        let resp = flow.message_mut(Which::Response).expect("set above");
+        record::finish_message(resp, Some(body), &trailers, record::now());
+        if kind != BodyKind::Close && !wants_close(&head) {
+            self.pool.put(&host, port, upstream);
+        }
+        Ok(Forwarded::Answered)
+    }
+
+    /// Writes the request and reads the final response head.
+    async fn exchange(
+        upstream: &mut Upstream,
+        bytes: &[u8],
+        options: &super::Options,
+    ) -> Result<(Head, u16), String> {
+        upstream
+            .send(bytes)
+            .await
+            .map_err(|e| format!("sending the request failed: {e}"))?;
+        upstream.response_head(options.response_timeout).await
+    }
+
+    /// The flow has its response: `response` hooks, then the client.
+    async fn respond(&mut self, mut flow: Flow, next: Next, emulate_headers: bool) -> Next {
+        if emulate_headers
+            && self
+                .live
+                .flow_event(Event::ResponseHeaders, &mut flow)
+                .killed
+        {
+            return self.killed(&flow);
+        }
+        if self.live.flow_event(Event::Response, &mut flow).killed {
+            return self.killed(&flow);
+        }
+        let bytes = send::response(&flow, next == Next::Close);
+        let sent = self.reply(&bytes).await;
+        self.live.finish(&flow);
+        if sent { next } else { Next::Close }
+    }
+
+    /// The flow failed: record the error, fire `error`, tell the client
+    /// with a 502 if it is still waiting.
+    async fn fail(&mut self, mut flow: Flow, what: &str, next: Next, answer: bool) -> Next {
+        flow.set_error(what, record::now());
+        let outcome = self.live.flow_event(Event::Error, &mut flow);
+        self.live.finish(&flow);
+        if answer && !outcome.killed {
+            // The proxy's own responses close the connection.
+            let _ = self
+                .reply(&send::simple(502, &[], &format!("waylay: {what}\n")))
+                .await;
+            return Next::Close;
+        }
+        if outcome.killed { Next::Close } else { next }
+    }
+
+    fn hook(&self, event: Event, flow: &mut Flow) -> Hooked {
+        Hooked::from(event, self.live.flow_event(event, flow))
+    }
+
+    /// A script killed the flow: no answer, the connection closes.
+    fn killed(&self, flow: &Flow) -> Next {
+        self.live.finish(flow);
+        Next::Close
+    }
+}

@@ -1,0 +1,268 @@
+//! Building the flow file's dicts for live traffic, with the keys in the
+//! order mitmproxy writes them, so a captured flow reads like one of
+//! mitmproxy's.
+
+use std::net::SocketAddr;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use bytes::Bytes;
+
+use crate::flow::{FORMAT_VERSION, Flow};
+use crate::h1::Head;
+use crate::tnetstring::{Dict, Value};
+
+/// Seconds since the Unix epoch.
+pub fn now() -> f64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0.0, |d| d.as_secs_f64())
+}
+
+/// A fresh flow or connection id.
+pub fn new_id() -> String {
+    uuid::Uuid::new_v4().to_string()
+}
+
+fn addr(a: SocketAddr) -> Value {
+    Value::list(vec![
+        Value::text(&a.ip().to_string()),
+        Value::Int(i64::from(a.port())),
+    ])
+}
+
+/// The connection fields client and server share, after the side-specific
+/// ones; `None` for a connection never made.
+fn common(d: &mut Dict, start: Option<f64>, peer: Option<SocketAddr>, sock: Option<SocketAddr>) {
+    d.push("timestamp_tls_setup", Value::Null);
+    d.push("timestamp_end", Value::Null);
+    d.push("timestamp_start", start.map_or(Value::Null, Value::Float));
+    d.push("sni", Value::Null);
+    d.push("tls_version", Value::Null);
+    d.push("cipher_list", Value::list(Vec::new()));
+    d.push("cipher", Value::Null);
+    d.push("alpn_offers", Value::list(Vec::new()));
+    d.push("alpn", Value::Null);
+    d.push("certificate_list", Value::list(Vec::new()));
+    d.push("tls", Value::Bool(false));
+    d.push("error", Value::Null);
+    d.push("transport_protocol", Value::text("tcp"));
+    d.push("id", Value::text(&new_id()));
+    d.push("sockname", sock.map_or(Value::Null, addr));
+    d.push("peername", peer.map_or(Value::Null, addr));
+}
+
+/// A client connection accepted at `sock` from `peer`.
+pub fn client_conn(peer: SocketAddr, sock: SocketAddr, start: f64) -> Value {
+    let mut d = Dict::new();
+    d.push("proxy_mode", Value::text("regular"));
+    d.push("mitmcert", Value::Null);
+    common(&mut d, Some(start), Some(peer), Some(sock));
+    Value::Dict(d.into())
+}
+
+/// A server connection to `host:port`, connected from `sock` to `peer`.
+pub fn server_conn(
+    host: &str,
+    port: u16,
+    peer: SocketAddr,
+    sock: SocketAddr,
+    start: f64,
+    connected: f64,
+) -> Value {
+    let mut d = Dict::new();
+    d.push("via", Value::Null);
+    d.push("timestamp_tcp_setup", Value::Float(connected));
+    d.push(
+        "address",
+        Value::list(vec![Value::text(host), Value::Int(i64::from(port))]),
+    );
+    common(&mut d, Some(start), Some(peer), Some(sock));
+    Value::Dict(d.into())
+}
+
+/// The server side of a flow before any connection is made (and of one
+/// that never got one), as mitmproxy records it: all empty but the id.
+pub fn unconnected_server() -> Value {
+    let mut d = Dict::new();
+    d.push("via", Value::Null);
+    d.push("timestamp_tcp_setup", Value::Null);
+    d.push("address", Value::Null);
+    common(&mut d, None, None, None);
+    Value::Dict(d.into())
+}
+
+/// A connection dict with `key` set (timestamps, errors).
+pub fn with(conn: &Value, key: &str, value: Value) -> Value {
+    let mut conn = conn.clone();
+    if let Some(d) = conn.as_dict_mut() {
+        d.insert(key, value);
+    }
+    conn
+}
+
+fn headers(head: &Head) -> Value {
+    Value::list(
+        head.headers
+            .iter()
+            .map(|(n, v)| Value::list(vec![Value::Bytes(n.clone()), Value::Bytes(v.clone())]))
+            .collect(),
+    )
+}
+
+/// Where a request goes: scheme, host, port and path, from an
+/// absolute-form target.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Target {
+    /// `http` (HTTPS arrives by CONNECT).
+    pub scheme: String,
+    /// Host name or address, without brackets.
+    pub host: String,
+    /// Port, defaulted from the scheme.
+    pub port: u16,
+    /// Path and query, `/` at least.
+    pub path: Bytes,
+}
+
+/// Splits an absolute-form request target (`http://host:port/path`).
+pub fn parse_target(target: &Bytes) -> Result<Target, String> {
+    let text = std::str::from_utf8(target).map_err(|_| "the request target is not ASCII")?;
+    let (scheme, rest) = text
+        .split_once("://")
+        .ok_or_else(|| format!("a proxy needs an absolute URL (http://host/path), got {text:?}"))?;
+    let scheme = scheme.to_ascii_lowercase();
+    let default_port = match scheme.as_str() {
+        "http" => 80,
+        "https" => 443,
+        _ => return Err(format!("unsupported scheme {scheme:?}")),
+    };
+    let split = rest.find(['/', '?']).unwrap_or(rest.len());
+    let (authority, path) = rest.split_at(split);
+    let authority = authority.rsplit_once('@').map_or(authority, |(_, a)| a);
+    let (host, port) = if let Some(v6) = authority.strip_prefix('[') {
+        let (host, after) = v6.split_once(']').ok_or("unclosed [ in the host")?;
+        (host, after.strip_prefix(':'))
+    } else {
+        match authority.rsplit_once(':') {
+            Some((h, p)) => (h, Some(p)),
+            None => (authority, None),
+        }
+    };
+    if host.is_empty() {
+        return Err("the request URL has no host".into());
+    }
+    let port = match port {
+        Some(p) => p.parse().map_err(|_| format!("invalid port {p:?}"))?,
+        None => default_port,
+    };
+    let path = if path.is_empty() {
+        Bytes::from_static(b"/")
+    } else if path.starts_with('?') {
+        Bytes::from(format!("/{path}"))
+    } else {
+        target.slice_ref(path.as_bytes())
+    };
+    Ok(Target {
+        scheme,
+        host: host.to_owned(),
+        port,
+        path,
+    })
+}
+
+/// A request dict as mitmproxy records it.
+pub fn request(head: &Head, target: &Target, start: f64) -> Dict {
+    let mut d = Dict::new();
+    d.push("path", Value::Bytes(target.path.clone()));
+    d.push("authority", Value::bytes(b""));
+    d.push("scheme", Value::bytes(target.scheme.as_bytes()));
+    d.push("method", Value::Bytes(head.first.clone()));
+    d.push("port", Value::Int(i64::from(target.port)));
+    d.push("host", Value::text(&target.host));
+    d.push("timestamp_end", Value::Null);
+    d.push("timestamp_start", Value::Float(start));
+    d.push("trailers", Value::Null);
+    d.push("content", Value::Null);
+    d.push("headers", headers(head));
+    d.push("http_version", Value::Bytes(head.third.clone()));
+    d
+}
+
+/// A response dict as mitmproxy records it, body not read yet.
+pub fn response(head: &Head, status: u16, start: f64) -> Dict {
+    let mut d = Dict::new();
+    d.push("reason", Value::Bytes(head.third.clone()));
+    d.push("status_code", Value::Int(i64::from(status)));
+    d.push("timestamp_end", Value::Null);
+    d.push("timestamp_start", Value::Float(start));
+    d.push("trailers", Value::Null);
+    d.push("content", Value::Null);
+    d.push("headers", headers(head));
+    d.push("http_version", Value::Bytes(head.first.clone()));
+    d
+}
+
+/// Sets a message's body (and, when the body had trailers, those) and its
+/// end time.
+pub fn finish_message(msg: &mut Dict, body: Option<Bytes>, trailers: &[(Bytes, Bytes)], end: f64) {
+    msg.insert("content", body.map_or(Value::Null, Value::Bytes));
+    if !trailers.is_empty() {
+        let fields = trailers
+            .iter()
+            .map(|(n, v)| Value::list(vec![Value::Bytes(n.clone()), Value::Bytes(v.clone())]));
+        msg.insert("trailers", Value::list(fields.collect()));
+    }
+    msg.insert("timestamp_end", Value::Float(end));
+}
+
+/// A new HTTP flow from its client connection and request.
+pub fn flow(client_conn: Value, request: Dict, created: f64) -> Flow {
+    let mut d = Dict::new();
+    d.push("websocket", Value::Null);
+    d.push("response", Value::Null);
+    d.push("request", Value::Dict(request.into()));
+    d.push("backup", Value::Null);
+    d.push("timestamp_created", Value::Float(created));
+    d.push("comment", Value::text(""));
+    d.push("metadata", Value::Dict(Dict::new().into()));
+    d.push("marked", Value::text(""));
+    d.push("is_replay", Value::Null);
+    d.push("intercepted", Value::Bool(false));
+    d.push("server_conn", unconnected_server());
+    d.push("client_conn", client_conn);
+    d.push("error", Value::Null);
+    d.push("id", Value::text(&new_id()));
+    d.push("type", Value::text("http"));
+    d.push("version", Value::Int(FORMAT_VERSION));
+    Flow::from_value(Value::Dict(d.into())).expect("a dict")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn targets() {
+        let t = |s: &str| parse_target(&Bytes::copy_from_slice(s.as_bytes()));
+        let ok = |scheme: &str, host: &str, port: u16, path: &str| {
+            Ok(Target {
+                scheme: scheme.into(),
+                host: host.into(),
+                port,
+                path: Bytes::copy_from_slice(path.as_bytes()),
+            })
+        };
+        assert_eq!(
+            t("http://example.com/a?b=1"),
+            ok("http", "example.com", 80, "/a?b=1")
+        );
+        assert_eq!(
+            t("http://127.0.0.1:8080"),
+            ok("http", "127.0.0.1", 8080, "/")
+        );
+        assert_eq!(t("HTTP://[::1]:81/x"), ok("http", "::1", 81, "/x"));
+        assert_eq!(t("http://u:p@h.test?q"), ok("http", "h.test", 80, "/?q"));
+        assert!(t("/relative").unwrap_err().contains("absolute URL"));
+        assert!(t("ftp://h/").unwrap_err().contains("unsupported scheme"));
+        assert!(t("http://h:x/").unwrap_err().contains("invalid port"));
+    }
+}

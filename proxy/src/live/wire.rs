@@ -1,0 +1,170 @@
+//! Reading HTTP/1 messages off a socket: buffered heads and bodies, framed
+//! by the codec in `h1`.
+
+use std::fmt;
+use std::io;
+
+use bytes::{Bytes, BytesMut};
+use tokio::io::{AsyncRead, AsyncReadExt};
+
+use crate::h1::{BodyKind, ChunkedDecoder, Head, HeadError, Parsed};
+
+/// The longest head accepted.
+pub const MAX_HEAD: usize = 64 * 1024;
+
+/// Why a message could not be read.
+#[derive(Debug)]
+pub enum WireError {
+    /// The socket failed.
+    Io(io::Error),
+    /// The peer closed in the middle of a message.
+    Closed,
+    /// The head is not HTTP/1.
+    Head(HeadError),
+    /// The body's framing is wrong (bad chunk, bad length).
+    Framing(String),
+    /// The body is larger than the limit.
+    TooLarge(u64),
+}
+
+impl fmt::Display for WireError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            WireError::Io(e) => write!(f, "{e}"),
+            WireError::Closed => write!(f, "the connection closed in the middle of a message"),
+            WireError::Head(e) => e.fmt(f),
+            WireError::Framing(e) => write!(f, "invalid body framing: {e}"),
+            WireError::TooLarge(limit) => {
+                write!(f, "the body is larger than body_size_limit ({limit} bytes)")
+            }
+        }
+    }
+}
+
+impl From<io::Error> for WireError {
+    fn from(e: io::Error) -> WireError {
+        WireError::Io(e)
+    }
+}
+
+/// A socket's read half with its buffer.
+#[derive(Debug)]
+pub struct Reader<R> {
+    io: R,
+    buf: BytesMut,
+}
+
+fn head_end(buf: &[u8]) -> Option<usize> {
+    buf.windows(4).position(|w| w == b"\r\n\r\n").map(|i| i + 4)
+}
+
+impl<R: AsyncRead + Unpin> Reader<R> {
+    /// Wraps a read half.
+    pub fn new(io: R) -> Reader<R> {
+        Reader {
+            io,
+            buf: BytesMut::with_capacity(16 * 1024),
+        }
+    }
+
+    /// Whether bytes of a next message are already buffered.
+    pub fn has_buffered(&self) -> bool {
+        !self.buf.is_empty()
+    }
+
+    async fn fill(&mut self) -> io::Result<usize> {
+        if self.buf.capacity() - self.buf.len() < 4096 {
+            self.buf.reserve(16 * 1024);
+        }
+        self.io.read_buf(&mut self.buf).await
+    }
+
+    /// Reads a head; `Ok(None)` when the peer closed before sending any
+    /// byte of one (the end of a keep-alive connection).
+    pub async fn head(
+        &mut self,
+        parse: fn(&Bytes) -> Parsed,
+    ) -> Result<Option<Head>, WireError> {
+        let mut searched: usize = 0;
+        loop {
+            let from = searched.saturating_sub(3);
+            if let Some(end) = head_end(&self.buf[from..]).map(|e| e + from) {
+                let bytes = self.buf.split_to(end).freeze();
+                return match parse(&bytes).map_err(WireError::Head)? {
+                    Some((head, _)) => Ok(Some(head)),
+                    None => Err(WireError::Head(HeadError::Malformed(
+                        "incomplete head".into(),
+                    ))),
+                };
+            }
+            searched = self.buf.len();
+            if self.buf.len() > MAX_HEAD {
+                return Err(WireError::Head(HeadError::TooLarge));
+            }
+            // Fail early on bytes that cannot start a head.
+            if !self.buf.is_empty()
+                && let Err(e) = parse(&Bytes::copy_from_slice(&self.buf))
+            {
+                return Err(WireError::Head(e));
+            }
+            if self.fill().await? == 0 {
+                return if self.buf.is_empty() {
+                    Ok(None)
+                } else {
+                    Err(WireError::Closed)
+                };
+            }
+        }
+    }
+
+    /// Reads a body framed as `kind`, up to `limit` bytes; returns it and
+    /// any trailers.
+    pub async fn body(
+        &mut self,
+        kind: BodyKind,
+        limit: Option<u64>,
+    ) -> Result<(Bytes, Vec<(Bytes, Bytes)>), WireError> {
+        let over = |n: u64| limit.is_some_and(|l| n > l);
+        match kind {
+            BodyKind::None => Ok((Bytes::new(), Vec::new())),
+            BodyKind::Length(n) => {
+                if over(n) {
+                    return Err(WireError::TooLarge(limit.unwrap_or_default()));
+                }
+                let n = n as usize;
+                while self.buf.len() < n {
+                    if self.fill().await? == 0 {
+                        return Err(WireError::Closed);
+                    }
+                }
+                Ok((self.buf.split_to(n).freeze(), Vec::new()))
+            }
+            BodyKind::Chunked => {
+                let mut decoder = ChunkedDecoder::default();
+                let mut out = Vec::new();
+                loop {
+                    if decoder
+                        .decode(&mut self.buf, &mut out)
+                        .map_err(WireError::Framing)?
+                    {
+                        return Ok((Bytes::from(out), decoder.trailers().to_vec()));
+                    }
+                    if over(out.len() as u64) {
+                        return Err(WireError::TooLarge(limit.unwrap_or_default()));
+                    }
+                    if self.fill().await? == 0 {
+                        return Err(WireError::Closed);
+                    }
+                }
+            }
+            BodyKind::Close => {
+                while self.fill().await? != 0 {
+                    if over(self.buf.len() as u64) {
+                        return Err(WireError::TooLarge(limit.unwrap_or_default()));
+                    }
+                }
+                Ok((self.buf.split().freeze(), Vec::new()))
+            }
+        }
+    }
+}

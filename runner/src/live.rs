@@ -1,0 +1,119 @@
+//! `runner -s DIR` without `-n`: the live proxy.
+
+use std::net::IpAddr;
+use std::sync::Arc;
+
+use anyhow::{Context as _, Result, bail};
+use waylay_proxy::live::{self, Live, Options};
+use waylay_proxy::summary::flow_line;
+
+use crate::cli::Cli;
+use crate::output::Output;
+use crate::scripts::{ScriptSpec, load_all};
+
+/// mitmproxy's size notation: `1024`, `10k`, `3m`, `1g` (binary units).
+fn parse_size(text: &str) -> Option<u64> {
+    let text = text.trim().to_ascii_lowercase();
+    let (digits, unit) = match text.char_indices().last()? {
+        (i, 'b') => (&text[..i], 1),
+        (i, 'k') => (&text[..i], 1 << 10),
+        (i, 'm') => (&text[..i], 1 << 20),
+        (i, 'g') => (&text[..i], 1 << 30),
+        _ => (&text[..], 1),
+    };
+    digits.parse::<u64>().ok()?.checked_mul(unit)
+}
+
+fn options(cli: &Cli) -> Result<Options> {
+    let mut options = Options {
+        proxyauth: cli.proxyauth.clone(),
+        ..Options::default()
+    };
+    if let Some(auth) = &cli.proxyauth
+        && !auth.contains(':')
+    {
+        bail!("--proxyauth {auth:?}: expected USER:PASS");
+    }
+    for set in &cli.set {
+        let Some((name, value)) = set.split_once('=') else {
+            bail!("--set {set:?}: expected NAME=VALUE");
+        };
+        match name {
+            "body_size_limit" => {
+                let limit = parse_size(value).with_context(|| format!("--set body_size_limit={value}: expected a size such as 1048576, 512k or 10m"))?;
+                options.body_size_limit = Some(limit);
+            }
+            other => {
+                bail!("--set {other}: no such option; options this build knows: body_size_limit")
+            }
+        }
+    }
+    Ok(options)
+}
+
+async fn shutdown_signal() {
+    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        _ = async { match term.as_mut() { Some(t) => { t.recv().await; } None => std::future::pending().await } } => {}
+    }
+}
+
+pub fn run(
+    cli: &Cli,
+    specs: &[ScriptSpec],
+    output: &Arc<Output>,
+    capture: Option<crate::offline::Capture>,
+) -> Result<()> {
+    let options = options(cli)?;
+    let host: IpAddr = cli
+        .listen_host
+        .parse()
+        .with_context(|| format!("--listen-host {}: not an IP address", cli.listen_host))?;
+    let scripts = load_all(specs, output)?;
+    let show = !output.quiet;
+    let lines = output.clone();
+    let on_flow = Box::new(move |flow: &waylay_proxy::Flow| {
+        if show {
+            lines.info(&flow_line(flow));
+        }
+    });
+    let live = Arc::new(Live::new(scripts, capture, on_flow, options));
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("starting the async runtime")?;
+    let result = runtime.block_on(async {
+        let listener = tokio::net::TcpListener::bind((host, cli.listen_port))
+            .await
+            .with_context(|| format!("cannot listen on {host}:{}; is another proxy running there? pick another port with -p", cli.listen_port))?;
+        if !host.is_loopback() {
+            output.problem(&format!("runner: warning: listening on {host}, reachable from other machines; use --listen-host 127.0.0.1 unless you mean it"));
+        }
+        let addr = listener.local_addr()?;
+        output.info(&format!("HTTP proxy listening at {addr}."));
+        live.start();
+        live::serve(listener, live.clone(), shutdown_signal()).await.context("serving")
+    });
+    let done = live.done().context("flushing the capture file");
+    result.and(done)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_size;
+
+    #[test]
+    fn sizes() {
+        for (text, want) in [
+            ("1024", Some(1024)),
+            ("10k", Some(10240)),
+            ("3m", Some(3 << 20)),
+            ("1G", Some(1 << 30)),
+            ("x", None),
+            ("5q", None),
+        ] {
+            assert_eq!(parse_size(text), want, "{text}");
+        }
+    }
+}
