@@ -225,7 +225,11 @@ impl Scripts {
             Some((id, live)) => format!(
                 "hook `{}` panicked on flow {id}: {panic}; {}",
                 event.hook_name(),
-                if live { "the flow fails with a 502" } else { "the flow goes on as it was before the hook" }
+                if live {
+                    "the flow fails with a 502"
+                } else {
+                    "the flow goes on as it was before the hook"
+                }
             ),
             None => format!("hook `{}` panicked: {panic}", event.hook_name()),
         };

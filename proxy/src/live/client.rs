@@ -198,12 +198,10 @@ impl Client {
             record::request(&head, &target, start),
             start,
         );
-        if self
-            .live
-            .flow_event(Event::RequestHeaders, &mut flow)
-            .killed
-        {
-            return self.killed(&flow);
+        match self.hook(Event::RequestHeaders, &mut flow) {
+            Hooked::Go => {}
+            Hooked::Killed => return self.killed(&flow),
+            Hooked::Panicked(e) => return self.fail(flow, &panicked(e), Next::Close, true).await,
         }
         if head
             .header("expect")
@@ -343,16 +341,19 @@ impl Client {
 
     /// The flow has its response: `response` hooks, then the client.
     async fn respond(&mut self, mut flow: Flow, next: Next, emulate_headers: bool) -> Next {
-        if emulate_headers
-            && self
-                .live
-                .flow_event(Event::ResponseHeaders, &mut flow)
-                .killed
-        {
-            return self.killed(&flow);
-        }
-        if self.live.flow_event(Event::Response, &mut flow).killed {
-            return self.killed(&flow);
+        let events: &[Event] = if emulate_headers {
+            &[Event::ResponseHeaders, Event::Response]
+        } else {
+            &[Event::Response]
+        };
+        for &event in events {
+            match self.hook(event, &mut flow) {
+                Hooked::Go => {}
+                Hooked::Killed => return self.killed(&flow),
+                Hooked::Panicked(e) => {
+                    return self.fail(flow, &panicked(e), Next::Close, true).await;
+                }
+            }
         }
         let bytes = send::response(&flow, next == Next::Close);
         let sent = self.reply(&bytes).await;

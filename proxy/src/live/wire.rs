@@ -81,10 +81,7 @@ impl<R: AsyncRead + Unpin> Reader<R> {
 
     /// Reads a head; `Ok(None)` when the peer closed before sending any
     /// byte of one (the end of a keep-alive connection).
-    pub async fn head(
-        &mut self,
-        parse: fn(&Bytes) -> Parsed,
-    ) -> Result<Option<Head>, WireError> {
+    pub async fn head(&mut self, parse: fn(&Bytes) -> Parsed) -> Result<Option<Head>, WireError> {
         let mut searched: usize = 0;
         loop {
             let from = searched.saturating_sub(3);

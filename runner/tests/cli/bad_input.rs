@@ -275,16 +275,6 @@ fn a_panicking_hook_is_reported_once_and_its_flow_written_unchanged() {
 }
 
 #[test]
-fn live_mode_says_it_is_not_built_yet() {
-    let result = run(&["-s", "examples/add_header"]);
-    assert_eq!(result.code, 1);
-    assert_eq!(
-        result.error_line(),
-        "runner: error: the live proxy is not part of this build yet; pass -n to run scripts over saved flows (-r FILE)"
-    );
-}
-
-#[test]
 fn a_failing_output_is_one_line_and_done_still_fires() {
     let input = golden("all.mitm");
     let result = run(&[

@@ -1,10 +1,12 @@
 //! The runner end to end: the real binary, real cargo builds of real script
 //! crates, real flow files, and mitmproxy itself as the peer.
 
+mod origin;
 mod support;
 
 mod bad_input;
 mod examples;
 mod interop;
+mod live;
 mod new;
 mod offline;

@@ -112,3 +112,116 @@ pub fn manifest(name: &str, crate_type: &str, sdk: bool) -> String {
          [dependencies]\n{deps}\n[workspace]\n"
     )
 }
+
+/// A live proxy run by the runner, on an ephemeral port.
+pub struct Proxy {
+    child: std::process::Child,
+    pub addr: String,
+    stdout: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
+}
+
+impl Proxy {
+    /// Starts `runner -p 0 ARGS` and waits until it listens.
+    pub fn start(args: &[&str]) -> Proxy {
+        use std::io::BufRead;
+        let mut child = Command::new(env!("CARGO_BIN_EXE_runner"))
+            .args(["--listen-port", "0"])
+            .args(args)
+            .current_dir(root())
+            .env("CARGO_TARGET_DIR", root().join("target/test-scripts"))
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("the runner starts");
+        let stdout = child.stdout.take().unwrap();
+        let (tx, rx) = std::sync::mpsc::channel();
+        let lines = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let keep = lines.clone();
+        std::thread::spawn(move || {
+            for line in std::io::BufReader::new(stdout)
+                .lines()
+                .map_while(Result::ok)
+            {
+                if let Some(addr) = line
+                    .strip_prefix("HTTP proxy listening at ")
+                    .and_then(|a| a.strip_suffix('.'))
+                {
+                    let _ = tx.send(addr.to_owned());
+                }
+                keep.lock().unwrap().push(line);
+            }
+        });
+        let Ok(addr) = rx.recv_timeout(std::time::Duration::from_secs(120)) else {
+            let _ = child.kill();
+            let out = child.wait_with_output().unwrap();
+            panic!(
+                "the proxy did not start:\n{}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+        };
+        Proxy {
+            child,
+            addr,
+            stdout: lines,
+        }
+    }
+
+    /// `http://ADDR`, for curl's -x.
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// Lines printed so far.
+    pub fn lines(&self) -> Vec<String> {
+        self.stdout.lock().unwrap().clone()
+    }
+
+    /// SIGTERM, then everything it printed.
+    pub fn stop(mut self) -> Output {
+        let _ = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status();
+        let status = self.child.wait().unwrap();
+        let mut stderr = String::new();
+        if let Some(mut e) = self.child.stderr.take() {
+            let _ = std::io::Read::read_to_string(&mut e, &mut stderr);
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+        Output {
+            code: status.code().unwrap_or(-1),
+            stdout: self.lines().join("\n"),
+            stderr,
+        }
+    }
+}
+
+impl Drop for Proxy {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// curl through `proxy` with ARGS; returns what it printed.
+pub fn curl(proxy: &Proxy, args: &[&str]) -> String {
+    let out = Command::new("curl")
+        .args(["-s", "--max-time", "20", "-x", &proxy.url()])
+        .args(args)
+        .output()
+        .expect("curl runs (install it with apt-get install curl)");
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// Sends raw bytes to `addr` and reads until the peer closes.
+pub fn raw(addr: &str, request: &[u8]) -> String {
+    use std::io::{Read, Write};
+    let mut stream = std::net::TcpStream::connect(addr).unwrap();
+    stream
+        .set_read_timeout(Some(std::time::Duration::from_secs(20)))
+        .unwrap();
+    stream.write_all(request).unwrap();
+    let mut out = Vec::new();
+    let _ = stream.read_to_end(&mut out);
+    String::from_utf8_lossy(&out).into_owned()
+}

@@ -1,0 +1,401 @@
+//! The live proxy end to end: the runner binary, real scripts, an
+//! in-process origin, curl and raw sockets, all on loopback.
+
+use crate::origin::Origin;
+use crate::support::{Proxy, curl, flows, path_in, raw, scratch};
+
+/// The script log lines (not flow lines) a run printed, without the
+/// script's path prefix.
+fn events(out: &str) -> Vec<String> {
+    out.lines()
+        .filter_map(|l| l.strip_prefix("[runner/tests/fixtures/recorder] - "))
+        .map(str::to_owned)
+        .collect()
+}
+
+#[test]
+fn curl_through_add_header_sees_newheader() {
+    let origin = Origin::start();
+    let proxy = Proxy::start(&["-s", "examples/add_header"]);
+    let out = curl(&proxy, &["-i", &origin.url("/hello")]);
+    assert!(out.contains("newheader: foo"), "{out}");
+    assert!(out.contains("hello from origin"), "{out}");
+    let stopped = proxy.stop();
+    assert!(
+        stopped
+            .stdout
+            .contains(&format!("GET {} << 200 OK 18b", origin.url("/hello"))),
+        "{}",
+        stopped.stdout
+    );
+}
+
+#[test]
+fn keep_alive_reuses_the_upstream_connection_and_events_are_in_order() {
+    let origin = Origin::start();
+    let proxy = Proxy::start(&["-s", "runner/tests/fixtures/recorder"]);
+    // curl fetches both URLs over one client connection.
+    let out = curl(&proxy, &[&origin.url("/hello"), &origin.url("/hello")]);
+    assert_eq!(out, "hello from origin\nhello from origin\n");
+    let stopped = proxy.stop();
+    assert_eq!(
+        origin.connections(),
+        1,
+        "the second request reused the upstream connection"
+    );
+    assert_eq!(
+        events(&stopped.stdout),
+        [
+            "start []",
+            "client_connect",
+            "request_headers /hello",
+            "request /hello",
+            "server_connect",
+            "response_headers /hello",
+            "response /hello",
+            "request_headers /hello",
+            "request /hello",
+            "response_headers /hello",
+            "response /hello",
+            "client_disconnect",
+            "done",
+        ]
+    );
+}
+
+#[test]
+fn a_response_set_in_request_never_reaches_a_server() {
+    let origin = Origin::start();
+    let proxy = Proxy::start(&["-s", "runner/tests/fixtures/recorder"]);
+    let out = curl(&proxy, &["-i", &origin.url("/short")]);
+    assert!(out.starts_with("HTTP/1.1 200 OK\r\n"), "{out}");
+    assert!(out.ends_with("short-circuited\n"), "{out}");
+    let stopped = proxy.stop();
+    assert_eq!(origin.connections(), 0);
+    assert_eq!(
+        events(&stopped.stdout)[1..7],
+        [
+            "client_connect",
+            "request_headers /short",
+            "request /short",
+            "response_headers /short",
+            "response /short",
+            "client_disconnect"
+        ]
+    );
+}
+
+#[test]
+fn a_refused_upstream_is_an_error_event_and_a_502() {
+    let closed = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap();
+    let dir = scratch();
+    let file = path_in(&dir, "flows.mitm");
+    let proxy = Proxy::start(&["-s", "runner/tests/fixtures/recorder", "-w", &file]);
+    let out = curl(&proxy, &["-i", &format!("http://{closed}/x")]);
+    assert!(out.starts_with("HTTP/1.1 502 Bad Gateway\r\n"), "{out}");
+    assert!(
+        out.contains(&format!(
+            "waylay: cannot connect to 127.0.0.1:{}: Connection refused",
+            closed.port()
+        )),
+        "{out}"
+    );
+    let stopped = proxy.stop();
+    assert_eq!(
+        events(&stopped.stdout)[1..5],
+        [
+            "client_connect",
+            "request_headers /x",
+            "request /x",
+            "error /x"
+        ]
+    );
+    let saved = flows(&file);
+    assert_eq!(saved.len(), 1);
+    assert!(saved[0].response().is_none());
+    assert!(saved[0].error_msg().unwrap().contains("Connection refused"));
+}
+
+#[test]
+fn an_upstream_that_resets_mid_body_is_an_error() {
+    let origin = Origin::start();
+    let proxy = Proxy::start(&["-s", "runner/tests/fixtures/recorder"]);
+    let out = curl(&proxy, &["-i", &origin.url("/reset")]);
+    assert!(out.starts_with("HTTP/1.1 502 Bad Gateway\r\n"), "{out}");
+    assert!(
+        out.contains("the connection closed in the middle of a message"),
+        "{out}"
+    );
+    let stopped = proxy.stop();
+    let events = events(&stopped.stdout);
+    assert_eq!(
+        events[events.len() - 4..events.len() - 2],
+        ["response_headers /reset", "error /reset"]
+    );
+}
+
+#[test]
+fn an_invalid_response_is_an_error() {
+    let origin = Origin::start();
+    let proxy = Proxy::start(&[]);
+    let out = curl(&proxy, &["-i", &origin.url("/garbage")]);
+    assert!(out.starts_with("HTTP/1.1 502 Bad Gateway\r\n"), "{out}");
+    assert!(out.contains("invalid response from the server"), "{out}");
+}
+
+#[test]
+fn header_case_and_order_survive_both_ways() {
+    let origin = Origin::start();
+    let proxy = Proxy::start(&[]);
+    let request = format!(
+        "GET {} HTTP/1.1\r\nHost: {}\r\nX-Mixed-Case: 1\r\nx-dup: a\r\nAccept: */*\r\nX-DUP: b\r\nProxy-Connection: keep-alive\r\nConnection: close\r\n\r\n",
+        origin.url("/headers"),
+        origin.addr
+    );
+    let out = raw(&proxy.addr, request.as_bytes());
+    let body = out
+        .split_once("\r\n\r\n")
+        .map(|(_, body)| body)
+        .unwrap_or_default();
+    assert_eq!(
+        body,
+        format!(
+            "GET /headers HTTP/1.1\r\nHost: {}\r\nX-Mixed-Case: 1\r\nx-dup: a\r\nAccept: */*\r\nX-DUP: b\r\n\r\n",
+            origin.addr
+        ),
+        "the origin saw the fields in order and case, hop-by-hop ones removed"
+    );
+    let out = raw(
+        &proxy.addr,
+        format!(
+            "GET {} HTTP/1.1\r\nConnection: close\r\n\r\n",
+            origin.url("/hello")
+        )
+        .as_bytes(),
+    );
+    assert!(
+        out.contains(
+            "\r\nX-Origin-Case: Mixed\r\ncontent-TYPE: text/plain\r\nContent-Length: 18\r\n"
+        ),
+        "{out}"
+    );
+}
+
+#[test]
+fn chunked_and_head_responses() {
+    let origin = Origin::start();
+    let proxy = Proxy::start(&[]);
+    let out = curl(&proxy, &["-i", &origin.url("/chunked")]);
+    assert!(
+        out.contains("content-length: 12\r\n") && out.ends_with("hello chunks"),
+        "{out}"
+    );
+    let out = curl(&proxy, &["-I", &origin.url("/hello")]);
+    assert!(
+        out.contains("Content-Length: 18\r\n"),
+        "a HEAD keeps the server's length: {out}"
+    );
+    let out = curl(
+        &proxy,
+        &["--data-binary", "posted body", &origin.url("/echo")],
+    );
+    assert_eq!(out, "posted body");
+}
+
+#[test]
+fn a_malformed_request_gets_a_400_and_a_log_line() {
+    let proxy = Proxy::start(&[]);
+    let out = raw(
+        &proxy.addr,
+        b"GET http://127.0.0.1:1/ HTTP/1.1\r\nBad Header Line\r\n\r\n",
+    );
+    assert!(out.starts_with("HTTP/1.1 400 Bad Request\r\n"), "{out}");
+    let out = raw(
+        &proxy.addr,
+        b"GET /not-absolute HTTP/1.1\r\nHost: x\r\n\r\n",
+    );
+    assert!(
+        out.starts_with("HTTP/1.1 400 Bad Request\r\n") && out.contains("absolute URL"),
+        "{out}"
+    );
+    let out = raw(&proxy.addr, b"POST http://127.0.0.1:1/ HTTP/1.1\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n");
+    assert!(
+        out.starts_with("HTTP/1.1 400 Bad Request\r\n") && out.contains("smuggling"),
+        "{out}"
+    );
+    let stopped = proxy.stop();
+    assert!(
+        stopped.stderr.contains("malformed HTTP/1 head"),
+        "{}",
+        stopped.stderr
+    );
+}
+
+#[test]
+fn a_panicking_hook_fails_only_its_flow() {
+    let origin = Origin::start();
+    let proxy = Proxy::start(&["-s", "runner/tests/fixtures/panicky"]);
+    let out = curl(
+        &proxy,
+        &["-i", "--data-binary", "x", &origin.url("/submit")],
+    );
+    assert!(out.starts_with("HTTP/1.1 502 Bad Gateway\r\n"), "{out}");
+    assert!(out.contains("a script's `response` hook panicked"), "{out}");
+    let out = curl(&proxy, &["-i", &origin.url("/hello")]);
+    assert!(
+        out.contains("touched: yes") && out.ends_with("hello from origin\n"),
+        "the proxy keeps serving: {out}"
+    );
+    let stopped = proxy.stop();
+    assert!(
+        stopped
+            .stderr
+            .contains("error: hook `response` panicked on flow")
+            && stopped.stderr.contains("cannot handle submissions"),
+        "{}",
+        stopped.stderr
+    );
+}
+
+#[test]
+fn proxyauth_and_body_size_limit() {
+    let origin = Origin::start();
+    let proxy = Proxy::start(&["--proxyauth", "user:pass", "--set", "body_size_limit=1k"]);
+    let out = curl(&proxy, &["-i", &origin.url("/hello")]);
+    assert!(
+        out.starts_with("HTTP/1.1 407 Proxy Authentication Required\r\n"),
+        "{out}"
+    );
+    assert!(
+        out.contains("proxy-authenticate: Basic realm=\"waylay\""),
+        "{out}"
+    );
+    let out = curl(&proxy, &["-i", "-U", "user:pass", &origin.url("/hello")]);
+    assert!(out.starts_with("HTTP/1.1 200 OK\r\n"), "{out}");
+    let big = "x".repeat(4096);
+    let out = curl(
+        &proxy,
+        &[
+            "-i",
+            "-U",
+            "user:pass",
+            "--data-binary",
+            &big,
+            &origin.url("/echo"),
+        ],
+    );
+    assert!(out.starts_with("HTTP/1.1 413 "), "{out}");
+    let out = curl(&proxy, &["-i", "-U", "user:pass", &origin.url("/big")]);
+    assert!(
+        out.starts_with("HTTP/1.1 502 ") && out.contains("larger than body_size_limit"),
+        "{out}"
+    );
+}
+
+#[test]
+fn shutdown_with_requests_in_flight_loses_no_flow() {
+    let origin = Origin::start();
+    let dir = scratch();
+    let file = path_in(&dir, "flows.mitm");
+    let proxy = Proxy::start(&["-s", "runner/tests/fixtures/recorder", "-w", &file]);
+    let url = origin.url("/slow");
+    let proxy_url = proxy.url();
+    let clients: Vec<_> = (0..5)
+        .map(|_| {
+            let (url, proxy_url) = (url.clone(), proxy_url.clone());
+            std::thread::spawn(move || {
+                let out = std::process::Command::new("curl")
+                    .args(["-s", "-x", &proxy_url, &url])
+                    .output()
+                    .unwrap();
+                String::from_utf8_lossy(&out.stdout).into_owned()
+            })
+        })
+        .collect();
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    let stopped = proxy.stop();
+    for client in clients {
+        assert_eq!(
+            client.join().unwrap(),
+            "slow\n",
+            "an in-flight request was answered"
+        );
+    }
+    assert_eq!(stopped.code, 0, "{}", stopped.stderr);
+    assert_eq!(flows(&file).len(), 5, "every answered flow is in the file");
+    assert_eq!(
+        events(&stopped.stdout).last().map(String::as_str),
+        Some("done")
+    );
+}
+
+#[test]
+fn a_panic_in_any_flow_hook_fails_that_flow_with_a_502() {
+    let origin = Origin::start();
+    let proxy = Proxy::start(&["-s", "runner/tests/fixtures/panicky"]);
+    for hook in ["request_headers", "request", "response_headers", "response"] {
+        let out = curl(&proxy, &["-i", &origin.url(&format!("/panic/{hook}"))]);
+        assert!(
+            out.starts_with("HTTP/1.1 502 Bad Gateway\r\n"),
+            "{hook}: {out}"
+        );
+        assert!(
+            out.contains(&format!("a script's `{hook}` hook panicked")),
+            "{hook}: {out}"
+        );
+    }
+    // A panicking error hook: the flow had already failed; still a 502.
+    let closed = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap();
+    let out = curl(&proxy, &["-i", &format!("http://{closed}/panic/error")]);
+    assert!(out.starts_with("HTTP/1.1 502 Bad Gateway\r\n"), "{out}");
+    let out = curl(&proxy, &[&origin.url("/hello")]);
+    assert_eq!(out, "hello from origin\n", "the proxy keeps serving");
+    let stopped = proxy.stop();
+    for hook in [
+        "request_headers",
+        "request",
+        "response_headers",
+        "response",
+        "error",
+    ] {
+        let reported = stopped
+            .stderr
+            .lines()
+            .filter(|l| l.contains(&format!("hook `{hook}` panicked")))
+            .count();
+        assert_eq!(reported, 1, "{hook} reported once:\n{}", stopped.stderr);
+    }
+}
+
+#[test]
+fn panics_in_connection_hooks_are_reported_and_traffic_goes_on() {
+    let origin = Origin::start();
+    let proxy = Proxy::start(&[
+        "-s",
+        "runner/tests/fixtures/panicky client_connect server_connect client_disconnect done",
+    ]);
+    let out = curl(&proxy, &[&origin.url("/hello")]);
+    assert_eq!(out, "hello from origin\n");
+    let stopped = proxy.stop();
+    assert_eq!(stopped.code, 0, "{}", stopped.stderr);
+    for hook in [
+        "client_connect",
+        "server_connect",
+        "client_disconnect",
+        "done",
+    ] {
+        assert!(
+            stopped
+                .stderr
+                .contains(&format!("hook `{hook}` panicked: {hook} panics on purpose")),
+            "{hook}:\n{}",
+            stopped.stderr
+        );
+    }
+}

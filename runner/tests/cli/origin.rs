@@ -1,0 +1,105 @@
+//! An in-process origin server for live tests: real sockets on loopback,
+//! behaviour chosen by the request path.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
+
+/// A running origin; it stops with the test process.
+pub struct Origin {
+    pub addr: SocketAddr,
+    connections: Arc<AtomicUsize>,
+}
+
+impl Origin {
+    /// Starts serving on an ephemeral loopback port.
+    pub fn start() -> Origin {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap();
+        let connections = Arc::new(AtomicUsize::new(0));
+        let counter = connections.clone();
+        std::thread::spawn(move || {
+            for stream in listener.incoming().flatten() {
+                counter.fetch_add(1, Ordering::SeqCst);
+                std::thread::spawn(move || serve(stream));
+            }
+        });
+        Origin { addr, connections }
+    }
+
+    /// How many connections it has accepted.
+    pub fn connections(&self) -> usize {
+        self.connections.load(Ordering::SeqCst)
+    }
+
+    /// `http://ADDR/path`.
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{path}", self.addr)
+    }
+}
+
+fn serve(stream: TcpStream) {
+    let mut reader = BufReader::new(stream.try_clone().unwrap());
+    let mut out = stream;
+    loop {
+        let mut head = String::new();
+        loop {
+            let mut line = String::new();
+            match reader.read_line(&mut line) {
+                Ok(0) | Err(_) => return,
+                Ok(_) => {}
+            }
+            head.push_str(&line);
+            if line == "\r\n" {
+                break;
+            }
+        }
+        let length = head
+            .lines()
+            .find_map(|l| {
+                l.to_ascii_lowercase()
+                    .strip_prefix("content-length:")
+                    .map(|v| v.trim().parse::<usize>().unwrap_or(0))
+            })
+            .unwrap_or(0);
+        let mut body = vec![0; length];
+        if reader.read_exact(&mut body).is_err() {
+            return;
+        }
+        let path = head.split_whitespace().nth(1).unwrap_or("/").to_owned();
+        let reply = |status: &str, headers: &str, body: &[u8]| {
+            let mut r = format!(
+                "HTTP/1.1 {status}\r\n{headers}Content-Length: {}\r\n\r\n",
+                body.len()
+            )
+            .into_bytes();
+            r.extend_from_slice(body);
+            r
+        };
+        let response = match path.as_str() {
+            "/hello" => reply("200 OK", "X-Origin-Case: Mixed\r\ncontent-TYPE: text/plain\r\n", b"hello from origin\n"),
+            "/headers" => reply("200 OK", "", head.as_bytes()),
+            "/echo" => reply("200 OK", "", &body),
+            "/slow" => {
+                std::thread::sleep(Duration::from_millis(700));
+                reply("200 OK", "", b"slow\n")
+            }
+            "/chunked" => b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n7\r\n chunks\r\n0\r\n\r\n".to_vec(),
+            "/reset" => {
+                let _ = out.write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\nonly ten b");
+                return;
+            }
+            "/garbage" => {
+                let _ = out.write_all(b"this is not http\r\n\r\n");
+                return;
+            }
+            "/big" => reply("200 OK", "", &vec![b'x'; 2 << 20]),
+            _ => reply("404 Not Found", "", b"no such path\n"),
+        };
+        if out.write_all(&response).is_err() {
+            return;
+        }
+    }
+}
