@@ -5,6 +5,7 @@ mod origin;
 mod support;
 
 mod bad_input;
+mod browser;
 mod examples;
 mod interop;
 mod live;

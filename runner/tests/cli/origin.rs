@@ -81,6 +81,16 @@ fn serve(stream: TcpStream) {
         let response = match path.as_str() {
             "/hello" => reply("200 OK", "X-Origin-Case: Mixed\r\ncontent-TYPE: text/plain\r\n", b"hello from origin\n"),
             "/headers" => reply("200 OK", "", head.as_bytes()),
+            "/page.html" => reply(
+                "200 OK",
+                "Content-Type: text/html; charset=utf-8\r\n",
+                b"<html><body><p id=\"page\">hello from the page</p><script src=\"/app.js\"></script></body></html>",
+            ),
+            "/app.js" => reply(
+                "200 OK",
+                "Content-Type: text/javascript\r\n",
+                b"document.body.insertAdjacentHTML('beforeend', '<p id=\"script\">hello from the script</p>');",
+            ),
             "/echo" => reply("200 OK", "", &body),
             "/slow" => {
                 std::thread::sleep(Duration::from_millis(700));
