@@ -3,11 +3,13 @@
 //! - `cargo xtask test`: install the interop peer (mitmproxy 11.0.2 in a
 //!   venv under `target/`) if missing, then `cargo test --workspace`.
 //! - `cargo xtask peer`: only install the peer.
-//! - `cargo xtask bench offline`: the offline benchmark (BENCHMARKS.md).
+//! - `cargo xtask bench offline`, `cargo xtask bench live`: the benchmarks
+//!   recorded in BENCHMARKS.md.
 
 use anyhow::{Result, bail};
 
 mod bench;
+mod bench_live;
 mod peer;
 mod tidy;
 mod util;
@@ -22,8 +24,9 @@ fn main() -> Result<()> {
         }
         ["peer"] => peer::ensure().map(drop),
         ["bench", "offline", rest @ ..] => bench::offline(rest),
+        ["bench", "live", rest @ ..] => bench_live::live(rest),
         _ => bail!(
-            "usage: cargo xtask test [CARGO TEST ARGS] | peer | bench offline [--flows N] [--big-mb N]"
+            "usage: cargo xtask test [CARGO TEST ARGS] | peer | bench offline [--flows N] [--big-mb N] | bench live [--seconds N]"
         ),
     }
 }

@@ -1,0 +1,300 @@
+//! `cargo xtask bench live`: requests/s and latency through the live proxy
+//! (examples/add_header), next to direct-to-origin and `mitmdump -s
+//! add_header.py`, in one run. wrk drives keep-alive connections with
+//! absolute-form request targets; the origin answers 1 KiB.
+
+use std::fmt::Write as _;
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use anyhow::{Context as _, Result, bail};
+
+use crate::peer;
+use crate::util::{cargo, root};
+
+/// A keep-alive origin answering every request with 1 KiB.
+fn origin() -> Result<u16> {
+    let listener = TcpListener::bind("127.0.0.1:0")?;
+    let port = listener.local_addr()?.port();
+    std::thread::spawn(move || {
+        for stream in listener.incoming().flatten() {
+            std::thread::spawn(move || serve(stream));
+        }
+    });
+    Ok(port)
+}
+
+fn serve(mut stream: TcpStream) {
+    let _ = stream.set_nodelay(true);
+    let body = [b'x'; 1024];
+    let mut response = format!(
+        "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: {}\r\n\r\n",
+        body.len()
+    )
+    .into_bytes();
+    response.extend_from_slice(&body);
+    let mut buf = vec![0u8; 64 * 1024];
+    let mut pending = Vec::new();
+    loop {
+        let n = match stream.read(&mut buf) {
+            Ok(0) | Err(_) => return,
+            Ok(n) => n,
+        };
+        pending.extend_from_slice(&buf[..n]);
+        // Answer every complete head (wrk sends no bodies).
+        while let Some(end) = pending.windows(4).position(|w| w == b"\r\n\r\n") {
+            pending.drain(..end + 4);
+            if stream.write_all(&response).is_err() {
+                return;
+            }
+        }
+    }
+}
+
+/// What wrk measured.
+struct Load {
+    rps: f64,
+    p50_ms: f64,
+    p99_ms: f64,
+    errors: String,
+}
+
+fn millis(text: &str) -> Option<f64> {
+    let split = text.find(|c: char| c.is_ascii_alphabetic())?;
+    let (n, unit) = text.split_at(split);
+    let n: f64 = n.parse().ok()?;
+    Some(match unit {
+        "us" => n / 1000.0,
+        "ms" => n,
+        "s" => n * 1000.0,
+        "m" => n * 60_000.0,
+        _ => return None,
+    })
+}
+
+fn wrk(
+    target: &str,
+    origin_port: u16,
+    connections: u32,
+    seconds: u32,
+    absolute: bool,
+) -> Result<Load> {
+    let dir = root().join("target/bench");
+    let script = dir.join("absolute.lua");
+    std::fs::write(
+        &script,
+        format!(
+            "request = function() return wrk.format(\"GET\", \"http://127.0.0.1:{origin_port}/\") end\n"
+        ),
+    )?;
+    let mut command = Command::new("wrk");
+    command.args([
+        "-t2",
+        &format!("-c{connections}"),
+        &format!("-d{seconds}s"),
+        "--latency",
+        "--timeout",
+        "5s",
+    ]);
+    if absolute {
+        command.arg("-s").arg(&script);
+    }
+    let out = command
+        .arg(target)
+        .output()
+        .context("running wrk (apt-get install wrk)")?;
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    if !out.status.success() {
+        bail!("wrk failed: {text}{}", String::from_utf8_lossy(&out.stderr));
+    }
+    let field = |prefix: &str| {
+        text.lines()
+            .map(str::trim)
+            .find_map(|l| l.strip_prefix(prefix).map(|v| v.trim().to_owned()))
+    };
+    let rps = field("Requests/sec:")
+        .and_then(|v| v.parse().ok())
+        .context("wrk printed no Requests/sec")?;
+    let p50 = field("50%")
+        .and_then(|v| millis(&v))
+        .context("wrk printed no 50% latency")?;
+    let p99 = field("99%")
+        .and_then(|v| millis(&v))
+        .context("wrk printed no 99% latency")?;
+    let errors = text
+        .lines()
+        .filter(|l| l.contains("Socket errors") || l.contains("Non-2xx"))
+        .map(str::trim)
+        .collect::<Vec<_>>()
+        .join("; ");
+    Ok(Load {
+        rps,
+        p50_ms: p50,
+        p99_ms: p99,
+        errors,
+    })
+}
+
+/// Peak RSS of a running process, from /proc.
+fn peak_rss_mib(child: &Child) -> f64 {
+    let status =
+        std::fs::read_to_string(format!("/proc/{}/status", child.id())).unwrap_or_default();
+    let kib: f64 = status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.split_whitespace().next())
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0.0);
+    kib / 1024.0
+}
+
+fn wait_listening(port: u16) -> Result<()> {
+    for _ in 0..600 {
+        if TcpStream::connect(("127.0.0.1", port)).is_ok() {
+            return Ok(());
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    bail!("nothing listens on port {port} after 60 s")
+}
+
+fn free_port() -> Result<u16> {
+    Ok(TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
+}
+
+fn stop(mut child: Child) {
+    let _ = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status();
+    for _ in 0..100 {
+        if matches!(child.try_wait(), Ok(Some(_))) {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+}
+
+pub fn live(args: &[&str]) -> Result<()> {
+    let seconds: u32 = match args.iter().position(|a| *a == "--seconds") {
+        Some(i) => args
+            .get(i + 1)
+            .and_then(|v| v.parse().ok())
+            .context("--seconds takes a number")?,
+        None => 10,
+    };
+    let python = peer::ensure()?;
+    cargo(&["build", "--release", "-p", "runner"])?;
+    let dir = root().join("target/bench");
+    std::fs::create_dir_all(&dir)?;
+    let py_script = dir.join("add_header.py");
+    std::fs::write(
+        &py_script,
+        "def response(flow):\n    flow.response.headers[\"newheader\"] = \"foo\"\n",
+    )?;
+    let origin_port = origin()?;
+
+    let waylay_port = free_port()?;
+    let waylay = Command::new(root().join("target/release/runner"))
+        .args([
+            "-q",
+            "-s",
+            "examples/add_header",
+            "-p",
+            &waylay_port.to_string(),
+        ])
+        .current_dir(root())
+        .stdout(Stdio::null())
+        .spawn()?;
+    let mitm_port = free_port()?;
+    let mitm = Command::new(python.with_file_name("mitmdump"))
+        .args([
+            "-q",
+            "--listen-host",
+            "127.0.0.1",
+            "-p",
+            &mitm_port.to_string(),
+            "-s",
+        ])
+        .arg(&py_script)
+        .stdout(Stdio::null())
+        .spawn()?;
+    wait_listening(waylay_port)?;
+    wait_listening(mitm_port)?;
+
+    let mut report = String::new();
+    writeln!(
+        report,
+        "Origin: in-process, 1 KiB responses, keep-alive. Load: wrk -t2, {seconds} s per row, absolute-form targets through the proxies.\n"
+    )?;
+    writeln!(
+        report,
+        "| connections | target | requests/s | p50 | p99 | errors |"
+    )?;
+    writeln!(report, "|---|---|---|---|---|---|")?;
+    let mut rates = Vec::new();
+    for connections in [8, 64] {
+        let rows = [
+            (
+                "direct to origin",
+                format!("http://127.0.0.1:{origin_port}/"),
+                false,
+            ),
+            (
+                "Waylay + add_header",
+                format!("http://127.0.0.1:{waylay_port}/"),
+                true,
+            ),
+            (
+                "mitmdump 11.0.2 + add_header.py",
+                format!("http://127.0.0.1:{mitm_port}/"),
+                true,
+            ),
+        ];
+        for (name, target, absolute) in rows {
+            eprintln!("xtask: {name}, {connections} connections");
+            let load = wrk(&target, origin_port, connections, seconds, absolute)?;
+            writeln!(
+                report,
+                "| {connections} | {name} | {:.0} | {:.2} ms | {:.2} ms | {} |",
+                load.rps,
+                load.p50_ms,
+                load.p99_ms,
+                if load.errors.is_empty() {
+                    "none"
+                } else {
+                    &load.errors
+                }
+            )?;
+            rates.push((connections, name, load.rps));
+        }
+    }
+    writeln!(
+        report,
+        "\nPeak RSS: Waylay {:.1} MiB, mitmdump {:.1} MiB.",
+        peak_rss_mib(&waylay),
+        peak_rss_mib(&mitm)
+    )?;
+    for connections in [8, 64] {
+        let rate = |who: &str| {
+            rates
+                .iter()
+                .find(|(c, n, _)| *c == connections && n.starts_with(who))
+                .map_or(0.0, |r| r.2)
+        };
+        writeln!(
+            report,
+            "At {connections} connections Waylay does {:.0}% of direct and {:.1}x mitmdump.",
+            100.0 * rate("Waylay") / rate("direct"),
+            rate("Waylay") / rate("mitmdump")
+        )?;
+    }
+    stop(waylay);
+    stop(mitm);
+    println!("{report}");
+    std::fs::write(dir.join("live.md"), &report)?;
+    Ok(())
+}
