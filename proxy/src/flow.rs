@@ -19,6 +19,9 @@ pub const FORMAT_VERSION: i64 = 21;
 #[derive(Clone, PartialEq)]
 pub struct Flow {
     root: Value,
+    /// Request and response bodies to stream rather than keep (live only;
+    /// not part of the file).
+    streaming: [bool; 2],
 }
 
 /// What kind of flow (`type` in the file).
@@ -39,7 +42,10 @@ pub enum FlowKind {
 impl Flow {
     /// Wraps a top-level dict. The reader has checked it is a dict.
     pub fn from_value(root: Value) -> Option<Flow> {
-        root.as_dict().is_some().then_some(Flow { root })
+        root.as_dict().is_some().then_some(Flow {
+            root,
+            streaming: [false; 2],
+        })
     }
 
     /// The underlying value, for writing.
@@ -112,6 +118,17 @@ impl Flow {
             .and_then(Value::as_dict)
             .and_then(|e| e.get("msg"))
             .and_then(Value::as_str)
+    }
+
+    /// Whether a message's body is to be streamed (see `Message::stream`
+    /// in the SDK).
+    pub fn streaming(&self, which: Which) -> bool {
+        self.streaming[which as usize]
+    }
+
+    /// Chooses streaming for a message's body.
+    pub fn set_streaming(&mut self, which: Which, stream: bool) {
+        self.streaming[which as usize] = stream;
     }
 
     /// Records an error on the flow, as mitmproxy's `Error(msg)` does.

@@ -39,6 +39,9 @@ pub struct Options {
     pub response_timeout: Duration,
     /// How long in-flight flows get to finish at shutdown.
     pub shutdown_grace: Duration,
+    /// Stream response bodies larger than this instead of keeping them
+    /// (mitmproxy's `stream_large_bodies`).
+    pub stream_large_bodies: Option<u64>,
 }
 
 impl Default for Options {
@@ -49,6 +52,7 @@ impl Default for Options {
             connect_timeout: Duration::from_secs(10),
             response_timeout: Duration::from_secs(60),
             shutdown_grace: Duration::from_secs(10),
+            stream_large_bodies: None,
         }
     }
 }

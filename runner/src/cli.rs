@@ -61,7 +61,8 @@ pub struct Cli {
     #[arg(long = "proxyauth", value_name = "USER:PASS")]
     pub proxyauth: Option<String>,
 
-    /// Set an option: "name=value". Known: body_size_limit (e.g. 10m).
+    /// Set an option: "name=value". Known: body_size_limit and
+    /// stream_large_bodies (sizes such as 512k, 10m).
     #[arg(long = "set", value_name = "OPTION=VALUE")]
     pub set: Vec<String>,
 }

@@ -43,9 +43,17 @@ fn options(cli: &Cli) -> Result<Options> {
                 let limit = parse_size(value).with_context(|| format!("--set body_size_limit={value}: expected a size such as 1048576, 512k or 10m"))?;
                 options.body_size_limit = Some(limit);
             }
-            other => {
-                bail!("--set {other}: no such option; options this build knows: body_size_limit")
+            "stream_large_bodies" => {
+                let limit = parse_size(value).with_context(|| {
+                    format!(
+                        "--set stream_large_bodies={value}: expected a size such as 512k or 10m"
+                    )
+                })?;
+                options.stream_large_bodies = Some(limit);
             }
+            other => bail!(
+                "--set {other}: no such option; options this build knows: body_size_limit, stream_large_bodies"
+            ),
         }
     }
     Ok(options)

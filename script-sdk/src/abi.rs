@@ -122,6 +122,8 @@ pub const FIELD_STATUS_CODE: u32 = 9;
 // Float fields of a message.
 pub const FIELD_TIMESTAMP_START: u32 = 10;
 pub const FIELD_TIMESTAMP_END: u32 = 11;
+// Flag of a message (0/1 through `msg_int`): stream the body, don't keep it.
+pub const FIELD_STREAM: u32 = 12;
 
 // Text fields of a flow.
 pub const FLOW_ID: u32 = 0;

@@ -155,6 +155,39 @@ impl Message {
             .map_err(Error::from_host)
     }
 
+    /// Whether the body will be streamed: passed on as it arrives and not
+    /// kept, so the `request`/`response` hook sees no body. Live only.
+    ///
+    /// ```
+    /// # fn f(flow: &waylay_sdk::Flow) {
+    /// let streamed = flow.response().is_some_and(|r| r.stream());
+    /// # }
+    /// ```
+    pub fn stream(&self) -> bool {
+        self.handle.msg_int(self.which, abi::FIELD_STREAM) == Some(1)
+    }
+
+    /// Chooses streaming for this message's body; takes effect when set
+    /// in `request_headers` (for the request) or `response_headers` (for
+    /// the response), mitmproxy's `flow.response.stream = True`. Offline it
+    /// changes nothing.
+    ///
+    /// ```
+    /// # use waylay_sdk::{Context, Flow};
+    /// fn response_headers(_ctx: &Context, flow: &mut Flow) {
+    ///     if let Some(response) = flow.response_mut() {
+    ///         if response.headers().get("content-type") == Some("video/mp4") {
+    ///             response.set_stream(true);
+    ///         }
+    ///     }
+    /// }
+    /// ```
+    pub fn set_stream(&mut self, stream: bool) {
+        let _ = self
+            .handle
+            .msg_set_int(self.which, abi::FIELD_STREAM, i64::from(stream));
+    }
+
     /// When the first byte of the message was read, in seconds since the
     /// Unix epoch.
     ///

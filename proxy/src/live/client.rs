@@ -10,7 +10,7 @@ use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
 use tokio::sync::watch;
 
 use super::upstream::{self, Pool, Upstream};
-use super::wire::{Reader, WireError};
+use super::wire::{self, Reader, WireError};
 use super::{Live, auth, record, send};
 use crate::flow::Flow;
 use crate::h1::{self, BodyKind, Head, HeadError};
@@ -47,6 +47,8 @@ fn panicked(event: Event) -> String {
 enum Forwarded {
     Answered,
     Killed,
+    /// The response head is in; its body is to be streamed to the client.
+    Streaming(Upstream, BodyKind, (String, u16), bool),
 }
 
 /// What happens to the client connection after a flow.
@@ -250,6 +252,10 @@ impl Client {
         match self.forward(&mut flow).await {
             Ok(Forwarded::Answered) => self.respond(flow, next, false).await,
             Ok(Forwarded::Killed) => self.killed(&flow),
+            Ok(Forwarded::Streaming(upstream, kind, key, reusable)) => {
+                self.stream_response(flow, upstream, kind, key, reusable, next)
+                    .await
+            }
             Err(e) => self.fail(flow, &e, next, true).await,
         }
     }
@@ -310,6 +316,21 @@ impl Client {
             Hooked::Killed => return Ok(Forwarded::Killed),
             Hooked::Panicked(e) => return Err(panicked(e)),
         }
+        let large = |n: Option<u64>| {
+            options
+                .stream_large_bodies
+                .is_some_and(|t| n.is_none_or(|n| n > t))
+        };
+        let stream = flow.streaming(Which::Response)
+            || match kind {
+                BodyKind::Length(n) => large(Some(n)),
+                BodyKind::Close => large(None),
+                BodyKind::None | BodyKind::Chunked => false,
+            };
+        let reusable = kind != BodyKind::Close && !wants_close(&head);
+        if stream && kind != BodyKind::None {
+            return Ok(Forwarded::Streaming(upstream, kind, (host, port), reusable));
+        }
         let (body, trailers) = upstream
             .reader
             .body(kind, options.body_size_limit)
@@ -324,6 +345,67 @@ impl Client {
             self.pool.put(&host, port, upstream);
         }
         Ok(Forwarded::Answered)
+    }
+
+    /// Passes the response body from the server to the client as it
+    /// arrives; the flow keeps no body, and `response` fires after.
+    async fn stream_response(
+        &mut self,
+        mut flow: Flow,
+        mut upstream: Upstream,
+        kind: BodyKind,
+        key: (String, u16),
+        reusable: bool,
+        next: Next,
+    ) -> Next {
+        let close = next == Next::Close || kind == BodyKind::Close;
+        if !self.reply(&send::response_head(&flow, kind, close)).await {
+            return self
+                .fail(
+                    flow,
+                    "the client went away before the response",
+                    Next::Close,
+                    false,
+                )
+                .await;
+        }
+        let pumped = upstream.reader.pump(kind, &mut self.writer).await;
+        let resp = flow
+            .message_mut(Which::Response)
+            .expect("streaming a response the flow has");
+        record::finish_message(resp, None, &[], record::now());
+        match pumped {
+            Ok(_) => {
+                if reusable {
+                    self.pool.put(&key.0, key.1, upstream);
+                }
+                match self.hook(Event::Response, &mut flow) {
+                    Hooked::Go | Hooked::Panicked(_) => {}
+                    Hooked::Killed => return self.killed(&flow),
+                }
+                self.live.finish(&flow);
+                if close { Next::Close } else { next }
+            }
+            // Part of the body is out: all that can be done is to close.
+            Err(wire::PumpError::Read(e)) => {
+                self.fail(
+                    flow,
+                    &format!("the server broke off the streamed body: {e}"),
+                    Next::Close,
+                    false,
+                )
+                .await
+            }
+            Err(wire::PumpError::Write(e)) => {
+                self.fail(
+                    flow,
+                    &format!("the client went away during the streamed body: {e}"),
+                    Next::Close,
+                    false,
+                )
+                .await
+            }
+        }
     }
 
     /// Writes the request and reads the final response head.

@@ -127,6 +127,44 @@ pub fn response(flow: &Flow, close: bool) -> Vec<u8> {
     out
 }
 
+/// The head of a response whose body is streamed as `kind`: the fields as
+/// recorded, hop-by-hop ones out, the framing said again.
+pub fn response_head(flow: &Flow, kind: h1::BodyKind, close: bool) -> Vec<u8> {
+    let resp = flow
+        .message(Which::Response)
+        .expect("streaming a response the flow has");
+    let all: Vec<(&[u8], &[u8])> = (0..http::headers(resp).len())
+        .filter_map(|i| http::header_at(resp, i))
+        .collect();
+    let tokens = connection_tokens(
+        all.iter()
+            .filter(|(n, _)| n.eq_ignore_ascii_case(b"connection"))
+            .map(|(_, v)| *v),
+    );
+    let mut fields: Vec<(&[u8], &[u8])> = all
+        .into_iter()
+        .filter(|(n, _)| !is_hop_by_hop(n, &tokens))
+        .collect();
+    if kind == h1::BodyKind::Chunked {
+        fields.push((b"transfer-encoding", b"chunked"));
+    }
+    if close || kind == h1::BodyKind::Close {
+        fields.push((b"connection", b"close"));
+    }
+    let status = resp
+        .get("status_code")
+        .and_then(Value::as_int)
+        .unwrap_or(502)
+        .to_string();
+    let mut out = Vec::with_capacity(256);
+    h1::write_head(
+        &mut out,
+        [b"HTTP/1.1", status.as_bytes(), bytes(resp, "reason")],
+        &fields,
+    );
+    out
+}
+
 /// A response the proxy makes itself (errors, 407): plain text, closing.
 pub fn simple(status: u16, extra: &[(&str, &str)], text: &str) -> Vec<u8> {
     let reason = http::reason_phrase(status);

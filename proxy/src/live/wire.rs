@@ -5,7 +5,7 @@ use std::fmt;
 use std::io;
 
 use bytes::{Bytes, BytesMut};
-use tokio::io::{AsyncRead, AsyncReadExt};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 
 use crate::h1::{BodyKind, ChunkedDecoder, Head, HeadError, Parsed};
 
@@ -163,5 +163,90 @@ impl<R: AsyncRead + Unpin> Reader<R> {
                 Ok((self.buf.split().freeze(), Vec::new()))
             }
         }
+    }
+}
+
+/// Why passing a body through stopped.
+#[derive(Debug)]
+pub enum PumpError {
+    /// The side being read failed or broke the framing.
+    Read(WireError),
+    /// The side being written to went away.
+    Write(io::Error),
+}
+
+impl<R: AsyncRead + Unpin> Reader<R> {
+    /// Passes a body framed as `kind` to `out` as it arrives, without
+    /// keeping it: length-framed bytes as they are, chunked bodies as
+    /// chunks again (trailers included), close-delimited until the end.
+    /// Returns how many body bytes passed.
+    pub async fn pump<W: AsyncWrite + Unpin>(
+        &mut self,
+        kind: BodyKind,
+        out: &mut W,
+    ) -> Result<u64, PumpError> {
+        let mut passed = 0u64;
+        match kind {
+            BodyKind::None => {}
+            BodyKind::Length(n) => {
+                while passed < n {
+                    if self.buf.is_empty()
+                        && self.fill().await.map_err(|e| PumpError::Read(e.into()))? == 0
+                    {
+                        return Err(PumpError::Read(WireError::Closed));
+                    }
+                    let take = (n - passed).min(self.buf.len() as u64) as usize;
+                    out.write_all(&self.buf.split_to(take))
+                        .await
+                        .map_err(PumpError::Write)?;
+                    passed += take as u64;
+                }
+            }
+            BodyKind::Chunked => {
+                let mut decoder = ChunkedDecoder::default();
+                let mut piece = Vec::new();
+                loop {
+                    let done = decoder
+                        .decode(&mut self.buf, &mut piece)
+                        .map_err(|e| PumpError::Read(WireError::Framing(e)))?;
+                    if !piece.is_empty() {
+                        let mut chunk = format!("{:x}\r\n", piece.len()).into_bytes();
+                        chunk.append(&mut piece);
+                        chunk.extend_from_slice(b"\r\n");
+                        passed += (chunk.len() - 4) as u64;
+                        out.write_all(&chunk).await.map_err(PumpError::Write)?;
+                    }
+                    if done {
+                        let mut end = b"0\r\n".to_vec();
+                        for (name, value) in decoder.trailers() {
+                            end.extend_from_slice(name);
+                            end.extend_from_slice(b": ");
+                            end.extend_from_slice(value);
+                            end.extend_from_slice(b"\r\n");
+                        }
+                        end.extend_from_slice(b"\r\n");
+                        out.write_all(&end).await.map_err(PumpError::Write)?;
+                        break;
+                    }
+                    if self.fill().await.map_err(|e| PumpError::Read(e.into()))? == 0 {
+                        return Err(PumpError::Read(WireError::Closed));
+                    }
+                }
+            }
+            BodyKind::Close => loop {
+                if !self.buf.is_empty() {
+                    let n = self.buf.len();
+                    out.write_all(&self.buf.split())
+                        .await
+                        .map_err(PumpError::Write)?;
+                    passed += n as u64;
+                }
+                if self.fill().await.map_err(|e| PumpError::Read(e.into()))? == 0 {
+                    break;
+                }
+            },
+        }
+        out.flush().await.map_err(PumpError::Write)?;
+        Ok(passed)
     }
 }

@@ -213,10 +213,18 @@ impl<'f> FlowCell<'f> {
     }
 
     pub(crate) fn msg_int(&self, code: u32, field: u32) -> Option<i64> {
+        if field == abi::FIELD_STREAM {
+            return Some(i64::from(self.flow.streaming(which(code)?)));
+        }
         self.msg(code)?.get(int_key(code, field)?)?.as_int()
     }
 
     pub(crate) fn set_msg_int(&mut self, code: u32, field: u32, value: i64) -> Result<(), String> {
+        if field == abi::FIELD_STREAM {
+            let w = which(code).ok_or("no such message")?;
+            self.flow.set_streaming(w, value != 0);
+            return Ok(());
+        }
         let key = int_key(code, field).ok_or("that message field is not an integer")?;
         self.msg_mut(code)?.insert(key, Value::Int(value));
         Ok(())

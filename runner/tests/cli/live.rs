@@ -399,3 +399,79 @@ fn panics_in_connection_hooks_are_reported_and_traffic_goes_on() {
         );
     }
 }
+
+#[test]
+fn large_bodies_stream_and_are_not_kept() {
+    let origin = Origin::start();
+    let dir = scratch();
+    let file = path_in(&dir, "flows.mitm");
+    let proxy = Proxy::start(&[
+        "-s",
+        "runner/tests/fixtures/recorder",
+        "--set",
+        "stream_large_bodies=1m",
+        "-w",
+        &file,
+    ]);
+    // Over the threshold by Content-Length; chosen per flow by the script
+    // (recorder streams /big*) for a chunked body.
+    let big = curl(&proxy, &[&origin.url("/big")]);
+    assert_eq!(big.len(), 2 << 20);
+    let chunked = curl(&proxy, &[&origin.url("/big-chunked")]);
+    assert_eq!(chunked.len(), 64 << 15);
+    let small = curl(&proxy, &[&origin.url("/hello")]);
+    assert_eq!(small, "hello from origin\n");
+    let stopped = proxy.stop();
+    let events = events(&stopped.stdout);
+    assert!(
+        events.contains(&"response /big (body not kept)".to_owned()),
+        "{events:?}"
+    );
+    assert!(
+        events.contains(&"response /big-chunked (body not kept)".to_owned()),
+        "{events:?}"
+    );
+    assert!(events.contains(&"response /hello".to_owned()), "{events:?}");
+    let saved = flows(&file);
+    assert_eq!(saved.len(), 3);
+    let bodies: Vec<Option<usize>> = saved
+        .iter()
+        .map(|f| waylay_proxy::http::raw_content(f.response().unwrap()).map(|b| b.len()))
+        .collect();
+    assert_eq!(bodies, [None, None, Some(18)]);
+}
+
+#[test]
+fn a_gigabyte_streams_through_in_flat_memory() {
+    let origin = Origin::start();
+    let proxy = Proxy::start(&["--set", "stream_large_bodies=1m"]);
+    let out = std::process::Command::new("curl")
+        .args([
+            "-s",
+            "--max-time",
+            "120",
+            "-o",
+            "/dev/null",
+            "-w",
+            "%{size_download}",
+            "-x",
+            &proxy.url(),
+            &origin.url("/gigabyte"),
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        (1u64 << 30).to_string()
+    );
+    let peak_kib: u64 = std::fs::read_to_string(format!("/proc/{}/status", proxy.pid()))
+        .unwrap()
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.split_whitespace().next().and_then(|n| n.parse().ok()))
+        .unwrap();
+    assert!(
+        peak_kib < 100 * 1024,
+        "peak RSS {peak_kib} KiB while streaming 1 GiB"
+    );
+}

@@ -106,6 +106,26 @@ fn serve(stream: TcpStream) {
                 return;
             }
             "/big" => reply("200 OK", "", &vec![b'x'; 2 << 20]),
+            "/gigabyte" => {
+                let _ = out.write_all(format!("HTTP/1.1 200 OK\r\nContent-Length: {}\r\n\r\n", 1u64 << 30).as_bytes());
+                let block = vec![b'w'; 1 << 16];
+                for _ in 0..(1 << 14) {
+                    if out.write_all(&block).is_err() {
+                        return;
+                    }
+                }
+                continue;
+            }
+            "/big-chunked" => {
+                let mut r = b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n".to_vec();
+                for _ in 0..64 {
+                    r.extend_from_slice(format!("{:x}\r\n", 1 << 15).as_bytes());
+                    r.extend_from_slice(&vec![b'c'; 1 << 15]);
+                    r.extend_from_slice(b"\r\n");
+                }
+                r.extend_from_slice(b"0\r\nX-Trailer: done\r\n\r\n");
+                r
+            }
             _ => reply("404 Not Found", "", b"no such path\n"),
         };
         if out.write_all(&response).is_err() {

@@ -172,6 +172,11 @@ impl Proxy {
         format!("http://{}", self.addr)
     }
 
+    /// The runner's process id.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
     /// Lines printed so far.
     pub fn lines(&self) -> Vec<String> {
         self.stdout.lock().unwrap().clone()
