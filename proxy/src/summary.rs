@@ -64,6 +64,65 @@ pub fn url(req: &Dict) -> String {
     }
 }
 
+/// A message's header fields and body, indented, as `render` and
+/// `--flow-detail` show them. Text bodies up to `quote_up_to` bytes (all of
+/// them for `None`) are quoted whole; longer ones are summarized.
+pub fn message_lines(out: &mut String, msg: &Dict, quote_up_to: Option<usize>) {
+    use std::fmt::Write as _;
+    for i in 0..http::headers(msg).len() {
+        if let Some((name, value)) = http::header_at(msg, i) {
+            let _ = writeln!(
+                out,
+                "    {}: {}",
+                String::from_utf8_lossy(name),
+                String::from_utf8_lossy(value)
+            );
+        }
+    }
+    let body = match http::raw_content(msg) {
+        None => "(not kept)".to_owned(),
+        Some(b) if b.is_empty() => "(empty)".to_owned(),
+        Some(b) => match std::str::from_utf8(b) {
+            Ok(text) if quote_up_to.is_none_or(|limit| text.len() <= limit) => format!("{text:?}"),
+            Ok(text) => format!(
+                "{} bytes, starting {:?}",
+                b.len(),
+                &text[..text.floor_char_boundary(64)]
+            ),
+            Err(_) => format!("{} bytes of binary", b.len()),
+        },
+    };
+    let _ = writeln!(out, "    body: {body}");
+}
+
+/// mitmdump's `--flow-detail`: 0 nothing, 1 the flow's line, 2 with
+/// header fields, 3 with bodies (long ones summarized), 4 with whole
+/// bodies. Returns `None` at 0.
+pub fn flow_detail(flow: &Flow, detail: u8) -> Option<String> {
+    use std::fmt::Write as _;
+    if detail == 0 {
+        return None;
+    }
+    let mut out = flow_line(flow);
+    if detail < 2 || flow.kind() != FlowKind::Http {
+        return Some(out);
+    }
+    out.push('\n');
+    for (mark, msg) in [(">", flow.request()), ("<", flow.response())] {
+        let Some(msg) = msg else { continue };
+        let mut lines = String::new();
+        message_lines(&mut lines, msg, if detail >= 4 { None } else { Some(4096) });
+        for line in lines
+            .lines()
+            .filter(|l| detail >= 3 || !l.starts_with("    body: "))
+        {
+            let _ = writeln!(out, "  {mark} {}", line.trim_start());
+        }
+    }
+    out.pop();
+    Some(out)
+}
+
 /// The flow's line.
 pub fn flow_line(flow: &Flow) -> String {
     let client = addr(flow.conn("client_conn"), "peername").unwrap_or_else(|| "-".into());
@@ -119,6 +178,22 @@ mod tests {
         ] {
             assert_eq!(pretty_size(n), want);
         }
+    }
+
+    #[test]
+    fn flow_detail_levels() {
+        let flow = FlowReader::new(&golden("get.mitm")[..])
+            .next()
+            .unwrap()
+            .unwrap();
+        assert_eq!(flow_detail(&flow, 0), None);
+        assert_eq!(flow_detail(&flow, 1).unwrap(), flow_line(&flow));
+        insta::assert_snapshot!(flow_detail(&flow, 2).unwrap());
+        let three = flow_detail(&flow, 3).unwrap();
+        assert!(
+            three.ends_with("  < body: \"hello from local server\\n\""),
+            "{three}"
+        );
     }
 
     #[test]

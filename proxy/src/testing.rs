@@ -21,7 +21,6 @@ use waylay_sdk::Level;
 
 use crate::flow::{Flow, FlowKind};
 use crate::flowfile::{FlowReader, FlowWriter};
-use crate::http;
 use crate::offline;
 use crate::script::{LogSink, Script, Scripts};
 use crate::summary::url;
@@ -140,7 +139,7 @@ pub fn render(flows: &[Flow]) -> String {
                 url(req),
                 lossy(req, "http_version")
             );
-            render_message(&mut out, req);
+            crate::summary::message_lines(&mut out, req, Some(512));
         }
         if let Some(resp) = flow.response() {
             let code = resp.get("status_code").and_then(Value::as_int).unwrap_or(0);
@@ -150,7 +149,7 @@ pub fn render(flows: &[Flow]) -> String {
                 lossy(resp, "http_version"),
                 lossy(resp, "reason")
             );
-            render_message(&mut out, resp);
+            crate::summary::message_lines(&mut out, resp, Some(512));
         }
         if let Some(msg) = flow.error_msg() {
             let _ = writeln!(out, "error: {msg}");
@@ -184,31 +183,4 @@ fn lossy(msg: &Dict, key: &str) -> String {
         .and_then(Value::as_bytes)
         .map(|b| String::from_utf8_lossy(b).into_owned())
         .unwrap_or_default()
-}
-
-fn render_message(out: &mut String, msg: &Dict) {
-    for i in 0..http::headers(msg).len() {
-        if let Some((name, value)) = http::header_at(msg, i) {
-            let _ = writeln!(
-                out,
-                "    {}: {}",
-                String::from_utf8_lossy(name),
-                String::from_utf8_lossy(value)
-            );
-        }
-    }
-    let body = match http::raw_content(msg) {
-        None => "(not kept)".to_owned(),
-        Some(b) if b.is_empty() => "(empty)".to_owned(),
-        Some(b) => match std::str::from_utf8(b) {
-            Ok(text) if text.len() <= 512 => format!("{text:?}"),
-            Ok(text) => format!(
-                "{} bytes, starting {:?}",
-                b.len(),
-                &text[..text.floor_char_boundary(64)]
-            ),
-            Err(_) => format!("{} bytes of binary", b.len()),
-        },
-    };
-    let _ = writeln!(out, "    body: {body}");
 }

@@ -40,6 +40,11 @@ pub struct Cli {
     #[arg(short = 'q', long = "quiet")]
     pub quiet: bool,
 
+    /// How much of each flow to show: 0 nothing, 1 one line (default),
+    /// 2 with header fields, 3 with bodies (long ones cut), 4 whole bodies.
+    #[arg(long = "flow-detail", value_name = "0..4", default_value_t = 1, value_parser = clap::value_parser!(u8).range(0..=4))]
+    pub flow_detail: u8,
+
     /// Also print scripts' debug lines.
     #[arg(short = 'v', long = "verbose")]
     pub verbose: bool,
@@ -62,7 +67,9 @@ pub struct Cli {
     pub proxyauth: Option<String>,
 
     /// Set an option: "name=value". Known: body_size_limit and
-    /// stream_large_bodies (sizes such as 512k, 10m).
+    /// stream_large_bodies (sizes such as 512k, 10m), upstream_timeout
+    /// (seconds to wait for a server to connect or answer; default 10 and
+    /// 60).
     #[arg(long = "set", value_name = "OPTION=VALUE")]
     pub set: Vec<String>,
 }

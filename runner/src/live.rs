@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use anyhow::{Context as _, Result, bail};
 use waylay_proxy::live::{self, Live, Options};
-use waylay_proxy::summary::flow_line;
+use waylay_proxy::summary::flow_detail;
 
 use crate::cli::Cli;
 use crate::output::Output;
@@ -43,6 +43,13 @@ fn options(cli: &Cli) -> Result<Options> {
                 let limit = parse_size(value).with_context(|| format!("--set body_size_limit={value}: expected a size such as 1048576, 512k or 10m"))?;
                 options.body_size_limit = Some(limit);
             }
+            "upstream_timeout" => {
+                let seconds: u64 = value.parse().with_context(|| {
+                    format!("--set upstream_timeout={value}: expected whole seconds")
+                })?;
+                options.connect_timeout = std::time::Duration::from_secs(seconds);
+                options.response_timeout = std::time::Duration::from_secs(seconds);
+            }
             "stream_large_bodies" => {
                 let limit = parse_size(value).with_context(|| {
                     format!(
@@ -52,7 +59,7 @@ fn options(cli: &Cli) -> Result<Options> {
                 options.stream_large_bodies = Some(limit);
             }
             other => bail!(
-                "--set {other}: no such option; options this build knows: body_size_limit, stream_large_bodies"
+                "--set {other}: no such option; options this build knows: body_size_limit, stream_large_bodies, upstream_timeout"
             ),
         }
     }
@@ -79,11 +86,11 @@ pub fn run(
         .parse()
         .with_context(|| format!("--listen-host {}: not an IP address", cli.listen_host))?;
     let scripts = load_all(specs, output)?;
-    let show = !output.quiet;
+    let detail = if output.quiet { 0 } else { cli.flow_detail };
     let lines = output.clone();
     let on_flow = Box::new(move |flow: &waylay_proxy::Flow| {
-        if show {
-            lines.info(&flow_line(flow));
+        if let Some(text) = flow_detail(flow, detail) {
+            lines.info(&text);
         }
     });
     let live = Arc::new(Live::new(scripts, capture, on_flow, options));

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use anyhow::{Context as _, Result, bail};
 use waylay_proxy::flowfile::{FlowReader, FlowWriter};
 use waylay_proxy::offline::{self, OfflineError};
-use waylay_proxy::summary::flow_line;
+use waylay_proxy::summary::flow_detail;
 
 use crate::cli::Cli;
 use crate::output::Output;
@@ -91,10 +91,10 @@ pub fn run(cli: &Cli, specs: &[ScriptSpec], output: &Arc<Output>) -> Result<()> 
         return Ok(());
     };
     let mut reader = FlowReader::new(input);
-    let show = !output.quiet;
+    let detail = if output.quiet { 0 } else { cli.flow_detail };
     let result = offline::run(&mut scripts, &mut reader, writer.as_mut(), |flow| {
-        if show {
-            output.info(&flow_line(flow));
+        if let Some(text) = flow_detail(flow, detail) {
+            output.info(&text);
         }
     });
     let panics = scripts.panics();

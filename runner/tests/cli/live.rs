@@ -475,3 +475,33 @@ fn a_gigabyte_streams_through_in_flat_memory() {
         "peak RSS {peak_kib} KiB while streaming 1 GiB"
     );
 }
+
+#[test]
+fn an_upstream_that_never_answers_times_out() {
+    let origin = Origin::start();
+    let proxy = Proxy::start(&[
+        "-s",
+        "runner/tests/fixtures/recorder",
+        "--set",
+        "upstream_timeout=1",
+    ]);
+    let started = std::time::Instant::now();
+    let out = curl(&proxy, &["-i", &origin.url("/stall")]);
+    assert!(started.elapsed() < std::time::Duration::from_secs(4));
+    assert!(out.starts_with("HTTP/1.1 502 Bad Gateway\r\n"), "{out}");
+    assert!(
+        out.contains("waylay: the server sent no response in 1s"),
+        "{out}"
+    );
+    let stopped = proxy.stop();
+    assert!(events(&stopped.stdout).contains(&"error /stall".to_owned()));
+}
+
+#[test]
+fn unknown_options_are_refused_at_start() {
+    let out = crate::support::run(&["--set", "no_such_option=1"]);
+    assert_eq!(
+        out.error_line(),
+        "runner: error: --set no_such_option: no such option; options this build knows: body_size_limit, stream_large_bodies, upstream_timeout"
+    );
+}

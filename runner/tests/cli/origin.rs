@@ -92,6 +92,10 @@ fn serve(stream: TcpStream) {
                 b"document.body.insertAdjacentHTML('beforeend', '<p id=\"script\">hello from the script</p>');",
             ),
             "/echo" => reply("200 OK", "", &body),
+            "/stall" => {
+                std::thread::sleep(Duration::from_secs(5));
+                return;
+            }
             "/slow" => {
                 std::thread::sleep(Duration::from_millis(700));
                 reply("200 OK", "", b"slow\n")
