@@ -205,11 +205,21 @@ impl Client {
             Hooked::Killed => return self.killed(&flow),
             Hooked::Panicked(e) => return self.fail(flow, &panicked(e), Next::Close, true).await,
         }
-        if head
+        let expect_continue = head
             .header("expect")
-            .is_some_and(|v| v.eq_ignore_ascii_case(b"100-continue"))
-            && body_kind != BodyKind::None
-        {
+            .is_some_and(|v| v.eq_ignore_ascii_case(b"100-continue"));
+        let large = matches!(body_kind, BodyKind::Length(n) if self.live.options.stream_large_bodies.is_some_and(|t| n > t));
+        if body_kind != BodyKind::None && (flow.streaming(Which::Request) || large) {
+            let next = if close_after {
+                Next::Close
+            } else {
+                Next::KeepAlive
+            };
+            return self
+                .stream_request(flow, body_kind, expect_continue, next)
+                .await;
+        }
+        if expect_continue && body_kind != BodyKind::None {
             let _ = self.reply(b"HTTP/1.1 100 Continue\r\n\r\n").await;
         }
         match self
@@ -249,61 +259,59 @@ impl Client {
             // response hooks here too.
             return self.respond(flow, next, true).await;
         }
-        match self.forward(&mut flow).await {
-            Ok(Forwarded::Answered) => self.respond(flow, next, false).await,
-            Ok(Forwarded::Killed) => self.killed(&flow),
-            Ok(Forwarded::Streaming(upstream, kind, key, reusable)) => {
-                self.stream_response(flow, upstream, kind, key, reusable, next)
-                    .await
-            }
-            Err(e) => self.fail(flow, &e, next, true).await,
-        }
+        let forwarded = self.forward(&mut flow).await;
+        self.after_forward(flow, forwarded, next).await
     }
 
     /// Sends the flow's request upstream and reads the response into it,
     /// firing `server_connect` and `response_headers` on the way.
     async fn forward(&mut self, flow: &mut Flow) -> Result<Forwarded, String> {
-        let (host, port) = {
-            let req = flow.request().expect("an HTTP flow has a request");
-            let host = req
-                .get("host")
-                .and_then(Value::as_str)
-                .unwrap_or_default()
-                .to_owned();
-            let port = req
-                .get("port")
-                .and_then(Value::as_int)
-                .and_then(|p| u16::try_from(p).ok())
-                .unwrap_or(80);
-            (host, port)
-        };
+        let (host, port) = target_of(flow);
         let bytes = send::request(flow);
+        let options = self.live.options.clone();
+        // A pooled connection the server has since closed fails at once;
+        // then one fresh connection is tried.
+        if let Some(mut pooled) = self.pool.take(&host, port)
+            && let Ok((head, status)) = Self::exchange(&mut pooled, &bytes, &options).await
+        {
+            return self.receive(flow, pooled, head, status, (host, port)).await;
+        }
+        let mut fresh = self.connect(flow, &host, port).await?;
+        let (head, status) = Self::exchange(&mut fresh, &bytes, &options).await?;
+        self.receive(flow, fresh, head, status, (host, port)).await
+    }
+
+    /// A new upstream connection, recorded on the flow, `server_connect`
+    /// fired.
+    async fn connect(
+        &mut self,
+        flow: &mut Flow,
+        host: &str,
+        port: u16,
+    ) -> Result<Upstream, String> {
+        let upstream = upstream::connect(host, port, self.live.options.connect_timeout).await?;
+        flow.dict_mut().insert("server_conn", upstream.conn.clone());
+        self.live.conn_event(Event::ServerConnect, &upstream.conn);
+        Ok(upstream)
+    }
+
+    /// The response half: its head into the flow, `response_headers`, then
+    /// the body kept (or, when streaming, left for the caller to pass on).
+    async fn receive(
+        &mut self,
+        flow: &mut Flow,
+        mut upstream: Upstream,
+        head: Head,
+        status: u16,
+        key: (String, u16),
+    ) -> Result<Forwarded, String> {
+        let options = self.live.options.clone();
         let method = flow
             .request()
             .and_then(|r| r.get("method"))
             .and_then(Value::as_bytes)
             .unwrap_or_default()
             .to_vec();
-        let options = self.live.options.clone();
-        // A pooled connection the server has since closed fails at once;
-        // then one fresh connection is tried.
-        let mut upstream = match self.pool.take(&host, port) {
-            Some(mut pooled) => match Self::exchange(&mut pooled, &bytes, &options).await {
-                Ok(head) => Ok((pooled, head)),
-                Err(_) => Err(()),
-            },
-            None => Err(()),
-        };
-        if upstream.is_err() {
-            let mut fresh = upstream::connect(&host, port, options.connect_timeout).await?;
-            flow.dict_mut().insert("server_conn", fresh.conn.clone());
-            self.live.conn_event(Event::ServerConnect, &fresh.conn);
-            let head = Self::exchange(&mut fresh, &bytes, &options).await?;
-            upstream = Ok((fresh, head));
-        }
-        let Ok((mut upstream, (head, status))) = upstream else {
-            unreachable!("set just above")
-        };
         flow.dict_mut().insert("server_conn", upstream.conn.clone());
         let kind = h1::response_body(&method, status, &head)
             .map_err(|e| format!("invalid response from the server: {e}"))?;
@@ -329,7 +337,7 @@ impl Client {
             };
         let reusable = kind != BodyKind::Close && !wants_close(&head);
         if stream && kind != BodyKind::None {
-            return Ok(Forwarded::Streaming(upstream, kind, (host, port), reusable));
+            return Ok(Forwarded::Streaming(upstream, kind, key, reusable));
         }
         let (body, trailers) = upstream
             .reader
@@ -341,10 +349,111 @@ impl Client {
             })?;
         let resp = flow.message_mut(Which::Response).expect("set above");
         record::finish_message(resp, Some(body), &trailers, record::now());
-        if kind != BodyKind::Close && !wants_close(&head) {
-            self.pool.put(&host, port, upstream);
+        if reusable {
+            self.pool.put(&key.0, key.1, upstream);
         }
         Ok(Forwarded::Answered)
+    }
+
+    /// A request whose body is streamed: the head goes upstream at once,
+    /// the body follows as it arrives and is not kept; `request` fires
+    /// after it, then the response is handled as usual.
+    async fn stream_request(
+        &mut self,
+        mut flow: Flow,
+        kind: BodyKind,
+        expect_continue: bool,
+        next: Next,
+    ) -> Next {
+        let (host, port) = target_of(&flow);
+        let head = send::request_head(&flow, kind);
+        let mut pooled = self.pool.take(&host, port);
+        let reused = match pooled.as_mut() {
+            Some(up) => up.send(&head).await.is_ok(),
+            None => false,
+        };
+        let mut upstream = match pooled {
+            Some(up) if reused => up,
+            _ => match self.connect(&mut flow, &host, port).await {
+                Ok(mut fresh) => match fresh.send(&head).await {
+                    Ok(()) => fresh,
+                    Err(e) => {
+                        return self
+                            .fail(
+                                flow,
+                                &format!("sending the request failed: {e}"),
+                                next,
+                                true,
+                            )
+                            .await;
+                    }
+                },
+                Err(e) => return self.fail(flow, &e, next, true).await,
+            },
+        };
+        if expect_continue {
+            let _ = self.reply(b"HTTP/1.1 100 Continue\r\n\r\n").await;
+        }
+        match self.reader.pump(kind, &mut upstream.writer).await {
+            Ok(_) => {}
+            Err(wire::PumpError::Read(e)) => {
+                return self
+                    .fail(
+                        flow,
+                        &format!("the client broke off the streamed request: {e}"),
+                        Next::Close,
+                        false,
+                    )
+                    .await;
+            }
+            Err(wire::PumpError::Write(e)) => {
+                return self
+                    .fail(
+                        flow,
+                        &format!("the server went away during the streamed request: {e}"),
+                        Next::Close,
+                        true,
+                    )
+                    .await;
+            }
+        }
+        let req = flow
+            .message_mut(Which::Request)
+            .expect("an HTTP flow has a request");
+        record::finish_message(req, None, &[], record::now());
+        match self.hook(Event::Request, &mut flow) {
+            Hooked::Go => {}
+            Hooked::Killed => return self.killed(&flow),
+            Hooked::Panicked(e) => return self.fail(flow, &panicked(e), Next::Close, true).await,
+        }
+        let received = match upstream
+            .response_head(self.live.options.response_timeout)
+            .await
+        {
+            Ok((head, status)) => {
+                self.receive(&mut flow, upstream, head, status, (host, port))
+                    .await
+            }
+            Err(e) => Err(e),
+        };
+        self.after_forward(flow, received, next).await
+    }
+
+    async fn after_forward(
+        &mut self,
+        flow: Flow,
+        forwarded: Result<Forwarded, String>,
+        next: Next,
+    ) -> Next {
+        match forwarded {
+            Ok(Forwarded::Answered) => self.respond(flow, next, false).await,
+            Ok(Forwarded::Killed) => self.killed(&flow),
+            Ok(Forwarded::Streaming(upstream, kind, key, reusable)) => {
+                self.stream_response(flow, upstream, kind, key, reusable, next)
+                    .await
+            }
+            Err(e) => self.fail(flow, &e, next, true).await,
+        }
     }
 
     /// Passes the response body from the server to the client as it
@@ -468,4 +577,20 @@ impl Client {
         self.live.finish(flow);
         Next::Close
     }
+}
+
+/// Where a flow's request goes.
+fn target_of(flow: &Flow) -> (String, u16) {
+    let req = flow.request().expect("an HTTP flow has a request");
+    let host = req
+        .get("host")
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+        .to_owned();
+    let port = req
+        .get("port")
+        .and_then(Value::as_int)
+        .and_then(|p| u16::try_from(p).ok())
+        .unwrap_or(80);
+    (host, port)
 }

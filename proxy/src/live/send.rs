@@ -127,6 +127,39 @@ pub fn response(flow: &Flow, close: bool) -> Vec<u8> {
     out
 }
 
+/// The head of a request whose body is streamed as `kind`, in origin
+/// form: the recorded fields, hop-by-hop ones out, chunked framing said
+/// again (a length-framed body keeps its Content-Length).
+pub fn request_head(flow: &Flow, kind: h1::BodyKind) -> Vec<u8> {
+    let req = flow.request().expect("an HTTP flow has a request");
+    let all: Vec<(&[u8], &[u8])> = (0..http::headers(req).len())
+        .filter_map(|i| http::header_at(req, i))
+        .collect();
+    let tokens = connection_tokens(
+        all.iter()
+            .filter(|(n, _)| n.eq_ignore_ascii_case(b"connection"))
+            .map(|(_, v)| *v),
+    );
+    let mut fields: Vec<(&[u8], &[u8])> = all
+        .into_iter()
+        .filter(|(n, _)| !is_hop_by_hop(n, &tokens) && !n.eq_ignore_ascii_case(b"expect"))
+        .collect();
+    if kind == h1::BodyKind::Chunked {
+        fields.push((b"transfer-encoding", b"chunked"));
+    }
+    let mut out = Vec::with_capacity(256);
+    h1::write_head(
+        &mut out,
+        [
+            bytes(req, "method"),
+            bytes(req, "path"),
+            bytes(req, "http_version"),
+        ],
+        &fields,
+    );
+    out
+}
+
 /// The head of a response whose body is streamed as `kind`: the fields as
 /// recorded, hop-by-hop ones out, the framing said again.
 pub fn response_head(flow: &Flow, kind: h1::BodyKind, close: bool) -> Vec<u8> {

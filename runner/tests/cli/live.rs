@@ -505,3 +505,48 @@ fn unknown_options_are_refused_at_start() {
         "runner: error: --set no_such_option: no such option; options this build knows: body_size_limit, stream_large_bodies, upstream_timeout"
     );
 }
+
+#[test]
+fn request_bodies_stream_too() {
+    let origin = Origin::start();
+    let dir = scratch();
+    let file = path_in(&dir, "flows.mitm");
+    let proxy = Proxy::start(&[
+        "-s",
+        "runner/tests/fixtures/recorder",
+        "--set",
+        "stream_large_bodies=64k",
+        "-w",
+        &file,
+    ]);
+    let upload = path_in(&dir, "upload.bin");
+    std::fs::write(&upload, "u".repeat(200_000)).unwrap();
+    // Over the threshold: streamed by size; /upload: chosen by the script.
+    let echoed = curl(
+        &proxy,
+        &["--data-binary", &format!("@{upload}"), &origin.url("/echo")],
+    );
+    assert_eq!(echoed.len(), 200_000);
+    let echoed = curl(
+        &proxy,
+        &["--data-binary", "small but chosen", &origin.url("/upload")],
+    );
+    assert_eq!(echoed, "small but chosen");
+    let echoed = curl(&proxy, &["--data-binary", "small", &origin.url("/echo")]);
+    assert_eq!(echoed, "small");
+    let stopped = proxy.stop();
+    let events = events(&stopped.stdout);
+    assert_eq!(
+        events
+            .iter()
+            .filter(|e| e.ends_with("(body not kept)") && e.starts_with("request "))
+            .count(),
+        2,
+        "{events:?}"
+    );
+    let kept: Vec<Option<usize>> = flows(&file)
+        .iter()
+        .map(|f| waylay_proxy::http::raw_content(f.request().unwrap()).map(|b| b.len()))
+        .collect();
+    assert_eq!(kept, [None, None, Some(5)]);
+}

@@ -91,7 +91,7 @@ fn serve(stream: TcpStream) {
                 "Content-Type: text/javascript\r\n",
                 b"document.body.insertAdjacentHTML('beforeend', '<p id=\"script\">hello from the script</p>');",
             ),
-            "/echo" => reply("200 OK", "", &body),
+            "/echo" | "/upload" => reply("200 OK", "", &body),
             "/stall" => {
                 std::thread::sleep(Duration::from_secs(5));
                 return;
