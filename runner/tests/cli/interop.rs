@@ -113,3 +113,18 @@ fn waylay_reads_what_mitmproxy_writes() {
         &["added-header", &written, &added, "newheader", "foo"],
     );
 }
+
+#[test]
+fn mitmproxy_reads_a_live_capture() {
+    let Some(python) = peer() else { return };
+    let origin = crate::origin::Origin::start();
+    let dir = scratch();
+    let file = path_in(&dir, "live.mitm");
+    let proxy = crate::support::Proxy::start(&["-s", "examples/add_header", "-w", &file]);
+    for path in ["/hello", "/chunked", "/echo"] {
+        crate::support::curl(&proxy, &[&origin.url(path)]);
+    }
+    let stopped = proxy.stop();
+    assert_eq!(stopped.code, 0, "{}", stopped.stderr);
+    compare(&python, &["live", &file, "3", "newheader", "foo"]);
+}

@@ -550,3 +550,32 @@ fn request_bodies_stream_too() {
         .collect();
     assert_eq!(kept, [None, None, Some(5)]);
 }
+
+#[test]
+fn a_slow_flow_does_not_hold_up_other_connections() {
+    let origin = Origin::start();
+    let proxy = Proxy::start(&[]);
+    let slow_proxy = proxy.url();
+    let slow_url = origin.url("/slow");
+    let slow = std::thread::spawn(move || {
+        std::process::Command::new("curl")
+            .args(["-s", "-x", &slow_proxy, &slow_url])
+            .output()
+            .unwrap()
+    });
+    std::thread::sleep(std::time::Duration::from_millis(100));
+    let started = std::time::Instant::now();
+    assert_eq!(
+        curl(&proxy, &[&origin.url("/hello")]),
+        "hello from origin\n"
+    );
+    assert!(
+        started.elapsed() < std::time::Duration::from_millis(500),
+        "waited {:?} behind a slow flow",
+        started.elapsed()
+    );
+    assert_eq!(
+        String::from_utf8_lossy(&slow.join().unwrap().stdout),
+        "slow\n"
+    );
+}

@@ -5,6 +5,9 @@
       state, except that every response has the header NAME: VALUE appended.
   compare.py same IN OUT
       mitmproxy reads both files and finds the same state, flow for flow.
+  compare.py live FILE N NAME VALUE
+      mitmproxy reads N flows from FILE, a live capture, and every response
+      has the header NAME: VALUE.
   compare.py write OUT GOLDEN...
       mitmproxy writes OUT: every flow of the GOLDEN files, re-serialized by
       mitmproxy, plus flows built by mitmproxy's own test factories.
@@ -38,6 +41,17 @@ def same(src, dst):
     print(f"ok: {len(after)} flows")
 
 
+def live(path, count, name, value):
+    with open(path, "rb") as f:
+        flows = list(io.FlowReader(f).stream())
+    assert len(flows) == int(count), f"{len(flows)} flows, expected {count}"
+    for flow in flows:
+        assert flow.response is not None, f"flow {flow.id} has no response"
+        assert flow.response.headers.get(name) == value, flow.response.headers
+        assert flow.client_conn.peername and flow.server_conn.address, "connections recorded"
+    print(f"ok: {len(flows)} flows")
+
+
 def write(dst, goldens):
     flows = []
     for path in goldens:
@@ -63,4 +77,4 @@ def write(dst, goldens):
 
 if __name__ == "__main__":
     cmd, *args = sys.argv[1:]
-    {"added-header": added_header, "same": same, "write": lambda dst, *g: write(dst, g)}[cmd](*args)
+    {"added-header": added_header, "same": same, "live": live, "write": lambda dst, *g: write(dst, g)}[cmd](*args)
