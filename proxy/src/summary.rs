@@ -23,6 +23,43 @@ pub fn pretty_size(size: u64) -> String {
     unreachable!("the loop returns at \"t\"")
 }
 
+/// mitmproxy's `human.pretty_duration`: `1.23ms`, `45.6ms`, `789ms`,
+/// `1.23s`, `12.3s`, `123s`.
+pub fn pretty_duration(secs: f64) -> String {
+    if secs >= 100.0 {
+        format!("{secs:.0}s")
+    } else if secs >= 10.0 {
+        format!("{secs:.1}s")
+    } else if secs >= 1.0 {
+        format!("{secs:.2}s")
+    } else {
+        let ms = secs * 1000.0;
+        if ms >= 100.0 {
+            format!("{ms:.0}ms")
+        } else if ms >= 10.0 {
+            format!("{ms:.1}ms")
+        } else {
+            format!("{ms:.2}ms")
+        }
+    }
+}
+
+/// How long a flow took: from the request's first byte to the response's
+/// last, or to the error.
+fn duration(flow: &Flow, req: &Dict) -> Option<String> {
+    let start = req.get("timestamp_start")?.as_float()?;
+    let end = match flow.response() {
+        Some(resp) => resp.get("timestamp_end")?.as_float()?,
+        None => flow
+            .dict()
+            .get("error")?
+            .as_dict()?
+            .get("timestamp")?
+            .as_float()?,
+    };
+    (end >= start).then(|| pretty_duration(end - start))
+}
+
 /// A connection's `peername`, `sockname` or `address` as `host:port`.
 pub fn addr(conn: Option<&Dict>, key: &str) -> Option<String> {
     let parts = conn?.get(key)?.as_list()?;
@@ -136,11 +173,14 @@ pub fn flow_line(flow: &Flow) -> String {
                 let status = resp.get("status_code").and_then(Value::as_int).unwrap_or(0);
                 let size = match http::raw_content(resp) {
                     Some(body) => pretty_size(body.len() as u64),
-                    None => "[content missing]".into(),
+                    None => "(content missing)".into(),
                 };
                 line += &format!(" << {status} {} {size}", text(resp, "reason"));
             } else if let Some(msg) = flow.error_msg() {
                 line += &format!(" << {msg}");
+            }
+            if let Some(took) = duration(flow, req) {
+                line += &format!(" in {took}");
             }
             line
         }
@@ -177,6 +217,20 @@ mod tests {
             (5 << 20, "5.0m"),
         ] {
             assert_eq!(pretty_size(n), want);
+        }
+    }
+
+    #[test]
+    fn durations_read_like_mitmproxy() {
+        for (secs, want) in [
+            (0.00123, "1.23ms"),
+            (0.0456, "45.6ms"),
+            (0.789, "789ms"),
+            (1.234, "1.23s"),
+            (12.34, "12.3s"),
+            (123.4, "123s"),
+        ] {
+            assert_eq!(pretty_duration(secs), want);
         }
     }
 

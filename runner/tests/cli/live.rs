@@ -579,3 +579,51 @@ fn a_slow_flow_does_not_hold_up_other_connections() {
         "slow\n"
     );
 }
+
+#[test]
+fn interim_and_bodiless_responses_keep_the_connection_usable() {
+    let origin = Origin::start();
+    let proxy = Proxy::start(&[]);
+    let out = curl(&proxy, &["-i", &origin.url("/continue")]);
+    assert!(
+        out.starts_with("HTTP/1.1 200 OK\r\n") && out.ends_with("after continue\n"),
+        "{out}"
+    );
+    // 204 and 304 carry no body; the next request on the same connection
+    // still works.
+    let out = curl(
+        &proxy,
+        &[
+            "-i",
+            &origin.url("/nocontent"),
+            &origin.url("/notmodified"),
+            &origin.url("/hello"),
+        ],
+    );
+    assert!(
+        out.starts_with("HTTP/1.1 204 No Content\r\nX-Empty: yes\r\n\r\n"),
+        "{out}"
+    );
+    assert!(
+        out.contains("HTTP/1.1 304 Not Modified\r\nContent-Length: 50\r\n\r\nHTTP/1.1 200 OK"),
+        "{out}"
+    );
+    assert!(out.ends_with("hello from origin\n"), "{out}");
+}
+
+#[test]
+fn a_server_that_closes_gets_a_new_connection_next_time() {
+    let origin = Origin::start();
+    let proxy = Proxy::start(&["-s", "runner/tests/fixtures/recorder"]);
+    let out = curl(&proxy, &[&origin.url("/close"), &origin.url("/close")]);
+    assert_eq!(out, "closing\nclosing\n");
+    let stopped = proxy.stop();
+    assert_eq!(origin.connections(), 2);
+    assert_eq!(
+        events(&stopped.stdout)
+            .iter()
+            .filter(|e| *e == "server_connect")
+            .count(),
+        2
+    );
+}

@@ -30,11 +30,11 @@ fn add_header_adds_newheader_to_each_response_and_changes_nothing_else() {
     assert_eq!(after, expected);
     assert_eq!(after.iter().filter(|f| f.response().is_some()).count(), 4);
     insta::assert_snapshot!(result.stdout, @r"
-    127.0.0.1:36726: GET http://127.0.0.1:18081/hello?x=1 << 200 OK 24b
-    127.0.0.1:36734: POST http://127.0.0.1:18081/submit << 201 Created 16b
-    127.0.0.1:36746: GET http://127.0.0.1:18081/missing/page << 404 Not Found 10b
-    127.0.0.1:60242: GET http://127.0.0.1:18099/nothing-listens-here << [Errno 111] Connect call failed ('127.0.0.1', 18099)
-    127.0.0.1:60256: GET https://127.0.0.1:18443/secure << 200 OK 24b
+    127.0.0.1:36726: GET http://127.0.0.1:18081/hello?x=1 << 200 OK 24b in 10.2ms
+    127.0.0.1:36734: POST http://127.0.0.1:18081/submit << 201 Created 16b in 13.3ms
+    127.0.0.1:36746: GET http://127.0.0.1:18081/missing/page << 404 Not Found 10b in 18.8ms
+    127.0.0.1:60242: GET http://127.0.0.1:18099/nothing-listens-here << [Errno 111] Connect call failed ('127.0.0.1', 18099) in 4.18ms
+    127.0.0.1:60256: GET https://127.0.0.1:18443/secure << 200 OK 24b in 53.3ms
     ");
 }
 

@@ -92,6 +92,17 @@ fn serve(stream: TcpStream) {
                 b"document.body.insertAdjacentHTML('beforeend', '<p id=\"script\">hello from the script</p>');",
             ),
             "/echo" | "/upload" => reply("200 OK", "", &body),
+            "/continue" => {
+                let mut r = b"HTTP/1.1 100 Continue\r\n\r\n".to_vec();
+                r.extend(reply("200 OK", "", b"after continue\n"));
+                r
+            }
+            "/nocontent" => b"HTTP/1.1 204 No Content\r\nX-Empty: yes\r\n\r\n".to_vec(),
+            "/notmodified" => b"HTTP/1.1 304 Not Modified\r\nContent-Length: 50\r\n\r\n".to_vec(),
+            "/close" => {
+                let _ = out.write_all(&reply("200 OK", "Connection: close\r\n", b"closing\n"));
+                return;
+            }
             "/stall" => {
                 std::thread::sleep(Duration::from_secs(5));
                 return;
