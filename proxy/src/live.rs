@@ -64,6 +64,9 @@ pub struct Live {
     on_flow: Box<dyn Fn(&Flow) + Send + Sync>,
     options: Options,
     expected_auth: Option<String>,
+    /// Flows between their request and their end, as last seen, so that
+    /// a shutdown that cannot wait for them still records them.
+    in_flight: Mutex<std::collections::HashMap<String, Flow>>,
 }
 
 impl std::fmt::Debug for Live {
@@ -88,6 +91,7 @@ impl Live {
             capture: capture.map(Mutex::new),
             on_flow,
             expected_auth: options.proxyauth.as_deref().map(auth::expected),
+            in_flight: Mutex::default(),
             options,
         }
     }
@@ -108,7 +112,39 @@ impl Live {
 
     /// Records a finished flow: the capture file (flushed, so nothing is
     /// lost if the process dies), then the output line.
+    /// Notes the flow's current state in case shutdown overtakes it.
+    fn track(&self, flow: &Flow) {
+        self.in_flight
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(flow.id().to_owned(), flow.clone());
+    }
+
+    /// Records the flows shutdown did not wait for, as errors.
+    fn abandon_in_flight(&self) {
+        let left: Vec<Flow> = self
+            .in_flight
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .drain()
+            .map(|(_, f)| f)
+            .collect();
+        for mut flow in left {
+            let grace = self.options.shutdown_grace.as_secs();
+            flow.set_error(
+                &format!("the proxy shut down before the flow finished ({grace}s grace)"),
+                record::now(),
+            );
+            self.flow_event(Event::Error, &mut flow);
+            self.finish(&flow);
+        }
+    }
+
     fn finish(&self, flow: &Flow) {
+        self.in_flight
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .remove(flow.id());
         if let Some(capture) = &self.capture {
             let mut w = capture.lock().unwrap_or_else(|e| e.into_inner());
             if let Err(e) = w.write_flow(flow).and_then(|()| w.flush()) {
@@ -169,5 +205,7 @@ pub async fn serve(
     })
     .await;
     clients.abort_all();
+    while clients.join_next().await.is_some() {}
+    live.abandon_in_flight();
     Ok(())
 }

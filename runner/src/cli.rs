@@ -69,7 +69,7 @@ pub struct Cli {
     /// Set an option: "name=value". Known: body_size_limit and
     /// stream_large_bodies (sizes such as 512k, 10m), upstream_timeout
     /// (seconds to wait for a server to connect or answer; default 10 and
-    /// 60).
+    /// 60), shutdown_grace (seconds in-flight flows get at shutdown; 10).
     #[arg(long = "set", value_name = "OPTION=VALUE")]
     pub set: Vec<String>,
 }

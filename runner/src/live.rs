@@ -50,6 +50,12 @@ fn options(cli: &Cli) -> Result<Options> {
                 options.connect_timeout = std::time::Duration::from_secs(seconds);
                 options.response_timeout = std::time::Duration::from_secs(seconds);
             }
+            "shutdown_grace" => {
+                let seconds: u64 = value.parse().with_context(|| {
+                    format!("--set shutdown_grace={value}: expected whole seconds")
+                })?;
+                options.shutdown_grace = std::time::Duration::from_secs(seconds);
+            }
             "stream_large_bodies" => {
                 let limit = parse_size(value).with_context(|| {
                     format!(
@@ -59,7 +65,7 @@ fn options(cli: &Cli) -> Result<Options> {
                 options.stream_large_bodies = Some(limit);
             }
             other => bail!(
-                "--set {other}: no such option; options this build knows: body_size_limit, stream_large_bodies, upstream_timeout"
+                "--set {other}: no such option; options this build knows: body_size_limit, shutdown_grace, stream_large_bodies, upstream_timeout"
             ),
         }
     }

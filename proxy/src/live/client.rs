@@ -205,6 +205,7 @@ impl Client {
             Hooked::Killed => return self.killed(&flow),
             Hooked::Panicked(e) => return self.fail(flow, &panicked(e), Next::Close, true).await,
         }
+        self.live.track(&flow);
         let expect_continue = head
             .header("expect")
             .is_some_and(|v| v.eq_ignore_ascii_case(b"100-continue"));
@@ -259,6 +260,7 @@ impl Client {
             // response hooks here too.
             return self.respond(flow, next, true).await;
         }
+        self.live.track(&flow);
         let forwarded = self.forward(&mut flow).await;
         self.after_forward(flow, forwarded, next).await
     }

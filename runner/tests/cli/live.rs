@@ -502,7 +502,7 @@ fn unknown_options_are_refused_at_start() {
     let out = crate::support::run(&["--set", "no_such_option=1"]);
     assert_eq!(
         out.error_line(),
-        "runner: error: --set no_such_option: no such option; options this build knows: body_size_limit, stream_large_bodies, upstream_timeout"
+        "runner: error: --set no_such_option: no such option; options this build knows: body_size_limit, shutdown_grace, stream_large_bodies, upstream_timeout"
     );
 }
 
@@ -626,4 +626,36 @@ fn a_server_that_closes_gets_a_new_connection_next_time() {
             .count(),
         2
     );
+}
+
+#[test]
+fn flows_that_outlast_the_shutdown_grace_are_recorded_as_errors() {
+    let origin = Origin::start();
+    let dir = scratch();
+    let file = path_in(&dir, "flows.mitm");
+    let proxy = Proxy::start(&[
+        "-s",
+        "runner/tests/fixtures/recorder",
+        "--set",
+        "shutdown_grace=1",
+        "-w",
+        &file,
+    ]);
+    let (proxy_url, url) = (proxy.url(), origin.url("/stall"));
+    let client = std::thread::spawn(move || {
+        std::process::Command::new("curl")
+            .args(["-s", "-x", &proxy_url, &url])
+            .output()
+    });
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    let stopped = proxy.stop();
+    let _ = client.join();
+    let saved = flows(&file);
+    assert_eq!(saved.len(), 1, "{}", stopped.stderr);
+    assert_eq!(
+        saved[0].error_msg(),
+        Some("the proxy shut down before the flow finished (1s grace)")
+    );
+    let events = events(&stopped.stdout);
+    assert_eq!(events[events.len() - 2..], ["error /stall", "done"]);
 }
