@@ -3,23 +3,21 @@
 //! framing recomputed for the body the flow holds now.
 
 use crate::flow::Flow;
-use crate::h1::{self, connection_tokens, is_hop_by_hop};
+use crate::h1::{self, BodyKind, connection_tokens, is_hop_by_hop};
 use crate::http::{self, Which};
 use crate::tnetstring::{Dict, Value};
+
+type Field<'a> = (&'a [u8], &'a [u8]);
 
 fn bytes<'a>(msg: &'a Dict, key: &str) -> &'a [u8] {
     msg.get(key).and_then(Value::as_bytes).unwrap_or_default()
 }
 
-/// The fields to forward: hop-by-hop ones out, `Content-Length` set to
-/// `body_len` in place (or appended) when the body is framed by length.
-fn forwarded<'a>(
-    msg: &'a Dict,
-    body_len: Option<usize>,
-    extra: &'a [(&'a [u8], &'a [u8])],
-    len_text: &'a str,
-) -> Vec<(&'a [u8], &'a [u8])> {
-    let all: Vec<(&[u8], &[u8])> = (0..http::headers(msg).len())
+/// The message's end-to-end fields: hop-by-hop ones (RFC 9110 §7.6.1, and
+/// those its Connection field names) and Expect, which the proxy answers
+/// itself, left out.
+fn end_to_end(msg: &Dict) -> Vec<Field<'_>> {
+    let all: Vec<Field<'_>> = (0..http::headers(msg).len())
         .filter_map(|i| http::header_at(msg, i))
         .collect();
     let tokens = connection_tokens(
@@ -27,25 +25,34 @@ fn forwarded<'a>(
             .filter(|(n, _)| n.eq_ignore_ascii_case(b"connection"))
             .map(|(_, v)| *v),
     );
-    let mut out = Vec::with_capacity(all.len() + 2);
-    let mut length_set = false;
-    for (name, value) in &all {
-        if is_hop_by_hop(name, &tokens) || name.eq_ignore_ascii_case(b"expect") {
-            continue;
+    all.into_iter()
+        .filter(|(n, _)| !is_hop_by_hop(n, &tokens) && !n.eq_ignore_ascii_case(b"expect"))
+        .collect()
+}
+
+/// `fields` with Content-Length set to `len` in place (the first one kept,
+/// others dropped), or appended.
+fn with_length<'a>(fields: Vec<Field<'a>>, len: &'a str) -> Vec<Field<'a>> {
+    let mut out = Vec::with_capacity(fields.len() + 1);
+    let mut set = false;
+    for (name, value) in fields {
+        if !name.eq_ignore_ascii_case(b"content-length") {
+            out.push((name, value));
+        } else if !set {
+            out.push((name, len.as_bytes()));
+            set = true;
         }
-        if name.eq_ignore_ascii_case(b"content-length") {
-            if body_len.is_some() && !length_set {
-                out.push((*name, len_text.as_bytes()));
-                length_set = true;
-            }
-            continue;
-        }
-        out.push((*name, *value));
     }
-    if body_len.is_some() && !length_set {
-        out.push((&b"content-length"[..], len_text.as_bytes()));
+    if !set {
+        out.push((b"content-length", len.as_bytes()));
     }
-    out.extend_from_slice(extra);
+    out
+}
+
+fn head(start: [&[u8]; 3], fields: &[Field<'_>], body: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(256 + body.len());
+    h1::write_head(&mut out, start, fields);
+    out.extend_from_slice(body);
     out
 }
 
@@ -53,22 +60,54 @@ fn forwarded<'a>(
 pub fn request(flow: &Flow) -> Vec<u8> {
     let req = flow.request().expect("an HTTP flow has a request");
     let body = http::raw_content(req).map(|b| &b[..]).unwrap_or_default();
-    let method = bytes(req, "method");
+    let len = body.len().to_string();
     // A body, or an explicit empty one, is framed by length; a bodiless
     // GET gets no Content-Length, as the client sent it.
-    let had_framing = http::header(req, "content-length").is_some()
+    let framed = !body.is_empty()
+        || http::header(req, "content-length").is_some()
         || http::header(req, "transfer-encoding").is_some();
-    let body_len = (!body.is_empty() || had_framing).then_some(body.len());
-    let len_text = body.len().to_string();
-    let fields = forwarded(req, body_len, &[], &len_text);
-    let mut out = Vec::with_capacity(256 + body.len());
-    h1::write_head(
-        &mut out,
-        [method, bytes(req, "path"), bytes(req, "http_version")],
+    let fields = if framed {
+        with_length(end_to_end(req), &len)
+    } else {
+        end_to_end(req)
+    };
+    head(
+        [
+            bytes(req, "method"),
+            bytes(req, "path"),
+            bytes(req, "http_version"),
+        ],
         &fields,
-    );
-    out.extend_from_slice(body);
-    out
+        body,
+    )
+}
+
+/// The head of a request whose body is streamed as `kind`: a
+/// length-framed body keeps its Content-Length, a chunked one says so.
+pub fn request_head(flow: &Flow, kind: BodyKind) -> Vec<u8> {
+    let req = flow.request().expect("an HTTP flow has a request");
+    let mut fields = end_to_end(req);
+    if kind == BodyKind::Chunked {
+        fields.push((b"transfer-encoding", b"chunked"));
+    }
+    head(
+        [
+            bytes(req, "method"),
+            bytes(req, "path"),
+            bytes(req, "http_version"),
+        ],
+        &fields,
+        b"",
+    )
+}
+
+fn response_start(resp: &Dict) -> (String, &[u8]) {
+    let status = resp
+        .get("status_code")
+        .and_then(Value::as_int)
+        .unwrap_or(502)
+        .to_string();
+    (status, bytes(resp, "reason"))
 }
 
 /// The response as it goes to the client; `close` adds
@@ -86,135 +125,107 @@ pub fn response(flow: &Flow, close: bool) -> Vec<u8> {
         || (100..200).contains(&status)
         || status == 204
         || status == 304;
-    let body = http::raw_content(resp).map(|b| &b[..]).unwrap_or_default();
-    let len_text = body.len().to_string();
-    let extra: &[(&[u8], &[u8])] = if close {
-        &[(b"connection", b"close")]
+    let body = if bodiless {
+        &[][..]
     } else {
-        &[]
+        http::raw_content(resp).map(|b| &b[..]).unwrap_or_default()
     };
-    let fields = if bodiless {
-        // Keep the Content-Length the server gave for a HEAD or 304.
-        let all: Vec<(&[u8], &[u8])> = (0..http::headers(resp).len())
-            .filter_map(|i| http::header_at(resp, i))
-            .collect();
-        let tokens = connection_tokens(
-            all.iter()
-                .filter(|(n, _)| n.eq_ignore_ascii_case(b"connection"))
-                .map(|(_, v)| *v),
-        );
-        all.into_iter()
-            .filter(|(n, _)| !is_hop_by_hop(n, &tokens))
-            .chain(extra.iter().copied())
-            .collect()
+    let len = body.len().to_string();
+    // A HEAD or 304 keeps the Content-Length the server gave.
+    let mut fields = if bodiless {
+        end_to_end(resp)
     } else {
-        forwarded(resp, Some(body.len()), extra, &len_text)
+        with_length(end_to_end(resp), &len)
     };
-    let status_text = status.to_string();
-    let version = match bytes(resp, "http_version") {
-        b"HTTP/2.0" | b"HTTP/2" | b"HTTP/3" => &b"HTTP/1.1"[..],
-        v => v,
-    };
-    let mut out = Vec::with_capacity(256 + body.len());
-    h1::write_head(
-        &mut out,
-        [version, status_text.as_bytes(), bytes(resp, "reason")],
-        &fields,
-    );
-    if !bodiless {
-        out.extend_from_slice(body);
+    if close {
+        fields.push((b"connection", b"close"));
     }
-    out
+    let (status, reason) = response_start(resp);
+    head([b"HTTP/1.1", status.as_bytes(), reason], &fields, body)
 }
 
-/// The head of a request whose body is streamed as `kind`, in origin
-/// form: the recorded fields, hop-by-hop ones out, chunked framing said
-/// again (a length-framed body keeps its Content-Length).
-pub fn request_head(flow: &Flow, kind: h1::BodyKind) -> Vec<u8> {
-    let req = flow.request().expect("an HTTP flow has a request");
-    let all: Vec<(&[u8], &[u8])> = (0..http::headers(req).len())
-        .filter_map(|i| http::header_at(req, i))
-        .collect();
-    let tokens = connection_tokens(
-        all.iter()
-            .filter(|(n, _)| n.eq_ignore_ascii_case(b"connection"))
-            .map(|(_, v)| *v),
-    );
-    let mut fields: Vec<(&[u8], &[u8])> = all
-        .into_iter()
-        .filter(|(n, _)| !is_hop_by_hop(n, &tokens) && !n.eq_ignore_ascii_case(b"expect"))
-        .collect();
-    if kind == h1::BodyKind::Chunked {
-        fields.push((b"transfer-encoding", b"chunked"));
-    }
-    let mut out = Vec::with_capacity(256);
-    h1::write_head(
-        &mut out,
-        [
-            bytes(req, "method"),
-            bytes(req, "path"),
-            bytes(req, "http_version"),
-        ],
-        &fields,
-    );
-    out
-}
-
-/// The head of a response whose body is streamed as `kind`: the fields as
-/// recorded, hop-by-hop ones out, the framing said again.
-pub fn response_head(flow: &Flow, kind: h1::BodyKind, close: bool) -> Vec<u8> {
+/// The head of a response whose body is streamed as `kind`.
+pub fn response_head(flow: &Flow, kind: BodyKind, close: bool) -> Vec<u8> {
     let resp = flow
         .message(Which::Response)
         .expect("streaming a response the flow has");
-    let all: Vec<(&[u8], &[u8])> = (0..http::headers(resp).len())
-        .filter_map(|i| http::header_at(resp, i))
-        .collect();
-    let tokens = connection_tokens(
-        all.iter()
-            .filter(|(n, _)| n.eq_ignore_ascii_case(b"connection"))
-            .map(|(_, v)| *v),
-    );
-    let mut fields: Vec<(&[u8], &[u8])> = all
-        .into_iter()
-        .filter(|(n, _)| !is_hop_by_hop(n, &tokens))
-        .collect();
-    if kind == h1::BodyKind::Chunked {
+    let mut fields = end_to_end(resp);
+    if kind == BodyKind::Chunked {
         fields.push((b"transfer-encoding", b"chunked"));
     }
-    if close || kind == h1::BodyKind::Close {
+    if close || kind == BodyKind::Close {
         fields.push((b"connection", b"close"));
     }
-    let status = resp
-        .get("status_code")
-        .and_then(Value::as_int)
-        .unwrap_or(502)
-        .to_string();
-    let mut out = Vec::with_capacity(256);
-    h1::write_head(
-        &mut out,
-        [b"HTTP/1.1", status.as_bytes(), bytes(resp, "reason")],
-        &fields,
-    );
-    out
+    let (status, reason) = response_start(resp);
+    head([b"HTTP/1.1", status.as_bytes(), reason], &fields, b"")
 }
 
 /// A response the proxy makes itself (errors, 407): plain text, closing.
 pub fn simple(status: u16, extra: &[(&str, &str)], text: &str) -> Vec<u8> {
-    let reason = http::reason_phrase(status);
     let len = text.len().to_string();
-    let mut fields: Vec<(&[u8], &[u8])> = vec![
+    let mut fields: Vec<Field<'_>> = vec![
         (b"content-type", b"text/plain; charset=utf-8"),
         (b"content-length", len.as_bytes()),
         (b"connection", b"close"),
     ];
     fields.extend(extra.iter().map(|(n, v)| (n.as_bytes(), v.as_bytes())));
-    let status = status.to_string();
-    let mut out = Vec::new();
-    h1::write_head(
-        &mut out,
-        [b"HTTP/1.1", status.as_bytes(), reason.as_bytes()],
+    let status_text = status.to_string();
+    head(
+        [
+            b"HTTP/1.1",
+            status_text.as_bytes(),
+            http::reason_phrase(status).as_bytes(),
+        ],
         &fields,
-    );
-    out.extend_from_slice(text.as_bytes());
-    out
+        text.as_bytes(),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::tnetstring::Value;
+
+    fn msg(fields: &[(&str, &str)], body: Option<&str>) -> Value {
+        let mut d = Dict::new();
+        let list = fields
+            .iter()
+            .map(|(n, v)| Value::list(vec![Value::bytes(n.as_bytes()), Value::bytes(v.as_bytes())]))
+            .collect();
+        d.push("headers", Value::list(list));
+        d.push(
+            "content",
+            body.map_or(Value::Null, |b| Value::bytes(b.as_bytes())),
+        );
+        Value::Dict(d.into())
+    }
+
+    #[test]
+    fn hop_by_hop_out_length_in_place() {
+        let m = msg(
+            &[
+                ("Host", "a"),
+                ("Connection", "close, X-Gone"),
+                ("X-Gone", "1"),
+                ("Content-Length", "9"),
+                ("Keep-Alive", "5"),
+                ("X-Keep", "2"),
+            ],
+            None,
+        );
+        let fields = with_length(end_to_end(m.as_dict().unwrap()), "3");
+        assert_eq!(
+            fields,
+            [
+                (&b"Host"[..], &b"a"[..]),
+                (b"Content-Length", b"3"),
+                (b"X-Keep", b"2")
+            ]
+        );
+        let m = msg(&[("Transfer-Encoding", "chunked")], None);
+        assert_eq!(
+            with_length(end_to_end(m.as_dict().unwrap()), "0"),
+            [(&b"content-length"[..], &b"0"[..])]
+        );
+    }
 }
