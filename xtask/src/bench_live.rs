@@ -14,6 +14,16 @@ use anyhow::{Context as _, Result, bail};
 use crate::peer;
 use crate::util::{cargo, root};
 
+/// `cargo xtask origin PORT`: the benchmark's origin, until killed (for
+/// profiling by hand).
+pub fn serve_forever(port: u16) -> Result<()> {
+    let listener = TcpListener::bind(("127.0.0.1", port))?;
+    for stream in listener.incoming().flatten() {
+        std::thread::spawn(move || serve(stream));
+    }
+    Ok(())
+}
+
 /// A keep-alive origin answering every request with 1 KiB.
 fn origin() -> Result<u16> {
     let listener = TcpListener::bind("127.0.0.1:0")?;
@@ -45,12 +55,29 @@ fn serve(mut stream: TcpStream) {
         pending.extend_from_slice(&buf[..n]);
         // Answer every complete head (wrk sends no bodies).
         while let Some(end) = pending.windows(4).position(|w| w == b"\r\n\r\n") {
+            let gigabyte = pending[..end].starts_with(b"GET /gigabyte");
             pending.drain(..end + 4);
-            if stream.write_all(&response).is_err() {
+            let sent = if gigabyte {
+                send_gigabyte(&mut stream)
+            } else {
+                stream.write_all(&response)
+            };
+            if sent.is_err() {
                 return;
             }
         }
     }
+}
+
+fn send_gigabyte(stream: &mut TcpStream) -> std::io::Result<()> {
+    stream.write_all(
+        format!("HTTP/1.1 200 OK\r\nContent-Length: {}\r\n\r\n", 1u64 << 30).as_bytes(),
+    )?;
+    let block = vec![b'g'; 1 << 16];
+    for _ in 0..(1 << 14) {
+        stream.write_all(&block)?;
+    }
+    Ok(())
 }
 
 /// What wrk measured.

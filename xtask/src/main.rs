@@ -25,8 +25,9 @@ fn main() -> Result<()> {
         ["peer"] => peer::ensure().map(drop),
         ["bench", "offline", rest @ ..] => bench::offline(rest),
         ["bench", "live", rest @ ..] => bench_live::live(rest),
+        ["origin", port] => bench_live::serve_forever(port.parse()?),
         _ => bail!(
-            "usage: cargo xtask test [CARGO TEST ARGS] | peer | bench offline [--flows N] [--big-mb N] | bench live [--seconds N]"
+            "usage: cargo xtask test [CARGO TEST ARGS] | peer | bench offline [--flows N] [--big-mb N] | bench live [--seconds N] | origin PORT"
         ),
     }
 }

@@ -659,3 +659,47 @@ fn flows_that_outlast_the_shutdown_grace_are_recorded_as_errors() {
     let events = events(&stopped.stdout);
     assert_eq!(events[events.len() - 2..], ["error /stall", "done"]);
 }
+
+#[test]
+fn a_panic_after_a_streamed_response_closes_the_connection() {
+    let origin = Origin::start();
+    let proxy = Proxy::start(&[
+        "-s",
+        "runner/tests/fixtures/panicky",
+        "--set",
+        "stream_large_bodies=1",
+    ]);
+    // The body is out before `response` runs; the panic can only close the
+    // connection, so curl's second request needs a new one.
+    let out = std::process::Command::new("curl")
+        .args([
+            "-s",
+            "-o",
+            "/dev/null",
+            "-o",
+            "/dev/null",
+            "-w",
+            "%{http_code} %{num_connects}\n",
+            "-x",
+            &proxy.url(),
+        ])
+        .args([origin.url("/panic/response"), origin.url("/panic/response")])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(
+        text, "404 1\n404 1\n",
+        "each response arrived, each on its own connection"
+    );
+    let stopped = proxy.stop();
+    assert_eq!(
+        stopped
+            .stderr
+            .lines()
+            .filter(|l| l.contains("hook `response` panicked"))
+            .count(),
+        2,
+        "{}",
+        stopped.stderr
+    );
+}

@@ -127,8 +127,13 @@ impl Client {
                     self.pool.put(&key.0, key.1, upstream);
                 }
                 match self.hook(Event::Response, &mut flow) {
-                    Hooked::Go | Hooked::Panicked(_) => {}
+                    Hooked::Go => {}
                     Hooked::Killed => return self.killed(&flow),
+                    // The response is already out: the flow fails and the
+                    // connection closes.
+                    Hooked::Panicked(e) => {
+                        return self.fail(flow, &panicked(e), Next::Close, false).await;
+                    }
                 }
                 self.live.finish(&flow);
                 if close { Next::Close } else { next }
