@@ -164,17 +164,34 @@ fn wrk(
     })
 }
 
-/// Peak RSS of a running process, from /proc.
-fn peak_rss_mib(child: &Child) -> f64 {
+/// A memory figure of a running process from /proc, in KiB: `VmHWM`
+/// (peak) or `VmRSS` (now).
+fn memory_kib(child: &Child, field: &str) -> f64 {
     let status =
         std::fs::read_to_string(format!("/proc/{}/status", child.id())).unwrap_or_default();
-    let kib: f64 = status
+    status
         .lines()
-        .find_map(|l| l.strip_prefix("VmHWM:"))
-        .and_then(|v| v.split_whitespace().next())
+        .find_map(|l| l.strip_prefix(field))
+        .and_then(|v| v.trim_start_matches(':').split_whitespace().next())
         .and_then(|v| v.parse().ok())
-        .unwrap_or(0.0);
-    kib / 1024.0
+        .unwrap_or(0.0)
+}
+
+fn peak_rss_mib(child: &Child) -> f64 {
+    memory_kib(child, "VmHWM") / 1024.0
+}
+
+/// Memory per idle client connection: RSS with `n` connections open and
+/// sent nothing, less RSS before, over `n`.
+fn idle_kib_per_connection(child: &Child, port: u16, n: usize) -> Result<f64> {
+    let before = memory_kib(child, "VmRSS");
+    let idle: Vec<TcpStream> = (0..n)
+        .map(|_| TcpStream::connect(("127.0.0.1", port)))
+        .collect::<Result<_, _>>()?;
+    std::thread::sleep(Duration::from_millis(1500));
+    let after = memory_kib(child, "VmRSS");
+    drop(idle);
+    Ok((after - before) / n as f64)
 }
 
 fn wait_listening(port: u16) -> Result<()> {
@@ -263,7 +280,8 @@ pub fn live(args: &[&str]) -> Result<()> {
     )?;
     writeln!(report, "|---|---|---|---|---|---|")?;
     let mut rates = Vec::new();
-    for connections in [8, 64] {
+    let mut p50s = Vec::new();
+    for connections in [1, 8, 64] {
         let rows = [
             (
                 "direct to origin",
@@ -297,14 +315,71 @@ pub fn live(args: &[&str]) -> Result<()> {
                 }
             )?;
             rates.push((connections, name, load.rps));
+            p50s.push((connections, name, load.p50_ms));
         }
     }
     writeln!(
         report,
-        "\nPeak RSS: Waylay {:.1} MiB, mitmdump {:.1} MiB.",
+        "\nPeak RSS under load: Waylay {:.1} MiB, mitmdump {:.1} MiB.",
         peak_rss_mib(&waylay),
         peak_rss_mib(&mitm)
     )?;
+    let p50 = |who: &str| {
+        p50s.iter()
+            .find(|(c, n, _)| *c == 1 && n.starts_with(who))
+            .map_or(0.0, |r| r.2)
+    };
+    writeln!(
+        report,
+        "p50 latency added at 1 connection: Waylay {:.0} µs, mitmdump {:.0} µs (over direct's {:.0} µs).",
+        1000.0 * (p50("Waylay") - p50("direct")),
+        1000.0 * (p50("mitmdump") - p50("direct")),
+        1000.0 * p50("direct")
+    )?;
+    eprintln!("xtask: idle connections");
+    writeln!(
+        report,
+        "Memory per idle client connection (1,000 open): Waylay {:.1} KiB, mitmdump {:.1} KiB.",
+        idle_kib_per_connection(&waylay, waylay_port, 1000)?,
+        idle_kib_per_connection(&mitm, mitm_port, 1000)?
+    )?;
+    eprintln!("xtask: a 1 GiB streamed body");
+    let stream_port = free_port()?;
+    let streaming = Command::new(root().join("target/release/runner"))
+        .args([
+            "-q",
+            "-s",
+            "examples/add_header",
+            "--set",
+            "stream_large_bodies=1m",
+            "-p",
+            &stream_port.to_string(),
+        ])
+        .current_dir(root())
+        .stdout(Stdio::null())
+        .spawn()?;
+    wait_listening(stream_port)?;
+    let before = memory_kib(&streaming, "VmRSS");
+    let fetched = Command::new("curl")
+        .args([
+            "-s",
+            "-o",
+            "/dev/null",
+            "-w",
+            "%{size_download}",
+            "-x",
+            &format!("http://127.0.0.1:{stream_port}"),
+        ])
+        .arg(format!("http://127.0.0.1:{origin_port}/gigabyte"))
+        .output()?;
+    let extra = (memory_kib(&streaming, "VmHWM") - before) / 1024.0;
+    writeln!(
+        report,
+        "A 1 GiB response streamed through Waylay ({} bytes arrived): peak RSS {:.1} MiB above the idle proxy's.",
+        String::from_utf8_lossy(&fetched.stdout),
+        extra
+    )?;
+    stop(streaming);
     for connections in [8, 64] {
         let rate = |who: &str| {
             rates
