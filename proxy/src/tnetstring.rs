@@ -219,8 +219,9 @@ impl Dict {
     }
 
     /// Appends `key` without looking for an existing entry; for building.
-    pub fn push(&mut self, key: &str, value: Value) {
-        self.entries_mut().push((Value::text(key), value));
+    pub fn push(&mut self, key: &'static str, value: Value) {
+        self.entries_mut()
+            .push((Value::Text(Bytes::from_static(key.as_bytes())), value));
     }
 
     /// Removes `key`.

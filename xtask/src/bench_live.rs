@@ -116,9 +116,10 @@ fn wrk(
             "request = function() return wrk.format(\"GET\", \"http://127.0.0.1:{origin_port}/\") end\n"
         ),
     )?;
+    let threads = format!("-t{}", connections.min(2));
     let mut command = Command::new("wrk");
     command.args([
-        "-t2",
+        threads.as_str(),
         &format!("-c{connections}"),
         &format!("-d{seconds}s"),
         "--latency",
@@ -166,9 +167,9 @@ fn wrk(
 
 /// A memory figure of a running process from /proc, in KiB: `VmHWM`
 /// (peak) or `VmRSS` (now).
-fn memory_kib(child: &Child, field: &str) -> f64 {
+fn memory_kib(child: &Running, field: &str) -> f64 {
     let status =
-        std::fs::read_to_string(format!("/proc/{}/status", child.id())).unwrap_or_default();
+        std::fs::read_to_string(format!("/proc/{}/status", child.0.id())).unwrap_or_default();
     status
         .lines()
         .find_map(|l| l.strip_prefix(field))
@@ -177,13 +178,13 @@ fn memory_kib(child: &Child, field: &str) -> f64 {
         .unwrap_or(0.0)
 }
 
-fn peak_rss_mib(child: &Child) -> f64 {
+fn peak_rss_mib(child: &Running) -> f64 {
     memory_kib(child, "VmHWM") / 1024.0
 }
 
 /// Memory per idle client connection: RSS with `n` connections open and
 /// sent nothing, less RSS before, over `n`.
-fn idle_kib_per_connection(child: &Child, port: u16, n: usize) -> Result<f64> {
+fn idle_kib_per_connection(child: &Running, port: u16, n: usize) -> Result<f64> {
     let before = memory_kib(child, "VmRSS");
     let idle: Vec<TcpStream> = (0..n)
         .map(|_| TcpStream::connect(("127.0.0.1", port)))
@@ -208,18 +209,23 @@ fn free_port() -> Result<u16> {
     Ok(TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
 }
 
-fn stop(mut child: Child) {
-    let _ = Command::new("kill")
-        .args(["-INT", &child.id().to_string()])
-        .status();
-    for _ in 0..100 {
-        if matches!(child.try_wait(), Ok(Some(_))) {
-            return;
+/// A child process stopped (SIGINT, then kill) however the bench ends.
+struct Running(Child);
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let _ = Command::new("kill")
+            .args(["-INT", &self.0.id().to_string()])
+            .status();
+        for _ in 0..100 {
+            if matches!(self.0.try_wait(), Ok(Some(_))) {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(50));
         }
-        std::thread::sleep(Duration::from_millis(50));
+        let _ = self.0.kill();
+        let _ = self.0.wait();
     }
-    let _ = child.kill();
-    let _ = child.wait();
 }
 
 pub fn live(args: &[&str]) -> Result<()> {
@@ -252,7 +258,8 @@ pub fn live(args: &[&str]) -> Result<()> {
         ])
         .current_dir(root())
         .stdout(Stdio::null())
-        .spawn()?;
+        .spawn()
+        .map(Running)?;
     let mitm_port = free_port()?;
     let mitm = Command::new(python.with_file_name("mitmdump"))
         .args([
@@ -265,7 +272,8 @@ pub fn live(args: &[&str]) -> Result<()> {
         ])
         .arg(&py_script)
         .stdout(Stdio::null())
-        .spawn()?;
+        .spawn()
+        .map(Running)?;
     wait_listening(waylay_port)?;
     wait_listening(mitm_port)?;
 
@@ -357,7 +365,8 @@ pub fn live(args: &[&str]) -> Result<()> {
         ])
         .current_dir(root())
         .stdout(Stdio::null())
-        .spawn()?;
+        .spawn()
+        .map(Running)?;
     wait_listening(stream_port)?;
     let before = memory_kib(&streaming, "VmRSS");
     let fetched = Command::new("curl")
@@ -379,7 +388,7 @@ pub fn live(args: &[&str]) -> Result<()> {
         String::from_utf8_lossy(&fetched.stdout),
         extra
     )?;
-    stop(streaming);
+    drop(streaming);
     for connections in [8, 64] {
         let rate = |who: &str| {
             rates
@@ -394,8 +403,7 @@ pub fn live(args: &[&str]) -> Result<()> {
             rate("Waylay") / rate("mitmdump")
         )?;
     }
-    stop(waylay);
-    stop(mitm);
+    drop((waylay, mitm));
     println!("{report}");
     std::fs::write(dir.join("live.md"), &report)?;
     Ok(())
