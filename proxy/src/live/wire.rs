@@ -63,7 +63,7 @@ impl<R: AsyncRead + Unpin> Reader<R> {
     pub fn new(io: R) -> Reader<R> {
         Reader {
             io,
-            buf: BytesMut::with_capacity(16 * 1024),
+            buf: BytesMut::new(),
         }
     }
 
@@ -73,6 +73,14 @@ impl<R: AsyncRead + Unpin> Reader<R> {
     }
 
     async fn fill(&mut self) -> io::Result<usize> {
+        if self.buf.capacity() == 0 {
+            // A connection that has sent nothing yet holds no buffer: an
+            // idle client costs only its socket and task.
+            let mut first = [0u8; 4096];
+            let n = self.io.read(&mut first).await?;
+            self.buf.extend_from_slice(&first[..n]);
+            return Ok(n);
+        }
         if self.buf.capacity() - self.buf.len() < 4096 {
             self.buf.reserve(16 * 1024);
         }
