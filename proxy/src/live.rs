@@ -158,6 +158,11 @@ impl Live {
         (self.on_flow)(flow);
     }
 
+    /// Swaps in a new build of script `index` (hot reload).
+    pub fn replace_script(&self, index: usize, script: crate::script::Script) {
+        self.scripts().replace(index, script);
+    }
+
     /// `start`.
     pub fn start(&self) {
         self.scripts().start();

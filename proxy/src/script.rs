@@ -246,6 +246,32 @@ impl Scripts {
         self.simple(Event::Done);
     }
 
+    /// Swaps in a new build of the script at `index`: `done` on the old
+    /// instance, `start` on the new one, which then gets every later event.
+    /// The old library stays loaded (libraries are never unloaded).
+    pub fn replace(&mut self, index: usize, script: Script) {
+        if index >= self.scripts.len() {
+            return;
+        }
+        self.simple_one(Event::Done, index);
+        let old = std::mem::replace(&mut self.scripts[index], script);
+        drop(old);
+        self.simple_one(Event::Start, index);
+    }
+
+    fn simple_one(&mut self, event: Event, index: usize) {
+        let script = &mut self.scripts[index];
+        let ctx = CallCtx::new(&script.name, &*self.log);
+        let target = match event {
+            Event::Start => Target::Argv(&script.argv),
+            _ => Target::Nothing,
+        };
+        if let Err(panic) = script.instance.call(&ctx, event.code(), target) {
+            let name = script.name.clone();
+            self.report(&name, event, None, &panic);
+        }
+    }
+
     fn simple(&mut self, event: Event) {
         let mut failures = Vec::new();
         for script in &mut self.scripts {

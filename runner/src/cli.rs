@@ -45,6 +45,10 @@ pub struct Cli {
     #[arg(long = "flow-detail", value_name = "0..4", default_value_t = 1, value_parser = clap::value_parser!(u8).range(0..=4))]
     pub flow_detail: u8,
 
+    /// Don't rebuild and reload scripts when their files change (live).
+    #[arg(long = "no-reload")]
+    pub no_reload: bool,
+
     /// Also print scripts' debug lines.
     #[arg(short = 'v', long = "verbose")]
     pub verbose: bool,

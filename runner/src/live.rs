@@ -100,6 +100,14 @@ pub fn run(
         }
     });
     let live = Arc::new(Live::new(scripts, capture, on_flow, options));
+    if !cli.no_reload {
+        crate::reload::spawn(
+            specs,
+            crate::scripts::build_options(output)?,
+            live.clone(),
+            output.clone(),
+        );
+    }
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

@@ -17,6 +17,7 @@ mod live;
 mod new;
 mod offline;
 mod output;
+mod reload;
 mod scripts;
 
 use cli::{Cli, Command};

@@ -100,21 +100,26 @@ pub fn sdk_dir() -> Result<PathBuf> {
     Ok(dir)
 }
 
-/// Builds (or opens, for a `.so` path) and loads every script, in order.
-pub fn load_all(specs: &[ScriptSpec], output: &Arc<Output>) -> Result<Scripts> {
-    let mut scripts = Scripts::new(output.clone());
-    if specs.is_empty() {
-        return Ok(scripts);
-    }
+/// How this runner builds scripts: pinned to its own SDK.
+pub fn build_options(output: &Output) -> Result<BuildOptions> {
     let sdk_dir = sdk_dir()?;
-    let options = BuildOptions {
+    Ok(BuildOptions {
         proxy_dir: sdk_dir
             .parent()
             .map(|root| root.join("proxy"))
             .filter(|p| p.is_dir()),
         sdk_dir,
         quiet: output.quiet,
-    };
+    })
+}
+
+/// Builds (or opens, for a `.so` path) and loads every script, in order.
+pub fn load_all(specs: &[ScriptSpec], output: &Arc<Output>) -> Result<Scripts> {
+    let mut scripts = Scripts::new(output.clone());
+    if specs.is_empty() {
+        return Ok(scripts);
+    }
+    let options = build_options(output)?;
     for spec in specs {
         let name = spec.path.display().to_string();
         let is_library = spec

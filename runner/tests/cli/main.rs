@@ -2,6 +2,7 @@
 //! crates, real flow files, and mitmproxy itself as the peer.
 
 mod origin;
+mod reload;
 mod support;
 
 mod bad_input;

@@ -1,0 +1,140 @@
+//! Hot reload for the live proxy: watch each script crate, rebuild it in
+//! the background when its files change, and swap the new build in for
+//! later events while the old one keeps serving until then.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
+
+use waylay_proxy::live::Live;
+use waylay_proxy::script::Script;
+use waylay_proxy::script::build::{BuildOptions, build};
+
+use crate::output::Output;
+use crate::scripts::ScriptSpec;
+
+/// How often crates are checked for changes.
+const POLL: Duration = Duration::from_millis(300);
+
+/// What a crate's files looked like: the newest change and how many.
+type Stamp = (SystemTime, usize);
+
+fn stamp(dir: &Path) -> Stamp {
+    fn walk(dir: &Path, newest: &mut SystemTime, count: &mut usize) {
+        let Ok(entries) = std::fs::read_dir(dir) else {
+            return;
+        };
+        for entry in entries.flatten() {
+            let name = entry.file_name();
+            let name = name.to_string_lossy();
+            if name == "target" || name.starts_with('.') {
+                continue;
+            }
+            let Ok(meta) = entry.metadata() else { continue };
+            if meta.is_dir() {
+                walk(&entry.path(), newest, count);
+            } else {
+                *count += 1;
+                if let Ok(modified) = meta.modified() {
+                    *newest = (*newest).max(modified);
+                }
+            }
+        }
+    }
+    let (mut newest, mut count) = (SystemTime::UNIX_EPOCH, 0);
+    walk(dir, &mut newest, &mut count);
+    (newest, count)
+}
+
+struct Watched {
+    index: usize,
+    dir: PathBuf,
+    name: String,
+    argv: Vec<String>,
+    stamp: Stamp,
+}
+
+/// Starts watching every `-s` that is a crate directory.
+pub fn spawn(specs: &[ScriptSpec], options: BuildOptions, live: Arc<Live>, output: Arc<Output>) {
+    let mut watched: Vec<Watched> = specs
+        .iter()
+        .enumerate()
+        .filter(|(_, spec)| spec.path.is_dir())
+        .map(|(index, spec)| Watched {
+            index,
+            dir: spec.path.clone(),
+            name: spec.path.display().to_string(),
+            argv: spec.argv.clone(),
+            stamp: stamp(&spec.path),
+        })
+        .collect();
+    if watched.is_empty() {
+        return;
+    }
+    std::thread::spawn(move || {
+        let mut generation = 0u32;
+        loop {
+            std::thread::sleep(POLL);
+            for w in &mut watched {
+                let now = stamp(&w.dir);
+                if now == w.stamp {
+                    continue;
+                }
+                w.stamp = now;
+                generation += 1;
+                reload(w, generation, &options, &live, &output);
+            }
+        }
+    });
+}
+
+fn reload(w: &Watched, generation: u32, options: &BuildOptions, live: &Live, output: &Output) {
+    output.problem(&format!(
+        "runner: {} changed; rebuilding (the running build keeps serving)",
+        w.name
+    ));
+    let built = match build(&w.dir, options) {
+        Ok(library) => library,
+        Err(e) => {
+            output.problem(&format!(
+                "runner: error: {e}; still running the previous build"
+            ));
+            return;
+        }
+    };
+    // The dynamic loader hands back the old code for a path it has open,
+    // so each build is loaded from a copy under a new name.
+    let copy = fresh_name(&built, generation);
+    if let Err(e) = std::fs::copy(&built, &copy) {
+        output.problem(&format!(
+            "runner: error: cannot copy {} to {}: {e}; still running the previous build",
+            built.display(),
+            copy.display()
+        ));
+        return;
+    }
+    match Script::load(&copy, &w.name, w.argv.clone(), output) {
+        Ok(script) => {
+            live.replace_script(w.index, script);
+            output.problem(&format!("runner: {} reloaded", w.name));
+        }
+        Err(e) => output.problem(&format!(
+            "runner: error: {e}; still running the previous build"
+        )),
+    }
+}
+
+fn fresh_name(library: &Path, generation: u32) -> PathBuf {
+    let stem = library
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let ext = library
+        .extension()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    library.with_file_name(format!(
+        "{stem}-reload-{}-{generation}.{ext}",
+        std::process::id()
+    ))
+}

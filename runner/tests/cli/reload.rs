@@ -1,0 +1,130 @@
+//! Hot reload while the proxy serves: a keep-alive connection survives
+//! every reload, and a build that fails leaves the last good one serving.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::time::{Duration, Instant};
+
+use crate::origin::Origin;
+use crate::support::{Proxy, manifest, scratch, write_crate};
+
+fn script(version: &str) -> String {
+    format!(
+        "use waylay_sdk::{{Context, Flow, Script}};\n\n#[derive(Default)]\npub struct V;\n\nimpl Script for V {{\n    \
+         fn response(&mut self, _: &Context, flow: &mut Flow) {{\n        if let Some(r) = flow.response_mut() {{\n            \
+         r.headers_mut().set(\"x-version\", \"{version}\");\n        }}\n    }}\n}}\n\nwaylay_sdk::export_script!(V);\n"
+    )
+}
+
+/// One keep-alive request on `conn`; returns the x-version it came back with.
+fn version(conn: &mut BufReader<TcpStream>, url: &str) -> String {
+    conn.get_mut()
+        .write_all(format!("GET {url} HTTP/1.1\r\nHost: x\r\n\r\n").as_bytes())
+        .expect("the connection is still open");
+    let (mut length, mut version) = (0usize, String::new());
+    loop {
+        let mut line = String::new();
+        assert!(
+            conn.read_line(&mut line)
+                .expect("the connection is still open")
+                > 0,
+            "the proxy closed the connection"
+        );
+        if line == "\r\n" {
+            break;
+        }
+        let lower = line.to_ascii_lowercase();
+        if let Some(v) = lower.strip_prefix("content-length:") {
+            length = v.trim().parse().unwrap();
+        }
+        if let Some(v) = lower.strip_prefix("x-version:") {
+            version = v.trim().to_owned();
+        }
+    }
+    let mut body = vec![0; length];
+    conn.read_exact(&mut body).unwrap();
+    version
+}
+
+fn wait_for(conn: &mut BufReader<TcpStream>, url: &str, want: &str) {
+    let deadline = Instant::now() + Duration::from_secs(90);
+    loop {
+        if version(conn, url) == want {
+            return;
+        }
+        assert!(Instant::now() < deadline, "version {want} never arrived");
+        std::thread::sleep(Duration::from_millis(200));
+    }
+}
+
+#[test]
+fn edits_reload_without_dropping_a_connection_and_a_broken_build_changes_nothing() {
+    let origin = Origin::start();
+    let dir = scratch();
+    write_crate(
+        dir.path(),
+        &[
+            ("Cargo.toml", &manifest("versioned", "\"cdylib\"", true)),
+            ("src/lib.rs", &script("1")),
+        ],
+    );
+    let proxy = Proxy::start(&["-s", dir.path().to_str().unwrap()]);
+    let url = origin.url("/hello");
+    let mut conn = BufReader::new(TcpStream::connect(&proxy.addr).unwrap());
+    conn.get_mut()
+        .set_read_timeout(Some(Duration::from_secs(30)))
+        .unwrap();
+    assert_eq!(version(&mut conn, &url), "1");
+
+    std::fs::write(dir.path().join("src/lib.rs"), script("2")).unwrap();
+    wait_for(&mut conn, &url, "2");
+
+    std::fs::write(dir.path().join("src/lib.rs"), "this does not compile").unwrap();
+    std::thread::sleep(Duration::from_secs(4));
+    assert_eq!(
+        version(&mut conn, &url),
+        "2",
+        "the last good build keeps serving"
+    );
+
+    std::fs::write(dir.path().join("src/lib.rs"), script("3")).unwrap();
+    wait_for(&mut conn, &url, "3");
+
+    let stopped = proxy.stop();
+    assert_eq!(
+        stopped.stderr.matches("reloaded").count(),
+        2,
+        "{}",
+        stopped.stderr
+    );
+    assert_eq!(
+        stopped.stderr.matches("error: expected one of").count(),
+        1,
+        "the compiler's errors show once:\n{}",
+        stopped.stderr
+    );
+    assert!(
+        stopped.stderr.contains("still running the previous build"),
+        "{}",
+        stopped.stderr
+    );
+}
+
+#[test]
+fn no_reload_keeps_the_first_build() {
+    let origin = Origin::start();
+    let dir = scratch();
+    write_crate(
+        dir.path(),
+        &[
+            ("Cargo.toml", &manifest("pinned", "\"cdylib\"", true)),
+            ("src/lib.rs", &script("1")),
+        ],
+    );
+    let proxy = Proxy::start(&["--no-reload", "-s", dir.path().to_str().unwrap()]);
+    let url = origin.url("/hello");
+    let mut conn = BufReader::new(TcpStream::connect(&proxy.addr).unwrap());
+    std::fs::write(dir.path().join("src/lib.rs"), script("2")).unwrap();
+    std::thread::sleep(Duration::from_secs(2));
+    assert_eq!(version(&mut conn, &url), "1");
+}
