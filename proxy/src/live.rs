@@ -59,7 +59,7 @@ impl Default for Options {
 
 /// What the proxy shares between connections.
 pub struct Live {
-    scripts: Mutex<Scripts>,
+    scripts: Scripts,
     capture: Option<Mutex<FlowWriter<Box<dyn io::Write + Send>>>>,
     on_flow: Box<dyn Fn(&Flow) + Send + Sync>,
     options: Options,
@@ -87,7 +87,7 @@ impl Live {
         options: Options,
     ) -> Live {
         Live {
-            scripts: Mutex::new(scripts),
+            scripts,
             capture: capture.map(Mutex::new),
             on_flow,
             expected_auth: options.proxyauth.as_deref().map(auth::expected),
@@ -96,18 +96,20 @@ impl Live {
         }
     }
 
-    fn scripts(&self) -> std::sync::MutexGuard<'_, Scripts> {
-        self.scripts.lock().unwrap_or_else(|e| e.into_inner())
+    fn scripts(&self) -> &Scripts {
+        &self.scripts
     }
 
-    /// Runs a flow event on every script.
+    /// Runs a flow event on every script. Hooks may block (a concurrent
+    /// one by design, a serialized one waiting its turn), so the worker
+    /// thread hands its other tasks to the runtime first.
     fn flow_event(&self, event: Event, flow: &mut Flow) -> Outcome {
-        self.scripts().flow_event(event, flow, true)
+        tokio::task::block_in_place(|| self.scripts.flow_event(event, flow, true))
     }
 
-    /// Runs a connection event on every script.
+    /// Runs a connection event on every script, like `flow_event`.
     fn conn_event(&self, event: Event, conn: &Value) {
-        self.scripts().conn_event(event, conn);
+        tokio::task::block_in_place(|| self.scripts.conn_event(event, conn));
     }
 
     /// Records a finished flow: the capture file (flushed, so nothing is

@@ -5,7 +5,8 @@
 
 use std::fmt;
 use std::path::Path;
-use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 pub use waylay_sdk::Level;
 use waylay_sdk::abi::{self, ScriptDescriptor};
@@ -174,19 +175,33 @@ pub struct Outcome {
 
 /// The scripts of a run, in command-line order: the one dispatch point for
 /// every event, live or offline.
+///
+/// Each script sits behind its own read-write lock. A hook the script
+/// marked concurrent runs under the read lock, so several can run at once;
+/// every other hook runs under the write lock, one at a time and never
+/// beside a concurrent one. The flow itself is never shared: each event
+/// gets it by `&mut`.
 pub struct Scripts {
-    scripts: Vec<Script>,
+    scripts: Vec<RwLock<Script>>,
     log: Arc<dyn LogSink>,
-    panics: u64,
+    panics: AtomicU64,
 }
 
 impl fmt::Debug for Scripts {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Scripts")
-            .field("scripts", &self.scripts)
-            .field("panics", &self.panics)
+            .field("scripts", &self.scripts.len())
+            .field("panics", &self.panics())
             .finish()
     }
+}
+
+fn write(slot: &RwLock<Script>) -> RwLockWriteGuard<'_, Script> {
+    slot.write().unwrap_or_else(|e| e.into_inner())
+}
+
+fn read(slot: &RwLock<Script>) -> RwLockReadGuard<'_, Script> {
+    slot.read().unwrap_or_else(|e| e.into_inner())
 }
 
 impl Scripts {
@@ -195,7 +210,7 @@ impl Scripts {
         Scripts {
             scripts: Vec::new(),
             log,
-            panics: 0,
+            panics: AtomicU64::new(0),
         }
     }
 
@@ -206,7 +221,7 @@ impl Scripts {
 
     /// Adds a script after the others.
     pub fn push(&mut self, script: Script) {
-        self.scripts.push(script);
+        self.scripts.push(RwLock::new(script));
     }
 
     /// Whether there are none.
@@ -216,11 +231,11 @@ impl Scripts {
 
     /// How many hooks have panicked so far.
     pub fn panics(&self) -> u64 {
-        self.panics
+        self.panics.load(Ordering::Relaxed)
     }
 
-    fn report(&mut self, script: &str, event: Event, flow: Option<(&str, bool)>, panic: &str) {
-        self.panics += 1;
+    fn report(&self, script: &str, event: Event, flow: Option<(&str, bool)>, panic: &str) {
+        self.panics.fetch_add(1, Ordering::Relaxed);
         let what = match flow {
             Some((id, live)) => format!(
                 "hook `{}` panicked on flow {id}: {panic}; {}",
@@ -237,88 +252,83 @@ impl Scripts {
     }
 
     /// `start`, with each script's argv.
-    pub fn start(&mut self) {
-        self.simple(Event::Start);
+    pub fn start(&self) {
+        self.scripts
+            .iter()
+            .for_each(|slot| self.simple(&mut write(slot), Event::Start));
     }
 
     /// `done`.
-    pub fn done(&mut self) {
-        self.simple(Event::Done);
+    pub fn done(&self) {
+        self.scripts
+            .iter()
+            .for_each(|slot| self.simple(&mut write(slot), Event::Done));
     }
 
     /// Swaps in a new build of the script at `index`: `done` on the old
     /// instance, `start` on the new one, which then gets every later event.
     /// The old library stays loaded (libraries are never unloaded).
-    pub fn replace(&mut self, index: usize, script: Script) {
-        if index >= self.scripts.len() {
+    pub fn replace(&self, index: usize, script: Script) {
+        let Some(slot) = self.scripts.get(index) else {
             return;
-        }
-        self.simple_one(Event::Done, index);
-        let old = std::mem::replace(&mut self.scripts[index], script);
-        drop(old);
-        self.simple_one(Event::Start, index);
+        };
+        let mut current = write(slot);
+        self.simple(&mut current, Event::Done);
+        drop(std::mem::replace(&mut *current, script));
+        self.simple(&mut current, Event::Start);
     }
 
-    fn simple_one(&mut self, event: Event, index: usize) {
-        let script = &mut self.scripts[index];
+    fn simple(&self, script: &mut Script, event: Event) {
         let ctx = CallCtx::new(&script.name, &*self.log);
         let target = match event {
             Event::Start => Target::Argv(&script.argv),
             _ => Target::Nothing,
         };
         if let Err(panic) = script.instance.call(&ctx, event.code(), target) {
-            let name = script.name.clone();
-            self.report(&name, event, None, &panic);
-        }
-    }
-
-    fn simple(&mut self, event: Event) {
-        let mut failures = Vec::new();
-        for script in &mut self.scripts {
-            let ctx = CallCtx::new(&script.name, &*self.log);
-            let target = match event {
-                Event::Start => Target::Argv(&script.argv),
-                _ => Target::Nothing,
-            };
-            if let Err(panic) = script.instance.call(&ctx, event.code(), target) {
-                failures.push((script.name.clone(), panic));
-            }
-        }
-        for (name, panic) in failures {
-            self.report(&name, event, None, &panic);
+            self.report(&script.name, event, None, &panic);
         }
     }
 
     /// A connection event (`client_connect`, `server_connect`,
     /// `client_disconnect`) about the connection dict `conn`.
-    pub fn conn_event(&mut self, event: Event, conn: &Value) {
-        let mut failures = Vec::new();
-        for script in &mut self.scripts {
+    pub fn conn_event(&self, event: Event, conn: &Value) {
+        for slot in &self.scripts {
+            let mut guard = write(slot);
+            let script: &mut Script = &mut guard;
             let ctx = CallCtx::new(&script.name, &*self.log);
             if let Err(panic) = script.instance.call(&ctx, event.code(), Target::Conn(conn)) {
-                failures.push((script.name.clone(), panic));
+                self.report(&script.name, event, None, &panic);
             }
-        }
-        for (name, panic) in failures {
-            self.report(&name, event, None, &panic);
         }
     }
 
     /// A flow event: each script's hook in turn. A hook that panics leaves
     /// the flow as it was before that hook; the next script still runs.
-    pub fn flow_event(&mut self, event: Event, flow: &mut Flow, live: bool) -> Outcome {
+    pub fn flow_event(&self, event: Event, flow: &mut Flow, live: bool) -> Outcome {
+        let code = event.code();
         let mut outcome = Outcome::default();
         let mut failures = Vec::new();
         {
             let mut cell = FlowCell::new(flow, live);
-            for script in &mut self.scripts {
-                let ctx = CallCtx::new(&script.name, &*self.log);
-                let result = script
-                    .instance
-                    .call(&ctx, event.code(), Target::Flow(&mut cell));
+            for slot in &self.scripts {
+                let shared = read(slot);
+                let (name, result) = if shared.instance.is_concurrent(code) {
+                    let ctx = CallCtx::new(&shared.name, &*self.log);
+                    (
+                        shared.name.clone(),
+                        shared.instance.call_shared(&ctx, code, &mut cell),
+                    )
+                } else {
+                    drop(shared);
+                    let mut guard = write(slot);
+                    let script: &mut Script = &mut guard;
+                    let ctx = CallCtx::new(&script.name, &*self.log);
+                    let result = script.instance.call(&ctx, code, Target::Flow(&mut cell));
+                    (script.name.clone(), result)
+                };
                 cell.end_hook(result.is_err());
                 if let Err(panic) = result {
-                    failures.push((script.name.clone(), panic));
+                    failures.push((name, panic));
                 }
             }
             outcome.killed = cell.killed();

@@ -10,7 +10,7 @@
 use std::ffi::c_void;
 
 /// Bumped on any change to a type or function in this module.
-pub const ABI_VERSION: u32 = 1;
+pub const ABI_VERSION: u32 = 2;
 
 /// The SDK version a script was built against, checked at load.
 pub const SDK_VERSION: &str = env!("CARGO_PKG_VERSION");
@@ -294,6 +294,17 @@ pub struct ScriptDescriptor {
     /// Runs one event on an instance; returns `HOOK_OK` or `HOOK_PANICKED`.
     pub hook: unsafe extern "C" fn(
         instance: *mut c_void,
+        ctx: *const HostCtx,
+        event: u32,
+        target: *mut c_void,
+    ) -> u32,
+    /// Events whose hooks are concurrent: bit `1 << event` set. The host
+    /// calls those through `hook_shared`, possibly from several threads at
+    /// once, and never while `hook` runs on the same instance.
+    pub concurrent: u32,
+    /// Runs a concurrent event with shared access to the instance.
+    pub hook_shared: unsafe extern "C" fn(
+        instance: *const c_void,
         ctx: *const HostCtx,
         event: u32,
         target: *mut c_void,

@@ -29,9 +29,36 @@ pub mod export;
 ///
 /// waylay_sdk::export_script!(AddHeader);
 /// ```
+///
+/// Hooks can be made concurrent: implement them in [`Concurrent`](crate::Concurrent)
+/// and name them in the macro. Those run with shared access, on the
+/// proxy's worker threads, in parallel; the others still run one at a
+/// time.
+///
+/// ```
+/// use waylay_sdk::{Concurrent, Context, Flow, Script};
+///
+/// #[derive(Default)]
+/// struct Slow;
+///
+/// impl Script for Slow {}
+///
+/// impl Concurrent for Slow {
+///     fn request(&self, _ctx: &Context, _flow: &mut Flow) {
+///         std::thread::sleep(std::time::Duration::from_millis(10));
+///     }
+/// }
+///
+/// waylay_sdk::export_script!(Slow, concurrent = [request]);
+/// ```
 #[macro_export]
 macro_rules! export_script {
-    ($script:ty) => {
+    (@bit request_headers) => { 1u32 << $crate::abi::EVENT_REQUEST_HEADERS };
+    (@bit request) => { 1u32 << $crate::abi::EVENT_REQUEST };
+    (@bit response_headers) => { 1u32 << $crate::abi::EVENT_RESPONSE_HEADERS };
+    (@bit response) => { 1u32 << $crate::abi::EVENT_RESPONSE };
+    (@bit error) => { 1u32 << $crate::abi::EVENT_ERROR };
+    (@export $script:ty, $descriptor:expr) => {
         /// The ABI version this script was built for (read first at load).
         #[doc(hidden)]
         #[unsafe(no_mangle)]
@@ -43,10 +70,17 @@ macro_rules! export_script {
         #[doc(hidden)]
         #[unsafe(no_mangle)]
         pub extern "C" fn waylay_script_descriptor() -> *const $crate::abi::ScriptDescriptor {
-            static DESCRIPTOR: $crate::__export::StaticDescriptor =
-                $crate::__export::StaticDescriptor($crate::__export::descriptor::<$script>());
+            static DESCRIPTOR: $crate::__export::StaticDescriptor = $crate::__export::StaticDescriptor($descriptor);
             $crate::__export::quiet_panics();
             &DESCRIPTOR.0
         }
+    };
+    ($script:ty, concurrent = [$($hook:ident),+ $(,)?]) => {
+        $crate::export_script!(@export $script, $crate::__export::descriptor_concurrent::<$script>(
+            0 $(| $crate::export_script!(@bit $hook))+
+        ));
+    };
+    ($script:ty) => {
+        $crate::export_script!(@export $script, $crate::__export::descriptor::<$script>());
     };
 }

@@ -76,4 +76,4 @@ pub use error::Error;
 pub use flow::{Flow, FlowError};
 pub use headers::Headers;
 pub use message::{Message, Request, Response};
-pub use script::Script;
+pub use script::{Concurrent, Script};

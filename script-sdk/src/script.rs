@@ -237,3 +237,127 @@ pub trait Script: Send + 'static {
         let _ = ctx;
     }
 }
+
+/// Hooks that run concurrently: with shared access (`&self`), on the
+/// proxy's worker threads, in parallel with each other, so a hook may block
+/// (sleep, read a file, call a blocking client) without holding up other
+/// flows. The flow waits for its own hook.
+///
+/// Implement the hooks that should be concurrent here and name them in
+/// [`export_script!`](crate::export_script) (`concurrent = [request]`);
+/// the others stay in [`Script`] and run one at a time. A concurrent hook
+/// never runs at the same time as one of the script's `&mut self` hooks.
+/// Any state it touches must be shareable between threads, which the
+/// compiler checks:
+///
+/// ```compile_fail
+/// use std::cell::Cell;
+/// use waylay_sdk::{Concurrent, Script};
+///
+/// #[derive(Default)]
+/// struct Counter(Cell<u64>); // not Sync: cannot be shared between threads
+///
+/// impl Script for Counter {}
+/// impl Concurrent for Counter {}
+/// ```
+///
+/// Use atomics or a lock instead:
+///
+/// ```
+/// use std::sync::atomic::{AtomicU64, Ordering};
+/// use waylay_sdk::{Concurrent, Context, Flow, Script};
+///
+/// #[derive(Default)]
+/// struct Counter(AtomicU64);
+///
+/// impl Script for Counter {}
+///
+/// impl Concurrent for Counter {
+///     fn request(&self, _ctx: &Context, _flow: &mut Flow) {
+///         self.0.fetch_add(1, Ordering::Relaxed);
+///     }
+/// }
+///
+/// waylay_sdk::export_script!(Counter, concurrent = [request]);
+/// ```
+pub trait Concurrent: Script + Sync {
+    /// [`Script::request_headers`], concurrently.
+    ///
+    /// ```
+    /// # use waylay_sdk::{Concurrent, Context, Flow, Script};
+    /// # #[derive(Default)] struct S;
+    /// # impl Script for S {}
+    /// impl Concurrent for S {
+    ///     fn request_headers(&self, ctx: &Context, flow: &mut Flow) {
+    ///         ctx.debug(flow.request().host());
+    ///     }
+    /// }
+    /// ```
+    fn request_headers(&self, ctx: &Context, flow: &mut Flow) {
+        let _ = (ctx, flow);
+    }
+
+    /// [`Script::request`], concurrently.
+    ///
+    /// ```
+    /// # use waylay_sdk::{Concurrent, Context, Flow, Script};
+    /// # #[derive(Default)] struct S;
+    /// # impl Script for S {}
+    /// impl Concurrent for S {
+    ///     fn request(&self, _ctx: &Context, _flow: &mut Flow) {
+    ///         std::thread::sleep(std::time::Duration::from_millis(5));
+    ///     }
+    /// }
+    /// ```
+    fn request(&self, ctx: &Context, flow: &mut Flow) {
+        let _ = (ctx, flow);
+    }
+
+    /// [`Script::response_headers`], concurrently.
+    ///
+    /// ```
+    /// # use waylay_sdk::{Concurrent, Context, Flow, Script};
+    /// # #[derive(Default)] struct S;
+    /// # impl Script for S {}
+    /// impl Concurrent for S {
+    ///     fn response_headers(&self, _ctx: &Context, flow: &mut Flow) {
+    ///         if let Some(r) = flow.response_mut() { r.set_stream(true); }
+    ///     }
+    /// }
+    /// ```
+    fn response_headers(&self, ctx: &Context, flow: &mut Flow) {
+        let _ = (ctx, flow);
+    }
+
+    /// [`Script::response`], concurrently.
+    ///
+    /// ```
+    /// # use waylay_sdk::{Concurrent, Context, Flow, Script};
+    /// # #[derive(Default)] struct S;
+    /// # impl Script for S {}
+    /// impl Concurrent for S {
+    ///     fn response(&self, _ctx: &Context, flow: &mut Flow) {
+    ///         if let Some(r) = flow.response_mut() { r.headers_mut().set("x-checked", "1"); }
+    ///     }
+    /// }
+    /// ```
+    fn response(&self, ctx: &Context, flow: &mut Flow) {
+        let _ = (ctx, flow);
+    }
+
+    /// [`Script::error`], concurrently.
+    ///
+    /// ```
+    /// # use waylay_sdk::{Concurrent, Context, Flow, Script};
+    /// # #[derive(Default)] struct S;
+    /// # impl Script for S {}
+    /// impl Concurrent for S {
+    ///     fn error(&self, ctx: &Context, flow: &mut Flow) {
+    ///         ctx.warn(flow.error().map_or("", |e| e.msg()));
+    ///     }
+    /// }
+    /// ```
+    fn error(&self, ctx: &Context, flow: &mut Flow) {
+        let _ = (ctx, flow);
+    }
+}

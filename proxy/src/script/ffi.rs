@@ -66,8 +66,12 @@ pub(crate) struct ScriptInstance {
 }
 
 // SAFETY: the SDK requires `Script: Send`, so the instance behind the
-// pointer may move between threads; calls stay serialized through `&mut`.
+// pointer may move between threads; exclusive calls go through `&mut`.
 unsafe impl Send for ScriptInstance {}
+
+// SAFETY: through `&self` only `call_shared` reaches the instance, and the
+// SDK routes that to `Concurrent` hooks, which require `Sync`.
+unsafe impl Sync for ScriptInstance {}
 
 impl ScriptInstance {
     /// Creates an instance with the type's `Default`; `Err` carries the
@@ -84,6 +88,33 @@ impl ScriptInstance {
                 instance,
             }),
             None => Err(ctx.take_panic()),
+        }
+    }
+
+    /// Whether `event`'s hook is one of the script's concurrent ones.
+    pub(crate) fn is_concurrent(&self, event: u32) -> bool {
+        event < 32 && self.descriptor.concurrent & (1 << event) != 0
+    }
+
+    /// Runs a concurrent flow event with shared access; `Err` carries the
+    /// hook's panic message.
+    pub(crate) fn call_shared(
+        &self,
+        ctx: &CallCtx<'_>,
+        event: u32,
+        cell: &mut FlowCell<'_>,
+    ) -> Result<(), String> {
+        let target: *mut c_void = (cell as *mut FlowCell<'_>).cast();
+        // SAFETY: `instance` came from this descriptor's `create`; callers
+        // hold the script's lock for reading, so no exclusive call runs at
+        // the same time; `target` is this call's flow cell.
+        let result = unsafe {
+            (self.descriptor.hook_shared)(self.instance.as_ptr(), ctx.raw(), event, target)
+        };
+        if result == abi::HOOK_OK {
+            Ok(())
+        } else {
+            Err(ctx.take_panic())
         }
     }
 

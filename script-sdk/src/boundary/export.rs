@@ -14,7 +14,7 @@ use super::host::{ConnHandle, CtxHandle, FlowHandle};
 use crate::abi::{
     self, HostApi, HostConn, HostCtx, HostFlow, RawBytes, ScriptDescriptor, StartArgs,
 };
-use crate::{Connection, Context, Flow, Script};
+use crate::{Concurrent, Connection, Context, Flow, Script};
 
 /// A script instance as the host holds it: the script and the host's table.
 struct Instance<S> {
@@ -31,7 +31,63 @@ pub const fn descriptor<S: Script + Default>() -> ScriptDescriptor {
         },
         create: create::<S>,
         hook: hook::<S>,
+        concurrent: 0,
+        hook_shared: no_shared_hooks,
         destroy: destroy::<S>,
+    }
+}
+
+/// The descriptor for a script type whose hooks in `mask` (bits
+/// `1 << event`) are its [`Concurrent`] ones.
+pub const fn descriptor_concurrent<S: Concurrent + Default>(mask: u32) -> ScriptDescriptor {
+    ScriptDescriptor {
+        concurrent: mask,
+        hook_shared: hook_shared::<S>,
+        ..descriptor::<S>()
+    }
+}
+
+unsafe extern "C" fn no_shared_hooks(
+    _: *const c_void,
+    _: *const HostCtx,
+    _: u32,
+    _: *mut c_void,
+) -> u32 {
+    abi::HOOK_OK
+}
+
+unsafe extern "C" fn hook_shared<S: Concurrent>(
+    instance: *const c_void,
+    ctx: *const HostCtx,
+    event: u32,
+    target: *mut c_void,
+) -> u32 {
+    // SAFETY: `instance` came from `create::<S>`; the host only makes shared
+    // calls while no `hook` call holds it exclusively, and `S: Sync` (the
+    // `Concurrent` bound) makes shared access from several threads sound.
+    let instance = unsafe { &*instance.cast::<Instance<S>>() };
+    let api = instance.api;
+    let ctx = CtxHandle::new(api, ctx);
+    let context = Context::new(ctx);
+    let script = &instance.script;
+    let result = catch_unwind(AssertUnwindSafe(|| match event {
+        abi::EVENT_REQUEST_HEADERS => {
+            Concurrent::request_headers(script, &context, &mut flow(api, target))
+        }
+        abi::EVENT_REQUEST => Concurrent::request(script, &context, &mut flow(api, target)),
+        abi::EVENT_RESPONSE_HEADERS => {
+            Concurrent::response_headers(script, &context, &mut flow(api, target))
+        }
+        abi::EVENT_RESPONSE => Concurrent::response(script, &context, &mut flow(api, target)),
+        abi::EVENT_ERROR => Concurrent::error(script, &context, &mut flow(api, target)),
+        _ => {}
+    }));
+    match result {
+        Ok(()) => abi::HOOK_OK,
+        Err(payload) => {
+            ctx.report_panic(&panic_message(&*payload));
+            abi::HOOK_PANICKED
+        }
     }
 }
 
