@@ -48,6 +48,14 @@ impl Flow {
         })
     }
 
+    /// A flow with nothing in it, to hold a place.
+    pub(crate) fn empty() -> Flow {
+        Flow {
+            root: Value::Dict(Default::default()),
+            streaming: [false; 2],
+        }
+    }
+
     /// The underlying value, for writing.
     pub fn as_value(&self) -> &Value {
         &self.root

@@ -101,15 +101,48 @@ impl Live {
     }
 
     /// Runs a flow event on every script. Hooks may block (a concurrent
-    /// one by design, a serialized one waiting its turn), so the worker
-    /// thread hands its other tasks to the runtime first.
-    fn flow_event(&self, event: Event, flow: &mut Flow) -> Outcome {
-        tokio::task::block_in_place(|| self.scripts.flow_event(event, flow, true))
+    /// one by design, a serialized one waiting its turn), so they run on
+    /// the runtime's blocking threads, never on an I/O thread; events no
+    /// script has a hook for cost nothing.
+    async fn flow_event(self: &Arc<Self>, event: Event, flow: &mut Flow) -> Outcome {
+        if !self.scripts.wants(event) {
+            return Outcome::default();
+        }
+        let live = self.clone();
+        let mut owned = std::mem::replace(flow, Flow::empty());
+        let ran = tokio::task::spawn_blocking(move || {
+            let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                live.scripts.flow_event(event, &mut owned, true)
+            }));
+            (
+                owned,
+                outcome.unwrap_or(Outcome {
+                    killed: false,
+                    panics: 1,
+                }),
+            )
+        })
+        .await;
+        match ran {
+            Ok((back, outcome)) => {
+                *flow = back;
+                outcome
+            }
+            // The blocking pool is shutting down: the flow cannot go on.
+            Err(_) => Outcome {
+                killed: true,
+                panics: 0,
+            },
+        }
     }
 
     /// Runs a connection event on every script, like `flow_event`.
-    fn conn_event(&self, event: Event, conn: &Value) {
-        tokio::task::block_in_place(|| self.scripts.conn_event(event, conn));
+    async fn conn_event(self: &Arc<Self>, event: Event, conn: &Value) {
+        if !self.scripts.wants(event) {
+            return;
+        }
+        let (live, conn) = (self.clone(), conn.clone());
+        let _ = tokio::task::spawn_blocking(move || live.scripts.conn_event(event, &conn)).await;
     }
 
     /// Records a finished flow: the capture file (flushed, so nothing is
@@ -137,7 +170,7 @@ impl Live {
                 &format!("the proxy shut down before the flow finished ({grace}s grace)"),
                 record::now(),
             );
-            self.flow_event(Event::Error, &mut flow);
+            self.scripts.flow_event(Event::Error, &mut flow, true);
             self.finish(&flow);
         }
     }

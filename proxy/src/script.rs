@@ -5,7 +5,7 @@
 
 use std::fmt;
 use std::path::Path;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 use std::sync::{Arc, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 pub use waylay_sdk::Level;
@@ -20,7 +20,7 @@ mod cell;
 mod ffi;
 
 use cell::FlowCell;
-use ffi::{CallCtx, ScriptInstance, Target};
+use ffi::{CallCtx, Called, ScriptInstance, Target};
 pub use ffi::{LoadError, open};
 
 /// Where script log lines and hook failures go.
@@ -182,7 +182,7 @@ pub struct Outcome {
 /// beside a concurrent one. The flow itself is never shared: each event
 /// gets it by `&mut`.
 pub struct Scripts {
-    scripts: Vec<RwLock<Script>>,
+    scripts: Vec<Slot>,
     log: Arc<dyn LogSink>,
     panics: AtomicU64,
 }
@@ -196,12 +196,32 @@ impl fmt::Debug for Scripts {
     }
 }
 
-fn write(slot: &RwLock<Script>) -> RwLockWriteGuard<'_, Script> {
-    slot.write().unwrap_or_else(|e| e.into_inner())
+/// One script and what the host has learnt about it.
+struct Slot {
+    script: RwLock<Script>,
+    /// Events (bit `1 << event`) for which the script has only the trait's
+    /// default hook: skipped, with no lock taken.
+    defaults: AtomicU32,
 }
 
-fn read(slot: &RwLock<Script>) -> RwLockReadGuard<'_, Script> {
-    slot.read().unwrap_or_else(|e| e.into_inner())
+impl Slot {
+    fn ignores(&self, event: Event) -> bool {
+        self.defaults.load(Ordering::Relaxed) & (1 << event.code()) != 0
+    }
+
+    fn learn(&self, event: Event, called: &Result<Called, String>) {
+        if matches!(called, Ok(Called::Default)) {
+            self.defaults.fetch_or(1 << event.code(), Ordering::Relaxed);
+        }
+    }
+}
+
+fn write(slot: &Slot) -> RwLockWriteGuard<'_, Script> {
+    slot.script.write().unwrap_or_else(|e| e.into_inner())
+}
+
+fn read(slot: &Slot) -> RwLockReadGuard<'_, Script> {
+    slot.script.read().unwrap_or_else(|e| e.into_inner())
 }
 
 impl Scripts {
@@ -221,12 +241,21 @@ impl Scripts {
 
     /// Adds a script after the others.
     pub fn push(&mut self, script: Script) {
-        self.scripts.push(RwLock::new(script));
+        self.scripts.push(Slot {
+            script: RwLock::new(script),
+            defaults: AtomicU32::new(0),
+        });
     }
 
     /// Whether there are none.
     pub fn is_empty(&self) -> bool {
         self.scripts.is_empty()
+    }
+
+    /// Whether any script has a hook of its own for `event`. Until a
+    /// script's hook has run once this is not known, and the answer is yes.
+    pub fn wants(&self, event: Event) -> bool {
+        self.scripts.iter().any(|slot| !slot.ignores(event))
     }
 
     /// How many hooks have panicked so far.
@@ -275,6 +304,7 @@ impl Scripts {
         let mut current = write(slot);
         self.simple(&mut current, Event::Done);
         drop(std::mem::replace(&mut *current, script));
+        slot.defaults.store(0, Ordering::Relaxed);
         self.simple(&mut current, Event::Start);
     }
 
@@ -292,11 +322,13 @@ impl Scripts {
     /// A connection event (`client_connect`, `server_connect`,
     /// `client_disconnect`) about the connection dict `conn`.
     pub fn conn_event(&self, event: Event, conn: &Value) {
-        for slot in &self.scripts {
+        for slot in self.scripts.iter().filter(|slot| !slot.ignores(event)) {
             let mut guard = write(slot);
             let script: &mut Script = &mut guard;
             let ctx = CallCtx::new(&script.name, &*self.log);
-            if let Err(panic) = script.instance.call(&ctx, event.code(), Target::Conn(conn)) {
+            let called = script.instance.call(&ctx, event.code(), Target::Conn(conn));
+            slot.learn(event, &called);
+            if let Err(panic) = called {
                 self.report(&script.name, event, None, &panic);
             }
         }
@@ -310,7 +342,7 @@ impl Scripts {
         let mut failures = Vec::new();
         {
             let mut cell = FlowCell::new(flow, live);
-            for slot in &self.scripts {
+            for slot in self.scripts.iter().filter(|slot| !slot.ignores(event)) {
                 let shared = read(slot);
                 let (name, result) = if shared.instance.is_concurrent(code) {
                     let ctx = CallCtx::new(&shared.name, &*self.log);
@@ -326,6 +358,7 @@ impl Scripts {
                     let result = script.instance.call(&ctx, code, Target::Flow(&mut cell));
                     (script.name.clone(), result)
                 };
+                slot.learn(event, &result);
                 cell.end_hook(result.is_err());
                 if let Err(panic) = result {
                     failures.push((name, panic));

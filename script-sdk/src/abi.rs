@@ -95,6 +95,9 @@ pub const EVENT_DONE: u32 = 9;
 // Results of `hook`.
 pub const HOOK_OK: u32 = 0;
 pub const HOOK_PANICKED: u32 = 1;
+/// The hook is the trait's default, which does nothing: the host may skip
+/// this event for this script from now on.
+pub const HOOK_DEFAULT: u32 = 2;
 
 // Status codes of host functions.
 pub const STATUS_OK: i32 = 0;

@@ -87,6 +87,7 @@ pub trait Script: Send + 'static {
     /// ```
     fn client_connect(&mut self, ctx: &Context, client: &Connection) {
         let _ = (ctx, client);
+        crate::__export::default_hook();
     }
 
     /// Live only: the proxy opened a connection to the target server. A
@@ -103,6 +104,7 @@ pub trait Script: Send + 'static {
     /// ```
     fn server_connect(&mut self, ctx: &Context, server: &Connection) {
         let _ = (ctx, server);
+        crate::__export::default_hook();
     }
 
     /// The request head has been read; live, the body has not.
@@ -123,6 +125,7 @@ pub trait Script: Send + 'static {
     /// ```
     fn request_headers(&mut self, ctx: &Context, flow: &mut Flow) {
         let _ = (ctx, flow);
+        crate::__export::default_hook();
     }
 
     /// The whole request has been read. [`Flow::request`] is complete,
@@ -145,6 +148,7 @@ pub trait Script: Send + 'static {
     /// ```
     fn request(&mut self, ctx: &Context, flow: &mut Flow) {
         let _ = (ctx, flow);
+        crate::__export::default_hook();
     }
 
     /// The response head has been read; always before
@@ -165,6 +169,7 @@ pub trait Script: Send + 'static {
     /// ```
     fn response_headers(&mut self, ctx: &Context, flow: &mut Flow) {
         let _ = (ctx, flow);
+        crate::__export::default_hook();
     }
 
     /// The whole response has been read. [`Flow::request`] and
@@ -185,6 +190,7 @@ pub trait Script: Send + 'static {
     /// ```
     fn response(&mut self, ctx: &Context, flow: &mut Flow) {
         let _ = (ctx, flow);
+        crate::__export::default_hook();
     }
 
     /// A flow error: an invalid server response, a refused or interrupted
@@ -205,6 +211,7 @@ pub trait Script: Send + 'static {
     /// ```
     fn error(&mut self, ctx: &Context, flow: &mut Flow) {
         let _ = (ctx, flow);
+        crate::__export::default_hook();
     }
 
     /// Live only: the client connection closed.
@@ -220,6 +227,7 @@ pub trait Script: Send + 'static {
     /// ```
     fn client_disconnect(&mut self, ctx: &Context, client: &Connection) {
         let _ = (ctx, client);
+        crate::__export::default_hook();
     }
 
     /// Once, at shutdown, after every other event.
@@ -295,6 +303,7 @@ pub trait Concurrent: Script + Sync {
     /// ```
     fn request_headers(&self, ctx: &Context, flow: &mut Flow) {
         let _ = (ctx, flow);
+        crate::__export::default_hook();
     }
 
     /// [`Script::request`], concurrently.
@@ -311,6 +320,7 @@ pub trait Concurrent: Script + Sync {
     /// ```
     fn request(&self, ctx: &Context, flow: &mut Flow) {
         let _ = (ctx, flow);
+        crate::__export::default_hook();
     }
 
     /// [`Script::response_headers`], concurrently.
@@ -327,6 +337,7 @@ pub trait Concurrent: Script + Sync {
     /// ```
     fn response_headers(&self, ctx: &Context, flow: &mut Flow) {
         let _ = (ctx, flow);
+        crate::__export::default_hook();
     }
 
     /// [`Script::response`], concurrently.
@@ -343,6 +354,7 @@ pub trait Concurrent: Script + Sync {
     /// ```
     fn response(&self, ctx: &Context, flow: &mut Flow) {
         let _ = (ctx, flow);
+        crate::__export::default_hook();
     }
 
     /// [`Script::error`], concurrently.
@@ -359,5 +371,6 @@ pub trait Concurrent: Script + Sync {
     /// ```
     fn error(&self, ctx: &Context, flow: &mut Flow) {
         let _ = (ctx, flow);
+        crate::__export::default_hook();
     }
 }

@@ -78,7 +78,7 @@ pub async fn run(
 ) {
     let _ = stream.set_nodelay(true);
     let conn = record::client_conn(peer, sock, record::now());
-    live.conn_event(Event::ClientConnect, &conn);
+    live.conn_event(Event::ClientConnect, &conn).await;
     let (read, writer) = stream.into_split();
     let mut client = Client {
         live: live.clone(),
@@ -111,7 +111,7 @@ pub async fn run(
     }
     let _ = client.writer.shutdown().await;
     let conn = record::with(&client.conn, "timestamp_end", Value::Float(record::now()));
-    live.conn_event(Event::ClientDisconnect, &conn);
+    live.conn_event(Event::ClientDisconnect, &conn).await;
 }
 
 fn wants_close(head: &Head) -> bool {
@@ -202,7 +202,7 @@ impl Client {
             record::request(&head, &target, start),
             start,
         );
-        match self.hook(Event::RequestHeaders, &mut flow) {
+        match self.hook(Event::RequestHeaders, &mut flow).await {
             Hooked::Go => {}
             Hooked::Killed => return self.killed(&flow),
             Hooked::Panicked(e) => return self.fail(flow, &panicked(e), Next::Close, true).await,
@@ -247,7 +247,7 @@ impl Client {
                 return self.fail(flow, &what, Next::Close, false).await;
             }
         }
-        match self.hook(Event::Request, &mut flow) {
+        match self.hook(Event::Request, &mut flow).await {
             Hooked::Go => {}
             Hooked::Killed => return self.killed(&flow),
             Hooked::Panicked(e) => return self.fail(flow, &panicked(e), Next::Close, true).await,
@@ -295,7 +295,9 @@ impl Client {
     ) -> Result<Upstream, String> {
         let upstream = upstream::connect(host, port, self.live.options.connect_timeout).await?;
         flow.dict_mut().insert("server_conn", upstream.conn.clone());
-        self.live.conn_event(Event::ServerConnect, &upstream.conn);
+        self.live
+            .conn_event(Event::ServerConnect, &upstream.conn)
+            .await;
         Ok(upstream)
     }
 
@@ -323,7 +325,7 @@ impl Client {
             "response",
             Value::Dict(record::response(&head, status, record::now()).into()),
         );
-        match self.hook(Event::ResponseHeaders, flow) {
+        match self.hook(Event::ResponseHeaders, flow).await {
             Hooked::Go => {}
             Hooked::Killed => return Ok(Forwarded::Killed),
             Hooked::Panicked(e) => return Err(panicked(e)),
@@ -397,7 +399,7 @@ impl Client {
             &[Event::Response]
         };
         for &event in events {
-            match self.hook(event, &mut flow) {
+            match self.hook(event, &mut flow).await {
                 Hooked::Go => {}
                 Hooked::Killed => return self.killed(&flow),
                 Hooked::Panicked(e) => {
@@ -415,7 +417,7 @@ impl Client {
     /// with a 502 if it is still waiting.
     async fn fail(&mut self, mut flow: Flow, what: &str, next: Next, answer: bool) -> Next {
         flow.set_error(what, record::now());
-        let outcome = self.live.flow_event(Event::Error, &mut flow);
+        let outcome = self.live.flow_event(Event::Error, &mut flow).await;
         self.live.finish(&flow);
         if answer && !outcome.killed {
             // The proxy's own responses close the connection.
@@ -427,8 +429,8 @@ impl Client {
         if outcome.killed { Next::Close } else { next }
     }
 
-    fn hook(&self, event: Event, flow: &mut Flow) -> Hooked {
-        Hooked::from(event, self.live.flow_event(event, flow))
+    async fn hook(&self, event: Event, flow: &mut Flow) -> Hooked {
+        Hooked::from(event, self.live.flow_event(event, flow).await)
     }
 
     /// A script killed the flow: no answer, the connection closes.

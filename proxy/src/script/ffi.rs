@@ -58,6 +58,23 @@ pub(crate) enum Target<'a, 'f> {
     Nothing,
 }
 
+/// How a hook call went, short of a panic.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Called {
+    /// The script's own hook ran.
+    Ran,
+    /// The trait's default ran: the script ignores this event.
+    Default,
+}
+
+fn outcome(result: u32, ctx: &CallCtx<'_>) -> Result<Called, String> {
+    match result {
+        abi::HOOK_OK => Ok(Called::Ran),
+        abi::HOOK_DEFAULT => Ok(Called::Default),
+        _ => Err(ctx.take_panic()),
+    }
+}
+
 /// One created instance of a script type.
 #[derive(Debug)]
 pub(crate) struct ScriptInstance {
@@ -103,7 +120,7 @@ impl ScriptInstance {
         ctx: &CallCtx<'_>,
         event: u32,
         cell: &mut FlowCell<'_>,
-    ) -> Result<(), String> {
+    ) -> Result<Called, String> {
         let target: *mut c_void = (cell as *mut FlowCell<'_>).cast();
         // SAFETY: `instance` came from this descriptor's `create`; callers
         // hold the script's lock for reading, so no exclusive call runs at
@@ -111,11 +128,7 @@ impl ScriptInstance {
         let result = unsafe {
             (self.descriptor.hook_shared)(self.instance.as_ptr(), ctx.raw(), event, target)
         };
-        if result == abi::HOOK_OK {
-            Ok(())
-        } else {
-            Err(ctx.take_panic())
-        }
+        outcome(result, ctx)
     }
 
     /// Runs one event; `Err` carries the hook's panic message.
@@ -124,7 +137,7 @@ impl ScriptInstance {
         ctx: &CallCtx<'_>,
         event: u32,
         target: Target<'_, '_>,
-    ) -> Result<(), String> {
+    ) -> Result<Called, String> {
         let words: Vec<RawBytes>;
         let args: StartArgs;
         let target: *mut c_void = match target {
@@ -146,11 +159,7 @@ impl ScriptInstance {
         // function table expects for `event`.
         let result =
             unsafe { (self.descriptor.hook)(self.instance.as_ptr(), ctx.raw(), event, target) };
-        if result == abi::HOOK_OK {
-            Ok(())
-        } else {
-            Err(ctx.take_panic())
-        }
+        outcome(result, ctx)
     }
 }
 

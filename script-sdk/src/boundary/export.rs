@@ -70,20 +70,23 @@ unsafe extern "C" fn hook_shared<S: Concurrent>(
     let ctx = CtxHandle::new(api, ctx);
     let context = Context::new(ctx);
     let script = &instance.script;
-    let result = catch_unwind(AssertUnwindSafe(|| match event {
-        abi::EVENT_REQUEST_HEADERS => {
-            Concurrent::request_headers(script, &context, &mut flow(api, target))
-        }
-        abi::EVENT_REQUEST => Concurrent::request(script, &context, &mut flow(api, target)),
-        abi::EVENT_RESPONSE_HEADERS => {
-            Concurrent::response_headers(script, &context, &mut flow(api, target))
-        }
-        abi::EVENT_RESPONSE => Concurrent::response(script, &context, &mut flow(api, target)),
-        abi::EVENT_ERROR => Concurrent::error(script, &context, &mut flow(api, target)),
-        _ => {}
+    let result = catch_unwind(AssertUnwindSafe(|| {
+        traced(|| match event {
+            abi::EVENT_REQUEST_HEADERS => {
+                Concurrent::request_headers(script, &context, &mut flow(api, target))
+            }
+            abi::EVENT_REQUEST => Concurrent::request(script, &context, &mut flow(api, target)),
+            abi::EVENT_RESPONSE_HEADERS => {
+                Concurrent::response_headers(script, &context, &mut flow(api, target))
+            }
+            abi::EVENT_RESPONSE => Concurrent::response(script, &context, &mut flow(api, target)),
+            abi::EVENT_ERROR => Concurrent::error(script, &context, &mut flow(api, target)),
+            _ => {}
+        })
     }));
     match result {
-        Ok(()) => abi::HOOK_OK,
+        Ok(false) => abi::HOOK_OK,
+        Ok(true) => abi::HOOK_DEFAULT,
         Err(payload) => {
             ctx.report_panic(&panic_message(&*payload));
             abi::HOOK_PANICKED
@@ -103,6 +106,21 @@ thread_local! {
     /// Where the last panic on this thread happened, filled by the hook that
     /// `quiet_panics` installs.
     static PANIC_LOCATION: RefCell<Option<String>> = const { RefCell::new(None) };
+    /// Set by a trait's default hook: the script does nothing for this event.
+    static DEFAULT_HOOK: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Called by every default hook body, so the trampoline can tell the host
+/// that the script ignores the event.
+pub fn default_hook() {
+    DEFAULT_HOOK.with(|d| d.set(true));
+}
+
+/// Runs a hook call; returns whether it was a trait's default hook.
+fn traced(call: impl FnOnce()) -> bool {
+    DEFAULT_HOOK.with(|d| d.set(false));
+    call();
+    DEFAULT_HOOK.with(|d| d.replace(false))
 }
 
 /// Replaces this library's panic hook (its own copy of std, when loaded as a
@@ -176,36 +194,41 @@ unsafe extern "C" fn hook<S: Script>(
     let ctx = CtxHandle::new(api, ctx);
     let context = Context::new(ctx);
     let script = &mut instance.script;
-    let result = catch_unwind(AssertUnwindSafe(|| match event {
-        abi::EVENT_START => {
-            // SAFETY: for `start` the host passes null or a `StartArgs` whose
-            // words are UTF-8 and live for this call.
-            let argv: Vec<&str> = unsafe { start_args(target.cast::<StartArgs>()) };
-            script.start(&context, &argv);
-        }
-        abi::EVENT_CLIENT_CONNECT => script.client_connect(
-            &context,
-            &Connection::new(ConnHandle::new(api, target.cast::<HostConn>())),
-        ),
-        abi::EVENT_SERVER_CONNECT => script.server_connect(
-            &context,
-            &Connection::new(ConnHandle::new(api, target.cast::<HostConn>())),
-        ),
-        abi::EVENT_CLIENT_DISCONNECT => script.client_disconnect(
-            &context,
-            &Connection::new(ConnHandle::new(api, target.cast::<HostConn>())),
-        ),
-        abi::EVENT_DONE => script.done(&context),
-        abi::EVENT_REQUEST_HEADERS => script.request_headers(&context, &mut flow(api, target)),
-        abi::EVENT_REQUEST => script.request(&context, &mut flow(api, target)),
-        abi::EVENT_RESPONSE_HEADERS => script.response_headers(&context, &mut flow(api, target)),
-        abi::EVENT_RESPONSE => script.response(&context, &mut flow(api, target)),
-        abi::EVENT_ERROR => script.error(&context, &mut flow(api, target)),
-        // An event from a newer host: this script has no hook for it.
-        _ => {}
+    let result = catch_unwind(AssertUnwindSafe(|| {
+        traced(|| match event {
+            abi::EVENT_START => {
+                // SAFETY: for `start` the host passes null or a `StartArgs` whose
+                // words are UTF-8 and live for this call.
+                let argv: Vec<&str> = unsafe { start_args(target.cast::<StartArgs>()) };
+                script.start(&context, &argv);
+            }
+            abi::EVENT_CLIENT_CONNECT => script.client_connect(
+                &context,
+                &Connection::new(ConnHandle::new(api, target.cast::<HostConn>())),
+            ),
+            abi::EVENT_SERVER_CONNECT => script.server_connect(
+                &context,
+                &Connection::new(ConnHandle::new(api, target.cast::<HostConn>())),
+            ),
+            abi::EVENT_CLIENT_DISCONNECT => script.client_disconnect(
+                &context,
+                &Connection::new(ConnHandle::new(api, target.cast::<HostConn>())),
+            ),
+            abi::EVENT_DONE => script.done(&context),
+            abi::EVENT_REQUEST_HEADERS => script.request_headers(&context, &mut flow(api, target)),
+            abi::EVENT_REQUEST => script.request(&context, &mut flow(api, target)),
+            abi::EVENT_RESPONSE_HEADERS => {
+                script.response_headers(&context, &mut flow(api, target))
+            }
+            abi::EVENT_RESPONSE => script.response(&context, &mut flow(api, target)),
+            abi::EVENT_ERROR => script.error(&context, &mut flow(api, target)),
+            // An event from a newer host: this script has no hook for it.
+            _ => {}
+        })
     }));
     match result {
-        Ok(()) => abi::HOOK_OK,
+        Ok(false) => abi::HOOK_OK,
+        Ok(true) => abi::HOOK_DEFAULT,
         Err(payload) => {
             ctx.report_panic(&panic_message(&*payload));
             abi::HOOK_PANICKED

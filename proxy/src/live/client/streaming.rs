@@ -76,7 +76,7 @@ impl Client {
             .message_mut(Which::Request)
             .expect("an HTTP flow has a request");
         record::finish_message(req, None, &[], record::now());
-        match self.hook(Event::Request, &mut flow) {
+        match self.hook(Event::Request, &mut flow).await {
             Hooked::Go => {}
             Hooked::Killed => return self.killed(&flow),
             Hooked::Panicked(e) => return self.fail(flow, &panicked(e), Next::Close, true).await,
@@ -126,7 +126,7 @@ impl Client {
                 if reusable {
                     self.pool.put(&key.0, key.1, upstream);
                 }
-                match self.hook(Event::Response, &mut flow) {
+                match self.hook(Event::Response, &mut flow).await {
                     Hooked::Go => {}
                     Hooked::Killed => return self.killed(&flow),
                     // The response is already out: the flow fails and the

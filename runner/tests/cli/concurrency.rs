@@ -1,0 +1,71 @@
+//! The seed's concurrency model, live: hooks run one at a time unless the
+//! script marks them concurrent.
+
+use std::time::{Duration, Instant};
+
+use crate::origin::Origin;
+use crate::support::Proxy;
+
+/// Sends 8 requests at once through `proxy`; returns how long all took.
+fn eight_at_once(proxy: &Proxy, origin: &Origin) -> Duration {
+    let started = Instant::now();
+    let clients: Vec<_> = (0..8)
+        .map(|i: u32| {
+            let (proxy, url) = (proxy.url(), origin.url("/hello"));
+            let _ = i;
+            std::thread::spawn(move || {
+                std::process::Command::new("curl")
+                    .args(["-s", "-x", &proxy, &url])
+                    .output()
+                    .unwrap()
+            })
+        })
+        .collect();
+    for client in clients {
+        assert_eq!(
+            String::from_utf8_lossy(&client.join().unwrap().stdout),
+            "hello from origin\n"
+        );
+    }
+    started.elapsed()
+}
+
+#[test]
+fn a_concurrent_hook_lets_flows_sleep_side_by_side() {
+    let origin = Origin::start();
+    let proxy = Proxy::start(&["-s", "examples/nonblocking"]);
+    let took = eight_at_once(&proxy, &origin);
+    assert!(
+        took < Duration::from_millis(3500),
+        "8 one-second hooks took {took:?}"
+    );
+    let stopped = proxy.stop();
+    assert_eq!(stopped.stdout.matches("handle request: ").count(), 8);
+    assert_eq!(stopped.stdout.matches("start  request: ").count(), 8);
+}
+
+#[test]
+fn without_the_marker_hooks_run_one_at_a_time() {
+    let origin = Origin::start();
+    let proxy = Proxy::start(&["-s", "runner/tests/fixtures/blocking"]);
+    let addr = proxy.addr.clone();
+    // While the hooks queue up, the proxy's I/O goes on: a request that
+    // needs no script is answered at once.
+    let probe = std::thread::spawn(move || {
+        std::thread::sleep(Duration::from_millis(1500));
+        let started = Instant::now();
+        let out = crate::support::raw(&addr, b"GET /not-absolute HTTP/1.1\r\n\r\n");
+        (out, started.elapsed())
+    });
+    let took = eight_at_once(&proxy, &origin);
+    assert!(
+        took >= Duration::from_millis(7500),
+        "8 serialized one-second hooks took only {took:?}"
+    );
+    let (out, answered_in) = probe.join().unwrap();
+    assert!(out.starts_with("HTTP/1.1 400 "), "{out}");
+    assert!(
+        answered_in < Duration::from_millis(500),
+        "the proxy stalled for {answered_in:?} behind a hook"
+    );
+}
