@@ -108,6 +108,11 @@ impl Live {
         if !self.scripts.wants(event) {
             return Outcome::default();
         }
+        // Hooks that have always been quick, and scripts that are free,
+        // run right here: no thread hop.
+        if let Some(outcome) = self.scripts.try_flow_event_now(event, flow, true) {
+            return outcome;
+        }
         let live = self.clone();
         let mut owned = std::mem::replace(flow, Flow::empty());
         let ran = tokio::task::spawn_blocking(move || {

@@ -202,6 +202,18 @@ struct Slot {
     /// Events (bit `1 << event`) for which the script has only the trait's
     /// default hook: skipped, with no lock taken.
     defaults: AtomicU32,
+    /// Events whose hook has once taken longer than [`SLOW_HOOK`]: never
+    /// run where blocking would hold up I/O.
+    slow: AtomicU32,
+}
+
+/// A hook slower than this is one that may block.
+const SLOW_HOOK: std::time::Duration = std::time::Duration::from_millis(2);
+
+/// How a hook call gets at its script.
+enum Access<'s> {
+    Shared(RwLockReadGuard<'s, Script>),
+    Exclusive(RwLockWriteGuard<'s, Script>),
 }
 
 impl Slot {
@@ -244,6 +256,7 @@ impl Scripts {
         self.scripts.push(Slot {
             script: RwLock::new(script),
             defaults: AtomicU32::new(0),
+            slow: AtomicU32::new(0),
         });
     }
 
@@ -305,6 +318,7 @@ impl Scripts {
         self.simple(&mut current, Event::Done);
         drop(std::mem::replace(&mut *current, script));
         slot.defaults.store(0, Ordering::Relaxed);
+        slot.slow.store(0, Ordering::Relaxed);
         self.simple(&mut current, Event::Start);
     }
 
@@ -337,27 +351,84 @@ impl Scripts {
     /// A flow event: each script's hook in turn. A hook that panics leaves
     /// the flow as it was before that hook; the next script still runs.
     pub fn flow_event(&self, event: Event, flow: &mut Flow, live: bool) -> Outcome {
+        self.run_flow_event(event, flow, live, |_, slot| {
+            let shared = read(slot);
+            if shared.instance.is_concurrent(event.code()) {
+                Access::Shared(shared)
+            } else {
+                drop(shared);
+                Access::Exclusive(write(slot))
+            }
+        })
+    }
+
+    /// Runs a flow event here and now if that cannot block: no script
+    /// marks the hook concurrent or has ever been slow in it, and every
+    /// script that hooks it is free. `None` means the caller should run
+    /// [`flow_event`](Scripts::flow_event) where blocking is fine. Nothing
+    /// has run then.
+    pub fn try_flow_event_now(&self, event: Event, flow: &mut Flow, live: bool) -> Option<Outcome> {
+        let mut guards: Vec<Option<RwLockWriteGuard<'_, Script>>> =
+            Vec::with_capacity(self.scripts.len());
+        for slot in &self.scripts {
+            if slot.ignores(event) {
+                guards.push(None);
+                continue;
+            }
+            if slot.slow.load(Ordering::Relaxed) & (1 << event.code()) != 0 {
+                return None;
+            }
+            let guard = slot.script.try_write().ok()?;
+            if guard.instance.is_concurrent(event.code()) {
+                return None;
+            }
+            guards.push(Some(guard));
+        }
+        // A script reloaded since the check above is waited for: rare, and
+        // nothing can be undone once earlier scripts have run.
+        Some(self.run_flow_event(event, flow, live, |i, slot| {
+            Access::Exclusive(guards[i].take().unwrap_or_else(|| write(slot)))
+        }))
+    }
+
+    /// The body of a flow event; `access` gives each hooked script's lock.
+    fn run_flow_event<'s>(
+        &'s self,
+        event: Event,
+        flow: &mut Flow,
+        live: bool,
+        mut access: impl FnMut(usize, &'s Slot) -> Access<'s>,
+    ) -> Outcome {
         let code = event.code();
         let mut outcome = Outcome::default();
         let mut failures = Vec::new();
         {
             let mut cell = FlowCell::new(flow, live);
-            for slot in self.scripts.iter().filter(|slot| !slot.ignores(event)) {
-                let shared = read(slot);
-                let (name, result) = if shared.instance.is_concurrent(code) {
-                    let ctx = CallCtx::new(&shared.name, &*self.log);
-                    (
-                        shared.name.clone(),
-                        shared.instance.call_shared(&ctx, code, &mut cell),
-                    )
-                } else {
-                    drop(shared);
-                    let mut guard = write(slot);
-                    let script: &mut Script = &mut guard;
-                    let ctx = CallCtx::new(&script.name, &*self.log);
-                    let result = script.instance.call(&ctx, code, Target::Flow(&mut cell));
-                    (script.name.clone(), result)
+            for (i, slot) in self
+                .scripts
+                .iter()
+                .enumerate()
+                .filter(|(_, slot)| !slot.ignores(event))
+            {
+                let started = std::time::Instant::now();
+                let (name, result) = match access(i, slot) {
+                    Access::Shared(script) => {
+                        let ctx = CallCtx::new(&script.name, &*self.log);
+                        (
+                            script.name.clone(),
+                            script.instance.call_shared(&ctx, code, &mut cell),
+                        )
+                    }
+                    Access::Exclusive(mut guard) => {
+                        let script: &mut Script = &mut guard;
+                        let ctx = CallCtx::new(&script.name, &*self.log);
+                        let result = script.instance.call(&ctx, code, Target::Flow(&mut cell));
+                        (script.name.clone(), result)
+                    }
                 };
+                if started.elapsed() > SLOW_HOOK {
+                    slot.slow.fetch_or(1 << code, Ordering::Relaxed);
+                }
                 slot.learn(event, &result);
                 cell.end_hook(result.is_err());
                 if let Err(panic) = result {
