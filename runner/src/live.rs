@@ -24,7 +24,9 @@ fn parse_size(text: &str) -> Option<u64> {
     digits.parse::<u64>().ok()?.checked_mul(unit)
 }
 
-fn options(cli: &Cli) -> Result<Options> {
+/// The proxy's options from the command line; unknown or malformed ones
+/// are an error that names them.
+pub fn options(cli: &Cli) -> Result<Options> {
     let mut options = Options {
         proxyauth: cli.proxyauth.clone(),
         ..Options::default()

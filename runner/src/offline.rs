@@ -65,6 +65,8 @@ fn destination(wfile: &str) -> Destination<'_> {
 }
 
 pub fn run(cli: &Cli, specs: &[ScriptSpec], output: &Arc<Output>) -> Result<()> {
+    // The proxy's options do nothing offline, but a typo is still an error.
+    crate::live::options(cli)?;
     let dest = cli.wfile.as_deref().map(destination);
     // Check the input before building anything, and never truncate it.
     let input: Option<(Box<dyn Read + Send>, String)> = match cli.rfile.as_deref() {

@@ -300,3 +300,22 @@ fn a_failing_output_is_one_line_and_done_still_fires() {
         result.stdout
     );
 }
+
+#[test]
+fn unknown_options_are_refused_offline_too() {
+    let result = run(&[
+        "-n",
+        "--set",
+        "stream_large_bodys=1m",
+        "-r",
+        golden("get.mitm").to_str().unwrap(),
+    ]);
+    assert_eq!(result.code, 1);
+    assert!(
+        result.error_line().starts_with(
+            "runner: error: --set stream_large_bodys: no such option; options this build knows:"
+        ),
+        "{}",
+        result.stderr
+    );
+}
