@@ -3,6 +3,7 @@
 //! Live and offline modes both drive scripts through [`Scripts`]; what
 //! differs is only which events they fire and when.
 
+use std::collections::HashMap;
 use std::fmt;
 use std::path::Path;
 use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
@@ -117,12 +118,54 @@ impl fmt::Display for ScriptError {
 
 impl std::error::Error for ScriptError {}
 
-/// One loaded script: a name for messages, its argv, and its instance.
+/// An option a script declares (`waylay_sdk::ScriptOption`), as the host
+/// keeps it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DeclaredOption {
+    /// The name `--set` takes.
+    pub name: String,
+    /// What values it takes.
+    pub kind: waylay_sdk::OptionKind,
+    /// Its value unless set.
+    pub default: String,
+    /// One line of help.
+    pub help: String,
+    /// The script that declares it.
+    pub script: String,
+}
+
+impl DeclaredOption {
+    /// Checks a `--set` value; the error says what is expected.
+    pub fn check(&self, value: &str) -> Result<(), String> {
+        let ok = match self.kind {
+            waylay_sdk::OptionKind::Bool => value == "true" || value == "false",
+            waylay_sdk::OptionKind::Int => value.parse::<i64>().is_ok(),
+            waylay_sdk::OptionKind::Str => true,
+        };
+        let expected = match self.kind {
+            waylay_sdk::OptionKind::Bool => "true or false",
+            waylay_sdk::OptionKind::Int => "a whole number",
+            waylay_sdk::OptionKind::Str => "text",
+        };
+        if ok {
+            Ok(())
+        } else {
+            Err(format!(
+                "--set {}={value}: expected {expected} ({})",
+                self.name, self.help
+            ))
+        }
+    }
+}
+
+/// One loaded script: a name for messages, its argv, its instance and the
+/// options it declares.
 #[derive(Debug)]
 pub struct Script {
     name: String,
     argv: Vec<String>,
     instance: ScriptInstance,
+    declared: Vec<DeclaredOption>,
 }
 
 impl Script {
@@ -151,10 +194,18 @@ impl Script {
                 script: name.to_owned(),
                 panic,
             })?;
+        let ctx = CallCtx::new(name, log);
+        let declared = instance
+            .declared_options(&ctx)
+            .map_err(|panic| ScriptError::Create {
+                script: name.to_owned(),
+                panic,
+            })?;
         Ok(Script {
             name: name.to_owned(),
             argv,
             instance,
+            declared,
         })
     }
 
@@ -185,6 +236,8 @@ pub struct Scripts {
     scripts: Vec<Slot>,
     log: Arc<dyn LogSink>,
     panics: AtomicU64,
+    /// Every declared option's value: its default unless `--set`.
+    options: HashMap<String, String>,
 }
 
 impl fmt::Debug for Scripts {
@@ -243,7 +296,29 @@ impl Scripts {
             scripts: Vec::new(),
             log,
             panics: AtomicU64::new(0),
+            options: HashMap::new(),
         }
+    }
+
+    /// The options every script declares, in script order.
+    pub fn declared(&self) -> Vec<DeclaredOption> {
+        self.scripts
+            .iter()
+            .flat_map(|slot| read(slot).declared.clone())
+            .collect()
+    }
+
+    /// Sets option values: each declared option gets `values[name]` or
+    /// its default. The caller has checked them.
+    pub fn set_options(&mut self, values: &HashMap<String, String>) {
+        self.options = self
+            .declared()
+            .into_iter()
+            .map(|o| {
+                let value = values.get(&o.name).cloned().unwrap_or(o.default);
+                (o.name, value)
+            })
+            .collect();
     }
 
     /// Where logs go.
@@ -323,7 +398,7 @@ impl Scripts {
     }
 
     fn simple(&self, script: &mut Script, event: Event) {
-        let ctx = CallCtx::new(&script.name, &*self.log);
+        let ctx = CallCtx::new(&script.name, &*self.log).with_options(&self.options);
         let target = match event {
             Event::Start => Target::Argv(&script.argv),
             _ => Target::Nothing,
@@ -339,7 +414,7 @@ impl Scripts {
         for slot in self.scripts.iter().filter(|slot| !slot.ignores(event)) {
             let mut guard = write(slot);
             let script: &mut Script = &mut guard;
-            let ctx = CallCtx::new(&script.name, &*self.log);
+            let ctx = CallCtx::new(&script.name, &*self.log).with_options(&self.options);
             let called = script.instance.call(&ctx, event.code(), Target::Conn(conn));
             slot.learn(event, &called);
             if let Err(panic) = called {
@@ -413,7 +488,8 @@ impl Scripts {
                 let started = std::time::Instant::now();
                 let (name, result) = match access(i, slot) {
                     Access::Shared(script) => {
-                        let ctx = CallCtx::new(&script.name, &*self.log);
+                        let ctx =
+                            CallCtx::new(&script.name, &*self.log).with_options(&self.options);
                         (
                             script.name.clone(),
                             script.instance.call_shared(&ctx, code, &mut cell),
@@ -421,7 +497,8 @@ impl Scripts {
                     }
                     Access::Exclusive(mut guard) => {
                         let script: &mut Script = &mut guard;
-                        let ctx = CallCtx::new(&script.name, &*self.log);
+                        let ctx =
+                            CallCtx::new(&script.name, &*self.log).with_options(&self.options);
                         let result = script.instance.call(&ctx, code, Target::Flow(&mut cell));
                         (script.name.clone(), result)
                     }

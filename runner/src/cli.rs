@@ -45,6 +45,10 @@ pub struct Cli {
     #[arg(long = "flow-detail", value_name = "0..4", default_value_t = 1, value_parser = clap::value_parser!(u8).range(0..=4))]
     pub flow_detail: u8,
 
+    /// List the proxy's options and the ones the scripts declare, then exit.
+    #[arg(long = "options")]
+    pub options: bool,
+
     /// Don't rebuild and reload scripts when their files change (live).
     #[arg(long = "no-reload")]
     pub no_reload: bool,
@@ -70,10 +74,9 @@ pub struct Cli {
     #[arg(long = "proxyauth", value_name = "USER:PASS")]
     pub proxyauth: Option<String>,
 
-    /// Set an option: "name=value". Known: body_size_limit and
-    /// stream_large_bodies (sizes such as 512k, 10m), upstream_timeout
-    /// (seconds to wait for a server to connect or answer; default 10 and
-    /// 60), shutdown_grace (seconds in-flight flows get at shutdown; 10).
+    /// Set an option: "name=value": one of the proxy's (body_size_limit,
+    /// stream_large_bodies, upstream_timeout, shutdown_grace) or one a
+    /// script declares. `--options` lists them.
     #[arg(long = "set", value_name = "OPTION=VALUE")]
     pub set: Vec<String>,
 }

@@ -24,9 +24,30 @@ fn parse_size(text: &str) -> Option<u64> {
     digits.parse::<u64>().ok()?.checked_mul(unit)
 }
 
-/// The proxy's options from the command line; unknown or malformed ones
-/// are an error that names them.
-pub fn options(cli: &Cli) -> Result<Options> {
+/// The proxy's own `--set` names.
+pub const PROXY_OPTIONS: [(&str, &str); 4] = [
+    (
+        "body_size_limit",
+        "size (e.g. 10m): the largest body read; larger ones fail",
+    ),
+    (
+        "shutdown_grace",
+        "seconds: how long in-flight flows get at shutdown (10)",
+    ),
+    (
+        "stream_large_bodies",
+        "size: stream bodies larger than this instead of keeping them",
+    ),
+    (
+        "upstream_timeout",
+        "seconds: wait for a server to connect or answer (10 and 60)",
+    ),
+];
+
+/// The proxy's options from `--proxyauth` and the proxy's `--set` pairs
+/// (names checked by the caller); malformed values are an error that
+/// names them.
+pub fn options(cli: &Cli, sets: &[(String, String)]) -> Result<Options> {
     let mut options = Options {
         proxyauth: cli.proxyauth.clone(),
         ..Options::default()
@@ -36,39 +57,27 @@ pub fn options(cli: &Cli) -> Result<Options> {
     {
         bail!("--proxyauth {auth:?}: expected USER:PASS");
     }
-    for set in &cli.set {
-        let Some((name, value)) = set.split_once('=') else {
-            bail!("--set {set:?}: expected NAME=VALUE");
-        };
-        match name {
-            "body_size_limit" => {
-                let limit = parse_size(value).with_context(|| format!("--set body_size_limit={value}: expected a size such as 1048576, 512k or 10m"))?;
-                options.body_size_limit = Some(limit);
-            }
+    let seconds = |name: &str, value: &str| -> Result<std::time::Duration> {
+        let secs: u64 = value
+            .parse()
+            .with_context(|| format!("--set {name}={value}: expected whole seconds"))?;
+        Ok(std::time::Duration::from_secs(secs))
+    };
+    let size = |name: &str, value: &str| -> Result<u64> {
+        parse_size(value).with_context(|| {
+            format!("--set {name}={value}: expected a size such as 1048576, 512k or 10m")
+        })
+    };
+    for (name, value) in sets {
+        match name.as_str() {
+            "body_size_limit" => options.body_size_limit = Some(size(name, value)?),
+            "stream_large_bodies" => options.stream_large_bodies = Some(size(name, value)?),
             "upstream_timeout" => {
-                let seconds: u64 = value.parse().with_context(|| {
-                    format!("--set upstream_timeout={value}: expected whole seconds")
-                })?;
-                options.connect_timeout = std::time::Duration::from_secs(seconds);
-                options.response_timeout = std::time::Duration::from_secs(seconds);
+                options.connect_timeout = seconds(name, value)?;
+                options.response_timeout = options.connect_timeout;
             }
-            "shutdown_grace" => {
-                let seconds: u64 = value.parse().with_context(|| {
-                    format!("--set shutdown_grace={value}: expected whole seconds")
-                })?;
-                options.shutdown_grace = std::time::Duration::from_secs(seconds);
-            }
-            "stream_large_bodies" => {
-                let limit = parse_size(value).with_context(|| {
-                    format!(
-                        "--set stream_large_bodies={value}: expected a size such as 512k or 10m"
-                    )
-                })?;
-                options.stream_large_bodies = Some(limit);
-            }
-            other => bail!(
-                "--set {other}: no such option; options this build knows: body_size_limit, shutdown_grace, stream_large_bodies, upstream_timeout"
-            ),
+            "shutdown_grace" => options.shutdown_grace = seconds(name, value)?,
+            other => bail!("--set {other}: not a proxy option"),
         }
     }
     Ok(options)
@@ -88,12 +97,12 @@ pub fn run(
     output: &Arc<Output>,
     capture: Option<crate::offline::Capture>,
 ) -> Result<()> {
-    let options = options(cli)?;
     let host: IpAddr = cli
         .listen_host
         .parse()
         .with_context(|| format!("--listen-host {}: not an IP address", cli.listen_host))?;
-    let scripts = load_all(specs, output)?;
+    let mut scripts = load_all(specs, output)?;
+    let options = crate::settings::resolve(cli, &mut scripts)?;
     let detail = if output.quiet { 0 } else { cli.flow_detail };
     let lines = output.clone();
     let on_flow = Box::new(move |flow: &waylay_proxy::Flow| {

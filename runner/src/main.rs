@@ -19,6 +19,7 @@ mod offline;
 mod output;
 mod reload;
 mod scripts;
+mod settings;
 
 use cli::{Cli, Command};
 use output::Output;
@@ -45,6 +46,11 @@ fn run(cli: Cli) -> Result<()> {
         .collect::<Result<Vec<_>>>()?;
     let stdout_taken = cli.wfile.as_deref() == Some("-");
     let output = Arc::new(Output::new(cli.quiet, cli.verbose, stdout_taken));
+    if cli.options {
+        let scripts = scripts::load_all(&specs, &output)?;
+        print!("{}", settings::list(&scripts));
+        return Ok(());
+    }
     if cli.no_server {
         return offline::run(&cli, &specs, &output);
     }

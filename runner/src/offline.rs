@@ -65,8 +65,6 @@ fn destination(wfile: &str) -> Destination<'_> {
 }
 
 pub fn run(cli: &Cli, specs: &[ScriptSpec], output: &Arc<Output>) -> Result<()> {
-    // The proxy's options do nothing offline, but a typo is still an error.
-    crate::live::options(cli)?;
     let dest = cli.wfile.as_deref().map(destination);
     // Check the input before building anything, and never truncate it.
     let input: Option<(Box<dyn Read + Send>, String)> = match cli.rfile.as_deref() {
@@ -85,6 +83,8 @@ pub fn run(cli: &Cli, specs: &[ScriptSpec], output: &Arc<Output>) -> Result<()> 
         }
     };
     let mut scripts = load_all(specs, output)?;
+    // The proxy's options do nothing offline, but a typo is still an error.
+    crate::settings::resolve(cli, &mut scripts)?;
     let mut writer = open_output(dest.as_ref())?;
     let Some((input, name)) = input else {
         // No -r: only start and done, as mitmdump -n does.

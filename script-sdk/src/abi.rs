@@ -10,7 +10,7 @@
 use std::ffi::c_void;
 
 /// Bumped on any change to a type or function in this module.
-pub const ABI_VERSION: u32 = 2;
+pub const ABI_VERSION: u32 = 3;
 
 /// The SDK version a script was built against, checked at load.
 pub const SDK_VERSION: &str = env!("CARGO_PKG_VERSION");
@@ -176,6 +176,11 @@ pub const CONN_TIMESTAMP_START: u32 = 18;
 pub const CONN_TIMESTAMP_END: u32 = 19;
 pub const CONN_TIMESTAMP_TLS_SETUP: u32 = 20;
 
+// Option kinds.
+pub const OPTION_BOOL: u32 = 0;
+pub const OPTION_INT: u32 = 1;
+pub const OPTION_STR: u32 = 2;
+
 // Log levels.
 pub const LEVEL_DEBUG: u32 = 0;
 pub const LEVEL_INFO: u32 = 1;
@@ -193,6 +198,17 @@ pub struct HostApi {
     pub log: unsafe extern "C" fn(ctx: *const HostCtx, level: u32, msg: RawBytes),
     /// Records the message of a panic caught in the current hook.
     pub report_panic: unsafe extern "C" fn(ctx: *const HostCtx, msg: RawBytes),
+    /// Declares one of the script's options (`OPTION_*` kind).
+    pub declare_option: unsafe extern "C" fn(
+        ctx: *const HostCtx,
+        name: RawBytes,
+        kind: u32,
+        default: RawBytes,
+        help: RawBytes,
+    ),
+    /// The value of an option, as text.
+    pub option_get:
+        unsafe extern "C" fn(ctx: *const HostCtx, name: RawBytes, out: *mut RawBytes) -> i32,
 
     /// Text field of the flow (`FLOW_*`).
     pub flow_text:
@@ -312,6 +328,8 @@ pub struct ScriptDescriptor {
         event: u32,
         target: *mut c_void,
     ) -> u32,
+    /// Declares the script's options through `HostApi::declare_option`.
+    pub options: unsafe extern "C" fn(host: *const HostApi, ctx: *const HostCtx),
     /// Drops an instance (the script frees what it allocated).
     pub destroy: unsafe extern "C" fn(instance: *mut c_void),
 }

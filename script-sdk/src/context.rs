@@ -65,6 +65,41 @@ impl Context {
         self.handle.log(level, msg);
     }
 
+    /// The value of one of the script's options ([`Script::options`](crate::Script::options)):
+    /// what `--set` gave, else its default. `None` for a name the script
+    /// did not declare.
+    ///
+    /// ```
+    /// # fn f(ctx: &waylay_sdk::Context) {
+    /// let tag = ctx.option("tag").unwrap_or("waylay");
+    /// # }
+    /// ```
+    pub fn option(&self, name: &str) -> Option<&str> {
+        self.handle.option(name)
+    }
+
+    /// An [`OptionKind::Bool`](crate::OptionKind::Bool) option.
+    ///
+    /// ```
+    /// # fn f(ctx: &waylay_sdk::Context) {
+    /// let dry_run = ctx.option_bool("dry_run").unwrap_or(false);
+    /// # }
+    /// ```
+    pub fn option_bool(&self, name: &str) -> Option<bool> {
+        self.option(name).and_then(|v| v.parse().ok())
+    }
+
+    /// An [`OptionKind::Int`](crate::OptionKind::Int) option.
+    ///
+    /// ```
+    /// # fn f(ctx: &waylay_sdk::Context) {
+    /// let delay = ctx.option_int("delay_ms").unwrap_or(0);
+    /// # }
+    /// ```
+    pub fn option_int(&self, name: &str) -> Option<i64> {
+        self.option(name).and_then(|v| v.parse().ok())
+    }
+
     /// Writes `msg` at [`Level::Debug`].
     ///
     /// ```

@@ -66,6 +66,7 @@ mod error;
 mod flow;
 mod headers;
 mod message;
+mod options;
 mod script;
 
 #[doc(hidden)]
@@ -76,4 +77,5 @@ pub use error::Error;
 pub use flow::{Flow, FlowError};
 pub use headers::Headers;
 pub use message::{Message, Request, Response};
+pub use options::{OptionKind, ScriptOption};
 pub use script::{Concurrent, Script};

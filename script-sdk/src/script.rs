@@ -1,6 +1,6 @@
 //! The [`Script`] trait: one defaulted method per event.
 
-use crate::{Connection, Context, Flow};
+use crate::{Connection, Context, Flow, ScriptOption};
 
 /// A script: a set of event hooks, each with a default that does nothing.
 ///
@@ -53,6 +53,26 @@ use crate::{Connection, Context, Flow};
 /// }
 /// ```
 pub trait Script: Send + 'static {
+    /// The options the script takes (`--set name=value`, listed by
+    /// `runner --options`); read them with [`Context::option`]. None by
+    /// default.
+    ///
+    /// ```
+    /// # use waylay_sdk::{OptionKind, Script, ScriptOption};
+    /// # #[derive(Default)] struct S;
+    /// impl Script for S {
+    ///     fn options() -> &'static [ScriptOption] {
+    ///         &[ScriptOption { name: "delay_ms", kind: OptionKind::Int, default: "0", help: "Wait this long." }]
+    ///     }
+    /// }
+    /// ```
+    fn options() -> &'static [ScriptOption]
+    where
+        Self: Sized,
+    {
+        &[]
+    }
+
     /// Once, before any other event.
     ///
     /// `argv` holds the words after the script path in `-s "DIR arg1 arg2"`

@@ -3,13 +3,14 @@
 //! All of the engine's `unsafe` lives below this module.
 
 use std::cell::RefCell;
+use std::collections::HashMap;
 use std::ffi::c_void;
 use std::ptr::NonNull;
 
 use waylay_sdk::abi::{self, HostCtx, RawBytes, ScriptDescriptor, StartArgs};
 
-use super::LogSink;
 use super::cell::FlowCell;
+use super::{DeclaredOption, LogSink};
 use crate::tnetstring::Value;
 
 mod host_api;
@@ -23,6 +24,10 @@ pub(crate) struct CallCtx<'a> {
     pub(crate) script: &'a str,
     pub(crate) log: &'a dyn LogSink,
     pub(crate) panic: RefCell<Option<String>>,
+    /// The run's option values, for `Context::option`.
+    pub(crate) options: Option<&'a HashMap<String, String>>,
+    /// Options the script declares, while its `options` entry runs.
+    pub(crate) declared: RefCell<Vec<DeclaredOption>>,
 }
 
 impl<'a> CallCtx<'a> {
@@ -31,7 +36,15 @@ impl<'a> CallCtx<'a> {
             script,
             log,
             panic: RefCell::new(None),
+            options: None,
+            declared: RefCell::new(Vec::new()),
         }
+    }
+
+    /// The same, reading option values from `options`.
+    pub(crate) fn with_options(mut self, options: &'a HashMap<String, String>) -> CallCtx<'a> {
+        self.options = Some(options);
+        self
     }
 
     fn raw(&self) -> *const HostCtx {
@@ -129,6 +142,20 @@ impl ScriptInstance {
             (self.descriptor.hook_shared)(self.instance.as_ptr(), ctx.raw(), event, target)
         };
         outcome(result, ctx)
+    }
+
+    /// The options the script declares.
+    pub(crate) fn declared_options(
+        &self,
+        ctx: &CallCtx<'_>,
+    ) -> Result<Vec<DeclaredOption>, String> {
+        // SAFETY: `HOST_API` is a static; `ctx` outlives the call, and the
+        // entry only calls back `declare_option` (and `report_panic`).
+        unsafe { (self.descriptor.options)(&host_api::HOST_API, ctx.raw()) };
+        match ctx.panic.borrow_mut().take() {
+            Some(panic) => Err(panic),
+            None => Ok(ctx.declared.take()),
+        }
     }
 
     /// Runs one event; `Err` carries the hook's panic message.

@@ -13,3 +13,4 @@ mod interop;
 mod live;
 mod new;
 mod offline;
+mod options;

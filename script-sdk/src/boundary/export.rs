@@ -33,6 +33,7 @@ pub const fn descriptor<S: Script + Default>() -> ScriptDescriptor {
         hook: hook::<S>,
         concurrent: 0,
         hook_shared: no_shared_hooks,
+        options: options::<S>,
         destroy: destroy::<S>,
     }
 }
@@ -44,6 +45,25 @@ pub const fn descriptor_concurrent<S: Concurrent + Default>(mask: u32) -> Script
         concurrent: mask,
         hook_shared: hook_shared::<S>,
         ..descriptor::<S>()
+    }
+}
+
+unsafe extern "C" fn options<S: Script>(api: *const HostApi, ctx: *const HostCtx) {
+    // SAFETY: as in `create`: the host's table lives as long as the process.
+    let api: &'static HostApi = unsafe { &*api };
+    let ctx = CtxHandle::new(api, ctx);
+    let declared = catch_unwind(|| {
+        for option in S::options() {
+            let kind = match option.kind {
+                crate::OptionKind::Bool => abi::OPTION_BOOL,
+                crate::OptionKind::Int => abi::OPTION_INT,
+                crate::OptionKind::Str => abi::OPTION_STR,
+            };
+            ctx.declare_option(option.name, kind, option.default, option.help);
+        }
+    });
+    if let Err(payload) = declared {
+        ctx.report_panic(&panic_message(&*payload));
     }
 }
 

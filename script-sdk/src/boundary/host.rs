@@ -267,6 +267,27 @@ impl CtxHandle {
         unsafe { (self.api.log)(self.raw, level, RawBytes::new(msg.as_bytes())) }
     }
 
+    pub(crate) fn declare_option(&self, name: &str, kind: u32, default: &str, help: &str) {
+        let (name, default, help) = (
+            RawBytes::new(name.as_bytes()),
+            RawBytes::new(default.as_bytes()),
+            RawBytes::new(help.as_bytes()),
+        );
+        // SAFETY: `raw` is the context of the current call; the host copies
+        // all three runs.
+        unsafe { (self.api.declare_option)(self.raw, name, kind, default, help) }
+    }
+
+    pub(crate) fn option(&self, name: &str) -> Option<&str> {
+        let mut out = RawBytes::EMPTY;
+        // SAFETY: `raw` is the context of the current call; `out` is a
+        // local. The host's option values live as long as the run.
+        let status =
+            unsafe { (self.api.option_get)(self.raw, RawBytes::new(name.as_bytes()), &mut out) };
+        (status == abi::STATUS_OK)
+            .then(|| std::str::from_utf8(slice(self, out)).unwrap_or_default())
+    }
+
     pub(crate) fn report_panic(&self, msg: &str) {
         // SAFETY: `raw` is the context of the current call; the host copies `msg`.
         unsafe { (self.api.report_panic)(self.raw, RawBytes::new(msg.as_bytes())) }

@@ -10,10 +10,11 @@
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
-use waylay_sdk::Level;
 use waylay_sdk::abi::{self, HostApi, HostConn, HostCtx, HostFlow, RawBytes};
+use waylay_sdk::{Level, OptionKind};
 
 use super::CallCtx;
+use crate::script::DeclaredOption;
 use crate::script::cell::{self, FlowCell};
 use crate::tnetstring::Value;
 
@@ -22,6 +23,8 @@ pub(crate) static HOST_API: HostApi = HostApi {
     size: size_of::<HostApi>(),
     log,
     report_panic,
+    declare_option,
+    option_get,
     flow_text,
     flow_set_text,
     flow_float,
@@ -139,6 +142,54 @@ unsafe extern "C" fn report_panic(ctx: *const HostCtx, msg: RawBytes) {
         *ctx.panic.borrow_mut() = Some(String::from_utf8_lossy(msg).into_owned());
         abi::STATUS_OK
     });
+}
+
+unsafe extern "C" fn declare_option(
+    ctx: *const HostCtx,
+    name: RawBytes,
+    kind: u32,
+    default: RawBytes,
+    help: RawBytes,
+) {
+    let _ = guard(|| {
+        // SAFETY: `ctx` is the `CallCtx` of this call; the runs are the
+        // script's live strings.
+        let (ctx, name, default, help) = unsafe {
+            (
+                &*ctx.cast::<CallCtx<'_>>(),
+                bytes(name),
+                bytes(default),
+                bytes(help),
+            )
+        };
+        let kind = match kind {
+            abi::OPTION_BOOL => OptionKind::Bool,
+            abi::OPTION_INT => OptionKind::Int,
+            _ => OptionKind::Str,
+        };
+        let text = |b: &[u8]| String::from_utf8_lossy(b).into_owned();
+        ctx.declared.borrow_mut().push(DeclaredOption {
+            name: text(name),
+            kind,
+            default: text(default),
+            help: text(help),
+            script: ctx.script.to_owned(),
+        });
+        abi::STATUS_OK
+    });
+}
+
+unsafe extern "C" fn option_get(ctx: *const HostCtx, name: RawBytes, out: *mut RawBytes) -> i32 {
+    guard(|| {
+        // SAFETY: `ctx` is the `CallCtx` of this call; `name` is live.
+        let (ctx, name) = unsafe { (&*ctx.cast::<CallCtx<'_>>(), bytes(name)) };
+        let value = std::str::from_utf8(name)
+            .ok()
+            .and_then(|n| ctx.options?.get(n));
+        // SAFETY: `out` is the script's local; the values live as long as
+        // the run's `Scripts`.
+        unsafe { put(out, value.map(String::as_bytes)) }
+    })
 }
 
 unsafe extern "C" fn flow_text(flow: *const HostFlow, field: u32, out: *mut RawBytes) -> i32 {
