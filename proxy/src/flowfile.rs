@@ -107,6 +107,12 @@ impl<R: Read> FlowReader<R> {
         }
     }
 
+    /// How many bytes are read ahead and waiting: a next flow can be had
+    /// without waiting for the source when this is not zero.
+    pub fn buffered(&self) -> usize {
+        self.src.buffer().len()
+    }
+
     /// Byte offset of the next flow.
     pub fn offset(&self) -> u64 {
         self.offset

@@ -59,7 +59,7 @@ impl Default for Options {
 
 /// What the proxy shares between connections.
 pub struct Live {
-    scripts: Scripts,
+    scripts: Arc<Scripts>,
     capture: Option<Mutex<FlowWriter<Box<dyn io::Write + Send>>>>,
     on_flow: Box<dyn Fn(&Flow) + Send + Sync>,
     options: Options,
@@ -81,7 +81,7 @@ impl Live {
     /// A proxy running `scripts`, writing each finished flow to `capture`
     /// and showing it to `on_flow`.
     pub fn new(
-        scripts: Scripts,
+        scripts: Arc<Scripts>,
         capture: Option<FlowWriter<Box<dyn io::Write + Send>>>,
         on_flow: Box<dyn Fn(&Flow) + Send + Sync>,
         options: Options,
@@ -196,11 +196,6 @@ impl Live {
             }
         }
         (self.on_flow)(flow);
-    }
-
-    /// Swaps in a new build of script `index` (hot reload).
-    pub fn replace_script(&self, index: usize, script: crate::script::Script) {
-        self.scripts().replace(index, script);
     }
 
     /// `start`.

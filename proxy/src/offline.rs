@@ -47,7 +47,7 @@ impl std::error::Error for OfflineError {}
 /// Fires a saved flow's events, as mitmproxy does for flows it loads.
 /// Whether there is a response or an error is checked after the hooks
 /// before it, so a response set in `request` gets its `response` hooks.
-pub fn replay_events(scripts: &mut Scripts, flow: &mut Flow) {
+pub fn replay_events(scripts: &Scripts, flow: &mut Flow) {
     if flow.kind() != FlowKind::Http || scripts.is_empty() {
         return;
     }
@@ -82,7 +82,12 @@ const BATCHES_AHEAD: usize = 4;
 fn read_batch<R: Read>(reader: &mut FlowReader<R>) -> Batch {
     let mut batch = Batch::default();
     let start = reader.offset();
-    while batch.flows.len() < BATCH_FLOWS && reader.offset() - start < BATCH_BYTES {
+    // A batch takes what is already read; it never waits on a slow source
+    // (a pipe) while holding flows back.
+    while batch.flows.len() < BATCH_FLOWS
+        && reader.offset() - start < BATCH_BYTES
+        && (batch.flows.is_empty() || reader.buffered() > 0)
+    {
         match reader.read_flow() {
             Some(Ok(flow)) => {
                 // Build what every flow's events read here, off the thread
@@ -115,7 +120,7 @@ fn read_batch<R: Read>(reader: &mut FlowReader<R>) -> Batch {
 /// Reading and checking the input runs on a second thread, a few batches
 /// ahead of the scripts and the writer on this one.
 pub fn run<R: Read + Send, W: Write>(
-    scripts: &mut Scripts,
+    scripts: &Scripts,
     reader: &mut FlowReader<R>,
     mut writer: Option<&mut FlowWriter<W>>,
     mut on_flow: impl FnMut(&Flow),

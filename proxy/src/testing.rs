@@ -82,7 +82,7 @@ pub fn run_file_with_args<S: waylay_sdk::Script + Default>(
     let mut flows = Vec::new();
     let mut reader = FlowReader::new(file);
     let result = offline::run(
-        &mut scripts,
+        &scripts,
         &mut reader,
         None::<&mut FlowWriter<std::io::Sink>>,
         |f| flows.push(f.clone()),

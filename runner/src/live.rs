@@ -110,15 +110,16 @@ pub fn run(
             lines.info(&text);
         }
     });
-    let live = Arc::new(Live::new(scripts, capture, on_flow, options));
+    let scripts = Arc::new(scripts);
     if !cli.no_reload {
         crate::reload::spawn(
             specs,
             crate::scripts::build_options(output)?,
-            live.clone(),
+            scripts.clone(),
             output.clone(),
         );
     }
+    let live = Arc::new(Live::new(scripts, capture, on_flow, options));
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

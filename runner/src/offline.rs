@@ -85,6 +85,16 @@ pub fn run(cli: &Cli, specs: &[ScriptSpec], output: &Arc<Output>) -> Result<()> 
     let mut scripts = load_all(specs, output)?;
     // The proxy's options do nothing offline, but a typo is still an error.
     crate::settings::resolve(cli, &mut scripts)?;
+    let scripts = std::sync::Arc::new(scripts);
+    if !cli.no_reload && input.is_some() {
+        // A long run picks up edits to its scripts, like the live proxy.
+        crate::reload::spawn(
+            specs,
+            crate::scripts::build_options(output)?,
+            scripts.clone(),
+            output.clone(),
+        );
+    }
     let mut writer = open_output(dest.as_ref())?;
     let Some((input, name)) = input else {
         // No -r: only start and done, as mitmdump -n does.
@@ -94,7 +104,7 @@ pub fn run(cli: &Cli, specs: &[ScriptSpec], output: &Arc<Output>) -> Result<()> 
     };
     let mut reader = FlowReader::new(input);
     let detail = if output.quiet { 0 } else { cli.flow_detail };
-    let result = offline::run(&mut scripts, &mut reader, writer.as_mut(), |flow| {
+    let result = offline::run(&scripts, &mut reader, writer.as_mut(), |flow| {
         if let Some(text) = flow_detail(flow, detail) {
             output.info(&text);
         }

@@ -1,4 +1,4 @@
-//! Hot reload for the live proxy: watch each script crate, rebuild it in
+//! Hot reload, live and offline: watch each script crate, rebuild it in
 //! the background when its files change, and swap the new build in for
 //! later events while the old one keeps serving until then.
 
@@ -6,9 +6,8 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
-use waylay_proxy::live::Live;
-use waylay_proxy::script::Script;
 use waylay_proxy::script::build::{BuildOptions, build};
+use waylay_proxy::script::{Script, Scripts};
 
 use crate::output::Output;
 use crate::scripts::ScriptSpec;
@@ -16,7 +15,9 @@ use crate::scripts::ScriptSpec;
 /// How often crates are checked for changes.
 const POLL: Duration = Duration::from_millis(300);
 
-/// What a crate's files looked like: the newest change and how many.
+/// What a crate's sources looked like: the newest change and how many.
+/// Sources are `Cargo.toml` and `.rs` files outside `target/` and hidden
+/// folders, so files the run writes (a `-w` capture) never trigger one.
 type Stamp = (SystemTime, usize);
 
 fn stamp(dir: &Path) -> Stamp {
@@ -33,7 +34,7 @@ fn stamp(dir: &Path) -> Stamp {
             let Ok(meta) = entry.metadata() else { continue };
             if meta.is_dir() {
                 walk(&entry.path(), newest, count);
-            } else {
+            } else if name.ends_with(".rs") || name == "Cargo.toml" {
                 *count += 1;
                 if let Ok(modified) = meta.modified() {
                     *newest = (*newest).max(modified);
@@ -55,7 +56,12 @@ struct Watched {
 }
 
 /// Starts watching every `-s` that is a crate directory.
-pub fn spawn(specs: &[ScriptSpec], options: BuildOptions, live: Arc<Live>, output: Arc<Output>) {
+pub fn spawn(
+    specs: &[ScriptSpec],
+    options: BuildOptions,
+    scripts: Arc<Scripts>,
+    output: Arc<Output>,
+) {
     let mut watched: Vec<Watched> = specs
         .iter()
         .enumerate()
@@ -82,13 +88,19 @@ pub fn spawn(specs: &[ScriptSpec], options: BuildOptions, live: Arc<Live>, outpu
                 }
                 w.stamp = now;
                 generation += 1;
-                reload(w, generation, &options, &live, &output);
+                reload(w, generation, &options, &scripts, &output);
             }
         }
     });
 }
 
-fn reload(w: &Watched, generation: u32, options: &BuildOptions, live: &Live, output: &Output) {
+fn reload(
+    w: &Watched,
+    generation: u32,
+    options: &BuildOptions,
+    scripts: &Scripts,
+    output: &Output,
+) {
     output.problem(&format!(
         "runner: {} changed; rebuilding (the running build keeps serving)",
         w.name
@@ -115,7 +127,7 @@ fn reload(w: &Watched, generation: u32, options: &BuildOptions, live: &Live, out
     }
     match Script::load(&copy, &w.name, w.argv.clone(), output) {
         Ok(script) => {
-            live.replace_script(w.index, script);
+            scripts.replace(w.index, script);
             output.problem(&format!("runner: {} reloaded", w.name));
         }
         Err(e) => output.problem(&format!(

@@ -319,3 +319,23 @@ fn unknown_options_are_refused_offline_too() {
         result.stderr
     );
 }
+
+#[test]
+fn a_panicking_concurrent_hook_offline_is_reported_and_its_flow_kept() {
+    let dir = scratch();
+    let out = path_in(&dir, "out.mitm");
+    let input = golden("refused.mitm");
+    // panicky's `error` hook is concurrent; argv makes it panic.
+    let result = run(&[
+        "-n",
+        "-r",
+        input.to_str().unwrap(),
+        "-s",
+        "runner/tests/fixtures/panicky error",
+        "-w",
+        &out,
+    ]);
+    assert_eq!(result.code, 0, "{}", result.stderr);
+    assert!(result.stderr.contains("hook `error` panicked on flow 40937c89-2f9e-43f9-a57a-4967a9c020b3: error panics on purpose"), "{}", result.stderr);
+    assert_eq!(flows(&out), flows(&input));
+}

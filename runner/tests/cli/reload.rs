@@ -128,3 +128,82 @@ fn no_reload_keeps_the_first_build() {
     std::thread::sleep(Duration::from_secs(2));
     assert_eq!(version(&mut conn, &url), "1");
 }
+
+#[test]
+fn a_long_offline_run_picks_up_edits() {
+    use std::process::{Command, Stdio};
+    use std::sync::mpsc;
+
+    let dir = scratch();
+    write_crate(
+        dir.path(),
+        &[
+            (
+                "Cargo.toml",
+                &manifest("versioned_offline", "\"cdylib\"", true),
+            ),
+            ("src/lib.rs", &script("1")),
+        ],
+    );
+    let outdir = scratch();
+    let out = outdir.path().join("out.mitm");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_runner"))
+        .args([
+            "-n",
+            "-q",
+            "-r",
+            "-",
+            "-s",
+            dir.path().to_str().unwrap(),
+            "-w",
+            out.to_str().unwrap(),
+        ])
+        .current_dir(crate::support::root())
+        .env(
+            "CARGO_TARGET_DIR",
+            crate::support::root().join("target/test-scripts"),
+        )
+        .stdin(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let (tx, rx) = mpsc::channel();
+    let stderr = child.stderr.take().unwrap();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            let _ = tx.send(line);
+        }
+    });
+    let flow = std::fs::read(crate::support::golden("get.mitm")).unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    for _ in 0..3 {
+        stdin.write_all(&flow).unwrap();
+    }
+    stdin.flush().unwrap();
+    std::thread::sleep(Duration::from_secs(2));
+    std::fs::write(dir.path().join("src/lib.rs"), script("2")).unwrap();
+    let deadline = Instant::now() + Duration::from_secs(90);
+    loop {
+        let line = rx
+            .recv_timeout(deadline.saturating_duration_since(Instant::now()))
+            .expect("a reload within 90 s");
+        if line.ends_with("reloaded") {
+            break;
+        }
+    }
+    for _ in 0..3 {
+        stdin.write_all(&flow).unwrap();
+    }
+    drop(stdin);
+    assert!(child.wait().unwrap().success());
+    let versions: Vec<String> = crate::support::flows(&out)
+        .iter()
+        .map(|f| {
+            String::from_utf8_lossy(
+                waylay_proxy::http::header(f.response().unwrap(), "x-version").unwrap(),
+            )
+            .into_owned()
+        })
+        .collect();
+    assert_eq!(versions, ["1", "1", "1", "2", "2", "2"]);
+}
