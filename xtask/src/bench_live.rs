@@ -25,7 +25,7 @@ pub fn serve_forever(port: u16) -> Result<()> {
 }
 
 /// A keep-alive origin answering every request with 1 KiB.
-fn origin() -> Result<u16> {
+pub(crate) fn origin() -> Result<u16> {
     let listener = TcpListener::bind("127.0.0.1:0")?;
     let port = listener.local_addr()?.port();
     std::thread::spawn(move || {
@@ -81,9 +81,9 @@ fn send_gigabyte(stream: &mut TcpStream) -> std::io::Result<()> {
 }
 
 /// What wrk measured.
-struct Load {
-    rps: f64,
-    p50_ms: f64,
+pub(crate) struct Load {
+    pub(crate) rps: f64,
+    pub(crate) p50_ms: f64,
     p99_ms: f64,
     errors: String,
 }
@@ -101,7 +101,7 @@ fn millis(text: &str) -> Option<f64> {
     })
 }
 
-fn wrk(
+pub(crate) fn wrk(
     target: &str,
     origin_port: u16,
     connections: u32,
@@ -195,7 +195,7 @@ fn idle_kib_per_connection(child: &Running, port: u16, n: usize) -> Result<f64> 
     Ok((after - before) / n as f64)
 }
 
-fn wait_listening(port: u16) -> Result<()> {
+pub(crate) fn wait_listening(port: u16) -> Result<()> {
     for _ in 0..600 {
         if TcpStream::connect(("127.0.0.1", port)).is_ok() {
             return Ok(());
@@ -205,12 +205,12 @@ fn wait_listening(port: u16) -> Result<()> {
     bail!("nothing listens on port {port} after 60 s")
 }
 
-fn free_port() -> Result<u16> {
+pub(crate) fn free_port() -> Result<u16> {
     Ok(TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
 }
 
 /// A child process stopped (SIGINT, then kill) however the bench ends.
-struct Running(Child);
+pub(crate) struct Running(pub(crate) Child);
 
 impl Drop for Running {
     fn drop(&mut self) {

@@ -9,6 +9,7 @@
 use anyhow::{Result, bail};
 
 mod bench;
+mod bench_concurrency;
 mod bench_live;
 mod peer;
 mod tidy;
@@ -25,9 +26,10 @@ fn main() -> Result<()> {
         ["peer"] => peer::ensure().map(drop),
         ["bench", "offline", rest @ ..] => bench::offline(rest),
         ["bench", "live", rest @ ..] => bench_live::live(rest),
+        ["bench", "concurrency", rest @ ..] => bench_concurrency::concurrency(rest),
         ["origin", port] => bench_live::serve_forever(port.parse()?),
         _ => bail!(
-            "usage: cargo xtask test [CARGO TEST ARGS] | peer | bench offline [--flows N] [--big-mb N] | bench live [--seconds N] | origin PORT"
+            "usage: cargo xtask test [CARGO TEST ARGS] | peer | bench offline [--flows N] [--big-mb N] | bench live [--seconds N] | bench concurrency [--seconds N] | origin PORT"
         ),
     }
 }

@@ -1,0 +1,180 @@
+//! `cargo xtask bench concurrency`: a `request` hook that blocks for 1 ms,
+//! serialized and concurrent, at 64 connections, next to mitmproxy's
+//! `@concurrent` on the same script; and how long an edit to a script
+//! takes to serve traffic.
+
+use std::fmt::Write as _;
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context as _, Result, bail};
+
+use crate::bench_live::{Running, free_port, origin, wait_listening, wrk};
+use crate::peer;
+use crate::util::{cargo, root};
+
+fn runner(args: &[&str], port: u16) -> Result<Running> {
+    Ok(Running(
+        Command::new(root().join("target/release/runner"))
+            .args(["-q", "-p", &port.to_string()])
+            .args(args)
+            .current_dir(root())
+            .stdout(Stdio::null())
+            .spawn()?,
+    ))
+}
+
+/// One keep-alive request; the value of its x-version header.
+fn version(conn: &mut BufReader<TcpStream>, url: &str) -> Result<String> {
+    conn.get_mut()
+        .write_all(format!("GET {url} HTTP/1.1\r\nHost: x\r\n\r\n").as_bytes())?;
+    let (mut length, mut version) = (0usize, String::new());
+    loop {
+        let mut line = String::new();
+        if conn.read_line(&mut line)? == 0 {
+            bail!("the proxy closed the connection during a reload");
+        }
+        if line == "\r\n" {
+            break;
+        }
+        let lower = line.to_ascii_lowercase();
+        if let Some(v) = lower.strip_prefix("content-length:") {
+            length = v.trim().parse()?;
+        }
+        if let Some(v) = lower.strip_prefix("x-version:") {
+            version = v.trim().to_owned();
+        }
+    }
+    let mut body = vec![0; length];
+    conn.read_exact(&mut body)?;
+    Ok(version)
+}
+
+fn script(version: u32) -> String {
+    format!(
+        "use waylay_sdk::{{Context, Flow, Script}};\n#[derive(Default)]\npub struct V;\nimpl Script for V {{\n    \
+         fn response(&mut self, _: &Context, flow: &mut Flow) {{\n        if let Some(r) = flow.response_mut() {{ \
+         r.headers_mut().set(\"x-version\", \"{version}\"); }}\n    }}\n}}\nwaylay_sdk::export_script!(V);\n"
+    )
+}
+
+/// Seconds from saving src/lib.rs to the new build answering, best of 3.
+fn reload_seconds(origin_port: u16) -> Result<f64> {
+    let krate = root().join("target/bench/reload-script");
+    let _ = std::fs::remove_dir_all(&krate);
+    std::fs::create_dir_all(krate.join("src"))?;
+    std::fs::write(
+        krate.join("Cargo.toml"),
+        "[package]\nname = \"reload_script\"\nversion = \"0.1.0\"\nedition = \"2024\"\n\n[lib]\ncrate-type = [\"cdylib\"]\n\n\
+         [dependencies]\nwaylay-sdk = \"0.1\"\n\n[workspace]\n",
+    )?;
+    std::fs::write(krate.join("src/lib.rs"), script(0))?;
+    let port = free_port()?;
+    let proxy = runner(&["-s", krate.to_str().context("a UTF-8 path")?], port)?;
+    wait_listening(port)?;
+    let url = format!("http://127.0.0.1:{origin_port}/");
+    let mut conn = BufReader::new(TcpStream::connect(("127.0.0.1", port))?);
+    conn.get_mut()
+        .set_read_timeout(Some(Duration::from_secs(30)))?;
+    let mut best = f64::MAX;
+    for v in 1..=3 {
+        std::thread::sleep(Duration::from_millis(1500));
+        let saved = Instant::now();
+        std::fs::write(krate.join("src/lib.rs"), script(v))?;
+        while version(&mut conn, &url)? != v.to_string() {
+            if saved.elapsed() > Duration::from_secs(60) {
+                bail!("the edit never took effect");
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        best = best.min(saved.elapsed().as_secs_f64());
+    }
+    drop(proxy);
+    Ok(best)
+}
+
+pub fn concurrency(args: &[&str]) -> Result<()> {
+    let seconds: u32 = match args.iter().position(|a| *a == "--seconds") {
+        Some(i) => args
+            .get(i + 1)
+            .and_then(|v| v.parse().ok())
+            .context("--seconds takes a number")?,
+        None => 10,
+    };
+    let python = peer::ensure()?;
+    cargo(&["build", "--release", "-p", "runner"])?;
+    let dir = root().join("target/bench");
+    std::fs::create_dir_all(&dir)?;
+    let py = dir.join("nonblocking.py");
+    std::fs::write(
+        &py,
+        "import time\nfrom mitmproxy.script import concurrent\n\n@concurrent\ndef request(flow):\n    time.sleep(0.001)\n",
+    )?;
+    let origin_port = origin()?;
+    let (serial_port, concurrent_port, mitm_port) = (free_port()?, free_port()?, free_port()?);
+    let serial = runner(&["-s", "runner/tests/fixtures/blocking 0.001"], serial_port)?;
+    let concurrent = runner(&["-s", "examples/nonblocking 0.001"], concurrent_port)?;
+    let mitm = Running(
+        Command::new(python.with_file_name("mitmdump"))
+            .args([
+                "-q",
+                "--listen-host",
+                "127.0.0.1",
+                "-p",
+                &mitm_port.to_string(),
+                "-s",
+            ])
+            .arg(&py)
+            .stdout(Stdio::null())
+            .spawn()?,
+    );
+    for port in [serial_port, concurrent_port, mitm_port] {
+        wait_listening(port)?;
+    }
+    let mut report = String::new();
+    writeln!(
+        report,
+        "A `request` hook that sleeps 1 ms; wrk -t2 -c64, {seconds} s per row, 1 KiB responses.\n"
+    )?;
+    writeln!(report, "| proxy | requests/s | p50 |")?;
+    writeln!(report, "|---|---|---|")?;
+    let mut rates = Vec::new();
+    for (name, port) in [
+        ("Waylay, serialized hook", serial_port),
+        ("Waylay, concurrent hook", concurrent_port),
+        ("mitmdump 11.0.2, @concurrent", mitm_port),
+    ] {
+        eprintln!("xtask: {name}");
+        let load = wrk(
+            &format!("http://127.0.0.1:{port}/"),
+            origin_port,
+            64,
+            seconds,
+            true,
+        )?;
+        writeln!(
+            report,
+            "| {name} | {:.0} | {:.2} ms |",
+            load.rps, load.p50_ms
+        )?;
+        rates.push(load.rps);
+    }
+    drop((serial, concurrent, mitm));
+    writeln!(
+        report,
+        "\nConcurrent vs serialized: {:.1}x. Concurrent Waylay vs mitmdump @concurrent: {:.1}x.",
+        rates[1] / rates[0],
+        rates[1] / rates[2]
+    )?;
+    eprintln!("xtask: reload time");
+    writeln!(
+        report,
+        "Save to serving after an edit to src/lib.rs (best of 3): {:.2} s.",
+        reload_seconds(origin_port)?
+    )?;
+    println!("{report}");
+    std::fs::write(dir.join("concurrency.md"), &report)?;
+    Ok(())
+}
