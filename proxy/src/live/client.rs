@@ -62,6 +62,8 @@ enum Next {
 
 struct Client {
     live: Arc<Live>,
+    /// The proxy's own address on this connection.
+    sock: SocketAddr,
     reader: Reader<OwnedReadHalf>,
     writer: OwnedWriteHalf,
     conn: Value,
@@ -82,6 +84,7 @@ pub async fn run(
     let (read, writer) = stream.into_split();
     let mut client = Client {
         live: live.clone(),
+        sock,
         reader: Reader::new(read),
         writer,
         conn,
@@ -187,6 +190,21 @@ impl Client {
                 return Next::Close;
             }
         };
+        if record::is_self(&target, self.sock) {
+            let what = format!(
+                "{}:{} is this proxy; forwarding the request would loop",
+                target.host, target.port
+            );
+            self.live.scripts().log().log(
+                "proxy",
+                crate::script::Level::Warn,
+                &format!("{}: {what}; answered 508", self.peer()),
+            );
+            let _ = self
+                .reply(&send::simple(508, &[], &format!("waylay: {what}\n")))
+                .await;
+            return Next::Close;
+        }
         let body_kind = match h1::request_body(&head) {
             Ok(kind) => kind,
             Err(e) => {

@@ -188,6 +188,23 @@ pub fn parse_target(target: &Bytes) -> Result<Target, String> {
     })
 }
 
+/// Whether `target` is the proxy itself, listening at `proxy`: forwarding
+/// it would loop until connections run out.
+pub fn is_self(target: &Target, proxy: SocketAddr) -> bool {
+    if target.port != proxy.port() {
+        return false;
+    }
+    let host = target.host.as_str();
+    match host.parse::<std::net::IpAddr>() {
+        Ok(ip) => {
+            ip == proxy.ip()
+                || ip.is_unspecified()
+                || (ip.is_loopback() && proxy.ip().is_loopback())
+        }
+        Err(_) => host.eq_ignore_ascii_case("localhost") && proxy.ip().is_loopback(),
+    }
+}
+
 /// A request dict as mitmproxy records it.
 pub fn request(head: &Head, target: &Target, start: f64) -> Dict {
     let mut d = Dict::new();
@@ -265,6 +282,27 @@ mod tests {
         assert_ne!(a, b);
         let parsed = uuid::Uuid::parse_str(&a).unwrap();
         assert_eq!(parsed.get_version_num(), 4);
+    }
+
+    #[test]
+    fn requests_to_the_proxy_itself_are_spotted() {
+        let proxy: SocketAddr = "127.0.0.1:8080".parse().unwrap();
+        let target = |host: &str, port: u16| Target {
+            scheme: "http".into(),
+            host: host.into(),
+            port,
+            path: Bytes::from_static(b"/"),
+        };
+        for (host, port, looped) in [
+            ("127.0.0.1", 8080, true),
+            ("127.0.0.2", 8080, true),
+            ("localhost", 8080, true),
+            ("0.0.0.0", 8080, true),
+            ("127.0.0.1", 8081, false),
+            ("example.com", 8080, false),
+        ] {
+            assert_eq!(is_self(&target(host, port), proxy), looped, "{host}:{port}");
+        }
     }
 
     #[test]

@@ -170,12 +170,14 @@ pub fn simple(status: u16, extra: &[(&str, &str)], text: &str) -> Vec<u8> {
     ];
     fields.extend(extra.iter().map(|(n, v)| (n.as_bytes(), v.as_bytes())));
     let status_text = status.to_string();
+    // mitmproxy's table lacks some codes the proxy itself answers with.
+    let reason = match (status, http::reason_phrase(status)) {
+        (431, "") => "Request Header Fields Too Large",
+        (508, "") => "Loop Detected",
+        (_, reason) => reason,
+    };
     head(
-        [
-            b"HTTP/1.1",
-            status_text.as_bytes(),
-            http::reason_phrase(status).as_bytes(),
-        ],
+        [b"HTTP/1.1", status_text.as_bytes(), reason.as_bytes()],
         &fields,
         text.as_bytes(),
     )

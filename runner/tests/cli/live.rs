@@ -703,3 +703,20 @@ fn a_panic_after_a_streamed_response_closes_the_connection() {
         stopped.stderr
     );
 }
+
+#[test]
+fn a_request_to_the_proxy_itself_is_refused_not_looped() {
+    let proxy = Proxy::start(&[]);
+    let out = curl(&proxy, &["-i", &format!("http://{}/", proxy.addr)]);
+    assert!(out.starts_with("HTTP/1.1 508 Loop Detected\r\n"), "{out}");
+    assert!(
+        out.contains("is this proxy; forwarding the request would loop"),
+        "{out}"
+    );
+    let stopped = proxy.stop();
+    assert!(
+        stopped.stderr.contains("answered 508"),
+        "{}",
+        stopped.stderr
+    );
+}
