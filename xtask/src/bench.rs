@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 use anyhow::{Context as _, Result, bail};
 
 use crate::peer;
-use crate::util::{cargo, root};
+use crate::util::{arg_value, cargo, root};
 
 /// What one timed command did.
 struct Measured {
@@ -84,16 +84,6 @@ fn concat(path: &Path, copies: usize) -> Result<u64> {
 
 fn m_len(path: &Path) -> u64 {
     fs::metadata(path).map(|m| m.len()).unwrap_or(0)
-}
-
-fn arg_value(args: &[&str], name: &str, default: usize) -> Result<usize> {
-    match args.iter().position(|a| *a == name) {
-        Some(i) => args
-            .get(i + 1)
-            .and_then(|v| v.parse().ok())
-            .with_context(|| format!("{name} takes a number")),
-        None => Ok(default),
-    }
 }
 
 fn machine() -> String {

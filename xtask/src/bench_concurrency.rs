@@ -6,25 +6,13 @@
 use std::fmt::Write as _;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
-use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context as _, Result, bail};
 
-use crate::bench_live::{Running, free_port, origin, wait_listening, wrk};
+use crate::bench_live::{free_port, mitmdump, origin, runner, wait_listening, wrk};
 use crate::peer;
-use crate::util::{cargo, root};
-
-fn runner(args: &[&str], port: u16) -> Result<Running> {
-    Ok(Running(
-        Command::new(root().join("target/release/runner"))
-            .args(["-q", "-p", &port.to_string()])
-            .args(args)
-            .current_dir(root())
-            .stdout(Stdio::null())
-            .spawn()?,
-    ))
-}
+use crate::util::{arg_value, cargo, root};
 
 /// One keep-alive request; the value of its x-version header.
 fn version(conn: &mut BufReader<TcpStream>, url: &str) -> Result<String> {
@@ -96,13 +84,7 @@ fn reload_seconds(origin_port: u16) -> Result<f64> {
 }
 
 pub fn concurrency(args: &[&str]) -> Result<()> {
-    let seconds: u32 = match args.iter().position(|a| *a == "--seconds") {
-        Some(i) => args
-            .get(i + 1)
-            .and_then(|v| v.parse().ok())
-            .context("--seconds takes a number")?,
-        None => 10,
-    };
+    let seconds = arg_value(args, "--seconds", 10)? as u32;
     let python = peer::ensure()?;
     cargo(&["build", "--release", "-p", "runner"])?;
     let dir = root().join("target/bench");
@@ -116,20 +98,7 @@ pub fn concurrency(args: &[&str]) -> Result<()> {
     let (serial_port, concurrent_port, mitm_port) = (free_port()?, free_port()?, free_port()?);
     let serial = runner(&["-s", "runner/tests/fixtures/blocking 0.001"], serial_port)?;
     let concurrent = runner(&["-s", "examples/nonblocking 0.001"], concurrent_port)?;
-    let mitm = Running(
-        Command::new(python.with_file_name("mitmdump"))
-            .args([
-                "-q",
-                "--listen-host",
-                "127.0.0.1",
-                "-p",
-                &mitm_port.to_string(),
-                "-s",
-            ])
-            .arg(&py)
-            .stdout(Stdio::null())
-            .spawn()?,
-    );
+    let mitm = mitmdump(&python, &py, mitm_port)?;
     for port in [serial_port, concurrent_port, mitm_port] {
         wait_listening(port)?;
     }

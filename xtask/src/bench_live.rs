@@ -12,7 +12,7 @@ use std::time::Duration;
 use anyhow::{Context as _, Result, bail};
 
 use crate::peer;
-use crate::util::{cargo, root};
+use crate::util::{arg_value, cargo, root};
 
 /// `cargo xtask origin PORT`: the benchmark's origin, until killed (for
 /// profiling by hand).
@@ -212,6 +212,38 @@ pub(crate) fn free_port() -> Result<u16> {
 /// A child process stopped (SIGINT, then kill) however the bench ends.
 pub(crate) struct Running(pub(crate) Child);
 
+/// `target/release/runner -q -p PORT ARGS`, stopped when dropped.
+pub(crate) fn runner(args: &[&str], port: u16) -> Result<Running> {
+    let child = Command::new(root().join("target/release/runner"))
+        .args(["-q", "-p", &port.to_string()])
+        .args(args)
+        .current_dir(root())
+        .stdout(Stdio::null())
+        .spawn()?;
+    Ok(Running(child))
+}
+
+/// `mitmdump -q -s SCRIPT` on loopback at PORT, stopped when dropped.
+pub(crate) fn mitmdump(
+    python: &std::path::Path,
+    script: &std::path::Path,
+    port: u16,
+) -> Result<Running> {
+    let child = Command::new(python.with_file_name("mitmdump"))
+        .args([
+            "-q",
+            "--listen-host",
+            "127.0.0.1",
+            "-p",
+            &port.to_string(),
+            "-s",
+        ])
+        .arg(script)
+        .stdout(Stdio::null())
+        .spawn()?;
+    Ok(Running(child))
+}
+
 impl Drop for Running {
     fn drop(&mut self) {
         let _ = Command::new("kill")
@@ -229,13 +261,7 @@ impl Drop for Running {
 }
 
 pub fn live(args: &[&str]) -> Result<()> {
-    let seconds: u32 = match args.iter().position(|a| *a == "--seconds") {
-        Some(i) => args
-            .get(i + 1)
-            .and_then(|v| v.parse().ok())
-            .context("--seconds takes a number")?,
-        None => 10,
-    };
+    let seconds = arg_value(args, "--seconds", 10)? as u32;
     let python = peer::ensure()?;
     cargo(&["build", "--release", "-p", "runner"])?;
     let dir = root().join("target/bench");
@@ -248,32 +274,9 @@ pub fn live(args: &[&str]) -> Result<()> {
     let origin_port = origin()?;
 
     let waylay_port = free_port()?;
-    let waylay = Command::new(root().join("target/release/runner"))
-        .args([
-            "-q",
-            "-s",
-            "examples/add_header",
-            "-p",
-            &waylay_port.to_string(),
-        ])
-        .current_dir(root())
-        .stdout(Stdio::null())
-        .spawn()
-        .map(Running)?;
+    let waylay = runner(&["-s", "examples/add_header"], waylay_port)?;
     let mitm_port = free_port()?;
-    let mitm = Command::new(python.with_file_name("mitmdump"))
-        .args([
-            "-q",
-            "--listen-host",
-            "127.0.0.1",
-            "-p",
-            &mitm_port.to_string(),
-            "-s",
-        ])
-        .arg(&py_script)
-        .stdout(Stdio::null())
-        .spawn()
-        .map(Running)?;
+    let mitm = mitmdump(&python, &py_script, mitm_port)?;
     wait_listening(waylay_port)?;
     wait_listening(mitm_port)?;
     // Idle memory first, before load has grown any pools.
@@ -357,20 +360,15 @@ pub fn live(args: &[&str]) -> Result<()> {
     )?;
     eprintln!("xtask: a 1 GiB streamed body");
     let stream_port = free_port()?;
-    let streaming = Command::new(root().join("target/release/runner"))
-        .args([
-            "-q",
+    let streaming = runner(
+        &[
             "-s",
             "examples/add_header",
             "--set",
             "stream_large_bodies=1m",
-            "-p",
-            &stream_port.to_string(),
-        ])
-        .current_dir(root())
-        .stdout(Stdio::null())
-        .spawn()
-        .map(Running)?;
+        ],
+        stream_port,
+    )?;
     wait_listening(stream_port)?;
     let before = memory_kib(&streaming, "VmRSS");
     let fetched = Command::new("curl")

@@ -30,3 +30,14 @@ pub fn run(command: &mut Command) -> Result<()> {
 pub fn cargo(args: &[&str]) -> Result<()> {
     run(Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into())).args(args))
 }
+
+/// The number after `name` in `args`, or `default`.
+pub fn arg_value(args: &[&str], name: &str, default: usize) -> Result<usize> {
+    match args.iter().position(|a| *a == name) {
+        Some(i) => args
+            .get(i + 1)
+            .and_then(|v| v.parse().ok())
+            .with_context(|| format!("{name} takes a number")),
+        None => Ok(default),
+    }
+}

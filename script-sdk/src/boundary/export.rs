@@ -90,28 +90,18 @@ unsafe extern "C" fn hook_shared<S: Concurrent>(
     let ctx = CtxHandle::new(api, ctx);
     let context = Context::new(ctx);
     let script = &instance.script;
-    let result = catch_unwind(AssertUnwindSafe(|| {
-        traced(|| match event {
-            abi::EVENT_REQUEST_HEADERS => {
-                Concurrent::request_headers(script, &context, &mut flow(api, target))
-            }
-            abi::EVENT_REQUEST => Concurrent::request(script, &context, &mut flow(api, target)),
-            abi::EVENT_RESPONSE_HEADERS => {
-                Concurrent::response_headers(script, &context, &mut flow(api, target))
-            }
-            abi::EVENT_RESPONSE => Concurrent::response(script, &context, &mut flow(api, target)),
-            abi::EVENT_ERROR => Concurrent::error(script, &context, &mut flow(api, target)),
-            _ => {}
-        })
-    }));
-    match result {
-        Ok(false) => abi::HOOK_OK,
-        Ok(true) => abi::HOOK_DEFAULT,
-        Err(payload) => {
-            ctx.report_panic(&panic_message(&*payload));
-            abi::HOOK_PANICKED
+    run_hook(ctx, || match event {
+        abi::EVENT_REQUEST_HEADERS => {
+            Concurrent::request_headers(script, &context, &mut flow(api, target))
         }
-    }
+        abi::EVENT_REQUEST => Concurrent::request(script, &context, &mut flow(api, target)),
+        abi::EVENT_RESPONSE_HEADERS => {
+            Concurrent::response_headers(script, &context, &mut flow(api, target))
+        }
+        abi::EVENT_RESPONSE => Concurrent::response(script, &context, &mut flow(api, target)),
+        abi::EVENT_ERROR => Concurrent::error(script, &context, &mut flow(api, target)),
+        _ => {}
+    })
 }
 
 /// A descriptor that may live in a `static`.
@@ -136,11 +126,18 @@ pub fn default_hook() {
     DEFAULT_HOOK.with(|d| d.set(true));
 }
 
-/// Runs a hook call; returns whether it was a trait's default hook.
-fn traced(call: impl FnOnce()) -> bool {
+/// Runs one hook call for the host: a panic is caught and reported, and
+/// the result says whether the trait's default hook was what ran.
+fn run_hook(ctx: CtxHandle, call: impl FnOnce()) -> u32 {
     DEFAULT_HOOK.with(|d| d.set(false));
-    call();
-    DEFAULT_HOOK.with(|d| d.replace(false))
+    match catch_unwind(AssertUnwindSafe(call)) {
+        Ok(()) if DEFAULT_HOOK.with(|d| d.replace(false)) => abi::HOOK_DEFAULT,
+        Ok(()) => abi::HOOK_OK,
+        Err(payload) => {
+            ctx.report_panic(&panic_message(&*payload));
+            abi::HOOK_PANICKED
+        }
+    }
 }
 
 /// Replaces this library's panic hook (its own copy of std, when loaded as a
@@ -214,8 +211,8 @@ unsafe extern "C" fn hook<S: Script>(
     let ctx = CtxHandle::new(api, ctx);
     let context = Context::new(ctx);
     let script = &mut instance.script;
-    let result = catch_unwind(AssertUnwindSafe(|| {
-        traced(|| match event {
+    run_hook(ctx, || {
+        match event {
             abi::EVENT_START => {
                 // SAFETY: for `start` the host passes null or a `StartArgs` whose
                 // words are UTF-8 and live for this call.
@@ -244,16 +241,8 @@ unsafe extern "C" fn hook<S: Script>(
             abi::EVENT_ERROR => script.error(&context, &mut flow(api, target)),
             // An event from a newer host: this script has no hook for it.
             _ => {}
-        })
-    }));
-    match result {
-        Ok(false) => abi::HOOK_OK,
-        Ok(true) => abi::HOOK_DEFAULT,
-        Err(payload) => {
-            ctx.report_panic(&panic_message(&*payload));
-            abi::HOOK_PANICKED
         }
-    }
+    })
 }
 
 fn flow(api: &'static HostApi, target: *mut c_void) -> Flow {
