@@ -30,6 +30,12 @@ impl Which {
     }
 }
 
+/// A message field's bytes (`method`, `path`, `scheme`...), empty when
+/// missing.
+pub fn raw<'a>(msg: &'a Dict, key: &str) -> &'a [u8] {
+    msg.get(key).and_then(Value::as_bytes).unwrap_or_default()
+}
+
 /// The header fields of a message as `[name, value]` lists.
 pub fn headers(msg: &Dict) -> &[Value] {
     msg.get("headers").and_then(Value::as_list).unwrap_or(&[])

@@ -17,6 +17,8 @@ pub mod offline;
 pub mod script;
 pub mod summary;
 pub mod testing;
+#[cfg(feature = "live")]
+pub mod tls;
 pub mod tnetstring;
 
 #[cfg(test)]

@@ -21,8 +21,10 @@ use crate::tnetstring::Value;
 
 mod auth;
 mod client;
+mod h2;
 pub mod record;
 mod send;
+mod tunnel;
 mod upstream;
 mod wire;
 
@@ -42,6 +44,17 @@ pub struct Options {
     /// Stream response bodies larger than this instead of keeping them
     /// (mitmproxy's `stream_large_bodies`).
     pub stream_large_bodies: Option<u64>,
+    /// How upstream certificates are checked; read when `tls` is made.
+    pub trust: crate::tls::Trust,
+    /// Intercepts HTTPS in CONNECT tunnels; without it tunnels pass
+    /// through untouched.
+    pub tls: Option<Arc<crate::tls::Interceptor>>,
+    /// Tunnels to a `host:port` matching one of these pass through
+    /// (mitmproxy's `ignore_hosts`).
+    pub ignore_hosts: Vec<regex_lite::Regex>,
+    /// When set, only tunnels to a matching `host:port` are intercepted
+    /// (mitmproxy's `allow_hosts`).
+    pub allow_hosts: Vec<regex_lite::Regex>,
 }
 
 impl Default for Options {
@@ -53,6 +66,10 @@ impl Default for Options {
             response_timeout: Duration::from_secs(60),
             shutdown_grace: Duration::from_secs(10),
             stream_large_bodies: None,
+            trust: crate::tls::Trust::default(),
+            tls: None,
+            ignore_hosts: Vec::new(),
+            allow_hosts: Vec::new(),
         }
     }
 }

@@ -169,13 +169,34 @@ pub fn flow_line(flow: &Flow) -> String {
                 return format!("{client}: http flow without a request");
             };
             let mut line = format!("{client}: {} {}", text(req, "method"), url(req));
+            // As mitmdump: versions shown only beyond HTTP/1.x, or where
+            // the two sides differ.
+            let h1 = |v: &str| v == "HTTP/1.0" || v == "HTTP/1.1";
+            let req_version = text(req, "http_version");
+            if !h1(&req_version) {
+                line += &format!(" {req_version}");
+            }
             if let Some(resp) = flow.response() {
                 let status = resp.get("status_code").and_then(Value::as_int).unwrap_or(0);
                 let size = match http::raw_content(resp) {
                     Some(body) => pretty_size(body.len() as u64),
                     None => "(content missing)".into(),
                 };
-                line += &format!(" << {status} {} {size}", text(resp, "reason"));
+                let resp_version = text(resp, "http_version");
+                let version = if !h1(&resp_version) || resp_version != req_version {
+                    format!("{resp_version} ")
+                } else {
+                    String::new()
+                };
+                // HTTP/2 has no reason phrase: mitmdump shows the usual one.
+                let reason = if resp_version.starts_with("HTTP/2") {
+                    u16::try_from(status)
+                        .map_or("", http::reason_phrase)
+                        .to_owned()
+                } else {
+                    text(resp, "reason")
+                };
+                line += &format!(" << {version}{status} {reason} {size}");
             } else if let Some(msg) = flow.error_msg() {
                 line += &format!(" << {msg}");
             }

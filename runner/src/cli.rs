@@ -74,9 +74,31 @@ pub struct Cli {
     #[arg(long = "proxyauth", value_name = "USER:PASS")]
     pub proxyauth: Option<String>,
 
+    /// Where the CA lives (made there on first run) [default: ~/.waylay].
+    #[arg(long = "confdir", value_name = "DIR")]
+    pub confdir: Option<PathBuf>,
+
+    /// Don't verify upstream servers' certificates.
+    #[arg(short = 'k', long = "ssl-insecure")]
+    pub ssl_insecure: bool,
+
+    /// Pass CONNECT tunnels to a matching "host:port" through untouched
+    /// (a regex; repeat for several).
+    #[arg(long = "ignore-hosts", value_name = "REGEX")]
+    pub ignore_hosts: Vec<String>,
+
+    /// Intercept only CONNECT tunnels to a matching "host:port"; pass the
+    /// rest through (a regex; repeat for several).
+    #[arg(
+        long = "allow-hosts",
+        value_name = "REGEX",
+        conflicts_with = "ignore_hosts"
+    )]
+    pub allow_hosts: Vec<String>,
+
     /// Set an option: "name=value": one of the proxy's (body_size_limit,
-    /// stream_large_bodies, upstream_timeout, shutdown_grace) or one a
-    /// script declares. `--options` lists them.
+    /// ssl_verify_upstream_trusted_ca, ...) or one a script declares.
+    /// `--options` lists them.
     #[arg(long = "set", value_name = "OPTION=VALUE")]
     pub set: Vec<String>,
 }

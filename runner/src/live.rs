@@ -4,8 +4,11 @@ use std::net::IpAddr;
 use std::sync::Arc;
 
 use anyhow::{Context as _, Result, bail};
+use std::path::PathBuf;
+
 use waylay_proxy::live::{self, Live, Options};
 use waylay_proxy::summary::flow_detail;
+use waylay_proxy::tls::{Interceptor, ca};
 
 use crate::cli::Cli;
 use crate::output::Output;
@@ -25,14 +28,34 @@ fn parse_size(text: &str) -> Option<u64> {
 }
 
 /// The proxy's own `--set` names.
-pub const PROXY_OPTIONS: [(&str, &str); 4] = [
+pub const PROXY_OPTIONS: [(&str, &str); 9] = [
+    (
+        "allow_hosts",
+        "regex: intercept only tunnels to a matching host:port (as --allow-hosts)",
+    ),
     (
         "body_size_limit",
         "size (e.g. 10m): the largest body read; larger ones fail",
     ),
     (
+        "confdir",
+        "directory: where the CA lives (as --confdir; ~/.waylay)",
+    ),
+    (
+        "ignore_hosts",
+        "regex: pass tunnels to a matching host:port through (as --ignore-hosts)",
+    ),
+    (
         "shutdown_grace",
         "seconds: how long in-flight flows get at shutdown (10)",
+    ),
+    (
+        "ssl_insecure",
+        "true/false: don't verify upstream certificates (as -k)",
+    ),
+    (
+        "ssl_verify_upstream_trusted_ca",
+        "PEM file: a CA to trust for upstream servers, besides the system's",
     ),
     (
         "stream_large_bodies",
@@ -68,8 +91,35 @@ pub fn options(cli: &Cli, sets: &[(String, String)]) -> Result<Options> {
             format!("--set {name}={value}: expected a size such as 1048576, 512k or 10m")
         })
     };
+    let regex = |flag: &str, pattern: &str| -> Result<regex_lite::Regex> {
+        regex_lite::Regex::new(&format!("(?i){pattern}"))
+            .with_context(|| format!("{flag} {pattern:?}: not a valid regex"))
+    };
+    for pattern in &cli.ignore_hosts {
+        options.ignore_hosts.push(regex("--ignore-hosts", pattern)?);
+    }
+    for pattern in &cli.allow_hosts {
+        options.allow_hosts.push(regex("--allow-hosts", pattern)?);
+    }
+    options.trust.insecure = cli.ssl_insecure;
     for (name, value) in sets {
         match name.as_str() {
+            "ignore_hosts" => options
+                .ignore_hosts
+                .push(regex("--set ignore_hosts", value)?),
+            "allow_hosts" => options.allow_hosts.push(regex("--set allow_hosts", value)?),
+            "ssl_insecure" => {
+                options.trust.insecure = match value.to_ascii_lowercase().as_str() {
+                    "true" | "1" | "yes" | "on" => true,
+                    "false" | "0" | "no" | "off" => false,
+                    _ => bail!("--set ssl_insecure={value}: expected true or false"),
+                }
+            }
+            "ssl_verify_upstream_trusted_ca" => {
+                options.trust.extra_ca = Some(value.into());
+            }
+            // Read by `confdir()`.
+            "confdir" => {}
             "body_size_limit" => options.body_size_limit = Some(size(name, value)?),
             "stream_large_bodies" => options.stream_large_bodies = Some(size(name, value)?),
             "upstream_timeout" => {
@@ -80,7 +130,48 @@ pub fn options(cli: &Cli, sets: &[(String, String)]) -> Result<Options> {
             other => bail!("--set {other}: not a proxy option"),
         }
     }
+    if !options.ignore_hosts.is_empty() && !options.allow_hosts.is_empty() {
+        bail!("ignore_hosts and allow_hosts cannot both be set; pick one");
+    }
     Ok(options)
+}
+
+/// The confdir: `--confdir`, `--set confdir=`, or `~/.waylay`.
+fn confdir(cli: &Cli) -> PathBuf {
+    let set = cli
+        .set
+        .iter()
+        .filter_map(|s| s.strip_prefix("confdir="))
+        .next_back()
+        .map(PathBuf::from);
+    cli.confdir.clone().or(set).unwrap_or_else(|| {
+        std::env::var_os("HOME")
+            .map_or_else(|| PathBuf::from("."), PathBuf::from)
+            .join(".waylay")
+    })
+}
+
+/// Loads (or makes) the CA and sets up interception, telling the user
+/// what they need to know about it.
+fn interceptor(cli: &Cli, options: &Options, output: &Output) -> Result<Interceptor> {
+    let dir = confdir(cli);
+    let loaded = ca::load_or_create(&dir).map_err(anyhow::Error::msg)?;
+    if loaded.created {
+        output.info(&format!(
+            "Created a CA in {}; clients must trust {} to have HTTPS intercepted (see the README).",
+            dir.display(),
+            dir.join(ca::CERT_FILE).display()
+        ));
+    }
+    for warning in &loaded.warnings {
+        output.problem(&format!("runner: warning: {warning}"));
+    }
+    let (interceptor, notes) =
+        Interceptor::new(loaded.ca, &options.trust).map_err(anyhow::Error::msg)?;
+    for note in notes {
+        output.problem(&format!("runner: warning: {note}"));
+    }
+    Ok(interceptor)
 }
 
 async fn shutdown_signal() {
@@ -102,7 +193,8 @@ pub fn run(
         .parse()
         .with_context(|| format!("--listen-host {}: not an IP address", cli.listen_host))?;
     let mut scripts = load_all(specs, output)?;
-    let options = crate::settings::resolve(cli, &mut scripts)?;
+    let mut options = crate::settings::resolve(cli, &mut scripts)?;
+    options.tls = Some(Arc::new(interceptor(cli, &options, output)?));
     let detail = if output.quiet { 0 } else { cli.flow_detail };
     let lines = output.clone();
     let on_flow = Box::new(move |flow: &waylay_proxy::Flow| {

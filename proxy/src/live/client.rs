@@ -6,13 +6,12 @@ use std::sync::Arc;
 
 use tokio::io::AsyncWriteExt;
 use tokio::net::TcpStream;
-use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
 use tokio::sync::watch;
 
-use super::upstream::{self, Pool, Upstream};
+use super::upstream::{self, H2Upstream, Key, Link, Pool, TlsTo, Upstream};
 
 mod streaming;
-use super::wire::{Reader, WireError};
+use super::wire::{BoxRead, BoxWrite, Reader, WireError};
 use super::{Live, auth, record, send};
 use crate::flow::Flow;
 use crate::h1::{self, BodyKind, Head, HeadError};
@@ -22,7 +21,7 @@ use crate::tnetstring::Value;
 
 /// What a hook call left the flow fit for.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Hooked {
+pub(super) enum Hooked {
     Go,
     Killed,
     /// A hook panicked: the flow fails.
@@ -30,7 +29,7 @@ enum Hooked {
 }
 
 impl Hooked {
-    fn from(event: Event, outcome: crate::script::Outcome) -> Hooked {
+    pub(super) fn from(event: Event, outcome: crate::script::Outcome) -> Hooked {
         if outcome.killed {
             Hooked::Killed
         } else if outcome.panics > 0 {
@@ -41,7 +40,7 @@ impl Hooked {
     }
 }
 
-fn panicked(event: Event) -> String {
+pub(super) fn panicked(event: Event) -> String {
     format!("a script's `{}` hook panicked", event.hook_name())
 }
 
@@ -50,7 +49,7 @@ enum Forwarded {
     Answered,
     Killed,
     /// The response head is in; its body is to be streamed to the client.
-    Streaming(Upstream, BodyKind, (String, u16), bool),
+    Streaming(Upstream, BodyKind, Key, bool),
 }
 
 /// What happens to the client connection after a flow.
@@ -58,16 +57,37 @@ enum Forwarded {
 enum Next {
     KeepAlive,
     Close,
+    /// A CONNECT was accepted: the connection becomes a tunnel.
+    Tunnel,
 }
 
-struct Client {
-    live: Arc<Live>,
+/// Where requests in a CONNECT tunnel go, unless they say otherwise.
+#[derive(Clone, Debug)]
+pub(super) struct Tunnel {
+    pub tls: bool,
+    pub host: String,
+    pub port: u16,
+}
+
+impl Tunnel {
+    pub(super) fn scheme(&self) -> &'static str {
+        if self.tls { "https" } else { "http" }
+    }
+}
+
+/// An HTTP/1 client connection, plain or inside a tunnel.
+pub(super) struct Client {
+    pub live: Arc<Live>,
     /// The proxy's own address on this connection.
-    sock: SocketAddr,
-    reader: Reader<OwnedReadHalf>,
-    writer: OwnedWriteHalf,
-    conn: Value,
-    pool: Pool,
+    pub sock: SocketAddr,
+    pub reader: Reader<BoxRead>,
+    pub writer: BoxWrite,
+    pub conn: Value,
+    pub pool: Pool,
+    pub tunnel: Option<Tunnel>,
+    /// The CONNECT request this connection turned into a tunnel with, and
+    /// its target.
+    pub connect: Option<(Head, String, u16)>,
 }
 
 /// Serves one client connection to its end.
@@ -82,42 +102,20 @@ pub async fn run(
     let conn = record::client_conn(peer, sock, record::now());
     live.conn_event(Event::ClientConnect, &conn).await;
     let (read, writer) = stream.into_split();
-    let mut client = Client {
-        live: live.clone(),
-        sock,
-        reader: Reader::new(read),
-        writer,
-        conn,
-        pool: Pool::default(),
-    };
-    loop {
-        // Between requests, a shutdown ends the connection.
-        let head = if client.reader.has_buffered() {
-            client.reader.head(h1::parse_request).await
-        } else {
-            tokio::select! {
-                head = client.reader.head(h1::parse_request) => head,
-                _ = closing.wait_for(|c| *c) => break,
-            }
-        };
-        let next = match head {
-            Ok(None) => break,
-            Ok(Some(head)) => client.request(head).await,
-            Err(e) => {
-                client.refuse_head(&e).await;
-                Next::Close
-            }
-        };
-        if next == Next::Close || *closing.borrow() {
-            break;
+    let mut client = Client::new(live.clone(), sock, Box::new(read), Box::new(writer), conn);
+    client.serve(&mut closing).await;
+    let conn = match client.connect.take() {
+        Some(connect) => super::tunnel::run(client, connect, &mut closing).await,
+        None => {
+            let _ = client.writer.shutdown().await;
+            client.conn
         }
-    }
-    let _ = client.writer.shutdown().await;
-    let conn = record::with(&client.conn, "timestamp_end", Value::Float(record::now()));
+    };
+    let conn = record::with(&conn, "timestamp_end", Value::Float(record::now()));
     live.conn_event(Event::ClientDisconnect, &conn).await;
 }
 
-fn wants_close(head: &Head) -> bool {
+pub(super) fn wants_close(head: &Head) -> bool {
     let tokens = h1::connection_tokens(
         head.headers_named("connection")
             .chain(head.headers_named("proxy-connection")),
@@ -127,6 +125,52 @@ fn wants_close(head: &Head) -> bool {
 }
 
 impl Client {
+    pub(super) fn new(
+        live: Arc<Live>,
+        sock: SocketAddr,
+        read: BoxRead,
+        writer: BoxWrite,
+        conn: Value,
+    ) -> Client {
+        Client {
+            live,
+            sock,
+            reader: Reader::new(read),
+            writer,
+            conn,
+            pool: Pool::default(),
+            tunnel: None,
+            connect: None,
+        }
+    }
+
+    /// Serves requests until the connection ends, closes, shuts down or
+    /// becomes a tunnel (then `connect` is set).
+    pub(super) async fn serve(&mut self, closing: &mut watch::Receiver<bool>) {
+        loop {
+            // Between requests, a shutdown ends the connection.
+            let head = if self.reader.has_buffered() {
+                self.reader.head(h1::parse_request).await
+            } else {
+                tokio::select! {
+                    head = self.reader.head(h1::parse_request) => head,
+                    _ = closing.wait_for(|c| *c) => break,
+                }
+            };
+            let next = match head {
+                Ok(None) => break,
+                Ok(Some(head)) => self.request(head).await,
+                Err(e) => {
+                    self.refuse_head(&e).await;
+                    Next::Close
+                }
+            };
+            if next != Next::KeepAlive || *closing.borrow() {
+                break;
+            }
+        }
+    }
+
     async fn reply(&mut self, bytes: &[u8]) -> bool {
         self.writer.write_all(bytes).await.is_ok()
     }
@@ -177,11 +221,19 @@ impl Client {
             return Next::Close;
         }
         if head.first.eq_ignore_ascii_case(b"CONNECT") {
-            let text = "waylay: CONNECT (HTTPS through the proxy) is not supported yet\n";
-            let _ = self.reply(&send::simple(501, &[], text)).await;
-            return Next::Close;
+            return self.accept_connect(head).await;
         }
-        let target = match record::parse_target(&head.second) {
+        let parsed = match (&self.tunnel, head.second.first()) {
+            // Origin form inside a tunnel: the tunnel says where.
+            (Some(t), Some(b'/')) => Ok(record::Target {
+                scheme: t.scheme().to_owned(),
+                host: t.host.clone(),
+                port: t.port,
+                path: head.second.clone(),
+            }),
+            _ => record::parse_target(&head.second),
+        };
+        let target = match parsed {
             Ok(target) => target,
             Err(e) => {
                 let _ = self
@@ -191,19 +243,7 @@ impl Client {
             }
         };
         if record::is_self(&target, self.sock) {
-            let what = format!(
-                "{}:{} is this proxy; forwarding the request would loop",
-                target.host, target.port
-            );
-            self.live.scripts().log().log(
-                "proxy",
-                crate::script::Level::Warn,
-                &format!("{}: {what}; answered 508", self.peer()),
-            );
-            let _ = self
-                .reply(&send::simple(508, &[], &format!("waylay: {what}\n")))
-                .await;
-            return Next::Close;
+            return self.refuse_loop(&target.host, target.port).await;
         }
         let body_kind = match h1::request_body(&head) {
             Ok(kind) => kind,
@@ -285,38 +325,121 @@ impl Client {
         self.after_forward(flow, forwarded, next).await
     }
 
+    /// A request whose target is the proxy itself: 508, not a loop.
+    async fn refuse_loop(&mut self, host: &str, port: u16) -> Next {
+        let what = format!("{host}:{port} is this proxy; forwarding the request would loop");
+        self.live.scripts().log().log(
+            "proxy",
+            crate::script::Level::Warn,
+            &format!("{}: {what}; answered 508", self.peer()),
+        );
+        let _ = self
+            .reply(&send::simple(508, &[], &format!("waylay: {what}\n")))
+            .await;
+        Next::Close
+    }
+
+    /// CONNECT: checked here, answered by the tunnel.
+    async fn accept_connect(&mut self, head: Head) -> Next {
+        if self.tunnel.is_some() {
+            let text = "waylay: CONNECT inside a CONNECT tunnel is not supported\n";
+            let _ = self.reply(&send::simple(400, &[], text)).await;
+            return Next::Close;
+        }
+        let (host, port) = match record::parse_authority(&head.second) {
+            Ok(target) => target,
+            Err(e) => {
+                let _ = self
+                    .reply(&send::simple(400, &[], &format!("waylay: {e}\n")))
+                    .await;
+                return Next::Close;
+            }
+        };
+        let target = record::Target {
+            scheme: "https".into(),
+            host,
+            port,
+            path: bytes::Bytes::new(),
+        };
+        if record::is_self(&target, self.sock) {
+            return self.refuse_loop(&target.host, target.port).await;
+        }
+        self.connect = Some((head, target.host, target.port));
+        Next::Tunnel
+    }
+
     /// Sends the flow's request upstream and reads the response into it,
     /// firing `server_connect` and `response_headers` on the way.
     async fn forward(&mut self, flow: &mut Flow) -> Result<Forwarded, String> {
-        let (host, port) = target_of(flow);
+        let key = key_of(flow);
+        if let Some(h2) = self.pool.h2(&key) {
+            return self.forward_h2(flow, h2).await;
+        }
         let bytes = send::request(flow);
         let options = self.live.options.clone();
         // A pooled connection the server has since closed fails at once;
         // then one fresh connection is tried.
-        if let Some(mut pooled) = self.pool.take(&host, port)
+        if let Some(mut pooled) = self.pool.take(&key)
             && let Ok((head, status)) = Self::exchange(&mut pooled, &bytes, &options).await
         {
-            return self.receive(flow, pooled, head, status, (host, port)).await;
+            return self.receive(flow, pooled, head, status, key).await;
         }
-        let mut fresh = self.connect(flow, &host, port).await?;
-        let (head, status) = Self::exchange(&mut fresh, &bytes, &options).await?;
-        self.receive(flow, fresh, head, status, (host, port)).await
+        match self.connect(flow, &key, true).await? {
+            Link::H1(mut fresh) => {
+                let (head, status) = Self::exchange(&mut fresh, &bytes, &options).await?;
+                self.receive(flow, fresh, head, status, key).await
+            }
+            Link::H2(h2) => {
+                self.pool.put_h2(key, h2.clone());
+                self.forward_h2(flow, h2).await
+            }
+        }
+    }
+
+    /// The flow over an HTTP/2 server connection: translated, and kept
+    /// whole (HTTP/2 bodies are not streamed).
+    async fn forward_h2(
+        &mut self,
+        flow: &mut Flow,
+        mut h2: H2Upstream,
+    ) -> Result<Forwarded, String> {
+        flow.dict_mut().insert("server_conn", h2.conn.clone());
+        let options = self.live.options.clone();
+        let response = super::h2::send(&mut h2, flow, options.response_timeout).await?;
+        let (parts, body) = response.into_parts();
+        flow.dict_mut().insert(
+            "response",
+            Value::Dict(super::h2::response_dict(&parts, record::now()).into()),
+        );
+        match self.hook(Event::ResponseHeaders, flow).await {
+            Hooked::Go => {}
+            Hooked::Killed => return Ok(Forwarded::Killed),
+            Hooked::Panicked(e) => return Err(panicked(e)),
+        }
+        let (body, trailers) = super::h2::collect(body, options.body_size_limit)
+            .await
+            .map_err(|e| format!("reading the response body failed: {e}"))?;
+        let resp = flow.message_mut(Which::Response).expect("set above");
+        record::finish_message(resp, Some(body), &trailers, record::now());
+        Ok(Forwarded::Answered)
     }
 
     /// A new upstream connection, recorded on the flow, `server_connect`
-    /// fired.
+    /// fired. TLS servers are offered h2 only when `allow_h2`.
     async fn connect(
         &mut self,
         flow: &mut Flow,
-        host: &str,
-        port: u16,
-    ) -> Result<Upstream, String> {
-        let upstream = upstream::connect(host, port, self.live.options.connect_timeout).await?;
-        flow.dict_mut().insert("server_conn", upstream.conn.clone());
-        self.live
-            .conn_event(Event::ServerConnect, &upstream.conn)
-            .await;
-        Ok(upstream)
+        key: &Key,
+        allow_h2: bool,
+    ) -> Result<Link, String> {
+        let link = dial(&self.live, key, allow_h2).await?;
+        let conn = match &link {
+            Link::H1(up) => &up.conn,
+            Link::H2(up) => &up.conn,
+        };
+        flow.dict_mut().insert("server_conn", conn.clone());
+        self.live.conn_event(Event::ServerConnect, conn).await;
+        Ok(link)
     }
 
     /// The response half: its head into the flow, `response_headers`, then
@@ -327,7 +450,7 @@ impl Client {
         mut upstream: Upstream,
         head: Head,
         status: u16,
-        key: (String, u16),
+        key: Key,
     ) -> Result<Forwarded, String> {
         let options = self.live.options.clone();
         let method = flow
@@ -374,7 +497,7 @@ impl Client {
         let resp = flow.message_mut(Which::Response).expect("set above");
         record::finish_message(resp, Some(body), &trailers, record::now());
         if reusable {
-            self.pool.put(&key.0, key.1, upstream);
+            self.pool.put(key, upstream);
         }
         Ok(Forwarded::Answered)
     }
@@ -459,8 +582,12 @@ impl Client {
 }
 
 /// Where a flow's request goes.
-fn target_of(flow: &Flow) -> (String, u16) {
+pub(super) fn key_of(flow: &Flow) -> Key {
     let req = flow.request().expect("an HTTP flow has a request");
+    let tls = req
+        .get("scheme")
+        .and_then(Value::as_bytes)
+        .is_some_and(|s| s.eq_ignore_ascii_case(b"https"));
     let host = req
         .get("host")
         .and_then(Value::as_str)
@@ -470,6 +597,27 @@ fn target_of(flow: &Flow) -> (String, u16) {
         .get("port")
         .and_then(Value::as_int)
         .and_then(|p| u16::try_from(p).ok())
-        .unwrap_or(80);
-    (host, port)
+        .unwrap_or(if tls { 443 } else { 80 });
+    Key { tls, host, port }
+}
+
+/// Opens a connection to `key`, TLS with the proxy's trust settings where
+/// the key says so.
+pub(super) async fn dial(live: &Live, key: &Key, allow_h2: bool) -> Result<Link, String> {
+    let tls = if key.tls {
+        let Some(interceptor) = live.options.tls.as_deref() else {
+            return Err(format!(
+                "cannot reach https://{}:{}: this proxy has no TLS set up",
+                key.host, key.port
+            ));
+        };
+        Some(TlsTo {
+            interceptor,
+            sni: upstream::sni_for(&key.host),
+            alpn: upstream::offers(allow_h2),
+        })
+    } else {
+        None
+    };
+    upstream::connect(key, tls, live.options.connect_timeout).await
 }

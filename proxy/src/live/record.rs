@@ -207,34 +207,87 @@ pub fn is_self(target: &Target, proxy: SocketAddr) -> bool {
 
 /// A request dict as mitmproxy records it.
 pub fn request(head: &Head, target: &Target, start: f64) -> Dict {
+    request_dict(
+        head.first.clone(),
+        target,
+        Bytes::new(),
+        headers(head),
+        head.third.clone(),
+        start,
+    )
+}
+
+/// A request dict from its parts (HTTP/2 has no head to parse):
+/// `headers` is the list of `[name, value]` pairs.
+pub fn request_dict(
+    method: Bytes,
+    target: &Target,
+    authority: Bytes,
+    headers: Value,
+    version: Bytes,
+    start: f64,
+) -> Dict {
     let mut d = Dict::new();
     d.push("path", Value::Bytes(target.path.clone()));
-    d.push("authority", Value::bytes(b""));
+    d.push("authority", Value::Bytes(authority));
     d.push("scheme", Value::bytes(target.scheme.as_bytes()));
-    d.push("method", Value::Bytes(head.first.clone()));
+    d.push("method", Value::Bytes(method));
     d.push("port", Value::Int(i64::from(target.port)));
     d.push("host", Value::text(&target.host));
     d.push("timestamp_end", Value::Null);
     d.push("timestamp_start", Value::Float(start));
     d.push("trailers", Value::Null);
     d.push("content", Value::Null);
-    d.push("headers", headers(head));
-    d.push("http_version", Value::Bytes(head.third.clone()));
+    d.push("headers", headers);
+    d.push("http_version", Value::Bytes(version));
     d
 }
 
 /// A response dict as mitmproxy records it, body not read yet.
 pub fn response(head: &Head, status: u16, start: f64) -> Dict {
+    response_dict(
+        status,
+        head.third.clone(),
+        headers(head),
+        head.first.clone(),
+        start,
+    )
+}
+
+/// A response dict from its parts.
+pub fn response_dict(
+    status: u16,
+    reason: Bytes,
+    headers: Value,
+    version: Bytes,
+    start: f64,
+) -> Dict {
     let mut d = Dict::new();
-    d.push("reason", Value::Bytes(head.third.clone()));
+    d.push("reason", Value::Bytes(reason));
     d.push("status_code", Value::Int(i64::from(status)));
     d.push("timestamp_end", Value::Null);
     d.push("timestamp_start", Value::Float(start));
     d.push("trailers", Value::Null);
     d.push("content", Value::Null);
-    d.push("headers", headers(head));
-    d.push("http_version", Value::Bytes(head.first.clone()));
+    d.push("headers", headers);
+    d.push("http_version", Value::Bytes(version));
     d
+}
+
+/// A CONNECT target, `host:port` (the port required).
+pub fn parse_authority(target: &[u8]) -> Result<(String, u16), String> {
+    let text = std::str::from_utf8(target).map_err(|_| "the CONNECT target is not ASCII")?;
+    let bad = || format!("a CONNECT target is host:port, got {text:?}");
+    let (host, port) = text.rsplit_once(':').ok_or_else(bad)?;
+    let host = match host.strip_prefix('[') {
+        Some(v6) => v6.strip_suffix(']').ok_or_else(bad)?,
+        None => host,
+    };
+    let port: u16 = port.parse().map_err(|_| bad())?;
+    if host.is_empty() || port == 0 || host.contains(['/', '@', ' ']) {
+        return Err(bad());
+    }
+    Ok((host.to_owned(), port))
 }
 
 /// Sets a message's body (and, when the body had trailers, those) and its
@@ -302,6 +355,25 @@ mod tests {
             ("example.com", 8080, false),
         ] {
             assert_eq!(is_self(&target(host, port), proxy), looped, "{host}:{port}");
+        }
+    }
+
+    #[test]
+    fn connect_targets() {
+        assert_eq!(
+            parse_authority(b"example.com:443"),
+            Ok(("example.com".into(), 443))
+        );
+        assert_eq!(parse_authority(b"[::1]:8443"), Ok(("::1".into(), 8443)));
+        for bad in [
+            &b"example.com"[..],
+            b":443",
+            b"a:0",
+            b"a:http",
+            b"a/b:1",
+            b"[::1:1",
+        ] {
+            assert!(parse_authority(bad).is_err(), "{bad:?}");
         }
     }
 

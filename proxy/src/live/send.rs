@@ -7,7 +7,7 @@ use crate::h1::{self, BodyKind, connection_tokens, is_hop_by_hop};
 use crate::http::{self, Which};
 use crate::tnetstring::{Dict, Value};
 
-type Field<'a> = (&'a [u8], &'a [u8]);
+pub(super) type Field<'a> = (&'a [u8], &'a [u8]);
 
 fn bytes<'a>(msg: &'a Dict, key: &str) -> &'a [u8] {
     msg.get(key).and_then(Value::as_bytes).unwrap_or_default()
@@ -16,7 +16,7 @@ fn bytes<'a>(msg: &'a Dict, key: &str) -> &'a [u8] {
 /// The message's end-to-end fields: hop-by-hop ones (RFC 9110 §7.6.1, and
 /// those its Connection field names) and Expect, which the proxy answers
 /// itself, left out.
-fn end_to_end(msg: &Dict) -> Vec<Field<'_>> {
+pub(super) fn end_to_end(msg: &Dict) -> Vec<Field<'_>> {
     let all: Vec<Field<'_>> = (0..http::headers(msg).len())
         .filter_map(|i| http::header_at(msg, i))
         .collect();
@@ -56,9 +56,47 @@ fn head(start: [&[u8]; 3], fields: &[Field<'_>], body: &[u8]) -> Vec<u8> {
     out
 }
 
+/// `host[:port]` of a request: its authority (HTTP/2's `:authority`), or
+/// its host and port, the port left out where it is the scheme's default.
+pub fn authority(req: &Dict) -> String {
+    let recorded = bytes(req, "authority");
+    if !recorded.is_empty() {
+        return String::from_utf8_lossy(recorded).into_owned();
+    }
+    let host = req.get("host").and_then(Value::as_str).unwrap_or_default();
+    let host = if host.contains(':') {
+        format!("[{host}]")
+    } else {
+        host.to_owned()
+    };
+    let port = req.get("port").and_then(Value::as_int).unwrap_or(0);
+    let default = if bytes(req, "scheme") == b"https" {
+        443
+    } else {
+        80
+    };
+    if port == default {
+        host
+    } else {
+        format!("{host}:{port}")
+    }
+}
+
+/// The request line's version upstream, and the Host field a request
+/// that came over HTTP/2 (which has none) needs in HTTP/1.1.
+fn as_h1(req: &Dict) -> (&[u8], Option<String>) {
+    let version = bytes(req, "http_version");
+    if !(version.starts_with(b"HTTP/2") || version.starts_with(b"HTTP/3")) {
+        return (version, None);
+    }
+    let host = http::header(req, "host").is_none().then(|| authority(req));
+    (b"HTTP/1.1", host)
+}
+
 /// The request as it goes upstream, in origin form.
 pub fn request(flow: &Flow) -> Vec<u8> {
     let req = flow.request().expect("an HTTP flow has a request");
+    let (version, host) = as_h1(req);
     let body = http::raw_content(req).map(|b| &b[..]).unwrap_or_default();
     let len = body.len().to_string();
     // A body, or an explicit empty one, is framed by length; a bodiless
@@ -66,17 +104,16 @@ pub fn request(flow: &Flow) -> Vec<u8> {
     let framed = !body.is_empty()
         || http::header(req, "content-length").is_some()
         || http::header(req, "transfer-encoding").is_some();
-    let fields = if framed {
+    let mut fields = if framed {
         with_length(end_to_end(req), &len)
     } else {
         end_to_end(req)
     };
+    if let Some(host) = &host {
+        fields.insert(0, (b"host", host.as_bytes()));
+    }
     head(
-        [
-            bytes(req, "method"),
-            bytes(req, "path"),
-            bytes(req, "http_version"),
-        ],
+        [bytes(req, "method"), bytes(req, "path"), version],
         &fields,
         body,
     )
@@ -86,16 +123,16 @@ pub fn request(flow: &Flow) -> Vec<u8> {
 /// length-framed body keeps its Content-Length, a chunked one says so.
 pub fn request_head(flow: &Flow, kind: BodyKind) -> Vec<u8> {
     let req = flow.request().expect("an HTTP flow has a request");
+    let (version, host) = as_h1(req);
     let mut fields = end_to_end(req);
+    if let Some(host) = &host {
+        fields.insert(0, (b"host", host.as_bytes()));
+    }
     if kind == BodyKind::Chunked {
         fields.push((b"transfer-encoding", b"chunked"));
     }
     head(
-        [
-            bytes(req, "method"),
-            bytes(req, "path"),
-            bytes(req, "http_version"),
-        ],
+        [bytes(req, "method"), bytes(req, "path"), version],
         &fields,
         b"",
     )
@@ -107,7 +144,16 @@ fn response_start(resp: &Dict) -> (String, &[u8]) {
         .and_then(Value::as_int)
         .unwrap_or(502)
         .to_string();
-    (status, bytes(resp, "reason"))
+    let reason = match bytes(resp, "reason") {
+        // HTTP/2 has no reason phrase; an HTTP/1 client gets the usual one.
+        b"" => resp
+            .get("status_code")
+            .and_then(Value::as_int)
+            .and_then(|s| u16::try_from(s).ok())
+            .map_or(&b""[..], |s| http::reason_phrase(s).as_bytes()),
+        reason => reason,
+    };
+    (status, reason)
 }
 
 /// The response as it goes to the client; `close` adds

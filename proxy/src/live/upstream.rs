@@ -1,47 +1,114 @@
-//! Connections to origin servers, kept per client connection and reused
-//! for later requests to the same host and port.
+//! Connections to origin servers, plain or TLS, HTTP/1.1 or HTTP/2, kept
+//! per client connection and reused for later requests to the same place.
 
 use std::collections::HashMap;
 use std::time::Duration;
 
+use bytes::Bytes;
+use http_body_util::Full;
+use hyper::client::conn::http2::SendRequest;
+use hyper_util::rt::{TokioExecutor, TokioIo};
+use rustls::pki_types::ServerName;
 use tokio::io::AsyncWriteExt;
 use tokio::net::TcpStream;
-use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
 
 use super::record;
-use super::wire::{Reader, WireError};
+use super::wire::{BoxRead, BoxWrite, Reader, WireError};
 use crate::h1::{self, Head};
+use crate::tls::{self, Interceptor, Negotiated};
 use crate::tnetstring::Value;
 
-/// One open connection to an origin.
-#[derive(Debug)]
+/// One open HTTP/1 connection to an origin.
 pub struct Upstream {
-    pub reader: Reader<OwnedReadHalf>,
-    pub writer: OwnedWriteHalf,
+    pub reader: Reader<BoxRead>,
+    pub writer: BoxWrite,
     /// Its `server_conn` dict.
     pub conn: Value,
+}
+
+impl std::fmt::Debug for Upstream {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Upstream").finish_non_exhaustive()
+    }
+}
+
+/// An HTTP/2 connection to an origin: streams are opened on it by any
+/// number of flows at once.
+#[derive(Clone, Debug)]
+pub struct H2Upstream {
+    pub sender: SendRequest<Full<Bytes>>,
+    /// Its `server_conn` dict.
+    pub conn: Value,
+}
+
+/// A new connection, by the protocol the server chose.
+#[derive(Debug)]
+pub enum Link {
+    H1(Upstream),
+    H2(H2Upstream),
+}
+
+/// Where a connection goes.
+#[derive(Clone, Debug, Hash, PartialEq, Eq)]
+pub struct Key {
+    pub tls: bool,
+    pub host: String,
+    pub port: u16,
 }
 
 /// A client connection's idle upstream connections.
 #[derive(Debug, Default)]
 pub struct Pool {
-    idle: HashMap<(String, u16), Upstream>,
+    idle: HashMap<Key, Upstream>,
+    h2: HashMap<Key, H2Upstream>,
 }
 
 impl Pool {
-    /// An idle connection to `host:port`, if there is one.
-    pub fn take(&mut self, host: &str, port: u16) -> Option<Upstream> {
-        self.idle.remove(&(host.to_owned(), port))
+    /// An idle HTTP/1 connection to `key`, if there is one.
+    pub fn take(&mut self, key: &Key) -> Option<Upstream> {
+        self.idle.remove(key)
     }
 
-    /// Keeps a connection for reuse.
-    pub fn put(&mut self, host: &str, port: u16, upstream: Upstream) {
-        self.idle.insert((host.to_owned(), port), upstream);
+    /// Keeps an HTTP/1 connection for reuse.
+    pub fn put(&mut self, key: Key, upstream: Upstream) {
+        self.idle.insert(key, upstream);
+    }
+
+    /// A live HTTP/2 connection to `key`, shared.
+    pub fn h2(&mut self, key: &Key) -> Option<H2Upstream> {
+        match self.h2.get(key) {
+            Some(up) if up.sender.is_closed() => {
+                self.h2.remove(key);
+                None
+            }
+            other => other.cloned(),
+        }
+    }
+
+    /// Keeps an HTTP/2 connection for every later flow to `key`.
+    pub fn put_h2(&mut self, key: Key, upstream: H2Upstream) {
+        self.h2.insert(key, upstream);
     }
 }
 
-/// Opens a connection to `host:port`; the error is one line for the flow.
-pub async fn connect(host: &str, port: u16, timeout: Duration) -> Result<Upstream, String> {
+/// How to speak TLS to the server.
+#[derive(Debug)]
+pub struct TlsTo<'a> {
+    pub interceptor: &'a Interceptor,
+    /// The name to send as SNI and check the certificate against.
+    pub sni: Option<String>,
+    pub alpn: Vec<Vec<u8>>,
+}
+
+/// Opens a connection to `key`; the error is one line for the flow.
+pub async fn connect(key: &Key, tls: Option<TlsTo<'_>>, timeout: Duration) -> Result<Link, String> {
+    let (stream, conn) = tcp(key, timeout).await?;
+    secure(stream, conn, key, tls, timeout).await
+}
+
+/// The TCP half of `connect`: the stream and its `server_conn` dict.
+pub async fn tcp(key: &Key, timeout: Duration) -> Result<(TcpStream, Value), String> {
+    let (host, port) = (key.host.as_str(), key.port);
     let start = record::now();
     let stream = match tokio::time::timeout(timeout, TcpStream::connect((host, port))).await {
         Ok(Ok(stream)) => stream,
@@ -61,12 +128,77 @@ pub async fn connect(host: &str, port: u16, timeout: Duration) -> Result<Upstrea
         ));
     };
     let conn = record::server_conn(host, port, peer, sock, start, record::now());
-    let (read, writer) = stream.into_split();
-    Ok(Upstream {
-        reader: Reader::new(read),
-        writer,
+    Ok((stream, conn))
+}
+
+/// The rest of `connect`: TLS if asked for, then HTTP/2 if the server
+/// chose it.
+pub async fn secure(
+    stream: TcpStream,
+    mut conn: Value,
+    key: &Key,
+    tls: Option<TlsTo<'_>>,
+    timeout: Duration,
+) -> Result<Link, String> {
+    let (host, port) = (key.host.as_str(), key.port);
+    let Some(tls) = tls else {
+        let (read, writer) = stream.into_split();
+        return Ok(Link::H1(Upstream {
+            reader: Reader::new(Box::new(read)),
+            writer: Box::new(writer),
+            conn,
+        }));
+    };
+    let name = tls.sni.as_deref().unwrap_or(host);
+    let server_name = ServerName::try_from(name.to_owned())
+        .map_err(|_| format!("cannot speak TLS to {host}:{port}: {name:?} is not a host name"))?;
+    let connector =
+        tokio_rustls::TlsConnector::from(tls.interceptor.client_config(tls.alpn.clone()));
+    let stream = match tokio::time::timeout(timeout, connector.connect(server_name, stream)).await {
+        Ok(Ok(stream)) => stream,
+        Ok(Err(e)) => return Err(tls::describe_upstream_error(&e, host, port)),
+        Err(_) => {
+            return Err(format!(
+                "the TLS handshake with {host}:{port} got no answer in {}s",
+                timeout.as_secs()
+            ));
+        }
+    };
+    let (_, state) = stream.get_ref();
+    let negotiated = Negotiated::of(state, tls.sni.clone(), tls.alpn.clone());
+    if let Some(d) = conn.as_dict_mut() {
+        negotiated.record(d, record::now());
+    }
+    if negotiated.alpn.as_deref() == Some(tls::ALPN_H2) {
+        let (sender, connection) =
+            hyper::client::conn::http2::handshake(TokioExecutor::new(), TokioIo::new(stream))
+                .await
+                .map_err(|e| format!("HTTP/2 with {host}:{port} failed: {e}"))?;
+        tokio::spawn(connection);
+        return Ok(Link::H2(H2Upstream { sender, conn }));
+    }
+    let (read, writer) = tokio::io::split(stream);
+    Ok(Link::H1(Upstream {
+        reader: Reader::new(Box::new(read)),
+        writer: Box::new(writer),
         conn,
-    })
+    }))
+}
+
+/// The SNI to send for a host: none for an IP address.
+pub fn sni_for(host: &str) -> Option<String> {
+    host.parse::<std::net::IpAddr>()
+        .is_err()
+        .then(|| host.to_owned())
+}
+
+/// ALPN offers for a connection a flow opens: h2 where allowed.
+pub fn offers(allow_h2: bool) -> Vec<Vec<u8>> {
+    if allow_h2 {
+        vec![tls::ALPN_H2.to_vec(), tls::ALPN_H1.to_vec()]
+    } else {
+        vec![tls::ALPN_H1.to_vec()]
+    }
 }
 
 impl Upstream {

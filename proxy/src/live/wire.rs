@@ -9,6 +9,36 @@ use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 
 use crate::h1::{BodyKind, ChunkedDecoder, Head, HeadError, Parsed};
 
+/// A boxed read half: any transport (TCP, TLS) behind one type, which can
+/// be taken back out as what it was (`into_any`) to turn into a tunnel.
+pub type BoxRead = Box<dyn ReadIo>;
+/// A boxed write half.
+pub type BoxWrite = Box<dyn WriteIo>;
+
+/// A read half the proxy can box.
+pub trait ReadIo: AsyncRead + Send + Sync + Unpin + 'static {
+    /// The concrete half, for a downcast.
+    fn into_any(self: Box<Self>) -> Box<dyn std::any::Any + Send>;
+}
+
+impl<T: AsyncRead + Send + Sync + Unpin + 'static> ReadIo for T {
+    fn into_any(self: Box<Self>) -> Box<dyn std::any::Any + Send> {
+        self
+    }
+}
+
+/// A write half the proxy can box.
+pub trait WriteIo: AsyncWrite + Send + Sync + Unpin + 'static {
+    /// The concrete half, for a downcast.
+    fn into_any(self: Box<Self>) -> Box<dyn std::any::Any + Send>;
+}
+
+impl<T: AsyncWrite + Send + Sync + Unpin + 'static> WriteIo for T {
+    fn into_any(self: Box<Self>) -> Box<dyn std::any::Any + Send> {
+        self
+    }
+}
+
 /// The longest head accepted.
 pub const MAX_HEAD: usize = 64 * 1024;
 
@@ -65,6 +95,11 @@ impl<R: AsyncRead + Unpin> Reader<R> {
             io,
             buf: BytesMut::new(),
         }
+    }
+
+    /// The transport and the bytes read from it but not consumed.
+    pub fn into_parts(self) -> (R, BytesMut) {
+        (self.io, self.buf)
     }
 
     /// Whether bytes of a next message are already buffered.

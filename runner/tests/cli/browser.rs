@@ -5,6 +5,7 @@ use std::process::Command;
 
 use crate::origin::Origin;
 use crate::support::{Proxy, scratch};
+use crate::tls_origin::{Cert, TlsOrigin};
 
 /// Debian's Chromium, or `None` (outside CI) to skip.
 fn chromium() -> Option<&'static str> {
@@ -19,11 +20,9 @@ fn chromium() -> Option<&'static str> {
     None
 }
 
-#[test]
-fn chromium_loads_a_page_and_its_script_rewritten() {
-    let Some(chromium) = chromium() else { return };
-    let origin = Origin::start();
-    let proxy = Proxy::start(&["-s", "examples/replace_text hello howdy"]);
+/// Headless Chromium through `proxy`, with `extra` flags; the DOM it
+/// built for `url`, and what it said.
+fn dump_dom(chromium: &str, proxy: &Proxy, extra: &[String], url: &str) -> (String, String) {
     let profile = scratch();
     let out = Command::new(chromium)
         .args([
@@ -41,15 +40,26 @@ fn chromium_loads_a_page_and_its_script_rewritten() {
         .arg(format!("--proxy-server={}", proxy.url()))
         // Chromium sends loopback traffic direct unless told otherwise.
         .arg("--proxy-bypass-list=<-loopback>")
+        .args(extra)
         .arg("--dump-dom")
-        .arg(origin.url("/page.html"))
+        .arg(url)
         .output()
         .expect("chromium runs");
-    let dom = String::from_utf8_lossy(&out.stdout);
+    (
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn chromium_loads_a_page_and_its_script_rewritten() {
+    let Some(chromium) = chromium() else { return };
+    let origin = Origin::start();
+    let proxy = Proxy::start(&["-s", "examples/replace_text hello howdy"]);
+    let (dom, stderr) = dump_dom(chromium, &proxy, &[], &origin.url("/page.html"));
     assert!(
         dom.contains("<p id=\"page\">howdy from the page</p>"),
-        "{dom}\n{}",
-        String::from_utf8_lossy(&out.stderr)
+        "{dom}\n{stderr}"
     );
     assert!(
         dom.contains("<p id=\"script\">howdy from the script</p>"),
@@ -60,6 +70,55 @@ fn chromium_loads_a_page_and_its_script_rewritten() {
         stopped
             .stdout
             .contains(&format!("GET {} << 200 OK", origin.url("/app.js"))),
+        "{}",
+        stopped.stdout
+    );
+}
+
+/// The base64 SHA-256 of a certificate's public key, as Chromium's
+/// `--ignore-certificate-errors-spki-list` wants it.
+fn spki_hash(cert: &str) -> String {
+    let out = Command::new("sh")
+        .arg("-c")
+        .arg(format!(
+            "openssl x509 -in '{cert}' -pubkey -noout | openssl pkey -pubin -outform der | openssl dgst -sha256 -binary | base64"
+        ))
+        .output()
+        .expect("openssl runs (apt-get install openssl)");
+    let hash = String::from_utf8_lossy(&out.stdout).trim().to_owned();
+    assert_eq!(hash.len(), 44, "{}", String::from_utf8_lossy(&out.stderr));
+    hash
+}
+
+#[test]
+fn chromium_loads_an_https_page_intercepted_and_rewritten() {
+    let Some(chromium) = chromium() else { return };
+    let origin = TlsOrigin::start(Cert::Trusted, true);
+    let trusted = format!(
+        "ssl_verify_upstream_trusted_ca={}",
+        origin.ca_file.display()
+    );
+    let proxy = Proxy::start(&["-s", "examples/replace_text hello howdy", "--set", &trusted]);
+    // Chromium trusts the proxy's CA by its key, as a user's browser
+    // trusts it once installed.
+    let trust = format!(
+        "--ignore-certificate-errors-spki-list={}",
+        spki_hash(&proxy.ca_cert())
+    );
+    let (dom, stderr) = dump_dom(chromium, &proxy, &[trust], &origin.url("/page.html"));
+    assert!(
+        dom.contains("<p id=\"page\">howdy from the page</p>"),
+        "{dom}\n{stderr}"
+    );
+    assert!(
+        dom.contains("<p id=\"script\">howdy from the script</p>"),
+        "{dom}"
+    );
+    let stopped = proxy.stop();
+    assert!(
+        stopped
+            .stdout
+            .contains(&format!("GET {} << HTTP/2.0 200", origin.url("/app.js"))),
         "{}",
         stopped.stdout
     );

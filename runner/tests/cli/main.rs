@@ -4,6 +4,7 @@
 mod origin;
 mod reload;
 mod support;
+mod tls_origin;
 
 mod bad_input;
 mod browser;
@@ -14,3 +15,4 @@ mod live;
 mod new;
 mod offline;
 mod options;
+mod tls;

@@ -10,8 +10,7 @@ fn options_lists_the_proxys_and_the_scripts() {
     let out = run(&["--options", "-s", RECORDER]);
     assert_eq!(out.code, 0, "{}", out.stderr);
     assert!(
-        out.stdout
-            .starts_with("proxy options:\n  body_size_limit: "),
+        out.stdout.starts_with("proxy options:\n  allow_hosts: "),
         "{}",
         out.stdout
     );
@@ -62,7 +61,8 @@ fn malformed_and_unknown_values_are_refused_at_start() {
     let out = run(&["-n", "-s", RECORDER, "--set", "recorder_notes=x"]);
     assert_eq!(
         out.error_line(),
-        "runner: error: --set recorder_notes: no such option; the options here are: body_size_limit, shutdown_grace, \
-         stream_large_bodies, upstream_timeout, recorder_note, recorder_limit"
+        "runner: error: --set recorder_notes: no such option; the options here are: allow_hosts, body_size_limit, \
+         confdir, ignore_hosts, shutdown_grace, ssl_insecure, ssl_verify_upstream_trusted_ca, stream_large_bodies, \
+         upstream_timeout, recorder_note, recorder_limit, recorder_reroute"
     );
 }

@@ -118,13 +118,27 @@ pub struct Proxy {
     child: std::process::Child,
     pub addr: String,
     stdout: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
+    /// The confdir the proxy keeps its CA in, made for it unless the
+    /// test named one.
+    pub confdir: PathBuf,
+    _confdir: Option<tempfile::TempDir>,
 }
 
 impl Proxy {
     /// Starts `runner -p 0 ARGS` and waits until it listens.
     pub fn start(args: &[&str]) -> Proxy {
         use std::io::BufRead;
-        let mut child = Command::new(env!("CARGO_BIN_EXE_runner"))
+        let named = args
+            .iter()
+            .position(|a| *a == "--confdir")
+            .map(|i| PathBuf::from(args[i + 1]));
+        let made = named.is_none().then(scratch);
+        let confdir = named.unwrap_or_else(|| made.as_ref().unwrap().path().to_owned());
+        let mut command = Command::new(env!("CARGO_BIN_EXE_runner"));
+        if made.is_some() {
+            command.arg("--confdir").arg(&confdir);
+        }
+        let mut child = command
             .args(["--listen-port", "0"])
             .args(args)
             .current_dir(root())
@@ -164,7 +178,17 @@ impl Proxy {
             child,
             addr,
             stdout: lines,
+            confdir,
+            _confdir: made,
         }
+    }
+
+    /// The CA certificate clients trust to have HTTPS intercepted.
+    pub fn ca_cert(&self) -> String {
+        self.confdir
+            .join("waylay-ca-cert.pem")
+            .display()
+            .to_string()
     }
 
     /// `http://ADDR`, for curl's -x.

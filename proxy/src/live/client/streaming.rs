@@ -1,10 +1,10 @@
 //! Streamed bodies: passed through as they arrive, never kept.
 
-use super::{Client, Hooked, Next, panicked, target_of};
+use super::{Client, Hooked, Next, key_of, panicked};
 use crate::flow::Flow;
 use crate::h1::BodyKind;
 use crate::http::Which;
-use crate::live::upstream::Upstream;
+use crate::live::upstream::{Key, Link, Upstream};
 use crate::live::wire::PumpError;
 use crate::live::{record, send};
 use crate::script::Event;
@@ -20,17 +20,22 @@ impl Client {
         expect_continue: bool,
         next: Next,
     ) -> Next {
-        let (host, port) = target_of(&flow);
+        let key = key_of(&flow);
         let head = send::request_head(&flow, kind);
-        let mut pooled = self.pool.take(&host, port);
+        let mut pooled = self.pool.take(&key);
         let reused = match pooled.as_mut() {
             Some(up) => up.send(&head).await.is_ok(),
             None => false,
         };
         let mut upstream = match pooled {
             Some(up) if reused => up,
-            _ => match self.connect(&mut flow, &host, port).await {
-                Ok(mut fresh) => match fresh.send(&head).await {
+            // A streamed body goes only over HTTP/1.1.
+            _ => match self.connect(&mut flow, &key, false).await {
+                Ok(Link::H2(_)) => {
+                    let what = "the server chose HTTP/2 without being offered it";
+                    return self.fail(flow, what, next, true).await;
+                }
+                Ok(Link::H1(mut fresh)) => match fresh.send(&head).await {
                     Ok(()) => fresh,
                     Err(e) => {
                         return self
@@ -85,10 +90,7 @@ impl Client {
             .response_head(self.live.options.response_timeout)
             .await
         {
-            Ok((head, status)) => {
-                self.receive(&mut flow, upstream, head, status, (host, port))
-                    .await
-            }
+            Ok((head, status)) => self.receive(&mut flow, upstream, head, status, key).await,
             Err(e) => Err(e),
         };
         self.after_forward(flow, received, next).await
@@ -101,7 +103,7 @@ impl Client {
         mut flow: Flow,
         mut upstream: Upstream,
         kind: BodyKind,
-        key: (String, u16),
+        key: Key,
         reusable: bool,
         next: Next,
     ) -> Next {
@@ -124,7 +126,7 @@ impl Client {
         match pumped {
             Ok(_) => {
                 if reusable {
-                    self.pool.put(&key.0, key.1, upstream);
+                    self.pool.put(key, upstream);
                 }
                 match self.hook(Event::Response, &mut flow).await {
                     Hooked::Go => {}
