@@ -174,6 +174,25 @@ impl Connection {
             .collect()
     }
 
+    /// The peer's certificates, read: subject, issuer, names, validity,
+    /// serial and fingerprint (mitmproxy's `certificate_list`). One that
+    /// cannot be read is left out.
+    ///
+    /// ```
+    /// # fn f(flow: &waylay_sdk::Flow, ctx: &waylay_sdk::Context) {
+    /// let chain = flow.server().map(|s| s.certificate_list()).unwrap_or_default();
+    /// if let Some(leaf) = chain.first() {
+    ///     ctx.info(&format!("server certificate for {:?}", leaf.altnames()));
+    /// }
+    /// # }
+    /// ```
+    pub fn certificate_list(&self) -> Vec<crate::Certificate> {
+        self.certificates()
+            .into_iter()
+            .filter_map(|pem| crate::Certificate::from_pem(pem).ok())
+            .collect()
+    }
+
     /// Why the connection failed, if it did.
     ///
     /// ```

@@ -25,6 +25,10 @@ impl Error {
         }
     }
 
+    pub(crate) fn new(msg: String) -> Error {
+        Error { msg }
+    }
+
     /// What the host said.
     ///
     /// ```

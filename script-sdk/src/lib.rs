@@ -60,6 +60,7 @@
 #[doc(hidden)]
 pub mod abi;
 mod boundary;
+mod certificate;
 mod connection;
 mod context;
 mod error;
@@ -71,6 +72,7 @@ mod script;
 
 #[doc(hidden)]
 pub use boundary::export as __export;
+pub use certificate::Certificate;
 pub use connection::Connection;
 pub use context::{Context, Level};
 pub use error::Error;

@@ -128,3 +128,25 @@ fn mitmproxy_reads_a_live_capture() {
     assert_eq!(stopped.code, 0, "{}", stopped.stderr);
     compare(&python, &["live", &file, "3", "newheader", "foo"]);
 }
+
+#[test]
+fn mitmproxy_reads_an_https_capture_with_its_tls_details() {
+    let Some(python) = peer() else { return };
+    use crate::tls_origin::{Cert, TlsOrigin};
+    let origin = TlsOrigin::start(Cert::Trusted, true);
+    let dir = scratch();
+    let file = path_in(&dir, "https.mitm");
+    let trust = format!("ssl_verify_upstream_trusted_ca={}", origin.ca_file.display());
+    let proxy = crate::support::Proxy::start(&["--set", &trust, "-w", &file]);
+    for version in ["--http1.1", "--http2"] {
+        let out = std::process::Command::new("curl")
+            .args(["-s", "-x", &proxy.url(), "--cacert", &proxy.ca_cert(), version])
+            .arg(origin.url("/hello"))
+            .output()
+            .unwrap();
+        assert_eq!(String::from_utf8_lossy(&out.stdout), "hello from origin\n");
+    }
+    let stopped = proxy.stop();
+    assert_eq!(stopped.code, 0, "{}", stopped.stderr);
+    compare(&python, &["https", &file, "2"]);
+}

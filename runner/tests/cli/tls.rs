@@ -266,7 +266,23 @@ fn h2_and_http11_are_translated_both_ways() {
             "{out}"
         );
         assert!(out.ends_with("ping"), "the body made it both ways: {out}");
-        proxy.stop();
+        let stopped = proxy.stop();
+        // The script saw the TLS details of both sides.
+        let alpn = if client_h2 { "h2" } else { "http/1.1" };
+        assert!(
+            stopped
+                .stdout
+                .contains(&format!("t tls sni=Some(\"localhost\") alpn={alpn}")),
+            "{}",
+            stopped.stdout
+        );
+        assert!(
+            stopped.stdout.contains(
+                "t server_cert [\"localhost\", \"127.0.0.1\"] issued by test origin CA"
+            ),
+            "{}",
+            stopped.stdout
+        );
         let saved = flows(&file);
         let req = saved[0].request().unwrap();
         let resp = saved[0].response().unwrap();

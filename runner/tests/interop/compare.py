@@ -8,6 +8,10 @@
   compare.py live FILE N NAME VALUE
       mitmproxy reads N flows from FILE, a live capture, and every response
       has the header NAME: VALUE.
+  compare.py https FILE N
+      mitmproxy reads N intercepted HTTPS flows from FILE with their TLS
+      details: SNI, ALPN, version and cipher on both sides, and the server's
+      certificates as mitmproxy's own Cert objects.
   compare.py write OUT GOLDEN...
       mitmproxy writes OUT: every flow of the GOLDEN files, re-serialized by
       mitmproxy, plus flows built by mitmproxy's own test factories.
@@ -52,6 +56,30 @@ def live(path, count, name, value):
     print(f"ok: {len(flows)} flows")
 
 
+def https(path, count):
+    with open(path, "rb") as f:
+        flows = list(io.FlowReader(f).stream())
+    assert len(flows) == int(count), f"{len(flows)} flows, expected {count}"
+    alpns = set()
+    for flow in flows:
+        assert flow.request.scheme == "https", flow.request.scheme
+        assert flow.response is not None, f"flow {flow.id} has no response"
+        for conn in (flow.client_conn, flow.server_conn):
+            assert conn.tls and conn.tls_established, conn
+            assert conn.sni == "localhost", conn.sni
+            assert conn.tls_version == "TLSv1.3", conn.tls_version
+            assert conn.cipher, conn
+        assert flow.client_conn.alpn == flow.server_conn.alpn, flow.client_conn.alpn
+        alpns.add(flow.client_conn.alpn)
+        certs = flow.server_conn.certificate_list
+        assert len(certs) == 2, certs
+        assert [str(n.value) for n in certs[0].altnames] == ["localhost", "127.0.0.1"], certs[0].altnames
+        assert certs[1].cn == "test origin CA", certs[1].cn
+        assert certs[0].notafter > certs[0].notbefore
+    assert alpns == {b"http/1.1", b"h2"}, alpns
+    print(f"ok: {len(flows)} flows")
+
+
 def write(dst, goldens):
     flows = []
     for path in goldens:
@@ -77,4 +105,4 @@ def write(dst, goldens):
 
 if __name__ == "__main__":
     cmd, *args = sys.argv[1:]
-    {"added-header": added_header, "same": same, "live": live, "write": lambda dst, *g: write(dst, g)}[cmd](*args)
+    {"added-header": added_header, "same": same, "live": live, "https": https, "write": lambda dst, *g: write(dst, g)}[cmd](*args)
