@@ -110,11 +110,7 @@ impl Certificate {
             return Err(invalid("bad validity"));
         };
         let mut cert = Certificate {
-            serial: serial
-                .iter()
-                .skip_while(|&&b| b == 0)
-                .copied()
-                .collect(),
+            serial: serial.iter().skip_while(|&&b| b == 0).copied().collect(),
             issuer: name(issuer)?,
             subject: name(subject)?,
             not_before: der::time(t1, before).ok_or_else(|| invalid("bad notBefore"))?,
@@ -341,7 +337,10 @@ mod tests {
         assert!(Certificate::from_pem(b"nothing here").is_err());
         let cert = Certificate::from_pem(PEM.as_bytes()).unwrap();
         for cut in [1, 10, 100, cert.der().len() - 1] {
-            assert!(Certificate::from_der(cert.der()[..cut].to_vec()).is_err(), "{cut}");
+            assert!(
+                Certificate::from_der(cert.der()[..cut].to_vec()).is_err(),
+                "{cut}"
+            );
         }
     }
 }

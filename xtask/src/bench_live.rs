@@ -229,7 +229,18 @@ pub(crate) fn mitmdump(
     script: &std::path::Path,
     port: u16,
 ) -> Result<Running> {
+    mitmdump_with(python, script, port, &[])
+}
+
+/// `mitmdump` as above, with more arguments.
+pub(crate) fn mitmdump_with(
+    python: &std::path::Path,
+    script: &std::path::Path,
+    port: u16,
+    extra: &[&str],
+) -> Result<Running> {
     let child = Command::new(python.with_file_name("mitmdump"))
+        .args(extra)
         .args([
             "-q",
             "--listen-host",

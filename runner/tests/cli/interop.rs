@@ -136,11 +136,21 @@ fn mitmproxy_reads_an_https_capture_with_its_tls_details() {
     let origin = TlsOrigin::start(Cert::Trusted, true);
     let dir = scratch();
     let file = path_in(&dir, "https.mitm");
-    let trust = format!("ssl_verify_upstream_trusted_ca={}", origin.ca_file.display());
+    let trust = format!(
+        "ssl_verify_upstream_trusted_ca={}",
+        origin.ca_file.display()
+    );
     let proxy = crate::support::Proxy::start(&["--set", &trust, "-w", &file]);
     for version in ["--http1.1", "--http2"] {
         let out = std::process::Command::new("curl")
-            .args(["-s", "-x", &proxy.url(), "--cacert", &proxy.ca_cert(), version])
+            .args([
+                "-s",
+                "-x",
+                &proxy.url(),
+                "--cacert",
+                &proxy.ca_cert(),
+                version,
+            ])
             .arg(origin.url("/hello"))
             .output()
             .unwrap();

@@ -277,9 +277,9 @@ fn h2_and_http11_are_translated_both_ways() {
             stopped.stdout
         );
         assert!(
-            stopped.stdout.contains(
-                "t server_cert [\"localhost\", \"127.0.0.1\"] issued by test origin CA"
-            ),
+            stopped
+                .stdout
+                .contains("t server_cert [\"localhost\", \"127.0.0.1\"] issued by test origin CA"),
             "{}",
             stopped.stdout
         );

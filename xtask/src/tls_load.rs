@@ -1,0 +1,287 @@
+//! `bench tls`'s two ends: an HTTPS origin answering 1 KiB per request on
+//! keep-alive connections, and a load client that speaks HTTPS to it
+//! directly or through a proxy's CONNECT tunnel. Both are plain tokio and
+//! rustls with no HTTP library in the way, so that the client costs little
+//! next to what it measures.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context as _, Result, bail};
+use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer, ServerName};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
+
+fn provider() -> Arc<rustls::crypto::CryptoProvider> {
+    Arc::new(rustls::crypto::ring::default_provider())
+}
+
+/// Starts the HTTPS origin on a thread of its own; returns its port and
+/// the PEM file of the CA that signed its certificate (for localhost).
+pub fn origin(dir: &Path) -> Result<(u16, PathBuf)> {
+    let ca_key = rcgen::KeyPair::generate()?;
+    let mut ca_params = rcgen::CertificateParams::new(Vec::<String>::new())?;
+    ca_params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+    ca_params
+        .distinguished_name
+        .push(rcgen::DnType::CommonName, "bench origin CA");
+    let now = time::OffsetDateTime::now_utc();
+    ca_params.not_before = now - time::Duration::days(1);
+    ca_params.not_after = now + time::Duration::days(30);
+    let ca = ca_params.self_signed(&ca_key)?;
+    let ca_file = dir.join("bench-origin-ca.pem");
+    std::fs::write(&ca_file, ca.pem())?;
+    let issuer = rcgen::Issuer::new(ca_params, ca_key);
+    let key = rcgen::KeyPair::generate()?;
+    let mut params = rcgen::CertificateParams::new(vec!["localhost".to_owned()])?;
+    params
+        .distinguished_name
+        .push(rcgen::DnType::CommonName, "localhost");
+    params.not_before = now - time::Duration::days(1);
+    params.not_after = now + time::Duration::days(30);
+    let leaf = params.signed_by(&key, &issuer)?;
+    let mut config = rustls::ServerConfig::builder_with_provider(provider())
+        .with_safe_default_protocol_versions()?
+        .with_no_client_auth()
+        .with_single_cert(
+            vec![leaf.der().clone(), ca.der().clone()],
+            PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(key.serialize_der())),
+        )?;
+    config.alpn_protocols = vec![b"http/1.1".to_vec()];
+    let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(config));
+    let listener = std::net::TcpListener::bind("127.0.0.1:0")?;
+    listener.set_nonblocking(true)?;
+    let port = listener.local_addr()?.port();
+    std::thread::spawn(move || {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .enable_all()
+            .build()
+            .expect("a runtime");
+        runtime.block_on(async move {
+            let listener = TcpListener::from_std(listener).expect("a listener");
+            while let Ok((stream, _)) = listener.accept().await {
+                let acceptor = acceptor.clone();
+                tokio::spawn(async move {
+                    let _ = stream.set_nodelay(true);
+                    if let Ok(tls) = acceptor.accept(stream).await {
+                        serve(tls).await;
+                    }
+                });
+            }
+        });
+    });
+    Ok((port, ca_file))
+}
+
+async fn serve<S: AsyncRead + AsyncWrite + Unpin>(mut stream: S) {
+    let body = [b'x'; 1024];
+    let mut response = format!(
+        "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: {}\r\n\r\n",
+        body.len()
+    )
+    .into_bytes();
+    response.extend_from_slice(&body);
+    let mut pending = Vec::new();
+    let mut buf = vec![0u8; 16 * 1024];
+    loop {
+        let n = match stream.read(&mut buf).await {
+            Ok(0) | Err(_) => return,
+            Ok(n) => n,
+        };
+        pending.extend_from_slice(&buf[..n]);
+        let mut out = Vec::new();
+        while let Some(end) = pending.windows(4).position(|w| w == b"\r\n\r\n") {
+            pending.drain(..end + 4);
+            out.extend_from_slice(&response);
+        }
+        if !out.is_empty() && stream.write_all(&out).await.is_err() {
+            return;
+        }
+    }
+}
+
+/// Where the client goes: to `origin` directly, or through the proxy at
+/// `proxy`, trusting `ca`.
+#[derive(Clone, Debug)]
+pub struct Target {
+    pub origin_port: u16,
+    pub proxy: Option<SocketAddr>,
+    pub ca: PathBuf,
+}
+
+/// What a load run measured.
+#[derive(Debug)]
+pub struct Measured {
+    pub per_second: f64,
+    pub p50_ms: f64,
+    pub p99_ms: f64,
+    pub errors: u64,
+    /// What the first failure said.
+    pub first_error: Option<String>,
+}
+
+fn client_config(ca: &Path) -> Result<Arc<rustls::ClientConfig>> {
+    use rustls::pki_types::pem::PemObject;
+    let mut roots = rustls::RootCertStore::empty();
+    for cert in
+        CertificateDer::pem_file_iter(ca).with_context(|| format!("reading {}", ca.display()))?
+    {
+        roots.add(cert?)?;
+    }
+    let mut config = rustls::ClientConfig::builder_with_provider(provider())
+        .with_safe_default_protocol_versions()?
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+    config.alpn_protocols = vec![b"http/1.1".to_vec()];
+    // Every connection is a full handshake, as a new client's would be.
+    config.resumption = rustls::client::Resumption::disabled();
+    Ok(Arc::new(config))
+}
+
+type Tls = tokio_rustls::client::TlsStream<TcpStream>;
+
+async fn open(target: &Target, config: &Arc<rustls::ClientConfig>) -> Result<Tls> {
+    let addr = target
+        .proxy
+        .unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], target.origin_port)));
+    let mut tcp = TcpStream::connect(addr).await?;
+    tcp.set_nodelay(true)?;
+    if target.proxy.is_some() {
+        let connect = format!(
+            "CONNECT localhost:{0} HTTP/1.1\r\nHost: localhost:{0}\r\n\r\n",
+            target.origin_port
+        );
+        tcp.write_all(connect.as_bytes()).await?;
+        let mut head = Vec::new();
+        let mut byte = [0u8];
+        while !head.ends_with(b"\r\n\r\n") {
+            if tcp.read(&mut byte).await? == 0 {
+                bail!("the proxy closed the tunnel");
+            }
+            head.push(byte[0]);
+        }
+        if !head.starts_with(b"HTTP/1.1 200") && !head.starts_with(b"HTTP/1.0 200") {
+            bail!("CONNECT refused: {}", String::from_utf8_lossy(&head));
+        }
+    }
+    let connector = tokio_rustls::TlsConnector::from(config.clone());
+    Ok(connector
+        .connect(ServerName::try_from("localhost")?, tcp)
+        .await?)
+}
+
+/// One request and its 1 KiB answer on an open connection.
+async fn exchange(tls: &mut Tls, buf: &mut Vec<u8>) -> Result<()> {
+    tls.write_all(b"GET / HTTP/1.1\r\nHost: localhost\r\n\r\n")
+        .await?;
+    buf.clear();
+    loop {
+        let mut chunk = [0u8; 8192];
+        let n = tls.read(&mut chunk).await?;
+        if n == 0 {
+            bail!("the connection closed mid-response");
+        }
+        buf.extend_from_slice(&chunk[..n]);
+        if let Some(end) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
+            let head = String::from_utf8_lossy(&buf[..end]).to_ascii_lowercase();
+            let len: usize = head
+                .lines()
+                .find_map(|l| l.strip_prefix("content-length:"))
+                .and_then(|v| v.trim().parse().ok())
+                .context("a response without Content-Length")?;
+            while buf.len() < end + 4 + len {
+                let n = tls.read(&mut chunk).await?;
+                if n == 0 {
+                    bail!("the connection closed mid-body");
+                }
+                buf.extend_from_slice(&chunk[..n]);
+            }
+            if !head.starts_with("http/1.1 200") {
+                let body = String::from_utf8_lossy(&buf[end + 4..]);
+                bail!(
+                    "{}: {}",
+                    head.lines().next().unwrap_or_default(),
+                    body.replace('\n', " ")
+                );
+            }
+            return Ok(());
+        }
+    }
+}
+
+/// Runs `connections` loops for `seconds` on a runtime with `threads`
+/// workers. `fresh`: each request on a new connection (a new TLS
+/// handshake, through a new tunnel); else keep-alive.
+pub fn run(
+    target: &Target,
+    connections: usize,
+    seconds: u64,
+    fresh: bool,
+    threads: usize,
+) -> Result<Measured> {
+    let config = client_config(&target.ca)?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(threads)
+        .enable_all()
+        .build()?;
+    runtime.block_on(async {
+        let deadline = Instant::now() + Duration::from_secs(seconds);
+        let mut tasks = Vec::new();
+        for _ in 0..connections {
+            let (target, config) = (target.clone(), config.clone());
+            tasks.push(tokio::spawn(async move {
+                let mut latencies = Vec::new();
+                let mut errors = 0u64;
+                let mut first_error = None;
+                let mut buf = Vec::new();
+                let mut open_conn: Option<Tls> = None;
+                while Instant::now() < deadline {
+                    let started = Instant::now();
+                    let result = async {
+                        let mut tls = match open_conn.take() {
+                            Some(tls) => tls,
+                            None => open(&target, &config).await?,
+                        };
+                        exchange(&mut tls, &mut buf).await?;
+                        if !fresh {
+                            open_conn = Some(tls);
+                        }
+                        anyhow::Ok(())
+                    }
+                    .await;
+                    match result {
+                        Ok(()) => latencies.push(started.elapsed()),
+                        Err(e) => {
+                            errors += 1;
+                            first_error.get_or_insert(format!("{e:#}"));
+                        }
+                    }
+                }
+                (latencies, errors, first_error)
+            }));
+        }
+        let mut all = Vec::new();
+        let (mut errors, mut first_error) = (0, None);
+        for task in tasks {
+            let (latencies, e, first) = task.await?;
+            all.extend(latencies);
+            errors += e;
+            first_error = first_error.or(first);
+        }
+        all.sort();
+        let at = |q: f64| {
+            all.get(((all.len() as f64 * q) as usize).min(all.len().saturating_sub(1)))
+                .map_or(0.0, |d| d.as_secs_f64() * 1000.0)
+        };
+        Ok(Measured {
+            per_second: all.len() as f64 / seconds as f64,
+            p50_ms: at(0.5),
+            p99_ms: at(0.99),
+            errors,
+            first_error,
+        })
+    })
+}
