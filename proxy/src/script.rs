@@ -255,13 +255,44 @@ struct Slot {
     /// Events (bit `1 << event`) for which the script has only the trait's
     /// default hook: skipped, with no lock taken.
     defaults: AtomicU32,
-    /// Events whose hook has once taken longer than [`SLOW_HOOK`]: never
-    /// run where blocking would hold up I/O.
-    slow: AtomicU32,
+    /// Per event: how often its hook ran, and how often it took longer
+    /// than [`SLOW_HOOK`]. A hook slow in more than 1% of its calls may
+    /// block and never runs where it would hold up I/O; one slow call among
+    /// many (the thread was preempted on a busy machine) does not count.
+    timing: Timing,
 }
 
 /// A hook slower than this is one that may block.
 const SLOW_HOOK: std::time::Duration = std::time::Duration::from_millis(2);
+
+/// Hook call counts per event code.
+#[derive(Default)]
+struct Timing {
+    calls: [AtomicU32; 32],
+    slow: [AtomicU32; 32],
+}
+
+impl Timing {
+    fn record(&self, code: u32, slow: bool) {
+        let i = code as usize % 32;
+        self.calls[i].fetch_add(1, Ordering::Relaxed);
+        if slow {
+            self.slow[i].fetch_add(1, Ordering::Relaxed);
+        }
+    }
+
+    fn is_slow(&self, code: u32) -> bool {
+        let i = code as usize % 32;
+        let slow = u64::from(self.slow[i].load(Ordering::Relaxed));
+        slow > 0 && slow * 100 >= u64::from(self.calls[i].load(Ordering::Relaxed))
+    }
+
+    fn reset(&self) {
+        for counter in self.calls.iter().chain(&self.slow) {
+            counter.store(0, Ordering::Relaxed);
+        }
+    }
+}
 
 /// How a hook call gets at its script.
 enum Access<'s> {
@@ -331,7 +362,7 @@ impl Scripts {
         self.scripts.push(Slot {
             script: RwLock::new(script),
             defaults: AtomicU32::new(0),
-            slow: AtomicU32::new(0),
+            timing: Timing::default(),
         });
     }
 
@@ -393,7 +424,7 @@ impl Scripts {
         self.simple(&mut current, Event::Done);
         drop(std::mem::replace(&mut *current, script));
         slot.defaults.store(0, Ordering::Relaxed);
-        slot.slow.store(0, Ordering::Relaxed);
+        slot.timing.reset();
         self.simple(&mut current, Event::Start);
     }
 
@@ -450,10 +481,18 @@ impl Scripts {
                 guards.push(None);
                 continue;
             }
-            if slot.slow.load(Ordering::Relaxed) & (1 << event.code()) != 0 {
+            if slot.timing.is_slow(event.code()) {
                 return None;
             }
-            let guard = slot.script.try_write().ok()?;
+            // Another thread in a quick hook of the same script lets go
+            // within microseconds: worth a short spin, not a thread hop.
+            let guard = (0..256).find_map(|_| {
+                let got = slot.script.try_write().ok();
+                if got.is_none() {
+                    std::hint::spin_loop();
+                }
+                got
+            })?;
             if guard.instance.is_concurrent(event.code()) {
                 return None;
             }
@@ -503,9 +542,7 @@ impl Scripts {
                         (script.name.clone(), result)
                     }
                 };
-                if started.elapsed() > SLOW_HOOK {
-                    slot.slow.fetch_or(1 << code, Ordering::Relaxed);
-                }
+                slot.timing.record(code, started.elapsed() > SLOW_HOOK);
                 slot.learn(event, &result);
                 cell.end_hook(result.is_err());
                 if let Err(panic) = result {

@@ -64,6 +64,7 @@ fn minting(dir: &Path, n: usize) -> Result<String> {
 pub fn tls(args: &[&str]) -> Result<()> {
     let seconds = arg_value(args, "--seconds", 10)? as u64;
     let connections = arg_value(args, "--connections", 8)?;
+    let client_threads = arg_value(args, "--client-threads", 1)?;
     let python = peer::ensure()?;
     cargo(&["build", "--release", "-p", "runner"])?;
     let dir = root().join("target/bench");
@@ -137,7 +138,7 @@ pub fn tls(args: &[&str]) -> Result<()> {
     let mut report = String::new();
     writeln!(
         report,
-        "Origin: in-process rustls, HTTP/1.1, 1 KiB responses. Client: tokio + rustls, {connections} connections, {seconds} s per row, \
+        "Origin: in-process rustls (one thread), HTTP/1.1, 1 KiB responses. Client: tokio + rustls on {client_threads} thread(s), {connections} connections, {seconds} s per row, \
          CONNECT through the proxies, TLS 1.3, no session resumption on the client side.\n"
     )?;
     writeln!(
@@ -153,7 +154,13 @@ pub fn tls(args: &[&str]) -> Result<()> {
     ] {
         for (name, target) in &rows {
             eprintln!("xtask: {figure}, {name}");
-            let m: Measured = tls_load::run(target, connections, seconds, new_connections, 2)?;
+            let m: Measured = tls_load::run(
+                target,
+                connections,
+                seconds,
+                new_connections,
+                client_threads,
+            )?;
             if let Some(e) = &m.first_error {
                 eprintln!("xtask: {name}: {} errors, the first: {e}", m.errors);
             }

@@ -32,7 +32,7 @@ fn main() -> Result<()> {
         ["bench", "tls", rest @ ..] => bench_tls::tls(rest),
         ["origin", port] => bench_live::serve_forever(port.parse()?),
         _ => bail!(
-            "usage: cargo xtask test [CARGO TEST ARGS] | peer | bench offline [--flows N] [--big-mb N] | bench live [--seconds N] | bench concurrency [--seconds N] | bench tls [--seconds N] [--connections N] | origin PORT"
+            "usage: cargo xtask test [CARGO TEST ARGS] | peer | bench offline [--flows N] [--big-mb N] | bench live [--seconds N] | bench concurrency [--seconds N] | bench tls [--seconds N] [--connections N] [--client-threads N] | origin PORT"
         ),
     }
 }
