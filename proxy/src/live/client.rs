@@ -105,7 +105,9 @@ pub async fn run(
     let mut client = Client::new(live.clone(), sock, Box::new(read), Box::new(writer), conn);
     client.serve(&mut closing).await;
     let conn = match client.connect.take() {
-        Some(connect) => super::tunnel::run(client, connect, &mut closing).await,
+        // Boxed: an idle plain connection's task stays small; a tunnel's
+        // TLS and HTTP/2 state is only allocated once there is a tunnel.
+        Some(connect) => Box::pin(super::tunnel::run(client, connect, &mut closing)).await,
         None => {
             let _ = client.writer.shutdown().await;
             client.conn
@@ -159,7 +161,9 @@ impl Client {
             };
             let next = match head {
                 Ok(None) => break,
-                Ok(Some(head)) => self.request(head).await,
+                // Boxed: what a request needs is allocated while it runs;
+                // an idle connection's task holds only the head reader.
+                Ok(Some(head)) => Box::pin(self.request(head)).await,
                 Err(e) => {
                     self.refuse_head(&e).await;
                     Next::Close
@@ -207,7 +211,9 @@ impl Client {
     /// One request, start to finish.
     async fn request(&mut self, head: Head) -> Next {
         let start = record::now();
+        // Inside a tunnel the CONNECT was the request that authenticated.
         if let Some(expected) = &self.live.expected_auth
+            && self.tunnel.is_none()
             && !auth::matches(expected, head.header("proxy-authorization"))
         {
             let header = [("proxy-authenticate", "Basic realm=\"waylay\"")];
@@ -373,7 +379,7 @@ impl Client {
     async fn forward(&mut self, flow: &mut Flow) -> Result<Forwarded, String> {
         let key = key_of(flow);
         if let Some(h2) = self.pool.h2(&key) {
-            return self.forward_h2(flow, h2).await;
+            return Box::pin(self.forward_h2(flow, h2)).await;
         }
         let bytes = send::request(flow);
         let options = self.live.options.clone();
@@ -391,7 +397,7 @@ impl Client {
             }
             Link::H2(h2) => {
                 self.pool.put_h2(key, h2.clone());
-                self.forward_h2(flow, h2).await
+                Box::pin(self.forward_h2(flow, h2)).await
             }
         }
     }
@@ -619,5 +625,7 @@ pub(super) async fn dial(live: &Live, key: &Key, allow_h2: bool) -> Result<Link,
     } else {
         None
     };
-    upstream::connect(key, tls, live.options.connect_timeout).await
+    // Boxed: a TLS handshake's state is large, and would otherwise be
+    // reserved in every client connection's task, idle or not.
+    Box::pin(upstream::connect(key, tls, live.options.connect_timeout)).await
 }

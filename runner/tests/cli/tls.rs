@@ -471,3 +471,18 @@ fn the_ca_is_made_once_then_reused_and_a_broken_one_is_a_clear_error() {
         "{line}"
     );
 }
+
+#[test]
+fn proxyauth_guards_connect_and_what_runs_inside_it() {
+    let origin = TlsOrigin::start(Cert::Trusted, true);
+    let proxy = Proxy::start(&["--set", &trust(&origin), "--proxyauth", "ann:secret"]);
+    let refused = curl_tls(&proxy, &[&origin.url("/hello")]);
+    assert!(refused.starts_with("HTTP/1.1 407"), "{refused}");
+    for version in ["--http1.1", "--http2"] {
+        let out = curl_tls(
+            &proxy,
+            &["--proxy-user", "ann:secret", version, &origin.url("/hello")],
+        );
+        assert!(out.ends_with("hello from origin\n"), "{version}: {out}");
+    }
+}
