@@ -93,6 +93,22 @@ fn fields(buf: &Bytes, parsed: &[httparse::Header<'_>]) -> Vec<(Bytes, Bytes)> {
         .collect()
 }
 
+/// A head whose lines end in a bare LF is refused: httparse accepts it,
+/// but a server behind the proxy may split it differently (request
+/// smuggling), and the reader looks for CRLF CRLF.
+fn check_line_ends(head: &[u8]) -> Result<(), HeadError> {
+    let bare = head
+        .iter()
+        .enumerate()
+        .any(|(i, &b)| b == b'\n' && (i == 0 || head[i - 1] != b'\r'));
+    if bare {
+        return Err(HeadError::Malformed(
+            "a line ends in a bare LF (not CRLF)".into(),
+        ));
+    }
+    Ok(())
+}
+
 fn malformed(e: httparse::Error) -> HeadError {
     match e {
         httparse::Error::TooManyHeaders => HeadError::TooManyHeaders,
@@ -106,8 +122,9 @@ pub fn parse_request(buf: &Bytes) -> Parsed {
     let mut headers = [httparse::EMPTY_HEADER; MAX_HEADERS];
     let mut req = httparse::Request::new(&mut headers);
     match req.parse(buf).map_err(malformed)? {
-        httparse::Status::Partial => Ok(None),
+        httparse::Status::Partial => check_line_ends(buf).map(|()| None),
         httparse::Status::Complete(len) => {
+            check_line_ends(&buf[..len])?;
             let head = Head {
                 first: buf.slice_ref(req.method.unwrap_or_default().as_bytes()),
                 second: buf.slice_ref(req.path.unwrap_or_default().as_bytes()),
@@ -124,8 +141,9 @@ pub fn parse_response(buf: &Bytes) -> Parsed {
     let mut headers = [httparse::EMPTY_HEADER; MAX_HEADERS];
     let mut resp = httparse::Response::new(&mut headers);
     match resp.parse(buf).map_err(malformed)? {
-        httparse::Status::Partial => Ok(None),
+        httparse::Status::Partial => check_line_ends(buf).map(|()| None),
         httparse::Status::Complete(len) => {
+            check_line_ends(&buf[..len])?;
             let code = resp.code.unwrap_or_default();
             let head = Head {
                 first: version(resp.version),

@@ -9,6 +9,9 @@ pub mod encoding;
 pub mod flow;
 pub mod flowfile;
 #[cfg(feature = "live")]
+#[doc(hidden)]
+pub mod fuzzing;
+#[cfg(feature = "live")]
 pub mod h1;
 pub mod http;
 #[cfg(feature = "live")]

@@ -39,6 +39,9 @@ pub struct Options {
     pub connect_timeout: Duration,
     /// How long to wait for an upstream response head.
     pub response_timeout: Duration,
+    /// How long a client has to finish a head it has started, and a body
+    /// read may wait for its next byte.
+    pub header_timeout: Duration,
     /// How long in-flight flows get to finish at shutdown.
     pub shutdown_grace: Duration,
     /// Stream response bodies larger than this instead of keeping them
@@ -65,6 +68,7 @@ impl Default for Options {
             connect_timeout: Duration::from_secs(10),
             response_timeout: Duration::from_secs(60),
             shutdown_grace: Duration::from_secs(10),
+            header_timeout: Duration::from_secs(60),
             stream_large_bodies: None,
             trust: crate::tls::Trust::default(),
             tls: None,
@@ -265,4 +269,80 @@ pub async fn serve(
     while clients.join_next().await.is_some() {}
     live.abandon_in_flight();
     Ok(())
+}
+
+/// Raw client bytes to a flow and back out, as the proxy would: the head
+/// parsed, its framing decided, a length or chunked body read from what
+/// follows, the flow dict built (origin form taken as a tunnel's), then
+/// the request written for the server, which must parse as a request
+/// again. For the fuzz target `client_bytes`.
+#[doc(hidden)]
+pub fn fuzz_client_bytes(data: &[u8]) {
+    use crate::h1::{self, BodyKind};
+    let buf = bytes::Bytes::copy_from_slice(data);
+    let Ok(Some((head, len))) = h1::parse_request(&buf) else {
+        return;
+    };
+    let Ok(kind) = h1::request_body(&head) else {
+        return;
+    };
+    let target = if head.second.starts_with(b"/") {
+        record::Target {
+            scheme: "https".into(),
+            host: "example.com".into(),
+            port: 443,
+            path: head.second.clone(),
+        }
+    } else {
+        match record::parse_target(&head.second) {
+            Ok(target) => target,
+            Err(_) => return,
+        }
+    };
+    let mut rest = bytes::BytesMut::from(&data[len..]);
+    let body = match kind {
+        BodyKind::None => bytes::Bytes::new(),
+        BodyKind::Length(n) => {
+            if (rest.len() as u64) < n {
+                return;
+            }
+            rest.split_to(n as usize).freeze()
+        }
+        BodyKind::Chunked => {
+            let mut decoder = h1::ChunkedDecoder::default();
+            let mut out = Vec::new();
+            match decoder.decode(&mut rest, &mut out) {
+                Ok(true) => bytes::Bytes::from(out),
+                _ => return,
+            }
+        }
+        BodyKind::Close => return,
+    };
+    let peer = SocketAddr::from(([127, 0, 0, 1], 40000));
+    let sock = SocketAddr::from(([127, 0, 0, 1], 8080));
+    let mut flow = record::flow(
+        record::client_conn(peer, sock, 0.0),
+        record::request(&head, &target, 0.0),
+        0.0,
+    );
+    let req = flow
+        .message_mut(crate::http::Which::Request)
+        .expect("just built");
+    record::finish_message(req, Some(body.clone()), &[], 0.0);
+    let out = bytes::Bytes::from(send::request(&flow));
+    let (again, used) = match h1::parse_request(&out) {
+        Ok(Some(parsed)) => parsed,
+        other => panic!("the request sent upstream does not parse: {other:?}"),
+    };
+    assert_eq!(again.first, head.first, "the method changed");
+    assert_eq!(
+        h1::request_body(&again),
+        Ok(if body.is_empty() && kind == BodyKind::None {
+            BodyKind::None
+        } else {
+            BodyKind::Length(body.len() as u64)
+        }),
+        "the upstream framing is not the body's"
+    );
+    assert_eq!(&out[used..], &body[..], "the body changed");
 }

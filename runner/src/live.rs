@@ -28,7 +28,7 @@ fn parse_size(text: &str) -> Option<u64> {
 }
 
 /// The proxy's own `--set` names.
-pub const PROXY_OPTIONS: [(&str, &str); 9] = [
+pub const PROXY_OPTIONS: [(&str, &str); 10] = [
     (
         "allow_hosts",
         "regex: intercept only tunnels to a matching host:port (as --allow-hosts)",
@@ -40,6 +40,10 @@ pub const PROXY_OPTIONS: [(&str, &str); 9] = [
     (
         "confdir",
         "directory: where the CA lives (as --confdir; ~/.waylay)",
+    ),
+    (
+        "header_timeout",
+        "seconds: a started request head must be complete within this (60); 408 after",
     ),
     (
         "ignore_hosts",
@@ -127,6 +131,7 @@ pub fn options(cli: &Cli, sets: &[(String, String)]) -> Result<Options> {
                 options.response_timeout = options.connect_timeout;
             }
             "shutdown_grace" => options.shutdown_grace = seconds(name, value)?,
+            "header_timeout" => options.header_timeout = seconds(name, value)?,
             other => bail!("--set {other}: not a proxy option"),
         }
     }

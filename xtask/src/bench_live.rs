@@ -167,9 +167,17 @@ pub(crate) fn wrk(
 
 /// A memory figure of a running process from /proc, in KiB: `VmHWM`
 /// (peak) or `VmRSS` (now).
-fn memory_kib(child: &Running, field: &str) -> f64 {
-    let status =
-        std::fs::read_to_string(format!("/proc/{}/status", child.0.id())).unwrap_or_default();
+pub(crate) fn memory_kib(child: &Running, field: &str) -> f64 {
+    memory_kib_of(child.0.id(), field)
+}
+
+/// The current RSS of process `pid`, in KiB.
+pub(crate) fn rss_kib_of(pid: u32) -> f64 {
+    memory_kib_of(pid, "VmRSS")
+}
+
+fn memory_kib_of(pid: u32, field: &str) -> f64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
     status
         .lines()
         .find_map(|l| l.strip_prefix(field))

@@ -5,6 +5,8 @@
 //! - `cargo xtask peer`: only install the peer.
 //! - `cargo xtask bench offline`, `bench live`, `bench concurrency`,
 //!   `bench tls`: the benchmarks recorded in BENCHMARKS.md.
+//! - `cargo xtask fuzz [--time S]`: every cargo-fuzz target for S seconds.
+//! - `cargo xtask soak`: a long load, idle connections, then SIGTERM.
 
 use anyhow::{Result, bail};
 
@@ -12,7 +14,9 @@ mod bench;
 mod bench_concurrency;
 mod bench_live;
 mod bench_tls;
+mod fuzz;
 mod peer;
+mod soak;
 mod tidy;
 mod tls_load;
 mod util;
@@ -30,9 +34,11 @@ fn main() -> Result<()> {
         ["bench", "live", rest @ ..] => bench_live::live(rest),
         ["bench", "concurrency", rest @ ..] => bench_concurrency::concurrency(rest),
         ["bench", "tls", rest @ ..] => bench_tls::tls(rest),
+        ["fuzz", rest @ ..] => fuzz::fuzz(rest),
+        ["soak", rest @ ..] => soak::soak(rest),
         ["origin", port] => bench_live::serve_forever(port.parse()?),
         _ => bail!(
-            "usage: cargo xtask test [CARGO TEST ARGS] | peer | bench offline [--flows N] [--big-mb N] | bench live [--seconds N] | bench concurrency [--seconds N] | bench tls [--seconds N] [--connections N] [--client-threads N] | origin PORT"
+            "usage: cargo xtask test [CARGO TEST ARGS] | peer | bench offline [--flows N] [--big-mb N] | bench live [--seconds N] | bench concurrency [--seconds N] | bench tls [--seconds N] [--connections N] [--client-threads N] | fuzz [--time SECONDS] [--jobs N] | soak [--seconds N] [--clients N] [--idle N] | origin PORT"
         ),
     }
 }

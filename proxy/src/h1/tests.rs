@@ -36,6 +36,9 @@ fn malformed_heads_are_refused() {
         "GET / HTTP/1.1\r\nBad Name: x\r\n\r\n",
         "GET / HTTP/1.1\r\nX: a\0b\r\n\r\n",
         "NOT HTTP AT ALL\r\n\r\n",
+        "GET / HTTP/1.1\nHost: a\n\n",
+        "GET / HTTP/1.1\r\nHost: a\n\r\n",
+        "GET / HTTP/1.1\r\nHost: a\r\nX: b\n",
     ] {
         assert!(matches!(req(raw), Err(HeadError::Malformed(_))), "{raw:?}");
     }

@@ -44,6 +44,22 @@ mod tests {
     use super::*;
 
     #[test]
+    fn every_byte_is_compared() {
+        let want = expected("user:pass");
+        assert!(matches(&want, Some(want.as_bytes())));
+        for given in [
+            &b""[..],
+            b"Basic dXNlcjpwYXNz ",
+            b"Basic dXNlcjpwYXN",
+            b"Xasic dXNlcjpwYXNz",
+            b"Basic dXNlcjpwYXNa",
+        ] {
+            assert!(!matches(&want, Some(given)), "{given:?}");
+        }
+        assert!(!matches(&want, None));
+    }
+
+    #[test]
     fn basic_credentials() {
         assert_eq!(expected("user:pass"), "Basic dXNlcjpwYXNz");
         assert_eq!(base64(b"a"), "YQ==");

@@ -103,6 +103,7 @@ pub async fn run(
     live.conn_event(Event::ClientConnect, &conn).await;
     let (read, writer) = stream.into_split();
     let mut client = Client::new(live.clone(), sock, Box::new(read), Box::new(writer), conn);
+    client.reader.set_idle(live.options.header_timeout);
     client.serve(&mut closing).await;
     let conn = match client.connect.take() {
         // Boxed: an idle plain connection's task stays small; a tunnel's
@@ -151,11 +152,12 @@ impl Client {
     pub(super) async fn serve(&mut self, closing: &mut watch::Receiver<bool>) {
         loop {
             // Between requests, a shutdown ends the connection.
+            let limit = self.live.options.header_timeout;
             let head = if self.reader.has_buffered() {
-                self.reader.head(h1::parse_request).await
+                self.reader.head_within(h1::parse_request, limit).await
             } else {
                 tokio::select! {
-                    head = self.reader.head(h1::parse_request) => head,
+                    head = self.reader.head_within(h1::parse_request, limit) => head,
                     _ = closing.wait_for(|c| *c) => break,
                 }
             };
@@ -186,6 +188,7 @@ impl Client {
                 (431, "request header fields too large".to_owned())
             }
             WireError::Head(HeadError::TooManyHeaders) => (431, e.to_string()),
+            WireError::HeadTimeout(_) => (408, e.to_string()),
             WireError::Head(_) => (400, e.to_string()),
             // The client went away or broke the connection: nobody to tell.
             _ => return,
@@ -556,6 +559,13 @@ impl Client {
         }
         let bytes = send::response(&flow, next == Next::Close);
         let sent = self.reply(&bytes).await;
+        if !sent {
+            flow.set_error(
+                "the client went away before the response was sent",
+                record::now(),
+            );
+            self.live.flow_event(Event::Error, &mut flow).await;
+        }
         self.live.finish(&flow);
         if sent { next } else { Next::Close }
     }
@@ -627,5 +637,15 @@ pub(super) async fn dial(live: &Live, key: &Key, allow_h2: bool) -> Result<Link,
     };
     // Boxed: a TLS handshake's state is large, and would otherwise be
     // reserved in every client connection's task, idle or not.
-    Box::pin(upstream::connect(key, tls, live.options.connect_timeout)).await
+    let link = Box::pin(upstream::connect(key, tls, live.options.connect_timeout)).await?;
+    Ok(stall_limited(link, live))
+}
+
+/// A server that stops sending mid-body fails the flow after the
+/// response timeout instead of holding it forever.
+pub(super) fn stall_limited(mut link: Link, live: &Live) -> Link {
+    if let Link::H1(up) = &mut link {
+        up.reader.set_idle(live.options.response_timeout);
+    }
+    link
 }

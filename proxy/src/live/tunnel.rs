@@ -182,10 +182,12 @@ pub(super) async fn run(
         Opening::Http => {
             let mut pool = Pool::default();
             let (read, writer) = server.into_split();
+            let mut reader = super::wire::Reader::new(Box::new(read) as super::wire::BoxRead);
+            reader.set_idle(live.options.response_timeout);
             pool.put(
                 key,
                 upstream::Upstream {
-                    reader: super::wire::Reader::new(Box::new(read)),
+                    reader,
                     writer: Box::new(writer),
                     conn: server_conn,
                 },
@@ -288,7 +290,9 @@ async fn serve_h1(
     (read, writer): (super::wire::BoxRead, super::wire::BoxWrite),
     closing: &mut watch::Receiver<bool>,
 ) -> Value {
+    let idle = live.options.header_timeout;
     let mut client = Client::new(live, sock, read, writer, conn);
+    client.reader.set_idle(idle);
     client.tunnel = Some(tunnel);
     client.pool = pool;
     client.serve(closing).await;
@@ -356,7 +360,8 @@ async fn intercept(
         Some(to),
         live.options.connect_timeout,
     )
-    .await;
+    .await
+    .map(|link| super::client::stall_limited(link, &live));
     // ALPN follows the server: the client gets what the server chose.
     let client_alpn = match &link {
         Ok(Link::H2(_)) => vec![tls::ALPN_H2.to_vec()],

@@ -55,6 +55,8 @@ pub enum WireError {
     Framing(String),
     /// The body is larger than the limit.
     TooLarge(u64),
+    /// A head was started but not finished in time (slowloris).
+    HeadTimeout(std::time::Duration),
 }
 
 impl fmt::Display for WireError {
@@ -64,6 +66,11 @@ impl fmt::Display for WireError {
             WireError::Closed => write!(f, "the connection closed in the middle of a message"),
             WireError::Head(e) => e.fmt(f),
             WireError::Framing(e) => write!(f, "invalid body framing: {e}"),
+            WireError::HeadTimeout(limit) => write!(
+                f,
+                "the head did not arrive within header_timeout ({}s)",
+                limit.as_secs()
+            ),
             WireError::TooLarge(limit) => {
                 write!(f, "the body is larger than body_size_limit ({limit} bytes)")
             }
@@ -82,6 +89,8 @@ impl From<io::Error> for WireError {
 pub struct Reader<R> {
     io: R,
     buf: BytesMut,
+    /// How long a body read may wait for bytes before failing.
+    idle: Option<std::time::Duration>,
 }
 
 fn head_end(buf: &[u8]) -> Option<usize> {
@@ -94,6 +103,43 @@ impl<R: AsyncRead + Unpin> Reader<R> {
         Reader {
             io,
             buf: BytesMut::new(),
+            idle: None,
+        }
+    }
+
+    /// Bodies fail when no byte arrives for `idle` (a stalled peer).
+    pub fn set_idle(&mut self, idle: std::time::Duration) {
+        self.idle = Some(idle);
+    }
+
+    /// `fill` for bodies: bounded by the idle limit.
+    async fn fill_body(&mut self) -> io::Result<usize> {
+        let Some(idle) = self.idle else {
+            return self.fill().await;
+        };
+        match tokio::time::timeout(idle, self.fill()).await {
+            Ok(n) => n,
+            Err(_) => Err(io::Error::new(
+                io::ErrorKind::TimedOut,
+                format!("no data for {}s", idle.as_secs()),
+            )),
+        }
+    }
+
+    /// Like [`head`](Reader::head), but once the head's first byte is in,
+    /// the rest must follow within `limit`; an idle connection waits as
+    /// long as it likes.
+    pub async fn head_within(
+        &mut self,
+        parse: fn(&Bytes) -> Parsed,
+        limit: std::time::Duration,
+    ) -> Result<Option<Head>, WireError> {
+        if self.buf.is_empty() && self.fill().await? == 0 {
+            return Ok(None);
+        }
+        match tokio::time::timeout(limit, self.head(parse)).await {
+            Ok(head) => head,
+            Err(_) => Err(WireError::HeadTimeout(limit)),
         }
     }
 
@@ -173,7 +219,7 @@ impl<R: AsyncRead + Unpin> Reader<R> {
                 }
                 let n = n as usize;
                 while self.buf.len() < n {
-                    if self.fill().await? == 0 {
+                    if self.fill_body().await? == 0 {
                         return Err(WireError::Closed);
                     }
                 }
@@ -192,13 +238,13 @@ impl<R: AsyncRead + Unpin> Reader<R> {
                     if over(out.len() as u64) {
                         return Err(WireError::TooLarge(limit.unwrap_or_default()));
                     }
-                    if self.fill().await? == 0 {
+                    if self.fill_body().await? == 0 {
                         return Err(WireError::Closed);
                     }
                 }
             }
             BodyKind::Close => {
-                while self.fill().await? != 0 {
+                while self.fill_body().await? != 0 {
                     if over(self.buf.len() as u64) {
                         return Err(WireError::TooLarge(limit.unwrap_or_default()));
                     }
@@ -234,7 +280,11 @@ impl<R: AsyncRead + Unpin> Reader<R> {
             BodyKind::Length(n) => {
                 while passed < n {
                     if self.buf.is_empty()
-                        && self.fill().await.map_err(|e| PumpError::Read(e.into()))? == 0
+                        && self
+                            .fill_body()
+                            .await
+                            .map_err(|e| PumpError::Read(e.into()))?
+                            == 0
                     {
                         return Err(PumpError::Read(WireError::Closed));
                     }
@@ -271,7 +321,12 @@ impl<R: AsyncRead + Unpin> Reader<R> {
                         out.write_all(&end).await.map_err(PumpError::Write)?;
                         break;
                     }
-                    if self.fill().await.map_err(|e| PumpError::Read(e.into()))? == 0 {
+                    if self
+                        .fill_body()
+                        .await
+                        .map_err(|e| PumpError::Read(e.into()))?
+                        == 0
+                    {
                         return Err(PumpError::Read(WireError::Closed));
                     }
                 }
@@ -284,7 +339,12 @@ impl<R: AsyncRead + Unpin> Reader<R> {
                         .map_err(PumpError::Write)?;
                     passed += n as u64;
                 }
-                if self.fill().await.map_err(|e| PumpError::Read(e.into()))? == 0 {
+                if self
+                    .fill_body()
+                    .await
+                    .map_err(|e| PumpError::Read(e.into()))?
+                    == 0
+                {
                     break;
                 }
             },

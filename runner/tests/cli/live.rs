@@ -502,7 +502,7 @@ fn unknown_options_are_refused_at_start() {
     let out = crate::support::run(&["--set", "no_such_option=1"]);
     assert_eq!(
         out.error_line(),
-        "runner: error: --set no_such_option: no such option; the options here are: allow_hosts, body_size_limit, confdir, ignore_hosts, shutdown_grace, ssl_insecure, ssl_verify_upstream_trusted_ca, stream_large_bodies, upstream_timeout"
+        "runner: error: --set no_such_option: no such option; the options here are: allow_hosts, body_size_limit, confdir, header_timeout, ignore_hosts, shutdown_grace, ssl_insecure, ssl_verify_upstream_trusted_ca, stream_large_bodies, upstream_timeout"
     );
 }
 

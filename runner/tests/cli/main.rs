@@ -10,6 +10,7 @@ mod bad_input;
 mod browser;
 mod concurrency;
 mod examples;
+mod hardening;
 mod interop;
 mod live;
 mod new;

@@ -62,7 +62,7 @@ fn malformed_and_unknown_values_are_refused_at_start() {
     assert_eq!(
         out.error_line(),
         "runner: error: --set recorder_notes: no such option; the options here are: allow_hosts, body_size_limit, \
-         confdir, ignore_hosts, shutdown_grace, ssl_insecure, ssl_verify_upstream_trusted_ca, stream_large_bodies, \
+         confdir, header_timeout, ignore_hosts, shutdown_grace, ssl_insecure, ssl_verify_upstream_trusted_ca, stream_large_bodies, \
          upstream_timeout, recorder_note, recorder_limit, recorder_reroute"
     );
 }

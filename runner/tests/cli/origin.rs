@@ -116,6 +116,15 @@ fn serve(stream: TcpStream) {
                 let _ = out.write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\nonly ten b");
                 return;
             }
+            "/stall-body" => {
+                let _ = out.write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\nstart");
+                std::thread::sleep(Duration::from_secs(5));
+                return;
+            }
+            "/bad-chunk" => {
+                let _ = out.write_all(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\nhello\r\n0\r\n\r\n");
+                return;
+            }
             "/garbage" => {
                 let _ = out.write_all(b"this is not http\r\n\r\n");
                 return;

@@ -1,0 +1,6 @@
+//! Every small parser Waylay owns: header edits, option values, CONNECT
+//! and request targets, HTTP/1 heads, chunked bodies.
+#![no_main]
+libfuzzer_sys::fuzz_target!(|data: &[u8]| {
+    waylay_proxy::fuzzing::parsers(data);
+});

@@ -1,0 +1,180 @@
+//! Entry points for the cargo-fuzz targets in `fuzz/` and for the tests
+//! that replay the inputs they found. Each takes arbitrary bytes and
+//! panics only when an invariant breaks; bad input is an error, never a
+//! panic.
+
+use bytes::{Bytes, BytesMut};
+
+use crate::flowfile::{FlowReader, FlowWriter};
+use crate::tnetstring::{Dict, Value};
+
+/// Reads every flow of `data` as a flow file, to the first error.
+pub fn read_flows(data: &[u8]) -> usize {
+    let mut reader = FlowReader::new(data);
+    let mut n = 0;
+    while let Some(flow) = reader.read_flow() {
+        match flow {
+            Ok(_) => n += 1,
+            Err(e) => {
+                assert!(e.offset <= data.len() as u64, "offset past the end: {e}");
+                break;
+            }
+        }
+    }
+    n
+}
+
+fn write_all(flows: &[crate::Flow]) -> Vec<u8> {
+    let mut writer = FlowWriter::new(Vec::new());
+    for flow in flows {
+        writer.write_flow(flow).expect("writing to memory");
+    }
+    writer.finish().expect("writing to memory")
+}
+
+/// Read → write → read: the flows read back are the flows written, byte
+/// for byte once written again.
+pub fn round_trip(data: &[u8]) {
+    let mut reader = FlowReader::new(data);
+    let mut flows = Vec::new();
+    while let Some(Ok(flow)) = reader.read_flow() {
+        flows.push(flow);
+    }
+    let written = write_all(&flows);
+    let mut again = Vec::new();
+    let mut reader = FlowReader::new(&written[..]);
+    while let Some(flow) = reader.read_flow() {
+        again.push(flow.expect("what Waylay writes, Waylay reads"));
+    }
+    assert_eq!(flows.len(), again.len(), "flows lost in the round trip");
+    assert!(
+        write_all(&again) == written,
+        "a flow changed in the round trip"
+    );
+}
+
+/// The small parsers, chosen by the first byte.
+pub fn parsers(data: &[u8]) {
+    let Some((&which, rest)) = data.split_first() else {
+        return;
+    };
+    let bytes = Bytes::copy_from_slice(rest);
+    let text = String::from_utf8_lossy(rest);
+    match which % 8 {
+        0 => {
+            if let Ok(target) = crate::live::record::parse_target(&bytes) {
+                assert!(!target.host.is_empty() && target.path.starts_with(b"/"));
+            }
+        }
+        1 => {
+            if let Ok((host, port)) = crate::live::record::parse_authority(rest) {
+                assert!(!host.is_empty() && port != 0);
+            }
+        }
+        2 => {
+            if let Ok(Some((head, len))) = crate::h1::parse_request(&bytes) {
+                assert!(len <= rest.len());
+                let _ = crate::h1::request_body(&head);
+            }
+        }
+        3 => {
+            if let Ok(Some((head, len))) = crate::h1::parse_response(&bytes) {
+                assert!(len <= rest.len());
+                let status = std::str::from_utf8(&head.second)
+                    .ok()
+                    .and_then(|s| s.parse().ok())
+                    .unwrap_or(0);
+                let _ = crate::h1::response_body(b"GET", status, &head);
+            }
+        }
+        4 => {
+            let mut decoder = crate::h1::ChunkedDecoder::default();
+            let mut buf = BytesMut::from(rest);
+            let mut out = Vec::new();
+            if let Ok(true) = decoder.decode(&mut buf, &mut out) {
+                assert!(out.len() <= rest.len());
+            }
+        }
+        5 => headers(rest),
+        6 => {
+            for kind in [
+                waylay_sdk::OptionKind::Bool,
+                waylay_sdk::OptionKind::Int,
+                waylay_sdk::OptionKind::Str,
+            ] {
+                let option = crate::script::DeclaredOption {
+                    name: "fuzzed".into(),
+                    kind,
+                    default: String::new(),
+                    help: String::new(),
+                    script: String::new(),
+                };
+                let _ = option.check(&text);
+            }
+        }
+        _ => {
+            if let Ok(value) = crate::tnetstring::parse(&bytes) {
+                let mut out = Vec::new();
+                crate::tnetstring::write(&value, &mut out);
+                let again = crate::tnetstring::parse(&Bytes::from(out.clone()))
+                    .expect("what Waylay writes, Waylay parses");
+                let mut twice = Vec::new();
+                crate::tnetstring::write(&again, &mut twice);
+                assert_eq!(out, twice);
+            }
+        }
+    }
+}
+
+/// The headers API (mitmproxy's semantics) driven by `data`: fields from
+/// its lines, then edits, each checked.
+fn headers(data: &[u8]) {
+    let mut lines = data.split(|&b| b == b'\n');
+    let mut fields = Vec::new();
+    for line in lines.by_ref().take(16) {
+        if let Some(i) = line.iter().position(|&b| b == b':') {
+            fields.push(Value::list(vec![
+                Value::bytes(&line[..i]),
+                Value::bytes(&line[i + 1..]),
+            ]));
+        }
+    }
+    let mut msg = Dict::new();
+    msg.insert("headers", Value::list(fields));
+    for edit in lines {
+        let (op, rest) = match edit.split_first() {
+            Some((&op, rest)) => (op, rest),
+            None => continue,
+        };
+        let (name, value) = match rest.iter().position(|&b| b == b'=') {
+            Some(i) => (&rest[..i], &rest[i + 1..]),
+            None => (rest, &b""[..]),
+        };
+        let name_text = String::from_utf8_lossy(name).into_owned();
+        match op % 4 {
+            0 => {
+                crate::http::set_header(&mut msg, name, value);
+                if std::str::from_utf8(name).is_ok() {
+                    assert_eq!(crate::http::header(&msg, &name_text), Some(value));
+                }
+            }
+            1 => {
+                crate::http::remove_header(&mut msg, name);
+                if std::str::from_utf8(name).is_ok() {
+                    assert_eq!(crate::http::header(&msg, &name_text), None);
+                }
+            }
+            2 => crate::http::append_header(&mut msg, name, value),
+            _ => {
+                let n = crate::http::headers(&msg).len();
+                crate::http::insert_header(&mut msg, n / 2, name, value);
+            }
+        }
+    }
+}
+
+/// Raw client bytes to a flow and back out: see
+/// [`crate::live::fuzz_client_bytes`].
+pub fn client_bytes(data: &[u8]) {
+    crate::live::fuzz_client_bytes(data);
+}

@@ -1,0 +1,156 @@
+//! `cargo xtask fuzz [--time SECONDS] [--jobs N]`: every cargo-fuzz target
+//! in `fuzz/` for SECONDS each (600 by default), N at a time, corpora seeded
+//! from `testdata/flows` and a few hand-written inputs. Crashes land in
+//! `fuzz/artifacts/TARGET/`; copy each into `fuzz/regressions/TARGET/`,
+//! where `proxy/tests/fuzz_regressions.rs` replays it in the test suite.
+//!
+//! No sanitizer (`-s none`): AddressSanitizer needs a nightly compiler,
+//! which this machine does not have, and the fuzzed code has no `unsafe`.
+
+use std::fmt::Write as _;
+use std::path::Path;
+use std::process::{Command, Stdio};
+
+use anyhow::{Context as _, Result, bail};
+
+use crate::util::{arg_value, root, run};
+
+/// The targets, as named in `fuzz/Cargo.toml`.
+pub const TARGETS: [&str; 4] = [
+    "flowfile_read",
+    "flowfile_roundtrip",
+    "parsers",
+    "client_bytes",
+];
+
+fn seed(dir: &Path, target: &str) -> Result<()> {
+    std::fs::create_dir_all(dir)?;
+    let mut seeds: Vec<(String, Vec<u8>)> = Vec::new();
+    match target {
+        "flowfile_read" | "flowfile_roundtrip" => {
+            for entry in std::fs::read_dir(root().join("testdata/flows"))? {
+                let path = entry?.path();
+                if path.extension().is_some_and(|e| e == "mitm") {
+                    let name = path.file_name().unwrap_or_default().to_string_lossy();
+                    seeds.push((name.into_owned(), std::fs::read(&path)?));
+                }
+            }
+        }
+        "parsers" => {
+            let inputs: [(u8, &[u8]); 9] = [
+                (0, b"http://example.com:8080/path?q=1"),
+                (1, b"[::1]:8443"),
+                (2, b"POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 3\r\n\r\n"),
+                (3, b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"),
+                (4, b"5\r\nhello\r\n0\r\nX-T: 1\r\n\r\n"),
+                (5, b"Host: a\nX-B: b\n\x00x-b=2\n\x01host\n\x02new=3"),
+                (6, b"123"),
+                (7, b"5:hello,"),
+                (7, b"16:1:a,5:hello,4:true!}"),
+            ];
+            for (i, (which, input)) in inputs.iter().enumerate() {
+                let mut bytes = vec![*which];
+                bytes.extend_from_slice(input);
+                seeds.push((format!("seed-{i}"), bytes));
+            }
+        }
+        _ => {
+            for (i, input) in [
+                &b"GET http://example.com/ HTTP/1.1\r\nHost: example.com\r\n\r\n"[..],
+                b"POST /upload HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\n\r\nhello",
+                b"POST /c HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n",
+            ]
+            .iter()
+            .enumerate()
+            {
+                seeds.push((format!("seed-{i}"), input.to_vec()));
+            }
+        }
+    }
+    for (name, bytes) in seeds {
+        std::fs::write(dir.join(name), bytes)?;
+    }
+    Ok(())
+}
+
+/// libFuzzer's last stats line (`#N DONE cov: ... exec/s: ...`).
+fn last_stats(log: &str) -> String {
+    log.lines()
+        .rev()
+        .find(|l| l.contains("DONE") || l.contains("cov:"))
+        .unwrap_or("(no stats)")
+        .trim()
+        .to_owned()
+}
+
+pub fn fuzz(args: &[&str]) -> Result<()> {
+    let seconds = arg_value(args, "--time", 600)?;
+    let jobs = arg_value(args, "--jobs", 2)?.max(1);
+    let fuzz_dir = root().join("fuzz");
+    if Command::new("cargo")
+        .args(["fuzz", "--version"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .map_or(true, |s| !s.success())
+    {
+        run(Command::new("cargo").args(["install", "cargo-fuzz", "--locked"]))?;
+    }
+    run(Command::new("cargo")
+        .args(["fuzz", "build", "-O", "-s", "none"])
+        .current_dir(&fuzz_dir))
+    .context("building the fuzz targets")?;
+    let mut report = format!("Each target {seconds} s, {jobs} at a time, no sanitizer.\n\n");
+    let mut crashed = Vec::new();
+    for batch in TARGETS.chunks(jobs) {
+        let mut running = Vec::new();
+        for target in batch {
+            let corpus = fuzz_dir.join("corpus").join(target);
+            seed(&corpus, target)?;
+            let log = root().join(format!("target/fuzz-{target}.log"));
+            eprintln!(
+                "xtask: fuzzing {target} for {seconds} s (log: {})",
+                log.display()
+            );
+            let child = Command::new("cargo")
+                .args(["fuzz", "run", "-O", "-s", "none", target])
+                .arg(&corpus)
+                .arg("--")
+                .arg(format!("-max_total_time={seconds}"))
+                .arg("-print_final_stats=1")
+                .current_dir(&fuzz_dir)
+                .stdout(Stdio::null())
+                .stderr(std::fs::File::create(&log)?)
+                .spawn()?;
+            running.push((*target, child, log));
+        }
+        for (target, mut child, log) in running {
+            let status = child.wait()?;
+            let text = std::fs::read_to_string(&log).unwrap_or_default();
+            let runs = text
+                .lines()
+                .find_map(|l| l.strip_prefix("stat::number_of_executed_units:"))
+                .map_or("?".to_owned(), |n| n.trim().to_owned());
+            let outcome = if status.success() {
+                "no crash".to_owned()
+            } else {
+                crashed.push(target);
+                format!("**crashed** (see {})", log.display())
+            };
+            writeln!(
+                report,
+                "- `{target}`: {runs} runs, {outcome}; {}",
+                last_stats(&text)
+            )?;
+        }
+    }
+    println!("{report}");
+    std::fs::write(root().join("target/fuzz-report.md"), &report)?;
+    if !crashed.is_empty() {
+        bail!(
+            "crashes in {}: inputs in fuzz/artifacts/; copy them to fuzz/regressions/TARGET/",
+            crashed.join(", ")
+        );
+    }
+    Ok(())
+}
