@@ -134,11 +134,7 @@ pub fn offline(args: &[&str]) -> Result<()> {
     let small_bytes = concat(&small, flows.div_ceil(5))?;
     let empty = dir.join("empty.mitm");
     fs::write(&empty, b"")?;
-    let py_script = dir.join("add_header.py");
-    fs::write(
-        &py_script,
-        "def response(flow):\n    flow.response.headers[\"newheader\"] = \"foo\"\n",
-    )?;
+    let py_script = crate::util::add_header_py(&dir)?;
     let out = dir.join("out.mitm");
 
     let waylay = |input: &Path| -> Command {

@@ -69,11 +69,7 @@ pub fn tls(args: &[&str]) -> Result<()> {
     cargo(&["build", "--release", "-p", "runner"])?;
     let dir = root().join("target/bench");
     std::fs::create_dir_all(&dir)?;
-    let py_script = dir.join("add_header.py");
-    std::fs::write(
-        &py_script,
-        "def response(flow):\n    flow.response.headers[\"newheader\"] = \"foo\"\n",
-    )?;
+    let py_script = crate::util::add_header_py(&dir)?;
     let (origin_port, origin_ca) = tls_load::origin(&dir)?;
     let trusted = format!("ssl_verify_upstream_trusted_ca={}", origin_ca.display());
 

@@ -13,7 +13,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context as _, Result, bail};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::io::AsyncWriteExt;
 use tokio::net::TcpStream;
 
 use crate::bench_live::{free_port, memory_kib, origin, runner, wait_listening};
@@ -38,37 +38,14 @@ async fn client(proxy: u16, origin: u16, deadline: Instant) -> (u64, u64, Option
             }
             let s = stream.as_mut().expect("just set");
             s.write_all(request.as_bytes()).await?;
-            buf.clear();
-            let mut chunk = [0u8; 4096];
-            loop {
-                let n = s.read(&mut chunk).await?;
-                if n == 0 {
-                    bail!("the proxy closed the connection");
-                }
-                buf.extend_from_slice(&chunk[..n]);
-                if let Some(end) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
-                    let head = String::from_utf8_lossy(&buf[..end]).to_ascii_lowercase();
-                    let len: usize = head
-                        .lines()
-                        .find_map(|l| l.strip_prefix("content-length:"))
-                        .and_then(|v| v.trim().parse().ok())
-                        .context("no Content-Length")?;
-                    while buf.len() < end + 4 + len {
-                        let n = s.read(&mut chunk).await?;
-                        if n == 0 {
-                            bail!("the proxy closed mid-body");
-                        }
-                        buf.extend_from_slice(&chunk[..n]);
-                    }
-                    if !head.starts_with("http/1.1 200") || !head.contains("newheader: foo") {
-                        bail!(
-                            "unexpected answer: {}",
-                            head.lines().next().unwrap_or_default()
-                        );
-                    }
-                    return Ok(());
-                }
+            let (head, _) = crate::tls_load::read_response(s, &mut buf).await?;
+            if !head.starts_with("http/1.1 200") || !head.contains("newheader: foo") {
+                bail!(
+                    "unexpected answer: {}",
+                    head.lines().next().unwrap_or_default()
+                );
             }
+            Ok(())
         }
         .await;
         match result {

@@ -173,14 +173,16 @@ async fn open(target: &Target, config: &Arc<rustls::ClientConfig>) -> Result<Tls
         .await?)
 }
 
-/// One request and its 1 KiB answer on an open connection.
-async fn exchange(tls: &mut Tls, buf: &mut Vec<u8>) -> Result<()> {
-    tls.write_all(b"GET / HTTP/1.1\r\nHost: localhost\r\n\r\n")
-        .await?;
+/// Reads one Content-Length-framed response into `buf`; returns its head,
+/// lower-cased, and where the body starts.
+pub async fn read_response<S: AsyncRead + Unpin>(
+    stream: &mut S,
+    buf: &mut Vec<u8>,
+) -> Result<(String, usize)> {
     buf.clear();
+    let mut chunk = [0u8; 8192];
     loop {
-        let mut chunk = [0u8; 8192];
-        let n = tls.read(&mut chunk).await?;
+        let n = stream.read(&mut chunk).await?;
         if n == 0 {
             bail!("the connection closed mid-response");
         }
@@ -193,23 +195,30 @@ async fn exchange(tls: &mut Tls, buf: &mut Vec<u8>) -> Result<()> {
                 .and_then(|v| v.trim().parse().ok())
                 .context("a response without Content-Length")?;
             while buf.len() < end + 4 + len {
-                let n = tls.read(&mut chunk).await?;
+                let n = stream.read(&mut chunk).await?;
                 if n == 0 {
                     bail!("the connection closed mid-body");
                 }
                 buf.extend_from_slice(&chunk[..n]);
             }
-            if !head.starts_with("http/1.1 200") {
-                let body = String::from_utf8_lossy(&buf[end + 4..]);
-                bail!(
-                    "{}: {}",
-                    head.lines().next().unwrap_or_default(),
-                    body.replace('\n', " ")
-                );
-            }
-            return Ok(());
+            return Ok((head, end + 4));
         }
     }
+}
+
+/// One request and its 1 KiB answer on an open connection.
+async fn exchange(tls: &mut Tls, buf: &mut Vec<u8>) -> Result<()> {
+    tls.write_all(b"GET / HTTP/1.1\r\nHost: localhost\r\n\r\n")
+        .await?;
+    let (head, body) = read_response(tls, buf).await?;
+    if !head.starts_with("http/1.1 200") {
+        bail!(
+            "{}: {}",
+            head.lines().next().unwrap_or_default(),
+            String::from_utf8_lossy(&buf[body..]).replace('\n', " ")
+        );
+    }
+    Ok(())
 }
 
 /// Runs `connections` loops for `seconds` on a runtime with `threads`

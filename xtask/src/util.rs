@@ -41,3 +41,14 @@ pub fn arg_value(args: &[&str], name: &str, default: usize) -> Result<usize> {
         None => Ok(default),
     }
 }
+
+/// mitmproxy's add_header example, as the peer runs it in the benches:
+/// written into `dir`, its path returned.
+pub fn add_header_py(dir: &std::path::Path) -> Result<PathBuf> {
+    let path = dir.join("add_header.py");
+    std::fs::write(
+        &path,
+        "def response(flow):\n    flow.response.headers[\"newheader\"] = \"foo\"\n",
+    )?;
+    Ok(path)
+}

@@ -177,6 +177,14 @@ impl Client {
         }
     }
 
+    /// Answers a request the proxy will not serve; the connection closes.
+    async fn refuse(&mut self, status: u16, what: &str) -> Next {
+        let _ = self
+            .reply(&send::simple(status, &[], &format!("waylay: {what}\n")))
+            .await;
+        Next::Close
+    }
+
     async fn reply(&mut self, bytes: &[u8]) -> bool {
         self.writer.write_all(bytes).await.is_ok()
     }
@@ -245,10 +253,7 @@ impl Client {
         let target = match parsed {
             Ok(target) => target,
             Err(e) => {
-                let _ = self
-                    .reply(&send::simple(400, &[], &format!("waylay: {e}\n")))
-                    .await;
-                return Next::Close;
+                return self.refuse(400, &e).await;
             }
         };
         if record::is_self(&target, self.sock) {
@@ -257,10 +262,7 @@ impl Client {
         let body_kind = match h1::request_body(&head) {
             Ok(kind) => kind,
             Err(e) => {
-                let _ = self
-                    .reply(&send::simple(400, &[], &format!("waylay: {e}\n")))
-                    .await;
-                return Next::Close;
+                return self.refuse(400, &e).await;
             }
         };
         let close_after = wants_close(&head);
@@ -358,10 +360,7 @@ impl Client {
         let (host, port) = match record::parse_authority(&head.second) {
             Ok(target) => target,
             Err(e) => {
-                let _ = self
-                    .reply(&send::simple(400, &[], &format!("waylay: {e}\n")))
-                    .await;
-                return Next::Close;
+                return self.refuse(400, &e).await;
             }
         };
         let target = record::Target {

@@ -192,17 +192,7 @@ pub(super) async fn run(
                     conn: server_conn,
                 },
             );
-            let (read, writer) = tokio::io::split(client);
-            serve_h1(
-                live,
-                sock,
-                conn,
-                tunnel,
-                pool,
-                (Box::new(read), Box::new(writer)),
-                closing,
-            )
-            .await
+            serve_h1(live, sock, conn, tunnel, pool, client, closing).await
         }
         Opening::Tls => {
             intercept(
@@ -280,18 +270,22 @@ async fn refuse(
         .await;
 }
 
-/// Serves HTTP/1 requests inside a tunnel.
-async fn serve_h1(
+/// Serves HTTP/1 requests inside a tunnel, over `stream` (plain or TLS).
+async fn serve_h1<S>(
     live: Arc<Live>,
     sock: std::net::SocketAddr,
     conn: Value,
     tunnel: Tunnel,
     pool: Pool,
-    (read, writer): (super::wire::BoxRead, super::wire::BoxWrite),
+    stream: S,
     closing: &mut watch::Receiver<bool>,
-) -> Value {
+) -> Value
+where
+    S: AsyncRead + AsyncWrite + Send + Sync + Unpin + 'static,
+{
     let idle = live.options.header_timeout;
-    let mut client = Client::new(live, sock, read, writer, conn);
+    let (read, writer) = tokio::io::split(stream);
+    let mut client = Client::new(live, sock, Box::new(read), Box::new(writer), conn);
     client.reader.set_idle(idle);
     client.tunnel = Some(tunnel);
     client.pool = pool;
@@ -420,17 +414,7 @@ async fn intercept(
         super::h2::serve(stream, live, conn.clone(), tunnel, pool, closing).await;
         return conn;
     }
-    let (read, writer) = tokio::io::split(stream);
-    serve_h1(
-        live,
-        sock,
-        conn,
-        tunnel,
-        pool,
-        (Box::new(read), Box::new(writer)),
-        closing,
-    )
-    .await
+    serve_h1(live, sock, conn, tunnel, pool, stream, closing).await
 }
 
 #[cfg(test)]

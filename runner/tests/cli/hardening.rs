@@ -6,7 +6,7 @@ use std::net::TcpStream;
 use std::time::Duration;
 
 use crate::origin::Origin;
-use crate::support::{Proxy, curl, flows, path_in, raw, scratch};
+use crate::support::{Proxy, curl, curl_https, flows, path_in, raw, scratch};
 
 const RECORDER: &str = "runner/tests/fixtures/recorder t";
 
@@ -373,20 +373,10 @@ fn a_client_that_distrusts_the_ca_fails_its_handshake_and_nothing_else() {
         .output()
         .unwrap();
     assert_ne!(out.status.code(), Some(0));
-    let out = std::process::Command::new("curl")
-        .args([
-            "-s",
-            "--max-time",
-            "20",
-            "-x",
-            &proxy.url(),
-            "--cacert",
-            &proxy.ca_cert(),
-        ])
-        .arg(origin.url("/hello"))
-        .output()
-        .unwrap();
-    assert_eq!(String::from_utf8_lossy(&out.stdout), "hello from origin\n");
+    assert_eq!(
+        curl_https(&proxy, &[&origin.url("/hello")]),
+        "hello from origin\n"
+    );
     let stopped = proxy.stop();
     assert!(
         stopped
@@ -423,12 +413,10 @@ fn security_defaults() {
         origin.ca_file.display()
     );
     let tls = Proxy::start(&["--set", &trust]);
-    let out = std::process::Command::new("curl")
-        .args(["-s", "-x", &tls.url(), "--cacert", &tls.ca_cert()])
-        .arg(origin.url("/hello"))
-        .output()
-        .unwrap();
-    assert_eq!(String::from_utf8_lossy(&out.stdout), "hello from origin\n");
+    assert_eq!(
+        curl_https(&tls, &[&origin.url("/hello")]),
+        "hello from origin\n"
+    );
     let mut files: Vec<String> = std::fs::read_dir(&tls.confdir)
         .unwrap()
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
@@ -440,20 +428,6 @@ fn security_defaults() {
     );
     // Upstream verification is on unless -k: an untrusted origin is a 502.
     let untrusted = Proxy::start(&[]);
-    let out = std::process::Command::new("curl")
-        .args([
-            "-s",
-            "-x",
-            &untrusted.url(),
-            "--cacert",
-            &untrusted.ca_cert(),
-        ])
-        .arg(origin.url("/hello"))
-        .output()
-        .unwrap();
-    assert!(
-        String::from_utf8_lossy(&out.stdout).contains("unknown issuer"),
-        "{}",
-        String::from_utf8_lossy(&out.stdout)
-    );
+    let out = curl_https(&untrusted, &[&origin.url("/hello")]);
+    assert!(out.contains("unknown issuer"), "{out}");
 }

@@ -242,6 +242,11 @@ pub fn curl(proxy: &Proxy, args: &[&str]) -> String {
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
+/// curl through `proxy` trusting its CA, with ARGS; returns stdout.
+pub fn curl_https(proxy: &Proxy, args: &[&str]) -> String {
+    curl(proxy, &[&["--cacert", &proxy.ca_cert()], args].concat())
+}
+
 /// Sends raw bytes to `addr` and reads until the peer closes.
 pub fn raw(addr: &str, request: &[u8]) -> String {
     use std::io::{Read, Write};

@@ -16,13 +16,7 @@ use crate::tls_origin::{Cert, TlsOrigin};
 
 /// curl through `proxy`, trusting its CA; returns stdout with headers.
 fn curl_tls(proxy: &Proxy, args: &[&str]) -> String {
-    let out = Command::new("curl")
-        .args(["-s", "-i", "--max-time", "20", "-x", &proxy.url()])
-        .args(["--cacert", &proxy.ca_cert()])
-        .args(args)
-        .output()
-        .expect("curl runs (install it with apt-get install curl)");
-    String::from_utf8_lossy(&out.stdout).into_owned()
+    crate::support::curl_https(proxy, &[&["-i"], args].concat())
 }
 
 fn trust(origin: &TlsOrigin) -> String {
