@@ -220,9 +220,17 @@ pub(crate) fn free_port() -> Result<u16> {
 /// A child process stopped (SIGINT, then kill) however the bench ends.
 pub(crate) struct Running(pub(crate) Child);
 
-/// `target/release/runner -q -p PORT ARGS`, stopped when dropped.
+/// `target/release/runner -q -p PORT ARGS`, stopped when dropped. Its CA
+/// lives in `target/bench/waylay-conf` unless ARGS name a confdir: a bench
+/// never writes to the user's home.
 pub(crate) fn runner(args: &[&str], port: u16) -> Result<Running> {
-    let child = Command::new(root().join("target/release/runner"))
+    let mut command = Command::new(root().join("target/release/runner"));
+    if !args.contains(&"--confdir") {
+        command
+            .arg("--confdir")
+            .arg(root().join("target/bench/waylay-conf"));
+    }
+    let child = command
         .args(["-q", "-p", &port.to_string()])
         .args(args)
         .current_dir(root())
