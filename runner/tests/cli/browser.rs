@@ -116,9 +116,10 @@ fn chromium_loads_an_https_page_intercepted_and_rewritten() {
     );
     let stopped = proxy.stop();
     assert!(
-        stopped
-            .stdout
-            .contains(&format!("GET {} << HTTP/2.0 200", origin.url("/app.js"))),
+        stopped.stdout.contains(&format!(
+            "GET {} HTTP/2.0 << HTTP/2.0 200 OK",
+            origin.url("/app.js")
+        )),
         "{}",
         stopped.stdout
     );
