@@ -134,6 +134,17 @@ impl Live {
         if let Some(outcome) = self.scripts.try_flow_event_now(event, flow, true) {
             return outcome;
         }
+        // A quick hook another connection is in: let this thread serve
+        // others meanwhile and try again, rather than park a blocking
+        // thread on the lock (a thousand connections would park hundreds).
+        if !self.scripts.must_block(event) {
+            for _ in 0..64 {
+                tokio::task::yield_now().await;
+                if let Some(outcome) = self.scripts.try_flow_event_now(event, flow, true) {
+                    return outcome;
+                }
+            }
+        }
         let live = self.clone();
         let mut owned = std::mem::replace(flow, Flow::empty());
         let ran = tokio::task::spawn_blocking(move || {

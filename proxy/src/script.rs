@@ -468,6 +468,21 @@ impl Scripts {
         })
     }
 
+    /// Whether a flow event must run where blocking is fine: some script
+    /// that hooks it marks it concurrent or is slow in it. When this is
+    /// false, [`try_flow_event_now`](Scripts::try_flow_event_now) fails
+    /// only while another thread holds a script, briefly.
+    pub fn must_block(&self, event: Event) -> bool {
+        self.scripts.iter().any(|slot| {
+            !slot.ignores(event)
+                && (slot.timing.is_slow(event.code())
+                    || slot
+                        .script
+                        .try_read()
+                        .is_ok_and(|s| s.instance.is_concurrent(event.code())))
+        })
+    }
+
     /// Runs a flow event here and now if that cannot block: no script
     /// marks the hook concurrent or has ever been slow in it, and every
     /// script that hooks it is free. `None` means the caller should run

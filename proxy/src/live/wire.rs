@@ -4,7 +4,7 @@
 use std::fmt;
 use std::io;
 
-use bytes::{Bytes, BytesMut};
+use bytes::{Buf, Bytes, BytesMut};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 
 use crate::h1::{BodyKind, ChunkedDecoder, Head, HeadError, Parsed};
@@ -143,6 +143,20 @@ impl<R: AsyncRead + Unpin> Reader<R> {
         }
     }
 
+    /// The first `n` buffered bytes, taken out. Small ones are copied, so
+    /// that the read buffer stays unshared and is reused in place for the
+    /// next message instead of being pinned by this one's flow; large ones
+    /// are split off without a copy.
+    fn take(&mut self, n: usize) -> Bytes {
+        if n <= 64 * 1024 {
+            let bytes = Bytes::copy_from_slice(&self.buf[..n]);
+            self.buf.advance(n);
+            bytes
+        } else {
+            self.buf.split_to(n).freeze()
+        }
+    }
+
     /// The transport and the bytes read from it but not consumed.
     pub fn into_parts(self) -> (R, BytesMut) {
         (self.io, self.buf)
@@ -175,7 +189,7 @@ impl<R: AsyncRead + Unpin> Reader<R> {
         loop {
             let from = searched.saturating_sub(3);
             if let Some(end) = head_end(&self.buf[from..]).map(|e| e + from) {
-                let bytes = self.buf.split_to(end).freeze();
+                let bytes = self.take(end);
                 return match parse(&bytes).map_err(WireError::Head)? {
                     Some((head, _)) => Ok(Some(head)),
                     None => Err(WireError::Head(HeadError::Malformed(
@@ -223,7 +237,7 @@ impl<R: AsyncRead + Unpin> Reader<R> {
                         return Err(WireError::Closed);
                     }
                 }
-                Ok((self.buf.split_to(n).freeze(), Vec::new()))
+                Ok((self.take(n), Vec::new()))
             }
             BodyKind::Chunked => {
                 let mut decoder = ChunkedDecoder::default();
@@ -289,9 +303,10 @@ impl<R: AsyncRead + Unpin> Reader<R> {
                         return Err(PumpError::Read(WireError::Closed));
                     }
                     let take = (n - passed).min(self.buf.len() as u64) as usize;
-                    out.write_all(&self.buf.split_to(take))
+                    out.write_all(&self.buf[..take])
                         .await
                         .map_err(PumpError::Write)?;
+                    self.buf.advance(take);
                     passed += take as u64;
                 }
             }
