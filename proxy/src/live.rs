@@ -16,7 +16,7 @@ use tokio::task::JoinSet;
 
 use crate::flow::Flow;
 use crate::flowfile::FlowWriter;
-use crate::script::{Event, Outcome, Scripts};
+use crate::script::{Event, NotNow, Outcome, Scripts};
 use crate::tnetstring::Value;
 
 mod auth;
@@ -129,20 +129,16 @@ impl Live {
         if !self.scripts.wants(event) {
             return Outcome::default();
         }
-        // Hooks that have always been quick, and scripts that are free,
-        // run right here: no thread hop.
-        if let Some(outcome) = self.scripts.try_flow_event_now(event, flow, true) {
-            return outcome;
-        }
-        // A quick hook another connection is in: let this thread serve
-        // others meanwhile and try again, rather than park a blocking
-        // thread on the lock (a thousand connections would park hundreds).
-        if !self.scripts.must_block(event) {
-            for _ in 0..64 {
-                tokio::task::yield_now().await;
-                if let Some(outcome) = self.scripts.try_flow_event_now(event, flow, true) {
-                    return outcome;
-                }
+        // Quick hooks of free scripts run right here: no thread hop. When
+        // another connection is in a quick hook of the same script, this
+        // thread serves others meanwhile and tries again, rather than
+        // park a blocking thread on the lock (a thousand connections would
+        // park hundreds).
+        for _ in 0..64 {
+            match self.scripts.try_flow_event_now(event, flow, true) {
+                Ok(outcome) => return outcome,
+                Err(NotNow::Busy) => tokio::task::yield_now().await,
+                Err(NotNow::MustBlock) => break,
             }
         }
         let live = self.clone();

@@ -262,6 +262,15 @@ struct Slot {
     timing: Timing,
 }
 
+/// Why [`Scripts::try_flow_event_now`] did not run an event.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum NotNow {
+    /// A hook is concurrent or slow: it belongs on a blocking thread.
+    MustBlock,
+    /// A script is held by another thread, in a quick hook.
+    Busy,
+}
+
 /// A hook slower than this is one that may block.
 const SLOW_HOOK: std::time::Duration = std::time::Duration::from_millis(2);
 
@@ -468,27 +477,18 @@ impl Scripts {
         })
     }
 
-    /// Whether a flow event must run where blocking is fine: some script
-    /// that hooks it marks it concurrent or is slow in it. When this is
-    /// false, [`try_flow_event_now`](Scripts::try_flow_event_now) fails
-    /// only while another thread holds a script, briefly.
-    pub fn must_block(&self, event: Event) -> bool {
-        self.scripts.iter().any(|slot| {
-            !slot.ignores(event)
-                && (slot.timing.is_slow(event.code())
-                    || slot
-                        .script
-                        .try_read()
-                        .is_ok_and(|s| s.instance.is_concurrent(event.code())))
-        })
-    }
-
     /// Runs a flow event here and now if that cannot block: no script
-    /// marks the hook concurrent or has ever been slow in it, and every
-    /// script that hooks it is free. `None` means the caller should run
-    /// [`flow_event`](Scripts::flow_event) where blocking is fine. Nothing
-    /// has run then.
-    pub fn try_flow_event_now(&self, event: Event, flow: &mut Flow, live: bool) -> Option<Outcome> {
+    /// marks the hook concurrent or is slow in it, and every script that
+    /// hooks it is free. On `Err` nothing has run: `MustBlock` means the
+    /// caller should run [`flow_event`](Scripts::flow_event) where blocking
+    /// is fine, `Busy` that another thread is in a quick hook of a script
+    /// and a moment later may do.
+    pub fn try_flow_event_now(
+        &self,
+        event: Event,
+        flow: &mut Flow,
+        live: bool,
+    ) -> Result<Outcome, NotNow> {
         let mut guards: Vec<Option<RwLockWriteGuard<'_, Script>>> =
             Vec::with_capacity(self.scripts.len());
         for slot in &self.scripts {
@@ -497,25 +497,27 @@ impl Scripts {
                 continue;
             }
             if slot.timing.is_slow(event.code()) {
-                return None;
+                return Err(NotNow::MustBlock);
             }
             // Another thread in a quick hook of the same script lets go
             // within microseconds: worth a short spin, not a thread hop.
-            let guard = (0..256).find_map(|_| {
-                let got = slot.script.try_write().ok();
-                if got.is_none() {
-                    std::hint::spin_loop();
-                }
-                got
-            })?;
+            let guard = (0..256)
+                .find_map(|_| {
+                    let got = slot.script.try_write().ok();
+                    if got.is_none() {
+                        std::hint::spin_loop();
+                    }
+                    got
+                })
+                .ok_or(NotNow::Busy)?;
             if guard.instance.is_concurrent(event.code()) {
-                return None;
+                return Err(NotNow::MustBlock);
             }
             guards.push(Some(guard));
         }
         // A script reloaded since the check above is waited for: rare, and
         // nothing can be undone once earlier scripts have run.
-        Some(self.run_flow_event(event, flow, live, |i, slot| {
+        Ok(self.run_flow_event(event, flow, live, |i, slot| {
             Access::Exclusive(guards[i].take().unwrap_or_else(|| write(slot)))
         }))
     }

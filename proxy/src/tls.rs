@@ -55,7 +55,9 @@ impl Interceptor {
     /// Returns it and lines worth showing (the trust store's problems).
     pub fn new(ca: ca::Ca, trust: &Trust) -> Result<(Interceptor, Vec<String>), String> {
         let leaves = leaf::Leaves::new(ca)?;
-        let placeholder = Arc::new(rustls::sign::SingleCertAndKey::from(leaves.mint("waylay")?));
+        // Each connection gets its own leaf (`server_config`); the base
+        // needs a resolver only to be built.
+        let placeholder = Arc::new(rustls::server::ResolvesServerCertUsingSni::new());
         let server_base = ServerConfig::builder_with_provider(provider())
             .with_safe_default_protocol_versions()
             .map_err(|e| e.to_string())?

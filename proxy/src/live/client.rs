@@ -103,7 +103,6 @@ pub async fn run(
     live.conn_event(Event::ClientConnect, &conn).await;
     let (read, writer) = stream.into_split();
     let mut client = Client::new(live.clone(), sock, Box::new(read), Box::new(writer), conn);
-    client.reader.set_idle(live.options.header_timeout);
     client.serve(&mut closing).await;
     let conn = match client.connect.take() {
         // Boxed: an idle plain connection's task stays small; a tunnel's
@@ -135,10 +134,13 @@ impl Client {
         writer: BoxWrite,
         conn: Value,
     ) -> Client {
+        // A client that stops sending mid-body fails its flow.
+        let mut reader = Reader::new(read);
+        reader.set_idle(live.options.header_timeout);
         Client {
             live,
             sock,
-            reader: Reader::new(read),
+            reader,
             writer,
             conn,
             pool: Pool::default(),
@@ -353,9 +355,9 @@ impl Client {
     /// CONNECT: checked here, answered by the tunnel.
     async fn accept_connect(&mut self, head: Head) -> Next {
         if self.tunnel.is_some() {
-            let text = "waylay: CONNECT inside a CONNECT tunnel is not supported\n";
-            let _ = self.reply(&send::simple(400, &[], text)).await;
-            return Next::Close;
+            return self
+                .refuse(400, "CONNECT inside a CONNECT tunnel is not supported")
+                .await;
         }
         let (host, port) = match record::parse_authority(&head.second) {
             Ok(target) => target,
@@ -392,7 +394,7 @@ impl Client {
         {
             return self.receive(flow, pooled, head, status, key).await;
         }
-        match self.connect(flow, &key, true).await? {
+        match dial(&self.live, flow, &key, true).await? {
             Link::H1(mut fresh) => {
                 let (head, status) = Self::exchange(&mut fresh, &bytes, &options).await?;
                 self.receive(flow, fresh, head, status, key).await
@@ -406,48 +408,12 @@ impl Client {
 
     /// The flow over an HTTP/2 server connection: translated, and kept
     /// whole (HTTP/2 bodies are not streamed).
-    async fn forward_h2(
-        &mut self,
-        flow: &mut Flow,
-        mut h2: H2Upstream,
-    ) -> Result<Forwarded, String> {
-        flow.dict_mut().insert("server_conn", h2.conn.clone());
-        let options = self.live.options.clone();
-        let response = super::h2::send(&mut h2, flow, options.response_timeout).await?;
-        let (parts, body) = response.into_parts();
-        flow.dict_mut().insert(
-            "response",
-            Value::Dict(super::h2::response_dict(&parts, record::now()).into()),
-        );
-        match self.hook(Event::ResponseHeaders, flow).await {
-            Hooked::Go => {}
-            Hooked::Killed => return Ok(Forwarded::Killed),
-            Hooked::Panicked(e) => return Err(panicked(e)),
+    async fn forward_h2(&mut self, flow: &mut Flow, h2: H2Upstream) -> Result<Forwarded, String> {
+        match super::h2::exchange(&self.live, h2, flow).await? {
+            Hooked::Go => Ok(Forwarded::Answered),
+            Hooked::Killed => Ok(Forwarded::Killed),
+            Hooked::Panicked(e) => Err(panicked(e)),
         }
-        let (body, trailers) = super::h2::collect(body, options.body_size_limit)
-            .await
-            .map_err(|e| format!("reading the response body failed: {e}"))?;
-        let resp = flow.message_mut(Which::Response).expect("set above");
-        record::finish_message(resp, Some(body), &trailers, record::now());
-        Ok(Forwarded::Answered)
-    }
-
-    /// A new upstream connection, recorded on the flow, `server_connect`
-    /// fired. TLS servers are offered h2 only when `allow_h2`.
-    async fn connect(
-        &mut self,
-        flow: &mut Flow,
-        key: &Key,
-        allow_h2: bool,
-    ) -> Result<Link, String> {
-        let link = dial(&self.live, key, allow_h2).await?;
-        let conn = match &link {
-            Link::H1(up) => &up.conn,
-            Link::H2(up) => &up.conn,
-        };
-        flow.dict_mut().insert("server_conn", conn.clone());
-        self.live.conn_event(Event::ServerConnect, conn).await;
-        Ok(link)
     }
 
     /// The response half: its head into the flow, `response_headers`, then
@@ -586,7 +552,7 @@ impl Client {
     }
 
     async fn hook(&self, event: Event, flow: &mut Flow) -> Hooked {
-        Hooked::from(event, self.live.flow_event(event, flow).await)
+        hook(&self.live, event, flow).await
     }
 
     /// A script killed the flow: no answer, the connection closes.
@@ -616,9 +582,15 @@ pub(super) fn key_of(flow: &Flow) -> Key {
     Key { tls, host, port }
 }
 
-/// Opens a connection to `key`, TLS with the proxy's trust settings where
-/// the key says so.
-pub(super) async fn dial(live: &Live, key: &Key, allow_h2: bool) -> Result<Link, String> {
+/// Opens a connection to `key` for `flow`, TLS with the proxy's trust
+/// settings where the key says so (offering h2 only when `allow_h2`),
+/// records it as the flow's `server_conn` and fires `server_connect`.
+pub(super) async fn dial(
+    live: &Arc<Live>,
+    flow: &mut Flow,
+    key: &Key,
+    allow_h2: bool,
+) -> Result<Link, String> {
     let tls = if key.tls {
         let Some(interceptor) = live.options.tls.as_deref() else {
             return Err(format!(
@@ -636,15 +608,14 @@ pub(super) async fn dial(live: &Live, key: &Key, allow_h2: bool) -> Result<Link,
     };
     // Boxed: a TLS handshake's state is large, and would otherwise be
     // reserved in every client connection's task, idle or not.
-    let link = Box::pin(upstream::connect(key, tls, live.options.connect_timeout)).await?;
-    Ok(stall_limited(link, live))
+    let link = Box::pin(upstream::connect(key, tls, &live.options)).await?;
+    flow.dict_mut().insert("server_conn", link.conn().clone());
+    live.conn_event(Event::ServerConnect, link.conn()).await;
+    Ok(link)
 }
 
-/// A server that stops sending mid-body fails the flow after the
-/// response timeout instead of holding it forever.
-pub(super) fn stall_limited(mut link: Link, live: &Live) -> Link {
-    if let Link::H1(up) = &mut link {
-        up.reader.set_idle(live.options.response_timeout);
-    }
-    link
+/// Runs a flow event on every script and says what it left the flow fit
+/// for.
+pub(super) async fn hook(live: &Arc<Live>, event: Event, flow: &mut Flow) -> Hooked {
+    Hooked::from(event, live.flow_event(event, flow).await)
 }

@@ -16,9 +16,10 @@ use hyper_util::rt::{TokioExecutor, TokioIo};
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::sync::watch;
 
-use super::client::{Hooked, Tunnel, dial, key_of, panicked};
+use super::client::{Hooked, Tunnel, dial, hook, key_of, panicked};
 use super::send::{self, Field};
 use super::upstream::{H2Upstream, Link, Pool, Upstream};
+use super::wire::WireError;
 use super::{Live, record};
 use crate::flow::Flow;
 use crate::h1;
@@ -89,22 +90,23 @@ fn trailers_of(map: Option<&HeaderMap>) -> Vec<(Bytes, Bytes)> {
     .unwrap_or_default()
 }
 
-/// Reads a whole body, up to `limit` bytes, and its trailers.
+/// Reads a whole body, up to `limit` bytes, and its trailers; the error
+/// is the HTTP/1 reader's, so that both say the same.
 pub(super) async fn collect<B>(
     body: B,
     limit: Option<u64>,
-) -> Result<(Bytes, Vec<(Bytes, Bytes)>), String>
+) -> Result<(Bytes, Vec<(Bytes, Bytes)>), WireError>
 where
     B: hyper::body::Body<Data = Bytes>,
     B::Error: std::fmt::Display + Send + Sync + 'static,
     B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
 {
-    let limit = limit.map_or(usize::MAX, |l| usize::try_from(l).unwrap_or(usize::MAX));
-    let collected = Limited::new(body, limit).collect().await.map_err(|e| {
+    let max = limit.map_or(usize::MAX, |l| usize::try_from(l).unwrap_or(usize::MAX));
+    let collected = Limited::new(body, max).collect().await.map_err(|e| {
         if e.is::<http_body_util::LengthLimitError>() {
-            format!("the body is larger than body_size_limit ({limit} bytes)")
+            WireError::TooLarge(limit.unwrap_or_default())
         } else {
-            e.to_string()
+            WireError::Io(std::io::Error::other(e.to_string()))
         }
     })?;
     let trailers = trailers_of(collected.trailers());
@@ -148,6 +150,35 @@ pub(super) async fn send(
             timeout.as_secs()
         )),
     }
+}
+
+/// A flow over an HTTP/2 server connection, for either kind of client:
+/// the request sent, the response head recorded, `response_headers` fired,
+/// then (unless a hook stopped it) the whole body read. The caller answers
+/// the client.
+pub(super) async fn exchange(
+    live: &Arc<Live>,
+    mut h2: H2Upstream,
+    flow: &mut Flow,
+) -> Result<Hooked, String> {
+    flow.dict_mut().insert("server_conn", h2.conn.clone());
+    let options = &live.options;
+    let response = send(&mut h2, flow, options.response_timeout).await?;
+    let (parts, body) = response.into_parts();
+    flow.dict_mut().insert(
+        "response",
+        Value::Dict(response_dict(&parts, record::now()).into()),
+    );
+    let hooked = hook(live, Event::ResponseHeaders, flow).await;
+    if hooked != Hooked::Go {
+        return Ok(hooked);
+    }
+    let (body, trailers) = collect(body, options.body_size_limit)
+        .await
+        .map_err(|e| format!("reading the response body failed: {e}"))?;
+    let resp = flow.message_mut(Which::Response).expect("set above");
+    record::finish_message(resp, Some(body), &trailers, record::now());
+    Ok(Hooked::Go)
 }
 
 /// A response dict from an HTTP/2 response head.
@@ -220,7 +251,6 @@ pub(super) async fn serve<IO>(
 
 /// The client's response to a flow.
 fn answer(flow: &Flow) -> Response<Full<Bytes>> {
-    let req = flow.request().expect("an HTTP flow has a request");
     let resp = flow.message(Which::Response).expect("answering with one");
     let status = resp
         .get("status_code")
@@ -228,19 +258,12 @@ fn answer(flow: &Flow) -> Response<Full<Bytes>> {
         .and_then(|s| u16::try_from(s).ok())
         .and_then(|s| StatusCode::from_u16(s).ok())
         .unwrap_or(StatusCode::BAD_GATEWAY);
-    let bodiless = fields::raw(req, "method").eq_ignore_ascii_case(b"HEAD")
-        || status.is_informational()
-        || status == StatusCode::NO_CONTENT
-        || status == StatusCode::NOT_MODIFIED;
-    let body = if bodiless {
-        Bytes::new()
-    } else {
-        fields::raw_content(resp).cloned().unwrap_or_default()
-    };
-    let mut response = Response::new(Full::new(body.clone()));
+    // A bodiless response (HEAD, 204, 304) keeps the server's length.
+    let body = send::client_body(flow);
+    let length = body.as_ref().map(Bytes::len);
+    let mut response = Response::new(Full::new(body.unwrap_or_default()));
     *response.status_mut() = status;
-    *response.headers_mut() =
-        header_map(&send::end_to_end(resp), (!bodiless).then_some(body.len()));
+    *response.headers_mut() = header_map(&send::end_to_end(resp), length);
     response
 }
 
@@ -256,7 +279,7 @@ fn simple(status: u16, text: &str) -> Response<Full<Bytes>> {
 
 impl H2Client {
     async fn hook(&self, event: Event, flow: &mut Flow) -> Hooked {
-        Hooked::from(event, self.live.flow_event(event, flow).await)
+        hook(&self.live, event, flow).await
     }
 
     /// The flow failed: recorded, `error` fired, the client told.
@@ -324,7 +347,7 @@ impl H2Client {
                 record::finish_message(req, Some(body), &trailers, record::now());
             }
             Err(e) => {
-                let status = if e.contains("body_size_limit") {
+                let status = if matches!(e, WireError::TooLarge(_)) {
                     413
                 } else {
                     400
@@ -376,41 +399,15 @@ impl H2Client {
         };
         let link = match pooled {
             Some(link) => link,
-            None => {
-                let link = dial(&self.live, &key, true).await?;
-                let conn = match &link {
-                    Link::H1(up) => &up.conn,
-                    Link::H2(up) => &up.conn,
-                };
-                flow.dict_mut().insert("server_conn", conn.clone());
-                self.live.conn_event(Event::ServerConnect, conn).await;
-                link
-            }
+            None => dial(&self.live, flow, &key, true).await?,
         };
-        let options = &self.live.options;
         match link {
-            Link::H2(mut h2) => {
+            Link::H2(h2) => {
                 self.pool
                     .lock()
                     .unwrap_or_else(|e| e.into_inner())
                     .put_h2(key, h2.clone());
-                flow.dict_mut().insert("server_conn", h2.conn.clone());
-                let response = send(&mut h2, flow, options.response_timeout).await?;
-                let (parts, body) = response.into_parts();
-                flow.dict_mut().insert(
-                    "response",
-                    Value::Dict(response_dict(&parts, record::now()).into()),
-                );
-                let hooked = self.hook(Event::ResponseHeaders, flow).await;
-                if hooked != Hooked::Go {
-                    return Ok(hooked);
-                }
-                let (body, trailers) = collect(body, options.body_size_limit)
-                    .await
-                    .map_err(|e| format!("reading the response body failed: {e}"))?;
-                let resp = flow.message_mut(Which::Response).expect("set above");
-                record::finish_message(resp, Some(body), &trailers, record::now());
-                Ok(Hooked::Go)
+                exchange(&self.live, h2, flow).await
             }
             Link::H1(up) => self.forward_h1(flow, up, key).await,
         }

@@ -9,10 +9,6 @@ use crate::tnetstring::{Dict, Value};
 
 pub(super) type Field<'a> = (&'a [u8], &'a [u8]);
 
-fn bytes<'a>(msg: &'a Dict, key: &str) -> &'a [u8] {
-    msg.get(key).and_then(Value::as_bytes).unwrap_or_default()
-}
-
 /// The message's end-to-end fields: hop-by-hop ones (RFC 9110 §7.6.1, and
 /// those its Connection field names) and Expect, which the proxy answers
 /// itself, left out.
@@ -59,7 +55,7 @@ fn head(start: [&[u8]; 3], fields: &[Field<'_>], body: &[u8]) -> Vec<u8> {
 /// `host[:port]` of a request: its authority (HTTP/2's `:authority`), or
 /// its host and port, the port left out where it is the scheme's default.
 pub fn authority(req: &Dict) -> String {
-    let recorded = bytes(req, "authority");
+    let recorded = http::raw(req, "authority");
     if !recorded.is_empty() {
         return String::from_utf8_lossy(recorded).into_owned();
     }
@@ -70,7 +66,7 @@ pub fn authority(req: &Dict) -> String {
         host.to_owned()
     };
     let port = req.get("port").and_then(Value::as_int).unwrap_or(0);
-    let default = if bytes(req, "scheme") == b"https" {
+    let default = if http::raw(req, "scheme") == b"https" {
         443
     } else {
         80
@@ -85,7 +81,7 @@ pub fn authority(req: &Dict) -> String {
 /// The request line's version upstream, and the Host field a request
 /// that came over HTTP/2 (which has none) needs in HTTP/1.1.
 fn as_h1(req: &Dict) -> (&[u8], Option<String>) {
-    let version = bytes(req, "http_version");
+    let version = http::raw(req, "http_version");
     if !(version.starts_with(b"HTTP/2") || version.starts_with(b"HTTP/3")) {
         return (version, None);
     }
@@ -113,7 +109,7 @@ pub fn request(flow: &Flow) -> Vec<u8> {
         fields.insert(0, (b"host", host.as_bytes()));
     }
     head(
-        [bytes(req, "method"), bytes(req, "path"), version],
+        [http::raw(req, "method"), http::raw(req, "path"), version],
         &fields,
         body,
     )
@@ -132,7 +128,7 @@ pub fn request_head(flow: &Flow, kind: BodyKind) -> Vec<u8> {
         fields.push((b"transfer-encoding", b"chunked"));
     }
     head(
-        [bytes(req, "method"), bytes(req, "path"), version],
+        [http::raw(req, "method"), http::raw(req, "path"), version],
         &fields,
         b"",
     )
@@ -144,7 +140,7 @@ fn response_start(resp: &Dict) -> (String, &[u8]) {
         .and_then(Value::as_int)
         .unwrap_or(502)
         .to_string();
-    let reason = match bytes(resp, "reason") {
+    let reason = match http::raw(resp, "reason") {
         // HTTP/2 has no reason phrase; an HTTP/1 client gets the usual one.
         b"" => resp
             .get("status_code")
@@ -156,9 +152,9 @@ fn response_start(resp: &Dict) -> (String, &[u8]) {
     (status, reason)
 }
 
-/// The response as it goes to the client; `close` adds
-/// `connection: close`.
-pub fn response(flow: &Flow, close: bool) -> Vec<u8> {
+/// The body a flow's response sends the client, or `None` when it may
+/// have none (HEAD, 1xx, 204, 304), in either HTTP version.
+pub(super) fn client_body(flow: &Flow) -> Option<bytes::Bytes> {
     let req = flow.request().expect("an HTTP flow has a request");
     let resp = flow
         .message(Which::Response)
@@ -167,15 +163,22 @@ pub fn response(flow: &Flow, close: bool) -> Vec<u8> {
         .get("status_code")
         .and_then(Value::as_int)
         .unwrap_or(502);
-    let bodiless = bytes(req, "method").eq_ignore_ascii_case(b"HEAD")
+    let bodiless = http::raw(req, "method").eq_ignore_ascii_case(b"HEAD")
         || (100..200).contains(&status)
         || status == 204
         || status == 304;
-    let body = if bodiless {
-        &[][..]
-    } else {
-        http::raw_content(resp).map(|b| &b[..]).unwrap_or_default()
-    };
+    (!bodiless).then(|| http::raw_content(resp).cloned().unwrap_or_default())
+}
+
+/// The response as it goes to the client; `close` adds
+/// `connection: close`.
+pub fn response(flow: &Flow, close: bool) -> Vec<u8> {
+    let resp = flow
+        .message(Which::Response)
+        .expect("sending a response the flow has");
+    let sent = client_body(flow);
+    let bodiless = sent.is_none();
+    let body = sent.as_deref().unwrap_or_default();
     let len = body.len().to_string();
     // A HEAD or 304 keeps the Content-Length the server gave.
     let mut fields = if bodiless {

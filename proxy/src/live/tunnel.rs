@@ -135,7 +135,7 @@ pub(super) async fn run(
         host: host.clone(),
         port,
     };
-    let (server, server_conn) = match upstream::tcp(&key, live.options.connect_timeout).await {
+    let (server, server_conn) = match upstream::tcp(&key, &live.options).await {
         Ok(connected) => connected,
         Err(e) => {
             refuse(&live, conn.clone(), &head, &host, port, &e, &mut stream).await;
@@ -157,10 +157,7 @@ pub(super) async fn run(
         pipe(client, server).await;
         return conn;
     }
-    let opening = match first_bytes(&mut client, &server).await {
-        Some(opening) => opening,
-        None => Opening::Other,
-    };
+    let opening = first_bytes(&mut client, &server).await;
     let tunnel = Tunnel {
         tls: opening == Opening::Tls,
         host,
@@ -181,17 +178,11 @@ pub(super) async fn run(
         }
         Opening::Http => {
             let mut pool = Pool::default();
-            let (read, writer) = server.into_split();
-            let mut reader = super::wire::Reader::new(Box::new(read) as super::wire::BoxRead);
-            reader.set_idle(live.options.response_timeout);
-            pool.put(
-                key,
-                upstream::Upstream {
-                    reader,
-                    writer: Box::new(writer),
-                    conn: server_conn,
-                },
-            );
+            if let Ok(Link::H1(up)) =
+                upstream::secure(server, server_conn, &key, None, &live.options).await
+            {
+                pool.put(key, up);
+            }
             serve_h1(live, sock, conn, tunnel, pool, client, closing).await
         }
         Opening::Tls => {
@@ -209,19 +200,19 @@ pub(super) async fn run(
     }
 }
 
-/// Waits for the client's first bytes, or the server's (a protocol where
-/// the server speaks first is passed through: `None`).
-async fn first_bytes(client: &mut Prefixed<TcpStream>, server: &TcpStream) -> Option<Opening> {
+/// What the client's first bytes are; a protocol where the server speaks
+/// first, or a client that closes, counts as `Other` and is passed through.
+async fn first_bytes(client: &mut Prefixed<TcpStream>, server: &TcpStream) -> Opening {
     if !client.prefix.is_empty() {
-        return Some(classify(&client.prefix));
+        return classify(&client.prefix);
     }
     let mut peeked = [0u8; 16];
     tokio::select! {
         n = client.inner.peek(&mut peeked) => match n {
-            Ok(n) if n > 0 => Some(classify(&peeked[..n])),
-            _ => None,
+            Ok(n) if n > 0 => classify(&peeked[..n]),
+            _ => Opening::Other,
         },
-        _ = server.readable() => None,
+        _ = server.readable() => Opening::Other,
     }
 }
 
@@ -248,19 +239,8 @@ async fn refuse(
         port,
         path: bytes::Bytes::new(),
     };
-    let request = record::request_dict(
-        head.first.clone(),
-        &target,
-        head.second.clone(),
-        Value::list(
-            head.headers
-                .iter()
-                .map(|(n, v)| Value::list(vec![Value::Bytes(n.clone()), Value::Bytes(v.clone())]))
-                .collect(),
-        ),
-        head.third.clone(),
-        start,
-    );
+    let mut request = record::request(head, &target, start);
+    request.insert("authority", Value::Bytes(head.second.clone()));
     let mut flow = record::flow(conn, request, start);
     flow.set_error(what, record::now());
     live.flow_event(Event::Error, &mut flow).await;
@@ -283,10 +263,8 @@ async fn serve_h1<S>(
 where
     S: AsyncRead + AsyncWrite + Send + Sync + Unpin + 'static,
 {
-    let idle = live.options.header_timeout;
     let (read, writer) = tokio::io::split(stream);
     let mut client = Client::new(live, sock, Box::new(read), Box::new(writer), conn);
-    client.reader.set_idle(idle);
     client.tunnel = Some(tunnel);
     client.pool = pool;
     client.serve(closing).await;
@@ -347,15 +325,7 @@ async fn intercept(
         sni: sni.clone().or_else(|| upstream::sni_for(&tunnel.host)),
         alpn: ours.clone(),
     };
-    let link = upstream::secure(
-        server,
-        server_conn,
-        &key,
-        Some(to),
-        live.options.connect_timeout,
-    )
-    .await
-    .map(|link| super::client::stall_limited(link, &live));
+    let link = upstream::secure(server, server_conn, &key, Some(to), &live.options).await;
     // ALPN follows the server: the client gets what the server chose.
     let client_alpn = match &link {
         Ok(Link::H2(_)) => vec![tls::ALPN_H2.to_vec()],
@@ -401,7 +371,6 @@ async fn intercept(
     let negotiated = Negotiated::of(state, sni, offers);
     if let Some(d) = conn.as_dict_mut() {
         negotiated.record(d, record::now());
-        d.insert("certificate_list", Value::list(Vec::new()));
     }
     let mut pool = Pool::default();
     match link {

@@ -12,8 +12,8 @@ use rustls::pki_types::ServerName;
 use tokio::io::AsyncWriteExt;
 use tokio::net::TcpStream;
 
-use super::record;
 use super::wire::{BoxRead, BoxWrite, Reader, WireError};
+use super::{Options, record};
 use crate::h1::{self, Head};
 use crate::tls::{self, Interceptor, Negotiated};
 use crate::tnetstring::Value;
@@ -46,6 +46,16 @@ pub struct H2Upstream {
 pub enum Link {
     H1(Upstream),
     H2(H2Upstream),
+}
+
+impl Link {
+    /// Its `server_conn` dict.
+    pub fn conn(&self) -> &Value {
+        match self {
+            Link::H1(up) => &up.conn,
+            Link::H2(up) => &up.conn,
+        }
+    }
 }
 
 /// Where a connection goes.
@@ -101,14 +111,15 @@ pub struct TlsTo<'a> {
 }
 
 /// Opens a connection to `key`; the error is one line for the flow.
-pub async fn connect(key: &Key, tls: Option<TlsTo<'_>>, timeout: Duration) -> Result<Link, String> {
-    let (stream, conn) = tcp(key, timeout).await?;
-    secure(stream, conn, key, tls, timeout).await
+pub async fn connect(key: &Key, tls: Option<TlsTo<'_>>, options: &Options) -> Result<Link, String> {
+    let (stream, conn) = tcp(key, options).await?;
+    secure(stream, conn, key, tls, options).await
 }
 
 /// The TCP half of `connect`: the stream and its `server_conn` dict.
-pub async fn tcp(key: &Key, timeout: Duration) -> Result<(TcpStream, Value), String> {
+pub async fn tcp(key: &Key, options: &Options) -> Result<(TcpStream, Value), String> {
     let (host, port) = (key.host.as_str(), key.port);
+    let timeout = options.connect_timeout;
     let start = record::now();
     let stream = match tokio::time::timeout(timeout, TcpStream::connect((host, port))).await {
         Ok(Ok(stream)) => stream,
@@ -131,6 +142,18 @@ pub async fn tcp(key: &Key, timeout: Duration) -> Result<(TcpStream, Value), Str
     Ok((stream, conn))
 }
 
+/// An HTTP/1 connection whose bodies fail when the server stops sending
+/// for the response timeout, instead of holding the flow forever.
+fn h1(read: BoxRead, writer: BoxWrite, conn: Value, options: &Options) -> Link {
+    let mut reader = Reader::new(read);
+    reader.set_idle(options.response_timeout);
+    Link::H1(Upstream {
+        reader,
+        writer,
+        conn,
+    })
+}
+
 /// The rest of `connect`: TLS if asked for, then HTTP/2 if the server
 /// chose it.
 pub async fn secure(
@@ -138,16 +161,13 @@ pub async fn secure(
     mut conn: Value,
     key: &Key,
     tls: Option<TlsTo<'_>>,
-    timeout: Duration,
+    options: &Options,
 ) -> Result<Link, String> {
     let (host, port) = (key.host.as_str(), key.port);
+    let timeout = options.connect_timeout;
     let Some(tls) = tls else {
         let (read, writer) = stream.into_split();
-        return Ok(Link::H1(Upstream {
-            reader: Reader::new(Box::new(read)),
-            writer: Box::new(writer),
-            conn,
-        }));
+        return Ok(h1(Box::new(read), Box::new(writer), conn, options));
     };
     let name = tls.sni.as_deref().unwrap_or(host);
     let server_name = ServerName::try_from(name.to_owned())
@@ -178,11 +198,7 @@ pub async fn secure(
         return Ok(Link::H2(H2Upstream { sender, conn }));
     }
     let (read, writer) = tokio::io::split(stream);
-    Ok(Link::H1(Upstream {
-        reader: Reader::new(Box::new(read)),
-        writer: Box::new(writer),
-        conn,
-    }))
+    Ok(h1(Box::new(read), Box::new(writer), conn, options))
 }
 
 /// The SNI to send for a host: none for an IP address.

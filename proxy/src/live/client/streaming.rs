@@ -30,7 +30,7 @@ impl Client {
         let mut upstream = match pooled {
             Some(up) if reused => up,
             // A streamed body goes only over HTTP/1.1.
-            _ => match self.connect(&mut flow, &key, false).await {
+            _ => match super::dial(&self.live, &mut flow, &key, false).await {
                 Ok(Link::H2(_)) => {
                     let what = "the server chose HTTP/2 without being offered it";
                     return self.fail(flow, what, next, true).await;
