@@ -314,12 +314,13 @@ fn clients_that_vanish_mid_request_or_mid_response_are_recorded() {
     )
     .unwrap();
     drop(stream);
-    // A 2 MiB answer to a client that reads a little and leaves.
+    // A 32 MiB answer (more than the socket buffers take) to a client that
+    // reads a little and leaves.
     let mut stream = TcpStream::connect(&proxy.addr).unwrap();
     write!(
         stream,
         "GET {} HTTP/1.1\r\nHost: x\r\n\r\n",
-        origin.url("/big")
+        origin.url("/huge")
     )
     .unwrap();
     let mut some = [0u8; 100];
@@ -351,7 +352,7 @@ fn clients_that_vanish_mid_request_or_mid_response_are_recorded() {
         stopped.stdout
     );
     assert!(
-        stopped.stdout.contains("t error /big"),
+        stopped.stdout.contains("t error /huge"),
         "{}",
         stopped.stdout
     );

@@ -130,6 +130,8 @@ fn serve(stream: TcpStream) {
                 return;
             }
             "/big" => reply("200 OK", "", &vec![b'x'; 2 << 20]),
+            // More than loopback's socket buffers hold.
+            "/huge" => reply("200 OK", "", &vec![b'x'; 32 << 20]),
             "/gigabyte" => {
                 let _ = out.write_all(format!("HTTP/1.1 200 OK\r\nContent-Length: {}\r\n\r\n", 1u64 << 30).as_bytes());
                 let block = vec![b'w'; 1 << 16];

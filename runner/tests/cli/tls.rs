@@ -480,3 +480,23 @@ fn proxyauth_guards_connect_and_what_runs_inside_it() {
         assert!(out.ends_with("hello from origin\n"), "{version}: {out}");
     }
 }
+
+#[test]
+fn alpn_follows_the_server_a_client_offering_h2_to_an_http11_server_gets_http11() {
+    let origin = TlsOrigin::start(Cert::Trusted, false);
+    let dir = scratch();
+    let file = path_in(&dir, "alpn.mitm");
+    let proxy = Proxy::start(&["--set", &trust(&origin), "-w", &file]);
+    let out = curl_tls(&proxy, &["--http2", &origin.url("/version")]);
+    assert!(out.contains("\nHTTP/1.1 200"), "{out}");
+    assert!(out.ends_with("HTTP/1.1\n"), "{out}");
+    proxy.stop();
+    let saved = flows(&file);
+    let client = saved[0].conn("client_conn").unwrap();
+    let offers = client.get("alpn_offers").and_then(Value::as_list).unwrap();
+    assert!(
+        offers.iter().any(|o| o.as_bytes() == Some(b"h2")),
+        "{offers:?}"
+    );
+    assert_eq!(bytes(client, "alpn"), b"http/1.1");
+}
