@@ -18,6 +18,7 @@ fn every_kept_input_runs_clean() {
         ("flowfile_roundtrip", waylay_proxy::fuzzing::round_trip),
         ("parsers", waylay_proxy::fuzzing::parsers),
         ("client_bytes", waylay_proxy::fuzzing::client_bytes),
+        ("websocket_frames", waylay_proxy::fuzzing::websocket_frames),
     ] {
         let Ok(entries) = std::fs::read_dir(dir.join(target)) else {
             continue;
