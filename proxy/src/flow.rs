@@ -3,10 +3,10 @@
 
 use std::fmt;
 
-use bytes::Bytes;
-
 use crate::http::{self, Which};
 use crate::tnetstring::{Dict, Value};
+
+pub mod websocket;
 
 /// The flow format version Waylay reads and writes (mitmproxy 11–13).
 pub const FORMAT_VERSION: i64 = 21;
@@ -167,13 +167,5 @@ impl fmt::Debug for Flow {
             .field("type", &self.kind_name())
             .field("id", &self.id())
             .finish_non_exhaustive()
-    }
-}
-
-/// Reads a bytes or text field of a dict.
-pub(crate) fn field_bytes<'a>(dict: &'a Dict, key: &str) -> Option<&'a Bytes> {
-    match dict.get(key)? {
-        Value::Bytes(b) | Value::Text(b) => Some(b),
-        _ => None,
     }
 }

@@ -178,3 +178,73 @@ fn headers(data: &[u8]) {
 pub fn client_bytes(data: &[u8]) {
     crate::live::fuzz_client_bytes(data);
 }
+
+/// WebSocket frames as either peer would send them, with and without
+/// permessage-deflate (the first byte picks its parameters and how the
+/// rest is fed). Feeding the bytes in pieces gives the same events and
+/// error as feeding them at once, and every event, written out again and
+/// decoded by a second decoder, is the same event.
+pub fn websocket_frames(data: &[u8]) {
+    use crate::ws::{Decoder, Deflate, Encoder, Event, Peer};
+
+    const MAX_MESSAGE: usize = 1 << 16;
+    let Some((&config, rest)) = data.split_first() else {
+        return;
+    };
+    let agreed = Deflate {
+        server_no_context_takeover: config & 1 != 0,
+        client_no_context_takeover: config & 2 != 0,
+        server_max_window_bits: if config & 4 != 0 { 9 } else { 15 },
+        client_max_window_bits: if config & 8 != 0 { 8 } else { 15 },
+    };
+    let piece = 1 + usize::from(config >> 4);
+    for from in [Peer::Client, Peer::Server] {
+        for deflate in [None, Some(&agreed)] {
+            let decode = |pieces: std::slice::Chunks<'_, u8>| {
+                let mut decoder = Decoder::new(from, deflate, MAX_MESSAGE);
+                let mut buf = BytesMut::new();
+                let mut events = Vec::new();
+                for piece in pieces {
+                    buf.extend_from_slice(piece);
+                    loop {
+                        match decoder.decode(&mut buf) {
+                            Ok(Some(event)) => events.push(event),
+                            Ok(None) => break,
+                            Err(e) => return (events, Some(e)),
+                        }
+                    }
+                }
+                (events, None)
+            };
+            let whole = decode(rest.chunks(rest.len().max(1)));
+            assert_eq!(
+                whole,
+                decode(rest.chunks(piece)),
+                "fed in pieces of {piece} bytes"
+            );
+            let (events, _) = whole;
+
+            let mut encoder = Encoder::new(from.other(), deflate);
+            let mut decoder = Decoder::new(from, deflate, MAX_MESSAGE);
+            for event in events {
+                let mut out = Vec::new();
+                match &event {
+                    Event::Message { text, payload } => {
+                        encoder.message(*text, payload, &mut out);
+                    }
+                    Event::Ping(p) => encoder.ping(p, &mut out),
+                    Event::Pong(p) => encoder.pong(p, &mut out),
+                    Event::Close(c) => {
+                        encoder.close(c.as_ref().map(|(c, r)| (*c, r.as_str())), &mut out);
+                    }
+                }
+                let mut buf = BytesMut::from(&out[..]);
+                let again = decoder.decode(&mut buf);
+                assert!(
+                    again.as_ref() == Ok(&Some(event.clone())) && buf.is_empty(),
+                    "{event:?} written as {out:02x?} reads back as {again:?}"
+                );
+            }
+        }
+    }
+}

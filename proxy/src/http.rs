@@ -4,7 +4,6 @@
 use bytes::Bytes;
 
 use crate::encoding;
-use crate::flow::field_bytes;
 use crate::tnetstring::{Dict, Value};
 
 mod reason;
@@ -188,3 +187,11 @@ pub fn new_response(status: u16, now: f64) -> Dict {
 
 #[cfg(test)]
 mod tests;
+
+/// Reads a bytes or text field of a dict.
+pub(crate) fn field_bytes<'a>(dict: &'a Dict, key: &str) -> Option<&'a Bytes> {
+    match dict.get(key)? {
+        Value::Bytes(b) | Value::Text(b) => Some(b),
+        _ => None,
+    }
+}

@@ -23,6 +23,8 @@ pub mod testing;
 #[cfg(feature = "live")]
 pub mod tls;
 pub mod tnetstring;
+#[cfg(feature = "live")]
+pub mod ws;
 
 #[cfg(test)]
 mod test_support;

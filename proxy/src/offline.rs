@@ -2,7 +2,9 @@
 //!
 //! `start`, then for each flow in file order `request_headers`, `request`,
 //! then `response_headers` and `response` if it has a response, then
-//! `error` if it has an error, then `done`. No connection event fires.
+//! `websocket_start`, one `websocket_message` per message and
+//! `websocket_end` if it has a WebSocket, or else `error` if it has an
+//! error; then `done`. No connection event fires.
 //! Each flow is written as soon as its events are done, so memory stays
 //! flat and a failure later in the file loses nothing before it.
 
@@ -44,9 +46,11 @@ impl fmt::Display for OfflineError {
 
 impl std::error::Error for OfflineError {}
 
-/// Fires a saved flow's events, as mitmproxy does for flows it loads.
-/// Whether there is a response or an error is checked after the hooks
-/// before it, so a response set in `request` gets its `response` hooks.
+/// Fires a saved flow's events, as mitmproxy does for flows it loads
+/// (`eventsequence.iterate`). Whether there is a response, a WebSocket or
+/// an error is checked after the hooks before it, so a response set in
+/// `request` gets its `response` hooks. A flow with a WebSocket gets its
+/// events instead of `error`, as in mitmproxy.
 pub fn replay_events(scripts: &Scripts, flow: &mut Flow) {
     if flow.kind() != FlowKind::Http || scripts.is_empty() {
         return;
@@ -57,8 +61,42 @@ pub fn replay_events(scripts: &Scripts, flow: &mut Flow) {
         scripts.flow_event(Event::ResponseHeaders, flow, false);
         scripts.flow_event(Event::Response, flow, false);
     }
-    if flow.dict().get("error").and_then(|e| e.as_dict()).is_some() {
+    if flow.websocket().is_some() {
+        replay_websocket(scripts, flow);
+    } else if flow.dict().get("error").and_then(|e| e.as_dict()).is_some() {
         scripts.flow_event(Event::Error, flow, false);
+    }
+}
+
+/// `websocket_start`, then the stored messages put back one at a time,
+/// each followed by `websocket_message`, then `websocket_end`: each hook
+/// sees the messages up to the one it is about. A flow the hooks left as
+/// it was is put back as read, so it is written byte for byte.
+fn replay_websocket(scripts: &Scripts, flow: &mut Flow) {
+    let events = [
+        Event::WebsocketStart,
+        Event::WebsocketMessage,
+        Event::WebsocketEnd,
+    ];
+    if !events.into_iter().any(|e| scripts.wants(e)) {
+        return;
+    }
+    let before = flow.clone();
+    let stored = flow
+        .websocket_messages_mut()
+        .map(std::mem::take)
+        .unwrap_or_default();
+    scripts.flow_event(Event::WebsocketStart, flow, false);
+    for message in stored {
+        let Some(messages) = flow.websocket_messages_mut() else {
+            break;
+        };
+        messages.push(message);
+        scripts.flow_event(Event::WebsocketMessage, flow, false);
+    }
+    scripts.flow_event(Event::WebsocketEnd, flow, false);
+    if *flow == before {
+        *flow = before;
     }
 }
 
@@ -96,6 +134,7 @@ fn read_batch<R: Read>(reader: &mut FlowReader<R>) -> Batch {
                     let _ = (
                         flow.response(),
                         flow.dict().get("error").map(Value::as_dict),
+                        flow.websocket_messages(),
                     );
                 }
                 batch.flows.push((flow, reader.offset()));

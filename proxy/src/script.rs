@@ -53,6 +53,16 @@ pub enum Event {
     ClientDisconnect,
     /// Once, last.
     Done,
+    /// A flow's WebSocket opened: after the `response` hook of its 101,
+    /// with the flow's `websocket` set and no messages yet.
+    WebsocketStart,
+    /// A WebSocket message arrived; it is the last of the flow's messages.
+    /// Hooks may change or drop it and may append injected messages after
+    /// it (`injected` true), for the caller to send once the event is over.
+    WebsocketMessage,
+    /// A flow's WebSocket closed, from either side; the close fields are
+    /// set (code 1006 when a connection dropped without a close frame).
+    WebsocketEnd,
 }
 
 impl Event {
@@ -68,6 +78,9 @@ impl Event {
             Event::Error => abi::EVENT_ERROR,
             Event::ClientDisconnect => abi::EVENT_CLIENT_DISCONNECT,
             Event::Done => abi::EVENT_DONE,
+            Event::WebsocketStart => abi::EVENT_WEBSOCKET_START,
+            Event::WebsocketMessage => abi::EVENT_WEBSOCKET_MESSAGE,
+            Event::WebsocketEnd => abi::EVENT_WEBSOCKET_END,
         }
     }
 
@@ -84,6 +97,9 @@ impl Event {
             Event::Error => "error",
             Event::ClientDisconnect => "client_disconnect",
             Event::Done => "done",
+            Event::WebsocketStart => "websocket_start",
+            Event::WebsocketMessage => "websocket_message",
+            Event::WebsocketEnd => "websocket_end",
         }
     }
 }

@@ -1,8 +1,9 @@
 //! One line per flow, the way mitmdump shows a flow: client, method, URL,
 //! then status, reason and size, or the error.
 
-use crate::flow::{Flow, FlowKind, field_bytes};
+use crate::flow::{Flow, FlowKind};
 use crate::http;
+use crate::http::field_bytes;
 use crate::tnetstring::{Dict, Value};
 
 /// mitmproxy's `human.pretty_size`: `24b`, `1.2k`, `340k`, `3.4m`.

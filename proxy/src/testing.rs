@@ -19,6 +19,7 @@ use std::sync::{Arc, Mutex};
 
 use waylay_sdk::Level;
 
+use crate::flow::websocket::Message;
 use crate::flow::{Flow, FlowKind};
 use crate::flowfile::{FlowReader, FlowWriter};
 use crate::offline;
@@ -116,8 +117,8 @@ impl Run {
 }
 
 /// Flows as stable, readable text for snapshots: request and response
-/// lines, headers in order, bodies, errors and annotations. Timestamps and
-/// connection details are left out.
+/// lines, headers in order, bodies, WebSocket messages, errors and
+/// annotations. Timestamps and connection details are left out.
 pub fn render(flows: &[Flow]) -> String {
     let mut out = String::new();
     for flow in flows {
@@ -151,6 +152,7 @@ pub fn render(flows: &[Flow]) -> String {
             );
             crate::summary::message_lines(&mut out, resp, Some(512));
         }
+        websocket_lines(&mut out, flow);
         if let Some(msg) = flow.error_msg() {
             let _ = writeln!(out, "error: {msg}");
         }
@@ -176,6 +178,54 @@ pub fn render(flows: &[Flow]) -> String {
         }
     }
     out
+}
+
+/// A flow's WebSocket: how it closed, then one line per message, `->` from
+/// the client and `<-` from the server.
+fn websocket_lines(out: &mut String, flow: &Flow) {
+    let Some(ws) = flow.websocket() else {
+        return;
+    };
+    let close = match ws.get("close_code").and_then(Value::as_int) {
+        None => "open".to_owned(),
+        Some(code) => {
+            let by = match ws.get("closed_by_client") {
+                Some(Value::Bool(true)) => "client",
+                Some(Value::Bool(false)) => "server",
+                _ => "?",
+            };
+            let reason = ws.get("close_reason").and_then(Value::as_str);
+            format!("closed by {by}: {code} {:?}", reason.unwrap_or(""))
+        }
+    };
+    let _ = writeln!(out, "websocket: {close}");
+    for value in flow.websocket_messages().unwrap_or_default() {
+        let Some(m) = Message::new(value) else {
+            let _ = writeln!(out, "    (malformed message)");
+            continue;
+        };
+        let content = m.content().unwrap_or_default();
+        let shown = &content[..content.len().min(512)];
+        let mut line = format!(
+            "    {} {} ",
+            if m.from_client() { "->" } else { "<-" },
+            if m.is_text() { "text" } else { "binary" }
+        );
+        if m.is_text() {
+            let _ = write!(line, "{:?}", String::from_utf8_lossy(shown));
+        } else {
+            let _ = write!(line, "b\"{}\"", shown.escape_ascii());
+        }
+        if shown.len() < content.len() {
+            let _ = write!(line, " … {} bytes", content.len());
+        }
+        for (flag, name) in [(m.dropped(), "dropped"), (m.injected(), "injected")] {
+            if flag {
+                let _ = write!(line, " ({name})");
+            }
+        }
+        let _ = writeln!(out, "{line}");
+    }
 }
 
 fn lossy(msg: &Dict, key: &str) -> String {

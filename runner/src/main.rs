@@ -17,6 +17,7 @@ mod live;
 mod new;
 mod offline;
 mod output;
+mod proxy_options;
 mod reload;
 mod scripts;
 mod settings;

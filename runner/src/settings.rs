@@ -8,7 +8,7 @@ use waylay_proxy::live::Options;
 use waylay_proxy::script::Scripts;
 
 use crate::cli::Cli;
-use crate::live::PROXY_OPTIONS;
+use crate::proxy_options::PROXY_OPTIONS;
 
 /// Checks every `--set` against the proxy's options and the loaded
 /// scripts' declarations, gives the scripts their values, and returns the
@@ -39,7 +39,7 @@ pub fn resolve(cli: &Cli, scripts: &mut Scripts) -> Result<Options> {
         }
     }
     scripts.set_options(&values);
-    crate::live::options(cli, &proxy)
+    crate::proxy_options::options(cli, &proxy)
 }
 
 /// `runner --options`: every option with its help.

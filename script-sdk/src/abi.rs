@@ -10,7 +10,10 @@
 use std::ffi::c_void;
 
 /// Bumped on any change to a type or function in this module.
-pub const ABI_VERSION: u32 = 3;
+pub const ABI_VERSION: u32 = 4;
+
+/// What the current [`ABI_VERSION`] changed, for the loader's mismatch message.
+pub const ABI_CHANGE: &str = "ABI 4 added WebSocket events and messages";
 
 /// The SDK version a script was built against, checked at load.
 pub const SDK_VERSION: &str = env!("CARGO_PKG_VERSION");
@@ -91,6 +94,9 @@ pub const EVENT_RESPONSE: u32 = 6;
 pub const EVENT_ERROR: u32 = 7;
 pub const EVENT_CLIENT_DISCONNECT: u32 = 8;
 pub const EVENT_DONE: u32 = 9;
+pub const EVENT_WEBSOCKET_START: u32 = 10;
+pub const EVENT_WEBSOCKET_MESSAGE: u32 = 11;
+pub const EVENT_WEBSOCKET_END: u32 = 12;
 
 // Results of `hook`.
 pub const HOOK_OK: u32 = 0;
@@ -139,6 +145,28 @@ pub const FLOW_ERROR_TIMESTAMP: u32 = 5;
 // Flag fields of a flow (read as 0/1 through `flow_int`).
 pub const FLOW_LIVE: u32 = 6;
 pub const FLOW_KILLABLE: u32 = 7;
+// The flow's WebSocket, read through `flow_int` (0/1 flag, counts, codes),
+// `flow_float` and `flow_text`; `STATUS_ABSENT` when the flow has no
+// WebSocket or the field is null.
+pub const FLOW_WEBSOCKET: u32 = 8;
+pub const FLOW_WS_MESSAGES: u32 = 9;
+pub const FLOW_WS_CLOSED_BY_CLIENT: u32 = 10;
+pub const FLOW_WS_CLOSE_CODE: u32 = 11;
+pub const FLOW_WS_TIMESTAMP_END: u32 = 12;
+pub const FLOW_WS_CLOSE_REASON: u32 = 13;
+
+// Fields of a WebSocket message (mitmproxy's `[type, from_client, content,
+// timestamp, dropped, injected]`): bytes, integers (flags as 0/1), float.
+pub const WSMSG_CONTENT: u32 = 0;
+pub const WSMSG_TYPE: u32 = 1;
+pub const WSMSG_FROM_CLIENT: u32 = 2;
+pub const WSMSG_DROPPED: u32 = 3;
+pub const WSMSG_INJECTED: u32 = 4;
+pub const WSMSG_TIMESTAMP: u32 = 5;
+
+// WebSocket message types (RFC 6455 opcodes), as `WSMSG_TYPE` reads them.
+pub const WS_TEXT: i64 = 1;
+pub const WS_BINARY: i64 = 2;
 
 // Header edits.
 pub const HEADERS_SET: u32 = 0;
@@ -300,6 +328,36 @@ pub struct HostApi {
     pub conn_int: unsafe extern "C" fn(conn: *const HostConn, field: u32, out: *mut i64) -> i32,
     /// A float field of a connection.
     pub conn_float: unsafe extern "C" fn(conn: *const HostConn, field: u32, out: *mut f64) -> i32,
+
+    /// A bytes field (`WSMSG_CONTENT`) of the WebSocket message at `index`.
+    pub ws_msg_bytes: unsafe extern "C" fn(
+        flow: *const HostFlow,
+        index: usize,
+        field: u32,
+        out: *mut RawBytes,
+    ) -> i32,
+    /// Sets a bytes field of the WebSocket message at `index`.
+    pub ws_msg_set_bytes:
+        unsafe extern "C" fn(flow: *mut HostFlow, index: usize, field: u32, value: RawBytes) -> i32,
+    /// An integer or flag field of the WebSocket message at `index`.
+    pub ws_msg_int:
+        unsafe extern "C" fn(flow: *const HostFlow, index: usize, field: u32, out: *mut i64) -> i32,
+    /// Sets a flag field (`WSMSG_DROPPED`) of the WebSocket message at `index`.
+    pub ws_msg_set_int:
+        unsafe extern "C" fn(flow: *mut HostFlow, index: usize, field: u32, value: i64) -> i32,
+    /// A float field (`WSMSG_TIMESTAMP`) of the WebSocket message at `index`.
+    pub ws_msg_float:
+        unsafe extern "C" fn(flow: *const HostFlow, index: usize, field: u32, out: *mut f64) -> i32,
+    /// Appends an injected message to the flow's WebSocket messages, to be
+    /// sent to the client (`to_client`) or the server once the hook returns.
+    /// Refused (`STATUS_INVALID`) for flows that are not live or whose
+    /// WebSocket is closed.
+    pub ws_inject: unsafe extern "C" fn(
+        flow: *mut HostFlow,
+        to_client: bool,
+        is_text: bool,
+        content: RawBytes,
+    ) -> i32,
 }
 
 /// What `waylay_script_descriptor` returns; static, never freed.

@@ -58,6 +58,9 @@ macro_rules! export_script {
     (@bit response_headers) => { 1u32 << $crate::abi::EVENT_RESPONSE_HEADERS };
     (@bit response) => { 1u32 << $crate::abi::EVENT_RESPONSE };
     (@bit error) => { 1u32 << $crate::abi::EVENT_ERROR };
+    (@bit websocket_start) => { 1u32 << $crate::abi::EVENT_WEBSOCKET_START };
+    (@bit websocket_message) => { 1u32 << $crate::abi::EVENT_WEBSOCKET_MESSAGE };
+    (@bit websocket_end) => { 1u32 << $crate::abi::EVENT_WEBSOCKET_END };
     (@export $script:ty, $descriptor:expr) => {
         /// The ABI version this script was built for (read first at load).
         #[doc(hidden)]

@@ -1,10 +1,11 @@
-//! [`Flow`]: one HTTP transaction (the seed's HTTPFlow) and [`FlowError`].
+//! [`Flow`]: one HTTP transaction (the seed's HTTPFlow), maybe upgraded to a
+//! WebSocket, and [`FlowError`].
 
 use std::cell::OnceCell;
 
 use crate::abi;
 use crate::boundary::host::FlowHandle;
-use crate::{Connection, Error, Request, Response};
+use crate::{Connection, Error, Request, Response, WebSocket};
 
 /// One HTTP transaction: a request, maybe a response, maybe an error, the
 /// connections it used, and the user's annotations.
@@ -29,6 +30,7 @@ pub struct Flow {
     handle: FlowHandle,
     request: Request,
     response: Response,
+    websocket: WebSocket,
     client: OnceCell<Option<Connection>>,
     server: OnceCell<Option<Connection>>,
 }
@@ -39,6 +41,7 @@ impl Flow {
             handle,
             request: Request::new(handle),
             response: Response::new(handle),
+            websocket: WebSocket::new(handle),
             client: OnceCell::new(),
             server: OnceCell::new(),
         }
@@ -124,6 +127,34 @@ impl Flow {
             let _ = self.response.set_content(body);
         }
         &mut self.response
+    }
+
+    /// The WebSocket, when the request was upgraded to one (a 101
+    /// response). Live it is there from the `response` hook of the 101
+    /// on, so that hook can tell a WebSocket follows.
+    ///
+    /// ```
+    /// # fn f(flow: &waylay_sdk::Flow) {
+    /// if let Some(ws) = flow.websocket() {
+    ///     println!("{} WebSocket messages", ws.messages_len());
+    /// }
+    /// # }
+    /// ```
+    pub fn websocket(&self) -> Option<&WebSocket> {
+        (self.handle.flow_int(abi::FLOW_WEBSOCKET) == Some(1)).then_some(&self.websocket)
+    }
+
+    /// The WebSocket, to change its messages or inject new ones.
+    ///
+    /// ```
+    /// # fn f(flow: &mut waylay_sdk::Flow) {
+    /// if let Some(mut message) = flow.websocket_mut().and_then(|ws| ws.last_message_mut()) {
+    ///     message.drop();
+    /// }
+    /// # }
+    /// ```
+    pub fn websocket_mut(&mut self) -> Option<&mut WebSocket> {
+        (self.handle.flow_int(abi::FLOW_WEBSOCKET) == Some(1)).then_some(&mut self.websocket)
     }
 
     /// The error, if the flow failed (refused connection, invalid response,

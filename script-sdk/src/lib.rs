@@ -69,6 +69,7 @@ mod headers;
 mod message;
 mod options;
 mod script;
+mod websocket;
 
 #[doc(hidden)]
 pub use boundary::export as __export;
@@ -81,3 +82,4 @@ pub use headers::Headers;
 pub use message::{Message, Request, Response};
 pub use options::{OptionKind, ScriptOption};
 pub use script::{Concurrent, Script};
+pub use websocket::{WebSocket, WebSocketMessage, WebSocketMessageMut};

@@ -12,8 +12,10 @@ use crate::{Connection, Context, Flow, ScriptOption};
 /// # Order
 /// `start` comes first and `done` last. The events of one flow are strictly
 /// ordered: `request_headers`, `request`, then `response_headers` and
-/// `response`, or `error`. Events of flows on different connections
-/// interleave. A script's hooks run one at a time, so `&mut self` needs no
+/// `response`, or `error`. A response that upgrades to a WebSocket (101)
+/// is followed by `websocket_start`, one `websocket_message` per message in
+/// either direction, and `websocket_end`. Events of flows on different
+/// connections interleave. A script's hooks run one at a time, so `&mut self` needs no
 /// lock. With several scripts (`-s a -s b`) each event reaches them in
 /// command-line order.
 ///
@@ -24,9 +26,12 @@ use crate::{Connection, Context, Flow, ScriptOption};
 ///
 /// Offline (`runner -n -r FILE`), no connection event fires; each flow in
 /// file order gets `request_headers`, `request`, then `response_headers` and
-/// `response` if it has a response, then `error` if it has an error. Whether
-/// there is a response is checked after `request` returns, so a response set
-/// in `request` gets its `response` hooks.
+/// `response` if it has a response, then the WebSocket events if it has a
+/// WebSocket, or else `error` if it has an error. Whether there is a
+/// response is checked after `request` returns, so a response set in
+/// `request` gets its `response` hooks. The WebSocket's messages are
+/// replayed one at a time, as mitmproxy does: in each `websocket_message`
+/// the flow holds the messages up to the current one.
 ///
 /// # Panics
 /// A panic in a hook fails that flow alone: the runner reports the script,
@@ -234,6 +239,84 @@ pub trait Script: Send + 'static {
         crate::__export::default_hook();
     }
 
+    /// The WebSocket is open: after the `response` hook of the 101 that
+    /// upgraded the request. [`Flow::websocket`] is set, with no messages
+    /// yet (offline, none replayed yet).
+    ///
+    /// A message injected here ([`WebSocket::inject_to_client`](crate::WebSocket::inject_to_client))
+    /// is the first one the client gets. Offline, injection is refused.
+    ///
+    /// ```
+    /// # use waylay_sdk::{Context, Flow, Script};
+    /// # #[derive(Default)] struct S;
+    /// impl Script for S {
+    ///     fn websocket_start(&mut self, ctx: &Context, flow: &mut Flow) {
+    ///         ctx.info(&format!("WebSocket to {}", flow.request().url()));
+    ///     }
+    /// }
+    /// ```
+    fn websocket_start(&mut self, ctx: &Context, flow: &mut Flow) {
+        let _ = (ctx, flow);
+        crate::__export::default_hook();
+    }
+
+    /// A WebSocket message arrived from either side; it is the last of
+    /// [`WebSocket::messages`](crate::WebSocket::messages)
+    /// ([`WebSocket::last_message`](crate::WebSocket::last_message)).
+    /// Fragmented frames arrive as one message; pings and pongs are not
+    /// messages.
+    ///
+    /// Changing its content changes what the other side gets;
+    /// [`drop`](crate::WebSocketMessageMut::drop) keeps it from the other
+    /// side. Messages injected here are sent after it. Everything is saved
+    /// as the hook leaves it.
+    ///
+    /// ```
+    /// # use waylay_sdk::{Context, Flow, Script};
+    /// # #[derive(Default)] struct S;
+    /// impl Script for S {
+    ///     fn websocket_message(&mut self, _ctx: &Context, flow: &mut Flow) {
+    ///         let Some(mut message) = flow.websocket_mut().and_then(|ws| ws.last_message_mut()) else {
+    ///             return;
+    ///         };
+    ///         if message.text().is_some_and(|t| t.contains("spam")) {
+    ///             message.drop();
+    ///         }
+    ///     }
+    /// }
+    /// ```
+    fn websocket_message(&mut self, ctx: &Context, flow: &mut Flow) {
+        let _ = (ctx, flow);
+        crate::__export::default_hook();
+    }
+
+    /// The WebSocket connection closed, from either side. Who closed it,
+    /// the close code and reason, and when are set
+    /// ([`WebSocket::close_code`](crate::WebSocket::close_code)): 1006 when
+    /// a side's connection dropped without a close frame, as in mitmproxy.
+    /// No `error` hook fires for such an end, though [`Flow::error`] may
+    /// say what happened. No message can be injected any more; changes
+    /// are what `-w` saves (the flow is written after this hook).
+    ///
+    /// Offline the close fields are the saved ones from `websocket_start`
+    /// on, as in mitmproxy.
+    ///
+    /// ```
+    /// # use waylay_sdk::{Context, Flow, Script};
+    /// # #[derive(Default)] struct S;
+    /// impl Script for S {
+    ///     fn websocket_end(&mut self, ctx: &Context, flow: &mut Flow) {
+    ///         if let Some(ws) = flow.websocket() {
+    ///             ctx.info(&format!("closed: {:?} {:?}", ws.close_code(), ws.close_reason()));
+    ///         }
+    ///     }
+    /// }
+    /// ```
+    fn websocket_end(&mut self, ctx: &Context, flow: &mut Flow) {
+        let _ = (ctx, flow);
+        crate::__export::default_hook();
+    }
+
     /// Live only: the client connection closed.
     ///
     /// ```
@@ -390,6 +473,59 @@ pub trait Concurrent: Script + Sync {
     /// }
     /// ```
     fn error(&self, ctx: &Context, flow: &mut Flow) {
+        let _ = (ctx, flow);
+        crate::__export::default_hook();
+    }
+
+    /// [`Script::websocket_start`], concurrently.
+    ///
+    /// ```
+    /// # use waylay_sdk::{Concurrent, Context, Flow, Script};
+    /// # #[derive(Default)] struct S;
+    /// # impl Script for S {}
+    /// impl Concurrent for S {
+    ///     fn websocket_start(&self, ctx: &Context, flow: &mut Flow) {
+    ///         ctx.debug(&flow.request().url());
+    ///     }
+    /// }
+    /// ```
+    fn websocket_start(&self, ctx: &Context, flow: &mut Flow) {
+        let _ = (ctx, flow);
+        crate::__export::default_hook();
+    }
+
+    /// [`Script::websocket_message`], concurrently.
+    ///
+    /// ```
+    /// # use waylay_sdk::{Concurrent, Context, Flow, Script};
+    /// # #[derive(Default)] struct S;
+    /// # impl Script for S {}
+    /// impl Concurrent for S {
+    ///     fn websocket_message(&self, _ctx: &Context, flow: &mut Flow) {
+    ///         if let Some(mut m) = flow.websocket_mut().and_then(|ws| ws.last_message_mut()) {
+    ///             if m.content().is_empty() { m.drop(); }
+    ///         }
+    ///     }
+    /// }
+    /// ```
+    fn websocket_message(&self, ctx: &Context, flow: &mut Flow) {
+        let _ = (ctx, flow);
+        crate::__export::default_hook();
+    }
+
+    /// [`Script::websocket_end`], concurrently.
+    ///
+    /// ```
+    /// # use waylay_sdk::{Concurrent, Context, Flow, Script};
+    /// # #[derive(Default)] struct S;
+    /// # impl Script for S {}
+    /// impl Concurrent for S {
+    ///     fn websocket_end(&self, ctx: &Context, flow: &mut Flow) {
+    ///         ctx.info(&format!("{:?}", flow.websocket().and_then(|ws| ws.close_code())));
+    ///     }
+    /// }
+    /// ```
+    fn websocket_end(&self, ctx: &Context, flow: &mut Flow) {
         let _ = (ctx, flow);
         crate::__export::default_hook();
     }

@@ -1,5 +1,6 @@
-//! `cargo xtask fuzz [--time SECONDS] [--jobs N]`: every cargo-fuzz target
-//! in `fuzz/` for SECONDS each (600 by default), N at a time, corpora seeded
+//! `cargo xtask fuzz [--time SECONDS] [--jobs N] [--target NAME]...`: every
+//! cargo-fuzz target in `fuzz/` (or those named) for SECONDS each (600 by
+//! default), N at a time, corpora seeded
 //! from `testdata/flows` and a few hand-written inputs. Crashes land in
 //! `fuzz/artifacts/TARGET/`; copy each into `fuzz/regressions/TARGET/`,
 //! where `proxy/tests/fuzz_regressions.rs` replays it in the test suite.
@@ -16,11 +17,12 @@ use anyhow::{Context as _, Result, bail};
 use crate::util::{arg_value, root, run};
 
 /// The targets, as named in `fuzz/Cargo.toml`.
-pub const TARGETS: [&str; 4] = [
+pub const TARGETS: [&str; 5] = [
     "flowfile_read",
     "flowfile_roundtrip",
     "parsers",
     "client_bytes",
+    "websocket_frames",
 ];
 
 fn seed(dir: &Path, target: &str) -> Result<()> {
@@ -52,6 +54,19 @@ fn seed(dir: &Path, target: &str) -> Result<()> {
                 let mut bytes = vec![*which];
                 bytes.extend_from_slice(input);
                 seeds.push((format!("seed-{i}"), bytes));
+            }
+        }
+        "websocket_frames" => {
+            // The first byte picks the deflate parameters and the piece
+            // size; then RFC 6455 and RFC 7692's example frames.
+            let inputs: [&[u8]; 4] = [
+                b"\x00\x81\x05Hello\x89\x00\x01\x03Hel\x80\x02lo\x88\x02\x03\xe8",
+                b"\x00\x81\x85\x37\xfa\x21\x3d\x7f\x9f\x4d\x51\x58",
+                b"\x00\xc1\x07\xf2\x48\xcd\xc9\xc9\x07\x00\xc1\x05\xf2\x00\x11\x00\x00",
+                b"\x35\x41\x03\xf2\x48\xcd\x80\x04\xc9\xc9\x07\x00\xc1\x08\xf3\x48\xcd\xc9\xc9\x07\x00\x00",
+            ];
+            for (i, input) in inputs.iter().enumerate() {
+                seeds.push((format!("seed-{i}"), input.to_vec()));
             }
         }
         _ => {
@@ -102,7 +117,23 @@ pub fn fuzz(args: &[&str]) -> Result<()> {
     .context("building the fuzz targets")?;
     let mut report = format!("Each target {seconds} s, {jobs} at a time, no sanitizer.\n\n");
     let mut crashed = Vec::new();
-    for batch in TARGETS.chunks(jobs) {
+    // `--target NAME` (repeatable) runs only those.
+    let chosen: Vec<&str> = args
+        .windows(2)
+        .filter(|w| w[0] == "--target")
+        .map(|w| w[1])
+        .collect();
+    if let Some(unknown) = chosen.iter().find(|t| !TARGETS.contains(t)) {
+        bail!(
+            "--target {unknown}: no such fuzz target; the targets are {}",
+            TARGETS.join(", ")
+        );
+    }
+    let targets: Vec<&str> = TARGETS
+        .into_iter()
+        .filter(|t| chosen.is_empty() || chosen.contains(t))
+        .collect();
+    for batch in targets.chunks(jobs) {
         let mut running = Vec::new();
         for target in batch {
             let corpus = fuzz_dir.join("corpus").join(target);

@@ -1,4 +1,5 @@
-//! The interop peer: mitmproxy 11.0.2 in `target/mitmproxy-venv`.
+//! The interop peer: mitmproxy 11.0.2 in `target/mitmproxy-venv`, with
+//! Python's `websockets` beside it.
 
 use std::path::PathBuf;
 use std::process::Command;
@@ -9,6 +10,10 @@ use crate::util::{root, run};
 
 pub const VERSION: &str = "11.0.2";
 
+/// Python's `websockets`, beside it: a real WebSocket client and server
+/// that speak permessage-deflate, for the live proxy's tests.
+pub const WEBSOCKETS: &str = "15.0.1";
+
 /// The venv's Python, installing mitmproxy first if it is missing.
 pub fn ensure() -> Result<PathBuf> {
     let venv = root().join("target/mitmproxy-venv");
@@ -16,7 +21,9 @@ pub fn ensure() -> Result<PathBuf> {
     let installed = Command::new(&python)
         .args([
             "-c",
-            &format!("import mitmproxy.version as v; assert v.VERSION == '{VERSION}'"),
+            &format!(
+                "import mitmproxy.version as v, websockets as w; assert v.VERSION == '{VERSION}' and w.__version__ == '{WEBSOCKETS}'"
+            ),
         ])
         .output()
         .is_ok_and(|o| o.status.success());
@@ -32,6 +39,7 @@ pub fn ensure() -> Result<PathBuf> {
             "install",
             "--quiet",
             &format!("mitmproxy=={VERSION}"),
+            &format!("websockets=={WEBSOCKETS}"),
         ]))?;
     }
     Ok(python)

@@ -303,6 +303,19 @@ pub fn finish_message(msg: &mut Dict, body: Option<Bytes>, trailers: &[(Bytes, B
     msg.insert("timestamp_end", Value::Float(end));
 }
 
+/// Whether a protocol switch is to WebSocket, as mitmproxy decides it: a
+/// 101 whose `Upgrade` says websocket, to a request of WebSocket version
+/// 13.
+pub fn is_websocket_switch(flow: &Flow) -> bool {
+    let (Some(req), Some(resp)) = (flow.request(), flow.response()) else {
+        return false;
+    };
+    resp.get("status_code").and_then(Value::as_int) == Some(101)
+        && crate::http::header(resp, "upgrade")
+            .is_some_and(|u| u.eq_ignore_ascii_case(b"websocket"))
+        && crate::http::header(req, "sec-websocket-version") == Some(b"13")
+}
+
 /// A new HTTP flow from its client connection and request.
 pub fn flow(client_conn: Value, request: Dict, created: f64) -> Flow {
     let mut d = Dict::new();

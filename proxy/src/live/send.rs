@@ -3,15 +3,27 @@
 //! framing recomputed for the body the flow holds now.
 
 use crate::flow::Flow;
-use crate::h1::{self, BodyKind, connection_tokens, is_hop_by_hop};
+use crate::h1::{self, BodyKind, Head, connection_tokens, is_hop_by_hop};
 use crate::http::{self, Which};
 use crate::tnetstring::{Dict, Value};
 
 pub(super) type Field<'a> = (&'a [u8], &'a [u8]);
 
+/// Whether a client asks for a new connection per request: `close`, or
+/// HTTP/1.0 without `keep-alive`.
+pub fn wants_close(head: &Head) -> bool {
+    let tokens = h1::connection_tokens(
+        head.headers_named("connection")
+            .chain(head.headers_named("proxy-connection")),
+    );
+    let has = |t: &[u8]| tokens.iter().any(|x| x.eq_ignore_ascii_case(t));
+    has(b"close") || (&head.third[..] == b"HTTP/1.0" && !has(b"keep-alive"))
+}
+
 /// The message's end-to-end fields: hop-by-hop ones (RFC 9110 §7.6.1, and
 /// those its Connection field names) and Expect, which the proxy answers
-/// itself, left out.
+/// itself, left out. A protocol upgrade (an `Upgrade` field that
+/// `Connection` names) keeps both: the proxy passes the switch on.
 pub(super) fn end_to_end(msg: &Dict) -> Vec<Field<'_>> {
     let all: Vec<Field<'_>> = (0..http::headers(msg).len())
         .filter_map(|i| http::header_at(msg, i))
@@ -21,8 +33,15 @@ pub(super) fn end_to_end(msg: &Dict) -> Vec<Field<'_>> {
             .filter(|(n, _)| n.eq_ignore_ascii_case(b"connection"))
             .map(|(_, v)| *v),
     );
+    let upgrade = tokens.iter().any(|t| t.eq_ignore_ascii_case(b"upgrade"))
+        && all.iter().any(|(n, _)| n.eq_ignore_ascii_case(b"upgrade"));
+    let kept = |n: &[u8]| {
+        upgrade && (n.eq_ignore_ascii_case(b"upgrade") || n.eq_ignore_ascii_case(b"connection"))
+    };
     all.into_iter()
-        .filter(|(n, _)| !is_hop_by_hop(n, &tokens) && !n.eq_ignore_ascii_case(b"expect"))
+        .filter(|(n, _)| {
+            kept(n) || (!is_hop_by_hop(n, &tokens) && !n.eq_ignore_ascii_case(b"expect"))
+        })
         .collect()
 }
 
@@ -116,11 +135,21 @@ pub fn request(flow: &Flow) -> Vec<u8> {
 }
 
 /// The head of a request whose body is streamed as `kind`: a
-/// length-framed body keeps its Content-Length, a chunked one says so.
+/// length-framed body says its length, a chunked one says so.
 pub fn request_head(flow: &Flow, kind: BodyKind) -> Vec<u8> {
     let req = flow.request().expect("an HTTP flow has a request");
     let (version, host) = as_h1(req);
-    let mut fields = end_to_end(req);
+    let len;
+    let mut fields = match kind {
+        BodyKind::Length(n) => {
+            len = n.to_string();
+            with_length(end_to_end(req), &len)
+        }
+        _ => end_to_end(req)
+            .into_iter()
+            .filter(|(n, _)| !n.eq_ignore_ascii_case(b"content-length"))
+            .collect(),
+    };
     if let Some(host) = &host {
         fields.insert(0, (b"host", host.as_bytes()));
     }
@@ -193,12 +222,25 @@ pub fn response(flow: &Flow, close: bool) -> Vec<u8> {
     head([b"HTTP/1.1", status.as_bytes(), reason], &fields, body)
 }
 
-/// The head of a response whose body is streamed as `kind`.
+/// The head of a response whose body follows framed as `kind` (a 101's
+/// fields as they are).
 pub fn response_head(flow: &Flow, kind: BodyKind, close: bool) -> Vec<u8> {
     let resp = flow
         .message(Which::Response)
         .expect("streaming a response the flow has");
-    let mut fields = end_to_end(resp);
+    let fields = end_to_end(resp);
+    let len;
+    let mut fields = match kind {
+        BodyKind::Length(n) => {
+            len = n.to_string();
+            with_length(fields, &len)
+        }
+        BodyKind::None => fields,
+        BodyKind::Chunked | BodyKind::Close => fields
+            .into_iter()
+            .filter(|(n, _)| !n.eq_ignore_ascii_case(b"content-length"))
+            .collect(),
+    };
     if kind == BodyKind::Chunked {
         fields.push((b"transfer-encoding", b"chunked"));
     }

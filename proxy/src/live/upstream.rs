@@ -1,47 +1,77 @@
 //! Connections to origin servers, plain or TLS, HTTP/1.1 or HTTP/2, kept
-//! per client connection and reused for later requests to the same place.
+//! per client connection and reused for later requests to the same
+//! `Origin`; and one way to send a request and read its response head,
+//! whichever protocol the link speaks.
 
 use std::collections::HashMap;
+use std::future::Future;
+use std::net::SocketAddr;
+use std::pin::Pin;
+use std::sync::Arc;
 use std::time::Duration;
 
-use bytes::Bytes;
-use http_body_util::Full;
+use hyper::body::Incoming;
 use hyper::client::conn::http2::SendRequest;
 use hyper_util::rt::{TokioExecutor, TokioIo};
 use rustls::pki_types::ServerName;
 use tokio::io::AsyncWriteExt;
 use tokio::net::TcpStream;
 
-use super::wire::{BoxRead, BoxWrite, Reader, WireError};
-use super::{Options, record};
-use crate::h1::{self, Head};
+use super::body::{ChannelBody, OutBody, PumpError, Sink, Source, pump, whole};
+use super::failure::Failure;
+use super::wire::{BoxIo, Reader, WireError};
+use super::{Options, convert, record, send};
+use crate::flow::Flow;
+use crate::h1::{self, BodyKind, Head};
+use crate::http as fields;
 use crate::tls::{self, Interceptor, Negotiated};
-use crate::tnetstring::Value;
+use crate::tnetstring::{Dict, Value};
 
-/// One open HTTP/1 connection to an origin.
-pub struct Upstream {
-    pub reader: Reader<BoxRead>,
-    pub writer: BoxWrite,
-    /// Its `server_conn` dict.
-    pub conn: Value,
+/// Where a connection goes: scheme (TLS or not), host and port.
+#[derive(Clone, Debug, Hash, PartialEq, Eq)]
+pub struct Origin {
+    pub tls: bool,
+    pub host: String,
+    pub port: u16,
 }
 
-impl std::fmt::Debug for Upstream {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Upstream").finish_non_exhaustive()
+impl Origin {
+    /// Where a flow's request goes.
+    pub fn of(flow: &Flow) -> Origin {
+        let req = flow.request().expect("an HTTP flow has a request");
+        let tls = fields::raw(req, "scheme").eq_ignore_ascii_case(b"https");
+        let host = req
+            .get("host")
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_owned();
+        let port = req
+            .get("port")
+            .and_then(Value::as_int)
+            .and_then(|p| u16::try_from(p).ok())
+            .unwrap_or(if tls { 443 } else { 80 });
+        Origin { tls, host, port }
     }
+}
+
+/// One open HTTP/1 connection to an origin.
+#[derive(Debug)]
+pub struct Upstream {
+    pub wire: Reader<BoxIo>,
+    /// Its `server_conn` dict.
+    pub conn: Value,
 }
 
 /// An HTTP/2 connection to an origin: streams are opened on it by any
 /// number of flows at once.
 #[derive(Clone, Debug)]
 pub struct H2Upstream {
-    pub sender: SendRequest<Full<Bytes>>,
+    pub sender: SendRequest<OutBody>,
     /// Its `server_conn` dict.
     pub conn: Value,
 }
 
-/// A new connection, by the protocol the server chose.
+/// A connection to an origin, by the protocol the server chose.
 #[derive(Debug)]
 pub enum Link {
     H1(Upstream),
@@ -58,46 +88,71 @@ impl Link {
     }
 }
 
-/// Where a connection goes.
-#[derive(Clone, Debug, Hash, PartialEq, Eq)]
-pub struct Key {
-    pub tls: bool,
-    pub host: String,
-    pub port: u16,
-}
-
 /// A client connection's idle upstream connections.
 #[derive(Debug, Default)]
 pub struct Pool {
-    idle: HashMap<Key, Upstream>,
-    h2: HashMap<Key, H2Upstream>,
+    idle: HashMap<Origin, Upstream>,
+    h2: HashMap<Origin, H2Upstream>,
 }
 
 impl Pool {
-    /// An idle HTTP/1 connection to `key`, if there is one.
-    pub fn take(&mut self, key: &Key) -> Option<Upstream> {
-        self.idle.remove(key)
-    }
-
-    /// Keeps an HTTP/1 connection for reuse.
-    pub fn put(&mut self, key: Key, upstream: Upstream) {
-        self.idle.insert(key, upstream);
-    }
-
-    /// A live HTTP/2 connection to `key`, shared.
-    pub fn h2(&mut self, key: &Key) -> Option<H2Upstream> {
-        match self.h2.get(key) {
+    /// A pooled link to `origin`: the shared HTTP/2 one, or an idle
+    /// HTTP/1 one taken out.
+    pub fn take(&mut self, origin: &Origin) -> Option<Link> {
+        match self.h2.get(origin) {
             Some(up) if up.sender.is_closed() => {
-                self.h2.remove(key);
-                None
+                self.h2.remove(origin);
             }
-            other => other.cloned(),
+            Some(up) => return Some(Link::H2(up.clone())),
+            None => {}
+        }
+        self.idle.remove(origin).map(Link::H1)
+    }
+
+    /// Keeps a link for later flows to `origin`.
+    pub fn put(&mut self, origin: Origin, link: Link) {
+        match link {
+            Link::H1(up) => {
+                self.idle.insert(origin, up);
+            }
+            Link::H2(up) => {
+                self.h2.insert(origin, up);
+            }
         }
     }
+}
 
-    /// Keeps an HTTP/2 connection for every later flow to `key`.
-    pub fn put_h2(&mut self, key: Key, upstream: H2Upstream) {
-        self.h2.insert(key, upstream);
+/// A transport to an origin, with its peer and local addresses.
+pub type Dialed = (BoxIo, SocketAddr, SocketAddr);
+
+/// What `Dial::dial` returns.
+pub type Dialing<'a> = Pin<Box<dyn Future<Output = std::io::Result<Dialed>> + Send + 'a>>;
+
+/// Opens transports to origins. The proxy's is TCP; tests hand in their
+/// own, so the exchange runs without sockets.
+pub trait Dial: Send + Sync + 'static {
+    /// A transport to `host:port`.
+    fn dial<'a>(&'a self, host: &'a str, port: u16) -> Dialing<'a>;
+}
+
+/// How the proxy reaches origins: TCP unless a test says otherwise.
+#[derive(Clone, Default)]
+pub struct Dialer(Option<Arc<dyn Dial>>);
+
+impl Dialer {
+    /// Origins reached through `dial`.
+    pub fn new(dial: Arc<dyn Dial>) -> Dialer {
+        Dialer(Some(dial))
+    }
+}
+
+impl std::fmt::Debug for Dialer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(if self.0.is_some() {
+            "Dialer(custom)"
+        } else {
+            "Dialer(tcp)"
+        })
     }
 }
 
@@ -110,33 +165,45 @@ pub struct TlsTo<'a> {
     pub alpn: Vec<Vec<u8>>,
 }
 
-/// Opens a connection to `key`; the error is one line for the flow.
-pub async fn connect(key: &Key, tls: Option<TlsTo<'_>>, options: &Options) -> Result<Link, String> {
-    let (stream, conn) = tcp(key, options).await?;
-    secure(stream, conn, key, tls, options).await
+/// Opens a connection to `origin`.
+pub async fn connect(
+    origin: &Origin,
+    tls: Option<TlsTo<'_>>,
+    options: &Options,
+) -> Result<Link, Failure> {
+    let (stream, conn) = transport(origin, options).await?;
+    secure(stream, conn, origin, tls, options).await
 }
 
-/// The TCP half of `connect`: the stream and its `server_conn` dict.
-pub async fn tcp(key: &Key, options: &Options) -> Result<(TcpStream, Value), String> {
-    let (host, port) = (key.host.as_str(), key.port);
+/// The transport half of `connect`: the stream and its `server_conn` dict.
+pub async fn transport(origin: &Origin, options: &Options) -> Result<(BoxIo, Value), Failure> {
+    let (host, port) = (origin.host.as_str(), origin.port);
     let timeout = options.connect_timeout;
     let start = record::now();
-    let stream = match tokio::time::timeout(timeout, TcpStream::connect((host, port))).await {
-        Ok(Ok(stream)) => stream,
-        Ok(Err(e)) => return Err(format!("cannot connect to {host}:{port}: {e}")),
-        Err(_) => {
-            return Err(format!(
-                "cannot connect to {host}:{port}: no answer in {}s",
-                timeout.as_secs()
-            ));
+    let dialed = async {
+        match &options.dialer.0 {
+            Some(dial) => dial.dial(host, port).await,
+            None => {
+                let stream = TcpStream::connect((host, port)).await?;
+                let _ = stream.set_nodelay(true);
+                let (peer, sock) = (stream.peer_addr()?, stream.local_addr()?);
+                Ok((Box::new(stream) as BoxIo, peer, sock))
+            }
         }
     };
-    let _ = stream.set_nodelay(true);
-    let (peer, sock) = (stream.peer_addr(), stream.local_addr());
-    let (Ok(peer), Ok(sock)) = (peer, sock) else {
-        return Err(format!(
-            "cannot connect to {host}:{port}: the connection closed at once"
-        ));
+    let (stream, peer, sock) = match tokio::time::timeout(timeout, dialed).await {
+        Ok(Ok(dialed)) => dialed,
+        Ok(Err(e)) => {
+            return Err(Failure::Connect(format!(
+                "cannot connect to {host}:{port}: {e}"
+            )));
+        }
+        Err(_) => {
+            return Err(Failure::Connect(format!(
+                "cannot connect to {host}:{port}: no answer in {}s",
+                timeout.as_secs()
+            )));
+        }
     };
     let conn = record::server_conn(host, port, peer, sock, start, record::now());
     Ok((stream, conn))
@@ -144,44 +211,42 @@ pub async fn tcp(key: &Key, options: &Options) -> Result<(TcpStream, Value), Str
 
 /// An HTTP/1 connection whose bodies fail when the server stops sending
 /// for the response timeout, instead of holding the flow forever.
-fn h1(read: BoxRead, writer: BoxWrite, conn: Value, options: &Options) -> Link {
-    let mut reader = Reader::new(read);
-    reader.set_idle(options.response_timeout);
-    Link::H1(Upstream {
-        reader,
-        writer,
-        conn,
-    })
+fn h1(io: BoxIo, conn: Value, options: &Options) -> Link {
+    let mut wire = Reader::new(io);
+    wire.set_idle(options.response_timeout);
+    Link::H1(Upstream { wire, conn })
 }
 
 /// The rest of `connect`: TLS if asked for, then HTTP/2 if the server
 /// chose it.
 pub async fn secure(
-    stream: TcpStream,
+    stream: BoxIo,
     mut conn: Value,
-    key: &Key,
+    origin: &Origin,
     tls: Option<TlsTo<'_>>,
     options: &Options,
-) -> Result<Link, String> {
-    let (host, port) = (key.host.as_str(), key.port);
+) -> Result<Link, Failure> {
+    let (host, port) = (origin.host.as_str(), origin.port);
     let timeout = options.connect_timeout;
     let Some(tls) = tls else {
-        let (read, writer) = stream.into_split();
-        return Ok(h1(Box::new(read), Box::new(writer), conn, options));
+        return Ok(h1(stream, conn, options));
     };
     let name = tls.sni.as_deref().unwrap_or(host);
-    let server_name = ServerName::try_from(name.to_owned())
-        .map_err(|_| format!("cannot speak TLS to {host}:{port}: {name:?} is not a host name"))?;
+    let server_name = ServerName::try_from(name.to_owned()).map_err(|_| {
+        Failure::Tls(format!(
+            "cannot speak TLS to {host}:{port}: {name:?} is not a host name"
+        ))
+    })?;
     let connector =
         tokio_rustls::TlsConnector::from(tls.interceptor.client_config(tls.alpn.clone()));
     let stream = match tokio::time::timeout(timeout, connector.connect(server_name, stream)).await {
         Ok(Ok(stream)) => stream,
-        Ok(Err(e)) => return Err(tls::describe_upstream_error(&e, host, port)),
+        Ok(Err(e)) => return Err(Failure::Tls(tls::describe_upstream_error(&e, host, port))),
         Err(_) => {
-            return Err(format!(
+            return Err(Failure::Tls(format!(
                 "the TLS handshake with {host}:{port} got no answer in {}s",
                 timeout.as_secs()
-            ));
+            )));
         }
     };
     let (_, state) = stream.get_ref();
@@ -193,12 +258,11 @@ pub async fn secure(
         let (sender, connection) =
             hyper::client::conn::http2::handshake(TokioExecutor::new(), TokioIo::new(stream))
                 .await
-                .map_err(|e| format!("HTTP/2 with {host}:{port} failed: {e}"))?;
+                .map_err(|e| Failure::Connect(format!("HTTP/2 with {host}:{port} failed: {e}")))?;
         tokio::spawn(connection);
         return Ok(Link::H2(H2Upstream { sender, conn }));
     }
-    let (read, writer) = tokio::io::split(stream);
-    Ok(h1(Box::new(read), Box::new(writer), conn, options))
+    Ok(h1(Box::new(stream), conn, options))
 }
 
 /// The SNI to send for a host: none for an IP address.
@@ -217,33 +281,213 @@ pub fn offers(allow_h2: bool) -> Vec<Vec<u8>> {
     }
 }
 
-impl Upstream {
-    /// Sends a whole request.
-    pub async fn send(&mut self, bytes: &[u8]) -> std::io::Result<()> {
-        self.writer.write_all(bytes).await
+/// A request on its way: the response head is still to come.
+pub enum Sent {
+    H1,
+    H2(Pin<Box<dyn Future<Output = hyper::Result<http::Response<Incoming>>> + Send>>),
+}
+
+impl std::fmt::Debug for Sent {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Sent::H1 => "Sent::H1",
+            Sent::H2(_) => "Sent::H2",
+        })
+    }
+}
+
+/// A response head from either kind of link, its body still to read.
+#[derive(Debug)]
+pub struct Answer {
+    /// The response dict, without a body yet.
+    pub dict: Dict,
+    pub status: u16,
+    pub body: AnswerBody,
+}
+
+/// How an `Answer`'s body comes.
+#[derive(Debug)]
+pub enum AnswerBody {
+    /// On the HTTP/1 link, framed as `kind`; `reusable` when the link can
+    /// carry another request after it.
+    H1 {
+        kind: BodyKind,
+        reusable: bool,
+    },
+    H2(Incoming),
+}
+
+impl Link {
+    /// Sends the flow's request: its body whole from the flow, or passed
+    /// through from `source` as it arrives (`length` announced when
+    /// known).
+    pub async fn send(
+        &mut self,
+        flow: &Flow,
+        source: Option<&mut Source<'_>>,
+    ) -> Result<Sent, Failure> {
+        match self {
+            Link::H1(up) => {
+                let Some(source) = source else {
+                    up.wire
+                        .io()
+                        .write_all(&send::request(flow))
+                        .await
+                        .map_err(Failure::Send)?;
+                    return Ok(Sent::H1);
+                };
+                let kind = match source.length() {
+                    Some(n) => BodyKind::Length(n),
+                    None => BodyKind::Chunked,
+                };
+                up.wire
+                    .io()
+                    .write_all(&send::request_head(flow, kind))
+                    .await
+                    .map_err(Failure::Send)?;
+                pumped(
+                    pump(
+                        source,
+                        Sink::H1 {
+                            io: up.wire.io(),
+                            kind,
+                        },
+                    )
+                    .await,
+                )?;
+                Ok(Sent::H1)
+            }
+            Link::H2(up) => {
+                let req = flow.request().expect("an HTTP flow has a request");
+                let (body, length, sink) = match source {
+                    None => {
+                        let body = fields::raw_content(req).cloned().unwrap_or_default();
+                        let has_body =
+                            !body.is_empty() || fields::header(req, "content-length").is_some();
+                        let length = has_body.then_some(body.len() as u64);
+                        (whole(body), length, None)
+                    }
+                    Some(source) => {
+                        let length = source.length();
+                        let (body, sink) = ChannelBody::channel(length);
+                        (body, length, Some((source, sink)))
+                    }
+                };
+                let request = h2_request(req, body, length)?;
+                up.sender.ready().await.map_err(|e| {
+                    Failure::Connect(format!("the HTTP/2 connection to the server failed: {e}"))
+                })?;
+                let response = up.sender.send_request(request);
+                if let Some((source, sink)) = sink {
+                    pumped(pump(source, sink).await)?;
+                }
+                Ok(Sent::H2(Box::pin(response)))
+            }
+        }
     }
 
+    /// Reads the final response head to a request `send` sent.
+    pub async fn answer(
+        &mut self,
+        sent: Sent,
+        method: &[u8],
+        timeout: Duration,
+    ) -> Result<Answer, Failure> {
+        match (self, sent) {
+            (Link::H1(up), _) => {
+                let (head, status) = up.response_head(timeout).await?;
+                let kind = h1::response_body(method, status, &head).map_err(|e| {
+                    Failure::BadResponse(format!("invalid response from the server: {e}"))
+                })?;
+                let reusable = kind != BodyKind::Close && !send::wants_close(&head);
+                Ok(Answer {
+                    dict: record::response(&head, status, record::now()),
+                    status,
+                    body: AnswerBody::H1 { kind, reusable },
+                })
+            }
+            (Link::H2(_), Sent::H2(response)) => {
+                match tokio::time::timeout(timeout, response).await {
+                    Ok(Ok(response)) => {
+                        let (parts, body) = response.into_parts();
+                        Ok(Answer {
+                            dict: convert::response_dict(&parts, record::now()),
+                            status: parts.status.as_u16(),
+                            body: AnswerBody::H2(body),
+                        })
+                    }
+                    Ok(Err(e)) => Err(Failure::BadResponse(format!(
+                        "the server failed the HTTP/2 stream: {e}"
+                    ))),
+                    Err(_) => Err(Failure::Timeout(timeout)),
+                }
+            }
+            (Link::H2(_), Sent::H1) => unreachable!("an HTTP/2 link sends over HTTP/2"),
+        }
+    }
+}
+
+fn pumped(result: Result<u64, PumpError>) -> Result<(), Failure> {
+    match result {
+        Ok(_) => Ok(()),
+        Err(PumpError::Read(e)) => Err(Failure::ClientGone(format!(
+            "the client broke off the streamed request: {e}"
+        ))),
+        Err(PumpError::Write(e)) => Err(Failure::Send(e)),
+    }
+}
+
+/// The flow's request for an HTTP/2 server.
+fn h2_request(
+    req: &Dict,
+    body: OutBody,
+    length: Option<u64>,
+) -> Result<http::Request<OutBody>, Failure> {
+    let text = |key: &str| String::from_utf8_lossy(fields::raw(req, key)).into_owned();
+    let authority = match fields::header(req, "host") {
+        Some(host) if req.get("authority").and_then(Value::as_bytes) == Some(b"") => {
+            String::from_utf8_lossy(host).into_owned()
+        }
+        _ => send::authority(req),
+    };
+    let uri = format!("{}://{authority}{}", text("scheme"), text("path"));
+    let mut request = http::Request::builder()
+        .method(fields::raw(req, "method"))
+        .uri(&uri)
+        .version(http::Version::HTTP_2)
+        .body(body)
+        .map_err(|e| {
+            Failure::BadRequest(format!("the request cannot go over HTTP/2 ({uri}): {e}"))
+        })?;
+    *request.headers_mut() = convert::header_map(&send::end_to_end(req), length);
+    Ok(request)
+}
+
+impl Upstream {
     /// Reads the final response head, skipping interim (1xx) ones other
     /// than 101.
-    pub async fn response_head(&mut self, timeout: Duration) -> Result<(Head, u16), String> {
+    pub async fn response_head(&mut self, timeout: Duration) -> Result<(Head, u16), Failure> {
         loop {
-            let head =
-                match tokio::time::timeout(timeout, self.reader.head(h1::parse_response)).await {
-                    Err(_) => {
-                        return Err(format!(
-                            "the server sent no response in {}s",
-                            timeout.as_secs()
-                        ));
-                    }
-                    Ok(Err(WireError::Head(e))) => {
-                        return Err(format!("invalid response from the server: {e}"));
-                    }
-                    Ok(Err(e)) => return Err(format!("reading the response failed: {e}")),
-                    Ok(Ok(None)) => {
-                        return Err("the server closed the connection without a response".into());
-                    }
-                    Ok(Ok(Some(head))) => head,
-                };
+            let head = match tokio::time::timeout(timeout, self.wire.head(h1::parse_response)).await
+            {
+                Err(_) => return Err(Failure::Timeout(timeout)),
+                Ok(Err(WireError::Head(e))) => {
+                    return Err(Failure::BadResponse(format!(
+                        "invalid response from the server: {e}"
+                    )));
+                }
+                Ok(Err(e)) => {
+                    return Err(Failure::BadResponse(format!(
+                        "reading the response failed: {e}"
+                    )));
+                }
+                Ok(Ok(None)) => {
+                    return Err(Failure::BadResponse(
+                        "the server closed the connection without a response".into(),
+                    ));
+                }
+                Ok(Ok(Some(head))) => head,
+            };
             let status = std::str::from_utf8(&head.second)
                 .ok()
                 .and_then(|s| s.parse::<u16>().ok())

@@ -5,37 +5,22 @@ use std::fmt;
 use std::io;
 
 use bytes::{Buf, Bytes, BytesMut};
-use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite};
 
 use crate::h1::{BodyKind, ChunkedDecoder, Head, HeadError, Parsed};
 
-/// A boxed read half: any transport (TCP, TLS) behind one type, which can
-/// be taken back out as what it was (`into_any`) to turn into a tunnel.
-pub type BoxRead = Box<dyn ReadIo>;
-/// A boxed write half.
-pub type BoxWrite = Box<dyn WriteIo>;
+/// Any transport (TCP, TLS, a test's duplex) behind one type: read and
+/// write on the same object, so a layer hands the whole connection on.
+pub type BoxIo = Box<dyn Io>;
 
-/// A read half the proxy can box.
-pub trait ReadIo: AsyncRead + Send + Sync + Unpin + 'static {
-    /// The concrete half, for a downcast.
-    fn into_any(self: Box<Self>) -> Box<dyn std::any::Any + Send>;
-}
+/// A transport the proxy can box.
+pub trait Io: AsyncRead + AsyncWrite + Send + Unpin + 'static {}
 
-impl<T: AsyncRead + Send + Sync + Unpin + 'static> ReadIo for T {
-    fn into_any(self: Box<Self>) -> Box<dyn std::any::Any + Send> {
-        self
-    }
-}
+impl<T: AsyncRead + AsyncWrite + Send + Unpin + 'static> Io for T {}
 
-/// A write half the proxy can box.
-pub trait WriteIo: AsyncWrite + Send + Sync + Unpin + 'static {
-    /// The concrete half, for a downcast.
-    fn into_any(self: Box<Self>) -> Box<dyn std::any::Any + Send>;
-}
-
-impl<T: AsyncWrite + Send + Sync + Unpin + 'static> WriteIo for T {
-    fn into_any(self: Box<Self>) -> Box<dyn std::any::Any + Send> {
-        self
+impl fmt::Debug for dyn Io {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Io")
     }
 }
 
@@ -162,6 +147,29 @@ impl<R: AsyncRead + Unpin> Reader<R> {
         (self.io, self.buf)
     }
 
+    /// The transport, for writing.
+    pub fn io(&mut self) -> &mut R {
+        &mut self.io
+    }
+
+    /// The bytes read but not consumed.
+    pub fn buffered(&mut self) -> &mut BytesMut {
+        &mut self.buf
+    }
+
+    /// Reads more bytes into the buffer; 0 at the end of the stream.
+    pub async fn read_more(&mut self) -> io::Result<usize> {
+        self.fill().await
+    }
+
+    /// Gives back the buffer's memory while nothing is buffered: an idle
+    /// connection holds no read buffer.
+    pub fn release_idle(&mut self) {
+        if self.buf.is_empty() && self.buf.capacity() > 0 {
+            self.buf = BytesMut::new();
+        }
+    }
+
     /// Whether bytes of a next message are already buffered.
     pub fn has_buffered(&self) -> bool {
         !self.buf.is_empty()
@@ -269,102 +277,94 @@ impl<R: AsyncRead + Unpin> Reader<R> {
     }
 }
 
-/// Why passing a body through stopped.
+/// Where reading a body stands, between pieces.
 #[derive(Debug)]
-pub enum PumpError {
-    /// The side being read failed or broke the framing.
-    Read(WireError),
-    /// The side being written to went away.
-    Write(io::Error),
+pub enum BodyState {
+    /// This many bytes are still to come.
+    Length(u64),
+    /// Chunks until the last one.
+    Chunked(ChunkedDecoder),
+    /// The last chunk was read; its trailers are still to be handed out.
+    Trailers(Vec<(Bytes, Bytes)>),
+    /// Everything until the peer closes.
+    Close,
+    /// The body is over.
+    Done,
+}
+
+impl BodyState {
+    /// The start of a body framed as `kind`.
+    pub fn new(kind: BodyKind) -> BodyState {
+        match kind {
+            BodyKind::None => BodyState::Done,
+            BodyKind::Length(n) => BodyState::Length(n),
+            BodyKind::Chunked => BodyState::Chunked(ChunkedDecoder::default()),
+            BodyKind::Close => BodyState::Close,
+        }
+    }
+}
+
+/// A piece of a body as it arrives.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Piece {
+    /// Body bytes, framing removed.
+    Data(Bytes),
+    /// The fields after a chunked body (or HTTP/2 trailers).
+    Trailers(Vec<(Bytes, Bytes)>),
 }
 
 impl<R: AsyncRead + Unpin> Reader<R> {
-    /// Passes a body framed as `kind` to `out` as it arrives, without
-    /// keeping it: length-framed bytes as they are, chunked bodies as
-    /// chunks again (trailers included), close-delimited until the end.
-    /// Returns how many body bytes passed.
-    pub async fn pump<W: AsyncWrite + Unpin>(
-        &mut self,
-        kind: BodyKind,
-        out: &mut W,
-    ) -> Result<u64, PumpError> {
-        let mut passed = 0u64;
-        match kind {
-            BodyKind::None => {}
-            BodyKind::Length(n) => {
-                while passed < n {
-                    if self.buf.is_empty()
-                        && self
-                            .fill_body()
-                            .await
-                            .map_err(|e| PumpError::Read(e.into()))?
-                            == 0
-                    {
-                        return Err(PumpError::Read(WireError::Closed));
-                    }
-                    let take = (n - passed).min(self.buf.len() as u64) as usize;
-                    out.write_all(&self.buf[..take])
-                        .await
-                        .map_err(PumpError::Write)?;
-                    self.buf.advance(take);
-                    passed += take as u64;
+    /// The next piece of a body, as soon as bytes of it are in; `None` at
+    /// its end. Nothing is kept: a streamed body costs one read buffer.
+    pub async fn piece(&mut self, state: &mut BodyState) -> Result<Option<Piece>, WireError> {
+        loop {
+            match state {
+                BodyState::Done | BodyState::Length(0) => {
+                    *state = BodyState::Done;
+                    return Ok(None);
                 }
-            }
-            BodyKind::Chunked => {
-                let mut decoder = ChunkedDecoder::default();
-                let mut piece = Vec::new();
-                loop {
+                BodyState::Length(left) => {
+                    if self.buf.is_empty() && self.fill_body().await? == 0 {
+                        return Err(WireError::Closed);
+                    }
+                    let take = (*left).min(self.buf.len() as u64);
+                    *left -= take;
+                    return Ok(Some(Piece::Data(self.buf.split_to(take as usize).freeze())));
+                }
+                BodyState::Chunked(decoder) => {
+                    let mut out = Vec::new();
                     let done = decoder
-                        .decode(&mut self.buf, &mut piece)
-                        .map_err(|e| PumpError::Read(WireError::Framing(e)))?;
-                    if !piece.is_empty() {
-                        let mut chunk = format!("{:x}\r\n", piece.len()).into_bytes();
-                        chunk.append(&mut piece);
-                        chunk.extend_from_slice(b"\r\n");
-                        passed += (chunk.len() - 4) as u64;
-                        out.write_all(&chunk).await.map_err(PumpError::Write)?;
-                    }
+                        .decode(&mut self.buf, &mut out)
+                        .map_err(WireError::Framing)?;
                     if done {
-                        let mut end = b"0\r\n".to_vec();
-                        for (name, value) in decoder.trailers() {
-                            end.extend_from_slice(name);
-                            end.extend_from_slice(b": ");
-                            end.extend_from_slice(value);
-                            end.extend_from_slice(b"\r\n");
-                        }
-                        end.extend_from_slice(b"\r\n");
-                        out.write_all(&end).await.map_err(PumpError::Write)?;
-                        break;
+                        let trailers = decoder.trailers().to_vec();
+                        *state = if trailers.is_empty() {
+                            BodyState::Done
+                        } else {
+                            BodyState::Trailers(trailers)
+                        };
+                    } else if out.is_empty() && self.fill_body().await? == 0 {
+                        return Err(WireError::Closed);
                     }
-                    if self
-                        .fill_body()
-                        .await
-                        .map_err(|e| PumpError::Read(e.into()))?
-                        == 0
-                    {
-                        return Err(PumpError::Read(WireError::Closed));
+                    if !out.is_empty() {
+                        return Ok(Some(Piece::Data(Bytes::from(out))));
+                    }
+                }
+                BodyState::Trailers(trailers) => {
+                    let trailers = std::mem::take(trailers);
+                    *state = BodyState::Done;
+                    return Ok(Some(Piece::Trailers(trailers)));
+                }
+                BodyState::Close => {
+                    if !self.buf.is_empty() {
+                        return Ok(Some(Piece::Data(self.buf.split().freeze())));
+                    }
+                    if self.fill_body().await? == 0 {
+                        *state = BodyState::Done;
+                        return Ok(None);
                     }
                 }
             }
-            BodyKind::Close => loop {
-                if !self.buf.is_empty() {
-                    let n = self.buf.len();
-                    out.write_all(&self.buf.split())
-                        .await
-                        .map_err(PumpError::Write)?;
-                    passed += n as u64;
-                }
-                if self
-                    .fill_body()
-                    .await
-                    .map_err(|e| PumpError::Read(e.into()))?
-                    == 0
-                {
-                    break;
-                }
-            },
         }
-        out.flush().await.map_err(PumpError::Write)?;
-        Ok(passed)
     }
 }

@@ -7,7 +7,9 @@ use std::cell::{OnceCell, Ref, RefCell};
 use bytes::Bytes;
 use waylay_sdk::abi;
 
-use crate::flow::{Flow, field_bytes};
+use crate::flow::Flow;
+use crate::flow::websocket::{self, Message};
+use crate::http::field_bytes;
 use crate::http::{self, Which};
 use crate::tnetstring::{Dict, Value};
 
@@ -16,14 +18,26 @@ use crate::tnetstring::{Dict, Value};
 pub(crate) struct FlowCell<'f> {
     flow: &'f mut Flow,
     live: bool,
-    /// The top-level entries the running hook changed, as they were before
-    /// (`None`: absent). Every change is under one top-level key, so this
-    /// is enough to put the flow back.
-    undo: Vec<(&'static str, Option<Value>)>,
+    /// What the running hook changed, as it was before: enough to put the
+    /// flow back.
+    undo: Vec<Undo>,
     killed: bool,
     decoded: [OnceCell<Result<Bytes, String>>; 2],
     conns: [OnceCell<Option<Value>>; 2],
     last_error: RefCell<Vec<u8>>,
+}
+
+/// One entry of the undo log.
+#[derive(Debug)]
+enum Undo {
+    /// A top-level entry (`None`: absent). Every change but a WebSocket
+    /// message's is under one top-level key.
+    Key(&'static str, Option<Value>),
+    /// A WebSocket message, by index: a long-lived WebSocket's messages are
+    /// not copied whole for each change to the newest.
+    WsMessage(usize, Value),
+    /// How many WebSocket messages there were before the hook injected.
+    WsLen(usize),
 }
 
 fn which(code: u32) -> Option<Which> {
@@ -74,11 +88,24 @@ impl<'f> FlowCell<'f> {
             self.undo.clear();
             return;
         }
-        let root = self.flow.dict_mut();
-        for (key, before) in self.undo.drain(..).rev() {
-            match before {
-                Some(value) => root.insert(key, value),
-                None => drop(root.remove(key)),
+        for undo in std::mem::take(&mut self.undo).into_iter().rev() {
+            match undo {
+                Undo::Key(key, Some(value)) => self.flow.dict_mut().insert(key, value),
+                Undo::Key(key, None) => drop(self.flow.dict_mut().remove(key)),
+                Undo::WsMessage(index, value) => {
+                    if let Some(slot) = self
+                        .flow
+                        .websocket_messages_mut()
+                        .and_then(|m| m.get_mut(index))
+                    {
+                        *slot = value;
+                    }
+                }
+                Undo::WsLen(len) => {
+                    if let Some(messages) = self.flow.websocket_messages_mut() {
+                        messages.truncate(len);
+                    }
+                }
             }
         }
         self.decoded = Default::default();
@@ -87,8 +114,13 @@ impl<'f> FlowCell<'f> {
     /// Every change goes through here first, naming the top-level entry it
     /// changes.
     fn change(&mut self, key: &'static str) -> &mut Flow {
-        if !self.undo.iter().any(|(k, _)| *k == key) {
-            self.undo.push((key, self.flow.dict().get(key).cloned()));
+        if !self
+            .undo
+            .iter()
+            .any(|u| matches!(u, Undo::Key(k, _) if *k == key))
+        {
+            self.undo
+                .push(Undo::Key(key, self.flow.dict().get(key).cloned()));
         }
         self.decoded = Default::default();
         self.flow
@@ -112,6 +144,9 @@ impl<'f> FlowCell<'f> {
             abi::FLOW_COMMENT => "comment",
             abi::FLOW_MARKED => "marked",
             abi::FLOW_ERROR_MSG => return self.flow.error_msg().map(str::as_bytes),
+            abi::FLOW_WS_CLOSE_REASON => {
+                return self.flow.websocket()?.get("close_reason")?.as_bytes();
+            }
             _ => return None,
         };
         self.flow.dict().get(key).and_then(Value::as_bytes)
@@ -133,6 +168,7 @@ impl<'f> FlowCell<'f> {
         match field {
             abi::FLOW_TIMESTAMP_CREATED => dict.get("timestamp_created")?.as_float(),
             abi::FLOW_ERROR_TIMESTAMP => dict.get("error")?.as_dict()?.get("timestamp")?.as_float(),
+            abi::FLOW_WS_TIMESTAMP_END => self.flow.websocket()?.get("timestamp_end")?.as_float(),
             _ => None,
         }
     }
@@ -141,6 +177,15 @@ impl<'f> FlowCell<'f> {
         match field {
             abi::FLOW_LIVE => Some(i64::from(self.live)),
             abi::FLOW_KILLABLE => Some(i64::from(self.live && !self.killed)),
+            abi::FLOW_WEBSOCKET => Some(i64::from(self.flow.websocket().is_some())),
+            abi::FLOW_WS_MESSAGES => Some(self.flow.websocket_messages()?.len() as i64),
+            abi::FLOW_WS_CLOSED_BY_CLIENT => {
+                match self.flow.websocket()?.get("closed_by_client")? {
+                    Value::Bool(b) => Some(i64::from(*b)),
+                    _ => None,
+                }
+            }
+            abi::FLOW_WS_CLOSE_CODE => self.flow.websocket()?.get("close_code")?.as_int(),
             _ => None,
         }
     }
@@ -311,6 +356,136 @@ impl<'f> FlowCell<'f> {
             abi::HEADERS_REMOVE_AT => usize::from(http::remove_header_at(msg, index)),
             _ => return Err("unknown header edit".into()),
         })
+    }
+
+    fn ws_message(&self, index: usize) -> Option<Message<'_>> {
+        self.flow.websocket_message(index)
+    }
+
+    /// A WebSocket message, to change: the undo log keeps it as it was
+    /// unless the hook appended it.
+    fn ws_message_mut(&mut self, index: usize) -> Result<&mut Value, String> {
+        let before = self
+            .flow
+            .websocket_messages()
+            .and_then(|m| m.get(index))
+            .ok_or_else(|| format!("the flow has no WebSocket message {index}"))?;
+        if Message::new(before).is_none() {
+            return Err(format!("WebSocket message {index} is malformed"));
+        }
+        let kept = self.undo.iter().any(|u| match u {
+            Undo::WsMessage(i, _) => *i == index,
+            Undo::WsLen(len) => index >= *len,
+            Undo::Key(..) => false,
+        });
+        if !kept {
+            let before = before.clone();
+            self.undo.push(Undo::WsMessage(index, before));
+        }
+        let messages = self.flow.websocket_messages_mut().expect("read above");
+        Ok(&mut messages[index])
+    }
+
+    pub(crate) fn ws_msg_bytes(&self, index: usize, field: u32) -> Option<&[u8]> {
+        match field {
+            abi::WSMSG_CONTENT => self.ws_message(index)?.content(),
+            _ => None,
+        }
+    }
+
+    pub(crate) fn set_ws_msg_bytes(
+        &mut self,
+        index: usize,
+        field: u32,
+        value: &[u8],
+    ) -> Result<(), String> {
+        if field != abi::WSMSG_CONTENT {
+            return Err("that WebSocket message field cannot be set".into());
+        }
+        websocket::set_content(self.ws_message_mut(index)?, value);
+        Ok(())
+    }
+
+    pub(crate) fn ws_msg_int(&self, index: usize, field: u32) -> Option<i64> {
+        let message = self.ws_message(index)?;
+        match field {
+            abi::WSMSG_TYPE => message.kind(),
+            abi::WSMSG_FROM_CLIENT => Some(i64::from(message.from_client())),
+            abi::WSMSG_DROPPED => Some(i64::from(message.dropped())),
+            abi::WSMSG_INJECTED => Some(i64::from(message.injected())),
+            _ => None,
+        }
+    }
+
+    pub(crate) fn set_ws_msg_int(
+        &mut self,
+        index: usize,
+        field: u32,
+        value: i64,
+    ) -> Result<(), String> {
+        if field != abi::WSMSG_DROPPED {
+            return Err("that WebSocket message field cannot be set".into());
+        }
+        websocket::set_dropped(self.ws_message_mut(index)?, value != 0);
+        Ok(())
+    }
+
+    pub(crate) fn ws_msg_float(&self, index: usize, field: u32) -> Option<f64> {
+        match field {
+            abi::WSMSG_TIMESTAMP => self.ws_message(index)?.timestamp(),
+            _ => None,
+        }
+    }
+
+    /// mitmproxy's `inject.websocket`: appends the message, marked
+    /// injected, for the live proxy to send once the event is over.
+    pub(crate) fn ws_inject(
+        &mut self,
+        to_client: bool,
+        is_text: bool,
+        content: &[u8],
+    ) -> Result<(), String> {
+        let id = self.flow.id();
+        if !self.live {
+            return Err(format!(
+                "cannot inject a WebSocket message into flow {id}: it was read from a file, not live \
+                 traffic (mitmproxy: \"Cannot inject WebSocket messages into non-live flows.\")"
+            ));
+        }
+        if self.flow.websocket().is_none() {
+            return Err(format!(
+                "cannot inject a WebSocket message into flow {id}: it has no WebSocket"
+            ));
+        }
+        if self.flow.websocket_closed() {
+            return Err(format!(
+                "cannot inject a WebSocket message into flow {id}: its WebSocket is closed"
+            ));
+        }
+        let len = self
+            .flow
+            .websocket_messages()
+            .map(<[Value]>::len)
+            .ok_or_else(|| {
+                format!(
+                    "cannot inject a WebSocket message into flow {id}: its messages are malformed"
+                )
+            })?;
+        if !self.undo.iter().any(|u| matches!(u, Undo::WsLen(_))) {
+            self.undo.push(Undo::WsLen(len));
+        }
+        let message = websocket::message(
+            is_text,
+            !to_client,
+            Bytes::copy_from_slice(content),
+            now(),
+            true,
+        );
+        self.flow
+            .websocket_messages_mut()
+            .expect("read above")
+            .push(message);
+        Ok(())
     }
 
     /// The client or server connection dict, as a value the connection

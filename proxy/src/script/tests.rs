@@ -319,3 +319,5 @@ fn a_panicking_constructor_is_an_error_not_a_crash() {
         "script bad: creating it (its `Default`) panicked: no config; fix the constructor"
     );
 }
+
+mod websocket;

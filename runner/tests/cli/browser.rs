@@ -6,6 +6,7 @@ use std::process::Command;
 use crate::origin::Origin;
 use crate::support::{Proxy, scratch};
 use crate::tls_origin::{Cert, TlsOrigin};
+use crate::ws_origin::WsOrigin;
 
 /// Debian's Chromium, or `None` (outside CI) to skip.
 fn chromium() -> Option<&'static str> {
@@ -123,4 +124,56 @@ fn chromium_loads_an_https_page_intercepted_and_rewritten() {
         "{}",
         stopped.stdout
     );
+}
+
+#[test]
+fn chromium_opens_a_websocket_through_the_proxy_and_shows_the_rewritten_messages() {
+    let Some(chromium) = chromium() else { return };
+    let origin = WsOrigin::start(false);
+    // The page's held fetch need not be waited for at shutdown.
+    let proxy = Proxy::start(&[
+        "-s",
+        "examples/websocket_rewrite",
+        "--set",
+        "shutdown_grace=0",
+    ]);
+    let (dom, stderr) = dump_dom(chromium, &proxy, &[], &origin.page_url());
+    assert!(
+        dom.contains("<p id=\"got\">welcome to the rewritten chat | echo: hi from the page</p>"),
+        "{dom}\n{stderr}"
+    );
+    let stopped = proxy.stop();
+    assert!(
+        stopped.stdout.contains("<< 101 Switching Protocols"),
+        "{}",
+        stopped.stdout
+    );
+}
+
+#[test]
+fn chromium_opens_an_intercepted_wss_websocket_and_shows_the_rewritten_messages() {
+    let Some(chromium) = chromium() else { return };
+    let origin = WsOrigin::start(true);
+    let trusted = format!(
+        "ssl_verify_upstream_trusted_ca={}",
+        origin.ca_file.as_ref().unwrap().display()
+    );
+    let proxy = Proxy::start(&[
+        "-s",
+        "examples/websocket_rewrite",
+        "--set",
+        &trusted,
+        "--set",
+        "shutdown_grace=0",
+    ]);
+    let trust = format!(
+        "--ignore-certificate-errors-spki-list={}",
+        spki_hash(&proxy.ca_cert())
+    );
+    let (dom, stderr) = dump_dom(chromium, &proxy, &[trust], &origin.page_url());
+    assert!(
+        dom.contains("<p id=\"got\">welcome to the rewritten chat | echo: hi from the page</p>"),
+        "{dom}\n{stderr}"
+    );
+    proxy.stop();
 }

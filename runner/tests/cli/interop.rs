@@ -160,3 +160,11 @@ fn mitmproxy_reads_an_https_capture_with_its_tls_details() {
     assert_eq!(stopped.code, 0, "{}", stopped.stderr);
     compare(&python, &["https", &file, "2"]);
 }
+
+#[test]
+fn mitmproxy_reads_a_rewritten_websocket() {
+    let Some(python) = peer() else { return };
+    let dir = scratch();
+    let (input, out) = crate::offline_websocket::rewrite_chat(&dir);
+    compare(&python, &["websocket", &input, &out, "hello", "hi"]);
+}

@@ -488,7 +488,10 @@ fn an_upstream_that_never_answers_times_out() {
     let started = std::time::Instant::now();
     let out = curl(&proxy, &["-i", &origin.url("/stall")]);
     assert!(started.elapsed() < std::time::Duration::from_secs(4));
-    assert!(out.starts_with("HTTP/1.1 502 Bad Gateway\r\n"), "{out}");
+    assert!(
+        out.starts_with("HTTP/1.1 504 Gateway Time-out\r\n"),
+        "{out}"
+    );
     assert!(
         out.contains("waylay: the server sent no response in 1s"),
         "{out}"
@@ -502,7 +505,7 @@ fn unknown_options_are_refused_at_start() {
     let out = crate::support::run(&["--set", "no_such_option=1"]);
     assert_eq!(
         out.error_line(),
-        "runner: error: --set no_such_option: no such option; the options here are: allow_hosts, body_size_limit, confdir, header_timeout, ignore_hosts, shutdown_grace, ssl_insecure, ssl_verify_upstream_trusted_ca, stream_large_bodies, upstream_timeout"
+        "runner: error: --set no_such_option: no such option; the options here are: allow_hosts, body_size_limit, confdir, header_timeout, ignore_hosts, shutdown_grace, ssl_insecure, ssl_verify_upstream_trusted_ca, stream_large_bodies, upstream_timeout, websocket_max_message"
     );
 }
 

@@ -5,6 +5,7 @@ mod origin;
 mod reload;
 mod support;
 mod tls_origin;
+mod ws_origin;
 
 mod bad_input;
 mod browser;
@@ -15,5 +16,7 @@ mod interop;
 mod live;
 mod new;
 mod offline;
+mod offline_websocket;
 mod options;
 mod tls;
+mod websocket;

@@ -63,6 +63,6 @@ fn malformed_and_unknown_values_are_refused_at_start() {
         out.error_line(),
         "runner: error: --set recorder_notes: no such option; the options here are: allow_hosts, body_size_limit, \
          confdir, header_timeout, ignore_hosts, shutdown_grace, ssl_insecure, ssl_verify_upstream_trusted_ca, stream_large_bodies, \
-         upstream_timeout, recorder_note, recorder_limit, recorder_reroute"
+         upstream_timeout, websocket_max_message, recorder_note, recorder_limit, recorder_reroute, recorder_ws_inject"
     );
 }

@@ -11,7 +11,7 @@ use std::sync::Arc;
 use waylay_proxy::tnetstring::Value;
 
 use crate::origin::Origin;
-use crate::support::{Proxy, flows, path_in, run, scratch};
+use crate::support::{Proxy, curl_https, flows, path_in, run, scratch};
 use crate::tls_origin::{Cert, TlsOrigin};
 
 /// curl through `proxy`, trusting its CA; returns stdout with headers.
@@ -499,4 +499,99 @@ fn alpn_follows_the_server_a_client_offering_h2_to_an_http11_server_gets_http11(
         "{offers:?}"
     );
     assert_eq!(bytes(client, "alpn"), b"http/1.1");
+}
+
+/// The proxy's peak resident memory so far, in KiB.
+fn peak_kib(proxy: &Proxy) -> u64 {
+    std::fs::read_to_string(format!("/proc/{}/status", proxy.pid()))
+        .unwrap()
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.split_whitespace().next().and_then(|n| n.parse().ok()))
+        .unwrap()
+}
+
+#[test]
+fn http2_bodies_stream_both_ways_in_flat_memory_even_to_a_slow_reader() {
+    let origin = TlsOrigin::start(Cert::Trusted, true);
+    let trusted = format!(
+        "ssl_verify_upstream_trusted_ca={}",
+        origin.ca_file.display()
+    );
+    let dir = scratch();
+    let file = path_in(&dir, "h2.mitm");
+    let proxy = Proxy::start(&[
+        "--set",
+        "stream_large_bodies=1m",
+        "--set",
+        &trusted,
+        "-w",
+        &file,
+    ]);
+    // 300 MiB down over h2, no length announced.
+    let down = curl_https(
+        &proxy,
+        &[
+            "--http2",
+            "-o",
+            "/dev/null",
+            "-w",
+            "%{http_version} %{size_download}",
+            &origin.url("/zeros/300"),
+        ],
+    );
+    assert_eq!(down, format!("2 {}", 300u64 << 20));
+    // 100 MiB up, read by the origin as it comes.
+    let upload = path_in(&dir, "upload.bin");
+    std::fs::File::create(&upload)
+        .unwrap()
+        .set_len(100 << 20)
+        .unwrap();
+    let up = curl_https(&proxy, &["--http2", "-T", &upload, &origin.url("/count")]);
+    assert_eq!(up, (100u64 << 20).to_string());
+    // A slow reader: the origin is fast, the client takes 40 MiB at
+    // 20 MiB/s; flow control keeps the rest at the origin.
+    let slow = curl_https(
+        &proxy,
+        &[
+            "--http2",
+            "--limit-rate",
+            "20M",
+            "-o",
+            "/dev/null",
+            "-w",
+            "%{size_download}",
+            &origin.url("/zeros/40"),
+        ],
+    );
+    assert_eq!(slow, (40u64 << 20).to_string());
+    let peak = peak_kib(&proxy);
+    assert!(
+        peak < 64 * 1024,
+        "peak RSS {peak} KiB while streaming over HTTP/2"
+    );
+    proxy.stop();
+    let saved = flows(&file);
+    assert_eq!(saved.len(), 3);
+    for (i, flow) in saved.iter().enumerate() {
+        let resp = flow.response().unwrap();
+        assert_eq!(
+            resp.get("http_version").and_then(Value::as_bytes),
+            Some(&b"HTTP/2.0"[..])
+        );
+        let kept = !resp.get("content").is_none_or(Value::is_null);
+        assert_eq!(
+            kept,
+            i == 1,
+            "flow {i}: only the upload's short answer is kept"
+        );
+    }
+    assert!(
+        saved[1]
+            .request()
+            .unwrap()
+            .get("content")
+            .is_none_or(Value::is_null),
+        "the upload streamed, not kept"
+    );
 }

@@ -9,7 +9,9 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use bytes::Bytes;
-use http_body_util::{BodyExt, Full};
+use http_body_util::combinators::BoxBody;
+use http_body_util::{BodyExt, Full, StreamBody};
+use hyper::body::Frame;
 use hyper::{Request, Response};
 use hyper_util::rt::{TokioExecutor, TokioIo};
 use rcgen::{CertificateParams, IsCa, Issuer, KeyPair};
@@ -168,10 +170,32 @@ async fn serve(
     }
 }
 
+/// `mb` MiB of zeros, made 64 KiB at a time as the client reads them.
+fn zeros(mb: usize) -> BoxBody<Bytes, std::convert::Infallible> {
+    let chunk = Bytes::from(vec![0u8; 64 * 1024]);
+    let frames = (0..mb * 16).map(move |_| Ok(Frame::data(chunk.clone())));
+    StreamBody::new(futures_util::stream::iter(frames)).boxed()
+}
+
 async fn respond(
     req: Request<hyper::body::Incoming>,
     stats: Arc<Stats>,
-) -> Result<Response<Full<Bytes>>, std::convert::Infallible> {
+) -> Result<Response<BoxBody<Bytes, std::convert::Infallible>>, std::convert::Infallible> {
+    // /zeros/N: N MiB streamed; /count: how many bytes the upload had,
+    // read as they come.
+    if let Some(mb) = req.uri().path().strip_prefix("/zeros/") {
+        return Ok(Response::new(zeros(mb.parse().unwrap_or(1))));
+    }
+    if req.uri().path() == "/count" {
+        let mut body = req.into_body();
+        let mut total = 0u64;
+        while let Some(Ok(frame)) = body.frame().await {
+            total += frame.data_ref().map_or(0, |d| d.len() as u64);
+        }
+        return Ok(Response::new(
+            Full::new(Bytes::from(total.to_string())).boxed(),
+        ));
+    }
     let now = stats.in_flight.fetch_add(1, Ordering::SeqCst) + 1;
     stats.most_in_flight.fetch_max(now, Ordering::SeqCst);
     let version = format!("{:?}", req.version());
@@ -205,7 +229,7 @@ async fn respond(
         _ => ("text/plain", Bytes::from(format!("{version}\n"))),
     };
     stats.in_flight.fetch_sub(1, Ordering::SeqCst);
-    let mut response = Response::new(Full::new(text));
+    let mut response = Response::new(Full::new(text).boxed());
     response
         .headers_mut()
         .insert("content-type", kind.parse().unwrap());

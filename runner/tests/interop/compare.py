@@ -12,6 +12,11 @@
       mitmproxy reads N intercepted HTTPS flows from FILE with their TLS
       details: SNI, ALPN, version and cipher on both sides, and the server's
       certificates as mitmproxy's own Cert objects.
+  compare.py websocket IN OUT FROM TO
+      mitmproxy reads both files; OUT must hold the same flows as IN, state for
+      state, except what examples/websocket_rewrite does to WebSocket messages:
+      those mentioning spam dropped, FROM replaced with TO in the server's
+      text messages.
   compare.py write OUT GOLDEN...
       mitmproxy writes OUT: every flow of the GOLDEN files, re-serialized by
       mitmproxy, plus flows built by mitmproxy's own test factories.
@@ -80,6 +85,29 @@ def https(path, count):
     print(f"ok: {len(flows)} flows")
 
 
+def websocket(src, dst, old, new):
+    before, after = load(src), load(dst)
+    assert len(before) == len(after), f"{len(before)} flows in, {len(after)} out"
+    changed = 0
+    for b, a in zip(before, after):
+        if b["type"] != "http" or not b.get("websocket"):
+            assert a == b, f"flow {b['id']} differs"
+            continue
+        messages = []
+        for typ, from_client, content, timestamp, dropped, injected in b["websocket"]["messages"]:
+            if b"spam" in content.lower():
+                dropped = True
+            elif typ == 1 and not from_client:
+                content = content.replace(old.encode(), new.encode())
+            messages.append((typ, from_client, content, timestamp, dropped, injected))
+        changed += messages != [tuple(m) for m in b["websocket"]["messages"]]
+        b["websocket"]["messages"] = messages
+        a["websocket"]["messages"] = [tuple(m) for m in a["websocket"]["messages"]]
+        assert a == b, f"flow {b['id']} differs:\n{a['websocket']}\n{b['websocket']}"
+    assert changed, "no WebSocket was changed"
+    print(f"ok: {len(after)} flows, {changed} WebSocket(s) rewritten")
+
+
 def write(dst, goldens):
     flows = []
     for path in goldens:
@@ -105,4 +133,4 @@ def write(dst, goldens):
 
 if __name__ == "__main__":
     cmd, *args = sys.argv[1:]
-    {"added-header": added_header, "same": same, "live": live, "https": https, "write": lambda dst, *g: write(dst, g)}[cmd](*args)
+    {"added-header": added_header, "same": same, "live": live, "https": https, "websocket": websocket, "write": lambda dst, *g: write(dst, g)}[cmd](*args)

@@ -100,6 +100,15 @@ unsafe extern "C" fn hook_shared<S: Concurrent>(
         }
         abi::EVENT_RESPONSE => Concurrent::response(script, &context, &mut flow(api, target)),
         abi::EVENT_ERROR => Concurrent::error(script, &context, &mut flow(api, target)),
+        abi::EVENT_WEBSOCKET_START => {
+            Concurrent::websocket_start(script, &context, &mut flow(api, target))
+        }
+        abi::EVENT_WEBSOCKET_MESSAGE => {
+            Concurrent::websocket_message(script, &context, &mut flow(api, target))
+        }
+        abi::EVENT_WEBSOCKET_END => {
+            Concurrent::websocket_end(script, &context, &mut flow(api, target))
+        }
         _ => {}
     })
 }
@@ -239,6 +248,11 @@ unsafe extern "C" fn hook<S: Script>(
             }
             abi::EVENT_RESPONSE => script.response(&context, &mut flow(api, target)),
             abi::EVENT_ERROR => script.error(&context, &mut flow(api, target)),
+            abi::EVENT_WEBSOCKET_START => script.websocket_start(&context, &mut flow(api, target)),
+            abi::EVENT_WEBSOCKET_MESSAGE => {
+                script.websocket_message(&context, &mut flow(api, target))
+            }
+            abi::EVENT_WEBSOCKET_END => script.websocket_end(&context, &mut flow(api, target)),
             // An event from a newer host: this script has no hook for it.
             _ => {}
         }

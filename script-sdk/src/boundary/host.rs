@@ -194,6 +194,62 @@ impl FlowHandle {
         self.check(status).map(|()| removed)
     }
 
+    pub(crate) fn ws_msg_bytes(&self, index: usize, field: u32) -> Option<&[u8]> {
+        let mut out = RawBytes::EMPTY;
+        // SAFETY: `raw` is the live flow of this call; `out` is a local.
+        let status = unsafe { (self.api.ws_msg_bytes)(self.raw, index, field, &mut out) };
+        (status == abi::STATUS_OK).then(|| slice(self, out))
+    }
+
+    pub(crate) fn ws_msg_set_bytes(
+        &mut self,
+        index: usize,
+        field: u32,
+        value: &[u8],
+    ) -> Result<(), Vec<u8>> {
+        // SAFETY: `raw` is the live flow of this call; the host copies `value`.
+        let status =
+            unsafe { (self.api.ws_msg_set_bytes)(self.raw, index, field, RawBytes::new(value)) };
+        self.check(status)
+    }
+
+    pub(crate) fn ws_msg_int(&self, index: usize, field: u32) -> Option<i64> {
+        let mut out = 0;
+        // SAFETY: `raw` is the live flow of this call; `out` is a local.
+        let status = unsafe { (self.api.ws_msg_int)(self.raw, index, field, &mut out) };
+        (status == abi::STATUS_OK).then_some(out)
+    }
+
+    pub(crate) fn ws_msg_set_int(
+        &mut self,
+        index: usize,
+        field: u32,
+        value: i64,
+    ) -> Result<(), Vec<u8>> {
+        // SAFETY: `raw` is the live flow of this call.
+        let status = unsafe { (self.api.ws_msg_set_int)(self.raw, index, field, value) };
+        self.check(status)
+    }
+
+    pub(crate) fn ws_msg_float(&self, index: usize, field: u32) -> Option<f64> {
+        let mut out = 0.0;
+        // SAFETY: `raw` is the live flow of this call; `out` is a local.
+        let status = unsafe { (self.api.ws_msg_float)(self.raw, index, field, &mut out) };
+        (status == abi::STATUS_OK).then_some(out)
+    }
+
+    pub(crate) fn ws_inject(
+        &mut self,
+        to_client: bool,
+        is_text: bool,
+        content: &[u8],
+    ) -> Result<(), Vec<u8>> {
+        // SAFETY: `raw` is the live flow of this call; the host copies `content`.
+        let status =
+            unsafe { (self.api.ws_inject)(self.raw, to_client, is_text, RawBytes::new(content)) };
+        self.check(status)
+    }
+
     pub(crate) fn conn(&self, side: u32) -> Option<ConnHandle> {
         // SAFETY: `raw` is the live flow of this call.
         let raw = unsafe { (self.api.flow_conn)(self.raw, side) };

@@ -49,6 +49,12 @@ pub(crate) static HOST_API: HostApi = HostApi {
     conn_bytes,
     conn_int,
     conn_float,
+    ws_msg_bytes,
+    ws_msg_set_bytes,
+    ws_msg_int,
+    ws_msg_set_int,
+    ws_msg_float,
+    ws_inject,
 };
 
 /// Runs `f`, turning a host panic into `STATUS_INVALID` rather than an
@@ -432,4 +438,76 @@ unsafe extern "C" fn conn_int(conn: *const HostConn, field: u32, out: *mut i64) 
 unsafe extern "C" fn conn_float(conn: *const HostConn, field: u32, out: *mut f64) -> i32 {
     // SAFETY: `conn` is live for this call, `out` the script's local.
     guard(|| unsafe { put_copy(out, cell::conn_float(conn_ref(conn), field)) })
+}
+
+unsafe extern "C" fn ws_msg_bytes(
+    flow: *const HostFlow,
+    index: usize,
+    field: u32,
+    out: *mut RawBytes,
+) -> i32 {
+    // SAFETY: `flow` is this call's cell, `out` the script's local.
+    guard(|| unsafe { put(out, cell_ref(flow).ws_msg_bytes(index, field)) })
+}
+
+unsafe extern "C" fn ws_msg_set_bytes(
+    flow: *mut HostFlow,
+    index: usize,
+    field: u32,
+    value: RawBytes,
+) -> i32 {
+    guard(|| {
+        // SAFETY: `flow` is this call's cell; `value` is live.
+        let (cell, value) = unsafe { (cell_mut(flow), bytes(value)) };
+        let result = cell.set_ws_msg_bytes(index, field, value);
+        status(cell, result)
+    })
+}
+
+unsafe extern "C" fn ws_msg_int(
+    flow: *const HostFlow,
+    index: usize,
+    field: u32,
+    out: *mut i64,
+) -> i32 {
+    // SAFETY: `flow` is this call's cell, `out` the script's local.
+    guard(|| unsafe { put_copy(out, cell_ref(flow).ws_msg_int(index, field)) })
+}
+
+unsafe extern "C" fn ws_msg_set_int(
+    flow: *mut HostFlow,
+    index: usize,
+    field: u32,
+    value: i64,
+) -> i32 {
+    guard(|| {
+        // SAFETY: `flow` is this call's cell.
+        let cell = unsafe { cell_mut(flow) };
+        let result = cell.set_ws_msg_int(index, field, value);
+        status(cell, result)
+    })
+}
+
+unsafe extern "C" fn ws_msg_float(
+    flow: *const HostFlow,
+    index: usize,
+    field: u32,
+    out: *mut f64,
+) -> i32 {
+    // SAFETY: `flow` is this call's cell, `out` the script's local.
+    guard(|| unsafe { put_copy(out, cell_ref(flow).ws_msg_float(index, field)) })
+}
+
+unsafe extern "C" fn ws_inject(
+    flow: *mut HostFlow,
+    to_client: bool,
+    is_text: bool,
+    content: RawBytes,
+) -> i32 {
+    guard(|| {
+        // SAFETY: `flow` is this call's cell; `content` is live.
+        let (cell, content) = unsafe { (cell_mut(flow), bytes(content)) };
+        let result = cell.ws_inject(to_client, is_text, content);
+        status(cell, result)
+    })
 }

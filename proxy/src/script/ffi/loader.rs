@@ -31,10 +31,11 @@ impl fmt::Display for LoadError {
             ),
             LoadError::Abi(path, found) => write!(
                 f,
-                "{} was built for script ABI {found}, but this runner speaks ABI {}; rebuild it against this \
-                 runner's SDK (`runner -s DIR` does that)",
+                "{} was built for script ABI {found}, but this runner speaks ABI {} ({}); rebuild it against \
+                 this runner's SDK (`runner -s DIR` does that)",
                 path.display(),
-                abi::ABI_VERSION
+                abi::ABI_VERSION,
+                abi::ABI_CHANGE
             ),
             LoadError::Sdk(path, found) => write!(
                 f,

@@ -1,0 +1,142 @@
+//! Why a flow failed, or a request was refused, and what its client is
+//! told: every status the proxy answers with on its own is decided here,
+//! from the failure's kind.
+
+use std::fmt;
+use std::time::Duration;
+
+use super::wire::WireError;
+use crate::h1::HeadError;
+use crate::script::Event;
+
+/// A flow that could not go on, or a request the proxy will not serve.
+#[derive(Debug)]
+pub enum Failure {
+    /// The request cannot be served as sent: its target, its framing.
+    BadRequest(String),
+    /// The client's head was malformed, too large or too slow.
+    Head(WireError),
+    /// Reading the request body failed.
+    RequestBody(WireError),
+    /// The request is aimed at the proxy itself.
+    Loop { host: String, port: u16 },
+    /// The server could not be reached.
+    Connect(String),
+    /// TLS with the server failed (its certificate, its handshake).
+    Tls(String),
+    /// Sending the request to the server failed.
+    Send(std::io::Error),
+    /// The server sent no response head in time.
+    Timeout(Duration),
+    /// The server's response is not HTTP, or it closed without one.
+    BadResponse(String),
+    /// Reading the response body failed.
+    ResponseBody(WireError),
+    /// A script's hook panicked.
+    Panicked(Event),
+    /// The server broke off a body that was being passed through.
+    ServerBrokeOff(String),
+    /// The client went away or broke off: nobody is left to answer.
+    ClientGone(String),
+}
+
+impl Failure {
+    /// The status the client is answered with, or `None` when nobody is
+    /// waiting for an answer.
+    pub fn status(&self) -> Option<u16> {
+        Some(match self {
+            Failure::BadRequest(_) => 400,
+            Failure::Head(WireError::Head(HeadError::TooLarge | HeadError::TooManyHeaders)) => 431,
+            Failure::Head(WireError::HeadTimeout(_)) => 408,
+            Failure::Head(WireError::Head(_)) => 400,
+            Failure::Head(_) => return None,
+            Failure::RequestBody(WireError::TooLarge(_)) => 413,
+            Failure::RequestBody(_) => 400,
+            Failure::Loop { .. } => 508,
+            Failure::Timeout(_) => 504,
+            Failure::Connect(_)
+            | Failure::Tls(_)
+            | Failure::Send(_)
+            | Failure::BadResponse(_)
+            | Failure::ResponseBody(_)
+            | Failure::Panicked(_) => 502,
+            Failure::ServerBrokeOff(_) | Failure::ClientGone(_) => return None,
+        })
+    }
+}
+
+impl fmt::Display for Failure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Failure::BadRequest(what) => f.write_str(what),
+            Failure::Head(WireError::Head(HeadError::TooLarge)) => {
+                f.write_str("request header fields too large")
+            }
+            Failure::Head(e) => e.fmt(f),
+            Failure::RequestBody(e) => write!(f, "reading the request body failed: {e}"),
+            Failure::Loop { host, port } => write!(
+                f,
+                "{host}:{port} is this proxy; forwarding the request would loop"
+            ),
+            Failure::Connect(what) | Failure::Tls(what) => f.write_str(what),
+            Failure::Send(e) => write!(f, "sending the request failed: {e}"),
+            Failure::Timeout(limit) => {
+                write!(f, "the server sent no response in {}s", limit.as_secs())
+            }
+            Failure::BadResponse(what) => f.write_str(what),
+            Failure::ResponseBody(WireError::TooLarge(limit)) => write!(
+                f,
+                "the response body is larger than body_size_limit ({limit} bytes)"
+            ),
+            Failure::ResponseBody(e) => write!(f, "reading the response body failed: {e}"),
+            Failure::Panicked(event) => {
+                write!(f, "a script's `{}` hook panicked", event.hook_name())
+            }
+            Failure::ServerBrokeOff(what) | Failure::ClientGone(what) => f.write_str(what),
+        }
+    }
+}
+
+impl std::error::Error for Failure {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn statuses_come_from_kinds() {
+        let io = || std::io::Error::other("x");
+        let cases: [(Failure, Option<u16>); 12] = [
+            (Failure::BadRequest("x".into()), Some(400)),
+            (
+                Failure::Head(WireError::Head(HeadError::TooLarge)),
+                Some(431),
+            ),
+            (
+                Failure::Head(WireError::Head(HeadError::TooManyHeaders)),
+                Some(431),
+            ),
+            (
+                Failure::Head(WireError::HeadTimeout(Duration::from_secs(1))),
+                Some(408),
+            ),
+            (Failure::Head(WireError::Closed), None),
+            (Failure::RequestBody(WireError::TooLarge(5)), Some(413)),
+            (Failure::RequestBody(WireError::Closed), Some(400)),
+            (
+                Failure::Loop {
+                    host: "h".into(),
+                    port: 1,
+                },
+                Some(508),
+            ),
+            (Failure::Timeout(Duration::from_secs(1)), Some(504)),
+            (Failure::Send(io()), Some(502)),
+            (Failure::Panicked(Event::Request), Some(502)),
+            (Failure::ClientGone("x".into()), None),
+        ];
+        for (failure, status) in cases {
+            assert_eq!(failure.status(), status, "{failure:?}");
+        }
+    }
+}

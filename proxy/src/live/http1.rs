@@ -1,0 +1,308 @@
+//! HTTP/1 from the client: requests read off the connection (plain, or in
+//! a tunnel), each run through the exchange; CONNECT and protocol
+//! switches handed back to the driver.
+
+use std::sync::Mutex;
+
+use tokio::io::AsyncWriteExt;
+use tokio::sync::watch;
+
+use super::body::{Sink, Source};
+use super::exchange::{self, Downstream, Ending};
+use super::failure::Failure;
+use super::handoff::{Handoff, Tunnel};
+use super::state::Session;
+use super::upstream::{Pool, Upstream};
+use super::wire::{BoxIo, Reader};
+use super::{auth, record, send};
+use crate::flow::Flow;
+use crate::h1::{self, BodyKind, Head};
+use crate::script::Level;
+
+/// The client's side of one HTTP/1 exchange.
+struct H1Down<'a> {
+    client: &'a mut Reader<BoxIo>,
+    /// The request body's framing, until it is read.
+    kind: BodyKind,
+    /// The client asked to close after this exchange.
+    close: bool,
+    /// The response went out close-delimited: the connection must end.
+    must_close: bool,
+    /// An HTTP/1.0 client, which cannot read chunks.
+    http10: bool,
+}
+
+impl Downstream for H1Down<'_> {
+    fn body_length(&self) -> Option<u64> {
+        match self.kind {
+            BodyKind::None => Some(0),
+            BodyKind::Length(n) => Some(n),
+            BodyKind::Chunked | BodyKind::Close => None,
+        }
+    }
+
+    fn body(&mut self) -> Source<'_> {
+        let kind = std::mem::replace(&mut self.kind, BodyKind::None);
+        Source::h1(self.client, kind)
+    }
+
+    async fn go_ahead(&mut self) {
+        let _ = self
+            .client
+            .io()
+            .write_all(b"HTTP/1.1 100 Continue\r\n\r\n")
+            .await;
+    }
+
+    async fn respond(&mut self, flow: &Flow) -> bool {
+        let bytes = send::response(flow, self.close);
+        self.client.io().write_all(&bytes).await.is_ok()
+    }
+
+    async fn respond_head(&mut self, flow: &Flow, length: Option<u64>) -> Option<Sink<'_>> {
+        let kind = match length {
+            Some(0) => BodyKind::None,
+            Some(n) => BodyKind::Length(n),
+            None if self.http10 => BodyKind::Close,
+            None => BodyKind::Chunked,
+        };
+        self.must_close |= kind == BodyKind::Close;
+        let head = send::response_head(flow, kind, self.close);
+        self.client.io().write_all(&head).await.ok()?;
+        Some(Sink::H1 {
+            io: self.client.io(),
+            kind,
+        })
+    }
+
+    async fn refuse(&mut self, failure: &Failure) {
+        if let Some(status) = failure.status() {
+            let text = format!("waylay: {failure}\n");
+            let _ = self
+                .client
+                .io()
+                .write_all(&send::simple(status, &[], &text))
+                .await;
+        }
+    }
+
+    fn kill(&mut self) {}
+}
+
+/// What a request left the connection to do.
+enum Next {
+    KeepAlive,
+    Close,
+    /// A CONNECT to `host:port` was accepted.
+    Connect {
+        head: Head,
+        host: String,
+        port: u16,
+    },
+    /// The server switched protocols.
+    Upgrade {
+        flow: Box<Flow>,
+        server: Upstream,
+    },
+}
+
+/// Serves requests until the connection ends, closes, shuts down, or
+/// becomes something else.
+pub async fn serve(
+    s: &Session,
+    mut client: Reader<BoxIo>,
+    tunnel: Option<Tunnel>,
+    pool: Pool,
+    closing: &mut watch::Receiver<bool>,
+) -> Handoff {
+    let pool = Mutex::new(pool);
+    loop {
+        // Between requests, a shutdown ends the connection.
+        let limit = s.live.options.header_timeout;
+        let head = if client.has_buffered() {
+            client.head_within(h1::parse_request, limit).await
+        } else {
+            tokio::select! {
+                head = client.head_within(h1::parse_request, limit) => head,
+                _ = closing.wait_for(|c| *c) => break,
+            }
+        };
+        let next = match head {
+            Ok(None) => break,
+            // Boxed: what a request needs is allocated while it runs; an
+            // idle connection's task holds only the head reader.
+            Ok(Some(head)) => Box::pin(request(s, &mut client, tunnel.as_ref(), &pool, head)).await,
+            Err(e) => {
+                refuse(s, &mut client, &Failure::Head(e)).await;
+                Next::Close
+            }
+        };
+        match next {
+            Next::KeepAlive if !*closing.borrow() => client.release_idle(),
+            Next::KeepAlive | Next::Close => break,
+            Next::Connect { head, host, port } => {
+                return Handoff::Connect {
+                    client,
+                    head,
+                    host,
+                    port,
+                };
+            }
+            Next::Upgrade { flow, server } => {
+                return Handoff::Upgrade {
+                    flow,
+                    client,
+                    server,
+                };
+            }
+        }
+    }
+    Handoff::Close(client)
+}
+
+/// Answers a request the proxy will not serve, with the failure's status,
+/// and logs why.
+async fn refuse(s: &Session, client: &mut Reader<BoxIo>, failure: &Failure) {
+    let Some(status) = failure.status() else {
+        // The client went away or broke the connection: nobody to tell.
+        return;
+    };
+    s.log(Level::Warn, &format!("{failure}; answered {status}"));
+    let text = format!("waylay: {failure}\n");
+    let _ = client
+        .io()
+        .write_all(&send::simple(status, &[], &text))
+        .await;
+}
+
+/// One request, start to finish.
+async fn request(
+    s: &Session,
+    client: &mut Reader<BoxIo>,
+    tunnel: Option<&Tunnel>,
+    pool: &Mutex<Pool>,
+    head: Head,
+) -> Next {
+    let start = record::now();
+    // Inside a tunnel the CONNECT was the request that authenticated.
+    if let Some(expected) = &s.live.expected_auth
+        && tunnel.is_none()
+        && !auth::matches(expected, head.header("proxy-authorization"))
+    {
+        let header = [("proxy-authenticate", "Basic realm=\"waylay\"")];
+        let text = "waylay: proxy authentication required\n";
+        let _ = client
+            .io()
+            .write_all(&send::simple(407, &header, text))
+            .await;
+        return Next::Close;
+    }
+    if head.first.eq_ignore_ascii_case(b"CONNECT") {
+        return connect(s, client, tunnel, head).await;
+    }
+    let parsed = match (tunnel, head.second.first()) {
+        // Origin form inside a tunnel: the tunnel says where.
+        (Some(t), Some(b'/')) => Ok(record::Target {
+            scheme: t.scheme().to_owned(),
+            host: t.host.clone(),
+            port: t.port,
+            path: head.second.clone(),
+        }),
+        _ => record::parse_target(&head.second),
+    };
+    let target = match parsed {
+        Ok(target) => target,
+        Err(e) => {
+            refuse_quietly(client, &Failure::BadRequest(e)).await;
+            return Next::Close;
+        }
+    };
+    if record::is_self(&target, s.sock) {
+        let looped = Failure::Loop {
+            host: target.host,
+            port: target.port,
+        };
+        refuse(s, client, &looped).await;
+        return Next::Close;
+    }
+    let kind = match h1::request_body(&head) {
+        Ok(kind) => kind,
+        Err(e) => {
+            refuse_quietly(client, &Failure::BadRequest(e)).await;
+            return Next::Close;
+        }
+    };
+    let expect_continue = head
+        .header("expect")
+        .is_some_and(|v| v.eq_ignore_ascii_case(b"100-continue"));
+    let close = send::wants_close(&head);
+    let flow = record::flow(
+        s.conn.clone(),
+        record::request(&head, &target, start),
+        start,
+    );
+    let mut down = H1Down {
+        client,
+        kind,
+        close,
+        must_close: false,
+        http10: &head.third[..] == b"HTTP/1.0",
+    };
+    match exchange::run(s, pool, &mut down, flow, expect_continue).await {
+        Ending::Done if close || down.must_close => Next::Close,
+        Ending::Done => Next::KeepAlive,
+        Ending::Close => Next::Close,
+        Ending::Upgrade(flow, server) => Next::Upgrade { flow, server },
+    }
+}
+
+/// Answers without logging: the client's own mistake.
+async fn refuse_quietly(client: &mut Reader<BoxIo>, failure: &Failure) {
+    if let Some(status) = failure.status() {
+        let text = format!("waylay: {failure}\n");
+        let _ = client
+            .io()
+            .write_all(&send::simple(status, &[], &text))
+            .await;
+    }
+}
+
+/// CONNECT: checked here, opened by the tunnel layer.
+async fn connect(
+    s: &Session,
+    client: &mut Reader<BoxIo>,
+    tunnel: Option<&Tunnel>,
+    head: Head,
+) -> Next {
+    if tunnel.is_some() {
+        let nested = Failure::BadRequest("CONNECT inside a CONNECT tunnel is not supported".into());
+        refuse_quietly(client, &nested).await;
+        return Next::Close;
+    }
+    let (host, port) = match record::parse_authority(&head.second) {
+        Ok(target) => target,
+        Err(e) => {
+            refuse_quietly(client, &Failure::BadRequest(e)).await;
+            return Next::Close;
+        }
+    };
+    let target = record::Target {
+        scheme: "https".into(),
+        host,
+        port,
+        path: bytes::Bytes::new(),
+    };
+    if record::is_self(&target, s.sock) {
+        let looped = Failure::Loop {
+            host: target.host,
+            port: target.port,
+        };
+        refuse(s, client, &looped).await;
+        return Next::Close;
+    }
+    Next::Connect {
+        head,
+        host: target.host,
+        port: target.port,
+    }
+}

@@ -1,0 +1,144 @@
+//! TLS interception in a tunnel: the client's hello read, the server's
+//! TLS made with the same name and ALPN offers, a leaf for the name, then
+//! the decrypted stream handed on to HTTP/1 or HTTP/2, whichever the
+//! server chose.
+
+use std::time::Duration;
+
+use tokio_rustls::LazyConfigAcceptor;
+
+use super::detect::Prefixed;
+use super::handoff::{Handoff, Tunnel};
+use super::state::Session;
+use super::upstream::{self, Link, Origin, Pool, TlsTo};
+use super::wire::{BoxIo, Reader};
+use crate::script::Level;
+use crate::tls::{self, Negotiated};
+use crate::tnetstring::Value;
+
+/// How long a client gets to finish its TLS handshake.
+const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Intercepts the tunnel; the session's connection dict gets the TLS
+/// fields of the client's handshake.
+pub async fn run(
+    s: &mut Session,
+    client: Reader<BoxIo>,
+    server: BoxIo,
+    server_conn: Value,
+    tunnel: Tunnel,
+) -> Handoff {
+    let Some(interceptor) = s.live.options.tls.clone() else {
+        return Handoff::Close(client);
+    };
+    let where_ = format!("{}:{}", tunnel.host, tunnel.port);
+    let log = |s: &Session, what: &str| {
+        s.live
+            .scripts()
+            .log()
+            .log("proxy", Level::Warn, &format!("{where_}: {what}"))
+    };
+    let (io, prefix) = client.into_parts();
+    let client = Prefixed { prefix, inner: io };
+    let acceptor = LazyConfigAcceptor::new(rustls::server::Acceptor::default(), client);
+    let start = match tokio::time::timeout(HANDSHAKE_TIMEOUT, acceptor).await {
+        Ok(Ok(start)) => start,
+        Ok(Err(e)) => {
+            log(s, &format!("the client's TLS hello is invalid: {e}"));
+            return Handoff::Done;
+        }
+        Err(_) => {
+            log(s, "the client sent no TLS hello in time");
+            return Handoff::Done;
+        }
+    };
+    let hello = start.client_hello();
+    let sni = hello.server_name().map(str::to_owned);
+    let offers: Vec<Vec<u8>> = hello
+        .alpn()
+        .map(|it| it.map(<[u8]>::to_vec).collect())
+        .unwrap_or_default();
+    let ours: Vec<Vec<u8>> = offers
+        .iter()
+        .filter(|a| a.as_slice() == tls::ALPN_H2 || a.as_slice() == tls::ALPN_H1)
+        .cloned()
+        .collect();
+    let origin = Origin {
+        tls: true,
+        host: tunnel.host.clone(),
+        port: tunnel.port,
+    };
+    let to = TlsTo {
+        interceptor: &interceptor,
+        sni: sni.clone().or_else(|| upstream::sni_for(&tunnel.host)),
+        alpn: ours.clone(),
+    };
+    let link = upstream::secure(server, server_conn, &origin, Some(to), &s.live.options).await;
+    // ALPN follows the server: the client gets what the server chose.
+    let client_alpn = match &link {
+        Ok(Link::H2(_)) => vec![tls::ALPN_H2.to_vec()],
+        Ok(Link::H1(up)) => match up
+            .conn
+            .as_dict()
+            .and_then(|d| d.get("alpn"))
+            .and_then(Value::as_bytes)
+        {
+            Some(b"http/1.1") => vec![tls::ALPN_H1.to_vec()],
+            _ => Vec::new(),
+        },
+        // The flows will fail with the server's error, in HTTP/1.1.
+        Err(_) => ours
+            .iter()
+            .filter(|a| a.as_slice() == tls::ALPN_H1)
+            .cloned()
+            .collect(),
+    };
+    let name = sni.as_deref().unwrap_or(&tunnel.host);
+    let leaf = match interceptor.leaves().get(name) {
+        Ok(leaf) => leaf,
+        Err(e) => {
+            log(s, &e);
+            return Handoff::Done;
+        }
+    };
+    let config = interceptor.server_config(leaf, client_alpn);
+    let stream = match tokio::time::timeout(HANDSHAKE_TIMEOUT, start.into_stream(config)).await {
+        Ok(Ok(stream)) => stream,
+        Ok(Err(e)) => {
+            log(
+                s,
+                &format!(
+                    "the TLS handshake with the client failed: {e}; does the client trust the waylay CA?"
+                ),
+            );
+            return Handoff::Done;
+        }
+        Err(_) => {
+            log(s, "the client did not finish its TLS handshake in time");
+            return Handoff::Done;
+        }
+    };
+    let (_, state) = stream.get_ref();
+    let negotiated = Negotiated::of(state, sni, offers);
+    if let Some(d) = s.conn.as_dict_mut() {
+        negotiated.record(d, super::record::now());
+    }
+    let mut pool = Pool::default();
+    match link {
+        Ok(link) => pool.put(origin, link),
+        // Each flow retries the server and fails with the reason.
+        Err(e) => log(s, &e.to_string()),
+    }
+    if negotiated.alpn.as_deref() == Some(tls::ALPN_H2) {
+        return Handoff::Http2 {
+            client: Box::new(stream),
+            tunnel,
+            pool,
+        };
+    }
+    Handoff::Http1 {
+        client: Reader::new(Box::new(stream)),
+        tunnel: Some(tunnel),
+        pool,
+    }
+}

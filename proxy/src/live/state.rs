@@ -1,0 +1,422 @@
+//! What the live proxy shares: its options, the scripts, the capture
+//! writer (one thread fed by a bounded channel, so no I/O thread writes a
+//! file), and the flows still in flight, kept per connection so that no
+//! lock shared by every connection is taken per flow. `Session` is one
+//! client connection's view of it.
+
+use std::collections::HashMap;
+use std::io;
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+use tokio::sync::mpsc;
+
+use super::record;
+use super::upstream::Dialer;
+use crate::flow::Flow;
+use crate::flowfile::FlowWriter;
+use crate::script::{Event, Level, NotNow, Outcome, Scripts};
+use crate::tnetstring::Value;
+
+/// Settings of the live proxy.
+#[derive(Clone, Debug)]
+pub struct Options {
+    /// `user:pass` that clients must send in Proxy-Authorization.
+    pub proxyauth: Option<String>,
+    /// The largest body read, in bytes (mitmproxy's `body_size_limit`).
+    pub body_size_limit: Option<u64>,
+    /// How long to wait for an upstream connection.
+    pub connect_timeout: Duration,
+    /// How long to wait for an upstream response head.
+    pub response_timeout: Duration,
+    /// How long a client has to finish a head it has started, and a body
+    /// read may wait for its next byte.
+    pub header_timeout: Duration,
+    /// How long in-flight flows get to finish at shutdown.
+    pub shutdown_grace: Duration,
+    /// Stream bodies larger than this instead of keeping them
+    /// (mitmproxy's `stream_large_bodies`).
+    pub stream_large_bodies: Option<u64>,
+    /// The largest WebSocket message, in bytes; a larger one ends the flow.
+    pub websocket_max_message: usize,
+    /// How upstream certificates are checked; read when `tls` is made.
+    pub trust: crate::tls::Trust,
+    /// Intercepts HTTPS in CONNECT tunnels; without it tunnels pass
+    /// through untouched.
+    pub tls: Option<Arc<crate::tls::Interceptor>>,
+    /// Tunnels to a `host:port` matching one of these pass through
+    /// (mitmproxy's `ignore_hosts`).
+    pub ignore_hosts: Vec<regex_lite::Regex>,
+    /// When set, only tunnels to a matching `host:port` are intercepted
+    /// (mitmproxy's `allow_hosts`).
+    pub allow_hosts: Vec<regex_lite::Regex>,
+    /// How origins are reached (TCP, unless a test says otherwise).
+    pub dialer: Dialer,
+}
+
+impl Default for Options {
+    fn default() -> Options {
+        Options {
+            proxyauth: None,
+            body_size_limit: None,
+            connect_timeout: Duration::from_secs(10),
+            response_timeout: Duration::from_secs(60),
+            shutdown_grace: Duration::from_secs(10),
+            header_timeout: Duration::from_secs(60),
+            stream_large_bodies: None,
+            websocket_max_message: 16 << 20,
+            trust: crate::tls::Trust::default(),
+            tls: None,
+            ignore_hosts: Vec::new(),
+            allow_hosts: Vec::new(),
+            dialer: Dialer::default(),
+        }
+    }
+}
+
+/// What a hook call left the flow fit for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Hooked {
+    Go,
+    Killed,
+    /// A hook panicked: the flow fails.
+    Panicked(Event),
+}
+
+impl Hooked {
+    fn from(event: Event, outcome: Outcome) -> Hooked {
+        if outcome.killed {
+            Hooked::Killed
+        } else if outcome.panics > 0 {
+            Hooked::Panicked(event)
+        } else {
+            Hooked::Go
+        }
+    }
+}
+
+/// One connection's flows between their request and their end, as last
+/// seen, so that a shutdown that cannot wait for them still records them.
+type InFlight = Arc<Mutex<HashMap<String, Flow>>>;
+
+/// The capture file and the flow lines, written by one thread in the
+/// order flows finish.
+/// Each session holds a sender of its own; `done` drops this one, the
+/// last, and waits for the thread to drain the queue.
+struct Recorder {
+    tx: Mutex<Option<mpsc::Sender<Flow>>>,
+    thread: Mutex<Option<JoinHandle<io::Result<()>>>>,
+}
+
+/// What the proxy shares between connections.
+pub struct Live {
+    scripts: Arc<Scripts>,
+    recorder: Recorder,
+    pub(super) options: Options,
+    pub(super) expected_auth: Option<String>,
+    connections: Mutex<HashMap<u64, InFlight>>,
+    next_connection: AtomicU64,
+}
+
+impl std::fmt::Debug for Live {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Live")
+            .field("options", &self.options)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Writes finished flows until every sender is gone: the capture file
+/// (flushed whenever the queue runs dry, so little is lost if the process
+/// dies), then the output line.
+fn record_flows(
+    mut rx: mpsc::Receiver<Flow>,
+    mut capture: Option<FlowWriter<Box<dyn io::Write + Send>>>,
+    on_flow: Box<dyn Fn(&Flow) + Send + Sync>,
+    scripts: Arc<Scripts>,
+) -> io::Result<()> {
+    while let Some(flow) = rx.blocking_recv() {
+        if let Some(w) = &mut capture {
+            let written = w
+                .write_flow(&flow)
+                .and_then(|()| if rx.is_empty() { w.flush() } else { Ok(()) });
+            if let Err(e) = written {
+                scripts.log().log(
+                    "capture",
+                    Level::Error,
+                    &format!("cannot write flow {}: {e}", flow.id()),
+                );
+            }
+        }
+        on_flow(&flow);
+    }
+    match &mut capture {
+        Some(w) => w.flush(),
+        None => Ok(()),
+    }
+}
+
+impl Live {
+    /// A proxy running `scripts`, writing each finished flow to `capture`
+    /// and showing it to `on_flow`.
+    pub fn new(
+        scripts: Arc<Scripts>,
+        capture: Option<FlowWriter<Box<dyn io::Write + Send>>>,
+        on_flow: Box<dyn Fn(&Flow) + Send + Sync>,
+        options: Options,
+    ) -> Live {
+        let (tx, rx) = mpsc::channel(4096);
+        let for_thread = scripts.clone();
+        let thread = std::thread::Builder::new()
+            .name("waylay-capture".into())
+            .spawn(move || record_flows(rx, capture, on_flow, for_thread))
+            .expect("a thread for the capture file");
+        Live {
+            scripts,
+            recorder: Recorder {
+                tx: Mutex::new(Some(tx)),
+                thread: Mutex::new(Some(thread)),
+            },
+            expected_auth: options.proxyauth.as_deref().map(super::auth::expected),
+            connections: Mutex::default(),
+            next_connection: AtomicU64::new(0),
+            options,
+        }
+    }
+
+    /// The scripts it runs.
+    pub fn scripts(&self) -> &Scripts {
+        &self.scripts
+    }
+
+    /// Runs a flow event on every script. Hooks may block (a concurrent
+    /// one by design, a serialized one waiting its turn), so they run on
+    /// the runtime's blocking threads, never on an I/O thread; events no
+    /// script has a hook for cost nothing.
+    pub async fn flow_event(self: &Arc<Self>, event: Event, flow: &mut Flow) -> Outcome {
+        if !self.scripts.wants(event) {
+            return Outcome::default();
+        }
+        // Quick hooks of free scripts run right here: no thread hop. When
+        // another connection is in a quick hook of the same script, this
+        // thread serves others meanwhile and tries again, rather than
+        // park a blocking thread on the lock (a thousand connections would
+        // park hundreds).
+        for _ in 0..64 {
+            match self.scripts.try_flow_event_now(event, flow, true) {
+                Ok(outcome) => return outcome,
+                Err(NotNow::Busy) => tokio::task::yield_now().await,
+                Err(NotNow::MustBlock) => break,
+            }
+        }
+        let live = self.clone();
+        let mut owned = std::mem::replace(flow, Flow::empty());
+        let ran = tokio::task::spawn_blocking(move || {
+            let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                live.scripts.flow_event(event, &mut owned, true)
+            }));
+            (
+                owned,
+                outcome.unwrap_or(Outcome {
+                    killed: false,
+                    panics: 1,
+                }),
+            )
+        })
+        .await;
+        match ran {
+            Ok((back, outcome)) => {
+                *flow = back;
+                outcome
+            }
+            // The blocking pool is shutting down: the flow cannot go on.
+            Err(_) => Outcome {
+                killed: true,
+                panics: 0,
+            },
+        }
+    }
+
+    /// Runs a connection event on every script, like `flow_event`.
+    pub async fn conn_event(self: &Arc<Self>, event: Event, conn: &Value) {
+        if !self.scripts.wants(event) {
+            return;
+        }
+        let (live, conn) = (self.clone(), conn.clone());
+        let _ = tokio::task::spawn_blocking(move || live.scripts.conn_event(event, &conn)).await;
+    }
+
+    fn recorder(&self) -> Option<mpsc::Sender<Flow>> {
+        self.recorder
+            .tx
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+
+    /// Records the flows shutdown did not wait for, as errors.
+    pub(super) async fn abandon_in_flight(&self) {
+        let connections: Vec<InFlight> = self
+            .connections
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .drain()
+            .map(|(_, flows)| flows)
+            .collect();
+        for flows in connections {
+            let left: Vec<Flow> = flows
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .drain()
+                .map(|(_, f)| f)
+                .collect();
+            for mut flow in left {
+                let grace = self.options.shutdown_grace.as_secs();
+                flow.set_error(
+                    &format!("the proxy shut down before the flow finished ({grace}s grace)"),
+                    record::now(),
+                );
+                self.scripts.flow_event(Event::Error, &mut flow, true);
+                record_with(self.recorder().as_ref(), &self.scripts, &flow).await;
+            }
+        }
+    }
+
+    /// `start`.
+    pub fn start(&self) {
+        self.scripts.start();
+    }
+
+    /// `done`, then the capture file's last flush. Call it once serving
+    /// has ended, outside the async runtime.
+    pub fn done(&self) -> io::Result<()> {
+        self.scripts.done();
+        let thread = self
+            .recorder
+            .thread
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .take();
+        // Every session's sender is gone once serving has ended; this is
+        // the last, and the thread ends when the queue is drained.
+        drop(
+            self.recorder
+                .tx
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .take(),
+        );
+        match thread {
+            Some(thread) => thread
+                .join()
+                .unwrap_or_else(|_| Err(io::Error::other("the capture thread panicked"))),
+            None => Ok(()),
+        }
+    }
+}
+
+/// Hands a finished flow to the capture thread.
+async fn record_with(tx: Option<&mpsc::Sender<Flow>>, scripts: &Scripts, flow: &Flow) {
+    let sent = match tx {
+        Some(tx) => tx.send(flow.clone()).await.is_ok(),
+        None => false,
+    };
+    if !sent {
+        scripts.log().log(
+            "capture",
+            Level::Error,
+            &format!(
+                "flow {} finished after the capture file was closed",
+                flow.id()
+            ),
+        );
+    }
+}
+
+/// One client connection: the proxy, the connection's dict, the proxy's
+/// own address on it, and its flows in flight.
+#[derive(Clone, Debug)]
+pub struct Session {
+    pub live: Arc<Live>,
+    pub conn: Value,
+    pub sock: SocketAddr,
+    flows: InFlight,
+    recorder: Option<mpsc::Sender<Flow>>,
+    id: u64,
+}
+
+impl Session {
+    /// A new connection's session, registered for shutdown.
+    pub fn open(live: Arc<Live>, conn: Value, sock: SocketAddr) -> Session {
+        let id = live.next_connection.fetch_add(1, Ordering::Relaxed);
+        let flows = InFlight::default();
+        live.connections
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(id, flows.clone());
+        Session {
+            recorder: live.recorder(),
+            live,
+            conn,
+            sock,
+            flows,
+            id,
+        }
+    }
+
+    /// The connection ended. Flows it still had in flight (its task was
+    /// aborted at shutdown) stay listed for `abandon_in_flight`.
+    pub fn close(&self) {
+        if !self
+            .flows
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .is_empty()
+        {
+            return;
+        }
+        self.live
+            .connections
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .remove(&self.id);
+    }
+
+    /// Runs a flow event and says what it left the flow fit for.
+    pub async fn hook(&self, event: Event, flow: &mut Flow) -> Hooked {
+        Hooked::from(event, self.live.flow_event(event, flow).await)
+    }
+
+    /// Notes the flow's current state in case shutdown overtakes it.
+    pub fn track(&self, flow: &Flow) {
+        self.flows
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(flow.id().to_owned(), flow.clone());
+    }
+
+    /// Records a finished flow: the capture file, then the output line.
+    pub async fn finish(&self, flow: &Flow) {
+        self.flows
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .remove(flow.id());
+        record_with(self.recorder.as_ref(), &self.live.scripts, flow).await;
+    }
+
+    /// Logs a line about this connection.
+    pub fn log(&self, level: Level, what: &str) {
+        let peer = self
+            .conn
+            .as_dict()
+            .and_then(|c| crate::summary::addr(Some(c), "peername"))
+            .unwrap_or_else(|| "-".into());
+        self.live
+            .scripts
+            .log()
+            .log("proxy", level, &format!("{peer}: {what}"));
+    }
+}
