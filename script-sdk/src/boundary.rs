@@ -1,7 +1,10 @@
-//! The one place where this crate touches the C boundary: wrappers over the
-//! host's function table ([`host`]) and the exported trampolines
+//! The one place where this crate touches the C boundary: the layout both
+//! sides share ([`abi`], with its function-pointer types), wrappers over
+//! the host's function table ([`host`]) and the exported trampolines
 //! ([`export`]). All of the crate's `unsafe` lives below this module.
 
+#[doc(hidden)]
+pub mod abi;
 pub(crate) mod host;
 
 #[doc(hidden)]

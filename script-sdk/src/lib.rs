@@ -57,8 +57,6 @@
 //! to the host.
 #![deny(missing_docs)]
 
-#[doc(hidden)]
-pub mod abi;
 mod boundary;
 mod certificate;
 mod connection;
@@ -71,6 +69,8 @@ mod options;
 mod script;
 mod websocket;
 
+#[doc(hidden)]
+pub use boundary::abi;
 #[doc(hidden)]
 pub use boundary::export as __export;
 pub use certificate::Certificate;
