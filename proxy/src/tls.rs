@@ -15,7 +15,10 @@ use rustls::{ClientConfig, DigitallySignedStruct, RootCertStore, ServerConfig, S
 use crate::tnetstring::{Dict, Value};
 
 pub mod ca;
+mod error;
 pub mod leaf;
+
+pub use error::{CertProblem, TlsError};
 
 /// How upstream certificates are checked.
 #[derive(Clone, Debug, Default)]
@@ -53,14 +56,17 @@ fn provider() -> Arc<rustls::crypto::CryptoProvider> {
 impl Interceptor {
     /// An interceptor signing with `ca` and checking servers per `trust`.
     /// Returns it and lines worth showing (the trust store's problems).
-    pub fn new(ca: ca::Ca, trust: &Trust) -> Result<(Interceptor, Vec<String>), String> {
+    pub fn new(ca: ca::Ca, trust: &Trust) -> Result<(Interceptor, Vec<String>), TlsError> {
         let leaves = leaf::Leaves::new(ca)?;
         // Each connection gets its own leaf (`server_config`); the base
         // needs a resolver only to be built.
         let placeholder = Arc::new(rustls::server::ResolvesServerCertUsingSni::new());
         let server_base = ServerConfig::builder_with_provider(provider())
             .with_safe_default_protocol_versions()
-            .map_err(|e| e.to_string())?
+            .map_err(|e| TlsError::Crypto {
+                what: "set up TLS for clients",
+                cause: e.to_string(),
+            })?
             .with_no_client_auth()
             .with_cert_resolver(placeholder);
         let (client_base, notes) = client_config(trust)?;
@@ -95,10 +101,13 @@ impl Interceptor {
     }
 }
 
-fn client_config(trust: &Trust) -> Result<(ClientConfig, Vec<String>), String> {
+fn client_config(trust: &Trust) -> Result<(ClientConfig, Vec<String>), TlsError> {
     let builder = ClientConfig::builder_with_provider(provider())
         .with_safe_default_protocol_versions()
-        .map_err(|e| e.to_string())?;
+        .map_err(|e| TlsError::Crypto {
+            what: "set up TLS for servers",
+            cause: e.to_string(),
+        })?;
     if trust.insecure {
         let config = builder
             .dangerous()
@@ -116,11 +125,9 @@ fn client_config(trust: &Trust) -> Result<(ClientConfig, Vec<String>), String> {
     }
     if let Some(path) = &trust.extra_ca {
         for cert in read_pem_certs(path)? {
-            roots.add(cert).map_err(|e| {
-                format!(
-                    "--set ssl_verify_upstream_trusted_ca={}: {e}",
-                    path.display()
-                )
+            roots.add(cert).map_err(|e| TlsError::TrustFile {
+                path: path.clone(),
+                what: e.to_string(),
             })?;
         }
     }
@@ -130,15 +137,18 @@ fn client_config(trust: &Trust) -> Result<(ClientConfig, Vec<String>), String> {
     ))
 }
 
-fn read_pem_certs(path: &Path) -> Result<Vec<CertificateDer<'static>>, String> {
+fn read_pem_certs(path: &Path) -> Result<Vec<CertificateDer<'static>>, TlsError> {
     use rustls::pki_types::pem::PemObject;
-    let what = format!("--set ssl_verify_upstream_trusted_ca={}", path.display());
-    let bytes = std::fs::read(path).map_err(|e| format!("{what}: {e}"))?;
+    let bad = |what: String| TlsError::TrustFile {
+        path: path.to_owned(),
+        what,
+    };
+    let bytes = std::fs::read(path).map_err(|e| bad(e.to_string()))?;
     let certs: Vec<_> = CertificateDer::pem_slice_iter(&bytes)
         .collect::<Result<_, _>>()
-        .map_err(|e| format!("{what}: not a PEM file ({e})"))?;
+        .map_err(|e| bad(format!("not a PEM file ({e})")))?;
     if certs.is_empty() {
-        return Err(format!("{what}: holds no PEM certificate"));
+        return Err(bad("holds no PEM certificate".into()));
     }
     Ok(certs)
 }
@@ -190,32 +200,6 @@ impl ServerCertVerifier for AcceptAnything {
     fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
         self.0.signature_verification_algorithms.supported_schemes()
     }
-}
-
-/// A failed upstream handshake, said for the person reading the flow.
-pub fn describe_upstream_error(e: &std::io::Error, host: &str, port: u16) -> String {
-    use rustls::CertificateError as C;
-    let inner = e.get_ref().and_then(|i| i.downcast_ref::<rustls::Error>());
-    let why = match inner {
-        Some(rustls::Error::InvalidCertificate(cert)) => {
-            let what = match cert {
-                C::UnknownIssuer => "is not signed by a trusted CA (unknown issuer)".to_owned(),
-                C::Expired | C::ExpiredContext { .. } => "has expired".to_owned(),
-                C::NotValidYet | C::NotValidYetContext { .. } => "is not valid yet".to_owned(),
-                C::NotValidForName | C::NotValidForNameContext { .. } => {
-                    format!("is not valid for the name {host}")
-                }
-                C::Revoked => "is revoked".to_owned(),
-                other => format!("is invalid ({other:?})"),
-            };
-            return format!(
-                "the certificate of {host}:{port} {what}; pass --ssl-insecure (-k) to accept it anyway, or trust its CA with --set ssl_verify_upstream_trusted_ca=FILE"
-            );
-        }
-        Some(other) => other.to_string(),
-        None => e.to_string(),
-    };
-    format!("the TLS handshake with {host}:{port} failed: {why}")
 }
 
 /// Random serial number bytes (positive, non-zero).

@@ -20,6 +20,7 @@ use crate::flow::Flow;
 use crate::h1::BodyKind;
 use crate::http::{self as fields, Which};
 use crate::script::Event;
+use crate::tls::TlsError;
 use crate::tnetstring::Value;
 
 /// The client's side of one exchange.
@@ -218,10 +219,10 @@ pub async fn dial(
     let options = &s.live.options;
     let tls = if origin.tls {
         let Some(interceptor) = options.tls.as_deref() else {
-            return Err(Failure::Tls(format!(
-                "cannot reach https://{}:{}: this proxy has no TLS set up",
-                origin.host, origin.port
-            )));
+            return Err(Failure::Tls(TlsError::NotSetUp {
+                host: origin.host.clone(),
+                port: origin.port,
+            }));
         };
         Some(TlsTo {
             interceptor,

@@ -8,6 +8,7 @@ use std::time::Duration;
 use super::wire::WireError;
 use crate::h1::HeadError;
 use crate::script::Event;
+use crate::tls::TlsError;
 
 /// A flow that could not go on, or a request the proxy will not serve.
 #[derive(Debug)]
@@ -23,7 +24,7 @@ pub enum Failure {
     /// The server could not be reached.
     Connect(String),
     /// TLS with the server failed (its certificate, its handshake).
-    Tls(String),
+    Tls(TlsError),
     /// Sending the request to the server failed.
     Send(std::io::Error),
     /// The server sent no response head in time.
@@ -78,7 +79,8 @@ impl fmt::Display for Failure {
                 f,
                 "{host}:{port} is this proxy; forwarding the request would loop"
             ),
-            Failure::Connect(what) | Failure::Tls(what) => f.write_str(what),
+            Failure::Connect(what) => f.write_str(what),
+            Failure::Tls(e) => e.fmt(f),
             Failure::Send(e) => write!(f, "sending the request failed: {e}"),
             Failure::Timeout(limit) => {
                 write!(f, "the server sent no response in {}s", limit.as_secs())

@@ -97,7 +97,7 @@ pub async fn run(
     let leaf = match interceptor.leaves().get(name) {
         Ok(leaf) => leaf,
         Err(e) => {
-            log(s, &e);
+            log(s, &e.to_string());
             return Handoff::Done;
         }
     };

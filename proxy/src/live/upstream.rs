@@ -24,7 +24,7 @@ use super::{Options, convert, record, send};
 use crate::flow::Flow;
 use crate::h1::{self, BodyKind, Head};
 use crate::http as fields;
-use crate::tls::{self, Interceptor, Negotiated};
+use crate::tls::{self, Interceptor, Negotiated, TlsError};
 use crate::tnetstring::{Dict, Value};
 
 /// Where a connection goes: scheme (TLS or not), host and port.
@@ -233,20 +233,23 @@ pub async fn secure(
     };
     let name = tls.sni.as_deref().unwrap_or(host);
     let server_name = ServerName::try_from(name.to_owned()).map_err(|_| {
-        Failure::Tls(format!(
-            "cannot speak TLS to {host}:{port}: {name:?} is not a host name"
-        ))
+        Failure::Tls(TlsError::BadName {
+            host: host.to_owned(),
+            port,
+            name: name.to_owned(),
+        })
     })?;
     let connector =
         tokio_rustls::TlsConnector::from(tls.interceptor.client_config(tls.alpn.clone()));
     let stream = match tokio::time::timeout(timeout, connector.connect(server_name, stream)).await {
         Ok(Ok(stream)) => stream,
-        Ok(Err(e)) => return Err(Failure::Tls(tls::describe_upstream_error(&e, host, port))),
+        Ok(Err(e)) => return Err(Failure::Tls(TlsError::upstream(&e, host, port))),
         Err(_) => {
-            return Err(Failure::Tls(format!(
-                "the TLS handshake with {host}:{port} got no answer in {}s",
-                timeout.as_secs()
-            )));
+            return Err(Failure::Tls(TlsError::Timeout {
+                host: host.to_owned(),
+                port,
+                secs: timeout.as_secs(),
+            }));
         }
     };
     let (_, state) = stream.get_ref();

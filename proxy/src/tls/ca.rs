@@ -15,6 +15,8 @@ use rcgen::{
 };
 use rustls::pki_types::CertificateDer;
 
+use super::TlsError;
+
 /// The key and certificate file.
 pub const KEY_FILE: &str = "waylay-ca.pem";
 /// The certificate for users to trust, PEM.
@@ -47,26 +49,26 @@ pub struct Loaded {
 
 /// Loads the CA from `confdir`, or makes one there if it has none.
 /// The error is one line naming the file and what to do.
-pub fn load_or_create(confdir: &Path) -> Result<Loaded, String> {
+pub fn load_or_create(confdir: &Path) -> Result<Loaded, TlsError> {
     let key_path = confdir.join(KEY_FILE);
     match fs::read_to_string(&key_path) {
         Ok(text) => load(&key_path, &text),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => create(confdir),
-        Err(e) => Err(format!(
-            "cannot read the CA key {}: {e}; fix its permissions, or move it away to make a new CA",
-            key_path.display()
-        )),
+        Err(cause) => Err(TlsError::CaUnreadable {
+            path: key_path,
+            cause,
+        }),
     }
 }
 
-fn corrupt(path: &Path, what: &str) -> String {
-    format!(
-        "the CA file {} is not usable ({what}); move it away (and its waylay-ca-cert.* files) to make a new CA",
-        path.display()
-    )
+fn corrupt(path: &Path, what: &str) -> TlsError {
+    TlsError::CaCorrupt {
+        path: path.to_owned(),
+        what: what.to_owned(),
+    }
 }
 
-fn load(path: &Path, text: &str) -> Result<Loaded, String> {
+fn load(path: &Path, text: &str) -> Result<Loaded, TlsError> {
     let key =
         KeyPair::from_pem(text).map_err(|e| corrupt(path, &format!("no private key: {e}")))?;
     let cert_pem = pem_block(text, "CERTIFICATE").ok_or_else(|| corrupt(path, "no certificate"))?;
@@ -89,20 +91,25 @@ fn load(path: &Path, text: &str) -> Result<Loaded, String> {
     })
 }
 
-fn create(confdir: &Path) -> Result<Loaded, String> {
-    let fail = |what: &str, path: &Path, e: &dyn std::fmt::Display| {
-        format!(
-            "cannot {what} {}: {e}; pick a writable directory with --confdir",
-            path.display()
-        )
+fn create(confdir: &Path) -> Result<Loaded, TlsError> {
+    let fail = |action: &'static str, path: &Path| {
+        let path = path.to_owned();
+        move |cause| TlsError::CaWrite {
+            action,
+            path,
+            cause,
+        }
     };
-    create_dir_private(confdir).map_err(|e| fail("create the confdir", confdir, &e))?;
-    let key = KeyPair::generate_for(&PKCS_ECDSA_P256_SHA256)
-        .map_err(|e| format!("cannot make a CA key: {e}"))?;
+    create_dir_private(confdir).map_err(fail("create the confdir", confdir))?;
+    let key = KeyPair::generate_for(&PKCS_ECDSA_P256_SHA256).map_err(|e| TlsError::Crypto {
+        what: "make a CA key",
+        cause: e.to_string(),
+    })?;
     let params = ca_params();
-    let cert = params
-        .self_signed(&key)
-        .map_err(|e| format!("cannot sign the CA certificate: {e}"))?;
+    let cert = params.self_signed(&key).map_err(|e| TlsError::Crypto {
+        what: "sign the CA certificate",
+        cause: e.to_string(),
+    })?;
     let cert_pem = cert.pem();
     let key_path = confdir.join(KEY_FILE);
     write_file(
@@ -110,12 +117,11 @@ fn create(confdir: &Path) -> Result<Loaded, String> {
         format!("{}{cert_pem}", key.serialize_pem()).as_bytes(),
         0o600,
     )
-    .map_err(|e| fail("write", &key_path, &e))?;
+    .map_err(fail("write", &key_path))?;
     let cert_path = confdir.join(CERT_FILE);
-    write_file(&cert_path, cert_pem.as_bytes(), 0o644)
-        .map_err(|e| fail("write", &cert_path, &e))?;
+    write_file(&cert_path, cert_pem.as_bytes(), 0o644).map_err(fail("write", &cert_path))?;
     let cer_path = confdir.join(CER_FILE);
-    write_file(&cer_path, cert.der(), 0o644).map_err(|e| fail("write", &cer_path, &e))?;
+    write_file(&cer_path, cert.der(), 0o644).map_err(fail("write", &cer_path))?;
     Ok(Loaded {
         ca: Ca {
             cert: cert.der().clone(),
@@ -236,11 +242,18 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         fs::write(dir.path().join(KEY_FILE), "not a pem file").unwrap();
         let e = load_or_create(dir.path()).unwrap_err();
-        assert!(e.contains(KEY_FILE) && e.contains("move it away"), "{e}");
+        assert!(
+            matches!(e, TlsError::CaCorrupt { ref path, .. } if path.ends_with(KEY_FILE)),
+            "{e:?}"
+        );
+        assert!(e.to_string().contains("move it away"), "{e}");
         let made = load_or_create(&dir.path().join("fresh")).unwrap();
         let key_only = made.ca.issuer.key().serialize_pem();
         fs::write(dir.path().join(KEY_FILE), key_only).unwrap();
         let e = load_or_create(dir.path()).unwrap_err();
-        assert!(e.contains("no certificate"), "{e}");
+        assert!(
+            matches!(e, TlsError::CaCorrupt { ref what, .. } if what == "no certificate"),
+            "{e:?}"
+        );
     }
 }

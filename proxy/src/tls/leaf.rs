@@ -13,6 +13,7 @@ use rcgen::{CertificateParams, DnType, ExtendedKeyUsagePurpose, KeyPair, SanType
 use rustls::pki_types::{PrivateKeyDer, PrivatePkcs8KeyDer};
 use rustls::sign::CertifiedKey;
 
+use super::TlsError;
 use super::ca::Ca;
 
 /// How many hosts' leaves are kept.
@@ -43,12 +44,18 @@ impl std::fmt::Debug for Leaves {
 
 impl Leaves {
     /// A minter signing with `ca`, with a fresh leaf key.
-    pub fn new(ca: Ca) -> Result<Leaves, String> {
+    pub fn new(ca: Ca) -> Result<Leaves, TlsError> {
+        let crypto = |what| {
+            move |e: &dyn std::fmt::Display| TlsError::Crypto {
+                what,
+                cause: e.to_string(),
+            }
+        };
         let key = KeyPair::generate_for(&rcgen::PKCS_ECDSA_P256_SHA256)
-            .map_err(|e| format!("cannot make the leaf key: {e}"))?;
+            .map_err(|e| crypto("make the leaf key")(&e))?;
         let der = PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(key.serialize_der()));
         let signing = rustls::crypto::ring::sign::any_supported_type(&der)
-            .map_err(|e| format!("cannot use the leaf key: {e}"))?;
+            .map_err(|e| crypto("use the leaf key")(&e))?;
         Ok(Leaves {
             ca,
             key,
@@ -70,7 +77,7 @@ impl Leaves {
 
     /// The leaf for `host` (a name or an IP address), from the cache or
     /// minted now.
-    pub fn get(&self, host: &str) -> Result<Arc<CertifiedKey>, String> {
+    pub fn get(&self, host: &str) -> Result<Arc<CertifiedKey>, TlsError> {
         let host = host.to_ascii_lowercase();
         if let Some(hit) = self.lock().map.get(&host) {
             return Ok(hit.clone());
@@ -93,9 +100,12 @@ impl Leaves {
     }
 
     /// Signs a new leaf for `host`; not cached.
-    pub fn mint(&self, host: &str) -> Result<CertifiedKey, String> {
+    pub fn mint(&self, host: &str) -> Result<CertifiedKey, TlsError> {
         self.minted.fetch_add(1, Ordering::Relaxed);
-        let fail = |e: rcgen::Error| format!("cannot mint a certificate for {host}: {e}");
+        let fail = |e: rcgen::Error| TlsError::Leaf {
+            host: host.to_owned(),
+            cause: e.to_string(),
+        };
         let mut params = CertificateParams::default();
         params.distinguished_name = rcgen::DistinguishedName::new();
         params.distinguished_name.push(DnType::CommonName, host);
@@ -143,7 +153,10 @@ mod tests {
 
     #[test]
     fn names_that_are_not_dns_names_fail_cleanly() {
-        let e = leaves().get("bücher.example").err().unwrap_or_default();
-        assert!(e.starts_with("cannot mint a certificate for"), "{e}");
+        let e = leaves().get("bücher.example").err();
+        assert!(
+            matches!(e, Some(TlsError::Leaf { ref host, .. }) if host == "bücher.example"),
+            "{e:?}"
+        );
     }
 }
