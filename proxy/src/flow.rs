@@ -6,6 +6,7 @@ use std::fmt;
 use crate::http::{self, Which};
 use crate::tnetstring::{Dict, Value};
 
+pub mod tcp;
 pub mod websocket;
 
 /// The flow format version Waylay reads and writes (mitmproxy 11–13).

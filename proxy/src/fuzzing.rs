@@ -248,3 +248,141 @@ pub fn websocket_frames(data: &[u8]) {
         }
     }
 }
+
+/// A SOCKS5 client's bytes, read as the proxy reads them: a greeting,
+/// then credentials or a request, from wherever the last one ended. A
+/// message read whole never claims more bytes than it was given, and a
+/// request's reply for its address parses back as a request to the same
+/// place.
+pub fn socks5(data: &[u8]) {
+    use crate::socks5::{credentials, greeting, reply, request};
+    let mut rest = data;
+    if let Ok(Some((_, used))) = greeting(rest) {
+        assert!(used <= rest.len(), "the greeting overran its bytes");
+        rest = &rest[used..];
+    }
+    if let Ok(Some((_, used))) = credentials(rest) {
+        assert!(used <= rest.len(), "the credentials overran their bytes");
+    }
+    if let Ok(Some((req, used))) = request(rest) {
+        assert!(used <= rest.len(), "the request overran its bytes");
+        if let Ok(ip) = req.host.parse::<std::net::IpAddr>() {
+            let mut again = reply(1, std::net::SocketAddr::new(ip, req.port));
+            again[1] = req.command;
+            let (back, _) = request(&again)
+                .expect("a reply's address parses")
+                .expect("a reply is whole");
+            assert_eq!((back.host, back.port), (req.host, req.port));
+        }
+    }
+}
+
+/// A `--mode` spec: it parses or says which part is wrong; what parses
+/// keeps the spec as written and a port when it names one.
+pub fn mode_strings(data: &[u8]) {
+    let Ok(spec) = std::str::from_utf8(data) else {
+        return;
+    };
+    match crate::live::mode::Mode::parse(spec) {
+        Ok(mode) => assert_eq!(mode.spec, spec),
+        Err(e) => {
+            assert_eq!(e.spec, spec);
+            assert!(e.to_string().starts_with("--mode "));
+        }
+    }
+}
+
+/// The flows filters and rewriting options are tried on: the golden
+/// filter flows, built once.
+static FILTER_FLOWS: std::sync::LazyLock<Vec<crate::Flow>> = std::sync::LazyLock::new(|| {
+    let golden = include_bytes!("../../testdata/flows/filters.mitm");
+    FlowReader::new(&golden[..])
+        .filter_map(Result::ok)
+        .collect()
+});
+
+/// A filter expression: it compiles, or the error is one line whose
+/// position is inside the expression (or at its end); what compiles
+/// matches every kind of flow without panicking.
+pub fn filter_expr(data: &[u8]) {
+    let Ok(expression) = std::str::from_utf8(data) else {
+        return;
+    };
+    match crate::filter::Filter::parse(expression) {
+        Ok(filter) => {
+            for flow in FILTER_FLOWS.iter() {
+                let _ = filter.matches(flow);
+            }
+        }
+        Err(e) => {
+            assert!(
+                e.position() <= expression.chars().count(),
+                "position past the end: {e}"
+            );
+            let line = e.to_string();
+            assert!(!line.contains('\n'), "not one line: {line:?}");
+        }
+    }
+}
+
+/// A rewriting option's spec, the option chosen by the first byte: it
+/// is refused with one line naming the option, or the addon runs over
+/// every flow, live, without panicking. (`@FILE` values and `map_local`
+/// are only parsed: a fuzzer must not read the machine's files.)
+pub fn rewrite_specs(data: &[u8]) {
+    let Some((&which, rest)) = data.split_first() else {
+        return;
+    };
+    let Ok(spec) = std::str::from_utf8(rest) else {
+        return;
+    };
+    // An `@FILE` value is read at start-up: not from a fuzzer.
+    if matches!(which % 6, 2 | 3) && spec.contains('@') {
+        return;
+    }
+    let mut options = crate::addons::Options::default();
+    match which % 6 {
+        0 => options.map_remote.push(spec.to_owned()),
+        1 => options.map_local.push(spec.to_owned()),
+        2 => options.modify_headers.push(spec.to_owned()),
+        3 => options.modify_body.push(spec.to_owned()),
+        4 => options.stickycookie = Some(spec.to_owned()),
+        _ => options.stickyauth = Some(spec.to_owned()),
+    }
+    let run = which % 6 != 1;
+    let addons = match crate::addons::Addons::new(&options) {
+        Ok(addons) => addons,
+        Err(e) => {
+            let line = e.to_string();
+            assert!(
+                line.starts_with(e.option()) && !line.contains('\n'),
+                "{line:?}"
+            );
+            return;
+        }
+    };
+    if !run {
+        return;
+    }
+    let mut scripts = crate::script::Scripts::new(std::sync::Arc::new(Quiet));
+    scripts.set_addons(addons);
+    for flow in FILTER_FLOWS.iter() {
+        let mut flow = flow.clone();
+        crate::offline::replay_events(&scripts, &mut flow);
+        for event in [
+            crate::script::Event::RequestHeaders,
+            crate::script::Event::Request,
+            crate::script::Event::ResponseHeaders,
+            crate::script::Event::Response,
+        ] {
+            scripts.flow_event(event, &mut flow, true);
+        }
+    }
+}
+
+/// A log that keeps nothing.
+struct Quiet;
+
+impl crate::script::LogSink for Quiet {
+    fn log(&self, _: &str, _: crate::script::Level, _: &str) {}
+}

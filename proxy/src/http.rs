@@ -7,6 +7,7 @@ use crate::encoding;
 use crate::tnetstring::{Dict, Value};
 
 mod reason;
+pub mod url;
 
 pub use reason::reason_phrase;
 
@@ -46,10 +47,17 @@ pub fn header_at(msg: &Dict, index: usize) -> Option<(&[u8], &[u8])> {
     Some((pair.first()?.as_bytes()?, pair.get(1)?.as_bytes()?))
 }
 
+/// Every header field, in order, as `(name, value)`.
+pub fn fields(msg: &Dict) -> impl Iterator<Item = (&[u8], &[u8])> {
+    headers(msg).iter().filter_map(|field| {
+        let pair = field.as_list()?;
+        Some((pair.first()?.as_bytes()?, pair.get(1)?.as_bytes()?))
+    })
+}
+
 /// The first value of header `name`, any case.
 pub fn header<'a>(msg: &'a Dict, name: &str) -> Option<&'a [u8]> {
-    (0..headers(msg).len())
-        .filter_map(|i| header_at(msg, i))
+    fields(msg)
         .find(|(n, _)| n.eq_ignore_ascii_case(name.as_bytes()))
         .map(|(_, v)| v)
 }
@@ -148,6 +156,40 @@ pub fn decoded_content(msg: &Dict) -> Result<Option<Bytes>, String> {
     match header(msg, "content-encoding") {
         None => Ok(Some(raw.clone())),
         Some(ce) => encoding::decode(ce, raw).map(Some),
+    }
+}
+
+/// The body as mitmproxy 11's `Message.content` reads it (what filters
+/// and `modify_body` see): `Ok(None)` when not kept; decoded when the
+/// Content-Encoding field (all of them, joined by `, `) is exactly one of
+/// mitmproxy's codings (`gzip`, `deflate`, `deflateraw`, `br`, `zstd`,
+/// any case; `identity` and `none` are the body itself); an error for
+/// anything else. `get_content(strict=False)` is this, or else the raw
+/// body. (Unlike [`decoded_content`], a list such as `gzip, br` is an
+/// error here, as it is in mitmproxy.)
+pub fn mitmproxy_content(msg: &Dict) -> Result<Option<Bytes>, String> {
+    let Some(raw) = raw_content(msg) else {
+        return Ok(None);
+    };
+    let values: Vec<&[u8]> = fields(msg)
+        .filter(|(n, _)| n.eq_ignore_ascii_case(b"content-encoding"))
+        .map(|(_, v)| v)
+        .collect();
+    let coding = String::from_utf8_lossy(&values.join(&b", "[..])).to_lowercase();
+    match coding.as_str() {
+        "" | "none" | "identity" => Ok(Some(raw.clone())),
+        "gzip" | "deflate" | "br" | "zstd" => encoding::decode(coding.as_bytes(), raw).map(Some),
+        "deflateraw" => encoding::decode(b"deflate", raw).map(Some),
+        other => Err(format!("Invalid Content-Encoding: {other}")),
+    }
+}
+
+/// mitmproxy's `get_content(strict=False)`: the decoded body, or the raw
+/// one when it cannot be decoded; `None` when not kept.
+pub fn content_or_raw(msg: &Dict) -> Option<Bytes> {
+    match mitmproxy_content(msg) {
+        Ok(body) => body,
+        Err(_) => raw_content(msg).cloned(),
     }
 }
 

@@ -5,7 +5,9 @@
 //! [`script::build`] runs cargo. Everything else works on values and is
 //! tested without sockets or files.
 
+pub mod addons;
 pub mod encoding;
+pub mod filter;
 pub mod flow;
 pub mod flowfile;
 #[cfg(feature = "live")]
@@ -18,6 +20,7 @@ pub mod http;
 pub mod live;
 pub mod offline;
 pub mod script;
+pub mod socks5;
 pub mod summary;
 pub mod testing;
 #[cfg(feature = "live")]

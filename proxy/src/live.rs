@@ -20,18 +20,23 @@ mod handoff;
 mod http1;
 mod http2;
 mod intercept;
+pub mod mode;
 pub mod record;
+mod reverse;
 mod send;
+mod socks;
 mod state;
+mod tcp;
 #[cfg(test)]
 mod tests;
 mod tunnel;
 mod upstream;
+mod via;
 mod websocket;
 mod wire;
 
-pub use conn::serve;
-pub use state::{Live, Options};
+pub use conn::{Listener, serve};
+pub use state::{Live, OnFlow, Options};
 pub use upstream::{Dial, Dialed, Dialer, Dialing};
 pub use wire::{BoxIo, Io};
 

@@ -4,13 +4,16 @@
 //! then `response_headers` and `response` if it has a response, then
 //! `websocket_start`, one `websocket_message` per message and
 //! `websocket_end` if it has a WebSocket, or else `error` if it has an
-//! error; then `done`. No connection event fires.
+//! error; a TCP flow gets `tcp_start`, one `tcp_message` per message, then
+//! `tcp_error` if it has an error or else `tcp_end`; then `done`. No
+//! connection event fires.
 //! Each flow is written as soon as its events are done, so memory stays
 //! flat and a failure later in the file loses nothing before it.
 
 use std::fmt;
 use std::io::{self, Read, Write};
 
+use crate::filter::Filter;
 use crate::flow::{Flow, FlowKind};
 use crate::flowfile::{FlowReader, FlowWriter, ReadError};
 use crate::script::{Event, Scripts};
@@ -23,6 +26,21 @@ pub struct Stats {
     pub flows: u64,
     /// Bytes of input consumed.
     pub bytes: u64,
+    /// Flows the read filter skipped (no events, not written).
+    pub skipped: u64,
+    /// Processed flows the save filter kept out of the output.
+    pub unsaved: u64,
+}
+
+/// Which flows an offline run reads and saves: mitmproxy's
+/// `readfile_filter` and `save_stream_filter`.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Selection<'a> {
+    /// A flow it does not match is skipped entirely: no events, not
+    /// written, not shown. Matched on the reading thread.
+    pub read: Option<&'a Filter>,
+    /// A flow it does not match after its events is not written.
+    pub save: Option<&'a Filter>,
 }
 
 /// Why an offline run stopped early. The flows before the failure were
@@ -50,10 +68,16 @@ impl std::error::Error for OfflineError {}
 /// (`eventsequence.iterate`). Whether there is a response, a WebSocket or
 /// an error is checked after the hooks before it, so a response set in
 /// `request` gets its `response` hooks. A flow with a WebSocket gets its
-/// events instead of `error`, as in mitmproxy.
+/// events instead of `error`, as in mitmproxy. A TCP flow gets the TCP
+/// events; UDP and DNS flows, none.
 pub fn replay_events(scripts: &Scripts, flow: &mut Flow) {
-    if flow.kind() != FlowKind::Http || scripts.is_empty() {
+    if scripts.is_empty() {
         return;
+    }
+    match flow.kind() {
+        FlowKind::Http => {}
+        FlowKind::Tcp => return replay_tcp(scripts, flow),
+        _ => return,
     }
     scripts.flow_event(Event::RequestHeaders, flow, false);
     scripts.flow_event(Event::Request, flow, false);
@@ -100,9 +124,49 @@ fn replay_websocket(scripts: &Scripts, flow: &mut Flow) {
     }
 }
 
+/// mitmproxy's `_iterate_tcp`: `tcp_start`, then the stored messages put
+/// back one at a time, each followed by `tcp_message`, then `tcp_error` if
+/// the flow has an error (checked after the messages' hooks), else
+/// `tcp_end`. A flow the hooks left as it was is put back as read, so it
+/// is written byte for byte.
+fn replay_tcp(scripts: &Scripts, flow: &mut Flow) {
+    let events = [
+        Event::TcpStart,
+        Event::TcpMessage,
+        Event::TcpEnd,
+        Event::TcpError,
+    ];
+    if !events.into_iter().any(|e| scripts.wants(e)) {
+        return;
+    }
+    let before = flow.clone();
+    let stored = flow
+        .tcp_messages_mut()
+        .map(std::mem::take)
+        .unwrap_or_default();
+    scripts.flow_event(Event::TcpStart, flow, false);
+    for message in stored {
+        if flow.push_tcp_value(message).is_none() {
+            break;
+        }
+        scripts.flow_event(Event::TcpMessage, flow, false);
+    }
+    let failed = flow.dict().get("error").and_then(Value::as_dict).is_some();
+    let last = if failed {
+        Event::TcpError
+    } else {
+        Event::TcpEnd
+    };
+    scripts.flow_event(last, flow, false);
+    if *flow == before {
+        *flow = before;
+    }
+}
+
 /// Flows read ahead, with the input offset after each.
 #[derive(Default)]
 struct Batch {
+    /// Each flow and the input offset after it.
     flows: Vec<(Flow, u64)>,
     /// The read error that ended the input, after `flows`.
     error: Option<ReadError>,
@@ -117,7 +181,8 @@ const BATCH_BYTES: u64 = 1 << 20;
 /// Batches in flight between the threads.
 const BATCHES_AHEAD: usize = 4;
 
-fn read_batch<R: Read>(reader: &mut FlowReader<R>) -> Batch {
+/// Reads a batch; with `prebuild`, also builds what the events read.
+fn read_batch<R: Read>(reader: &mut FlowReader<R>, prebuild: bool) -> Batch {
     let mut batch = Batch::default();
     let start = reader.offset();
     // A batch takes what is already read; it never waits on a slow source
@@ -128,14 +193,27 @@ fn read_batch<R: Read>(reader: &mut FlowReader<R>) -> Batch {
     {
         match reader.read_flow() {
             Some(Ok(flow)) => {
+                if !prebuild {
+                    batch.flows.push((flow, reader.offset()));
+                    continue;
+                }
                 // Build what every flow's events read here, off the thread
                 // that runs the scripts.
-                if flow.kind() == FlowKind::Http {
-                    let _ = (
-                        flow.response(),
-                        flow.dict().get("error").map(Value::as_dict),
-                        flow.websocket_messages(),
-                    );
+                match flow.kind() {
+                    FlowKind::Http => {
+                        let _ = (
+                            flow.response(),
+                            flow.dict().get("error").map(Value::as_dict),
+                            flow.websocket_messages(),
+                        );
+                    }
+                    FlowKind::Tcp => {
+                        let _ = (
+                            flow.dict().get("error").map(Value::as_dict),
+                            flow.tcp_messages(),
+                        );
+                    }
+                    _ => {}
                 }
                 batch.flows.push((flow, reader.offset()));
             }
@@ -161,9 +239,31 @@ fn read_batch<R: Read>(reader: &mut FlowReader<R>) -> Batch {
 pub fn run<R: Read + Send, W: Write>(
     scripts: &Scripts,
     reader: &mut FlowReader<R>,
-    mut writer: Option<&mut FlowWriter<W>>,
+    writer: Option<&mut FlowWriter<W>>,
     mut on_flow: impl FnMut(&Flow),
 ) -> Result<Stats, OfflineError> {
+    run_selected(scripts, reader, writer, Selection::default(), |flow, _| {
+        if let Some(flow) = flow {
+            on_flow(flow);
+        }
+    })
+}
+
+/// [`run`] with a [`Selection`]; `on_flow` hears of every flow read, with
+/// the run's progress: the flow once its events are done, or `None` for
+/// one the read filter skipped.
+pub fn run_selected<R: Read + Send, W: Write>(
+    scripts: &Scripts,
+    reader: &mut FlowReader<R>,
+    mut writer: Option<&mut FlowWriter<W>>,
+    selection: Selection<'_>,
+    mut on_flow: impl FnMut(Option<&Flow>, Stats),
+) -> Result<Stats, OfflineError> {
+    // With nothing to change the flows, a save filter that is the read
+    // filter (mitmdump's positional FILTER sets both) has already said yes.
+    let save = selection.save.filter(|save| {
+        !(scripts.is_empty() && selection.read.is_some_and(|read| std::ptr::eq(read, *save)))
+    });
     scripts.start();
     let mut stats = Stats::default();
     let mut failure = None;
@@ -171,7 +271,9 @@ pub fn run<R: Read + Send, W: Write>(
         let (tx, rx) = std::sync::mpsc::sync_channel::<Batch>(BATCHES_AHEAD);
         scope.spawn(move || {
             loop {
-                let batch = read_batch(reader);
+                // A read filter reads the flow on this side: the reading
+                // thread checks, the other builds, matches and writes.
+                let batch = read_batch(reader, selection.read.is_none());
                 let last = batch.end || batch.error.is_some();
                 // A closed channel means the consumer stopped (a write failed).
                 if tx.send(batch).is_err() || last {
@@ -181,14 +283,22 @@ pub fn run<R: Read + Send, W: Write>(
         });
         'batches: for batch in rx {
             for (mut flow, offset) in batch.flows {
+                if selection.read.is_some_and(|f| !f.matches(&flow)) {
+                    stats.skipped += 1;
+                    stats.bytes = offset;
+                    on_flow(None, stats);
+                    continue;
+                }
                 replay_events(scripts, &mut flow);
-                if let Some(Err(e)) = writer.as_deref_mut().map(|w| w.write_flow(&flow)) {
+                if save.is_some_and(|f| !f.matches(&flow)) {
+                    stats.unsaved += 1;
+                } else if let Some(Err(e)) = writer.as_deref_mut().map(|w| w.write_flow(&flow)) {
                     failure = Some(OfflineError::Write(e, stats));
                     break 'batches;
                 }
                 stats.flows += 1;
                 stats.bytes = offset;
-                on_flow(&flow);
+                on_flow(Some(&flow), stats);
             }
             if let Some(e) = batch.error {
                 failure = Some(OfflineError::Read(e, stats));

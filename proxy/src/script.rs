@@ -63,6 +63,24 @@ pub enum Event {
     /// A flow's WebSocket closed, from either side; the close fields are
     /// set (code 1006 when a connection dropped without a close frame).
     WebsocketEnd,
+    /// A TCP flow began (`Flow::new_tcp`, no messages yet), before any
+    /// bytes are relayed. Hooks may inject messages: every message past
+    /// the ones there before the event is one, for the caller to run
+    /// through `TcpMessage` and send (see `flow::tcp`).
+    TcpStart,
+    /// A side sent a chunk, appended last (`Flow::push_tcp_message`).
+    /// Hooks may change it, empty it (a drop: nothing is sent for an
+    /// empty message) and append injections after it, as for `TcpStart`.
+    TcpMessage,
+    /// A TCP flow ended: both sides closed (or broke off, as in
+    /// mitmproxy), with no error on the flow. Each TCP flow gets this or `TcpError`,
+    /// once, last; injection is refused.
+    TcpEnd,
+    /// A TCP flow ended abnormally (an unreachable server, a killed flow,
+    /// a panicking hook), instead of `TcpEnd`; the caller sets the flow's
+    /// error first (`Flow::set_error`), and fires this whenever the flow
+    /// has one, as offline replay does. Injection is refused.
+    TcpError,
 }
 
 impl Event {
@@ -81,6 +99,10 @@ impl Event {
             Event::WebsocketStart => abi::EVENT_WEBSOCKET_START,
             Event::WebsocketMessage => abi::EVENT_WEBSOCKET_MESSAGE,
             Event::WebsocketEnd => abi::EVENT_WEBSOCKET_END,
+            Event::TcpStart => abi::EVENT_TCP_START,
+            Event::TcpMessage => abi::EVENT_TCP_MESSAGE,
+            Event::TcpEnd => abi::EVENT_TCP_END,
+            Event::TcpError => abi::EVENT_TCP_ERROR,
         }
     }
 
@@ -100,6 +122,10 @@ impl Event {
             Event::WebsocketStart => "websocket_start",
             Event::WebsocketMessage => "websocket_message",
             Event::WebsocketEnd => "websocket_end",
+            Event::TcpStart => "tcp_start",
+            Event::TcpMessage => "tcp_message",
+            Event::TcpEnd => "tcp_end",
+            Event::TcpError => "tcp_error",
         }
     }
 }
@@ -254,6 +280,9 @@ pub struct Scripts {
     panics: AtomicU64,
     /// Every declared option's value: its default unless `--set`.
     options: HashMap<String, String>,
+    /// The rewriting options (`map_remote`, `anticache`, ...), run around
+    /// the scripts for the same events.
+    addons: crate::addons::Addons,
 }
 
 impl fmt::Debug for Scripts {
@@ -353,7 +382,15 @@ impl Scripts {
             log,
             panics: AtomicU64::new(0),
             options: HashMap::new(),
+            addons: crate::addons::Addons::default(),
         }
+    }
+
+    /// Sets the rewriting options' addons: `anticache` and `anticomp` run
+    /// before the scripts, the others after them, for every flow event,
+    /// live or offline (see [`crate::addons`]).
+    pub fn set_addons(&mut self, addons: crate::addons::Addons) {
+        self.addons = addons;
     }
 
     /// The options every script declares, in script order.
@@ -391,15 +428,16 @@ impl Scripts {
         });
     }
 
-    /// Whether there are none.
+    /// Whether there is nothing to run: no scripts and no rewriting
+    /// options.
     pub fn is_empty(&self) -> bool {
-        self.scripts.is_empty()
+        self.scripts.is_empty() && self.addons.is_empty()
     }
 
     /// Whether any script has a hook of its own for `event`. Until a
     /// script's hook has run once this is not known, and the answer is yes.
     pub fn wants(&self, event: Event) -> bool {
-        self.scripts.iter().any(|slot| !slot.ignores(event))
+        self.scripts.iter().any(|slot| !slot.ignores(event)) || self.addons.wants(event)
     }
 
     /// How many hooks have panicked so far.
@@ -413,10 +451,17 @@ impl Scripts {
             Some((id, live)) => format!(
                 "hook `{}` panicked on flow {id}: {panic}; {}",
                 event.hook_name(),
-                if live {
-                    "the flow fails with a 502"
-                } else {
-                    "the flow goes on as it was before the hook"
+                match (live, event) {
+                    (false, _) => "the flow goes on as it was before the hook",
+                    (
+                        true,
+                        Event::WebsocketStart | Event::WebsocketMessage | Event::WebsocketEnd,
+                    ) => "the WebSocket is closed",
+                    (
+                        true,
+                        Event::TcpStart | Event::TcpMessage | Event::TcpEnd | Event::TcpError,
+                    ) => "the connection is closed",
+                    (true, _) => "the flow fails with a 502",
                 }
             ),
             None => format!("hook `{}` panicked: {panic}", event.hook_name()),
@@ -549,8 +594,13 @@ impl Scripts {
         let code = event.code();
         let mut outcome = Outcome::default();
         let mut failures = Vec::new();
+        let stage = crate::addons::Stage::BeforeScripts;
+        self.addons.run(stage, event, flow, live, &*self.log);
         {
             let mut cell = FlowCell::new(flow, live);
+            if matches!(event, Event::TcpEnd | Event::TcpError) {
+                cell.set_ended();
+            }
             for (i, slot) in self
                 .scripts
                 .iter()
@@ -584,6 +634,8 @@ impl Scripts {
             }
             outcome.killed = cell.killed();
         }
+        let stage = crate::addons::Stage::AfterScripts;
+        self.addons.run(stage, event, flow, live, &*self.log);
         outcome.panics = failures.len() as u32;
         for (name, panic) in failures {
             self.report(&name, event, Some((flow.id(), live)), &panic);

@@ -20,7 +20,7 @@ use std::sync::{Arc, Mutex};
 use waylay_sdk::Level;
 
 use crate::flow::websocket::Message;
-use crate::flow::{Flow, FlowKind};
+use crate::flow::{Flow, FlowKind, tcp};
 use crate::flowfile::{FlowReader, FlowWriter};
 use crate::offline;
 use crate::script::{LogSink, Script, Scripts};
@@ -117,42 +117,25 @@ impl Run {
 }
 
 /// Flows as stable, readable text for snapshots: request and response
-/// lines, headers in order, bodies, WebSocket messages, errors and
+/// lines, headers in order, bodies, WebSocket and TCP messages, errors and
 /// annotations. Timestamps and connection details are left out.
 pub fn render(flows: &[Flow]) -> String {
     let mut out = String::new();
     for flow in flows {
         let _ = writeln!(out, "── {} flow {}", flow.kind_name(), flow.id());
-        if flow.kind() != FlowKind::Http {
-            let n = flow
-                .dict()
-                .get("messages")
-                .and_then(Value::as_list)
-                .map_or(0, <[Value]>::len);
-            let _ = writeln!(out, "{n} messages");
-            continue;
+        match flow.kind() {
+            FlowKind::Http => http_lines(&mut out, flow),
+            FlowKind::Tcp => tcp_lines(&mut out, flow),
+            _ => {
+                let n = flow
+                    .dict()
+                    .get("messages")
+                    .and_then(Value::as_list)
+                    .map_or(0, <[Value]>::len);
+                let _ = writeln!(out, "{n} messages");
+                continue;
+            }
         }
-        if let Some(req) = flow.request() {
-            let _ = writeln!(
-                out,
-                "{} {} {}",
-                lossy(req, "method"),
-                url(req),
-                lossy(req, "http_version")
-            );
-            crate::summary::message_lines(&mut out, req, Some(512));
-        }
-        if let Some(resp) = flow.response() {
-            let code = resp.get("status_code").and_then(Value::as_int).unwrap_or(0);
-            let _ = writeln!(
-                out,
-                "<< {} {code} {}",
-                lossy(resp, "http_version"),
-                lossy(resp, "reason")
-            );
-            crate::summary::message_lines(&mut out, resp, Some(512));
-        }
-        websocket_lines(&mut out, flow);
         if let Some(msg) = flow.error_msg() {
             let _ = writeln!(out, "error: {msg}");
         }
@@ -178,6 +161,59 @@ pub fn render(flows: &[Flow]) -> String {
         }
     }
     out
+}
+
+/// An HTTP flow's request and response lines, headers and bodies, and its
+/// WebSocket.
+fn http_lines(out: &mut String, flow: &Flow) {
+    if let Some(req) = flow.request() {
+        let _ = writeln!(
+            out,
+            "{} {} {}",
+            lossy(req, "method"),
+            url(req),
+            lossy(req, "http_version")
+        );
+        crate::summary::message_lines(out, req, Some(512));
+    }
+    if let Some(resp) = flow.response() {
+        let code = resp.get("status_code").and_then(Value::as_int).unwrap_or(0);
+        let _ = writeln!(
+            out,
+            "<< {} {code} {}",
+            lossy(resp, "http_version"),
+            lossy(resp, "reason")
+        );
+        crate::summary::message_lines(out, resp, Some(512));
+    }
+    websocket_lines(out, flow);
+}
+
+/// A TCP flow's messages, one line each, `->` from the client and `<-`
+/// from the server; an empty (dropped) one says so.
+fn tcp_lines(out: &mut String, flow: &Flow) {
+    let messages = flow.tcp_messages().unwrap_or_default();
+    let _ = writeln!(out, "tcp: {} messages", messages.len());
+    for value in messages {
+        let Some(m) = tcp::Message::new(value) else {
+            let _ = writeln!(out, "    (malformed message)");
+            continue;
+        };
+        let content = m.content().unwrap_or_default();
+        let shown = &content[..content.len().min(512)];
+        let mut line = format!(
+            "    {} b\"{}\"",
+            if m.from_client() { "->" } else { "<-" },
+            shown.escape_ascii()
+        );
+        if shown.len() < content.len() {
+            let _ = write!(line, " … {} bytes", content.len());
+        }
+        if m.dropped() {
+            line.push_str(" (dropped)");
+        }
+        let _ = writeln!(out, "{line}");
+    }
 }
 
 /// A flow's WebSocket: how it closed, then one line per message, `->` from

@@ -17,6 +17,7 @@ use crate::tnetstring::{Dict, Value};
 pub mod ca;
 mod error;
 pub mod leaf;
+mod pinned;
 
 pub use error::{CertProblem, TlsError};
 
@@ -123,16 +124,28 @@ fn client_config(trust: &Trust) -> Result<(ClientConfig, Vec<String>), TlsError>
         roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
         notes.push("no system CA certificates found; trusting Mozilla's roots instead".into());
     }
+    let mut pinned = Vec::new();
     if let Some(path) = &trust.extra_ca {
         for cert in read_pem_certs(path)? {
-            roots.add(cert).map_err(|e| TlsError::TrustFile {
-                path: path.clone(),
-                what: e.to_string(),
-            })?;
+            // A server's own self-signed certificate is no CA webpki can
+            // take (it may not even be marked as one); it is pinned below.
+            let _ = roots.add(cert.clone());
+            pinned.push(cert);
         }
     }
+    let chain =
+        rustls::client::WebPkiServerVerifier::builder_with_provider(Arc::new(roots), provider())
+            .build()
+            .map_err(|e| TlsError::TrustFile {
+                path: trust.extra_ca.clone().unwrap_or_default(),
+                what: e.to_string(),
+            })?;
+    let verifier = pinned::ChainOrPinned { chain, pinned };
     Ok((
-        builder.with_root_certificates(roots).with_no_client_auth(),
+        builder
+            .dangerous()
+            .with_custom_certificate_verifier(Arc::new(verifier))
+            .with_no_client_auth(),
         notes,
     ))
 }

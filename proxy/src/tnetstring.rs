@@ -25,6 +25,13 @@ pub(crate) use parse::MAX_LEN_DIGITS;
 pub use parse::{ParseError, dict_int, parse};
 pub use write::write;
 
+/// A float as Python's `repr` writes it (`5.0`, `1e+16`).
+pub(crate) fn py_float_repr(f: f64) -> String {
+    let mut out = Vec::new();
+    pyfloat::write(f, &mut out);
+    String::from_utf8_lossy(&out).into_owned()
+}
+
 /// A tnetstring value.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Value {

@@ -19,6 +19,10 @@ fn every_kept_input_runs_clean() {
         ("parsers", waylay_proxy::fuzzing::parsers),
         ("client_bytes", waylay_proxy::fuzzing::client_bytes),
         ("websocket_frames", waylay_proxy::fuzzing::websocket_frames),
+        ("socks5", waylay_proxy::fuzzing::socks5),
+        ("filter_expr", waylay_proxy::fuzzing::filter_expr),
+        ("rewrite_specs", waylay_proxy::fuzzing::rewrite_specs),
+        ("mode_strings", waylay_proxy::fuzzing::mode_strings),
     ] {
         let Ok(entries) = std::fs::read_dir(dir.join(target)) else {
             continue;

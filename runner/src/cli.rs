@@ -61,14 +61,16 @@ pub struct Cli {
     #[arg(long = "listen-host", value_name = "HOST", default_value = "127.0.0.1")]
     pub listen_host: String,
 
-    /// Port to listen on (live mode).
-    #[arg(
-        short = 'p',
-        long = "listen-port",
-        value_name = "PORT",
-        default_value_t = 8080
-    )]
-    pub listen_port: u16,
+    /// Port to listen on (live mode) [default: 8080, 1080 for socks5].
+    #[arg(short = 'p', long = "listen-port", value_name = "PORT")]
+    pub listen_port: Option<u16>,
+
+    /// How the proxy takes connections (repeatable, a listener each):
+    /// regular, transparent, socks5, upstream:http[s]://HOST[:PORT],
+    /// reverse:SCHEME://HOST[:PORT] (SCHEME http, https, tls or tcp); each
+    /// may end in @PORT or @HOST:PORT.
+    #[arg(short = 'm', long = "mode", value_name = "MODE")]
+    pub mode: Vec<String>,
 
     /// Require clients to authenticate: "user:pass" (Basic).
     #[arg(long = "proxyauth", value_name = "USER:PASS")]
@@ -101,6 +103,50 @@ pub struct Cli {
     /// `--options` lists them.
     #[arg(long = "set", value_name = "OPTION=VALUE")]
     pub set: Vec<String>,
+
+    /// Strip If-Modified-Since and If-None-Match from requests, so servers
+    /// cannot answer 304 (`--set anticache=true`).
+    #[arg(long = "anticache")]
+    pub anticache: bool,
+
+    /// Ask servers for uncompressed responses (`--set anticomp=true`).
+    #[arg(long = "anticomp")]
+    pub anticomp: bool,
+
+    /// Send the cookies responses set on the requests this filter matches
+    /// (`--set stickycookie=FILTER`).
+    #[arg(long = "stickycookie", value_name = "FILTER")]
+    pub stickycookie: Option<String>,
+
+    /// Send a host's last Authorization on the requests this filter
+    /// matches that have none (`--set stickyauth=FILTER`).
+    #[arg(long = "stickyauth", value_name = "FILTER")]
+    pub stickyauth: Option<String>,
+
+    /// Rewrite request URLs: "[/FILTER]/URL-REGEX/REPLACEMENT", split on
+    /// its first character (repeatable; `--set map_remote=...`).
+    #[arg(short = 'M', long = "map-remote", value_name = "PATTERN")]
+    pub map_remote: Vec<String>,
+
+    /// Answer requests from local files: "[/FILTER]/URL-REGEX/PATH"
+    /// (repeatable; `--set map_local=...`).
+    #[arg(long = "map-local", value_name = "PATTERN")]
+    pub map_local: Vec<String>,
+
+    /// Rewrite bodies: "[/FILTER]/REGEX/[@]REPLACEMENT" (repeatable;
+    /// `--set modify_body=...`).
+    #[arg(short = 'B', long = "modify-body", value_name = "PATTERN")]
+    pub modify_body: Vec<String>,
+
+    /// Set or remove headers: "[/FILTER]/NAME/[@]VALUE", an empty VALUE
+    /// removes (repeatable; `--set modify_headers=...`).
+    #[arg(short = 'H', long = "modify-headers", value_name = "PATTERN")]
+    pub modify_headers: Vec<String>,
+
+    /// A filter expression (mitmproxy's language; words are joined by
+    /// spaces): only matching flows are read from -r, shown and saved to -w.
+    #[arg(value_name = "FILTER")]
+    pub filter: Vec<String>,
 }
 
 #[derive(Debug, Subcommand)]

@@ -3,9 +3,10 @@
 use std::net::IpAddr;
 use std::sync::Arc;
 
-use anyhow::{Context as _, Result};
+use anyhow::{Context as _, Result, bail};
 use std::path::PathBuf;
 
+use waylay_proxy::live::mode::{Kind, Mode};
 use waylay_proxy::live::{self, Live, Options};
 use waylay_proxy::summary::flow_detail;
 use waylay_proxy::tls::{Interceptor, ca};
@@ -60,26 +61,81 @@ async fn shutdown_signal() {
     }
 }
 
+/// How a listener introduces itself, as mitmdump does.
+fn describe(kind: &Kind) -> String {
+    match kind {
+        Kind::Regular => "HTTP proxy".into(),
+        Kind::Transparent => "Transparent proxy".into(),
+        Kind::Socks5 => "SOCKS5 proxy".into(),
+        Kind::Upstream(s) => format!(
+            "HTTP proxy (upstream mode, via {}://{}:{})",
+            if s.scheme.tls() { "https" } else { "http" },
+            s.host,
+            s.port
+        ),
+        Kind::Reverse(s) => format!("Reverse proxy to {}:{}", s.host, s.port),
+    }
+}
+
+/// The listeners `--mode` asks for (one regular one without it), each at
+/// its address: the spec's, else `--listen-host` and `-p`, else the
+/// mode's default port. Two on one address are refused.
+fn modes(cli: &Cli) -> Result<Vec<(Mode, std::net::SocketAddr)>> {
+    let specs = if cli.mode.is_empty() {
+        vec!["regular".to_owned()]
+    } else {
+        cli.mode.clone()
+    };
+    let mut out: Vec<(Mode, std::net::SocketAddr)> = Vec::new();
+    for spec in &specs {
+        let mode = Mode::parse(spec).map_err(anyhow::Error::msg)?;
+        let host_text = mode.listen_host.as_deref().unwrap_or(&cli.listen_host);
+        let host: IpAddr = host_text.parse().with_context(|| {
+            format!("--mode {spec}: the listen address {host_text:?} is not an IP address")
+        })?;
+        let port = mode
+            .listen_port
+            .or(cli.listen_port)
+            .unwrap_or_else(|| mode.default_port());
+        let addr = std::net::SocketAddr::new(host, port);
+        if let Some((other, _)) = out.iter().find(|(_, a)| *a == addr && port != 0) {
+            bail!(
+                "--mode {} and --mode {spec} would both listen on {addr}; give one its own port with @PORT",
+                other.spec
+            );
+        }
+        out.push((mode, addr));
+    }
+    Ok(out)
+}
+
 pub fn run(
     cli: &Cli,
     specs: &[ScriptSpec],
     output: &Arc<Output>,
     capture: Option<crate::offline::Capture>,
 ) -> Result<()> {
-    let host: IpAddr = cli
-        .listen_host
-        .parse()
-        .with_context(|| format!("--listen-host {}: not an IP address", cli.listen_host))?;
     let mut scripts = load_all(specs, output)?;
     let mut options = crate::settings::resolve(cli, &mut scripts)?;
+    let flows = crate::flow_options::resolve(cli, &mut scripts)?;
     options.tls = Some(Arc::new(interceptor(cli, &options, output)?));
     let detail = if output.quiet { 0 } else { cli.flow_detail };
     let lines = output.clone();
-    let on_flow = Box::new(move |flow: &waylay_proxy::Flow| {
-        if let Some(text) = flow_detail(flow, detail) {
-            lines.info(&text);
-        }
+    let view = flows.view.clone();
+    // Quiet, no flow lines: finished flows cost no thread hop.
+    let on_flow = (detail > 0).then(|| {
+        Box::new(move |flow: &waylay_proxy::Flow| {
+            if view.as_ref().is_some_and(|v| !v.matches(flow)) {
+                return;
+            }
+            if let Some(text) = flow_detail(flow, detail) {
+                lines.info(&text);
+            }
+        }) as Box<dyn Fn(&waylay_proxy::Flow) + Send + Sync>
     });
+    // A save filter: the capture is written where the filter is matched.
+    let (capture, on_flow) =
+        crate::flow_options::filtered_capture(capture, on_flow, flows.save.clone(), output.clone());
     let scripts = Arc::new(scripts);
     if !cli.no_reload {
         crate::reload::spawn(
@@ -94,17 +150,25 @@ pub fn run(
         .enable_all()
         .build()
         .context("starting the async runtime")?;
+    let modes = modes(cli)?;
     let result = runtime.block_on(async {
-        let listener = tokio::net::TcpListener::bind((host, cli.listen_port))
-            .await
-            .with_context(|| format!("cannot listen on {host}:{}; is another proxy running there? pick another port with -p", cli.listen_port))?;
-        if !host.is_loopback() {
-            output.problem(&format!("runner: warning: listening on {host}, reachable from other machines; use --listen-host 127.0.0.1 unless you mean it"));
+        let mut listeners = Vec::new();
+        for (mode, addr) in modes {
+            let socket = tokio::net::TcpListener::bind(addr).await.with_context(|| {
+                format!(
+                    "--mode {}: cannot listen on {addr}; is another proxy running there? pick another port with -p or @PORT",
+                    mode.spec
+                )
+            })?;
+            if !addr.ip().is_loopback() {
+                output.problem(&format!("runner: warning: listening on {}, reachable from other machines; use --listen-host 127.0.0.1 unless you mean it", addr.ip()));
+            }
+            let bound = socket.local_addr()?;
+            output.info(&format!("{} listening at {bound}.", describe(&mode.kind)));
+            listeners.push(live::Listener { socket, mode });
         }
-        let addr = listener.local_addr()?;
-        output.info(&format!("HTTP proxy listening at {addr}."));
         live.start();
-        live::serve(listener, live.clone(), shutdown_signal()).await.context("serving")
+        live::serve(listeners, live.clone(), shutdown_signal()).await.context("serving")
     });
     let done = live.done().context("flushing the capture file");
     result.and(done)

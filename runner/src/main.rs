@@ -13,10 +13,12 @@ use clap::Parser;
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 mod cli;
+mod flow_options;
 mod live;
 mod new;
 mod offline;
 mod output;
+mod progress;
 mod proxy_options;
 mod reload;
 mod scripts;

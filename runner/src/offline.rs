@@ -12,6 +12,7 @@ use waylay_proxy::summary::flow_detail;
 
 use crate::cli::Cli;
 use crate::output::Output;
+use crate::progress::Progress;
 use crate::scripts::{ScriptSpec, load_all};
 
 /// Where -w points.
@@ -67,11 +68,18 @@ fn destination(wfile: &str) -> Destination<'_> {
 pub fn run(cli: &Cli, specs: &[ScriptSpec], output: &Arc<Output>) -> Result<()> {
     let dest = cli.wfile.as_deref().map(destination);
     // Check the input before building anything, and never truncate it.
+    // The size of a regular input file, for the progress bar.
+    let mut size = None;
     let input: Option<(Box<dyn Read + Send>, String)> = match cli.rfile.as_deref() {
         None => None,
         Some("-") => Some((Box::new(std::io::stdin()), "standard input".to_owned())),
         Some(path) => {
             let file = File::open(path).with_context(|| format!("{path}: cannot read flows"))?;
+            size = file
+                .metadata()
+                .ok()
+                .filter(std::fs::Metadata::is_file)
+                .map(|m| m.len());
             if let Some(Destination::File { path: out, .. }) = &dest
                 && same_file(Path::new(path), out)
             {
@@ -85,6 +93,7 @@ pub fn run(cli: &Cli, specs: &[ScriptSpec], output: &Arc<Output>) -> Result<()> 
     let mut scripts = load_all(specs, output)?;
     // The proxy's options do nothing offline, but a typo is still an error.
     crate::settings::resolve(cli, &mut scripts)?;
+    let flows = crate::flow_options::resolve(cli, &mut scripts)?;
     let scripts = std::sync::Arc::new(scripts);
     if !cli.no_reload && input.is_some() {
         // A long run picks up edits to its scripts, like the live proxy.
@@ -104,11 +113,31 @@ pub fn run(cli: &Cli, specs: &[ScriptSpec], output: &Arc<Output>) -> Result<()> 
     };
     let mut reader = FlowReader::new(input);
     let detail = if output.quiet { 0 } else { cli.flow_detail };
-    let result = offline::run(&scripts, &mut reader, writer.as_mut(), |flow| {
-        if let Some(text) = flow_detail(flow, detail) {
-            output.info(&text);
-        }
-    });
+    let mut progress = Progress::new(size, flows.progress, Progress::stderr_is_terminal());
+    output.set_bar(progress.bar().cloned());
+    let selection = offline::Selection {
+        read: flows.read.as_deref(),
+        save: flows.save.as_deref(),
+    };
+    let view = flows.view.as_deref();
+    let result = offline::run_selected(
+        &scripts,
+        &mut reader,
+        writer.as_mut(),
+        selection,
+        |flow, stats| {
+            progress.update(stats.bytes, stats.flows + stats.skipped);
+            let Some(flow) = flow.filter(|f| detail > 0 && view.is_none_or(|v| v.matches(f)))
+            else {
+                return;
+            };
+            if let Some(text) = flow_detail(flow, detail) {
+                output.info(&text);
+            }
+        },
+    );
+    progress.finish();
+    output.set_bar(None);
     let panics = scripts.panics();
     if panics > 0 {
         output.problem(&format!("runner: {panics} hook call(s) panicked; those flows were written as they were before the hook"));

@@ -17,6 +17,11 @@ pub struct Output {
     /// Standard output carries flows; print lines to standard error.
     pub stdout_taken: bool,
     lock: Mutex<()>,
+    /// The offline progress bar, which lines bound for the terminal it is
+    /// drawn on are printed above.
+    bar: Mutex<Option<indicatif::ProgressBar>>,
+    /// Whether standard output is that terminal too.
+    stdout_terminal: bool,
 }
 
 impl Output {
@@ -26,6 +31,23 @@ impl Output {
             verbose,
             stdout_taken,
             lock: Mutex::new(()),
+            bar: Mutex::new(None),
+            stdout_terminal: std::io::IsTerminal::is_terminal(&std::io::stdout()),
+        }
+    }
+
+    /// Prints lines above `bar` from now on (`None`: no bar any more).
+    pub fn set_bar(&self, bar: Option<indicatif::ProgressBar>) {
+        *self.bar.lock().unwrap_or_else(|e| e.into_inner()) = bar;
+    }
+
+    /// Writes with the bar out of the way when the line goes to its
+    /// terminal.
+    fn above_bar(&self, to_terminal: bool, write: impl FnOnce()) {
+        let bar = self.bar.lock().unwrap_or_else(|e| e.into_inner()).clone();
+        match bar {
+            Some(bar) if to_terminal => bar.suspend(write),
+            _ => write(),
         }
     }
 
@@ -36,16 +58,22 @@ impl Output {
         }
         let _guard = self.lock.lock();
         if self.stdout_taken {
-            let _ = writeln!(std::io::stderr(), "{line}");
+            self.above_bar(true, || {
+                let _ = writeln!(std::io::stderr(), "{line}");
+            });
         } else {
-            let _ = writeln!(std::io::stdout(), "{line}");
+            self.above_bar(self.stdout_terminal, || {
+                let _ = writeln!(std::io::stdout(), "{line}");
+            });
         }
     }
 
     /// A warning or error line, always shown.
     pub fn problem(&self, line: &str) {
         let _guard = self.lock.lock();
-        let _ = writeln!(std::io::stderr(), "{line}");
+        self.above_bar(true, || {
+            let _ = writeln!(std::io::stderr(), "{line}");
+        });
     }
 }
 

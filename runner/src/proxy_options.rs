@@ -20,7 +20,7 @@ fn parse_size(text: &str) -> Option<u64> {
 }
 
 /// The proxy's own `--set` names.
-pub const PROXY_OPTIONS: [(&str, &str); 11] = [
+pub const PROXY_OPTIONS: [(&str, &str); 14] = [
     (
         "allow_hosts",
         "regex: intercept only tunnels to a matching host:port (as --allow-hosts)",
@@ -42,6 +42,10 @@ pub const PROXY_OPTIONS: [(&str, &str); 11] = [
         "regex: pass tunnels to a matching host:port through (as --ignore-hosts)",
     ),
     (
+        "keep_host_header",
+        "true/false: reverse mode keeps the client's Host field (false: the server's)",
+    ),
+    (
         "shutdown_grace",
         "seconds: how long in-flight flows get at shutdown (10)",
     ),
@@ -58,6 +62,14 @@ pub const PROXY_OPTIONS: [(&str, &str); 11] = [
         "size: stream bodies larger than this instead of keeping them",
     ),
     (
+        "tcp_hosts",
+        "regex: tunnels to a matching host:port carry TCP flows, TLS still intercepted",
+    ),
+    (
+        "upstream_auth",
+        "USER:PASS: Proxy-Authorization sent to the upstream proxy (upstream mode)",
+    ),
+    (
         "upstream_timeout",
         "seconds: wait for a server to connect or answer (10 and 60)",
     ),
@@ -66,6 +78,15 @@ pub const PROXY_OPTIONS: [(&str, &str); 11] = [
         "size: the largest WebSocket message (16m); a larger one ends the flow",
     ),
 ];
+
+/// A true/false option's value.
+fn boolean(name: &str, value: &str) -> Result<bool> {
+    match value.to_ascii_lowercase().as_str() {
+        "true" | "1" | "yes" | "on" => Ok(true),
+        "false" | "0" | "no" | "off" => Ok(false),
+        _ => bail!("--set {name}={value}: expected true or false"),
+    }
+}
 
 /// The proxy's options from `--proxyauth` and the proxy's `--set` pairs
 /// (names checked by the caller); malformed values are an error that
@@ -108,12 +129,14 @@ pub fn options(cli: &Cli, sets: &[(String, String)]) -> Result<Options> {
                 .ignore_hosts
                 .push(regex("--set ignore_hosts", value)?),
             "allow_hosts" => options.allow_hosts.push(regex("--set allow_hosts", value)?),
-            "ssl_insecure" => {
-                options.trust.insecure = match value.to_ascii_lowercase().as_str() {
-                    "true" | "1" | "yes" | "on" => true,
-                    "false" | "0" | "no" | "off" => false,
-                    _ => bail!("--set ssl_insecure={value}: expected true or false"),
+            "ssl_insecure" => options.trust.insecure = boolean(name, value)?,
+            "keep_host_header" => options.keep_host_header = boolean(name, value)?,
+            "tcp_hosts" => options.tcp_hosts.push(regex("--set tcp_hosts", value)?),
+            "upstream_auth" => {
+                if !value.contains(':') {
+                    bail!("--set upstream_auth={value}: expected USER:PASS");
                 }
+                options.upstream_auth = Some(value.clone());
             }
             "ssl_verify_upstream_trusted_ca" => {
                 options.trust.extra_ca = Some(value.into());

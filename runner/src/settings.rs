@@ -18,6 +18,11 @@ pub fn resolve(cli: &Cli, scripts: &mut Scripts) -> Result<Options> {
     let declared = scripts.declared();
     let (mut proxy, mut values) = (Vec::new(), HashMap::new());
     for set in &cli.set {
+        // Filters, rewriting options and `progress`: `flow_options`.
+        let name = set.split_once('=').map_or(set.as_str(), |(n, _)| n);
+        if crate::flow_options::known(name).is_some_and(|switch| switch || set.contains('=')) {
+            continue;
+        }
         let Some((name, value)) = set.split_once('=') else {
             bail!("--set {set:?}: expected NAME=VALUE");
         };
@@ -32,9 +37,14 @@ pub fn resolve(cli: &Cli, scripts: &mut Scripts) -> Result<Options> {
                 .map(|(n, _)| *n)
                 .chain(declared.iter().map(|o| o.name.as_str()))
                 .collect();
+            let flows: Vec<&str> = crate::flow_options::FLOW_OPTIONS
+                .iter()
+                .map(|(n, _)| *n)
+                .collect();
             bail!(
-                "--set {name}: no such option; the options here are: {}",
-                known.join(", ")
+                "--set {name}: no such option; the options here are: {}; and for filters and rewriting: {}",
+                known.join(", "),
+                flows.join(", ")
             );
         }
     }
@@ -46,6 +56,10 @@ pub fn resolve(cli: &Cli, scripts: &mut Scripts) -> Result<Options> {
 pub fn list(scripts: &Scripts) -> String {
     let mut out = String::from("proxy options:\n");
     for (name, help) in PROXY_OPTIONS {
+        out += &format!("  {name}: {help}\n");
+    }
+    out += "flow options (filters, rewriting):\n";
+    for (name, help) in crate::flow_options::FLOW_OPTIONS {
         out += &format!("  {name}: {help}\n");
     }
     let declared = scripts.declared();

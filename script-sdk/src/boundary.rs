@@ -1,10 +1,12 @@
 //! The one place where this crate touches the C boundary: the layout both
 //! sides share ([`abi`], with its function-pointer types), wrappers over
-//! the host's function table ([`host`]) and the exported trampolines
-//! ([`export`]). All of the crate's `unsafe` lives below this module.
+//! the host's function table ([`host`], and [`filter`] for filters, which
+//! outlive a hook call) and the exported trampolines ([`export`]). All of
+//! the crate's `unsafe` lives below this module.
 
 #[doc(hidden)]
 pub mod abi;
+pub(crate) mod filter;
 pub(crate) mod host;
 
 #[doc(hidden)]
@@ -64,6 +66,10 @@ macro_rules! export_script {
     (@bit websocket_start) => { 1u32 << $crate::abi::EVENT_WEBSOCKET_START };
     (@bit websocket_message) => { 1u32 << $crate::abi::EVENT_WEBSOCKET_MESSAGE };
     (@bit websocket_end) => { 1u32 << $crate::abi::EVENT_WEBSOCKET_END };
+    (@bit tcp_start) => { 1u32 << $crate::abi::EVENT_TCP_START };
+    (@bit tcp_message) => { 1u32 << $crate::abi::EVENT_TCP_MESSAGE };
+    (@bit tcp_end) => { 1u32 << $crate::abi::EVENT_TCP_END };
+    (@bit tcp_error) => { 1u32 << $crate::abi::EVENT_TCP_ERROR };
     (@export $script:ty, $descriptor:expr) => {
         /// The ABI version this script was built for (read first at load).
         #[doc(hidden)]

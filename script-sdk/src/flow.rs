@@ -1,17 +1,24 @@
 //! [`Flow`]: one HTTP transaction (the seed's HTTPFlow), maybe upgraded to a
-//! WebSocket, and [`FlowError`].
+//! WebSocket, or one TCP connection (mitmproxy's TCPFlow); [`FlowKind`] and
+//! [`FlowError`].
 
 use std::cell::OnceCell;
 
 use crate::abi;
 use crate::boundary::host::FlowHandle;
-use crate::{Connection, Error, Request, Response, WebSocket};
+use crate::{Connection, Error, Request, Response, Tcp, WebSocket};
 
-/// One HTTP transaction: a request, maybe a response, maybe an error, the
+/// One flow: an HTTP transaction (a request, maybe a response, maybe a
+/// WebSocket) or a TCP connection (its messages), maybe an error, the
 /// connections it used, and the user's annotations.
 ///
 /// Hooks get `&mut Flow`; what they change is what the server or client
-/// sees live, and what `-w` saves.
+/// sees live, and what `-w` saves. The HTTP hooks (`request`, `response`,
+/// `error`, the WebSocket ones, ...) only ever get HTTP flows, and the TCP
+/// hooks (`tcp_start`, ...) only TCP flows; [`kind`](Flow::kind) tells
+/// them apart where a helper takes either. A TCP flow has no request:
+/// [`request`](Flow::request) panics on one, [`response`](Flow::response)
+/// is `None`, and its bytes are in [`tcp`](Flow::tcp).
 ///
 /// ```
 /// # use waylay_sdk::{Context, Flow, Script};
@@ -31,6 +38,8 @@ pub struct Flow {
     request: Request,
     response: Response,
     websocket: WebSocket,
+    tcp: Tcp,
+    kind: OnceCell<FlowKind>,
     client: OnceCell<Option<Connection>>,
     server: OnceCell<Option<Connection>>,
 }
@@ -42,9 +51,16 @@ impl Flow {
             request: Request::new(handle),
             response: Response::new(handle),
             websocket: WebSocket::new(handle),
+            tcp: Tcp::new(handle),
+            kind: OnceCell::new(),
             client: OnceCell::new(),
             server: OnceCell::new(),
         }
+    }
+
+    /// The host's flow, for [`Filter::matches`](crate::Filter::matches).
+    pub(crate) fn handle(&self) -> &FlowHandle {
+        &self.handle
     }
 
     /// The flow's id (a UUID), stable across saving and loading.
@@ -58,29 +74,104 @@ impl Flow {
         self.text(abi::FLOW_ID).unwrap_or("")
     }
 
+    /// What kind of flow this is: HTTP (maybe with a WebSocket) or TCP.
+    ///
+    /// ```
+    /// # use waylay_sdk::{Flow, FlowKind};
+    /// fn describe(flow: &Flow) -> String {
+    ///     match flow.kind() {
+    ///         FlowKind::Http => flow.request().url(),
+    ///         FlowKind::Tcp => format!("TCP, {} messages", flow.tcp().map_or(0, |t| t.messages_len())),
+    ///         _ => "something else".to_owned(),
+    ///     }
+    /// }
+    /// ```
+    pub fn kind(&self) -> FlowKind {
+        *self
+            .kind
+            .get_or_init(|| match self.handle.flow_text(abi::FLOW_TYPE) {
+                Some(b"http") => FlowKind::Http,
+                Some(b"tcp") => FlowKind::Tcp,
+                Some(b"udp") => FlowKind::Udp,
+                Some(b"dns") => FlowKind::Dns,
+                _ => FlowKind::Other,
+            })
+    }
+
+    /// Whether this is an HTTP flow, which has a [`request`](Flow::request).
+    ///
+    /// ```
+    /// # fn f(flow: &waylay_sdk::Flow) {
+    /// if flow.is_http() {
+    ///     println!("{}", flow.request().url());
+    /// }
+    /// # }
+    /// ```
+    pub fn is_http(&self) -> bool {
+        self.kind() == FlowKind::Http
+    }
+
+    /// Whether this is a TCP flow, whose bytes are in [`tcp`](Flow::tcp).
+    ///
+    /// ```
+    /// # fn f(flow: &waylay_sdk::Flow) {
+    /// let raw = flow.is_tcp();
+    /// # }
+    /// ```
+    pub fn is_tcp(&self) -> bool {
+        self.kind() == FlowKind::Tcp
+    }
+
+    /// Panics, saying so, unless this is an HTTP flow.
+    #[track_caller]
+    fn expect_http(&self, what: &str) {
+        let name = match self.kind() {
+            FlowKind::Http => return,
+            FlowKind::Tcp => panic!("this is a TCP flow: it has no {what}; check flow.tcp()"),
+            FlowKind::Udp => "UDP",
+            FlowKind::Dns => "DNS",
+            FlowKind::Other => "non-HTTP",
+        };
+        panic!("this is a {name} flow: it has no {what}; check flow.kind()")
+    }
+
     /// The request; every HTTP flow has one.
+    ///
+    /// # Panics
+    /// On a TCP flow, which has no request, with the message "this is a
+    /// TCP flow: it has no request; check flow.tcp()". Only the TCP hooks
+    /// get TCP flows, so this matters only in code shared between HTTP and
+    /// TCP hooks: check [`is_http`](Flow::is_http) there. A panic fails the
+    /// hook alone: the runner reports it and undoes the hook's changes.
     ///
     /// ```
     /// # fn f(flow: &waylay_sdk::Flow) {
     /// println!("{} {}", flow.request().method(), flow.request().url());
     /// # }
     /// ```
+    #[track_caller]
     pub fn request(&self) -> &Request {
+        self.expect_http("request");
         &self.request
     }
 
     /// The request, to change.
+    ///
+    /// # Panics
+    /// On a TCP flow, as [`request`](Flow::request) does.
     ///
     /// ```
     /// # fn f(flow: &mut waylay_sdk::Flow) {
     /// flow.request_mut().headers_mut().remove("cookie");
     /// # }
     /// ```
+    #[track_caller]
     pub fn request_mut(&mut self) -> &mut Request {
+        self.expect_http("request");
         &mut self.request
     }
 
-    /// The response, once there is one.
+    /// The response, once there is one; always `None` for a TCP flow.
     ///
     /// ```
     /// # fn f(flow: &waylay_sdk::Flow) {
@@ -115,6 +206,10 @@ impl Flow {
     /// `request_headers` or `request`, it answers the client without
     /// contacting a server.
     ///
+    /// # Panics
+    /// On a TCP flow, which has no request to answer ("this is a TCP
+    /// flow: it has no response; check flow.tcp()").
+    ///
     /// ```
     /// # fn f(flow: &mut waylay_sdk::Flow) {
     /// flow.respond(200, "{\"ok\":true}")
@@ -122,7 +217,9 @@ impl Flow {
     ///     .set("content-type", "application/json");
     /// # }
     /// ```
+    #[track_caller]
     pub fn respond(&mut self, status: u16, body: impl AsRef<[u8]>) -> &mut Response {
+        self.expect_http("response");
         if self.handle.response_new(status).is_ok() {
             let _ = self.response.set_content(body);
         }
@@ -157,8 +254,36 @@ impl Flow {
         (self.handle.flow_int(abi::FLOW_WEBSOCKET) == Some(1)).then_some(&mut self.websocket)
     }
 
+    /// The TCP connection's messages, when this is a TCP flow (`None` for
+    /// an HTTP flow).
+    ///
+    /// ```
+    /// # fn f(flow: &waylay_sdk::Flow) {
+    /// if let Some(tcp) = flow.tcp() {
+    ///     println!("{} TCP messages", tcp.messages_len());
+    /// }
+    /// # }
+    /// ```
+    pub fn tcp(&self) -> Option<&Tcp> {
+        self.is_tcp().then_some(&self.tcp)
+    }
+
+    /// The TCP connection's messages, to change them or inject new ones.
+    ///
+    /// ```
+    /// # fn f(flow: &mut waylay_sdk::Flow) {
+    /// if let Some(mut message) = flow.tcp_mut().and_then(|tcp| tcp.last_message_mut()) {
+    ///     let content = message.content().to_vec();
+    ///     message.set_content(content.to_ascii_uppercase());
+    /// }
+    /// # }
+    /// ```
+    pub fn tcp_mut(&mut self) -> Option<&mut Tcp> {
+        self.is_tcp().then_some(&mut self.tcp)
+    }
+
     /// The error, if the flow failed (refused connection, invalid response,
-    /// killed, …).
+    /// killed, a TCP connection that ended abnormally, …).
     ///
     /// ```
     /// # fn f(flow: &waylay_sdk::Flow) {
@@ -176,8 +301,10 @@ impl Flow {
     }
 
     /// Kills the flow: live, the proxy drops it and answers nothing; the
-    /// flow gets the error "Connection killed.". Refused with an error for
-    /// flows that are not live, such as those read from a file.
+    /// flow gets the error "Connection killed.". A killed TCP flow's
+    /// connection is closed and the flow ends with `tcp_error`. Refused
+    /// with an error for flows that are not live, such as those read from
+    /// a file.
     ///
     /// ```
     /// # use waylay_sdk::{Context, Flow};
@@ -339,6 +466,30 @@ impl Flow {
             .flow_text(field)
             .and_then(|b| std::str::from_utf8(b).ok())
     }
+}
+
+/// What kind of flow a [`Flow`] is (mitmproxy's flow `type`).
+///
+/// ```
+/// # use waylay_sdk::{Flow, FlowKind};
+/// fn is_raw(flow: &Flow) -> bool {
+///     flow.kind() == FlowKind::Tcp
+/// }
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum FlowKind {
+    /// An HTTP flow, maybe upgraded to a WebSocket: it has a
+    /// [`request`](Flow::request).
+    Http,
+    /// A raw TCP connection: its bytes are in [`Flow::tcp`].
+    Tcp,
+    /// A UDP flow (no hook gets these yet).
+    Udp,
+    /// A DNS flow (no hook gets these yet).
+    Dns,
+    /// A type this SDK does not know.
+    Other,
 }
 
 /// Why a flow failed (the seed's Error).

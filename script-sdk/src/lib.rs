@@ -62,11 +62,13 @@ mod certificate;
 mod connection;
 mod context;
 mod error;
+mod filter;
 mod flow;
 mod headers;
 mod message;
 mod options;
 mod script;
+mod tcp;
 mod websocket;
 
 #[doc(hidden)]
@@ -77,9 +79,11 @@ pub use certificate::Certificate;
 pub use connection::Connection;
 pub use context::{Context, Level};
 pub use error::Error;
-pub use flow::{Flow, FlowError};
+pub use filter::{Filter, FilterError};
+pub use flow::{Flow, FlowError, FlowKind};
 pub use headers::Headers;
 pub use message::{Message, Request, Response};
 pub use options::{OptionKind, ScriptOption};
 pub use script::{Concurrent, Script};
+pub use tcp::{Tcp, TcpMessage, TcpMessageMut};
 pub use websocket::{WebSocket, WebSocketMessage, WebSocketMessageMut};

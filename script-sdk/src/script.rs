@@ -14,7 +14,10 @@ use crate::{Connection, Context, Flow, ScriptOption};
 /// ordered: `request_headers`, `request`, then `response_headers` and
 /// `response`, or `error`. A response that upgrades to a WebSocket (101)
 /// is followed by `websocket_start`, one `websocket_message` per message in
-/// either direction, and `websocket_end`. Events of flows on different
+/// either direction, and `websocket_end`. A raw TCP connection (a TCP
+/// flow, with no request) gets `tcp_start`, one `tcp_message` per chunk
+/// read from either side, then `tcp_end`, or `tcp_error` instead when it
+/// ended abnormally: exactly one of the two. Events of flows on different
 /// connections interleave. A script's hooks run one at a time, so `&mut self` needs no
 /// lock. With several scripts (`-s a -s b`) each event reaches them in
 /// command-line order.
@@ -31,7 +34,9 @@ use crate::{Connection, Context, Flow, ScriptOption};
 /// response is checked after `request` returns, so a response set in
 /// `request` gets its `response` hooks. The WebSocket's messages are
 /// replayed one at a time, as mitmproxy does: in each `websocket_message`
-/// the flow holds the messages up to the current one.
+/// the flow holds the messages up to the current one. A TCP flow gets
+/// `tcp_start`, its messages replayed the same way with a `tcp_message`
+/// each, then `tcp_error` if it has an error, else `tcp_end`.
 ///
 /// # Panics
 /// A panic in a hook fails that flow alone: the runner reports the script,
@@ -317,6 +322,104 @@ pub trait Script: Send + 'static {
         crate::__export::default_hook();
     }
 
+    /// A TCP connection is being relayed (a tunnel or connection that is
+    /// neither TLS to intercept nor HTTP): the flow is a TCP flow
+    /// ([`Flow::tcp`]), with no messages yet, and no request. Live, it
+    /// fires before any bytes are relayed.
+    ///
+    /// Bytes injected here ([`Tcp::inject_to_client`](crate::Tcp::inject_to_client))
+    /// are sent once the connection is up, before anything relayed.
+    /// Offline, injection is refused.
+    ///
+    /// ```
+    /// # use waylay_sdk::{Context, Flow, Script};
+    /// # #[derive(Default)] struct S;
+    /// impl Script for S {
+    ///     fn tcp_start(&mut self, ctx: &Context, flow: &mut Flow) {
+    ///         let server = flow.server().and_then(|s| s.address());
+    ///         ctx.info(&format!("TCP to {server:?}"));
+    ///     }
+    /// }
+    /// ```
+    fn tcp_start(&mut self, ctx: &Context, flow: &mut Flow) {
+        let _ = (ctx, flow);
+        crate::__export::default_hook();
+    }
+
+    /// A side sent bytes: one message per read, in either direction; the
+    /// message is the last of [`Tcp::messages`](crate::Tcp::messages)
+    /// ([`Tcp::last_message`](crate::Tcp::last_message)). Where a message
+    /// ends is however the bytes arrived: TCP is a stream.
+    ///
+    /// Changing its content changes what the other side gets;
+    /// [`drop`](crate::TcpMessageMut::drop) empties it, so the other side
+    /// gets nothing for it. Bytes injected here are sent after it, each
+    /// with its own `tcp_message`. Everything is saved as the hook leaves
+    /// it.
+    ///
+    /// ```
+    /// # use waylay_sdk::{Context, Flow, Script};
+    /// # #[derive(Default)] struct S;
+    /// impl Script for S {
+    ///     fn tcp_message(&mut self, _ctx: &Context, flow: &mut Flow) {
+    ///         let Some(mut message) = flow.tcp_mut().and_then(|tcp| tcp.last_message_mut()) else {
+    ///             return;
+    ///         };
+    ///         if message.from_client() && message.content().starts_with(b"QUIT") {
+    ///             message.drop();
+    ///         }
+    ///     }
+    /// }
+    /// ```
+    fn tcp_message(&mut self, ctx: &Context, flow: &mut Flow) {
+        let _ = (ctx, flow);
+        crate::__export::default_hook();
+    }
+
+    /// The TCP connection ended: both sides closed (a side whose
+    /// connection broke counts as closed, as in mitmproxy). Each TCP
+    /// flow gets this or [`tcp_error`](Script::tcp_error), never both. No
+    /// bytes can be injected any more; changes are what `-w` saves (the
+    /// flow is written after this hook).
+    ///
+    /// ```
+    /// # use waylay_sdk::{Context, Flow, Script};
+    /// # #[derive(Default)] struct S;
+    /// impl Script for S {
+    ///     fn tcp_end(&mut self, ctx: &Context, flow: &mut Flow) {
+    ///         let n = flow.tcp().map_or(0, |tcp| tcp.messages_len());
+    ///         ctx.info(&format!("TCP flow {} closed after {n} messages", flow.id()));
+    ///     }
+    /// }
+    /// ```
+    fn tcp_end(&mut self, ctx: &Context, flow: &mut Flow) {
+        let _ = (ctx, flow);
+        crate::__export::default_hook();
+    }
+
+    /// The TCP connection ended abnormally: the server could not be
+    /// reached (mitmproxy's one case), or the proxy ended it (the flow was
+    /// killed, a hook panicked). [`Flow::error`] says why. Fires instead of
+    /// [`tcp_end`](Script::tcp_end), as mitmproxy's `tcp_error`; the
+    /// messages relayed before are all there. No bytes can be injected any
+    /// more. Offline, a saved flow with an error gets this.
+    ///
+    /// ```
+    /// # use waylay_sdk::{Context, Flow, Script};
+    /// # #[derive(Default)] struct S;
+    /// impl Script for S {
+    ///     fn tcp_error(&mut self, ctx: &Context, flow: &mut Flow) {
+    ///         if let Some(error) = flow.error() {
+    ///             ctx.warn(&format!("TCP flow {} failed: {}", flow.id(), error.msg()));
+    ///         }
+    ///     }
+    /// }
+    /// ```
+    fn tcp_error(&mut self, ctx: &Context, flow: &mut Flow) {
+        let _ = (ctx, flow);
+        crate::__export::default_hook();
+    }
+
     /// Live only: the client connection closed.
     ///
     /// ```
@@ -526,6 +629,76 @@ pub trait Concurrent: Script + Sync {
     /// }
     /// ```
     fn websocket_end(&self, ctx: &Context, flow: &mut Flow) {
+        let _ = (ctx, flow);
+        crate::__export::default_hook();
+    }
+
+    /// [`Script::tcp_start`], concurrently.
+    ///
+    /// ```
+    /// # use waylay_sdk::{Concurrent, Context, Flow, Script};
+    /// # #[derive(Default)] struct S;
+    /// # impl Script for S {}
+    /// impl Concurrent for S {
+    ///     fn tcp_start(&self, ctx: &Context, flow: &mut Flow) {
+    ///         ctx.debug(flow.id());
+    ///     }
+    /// }
+    /// ```
+    fn tcp_start(&self, ctx: &Context, flow: &mut Flow) {
+        let _ = (ctx, flow);
+        crate::__export::default_hook();
+    }
+
+    /// [`Script::tcp_message`], concurrently.
+    ///
+    /// ```
+    /// # use waylay_sdk::{Concurrent, Context, Flow, Script};
+    /// # #[derive(Default)] struct S;
+    /// # impl Script for S {}
+    /// impl Concurrent for S {
+    ///     fn tcp_message(&self, _ctx: &Context, flow: &mut Flow) {
+    ///         if let Some(mut m) = flow.tcp_mut().and_then(|tcp| tcp.last_message_mut()) {
+    ///             if m.content() == b"\0" { m.drop(); }
+    ///         }
+    ///     }
+    /// }
+    /// ```
+    fn tcp_message(&self, ctx: &Context, flow: &mut Flow) {
+        let _ = (ctx, flow);
+        crate::__export::default_hook();
+    }
+
+    /// [`Script::tcp_end`], concurrently.
+    ///
+    /// ```
+    /// # use waylay_sdk::{Concurrent, Context, Flow, Script};
+    /// # #[derive(Default)] struct S;
+    /// # impl Script for S {}
+    /// impl Concurrent for S {
+    ///     fn tcp_end(&self, ctx: &Context, flow: &mut Flow) {
+    ///         ctx.info(&format!("{:?}", flow.tcp().map(|tcp| tcp.messages_len())));
+    ///     }
+    /// }
+    /// ```
+    fn tcp_end(&self, ctx: &Context, flow: &mut Flow) {
+        let _ = (ctx, flow);
+        crate::__export::default_hook();
+    }
+
+    /// [`Script::tcp_error`], concurrently.
+    ///
+    /// ```
+    /// # use waylay_sdk::{Concurrent, Context, Flow, Script};
+    /// # #[derive(Default)] struct S;
+    /// # impl Script for S {}
+    /// impl Concurrent for S {
+    ///     fn tcp_error(&self, ctx: &Context, flow: &mut Flow) {
+    ///         ctx.warn(flow.error().map_or("", |e| e.msg()));
+    ///     }
+    /// }
+    /// ```
+    fn tcp_error(&self, ctx: &Context, flow: &mut Flow) {
         let _ = (ctx, flow);
         crate::__export::default_hook();
     }

@@ -10,8 +10,9 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context as _, Result, bail};
 
-use crate::bench_live::{free_port, mitmdump, origin, runner, wait_listening, wrk};
+use crate::bench_live::{origin, wrk};
 use crate::peer;
+use crate::procs::{free_port, mitmdump, runner, wait_listening};
 use crate::util::{arg_value, cargo, root};
 
 /// One keep-alive request; the value of its x-version header.

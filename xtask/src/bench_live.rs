@@ -1,17 +1,21 @@
 //! `cargo xtask bench live`: requests/s and latency through the live proxy
-//! (examples/add_header), next to direct-to-origin and `mitmdump -s
-//! add_header.py`, in one run. wrk drives keep-alive connections with
-//! absolute-form request targets; the origin answers 1 KiB.
+//! (examples/add_header), next to direct-to-origin, `mitmdump -s
+//! add_header.py` and hudsucker with the same header added, in one run.
+//! wrk drives keep-alive connections with absolute-form request targets;
+//! the origin answers 1 KiB.
 
 use std::fmt::Write as _;
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 use std::time::Duration;
 
 use anyhow::{Context as _, Result, bail};
 
 use crate::peer;
+use crate::procs::{
+    Running, build_hudsucker, free_port, hudsucker, memory_kib, mitmdump, runner, wait_ready,
+};
 use crate::util::{arg_value, cargo, root};
 
 /// `cargo xtask origin PORT`: the benchmark's origin, until killed (for
@@ -84,8 +88,8 @@ fn send_gigabyte(stream: &mut TcpStream) -> std::io::Result<()> {
 pub(crate) struct Load {
     pub(crate) rps: f64,
     pub(crate) p50_ms: f64,
-    p99_ms: f64,
-    errors: String,
+    pub(crate) p99_ms: f64,
+    pub(crate) errors: String,
 }
 
 fn millis(text: &str) -> Option<f64> {
@@ -165,27 +169,6 @@ pub(crate) fn wrk(
     })
 }
 
-/// A memory figure of a running process from /proc, in KiB: `VmHWM`
-/// (peak) or `VmRSS` (now).
-pub(crate) fn memory_kib(child: &Running, field: &str) -> f64 {
-    memory_kib_of(child.0.id(), field)
-}
-
-/// The current RSS of process `pid`, in KiB.
-pub(crate) fn rss_kib_of(pid: u32) -> f64 {
-    memory_kib_of(pid, "VmRSS")
-}
-
-fn memory_kib_of(pid: u32, field: &str) -> f64 {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
-    status
-        .lines()
-        .find_map(|l| l.strip_prefix(field))
-        .and_then(|v| v.trim_start_matches(':').split_whitespace().next())
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(0.0)
-}
-
 fn peak_rss_mib(child: &Running) -> f64 {
     memory_kib(child, "VmHWM") / 1024.0
 }
@@ -203,110 +186,31 @@ fn idle_kib_per_connection(child: &Running, port: u16, n: usize) -> Result<f64> 
     Ok((after - before) / n as f64)
 }
 
-pub(crate) fn wait_listening(port: u16) -> Result<()> {
-    for _ in 0..600 {
-        if TcpStream::connect(("127.0.0.1", port)).is_ok() {
-            return Ok(());
-        }
-        std::thread::sleep(Duration::from_millis(100));
-    }
-    bail!("nothing listens on port {port} after 60 s")
-}
-
-pub(crate) fn free_port() -> Result<u16> {
-    Ok(TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
-}
-
-/// A child process stopped (SIGINT, then kill) however the bench ends.
-pub(crate) struct Running(pub(crate) Child);
-
-/// `target/release/runner -q -p PORT ARGS`, stopped when dropped. Its CA
-/// lives in `target/bench/waylay-conf` unless ARGS name a confdir: a bench
-/// never writes to the user's home.
-pub(crate) fn runner(args: &[&str], port: u16) -> Result<Running> {
-    let mut command = Command::new(root().join("target/release/runner"));
-    if !args.contains(&"--confdir") {
-        command
-            .arg("--confdir")
-            .arg(root().join("target/bench/waylay-conf"));
-    }
-    let child = command
-        .args(["-q", "-p", &port.to_string()])
-        .args(args)
-        .current_dir(root())
-        .stdout(Stdio::null())
-        .spawn()?;
-    Ok(Running(child))
-}
-
-/// `mitmdump -q -s SCRIPT` on loopback at PORT, stopped when dropped.
-pub(crate) fn mitmdump(
-    python: &std::path::Path,
-    script: &std::path::Path,
-    port: u16,
-) -> Result<Running> {
-    mitmdump_with(python, script, port, &[])
-}
-
-/// `mitmdump` as above, with more arguments.
-pub(crate) fn mitmdump_with(
-    python: &std::path::Path,
-    script: &std::path::Path,
-    port: u16,
-    extra: &[&str],
-) -> Result<Running> {
-    let child = Command::new(python.with_file_name("mitmdump"))
-        .args(extra)
-        .args([
-            "-q",
-            "--listen-host",
-            "127.0.0.1",
-            "-p",
-            &port.to_string(),
-            "-s",
-        ])
-        .arg(script)
-        .stdout(Stdio::null())
-        .spawn()?;
-    Ok(Running(child))
-}
-
-impl Drop for Running {
-    fn drop(&mut self) {
-        let _ = Command::new("kill")
-            .args(["-INT", &self.0.id().to_string()])
-            .status();
-        for _ in 0..100 {
-            if matches!(self.0.try_wait(), Ok(Some(_))) {
-                return;
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
 pub fn live(args: &[&str]) -> Result<()> {
     let seconds = arg_value(args, "--seconds", 10)? as u32;
     let python = peer::ensure()?;
     cargo(&["build", "--release", "-p", "runner"])?;
+    build_hudsucker()?;
     let dir = root().join("target/bench");
     std::fs::create_dir_all(&dir)?;
     let py_script = crate::util::add_header_py(&dir)?;
     let origin_port = origin()?;
 
     let waylay_port = free_port()?;
-    let waylay = runner(&["-s", "examples/add_header"], waylay_port)?;
+    let mut waylay = runner(&["-s", "examples/add_header"], waylay_port)?;
     let mitm_port = free_port()?;
-    let mitm = mitmdump(&python, &py_script, mitm_port)?;
-    wait_listening(waylay_port)?;
-    wait_listening(mitm_port)?;
+    let mut mitm = mitmdump(&python, &py_script, mitm_port)?;
+    let huds_port = free_port()?;
+    let mut huds = hudsucker(huds_port)?;
+    wait_ready(&mut waylay, waylay_port)?;
+    wait_ready(&mut mitm, mitm_port)?;
+    wait_ready(&mut huds, huds_port)?;
     // Idle memory first, before load has grown any pools.
     eprintln!("xtask: idle connections");
     let idle = (
         idle_kib_per_connection(&waylay, waylay_port, 1000)?,
         idle_kib_per_connection(&mitm, mitm_port, 1000)?,
+        idle_kib_per_connection(&huds, huds_port, 1000)?,
     );
 
     let mut report = String::new();
@@ -338,6 +242,11 @@ pub fn live(args: &[&str]) -> Result<()> {
                 format!("http://127.0.0.1:{mitm_port}/"),
                 true,
             ),
+            (
+                "hudsucker 0.25 + the same header",
+                format!("http://127.0.0.1:{huds_port}/"),
+                true,
+            ),
         ];
         for (name, target, absolute) in rows {
             eprintln!("xtask: {name}, {connections} connections");
@@ -360,9 +269,10 @@ pub fn live(args: &[&str]) -> Result<()> {
     }
     writeln!(
         report,
-        "\nPeak RSS under load: Waylay {:.1} MiB, mitmdump {:.1} MiB.",
+        "\nPeak RSS under load: Waylay {:.1} MiB, mitmdump {:.1} MiB, hudsucker {:.1} MiB.",
         peak_rss_mib(&waylay),
-        peak_rss_mib(&mitm)
+        peak_rss_mib(&mitm),
+        peak_rss_mib(&huds)
     )?;
     let p50 = |who: &str| {
         p50s.iter()
@@ -371,19 +281,20 @@ pub fn live(args: &[&str]) -> Result<()> {
     };
     writeln!(
         report,
-        "p50 latency added at 1 connection: Waylay {:.0} µs, mitmdump {:.0} µs (over direct's {:.0} µs).",
+        "p50 latency added at 1 connection: Waylay {:.0} µs, mitmdump {:.0} µs, hudsucker {:.0} µs (over direct's {:.0} µs).",
         1000.0 * (p50("Waylay") - p50("direct")),
         1000.0 * (p50("mitmdump") - p50("direct")),
+        1000.0 * (p50("hudsucker") - p50("direct")),
         1000.0 * p50("direct")
     )?;
     writeln!(
         report,
-        "Memory per idle client connection (1,000 open, before any load): Waylay {:.1} KiB, mitmdump {:.1} KiB.",
-        idle.0, idle.1
+        "Memory per idle client connection (1,000 open, before any load): Waylay {:.1} KiB, mitmdump {:.1} KiB, hudsucker {:.1} KiB.",
+        idle.0, idle.1, idle.2
     )?;
     eprintln!("xtask: a 1 GiB streamed body");
     let stream_port = free_port()?;
-    let streaming = runner(
+    let mut streaming = runner(
         &[
             "-s",
             "examples/add_header",
@@ -392,7 +303,7 @@ pub fn live(args: &[&str]) -> Result<()> {
         ],
         stream_port,
     )?;
-    wait_listening(stream_port)?;
+    wait_ready(&mut streaming, stream_port)?;
     let before = memory_kib(&streaming, "VmRSS");
     let fetched = Command::new("curl")
         .args([
@@ -423,12 +334,28 @@ pub fn live(args: &[&str]) -> Result<()> {
         };
         writeln!(
             report,
-            "At {connections} connections Waylay does {:.0}% of direct and {:.1}x mitmdump.",
+            "At {connections} connections Waylay does {:.0}% of direct, {:.1}x mitmdump and {:.2}x hudsucker.",
             100.0 * rate("Waylay") / rate("direct"),
-            rate("Waylay") / rate("mitmdump")
+            rate("Waylay") / rate("mitmdump"),
+            rate("Waylay") / rate("hudsucker")
         )?;
+        if connections == 8 {
+            let (share, vs_huds) = (
+                rate("Waylay") / rate("direct"),
+                rate("Waylay") / rate("hudsucker"),
+            );
+            let met = |ok: bool| if ok { "met" } else { "**missed**" };
+            writeln!(
+                report,
+                "Targets at 8 connections: Waylay >= 45% of direct ({:.0}%: {}); Waylay >= 1.25x hudsucker ({:.2}x: {}).",
+                100.0 * share,
+                met(share >= 0.45),
+                vs_huds,
+                met(vs_huds >= 1.25)
+            )?;
+        }
     }
-    drop((waylay, mitm));
+    drop((waylay, mitm, huds));
     println!("{report}");
     std::fs::write(dir.join("live.md"), &report)?;
     Ok(())

@@ -8,22 +8,12 @@ use std::net::SocketAddr;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use anyhow::{Result, bail};
+use anyhow::Result;
 
-use crate::bench_live::{free_port, mitmdump_with, runner, wait_listening};
 use crate::peer;
+use crate::procs::{free_port, mitmdump_with, runner, wait_for_file, wait_listening};
 use crate::tls_load::{self, Measured, Target};
 use crate::util::{arg_value, cargo, root};
-
-fn wait_for_file(path: &Path) -> Result<()> {
-    for _ in 0..600 {
-        if path.exists() {
-            return Ok(());
-        }
-        std::thread::sleep(Duration::from_millis(100));
-    }
-    bail!("{} did not appear", path.display())
-}
 
 /// Minting: the mean and 99th percentile of `n` leaves, and a cached
 /// host's lookup, in the engine itself.

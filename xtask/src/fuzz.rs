@@ -17,12 +17,16 @@ use anyhow::{Context as _, Result, bail};
 use crate::util::{arg_value, root, run};
 
 /// The targets, as named in `fuzz/Cargo.toml`.
-pub const TARGETS: [&str; 5] = [
+pub const TARGETS: [&str; 9] = [
     "flowfile_read",
     "flowfile_roundtrip",
     "parsers",
     "client_bytes",
     "websocket_frames",
+    "socks5",
+    "mode_strings",
+    "filter_expr",
+    "rewrite_specs",
 ];
 
 fn seed(dir: &Path, target: &str) -> Result<()> {
@@ -54,6 +58,68 @@ fn seed(dir: &Path, target: &str) -> Result<()> {
                 let mut bytes = vec![*which];
                 bytes.extend_from_slice(input);
                 seeds.push((format!("seed-{i}"), bytes));
+            }
+        }
+        "socks5" => {
+            let mut v4 = vec![5, 1, 0, 5, 1, 0, 1, 127, 0, 0, 1, 0x1f, 0x90];
+            seeds.push(("connect-v4".into(), v4.clone()));
+            v4.splice(3..3, [1, 4, b'u', b's', b'e', b'r', 4, b'p', b'a', b's', b's']);
+            seeds.push(("with-credentials".into(), v4));
+            let mut name = vec![5, 1, 2, 5, 1, 0, 3, 11];
+            name.extend_from_slice(b"example.com");
+            name.extend_from_slice(&[1, 187]);
+            seeds.push(("connect-name".into(), name));
+        }
+        "filter_expr" => {
+            for (i, expression) in [
+                "~d example.com & ~s & !~t image",
+                "(~tcp | ~udp ) ~e",
+                "!~c 200 | ~b \"password\\d+\" ~h 'set-cookie: .*; HttpOnly'",
+                "~u '^https?://[^/]+/api/(v1|v2)/' & ~m POST",
+                "~meta \"from: mitm\" ~marker :star: ~comment \"(?i)todo$\"",
+                "~src 127\\.0\\.0\\.1 ~dst :443 ~replayq ~websocket ~dns ~all",
+                "~d a|~d b & ~c 2xx",
+                "~bq \"\\x12\\u04\\0\" ~bs [а-я]+ ~tq json ~ts (css",
+            ]
+            .iter()
+            .enumerate()
+            {
+                seeds.push((format!("seed-{i}"), expression.as_bytes().to_vec()));
+            }
+        }
+        "rewrite_specs" => {
+            for (i, (which, spec)) in [
+                (0u8, "|~d example|://example.com/|://example.org/"),
+                (0, r"|~q|^(https?)://([^/]+)/v1/(.*)$|\1://\2/v2/\g<3>"),
+                (1, "|~u /static/|/static/|/tmp"),
+                (2, "|~q|User-Agent|"),
+                (2, r"/~s/X-Note/a\x3ab\n"),
+                (3, r"|~s & ~t json|\\d+|N"),
+                (3, "|(?P<w>hello)|\\g<w> world"),
+                (4, "~d shop.example"),
+                (5, "~all"),
+            ]
+            .iter()
+            .enumerate()
+            {
+                let mut bytes = vec![*which];
+                bytes.extend_from_slice(spec.as_bytes());
+                seeds.push((format!("seed-{i}"), bytes));
+            }
+        }
+        "mode_strings" => {
+            for (i, spec) in [
+                "regular",
+                "socks5@127.0.0.1:1080",
+                "reverse:https://example.com:8443/@8080",
+                "upstream:http://[::1]:3128",
+                "reverse:tcp://localhost:22@[::1]:2222",
+                "transparent@8080",
+            ]
+            .iter()
+            .enumerate()
+            {
+                seeds.push((format!("seed-{i}"), spec.as_bytes().to_vec()));
             }
         }
         "websocket_frames" => {

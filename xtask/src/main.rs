@@ -4,7 +4,8 @@
 //!   venv under `target/`) if missing, then `cargo test --workspace`.
 //! - `cargo xtask peer`: only install the peer.
 //! - `cargo xtask bench offline`, `bench live`, `bench concurrency`,
-//!   `bench tls`: the benchmarks recorded in BENCHMARKS.md.
+//!   `bench tls`, `bench websocket`, `bench h2stream`, `bench modes`,
+//!   `bench filter`: the benchmarks recorded in BENCHMARKS.md.
 //! - `cargo xtask fuzz [--time S]`: every cargo-fuzz target for S seconds.
 //! - `cargo xtask soak`: a long load, idle connections, then SIGTERM.
 
@@ -12,14 +13,23 @@ use anyhow::{Result, bail};
 
 mod bench;
 mod bench_concurrency;
+mod bench_filter;
+mod bench_h2stream;
 mod bench_live;
+mod bench_modes;
 mod bench_tls;
+mod bench_websocket;
 mod fuzz;
+mod nginx;
 mod peer;
+mod procs;
 mod soak;
+mod stream_load;
+mod tcp_load;
 mod tidy;
 mod tls_load;
 mod util;
+mod ws_load;
 
 fn main() -> Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -33,12 +43,16 @@ fn main() -> Result<()> {
         ["bench", "offline", rest @ ..] => bench::offline(rest),
         ["bench", "live", rest @ ..] => bench_live::live(rest),
         ["bench", "concurrency", rest @ ..] => bench_concurrency::concurrency(rest),
+        ["bench", "filter", rest @ ..] => bench_filter::filter(rest),
         ["bench", "tls", rest @ ..] => bench_tls::tls(rest),
+        ["bench", "websocket", rest @ ..] => bench_websocket::websocket(rest),
+        ["bench", "h2stream", rest @ ..] => bench_h2stream::h2stream(rest),
+        ["bench", "modes", rest @ ..] => bench_modes::modes(rest),
         ["fuzz", rest @ ..] => fuzz::fuzz(rest),
         ["soak", rest @ ..] => soak::soak(rest),
         ["origin", port] => bench_live::serve_forever(port.parse()?),
         _ => bail!(
-            "usage: cargo xtask test [CARGO TEST ARGS] | peer | bench offline [--flows N] [--big-mb N] | bench live [--seconds N] | bench concurrency [--seconds N] | bench tls [--seconds N] [--connections N] [--client-threads N] | fuzz [--time SECONDS] [--jobs N] | soak [--seconds N] [--clients N] [--idle N] | origin PORT"
+            "usage: cargo xtask test [CARGO TEST ARGS] | peer | bench offline [--flows N] [--big-mb N] | bench live [--seconds N] | bench concurrency [--seconds N] | bench filter [--mb N] [--flows N] [--seconds N] [--iterations N] | bench tls [--seconds N] [--connections N] [--client-threads N] | bench websocket [--seconds N] [--connections N] [--window N] [--size BYTES] [--idle N] [--client-threads N] | bench h2stream [--mb N] [--slow-mbps N] | bench modes [--seconds N] [--connections N] [--size BYTES] [--client-threads N] | fuzz [--time SECONDS] [--jobs N] [--target NAME]... | soak [--seconds N] [--clients N] [--idle N] | origin PORT"
         ),
     }
 }

@@ -16,7 +16,8 @@ use anyhow::{Context as _, Result, bail};
 use tokio::io::AsyncWriteExt;
 use tokio::net::TcpStream;
 
-use crate::bench_live::{free_port, memory_kib, origin, runner, wait_listening};
+use crate::bench_live::origin;
+use crate::procs::{free_port, memory_kib, runner, wait_listening};
 use crate::util::{arg_value, cargo, root};
 
 /// One keep-alive client until `deadline`: how many answers, how many
@@ -92,7 +93,7 @@ pub fn soak(args: &[&str]) -> Result<()> {
         std::thread::spawn(move || {
             let mut samples = Vec::new();
             while sampling.load(Ordering::Relaxed) {
-                samples.push(crate::bench_live::rss_kib_of(pid));
+                samples.push(crate::procs::rss_kib_of(pid));
                 std::thread::sleep(Duration::from_secs(1));
             }
             samples

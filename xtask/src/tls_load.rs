@@ -18,9 +18,9 @@ fn provider() -> Arc<rustls::crypto::CryptoProvider> {
     Arc::new(rustls::crypto::ring::default_provider())
 }
 
-/// Starts the HTTPS origin on a thread of its own; returns its port and
-/// the PEM file of the CA that signed its certificate (for localhost).
-pub fn origin(dir: &Path) -> Result<(u16, PathBuf)> {
+/// A server configuration for `localhost` (no ALPN set), and the PEM
+/// file of the CA that signed its certificate, written into `dir`.
+pub fn server_config(dir: &Path) -> Result<(rustls::ServerConfig, PathBuf)> {
     let ca_key = rcgen::KeyPair::generate()?;
     let mut ca_params = rcgen::CertificateParams::new(Vec::<String>::new())?;
     ca_params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
@@ -42,13 +42,20 @@ pub fn origin(dir: &Path) -> Result<(u16, PathBuf)> {
     params.not_before = now - time::Duration::days(1);
     params.not_after = now + time::Duration::days(30);
     let leaf = params.signed_by(&key, &issuer)?;
-    let mut config = rustls::ServerConfig::builder_with_provider(provider())
+    let config = rustls::ServerConfig::builder_with_provider(provider())
         .with_safe_default_protocol_versions()?
         .with_no_client_auth()
         .with_single_cert(
             vec![leaf.der().clone(), ca.der().clone()],
             PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(key.serialize_der())),
         )?;
+    Ok((config, ca_file))
+}
+
+/// Starts the HTTPS origin on a thread of its own; returns its port and
+/// the PEM file of the CA that signed its certificate (for localhost).
+pub fn origin(dir: &Path) -> Result<(u16, PathBuf)> {
+    let (mut config, ca_file) = server_config(dir)?;
     config.alpn_protocols = vec![b"http/1.1".to_vec()];
     let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(config));
     let listener = std::net::TcpListener::bind("127.0.0.1:0")?;
@@ -123,7 +130,9 @@ pub struct Measured {
     pub first_error: Option<String>,
 }
 
-fn client_config(ca: &Path) -> Result<Arc<rustls::ClientConfig>> {
+/// A client trusting only the CA in `ca`, offering `alpn`, without
+/// session resumption.
+pub fn client_config(ca: &Path, alpn: &[&[u8]]) -> Result<Arc<rustls::ClientConfig>> {
     use rustls::pki_types::pem::PemObject;
     let mut roots = rustls::RootCertStore::empty();
     for cert in
@@ -135,7 +144,7 @@ fn client_config(ca: &Path) -> Result<Arc<rustls::ClientConfig>> {
         .with_safe_default_protocol_versions()?
         .with_root_certificates(roots)
         .with_no_client_auth();
-    config.alpn_protocols = vec![b"http/1.1".to_vec()];
+    config.alpn_protocols = alpn.iter().map(|p| p.to_vec()).collect();
     // Every connection is a full handshake, as a new client's would be.
     config.resumption = rustls::client::Resumption::disabled();
     Ok(Arc::new(config))
@@ -147,30 +156,38 @@ async fn open(target: &Target, config: &Arc<rustls::ClientConfig>) -> Result<Tls
     let addr = target
         .proxy
         .unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], target.origin_port)));
-    let mut tcp = TcpStream::connect(addr).await?;
-    tcp.set_nodelay(true)?;
-    if target.proxy.is_some() {
-        let connect = format!(
-            "CONNECT localhost:{0} HTTP/1.1\r\nHost: localhost:{0}\r\n\r\n",
-            target.origin_port
-        );
-        tcp.write_all(connect.as_bytes()).await?;
-        let mut head = Vec::new();
-        let mut byte = [0u8];
-        while !head.ends_with(b"\r\n\r\n") {
-            if tcp.read(&mut byte).await? == 0 {
-                bail!("the proxy closed the tunnel");
-            }
-            head.push(byte[0]);
-        }
-        if !head.starts_with(b"HTTP/1.1 200") && !head.starts_with(b"HTTP/1.0 200") {
-            bail!("CONNECT refused: {}", String::from_utf8_lossy(&head));
-        }
-    }
+    let tcp = if target.proxy.is_some() {
+        tunnel(addr, target.origin_port).await?
+    } else {
+        let tcp = TcpStream::connect(addr).await?;
+        tcp.set_nodelay(true)?;
+        tcp
+    };
     let connector = tokio_rustls::TlsConnector::from(config.clone());
     Ok(connector
         .connect(ServerName::try_from("localhost")?, tcp)
         .await?)
+}
+
+/// A `CONNECT localhost:PORT` tunnel through the proxy at `proxy`, its
+/// 200 read.
+pub async fn tunnel(proxy: SocketAddr, port: u16) -> Result<TcpStream> {
+    let mut tcp = TcpStream::connect(proxy).await?;
+    tcp.set_nodelay(true)?;
+    let connect = format!("CONNECT localhost:{port} HTTP/1.1\r\nHost: localhost:{port}\r\n\r\n");
+    tcp.write_all(connect.as_bytes()).await?;
+    let mut head = Vec::new();
+    let mut byte = [0u8];
+    while !head.ends_with(b"\r\n\r\n") {
+        if tcp.read(&mut byte).await? == 0 {
+            bail!("the proxy closed the tunnel");
+        }
+        head.push(byte[0]);
+    }
+    if !head.starts_with(b"HTTP/1.1 200") && !head.starts_with(b"HTTP/1.0 200") {
+        bail!("CONNECT refused: {}", String::from_utf8_lossy(&head));
+    }
+    Ok(tcp)
 }
 
 /// Reads one Content-Length-framed response into `buf`; returns its head,
@@ -231,7 +248,7 @@ pub fn run(
     fresh: bool,
     threads: usize,
 ) -> Result<Measured> {
-    let config = client_config(&target.ca)?;
+    let config = client_config(&target.ca, &[b"http/1.1"])?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(threads)
         .enable_all()

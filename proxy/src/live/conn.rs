@@ -1,7 +1,8 @@
 //! The connection driver: it owns each client connection from accept to
 //! close and runs one layer after another, each chosen by what the last
-//! one handed back (`Handoff`): HTTP/1, a CONNECT tunnel, TLS
-//! interception, HTTP/2, a WebSocket, a pipe.
+//! one handed back (`Handoff`), the first by the listener's mode: HTTP/1,
+//! SOCKS5, a reverse proxy's, a tunnel, TLS interception, HTTP/2, a
+//! WebSocket, a TCP flow, a pipe.
 
 use std::future::Future;
 use std::io;
@@ -10,44 +11,90 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use tokio::io::AsyncWriteExt;
-use tokio::net::TcpListener;
+use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::watch;
 use tokio::task::JoinSet;
 
 use super::handoff::Handoff;
+use super::mode::{Kind, Mode};
 use super::state::{Live, Session};
 use super::upstream::Pool;
 use super::wire::{BoxIo, Reader};
-use super::{http1, http2, intercept, record, tunnel, websocket};
+use super::{http1, http2, intercept, record, reverse, socks, tcp, tunnel, websocket};
 use crate::script::Event;
 use crate::tnetstring::Value;
 
-/// Serves clients from `listener` until `shutdown` resolves, then lets
-/// in-flight flows finish (for at most the grace period) and returns.
+/// A listening socket and the mode of the connections it accepts.
+#[derive(Debug)]
+pub struct Listener {
+    pub socket: TcpListener,
+    pub mode: Mode,
+}
+
+/// Where a redirected connection was going (iptables `REDIRECT`), read
+/// from the socket (`SO_ORIGINAL_DST`); `None` when it was not redirected.
+fn original_destination(stream: &TcpStream) -> Option<SocketAddr> {
+    use nix::sys::socket::{getsockopt, sockopt};
+    let local = stream.local_addr().ok()?;
+    let found = if local.is_ipv4() {
+        let a = getsockopt(stream, sockopt::OriginalDst).ok()?;
+        let ip = std::net::Ipv4Addr::from(u32::from_be(a.sin_addr.s_addr));
+        SocketAddr::from((ip, u16::from_be(a.sin_port)))
+    } else {
+        let a = getsockopt(stream, sockopt::Ip6tOriginalDst).ok()?;
+        let ip = std::net::Ipv6Addr::from(a.sin6_addr.s6_addr);
+        SocketAddr::from((ip, u16::from_be(a.sin6_port)))
+    };
+    (found != local).then_some(found)
+}
+
+/// Serves clients from every listener until `shutdown` resolves, then
+/// lets in-flight flows finish (for at most the grace period) and
+/// returns.
 pub async fn serve(
-    listener: TcpListener,
+    listeners: Vec<Listener>,
     live: Arc<Live>,
     shutdown: impl Future<Output = ()>,
 ) -> io::Result<()> {
     let (closing_tx, closing) = watch::channel(false);
+    let (accepted_tx, mut accepted) = tokio::sync::mpsc::channel(64);
+    let mut accepting = JoinSet::new();
+    for listener in listeners {
+        let (tx, mode) = (accepted_tx.clone(), Arc::new(listener.mode));
+        let socket = listener.socket;
+        accepting.spawn(async move {
+            loop {
+                match socket.accept().await {
+                    Ok((stream, peer)) => {
+                        if tx.send((stream, peer, mode.clone())).await.is_err() {
+                            return;
+                        }
+                    }
+                    // Out of file descriptors and the like: wait a moment.
+                    Err(_) => tokio::time::sleep(Duration::from_millis(50)).await,
+                }
+            }
+        });
+    }
+    drop(accepted_tx);
     let mut clients = JoinSet::new();
     tokio::pin!(shutdown);
     loop {
         tokio::select! {
-            accepted = listener.accept() => match accepted {
-                Ok((stream, peer)) => {
-                    let sock = stream.local_addr().unwrap_or(SocketAddr::from(([0, 0, 0, 0], 0)));
-                    let _ = stream.set_nodelay(true);
-                    clients.spawn(run(Box::new(stream), peer, sock, live.clone(), closing.clone()));
-                }
-                // Out of file descriptors and the like: wait a moment.
-                Err(_) => tokio::time::sleep(Duration::from_millis(50)).await,
-            },
+            Some((stream, peer, mode)) = accepted.recv() => {
+                let sock = stream.local_addr().unwrap_or(SocketAddr::from(([0, 0, 0, 0], 0)));
+                let _ = stream.set_nodelay(true);
+                let redirected = match mode.kind {
+                    Kind::Transparent => original_destination(&stream),
+                    _ => None,
+                };
+                clients.spawn(run(Box::new(stream), peer, sock, live.clone(), mode, redirected, closing.clone()));
+            }
             Some(_) = clients.join_next(), if !clients.is_empty() => {}
             () = &mut shutdown => break,
         }
     }
-    drop(listener);
+    accepting.abort_all();
     let _ = closing_tx.send(true);
     let grace = live.options.shutdown_grace;
     let _ = tokio::time::timeout(grace, async {
@@ -77,23 +124,46 @@ fn client_reader(mut reader: Reader<BoxIo>, live: &Live) -> Reader<BoxIo> {
     reader
 }
 
-/// Serves one client connection to its end.
+/// Serves one client connection to its end, starting with its mode's
+/// first layer; `redirected` is a transparent connection's destination.
 pub async fn run(
     stream: BoxIo,
     peer: SocketAddr,
     sock: SocketAddr,
     live: Arc<Live>,
+    mode: Arc<Mode>,
+    redirected: Option<SocketAddr>,
     mut closing: watch::Receiver<bool>,
 ) {
-    let conn = record::client_conn(peer, sock, record::now());
+    let conn = record::client_conn(peer, sock, record::now(), &mode.spec);
     live.conn_event(Event::ClientConnect, &conn).await;
-    let mut session = Registered(Session::open(live.clone(), conn, sock));
-    let s = &mut session.0;
-    let mut next = Handoff::Http1 {
-        client: Reader::new(stream),
-        tunnel: None,
-        pool: Pool::default(),
+    let client = Reader::new(stream);
+    let mut next = match (&mode.kind, redirected) {
+        (Kind::Regular | Kind::Upstream(_), _) => Handoff::Http1 {
+            client,
+            tunnel: None,
+            pool: Pool::default(),
+        },
+        (Kind::Socks5, _) => Handoff::Socks { client },
+        (Kind::Reverse(_), _) => Handoff::Reverse { client },
+        (Kind::Transparent, Some(to)) => Handoff::Reach {
+            client,
+            host: to.ip().to_string(),
+            port: to.port(),
+        },
+        (Kind::Transparent, None) => {
+            live.scripts().log().log(
+                "proxy",
+                crate::script::Level::Warn,
+                &format!(
+                    "{peer}: came to the transparent listener without being redirected (iptables REDIRECT); closing"
+                ),
+            );
+            Handoff::Close(client)
+        }
     };
+    let mut session = Registered(Session::open(live.clone(), conn, sock, mode));
+    let s = &mut session.0;
     loop {
         next = match next {
             Handoff::Http1 {
@@ -112,7 +182,33 @@ pub async fn run(
                 head,
                 host,
                 port,
-            } => Box::pin(tunnel::open(s, client, head, host, port)).await,
+            } => Box::pin(tunnel::connect(s, client, head, host, port)).await,
+            Handoff::Socks { client } => Box::pin(socks::handshake(s, client)).await,
+            Handoff::Reverse { client } => Box::pin(reverse::start(s, client)).await,
+            Handoff::Reach { client, host, port } => {
+                Box::pin(tunnel::reach(s, client, host, port)).await
+            }
+            Handoff::Tunnel {
+                client,
+                server,
+                server_conn,
+                tunnel,
+            } => {
+                let client = client_reader(client, &live);
+                Box::pin(tunnel::enter(s, client, server, server_conn, tunnel)).await
+            }
+            Handoff::Inside {
+                client,
+                tunnel,
+                pool,
+                tcp,
+            } => Box::pin(tunnel::inside(s, client, tunnel, pool, tcp)).await,
+            Handoff::Tcp {
+                client,
+                server,
+                server_conn,
+            } => Box::pin(tcp::relay(s, client, server, server_conn, &mut closing)).await,
+            Handoff::TcpFailed { client, failure } => tcp::failed(s, client, failure).await,
             Handoff::Intercept {
                 client,
                 server,

@@ -12,10 +12,10 @@ use bytes::Bytes;
 
 use super::body::{Sink, Source, Trailers};
 use super::failure::Failure;
-use super::record;
 use super::state::{Hooked, Session};
 use super::upstream::{self, Answer, AnswerBody, Link, Origin, Pool, Sent, TlsTo, Upstream};
 use super::wire::{Piece, WireError};
+use super::{record, via};
 use crate::flow::Flow;
 use crate::h1::BodyKind;
 use crate::http::{self as fields, Which};
@@ -234,7 +234,8 @@ pub async fn dial(
     };
     // Boxed: a TLS handshake's state is large, and would otherwise be
     // reserved in every client connection's task, idle or not.
-    let link = Box::pin(upstream::connect(origin, tls, options)).await?;
+    let via = via::proxy_of(&s.mode.kind);
+    let link = Box::pin(via::connect(origin, tls, options, via)).await?;
     flow.dict_mut().insert("server_conn", link.conn().clone());
     s.live.conn_event(Event::ServerConnect, link.conn()).await;
     Ok(link)

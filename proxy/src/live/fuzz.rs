@@ -134,7 +134,7 @@ fn run(data: &[u8]) -> Vec<Result<(Bytes, Bytes), String>> {
     let live = Arc::new(Live::new(
         Arc::new(Scripts::new(Arc::new(Quiet))),
         None,
-        Box::new(|_| {}),
+        None,
         options,
     ));
     let sent = data.to_vec();
@@ -149,6 +149,8 @@ fn run(data: &[u8]) -> Vec<Result<(Bytes, Bytes), String>> {
             peer,
             addr,
             shared,
+            Arc::default(),
+            None,
             closing,
         ));
         let _ = client.write_all(&sent).await;

@@ -2,18 +2,22 @@
 //! connection: the next layer and what it needs. Layers never call each
 //! other; they return one of these.
 
+use super::failure::Failure;
 use super::upstream::{Pool, Upstream};
 use super::wire::{BoxIo, Reader};
 use crate::flow::Flow;
 use crate::h1::Head;
 use crate::tnetstring::Value;
 
-/// Where requests in a CONNECT tunnel go, unless they say otherwise.
+/// Where requests in a tunnel (CONNECT, SOCKS5, transparent) go unless
+/// they say otherwise, or, in reverse mode, where every request goes.
 #[derive(Clone, Debug)]
 pub struct Tunnel {
     pub tls: bool,
     pub host: String,
     pub port: u16,
+    /// Reverse mode: every request goes here, whatever its target says.
+    pub reverse: bool,
 }
 
 impl Tunnel {
@@ -36,6 +40,43 @@ pub enum Handoff {
         head: Head,
         host: String,
         port: u16,
+    },
+    /// A SOCKS5 client: its handshake names where to go.
+    Socks { client: Reader<BoxIo> },
+    /// A connection to a reverse proxy: every flow goes to its server.
+    Reverse { client: Reader<BoxIo> },
+    /// A redirected connection (transparent mode) to `host:port`.
+    Reach {
+        client: Reader<BoxIo>,
+        host: String,
+        port: u16,
+    },
+    /// A tunnel is open to the server (its transport and `server_conn`):
+    /// what runs in it is decided by the client's first bytes.
+    Tunnel {
+        client: Reader<BoxIo>,
+        server: Reader<BoxIo>,
+        server_conn: Value,
+        tunnel: Tunnel,
+    },
+    /// Decrypted bytes in an intercepted tunnel: HTTP/1, or (by their
+    /// first bytes, or `tcp` when forced) a TCP flow.
+    Inside {
+        client: Reader<BoxIo>,
+        tunnel: Tunnel,
+        pool: Pool,
+        tcp: bool,
+    },
+    /// A TCP flow whose server could not be reached.
+    TcpFailed {
+        client: Reader<BoxIo>,
+        failure: Failure,
+    },
+    /// Raw bytes both ways, as a TCP flow.
+    Tcp {
+        client: Reader<BoxIo>,
+        server: Reader<BoxIo>,
+        server_conn: Value,
     },
     /// HTTP/1 requests, in a tunnel or not.
     Http1 {

@@ -184,18 +184,26 @@ async fn request(
     head: Head,
 ) -> Next {
     let start = record::now();
-    // Inside a tunnel the CONNECT was the request that authenticated.
+    let reverse = tunnel.filter(|t| t.reverse);
+    // Inside a tunnel the CONNECT was the request that authenticated; a
+    // reverse proxy asks with Authorization, as a server does (mitmproxy).
     if let Some(expected) = &s.live.expected_auth
-        && tunnel.is_none()
-        && !auth::matches(expected, head.header("proxy-authorization"))
+        && (tunnel.is_none() || reverse.is_some())
     {
-        let header = [("proxy-authenticate", "Basic realm=\"waylay\"")];
-        let text = "waylay: proxy authentication required\n";
-        let _ = client
-            .io()
-            .write_all(&send::simple(407, &header, text))
-            .await;
-        return Next::Close;
+        let (field, status, ask) = if reverse.is_some() {
+            ("authorization", 401, "www-authenticate")
+        } else {
+            ("proxy-authorization", 407, "proxy-authenticate")
+        };
+        if !auth::matches(expected, head.header(field)) {
+            let header = [(ask, "Basic realm=\"waylay\"")];
+            let text = "waylay: proxy authentication required\n";
+            let _ = client
+                .io()
+                .write_all(&send::simple(status, &header, text))
+                .await;
+            return Next::Close;
+        }
     }
     if head.first.eq_ignore_ascii_case(b"CONNECT") {
         return connect(s, client, tunnel, head).await;
@@ -208,6 +216,15 @@ async fn request(
             port: t.port,
             path: head.second.clone(),
         }),
+        // A reverse proxy sends everything to its server.
+        (Some(t), _) if t.reverse => {
+            record::parse_target(&head.second).map(|asked| record::Target {
+                scheme: t.scheme().to_owned(),
+                host: t.host.clone(),
+                port: t.port,
+                path: asked.path,
+            })
+        }
         _ => record::parse_target(&head.second),
     };
     let target = match parsed {
@@ -236,11 +253,11 @@ async fn request(
         .header("expect")
         .is_some_and(|v| v.eq_ignore_ascii_case(b"100-continue"));
     let close = send::wants_close(&head);
-    let flow = record::flow(
-        s.conn.clone(),
-        record::request(&head, &target, start),
-        start,
-    );
+    let mut request = record::request(&head, &target, start);
+    if reverse.is_some() && !s.live.options.keep_host_header {
+        record::set_host_header(&mut request, &target);
+    }
+    let flow = record::flow(s.conn.clone(), request, start);
     let mut down = H1Down {
         client,
         kind,

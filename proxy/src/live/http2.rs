@@ -193,14 +193,20 @@ async fn stream(
     let tunnel = &shared.tunnel;
     let authority = parts.uri.authority().map(|a| a.as_str().to_owned());
     let (host, port) = match &authority {
+        // A reverse proxy sends everything to its server.
+        _ if tunnel.reverse => (tunnel.host.clone(), tunnel.port),
         Some(a) => match record::parse_authority(a.as_bytes()) {
             Ok(hp) => hp,
             Err(_) => (a.trim_matches(['[', ']']).to_owned(), tunnel.port),
         },
         None => (tunnel.host.clone(), tunnel.port),
     };
+    let scheme = match parts.uri.scheme_str() {
+        Some(scheme) if !tunnel.reverse => scheme,
+        _ => tunnel.scheme(),
+    };
     let target = record::Target {
-        scheme: parts.uri.scheme_str().unwrap_or(tunnel.scheme()).to_owned(),
+        scheme: scheme.to_owned(),
         host,
         port,
         path: Bytes::copy_from_slice(
@@ -210,6 +216,12 @@ async fn stream(
                 .map_or("/", |p| p.as_str())
                 .as_bytes(),
         ),
+    };
+    let authority = match authority {
+        Some(_) if tunnel.reverse && !shared.session.live.options.keep_host_header => {
+            Some(record::host_port(&target))
+        }
+        other => other,
     };
     let request = record::request_dict(
         Bytes::copy_from_slice(parts.method.as_str().as_bytes()),

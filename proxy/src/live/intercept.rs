@@ -1,7 +1,8 @@
-//! TLS interception in a tunnel: the client's hello read, the server's
-//! TLS made with the same name and ALPN offers, a leaf for the name, then
-//! the decrypted stream handed on to HTTP/1 or HTTP/2, whichever the
-//! server chose.
+//! TLS interception: the client's hello read, the server's TLS made with
+//! the same name and ALPN offers (unless the server is plain, in reverse
+//! mode), a leaf for the name, then the decrypted stream handed on: to
+//! HTTP/2 when that was agreed, else to `tunnel::inside`, which tells
+//! HTTP/1 from TCP.
 
 use std::time::Duration;
 
@@ -9,6 +10,7 @@ use tokio_rustls::LazyConfigAcceptor;
 
 use super::detect::Prefixed;
 use super::handoff::{Handoff, Tunnel};
+use super::mode::Kind;
 use super::state::Session;
 use super::upstream::{self, Link, Origin, Pool, TlsTo};
 use super::wire::{BoxIo, Reader};
@@ -64,16 +66,24 @@ pub async fn run(
         .cloned()
         .collect();
     let origin = Origin {
-        tls: true,
+        tls: tunnel.tls,
         host: tunnel.host.clone(),
         port: tunnel.port,
     };
     let to = TlsTo {
         interceptor: &interceptor,
-        sni: sni.clone().or_else(|| upstream::sni_for(&tunnel.host)),
+        // A reverse proxy's server is named by the mode, not by the name
+        // the client asked the proxy for.
+        sni: if tunnel.reverse {
+            upstream::sni_for(&tunnel.host)
+        } else {
+            sni.clone().or_else(|| upstream::sni_for(&tunnel.host))
+        },
         alpn: ours.clone(),
     };
-    let link = upstream::secure(server, server_conn, &origin, Some(to), &s.live.options).await;
+    // A reverse proxy to a plain server decrypts the client's side only.
+    let to = tunnel.tls.then_some(to);
+    let link = upstream::secure(server, server_conn, &origin, to, &s.live.options).await;
     // ALPN follows the server: the client gets what the server chose.
     let client_alpn = match &link {
         Ok(Link::H2(_)) => vec![tls::ALPN_H2.to_vec()],
@@ -129,16 +139,30 @@ pub async fn run(
         // Each flow retries the server and fails with the reason.
         Err(e) => log(s, &e.to_string()),
     }
-    if negotiated.alpn.as_deref() == Some(tls::ALPN_H2) {
+    if negotiated.alpn.as_deref() == Some(tls::ALPN_H2) && !forced_tcp(s, &tunnel) {
         return Handoff::Http2 {
             client: Box::new(stream),
             tunnel,
             pool,
         };
     }
-    Handoff::Http1 {
+    let tcp = forced_tcp(s, &tunnel);
+    Handoff::Inside {
         client: Reader::new(Box::new(stream)),
-        tunnel: Some(tunnel),
+        tunnel,
         pool,
+        tcp,
     }
+}
+
+/// Whether the decrypted bytes are a TCP flow whatever they look like:
+/// `tcp_hosts`, or a reverse proxy to a `tls://` or `tcp://` server.
+fn forced_tcp(s: &Session, tunnel: &Tunnel) -> bool {
+    let address = format!("{}:{}", tunnel.host, tunnel.port);
+    s.live
+        .options
+        .tcp_hosts
+        .iter()
+        .any(|r| r.is_match(&address))
+        || matches!(&s.mode.kind, Kind::Reverse(server) if !server.scheme.http())
 }

@@ -70,10 +70,11 @@ fn common(d: &mut Dict, start: Option<f64>, peer: Option<SocketAddr>, sock: Opti
     d.push("peername", peer.map_or(Value::Null, addr));
 }
 
-/// A client connection accepted at `sock` from `peer`.
-pub fn client_conn(peer: SocketAddr, sock: SocketAddr, start: f64) -> Value {
+/// A client connection accepted at `sock` from `peer`, by a listener of
+/// mode `mode` (its spec, as the user wrote it).
+pub fn client_conn(peer: SocketAddr, sock: SocketAddr, start: f64, mode: &str) -> Value {
     let mut d = Dict::new();
-    d.push("proxy_mode", Value::text("regular"));
+    d.push("proxy_mode", Value::text(mode));
     d.push("mitmcert", Value::Null);
     common(&mut d, Some(start), Some(peer), Some(sock));
     Value::Dict(d.into())
@@ -215,6 +216,29 @@ pub fn request(head: &Head, target: &Target, start: f64) -> Dict {
         head.third.clone(),
         start,
     )
+}
+
+/// Points a request's Host field at `target` (reverse mode, unless
+/// `keep_host_header`): in place, or added first; the port left out
+/// where it is the scheme's default, as mitmproxy's `url.hostport`.
+pub fn set_host_header(request: &mut Dict, target: &Target) {
+    crate::http::set_header(request, b"host", host_port(target).as_bytes());
+}
+
+/// `host[:port]` of a target, the port left out where it is the scheme's
+/// default.
+pub fn host_port(target: &Target) -> String {
+    let default = if target.scheme == "https" { 443 } else { 80 };
+    let host = if target.host.contains(':') {
+        format!("[{}]", target.host)
+    } else {
+        target.host.clone()
+    };
+    if target.port == default {
+        host
+    } else {
+        format!("{host}:{}", target.port)
+    }
 }
 
 /// A request dict from its parts (HTTP/2 has no head to parse):

@@ -108,8 +108,32 @@ fn as_h1(req: &Dict) -> (&[u8], Option<String>) {
     (b"HTTP/1.1", host)
 }
 
-/// The request as it goes upstream, in origin form.
-pub fn request(flow: &Flow) -> Vec<u8> {
+/// How a request line names its target.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Form<'a> {
+    /// `GET /path`, to the server itself.
+    Origin,
+    /// `GET http://host/path`, to an upstream proxy, with this
+    /// `Proxy-Authorization` value if it wants one.
+    Absolute { auth: Option<&'a str> },
+}
+
+/// The request line's target in `form`.
+fn target<'a>(req: &'a Dict, form: Form<'_>) -> std::borrow::Cow<'a, [u8]> {
+    match form {
+        Form::Origin => http::raw(req, "path").into(),
+        Form::Absolute { .. } => {
+            let scheme = String::from_utf8_lossy(http::raw(req, "scheme"));
+            let path = String::from_utf8_lossy(http::raw(req, "path"));
+            format!("{scheme}://{}{path}", authority(req))
+                .into_bytes()
+                .into()
+        }
+    }
+}
+
+/// The request as it goes upstream, in `form`.
+pub fn request(flow: &Flow, form: Form<'_>) -> Vec<u8> {
     let req = flow.request().expect("an HTTP flow has a request");
     let (version, host) = as_h1(req);
     let body = http::raw_content(req).map(|b| &b[..]).unwrap_or_default();
@@ -127,8 +151,11 @@ pub fn request(flow: &Flow) -> Vec<u8> {
     if let Some(host) = &host {
         fields.insert(0, (b"host", host.as_bytes()));
     }
+    if let Form::Absolute { auth: Some(auth) } = form {
+        fields.push((b"proxy-authorization", auth.as_bytes()));
+    }
     head(
-        [http::raw(req, "method"), http::raw(req, "path"), version],
+        [http::raw(req, "method"), &target(req, form), version],
         &fields,
         body,
     )
@@ -136,7 +163,7 @@ pub fn request(flow: &Flow) -> Vec<u8> {
 
 /// The head of a request whose body is streamed as `kind`: a
 /// length-framed body says its length, a chunked one says so.
-pub fn request_head(flow: &Flow, kind: BodyKind) -> Vec<u8> {
+pub fn request_head(flow: &Flow, kind: BodyKind, form: Form<'_>) -> Vec<u8> {
     let req = flow.request().expect("an HTTP flow has a request");
     let (version, host) = as_h1(req);
     let len;
@@ -156,8 +183,11 @@ pub fn request_head(flow: &Flow, kind: BodyKind) -> Vec<u8> {
     if kind == BodyKind::Chunked {
         fields.push((b"transfer-encoding", b"chunked"));
     }
+    if let Form::Absolute { auth: Some(auth) } = form {
+        fields.push((b"proxy-authorization", auth.as_bytes()));
+    }
     head(
-        [http::raw(req, "method"), http::raw(req, "path"), version],
+        [http::raw(req, "method"), &target(req, form), version],
         &fields,
         b"",
     )

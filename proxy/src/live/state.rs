@@ -14,6 +14,7 @@ use std::time::Duration;
 
 use tokio::sync::mpsc;
 
+use super::mode::Mode;
 use super::record;
 use super::upstream::Dialer;
 use crate::flow::Flow;
@@ -53,6 +54,15 @@ pub struct Options {
     /// When set, only tunnels to a matching `host:port` are intercepted
     /// (mitmproxy's `allow_hosts`).
     pub allow_hosts: Vec<regex_lite::Regex>,
+    /// Tunnels to a `host:port` matching one of these carry TCP flows,
+    /// TLS still intercepted (mitmproxy's `tcp_hosts`).
+    pub tcp_hosts: Vec<regex_lite::Regex>,
+    /// Reverse mode leaves the client's Host field as it is (mitmproxy's
+    /// `keep_host_header`).
+    pub keep_host_header: bool,
+    /// `user:pass` sent to an upstream proxy (mitmproxy's
+    /// `upstream_auth`).
+    pub upstream_auth: Option<String>,
     /// How origins are reached (TCP, unless a test says otherwise).
     pub dialer: Dialer,
 }
@@ -72,6 +82,9 @@ impl Default for Options {
             tls: None,
             ignore_hosts: Vec::new(),
             allow_hosts: Vec::new(),
+            tcp_hosts: Vec::new(),
+            keep_host_header: false,
+            upstream_auth: None,
             dialer: Dialer::default(),
         }
     }
@@ -97,6 +110,9 @@ impl Hooked {
         }
     }
 }
+
+/// What is shown each finished flow (the runner's flow lines).
+pub type OnFlow = Box<dyn Fn(&Flow) + Send + Sync>;
 
 /// One connection's flows between their request and their end, as last
 /// seen, so that a shutdown that cannot wait for them still records them.
@@ -135,7 +151,7 @@ impl std::fmt::Debug for Live {
 fn record_flows(
     mut rx: mpsc::Receiver<Flow>,
     mut capture: Option<FlowWriter<Box<dyn io::Write + Send>>>,
-    on_flow: Box<dyn Fn(&Flow) + Send + Sync>,
+    on_flow: Option<OnFlow>,
     scripts: Arc<Scripts>,
 ) -> io::Result<()> {
     while let Some(flow) = rx.blocking_recv() {
@@ -151,7 +167,9 @@ fn record_flows(
                 );
             }
         }
-        on_flow(&flow);
+        if let Some(on_flow) = &on_flow {
+            on_flow(&flow);
+        }
     }
     match &mut capture {
         Some(w) => w.flush(),
@@ -161,25 +179,34 @@ fn record_flows(
 
 impl Live {
     /// A proxy running `scripts`, writing each finished flow to `capture`
-    /// and showing it to `on_flow`.
+    /// and showing it to `on_flow`. With neither, finished flows go
+    /// nowhere and no thread is started.
     pub fn new(
         scripts: Arc<Scripts>,
         capture: Option<FlowWriter<Box<dyn io::Write + Send>>>,
-        on_flow: Box<dyn Fn(&Flow) + Send + Sync>,
+        on_flow: Option<OnFlow>,
         options: Options,
     ) -> Live {
-        let (tx, rx) = mpsc::channel(4096);
-        let for_thread = scripts.clone();
-        let thread = std::thread::Builder::new()
-            .name("waylay-capture".into())
-            .spawn(move || record_flows(rx, capture, on_flow, for_thread))
-            .expect("a thread for the capture file");
-        Live {
-            scripts,
-            recorder: Recorder {
+        let recorder = if capture.is_none() && on_flow.is_none() {
+            Recorder {
+                tx: Mutex::new(None),
+                thread: Mutex::new(None),
+            }
+        } else {
+            let (tx, rx) = mpsc::channel(4096);
+            let for_thread = scripts.clone();
+            let thread = std::thread::Builder::new()
+                .name("waylay-capture".into())
+                .spawn(move || record_flows(rx, capture, on_flow, for_thread))
+                .expect("a thread for the capture file");
+            Recorder {
                 tx: Mutex::new(Some(tx)),
                 thread: Mutex::new(Some(thread)),
-            },
+            }
+        };
+        Live {
+            scripts,
+            recorder,
             expected_auth: options.proxyauth.as_deref().map(super::auth::expected),
             connections: Mutex::default(),
             next_connection: AtomicU64::new(0),
@@ -318,13 +345,12 @@ impl Live {
     }
 }
 
-/// Hands a finished flow to the capture thread.
+/// Hands a finished flow to the capture thread, if there is one.
 async fn record_with(tx: Option<&mpsc::Sender<Flow>>, scripts: &Scripts, flow: &Flow) {
-    let sent = match tx {
-        Some(tx) => tx.send(flow.clone()).await.is_ok(),
-        None => false,
+    let Some(tx) = tx else {
+        return;
     };
-    if !sent {
+    if tx.send(flow.clone()).await.is_err() {
         scripts.log().log(
             "capture",
             Level::Error,
@@ -337,12 +363,14 @@ async fn record_with(tx: Option<&mpsc::Sender<Flow>>, scripts: &Scripts, flow: &
 }
 
 /// One client connection: the proxy, the connection's dict, the proxy's
-/// own address on it, and its flows in flight.
+/// own address on it, the mode of the listener it came to, and its flows
+/// in flight.
 #[derive(Clone, Debug)]
 pub struct Session {
     pub live: Arc<Live>,
     pub conn: Value,
     pub sock: SocketAddr,
+    pub mode: Arc<Mode>,
     flows: InFlight,
     recorder: Option<mpsc::Sender<Flow>>,
     id: u64,
@@ -350,7 +378,7 @@ pub struct Session {
 
 impl Session {
     /// A new connection's session, registered for shutdown.
-    pub fn open(live: Arc<Live>, conn: Value, sock: SocketAddr) -> Session {
+    pub fn open(live: Arc<Live>, conn: Value, sock: SocketAddr, mode: Arc<Mode>) -> Session {
         let id = live.next_connection.fetch_add(1, Ordering::Relaxed);
         let flows = InFlight::default();
         live.connections
@@ -362,6 +390,7 @@ impl Session {
             live,
             conn,
             sock,
+            mode,
             flows,
             id,
         }

@@ -207,8 +207,9 @@ impl Harness {
         tune(&mut options);
         let flows = Arc::new(Mutex::new(Vec::new()));
         let kept = flows.clone();
-        let on_flow = Box::new(move |f: &Flow| kept.lock().unwrap().push(f.clone()));
-        let live = Arc::new(Live::new(Arc::new(scripts), None, on_flow, options));
+        let on_flow: Box<dyn Fn(&Flow) + Send + Sync> =
+            Box::new(move |f: &Flow| kept.lock().unwrap().push(f.clone()));
+        let live = Arc::new(Live::new(Arc::new(scripts), None, Some(on_flow), options));
         Harness { live, log, flows }
     }
 
@@ -228,7 +229,15 @@ impl Harness {
             let (_closing_tx, closing) = tokio::sync::watch::channel(false);
             let addr = SocketAddr::from(([127, 0, 0, 1], 8080));
             let peer = SocketAddr::from(([127, 0, 0, 1], 40000));
-            let driver = tokio::spawn(super::conn::run(Box::new(proxy), peer, addr, live, closing));
+            let driver = tokio::spawn(super::conn::run(
+                Box::new(proxy),
+                peer,
+                addr,
+                live,
+                Arc::default(),
+                None,
+                closing,
+            ));
             let (mut read, mut write) = tokio::io::split(client);
             write.write_all(&request).await.unwrap();
             let mut out = Vec::new();
@@ -447,12 +456,19 @@ fn h2(
             SocketAddr::from(([127, 0, 0, 1], 40000)),
             SocketAddr::from(([127, 0, 0, 1], 8080)),
             0.0,
+            "regular",
         );
-        let session = Session::open(live, conn, SocketAddr::from(([127, 0, 0, 1], 8080)));
+        let session = Session::open(
+            live,
+            conn,
+            SocketAddr::from(([127, 0, 0, 1], 8080)),
+            Arc::default(),
+        );
         let tunnel = Tunnel {
             tls: false,
             host: "origin.test".into(),
             port: 80,
+            reverse: false,
         };
         let server = tokio::spawn(async move {
             super::http2::serve(

@@ -1,7 +1,8 @@
-//! CONNECT tunnels: answered 200 once the server is reachable, then, by
-//! the client's first bytes, handed on to TLS interception, to HTTP/1
-//! inside the tunnel, or (for anything else, a server that speaks first,
-//! and ignored hosts) to a pipe.
+//! Tunnels, however they were asked for (CONNECT, SOCKS5, a transparent
+//! redirect): the server reached first, then, by the client's first
+//! bytes, TLS interception, HTTP/1 inside the tunnel, or a TCP flow;
+//! ignored hosts pass through as a pipe. After interception, the
+//! decrypted bytes are told apart the same way (`inside`).
 
 use tokio::io::AsyncWriteExt;
 
@@ -10,7 +11,7 @@ use super::handoff::{Handoff, Tunnel};
 use super::state::{Live, Session};
 use super::upstream::{self, Link, Origin, Pool};
 use super::wire::{BoxIo, Reader};
-use super::{detect, record, send};
+use super::{detect, record, send, via};
 use crate::h1::Head;
 use crate::script::{Event, Level};
 use crate::tnetstring::Value;
@@ -28,21 +29,24 @@ fn passes_through(live: &Live, host: &str, port: u16) -> bool {
     options.ignore_hosts.iter().any(|r| r.is_match(&address))
 }
 
-/// Opens the tunnel a CONNECT asked for and says what runs in it.
-pub async fn open(
+/// Whether a tunnel to `host:port` carries TCP flows (`tcp_hosts`).
+fn forced_tcp(live: &Live, host: &str, port: u16) -> bool {
+    let address = format!("{host}:{port}");
+    live.options.tcp_hosts.iter().any(|r| r.is_match(&address))
+}
+
+/// A CONNECT: the server reached (through the upstream proxy in upstream
+/// mode), then 200 and the tunnel, or 502 and an error flow.
+pub async fn connect(
     s: &Session,
     mut client: Reader<BoxIo>,
     head: Head,
     host: String,
     port: u16,
 ) -> Handoff {
-    let origin = Origin {
-        tls: false,
-        host: host.clone(),
-        port,
-    };
-    let (server, server_conn) = match upstream::transport(&origin, &s.live.options).await {
-        Ok(connected) => connected,
+    let via = via::proxy_of(&s.mode.kind);
+    let (server, server_conn) = match via::reach(&host, port, &s.live.options, via).await {
+        Ok(reached) => reached,
         Err(e) => {
             refuse(s, &mut client, &head, &host, port, e).await;
             return Handoff::Close(client);
@@ -56,29 +60,73 @@ pub async fn open(
     {
         return Handoff::Close(client);
     }
-    let mut server = Reader::new(server);
-    if passes_through(&s.live, &host, port) {
+    tunnel(client, server, server_conn, host, port)
+}
+
+/// A redirected connection (transparent mode): the server reached, then
+/// the tunnel; a server out of reach closes the client's connection.
+pub async fn reach(s: &Session, client: Reader<BoxIo>, host: String, port: u16) -> Handoff {
+    let via = via::proxy_of(&s.mode.kind);
+    match via::reach(&host, port, &s.live.options, via).await {
+        Ok((server, server_conn)) => tunnel(client, server, server_conn, host, port),
+        Err(e) => {
+            s.log(
+                Level::Warn,
+                &format!("{e}; closing the redirected connection"),
+            );
+            Handoff::Close(client)
+        }
+    }
+}
+
+/// The open tunnel, for `enter`.
+pub fn tunnel(
+    client: Reader<BoxIo>,
+    server: BoxIo,
+    server_conn: Value,
+    host: String,
+    port: u16,
+) -> Handoff {
+    Handoff::Tunnel {
+        client,
+        server: Reader::new(server),
+        server_conn,
+        tunnel: Tunnel {
+            tls: false,
+            host,
+            port,
+            reverse: false,
+        },
+    }
+}
+
+/// What runs in an open tunnel, by the client's first bytes.
+pub async fn enter(
+    s: &Session,
+    mut client: Reader<BoxIo>,
+    mut server: Reader<BoxIo>,
+    server_conn: Value,
+    mut tunnel: Tunnel,
+) -> Handoff {
+    if passes_through(&s.live, &tunnel.host, tunnel.port) {
         return Handoff::Pipe { client, server };
     }
     let opening = first_bytes(&mut client, &mut server).await;
-    let tunnel = Tunnel {
-        tls: opening == detect::Opening::Tls,
-        host,
-        port,
-    };
+    tunnel.tls = opening == detect::Opening::Tls;
+    let tcp = forced_tcp(&s.live, &tunnel.host, tunnel.port);
     match opening {
-        detect::Opening::Other => {
-            s.live.scripts().log().log(
-                "proxy",
-                Level::Info,
-                &format!(
-                    "{}:{}: neither TLS nor HTTP; passing the tunnel through",
-                    tunnel.host, tunnel.port
-                ),
-            );
-            Handoff::Pipe { client, server }
-        }
-        detect::Opening::Http => {
+        detect::Opening::Tls => Handoff::Intercept {
+            client,
+            server: server.into_parts().0,
+            server_conn,
+            tunnel,
+        },
+        detect::Opening::Http if !tcp => {
+            let origin = Origin {
+                tls: false,
+                host: tunnel.host.clone(),
+                port: tunnel.port,
+            };
             let mut pool = Pool::default();
             let (io, _) = server.into_parts();
             if let Ok(link @ Link::H1(_)) =
@@ -92,20 +140,73 @@ pub async fn open(
                 pool,
             }
         }
-        detect::Opening::Tls => Handoff::Intercept {
+        _ => Handoff::Tcp {
             client,
-            server: server.into_parts().0,
+            server,
             server_conn,
-            tunnel,
         },
     }
 }
 
-/// What the client's first bytes are; a protocol where the server speaks
-/// first, or a client that closes, counts as `Other`.
+/// What runs inside an intercepted tunnel: HTTP/1, or a TCP flow over TLS
+/// when forced or when the decrypted bytes are not HTTP.
+pub async fn inside(
+    s: &Session,
+    mut client: Reader<BoxIo>,
+    tunnel: Tunnel,
+    mut pool: Pool,
+    tcp: bool,
+) -> Handoff {
+    let origin = Origin {
+        tls: tunnel.tls,
+        host: tunnel.host.clone(),
+        port: tunnel.port,
+    };
+    let Some(Link::H1(mut up)) = pool.take(&origin) else {
+        // No server link (its TLS failed) or an h2 one: HTTP, whose flows
+        // retry the server and say why it fails.
+        return Handoff::Http1 {
+            client,
+            tunnel: Some(tunnel),
+            pool,
+        };
+    };
+    let http = !tcp
+        && match first_bytes(&mut client, &mut up.wire).await {
+            detect::Opening::Http => true,
+            // Nothing from either side yet decides nothing: HTTP.
+            detect::Opening::Tls | detect::Opening::Other => false,
+        };
+    if http {
+        pool.put(origin, Link::H1(up));
+        return Handoff::Http1 {
+            client,
+            tunnel: Some(tunnel),
+            pool,
+        };
+    }
+    s.log(
+        Level::Info,
+        &format!(
+            "{}:{}: not HTTP inside TLS; a TCP flow",
+            tunnel.host, tunnel.port
+        ),
+    );
+    Handoff::Tcp {
+        client,
+        server: up.wire,
+        server_conn: up.conn,
+    }
+}
+
+/// What the client's first bytes are; a server that speaks first, or a
+/// client that closes, counts as `Other`.
 async fn first_bytes(client: &mut Reader<BoxIo>, server: &mut Reader<BoxIo>) -> detect::Opening {
     if client.has_buffered() {
         return detect::classify(client.buffered());
+    }
+    if server.has_buffered() {
+        return detect::Opening::Other;
     }
     tokio::select! {
         n = client.read_more() => match n {
@@ -116,8 +217,9 @@ async fn first_bytes(client: &mut Reader<BoxIo>, server: &mut Reader<BoxIo>) -> 
     }
 }
 
-/// The server could not be reached: the CONNECT is answered 502, and the
-/// failure is a flow with its error, as mitmproxy records it.
+/// The server could not be reached: the CONNECT is answered with the
+/// failure's status, and the failure is a flow with its error, as
+/// mitmproxy records it.
 async fn refuse(
     s: &Session,
     client: &mut Reader<BoxIo>,

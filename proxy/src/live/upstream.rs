@@ -60,6 +60,10 @@ pub struct Upstream {
     pub wire: Reader<BoxIo>,
     /// Its `server_conn` dict.
     pub conn: Value,
+    /// Set when this is a connection to an upstream proxy that takes
+    /// absolute-form requests (upstream mode, plain HTTP): the
+    /// `Proxy-Authorization` value it wants, if any.
+    pub proxied: Option<Option<String>>,
 }
 
 /// An HTTP/2 connection to an origin: streams are opened on it by any
@@ -211,10 +215,14 @@ pub async fn transport(origin: &Origin, options: &Options) -> Result<(BoxIo, Val
 
 /// An HTTP/1 connection whose bodies fail when the server stops sending
 /// for the response timeout, instead of holding the flow forever.
-fn h1(io: BoxIo, conn: Value, options: &Options) -> Link {
+pub fn h1(io: BoxIo, conn: Value, options: &Options) -> Link {
     let mut wire = Reader::new(io);
     wire.set_idle(options.response_timeout);
-    Link::H1(Upstream { wire, conn })
+    Link::H1(Upstream {
+        wire,
+        conn,
+        proxied: None,
+    })
 }
 
 /// The rest of `connect`: TLS if asked for, then HTTP/2 if the server
@@ -266,6 +274,39 @@ pub async fn secure(
         return Ok(Link::H2(H2Upstream { sender, conn }));
     }
     Ok(h1(Box::new(stream), conn, options))
+}
+
+/// TLS to a tunnel's server for raw bytes (no ALPN): its reader and its
+/// `server_conn` with the handshake recorded.
+pub async fn tls_to(
+    stream: BoxIo,
+    conn: Value,
+    tunnel: &super::handoff::Tunnel,
+    options: &Options,
+) -> Result<(Reader<BoxIo>, Value), Failure> {
+    let origin = Origin {
+        tls: true,
+        host: tunnel.host.clone(),
+        port: tunnel.port,
+    };
+    let Some(interceptor) = options.tls.as_deref() else {
+        return Err(Failure::Tls(TlsError::NotSetUp {
+            host: origin.host,
+            port: origin.port,
+        }));
+    };
+    let to = TlsTo {
+        interceptor,
+        sni: sni_for(&origin.host),
+        alpn: Vec::new(),
+    };
+    match secure(stream, conn, &origin, Some(to), options).await? {
+        Link::H1(up) => Ok((up.wire, up.conn)),
+        Link::H2(_) => Err(Failure::Connect(format!(
+            "{}:{} chose HTTP/2 without being offered it",
+            origin.host, origin.port
+        ))),
+    }
 }
 
 /// The SNI to send for a host: none for an IP address.
@@ -331,10 +372,16 @@ impl Link {
     ) -> Result<Sent, Failure> {
         match self {
             Link::H1(up) => {
+                let form = match &up.proxied {
+                    None => send::Form::Origin,
+                    Some(auth) => send::Form::Absolute {
+                        auth: auth.as_deref(),
+                    },
+                };
                 let Some(source) = source else {
                     up.wire
                         .io()
-                        .write_all(&send::request(flow))
+                        .write_all(&send::request(flow, form))
                         .await
                         .map_err(Failure::Send)?;
                     return Ok(Sent::H1);
@@ -345,7 +392,7 @@ impl Link {
                 };
                 up.wire
                     .io()
-                    .write_all(&send::request_head(flow, kind))
+                    .write_all(&send::request_head(flow, kind, form))
                     .await
                     .map_err(Failure::Send)?;
                 pumped(

@@ -7,11 +7,13 @@ use std::cell::{OnceCell, Ref, RefCell};
 use bytes::Bytes;
 use waylay_sdk::abi;
 
-use crate::flow::Flow;
 use crate::flow::websocket::{self, Message};
+use crate::flow::{Flow, FlowKind};
 use crate::http::field_bytes;
 use crate::http::{self, Which};
 use crate::tnetstring::{Dict, Value};
+
+mod tcp;
 
 /// A flow during one event.
 #[derive(Debug)]
@@ -22,6 +24,9 @@ pub(crate) struct FlowCell<'f> {
     /// flow back.
     undo: Vec<Undo>,
     killed: bool,
+    /// The event is a flow's last (`tcp_end`, `tcp_error`): nothing can be
+    /// injected any more.
+    ended: bool,
     decoded: [OnceCell<Result<Bytes, String>>; 2],
     conns: [OnceCell<Option<Value>>; 2],
     last_error: RefCell<Vec<u8>>,
@@ -38,6 +43,10 @@ enum Undo {
     WsMessage(usize, Value),
     /// How many WebSocket messages there were before the hook injected.
     WsLen(usize),
+    /// A TCP message, by index, as for WebSocket messages.
+    TcpMessage(usize, Value),
+    /// How many TCP messages there were before the hook injected.
+    TcpLen(usize),
 }
 
 fn which(code: u32) -> Option<Which> {
@@ -61,10 +70,16 @@ impl<'f> FlowCell<'f> {
             live,
             undo: Vec::new(),
             killed: false,
+            ended: false,
             decoded: Default::default(),
             conns: Default::default(),
             last_error: RefCell::default(),
         }
+    }
+
+    /// The flow as it is now (filters read it).
+    pub(crate) fn flow(&self) -> &Flow {
+        self.flow
     }
 
     /// Records why the last call was refused.
@@ -75,6 +90,12 @@ impl<'f> FlowCell<'f> {
     /// Why the last call was refused.
     pub(crate) fn last_error(&self) -> Ref<'_, Vec<u8>> {
         self.last_error.borrow()
+    }
+
+    /// Marks the event as the flow's last (`tcp_end`, `tcp_error`), after
+    /// which nothing can be injected.
+    pub(crate) fn set_ended(&mut self) {
+        self.ended = true;
     }
 
     /// Whether a hook killed the flow.
@@ -103,6 +124,17 @@ impl<'f> FlowCell<'f> {
                 }
                 Undo::WsLen(len) => {
                     if let Some(messages) = self.flow.websocket_messages_mut() {
+                        messages.truncate(len);
+                    }
+                }
+                Undo::TcpMessage(index, value) => {
+                    if let Some(slot) = self.flow.tcp_messages_mut().and_then(|m| m.get_mut(index))
+                    {
+                        *slot = value;
+                    }
+                }
+                Undo::TcpLen(len) => {
+                    if let Some(messages) = self.flow.tcp_messages_mut() {
                         messages.truncate(len);
                     }
                 }
@@ -144,6 +176,7 @@ impl<'f> FlowCell<'f> {
             abi::FLOW_COMMENT => "comment",
             abi::FLOW_MARKED => "marked",
             abi::FLOW_ERROR_MSG => return self.flow.error_msg().map(str::as_bytes),
+            abi::FLOW_TYPE => "type",
             abi::FLOW_WS_CLOSE_REASON => {
                 return self.flow.websocket()?.get("close_reason")?.as_bytes();
             }
@@ -186,6 +219,7 @@ impl<'f> FlowCell<'f> {
                 }
             }
             abi::FLOW_WS_CLOSE_CODE => self.flow.websocket()?.get("close_code")?.as_int(),
+            abi::FLOW_TCP_MESSAGES => Some(self.flow.tcp_messages()?.len() as i64),
             _ => None,
         }
     }
@@ -311,6 +345,13 @@ impl<'f> FlowCell<'f> {
             .ok()
             .filter(|s| (100..=999).contains(s));
         let status = status.ok_or("a status code is a number from 100 to 999")?;
+        if self.flow.kind() != FlowKind::Http {
+            return Err(format!(
+                "flow {} is a {} flow: it has no request to answer",
+                self.flow.id(),
+                self.flow.kind_name()
+            ));
+        }
         self.change("response").set_new_response(status, now());
         Ok(())
     }
@@ -376,7 +417,7 @@ impl<'f> FlowCell<'f> {
         let kept = self.undo.iter().any(|u| match u {
             Undo::WsMessage(i, _) => *i == index,
             Undo::WsLen(len) => index >= *len,
-            Undo::Key(..) => false,
+            _ => false,
         });
         if !kept {
             let before = before.clone();

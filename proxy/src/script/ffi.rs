@@ -13,6 +13,7 @@ use super::cell::FlowCell;
 use super::{DeclaredOption, LogSink};
 use crate::tnetstring::Value;
 
+mod filter_api;
 mod host_api;
 mod loader;
 

@@ -76,7 +76,7 @@ fn offline_order_is_mitmproxys() {
 }
 
 #[test]
-fn non_http_flows_get_no_events_and_pass_through() {
+fn a_tcp_flow_passes_through_a_script_without_tcp_hooks() {
     let run = run_file::<Recorder>(golden_path("tcp.mitm"));
     assert_eq!(run.log, ["info: start []", "info: done"]);
     assert_eq!(
@@ -320,4 +320,5 @@ fn a_panicking_constructor_is_an_error_not_a_crash() {
     );
 }
 
+mod tcp;
 mod websocket;

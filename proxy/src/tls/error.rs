@@ -81,7 +81,7 @@ impl TlsError {
                         CertProblem::NotValidForName
                     }
                     C::Revoked => CertProblem::Revoked,
-                    other => CertProblem::Other(format!("{other:?}")),
+                    other => CertProblem::Other(sentence(other)),
                 },
             },
             Some(other) => TlsError::Handshake {
@@ -96,6 +96,45 @@ impl TlsError {
             },
         }
     }
+}
+
+/// What a certificate problem rustls names is, in words: never a Rust
+/// `Debug` rendering.
+fn sentence(problem: &rustls::CertificateError) -> String {
+    use rustls::CertificateError as C;
+    match problem {
+        C::BadEncoding => "is malformed".into(),
+        C::BadSignature => "has a signature that does not verify".into(),
+        C::UnhandledCriticalExtension => "has a critical extension that cannot be checked".into(),
+        C::InvalidPurpose | C::InvalidPurposeContext { .. } => {
+            "is not meant for a server (its extended key usage)".into()
+        }
+        C::UnknownRevocationStatus => "has a revocation status that cannot be found".into(),
+        C::ApplicationVerificationFailure => "was refused by the verifier".into(),
+        C::Other(other) => {
+            let text = other.to_string();
+            if text.contains("CaUsedAsEndEntity") {
+                "is a CA certificate used as a server's own (CA:TRUE, as `openssl req -x509` makes it)".into()
+            } else {
+                format!("is not acceptable: {}", words(&text))
+            }
+        }
+        other => format!("is not acceptable: {}", words(&format!("{other:?}"))),
+    }
+}
+
+/// `UnsupportedCertVersion` as "unsupported cert version": a name in
+/// words, anything after it left out.
+fn words(name: &str) -> String {
+    let name = name.split(['(', '{', ' ']).next().unwrap_or(name);
+    let mut out = String::new();
+    for c in name.chars() {
+        if c.is_uppercase() && !out.is_empty() {
+            out.push(' ');
+        }
+        out.extend(c.to_lowercase());
+    }
+    out
 }
 
 impl fmt::Display for TlsError {
@@ -154,11 +193,11 @@ impl fmt::Display for TlsError {
                     CertProblem::NotValidYet => "is not valid yet".to_owned(),
                     CertProblem::NotValidForName => format!("is not valid for the name {host}"),
                     CertProblem::Revoked => "is revoked".to_owned(),
-                    CertProblem::Other(why) => format!("is invalid ({why})"),
+                    CertProblem::Other(why) => why.clone(),
                 };
                 write!(
                     f,
-                    "the certificate of {host}:{port} {what}; pass --ssl-insecure (-k) to accept it anyway, or trust its CA with --set ssl_verify_upstream_trusted_ca=FILE"
+                    "the certificate of {host}:{port} {what}; pass --ssl-insecure (-k) to accept it anyway, or trust it (or its CA) with --set ssl_verify_upstream_trusted_ca=FILE"
                 )
             }
             TlsError::Handshake { host, port, cause } => {

@@ -213,7 +213,15 @@ fn a_library_for_another_abi_is_refused() {
     let result = run(&["-n", "-s", dir.path().to_str().unwrap()]);
     assert_eq!(result.code, 1);
     let line = result.error_line();
-    assert!(line.starts_with("runner: error: ") && line.contains("libold_abi.so was built for script ABI 999, but this runner speaks ABI 4 (ABI 4 added WebSocket events and messages); rebuild it"), "{line}");
+    assert!(
+        line.starts_with("runner: error: ")
+            && line.contains(
+                "libold_abi.so was built for script ABI 999, but this runner speaks ABI 5 (ABI 5 added "
+            )
+            && line.contains("TCP")
+            && line.contains("); rebuild it"),
+        "{line}"
+    );
 }
 
 #[test]

@@ -2,13 +2,13 @@
 //! writes. The peer is the mitmproxy that `.ci/run` installs into
 //! `target/mitmproxy-venv`; under `CI=true` a missing peer fails the test.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use crate::support::{GOLDEN, golden, path_in, root, run, scratch};
 
 /// The Python of the venv with mitmproxy, or `None` (outside CI) to skip.
-fn peer() -> Option<PathBuf> {
+pub(crate) fn peer() -> Option<PathBuf> {
     let python = std::env::var_os("WAYLAY_MITMPROXY_PYTHON")
         .map(PathBuf::from)
         .unwrap_or_else(|| root().join("target/mitmproxy-venv/bin/python"));
@@ -167,4 +167,65 @@ fn mitmproxy_reads_a_rewritten_websocket() {
     let dir = scratch();
     let (input, out) = crate::offline_websocket::rewrite_chat(&dir);
     compare(&python, &["websocket", &input, &out, "hello", "hi"]);
+}
+
+#[test]
+fn mitmproxy_reads_a_rewritten_tcp_flow() {
+    let Some(python) = peer() else { return };
+    let dir = scratch();
+    let (input, out) = crate::offline_tcp::rewrite_pings(&dir);
+    compare(&python, &["tcp", &input, &out, "ping", "pong"]);
+}
+
+/// mitmdump's own TCP events over `file`, as the recorder would log them.
+fn mitmdump_tcp_events(python: &Path, file: &str) -> Vec<String> {
+    let mitmdump = python.with_file_name("mitmdump");
+    let addon = root().join("runner/tests/interop/tcp_events.py");
+    let out = Command::new(mitmdump)
+        .args(["-n", "-r", file, "-s"])
+        .arg(addon)
+        .args(["--set", "flow_detail=0"])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "mitmdump failed:\n{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    stdout
+        .lines()
+        .filter_map(|l| l.strip_prefix("mitm: "))
+        .map(str::to_owned)
+        .collect()
+}
+
+/// Waylay's TCP events over `file`, from the recorder's log.
+fn waylay_tcp_events(file: &str) -> Vec<String> {
+    let recorder = "runner/tests/fixtures/recorder";
+    let result = run(&["-n", "-r", file, "-s", &format!("{recorder} t")]);
+    assert_eq!(result.code, 0, "{}", result.stderr);
+    result
+        .stdout
+        .lines()
+        .filter_map(|l| l.strip_prefix(&format!("[{recorder}] t ")))
+        .filter(|l| *l != "done" && !l.starts_with("start "))
+        // The server's address is the recorder's own addition.
+        .map(|l| l.split(", server ").next().unwrap().to_owned())
+        .collect()
+}
+
+#[test]
+fn mitmproxy_fires_the_same_tcp_events() {
+    let Some(python) = peer() else { return };
+    let dir = scratch();
+    let failed = crate::offline_tcp::failed_flow_file(&dir);
+    for file in [golden("tcp.mitm").to_string_lossy().into_owned(), failed] {
+        let (mitmproxy, waylay) = (
+            mitmdump_tcp_events(&python, &file),
+            waylay_tcp_events(&file),
+        );
+        assert_eq!(waylay, mitmproxy, "{file}");
+        assert_eq!(waylay.len(), 6, "{waylay:?}");
+    }
 }

@@ -505,7 +505,7 @@ fn unknown_options_are_refused_at_start() {
     let out = crate::support::run(&["--set", "no_such_option=1"]);
     assert_eq!(
         out.error_line(),
-        "runner: error: --set no_such_option: no such option; the options here are: allow_hosts, body_size_limit, confdir, header_timeout, ignore_hosts, shutdown_grace, ssl_insecure, ssl_verify_upstream_trusted_ca, stream_large_bodies, upstream_timeout, websocket_max_message"
+        "runner: error: --set no_such_option: no such option; the options here are: allow_hosts, body_size_limit, confdir, header_timeout, ignore_hosts, keep_host_header, shutdown_grace, ssl_insecure, ssl_verify_upstream_trusted_ca, stream_large_bodies, tcp_hosts, upstream_auth, upstream_timeout, websocket_max_message; and for filters and rewriting: anticache, anticomp, dumper_filter, map_local, map_remote, modify_body, modify_headers, progress, readfile_filter, save_stream_filter, stickyauth, stickycookie, view_filter"
     );
 }
 

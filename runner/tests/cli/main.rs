@@ -4,6 +4,7 @@
 mod origin;
 mod reload;
 mod support;
+mod tcp_origin;
 mod tls_origin;
 mod ws_origin;
 
@@ -11,12 +12,17 @@ mod bad_input;
 mod browser;
 mod concurrency;
 mod examples;
+mod filters;
 mod hardening;
 mod interop;
 mod live;
+mod modes;
 mod new;
 mod offline;
+mod offline_tcp;
 mod offline_websocket;
 mod options;
+mod rewrite;
+mod rewrite_live;
 mod tls;
 mod websocket;

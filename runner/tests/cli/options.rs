@@ -62,7 +62,9 @@ fn malformed_and_unknown_values_are_refused_at_start() {
     assert_eq!(
         out.error_line(),
         "runner: error: --set recorder_notes: no such option; the options here are: allow_hosts, body_size_limit, \
-         confdir, header_timeout, ignore_hosts, shutdown_grace, ssl_insecure, ssl_verify_upstream_trusted_ca, stream_large_bodies, \
-         upstream_timeout, websocket_max_message, recorder_note, recorder_limit, recorder_reroute, recorder_ws_inject"
+         confdir, header_timeout, ignore_hosts, keep_host_header, shutdown_grace, ssl_insecure, ssl_verify_upstream_trusted_ca, \
+         stream_large_bodies, tcp_hosts, upstream_auth, upstream_timeout, websocket_max_message, recorder_note, recorder_limit, recorder_reroute, recorder_ws_inject, \
+         recorder_tcp_inject; and for filters and rewriting: anticache, anticomp, dumper_filter, map_local, map_remote, \
+         modify_body, modify_headers, progress, readfile_filter, save_stream_filter, stickyauth, stickycookie, view_filter"
     );
 }

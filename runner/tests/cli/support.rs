@@ -117,6 +117,8 @@ pub fn manifest(name: &str, crate_type: &str, sdk: bool) -> String {
 pub struct Proxy {
     child: std::process::Child,
     pub addr: String,
+    /// Every listener's address, in `--mode` order.
+    pub addrs: Vec<String>,
     stdout: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
     /// The confdir the proxy keeps its CA in, made for it unless the
     /// test named one.
@@ -158,25 +160,33 @@ impl Proxy {
                 .map_while(Result::ok)
             {
                 if let Some(addr) = line
-                    .strip_prefix("HTTP proxy listening at ")
-                    .and_then(|a| a.strip_suffix('.'))
+                    .split_once(" listening at ")
+                    .and_then(|(_, a)| a.strip_suffix('.'))
                 {
                     let _ = tx.send(addr.to_owned());
                 }
                 keep.lock().unwrap().push(line);
             }
         });
-        let Ok(addr) = rx.recv_timeout(std::time::Duration::from_secs(120)) else {
-            let _ = child.kill();
-            let out = child.wait_with_output().unwrap();
-            panic!(
-                "the proxy did not start:\n{}",
-                String::from_utf8_lossy(&out.stderr)
-            );
-        };
+        // One address per listener: one per --mode, or the regular one.
+        let listeners = args.iter().filter(|a| **a == "--mode").count().max(1);
+        let mut addrs = Vec::new();
+        while addrs.len() < listeners {
+            let Ok(addr) = rx.recv_timeout(std::time::Duration::from_secs(120)) else {
+                let _ = child.kill();
+                let out = child.wait_with_output().unwrap();
+                panic!(
+                    "the proxy did not start:\n{}",
+                    String::from_utf8_lossy(&out.stderr)
+                );
+            };
+            addrs.push(addr);
+        }
+        let addr = addrs[0].clone();
         Proxy {
             child,
             addr,
+            addrs,
             stdout: lines,
             confdir,
             _confdir: made,

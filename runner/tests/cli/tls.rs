@@ -397,8 +397,13 @@ fn plain_http_and_other_bytes_in_a_tunnel() {
     drop(tcp);
     proxy.stop();
     let saved = flows(&file);
-    assert_eq!(saved.len(), 1, "the HTTP request, not the other bytes");
+    assert_eq!(
+        saved.len(),
+        2,
+        "the HTTP flow and the other bytes' TCP flow"
+    );
     assert_eq!(bytes(saved[0].request().unwrap(), "scheme"), b"http");
+    assert_eq!(saved[1].kind_name(), "tcp");
 }
 
 #[test]
@@ -594,4 +599,41 @@ fn http2_bodies_stream_both_ways_in_flat_memory_even_to_a_slow_reader() {
             .is_none_or(Value::is_null),
         "the upload streamed, not kept"
     );
+}
+
+#[test]
+fn a_self_signed_certificate_made_with_openssl_is_trusted_as_itself() {
+    let dir = scratch();
+    let (cert, key) = (path_in(&dir, "cert.pem"), path_in(&dir, "key.pem"));
+    let made = Command::new("openssl")
+        .args([
+            "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "30",
+        ])
+        .args(["-subj", "/CN=localhost"])
+        .args(["-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1"])
+        .args(["-keyout", &key, "-out", &cert])
+        .output()
+        .expect("openssl runs (apt-get install openssl)");
+    assert!(
+        made.status.success(),
+        "{}",
+        String::from_utf8_lossy(&made.stderr)
+    );
+    let origin = TlsOrigin::from_pem(cert.as_ref(), key.as_ref(), false);
+    // Untrusted: a sentence, no Rust debug rendering.
+    let refused = Proxy::start(&[]);
+    let out = curl_https(&refused, &["-i", &origin.url("/hello")]);
+    assert!(out.contains("HTTP/1.1 502"), "{out}");
+    assert!(
+        out.contains("is a CA certificate used as a server's own"),
+        "{out}"
+    );
+    assert!(!out.contains("Other(") && !out.contains('{'), "{out}");
+    refused.stop();
+    // Trusted as exactly itself: accepted, though openssl marks it CA:TRUE.
+    let trusted = format!("ssl_verify_upstream_trusted_ca={cert}");
+    let proxy = Proxy::start(&["--set", &trusted]);
+    let out = curl_https(&proxy, &[&origin.url("/hello")]);
+    assert_eq!(out, "hello from origin\n");
+    proxy.stop();
 }

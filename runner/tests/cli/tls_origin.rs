@@ -93,37 +93,29 @@ impl TlsOrigin {
             CertificateDer::from(ca_cert.der().to_vec()),
         ];
         let key = PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(key.serialize_der()));
-        let mut config = rustls::ServerConfig::builder_with_provider(Arc::new(
-            rustls::crypto::ring::default_provider(),
-        ))
-        .with_safe_default_protocol_versions()
-        .unwrap()
-        .with_no_client_auth()
-        .with_single_cert(chain, key)
-        .unwrap();
-        config.alpn_protocols = if h2 {
-            vec![b"h2".to_vec(), b"http/1.1".to_vec()]
-        } else {
-            vec![b"http/1.1".to_vec()]
-        };
-        let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(config));
-        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        listener.set_nonblocking(true).unwrap();
-        let addr = listener.local_addr().unwrap();
-        let stats = Arc::new(Stats::default());
-        let shared = stats.clone();
-        std::thread::spawn(move || {
-            let runtime = tokio::runtime::Builder::new_multi_thread()
-                .worker_threads(2)
-                .enable_all()
-                .build()
-                .unwrap();
-            runtime.block_on(serve(listener, acceptor, shared));
-        });
+        let (addr, stats) = serve_with(chain, key, h2);
         TlsOrigin {
             addr,
             ca_file,
             _dir: dir,
+            stats,
+        }
+    }
+
+    /// An origin showing the certificate and key in these PEM files (made
+    /// with openssl in a test); `ca_file` is the certificate itself.
+    pub fn from_pem(cert: &std::path::Path, key: &std::path::Path, h2: bool) -> TlsOrigin {
+        use rustls::pki_types::pem::PemObject;
+        let chain: Vec<CertificateDer<'static>> = CertificateDer::pem_file_iter(cert)
+            .unwrap()
+            .map(Result::unwrap)
+            .collect();
+        let key = PrivateKeyDer::from_pem_file(key).unwrap();
+        let (addr, stats) = serve_with(chain, key, h2);
+        TlsOrigin {
+            addr,
+            ca_file: cert.to_owned(),
+            _dir: tempfile::tempdir().unwrap(),
             stats,
         }
     }
@@ -137,6 +129,42 @@ impl TlsOrigin {
     pub fn most_in_flight(&self) -> usize {
         self.stats.most_in_flight.load(Ordering::SeqCst)
     }
+}
+
+/// Serves `chain` and `key` on an ephemeral loopback port.
+fn serve_with(
+    chain: Vec<CertificateDer<'static>>,
+    key: PrivateKeyDer<'static>,
+    h2: bool,
+) -> (SocketAddr, Arc<Stats>) {
+    let mut config = rustls::ServerConfig::builder_with_provider(Arc::new(
+        rustls::crypto::ring::default_provider(),
+    ))
+    .with_safe_default_protocol_versions()
+    .unwrap()
+    .with_no_client_auth()
+    .with_single_cert(chain, key)
+    .unwrap();
+    config.alpn_protocols = if h2 {
+        vec![b"h2".to_vec(), b"http/1.1".to_vec()]
+    } else {
+        vec![b"http/1.1".to_vec()]
+    };
+    let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(config));
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    listener.set_nonblocking(true).unwrap();
+    let addr = listener.local_addr().unwrap();
+    let stats = Arc::new(Stats::default());
+    let shared = stats.clone();
+    std::thread::spawn(move || {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .unwrap();
+        runtime.block_on(serve(listener, acceptor, shared));
+    });
+    (addr, stats)
 }
 
 async fn serve(

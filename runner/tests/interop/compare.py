@@ -17,6 +17,10 @@
       state, except what examples/websocket_rewrite does to WebSocket messages:
       those mentioning spam dropped, FROM replaced with TO in the server's
       text messages.
+  compare.py tcp IN OUT FROM TO
+      mitmproxy reads both files; OUT must hold the same flows as IN, state for
+      state, except that FROM is replaced with TO in every TCP message, as
+      examples/tcp_simple does.
   compare.py write OUT GOLDEN...
       mitmproxy writes OUT: every flow of the GOLDEN files, re-serialized by
       mitmproxy, plus flows built by mitmproxy's own test factories.
@@ -108,6 +112,26 @@ def websocket(src, dst, old, new):
     print(f"ok: {len(after)} flows, {changed} WebSocket(s) rewritten")
 
 
+def tcp(src, dst, old, new):
+    before, after = load(src), load(dst)
+    assert len(before) == len(after), f"{len(before)} flows in, {len(after)} out"
+    changed = 0
+    for b, a in zip(before, after):
+        if b["type"] != "tcp":
+            assert a == b, f"flow {b['id']} differs"
+            continue
+        messages = [
+            (from_client, content.replace(old.encode(), new.encode()), timestamp)
+            for from_client, content, timestamp in b["messages"]
+        ]
+        changed += messages != [tuple(m) for m in b["messages"]]
+        b["messages"] = messages
+        a["messages"] = [tuple(m) for m in a["messages"]]
+        assert a == b, f"flow {b['id']} differs:\n{a['messages']}\n{b['messages']}"
+    assert changed, "no TCP flow was changed"
+    print(f"ok: {len(after)} flows, {changed} TCP flow(s) rewritten")
+
+
 def write(dst, goldens):
     flows = []
     for path in goldens:
@@ -133,4 +157,4 @@ def write(dst, goldens):
 
 if __name__ == "__main__":
     cmd, *args = sys.argv[1:]
-    {"added-header": added_header, "same": same, "live": live, "https": https, "websocket": websocket, "write": lambda dst, *g: write(dst, g)}[cmd](*args)
+    {"added-header": added_header, "same": same, "live": live, "https": https, "websocket": websocket, "tcp": tcp, "write": lambda dst, *g: write(dst, g)}[cmd](*args)

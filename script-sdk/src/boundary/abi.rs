@@ -10,10 +10,10 @@
 use std::ffi::c_void;
 
 /// Bumped on any change to a type or function in this module.
-pub const ABI_VERSION: u32 = 4;
+pub const ABI_VERSION: u32 = 5;
 
 /// What the current [`ABI_VERSION`] changed, for the loader's mismatch message.
-pub const ABI_CHANGE: &str = "ABI 4 added WebSocket events and messages";
+pub const ABI_CHANGE: &str = "ABI 5 added TCP flows (events, messages, injection) and filter expressions (filter_compile, filter_matches, filter_free)";
 
 /// The SDK version a script was built against, checked at load.
 pub const SDK_VERSION: &str = env!("CARGO_PKG_VERSION");
@@ -63,6 +63,14 @@ pub struct HostConn {
     _private: [u8; 0],
 }
 
+/// A filter expression the host compiled; opaque to scripts, freed with
+/// `HostApi::filter_free`. Immutable: any thread may match with it.
+#[repr(C)]
+#[derive(Debug)]
+pub struct HostFilter {
+    _private: [u8; 0],
+}
+
 /// The host's per-call context (logging, panic reports); opaque to scripts.
 #[repr(C)]
 #[derive(Debug)]
@@ -97,6 +105,10 @@ pub const EVENT_DONE: u32 = 9;
 pub const EVENT_WEBSOCKET_START: u32 = 10;
 pub const EVENT_WEBSOCKET_MESSAGE: u32 = 11;
 pub const EVENT_WEBSOCKET_END: u32 = 12;
+pub const EVENT_TCP_START: u32 = 13;
+pub const EVENT_TCP_MESSAGE: u32 = 14;
+pub const EVENT_TCP_END: u32 = 15;
+pub const EVENT_TCP_ERROR: u32 = 16;
 
 // Results of `hook`.
 pub const HOOK_OK: u32 = 0;
@@ -154,6 +166,11 @@ pub const FLOW_WS_CLOSED_BY_CLIENT: u32 = 10;
 pub const FLOW_WS_CLOSE_CODE: u32 = 11;
 pub const FLOW_WS_TIMESTAMP_END: u32 = 12;
 pub const FLOW_WS_CLOSE_REASON: u32 = 13;
+// The flow's `type` ("http", "tcp", ...), through `flow_text`.
+pub const FLOW_TYPE: u32 = 14;
+// How many messages a TCP flow has, through `flow_int`; `STATUS_ABSENT`
+// when the flow is not a TCP flow.
+pub const FLOW_TCP_MESSAGES: u32 = 15;
 
 // Fields of a WebSocket message (mitmproxy's `[type, from_client, content,
 // timestamp, dropped, injected]`): bytes, integers (flags as 0/1), float.
@@ -358,6 +375,46 @@ pub struct HostApi {
         is_text: bool,
         content: RawBytes,
     ) -> i32,
+
+    /// The TCP message at `index` (mitmproxy's `[from_client, content,
+    /// timestamp]`): all three at once; `timestamp` is NaN when the stored
+    /// one is not a float. `STATUS_ABSENT` when there is no such message.
+    pub tcp_msg: unsafe extern "C" fn(
+        flow: *const HostFlow,
+        index: usize,
+        from_client: *mut bool,
+        content: *mut RawBytes,
+        timestamp: *mut f64,
+    ) -> i32,
+    /// Replaces the content of the TCP message at `index`.
+    pub tcp_msg_set_content:
+        unsafe extern "C" fn(flow: *mut HostFlow, index: usize, content: RawBytes) -> i32,
+    /// Appends a TCP message (from the server when `to_client`, else from
+    /// the client) for the live proxy to send once the event is over.
+    /// Refused (`STATUS_INVALID`) for flows that are not live, that are not
+    /// TCP flows, or whose connection has ended.
+    pub tcp_inject:
+        unsafe extern "C" fn(flow: *mut HostFlow, to_client: bool, content: RawBytes) -> i32,
+
+    /// Compiles a filter expression (mitmproxy's language). Callable at
+    /// any time, from any thread, not only during a hook. On success
+    /// writes the filter to `filter` and returns `STATUS_OK`; otherwise
+    /// writes the one-line error to `error` (host-owned, valid until the
+    /// thread's next `filter_compile`) and the character position to
+    /// `position`, and returns `STATUS_INVALID`.
+    pub filter_compile: unsafe extern "C" fn(
+        expression: RawBytes,
+        filter: *mut *const HostFilter,
+        error: *mut RawBytes,
+        position: *mut usize,
+    ) -> i32,
+    /// `STATUS_OK` when the flow of the current hook matches the filter,
+    /// `STATUS_ABSENT` when it does not.
+    pub filter_matches:
+        unsafe extern "C" fn(filter: *const HostFilter, flow: *const HostFlow) -> i32,
+    /// Frees a filter `filter_compile` made; once, when the script is
+    /// done with it.
+    pub filter_free: unsafe extern "C" fn(filter: *const HostFilter),
 }
 
 /// What `waylay_script_descriptor` returns; static, never freed.

@@ -51,6 +51,7 @@ pub const fn descriptor_concurrent<S: Concurrent + Default>(mask: u32) -> Script
 unsafe extern "C" fn options<S: Script>(api: *const HostApi, ctx: *const HostCtx) {
     // SAFETY: as in `create`: the host's table lives as long as the process.
     let api: &'static HostApi = unsafe { &*api };
+    super::filter::set_host(api);
     let ctx = CtxHandle::new(api, ctx);
     let declared = catch_unwind(|| {
         for option in S::options() {
@@ -109,6 +110,10 @@ unsafe extern "C" fn hook_shared<S: Concurrent>(
         abi::EVENT_WEBSOCKET_END => {
             Concurrent::websocket_end(script, &context, &mut flow(api, target))
         }
+        abi::EVENT_TCP_START => Concurrent::tcp_start(script, &context, &mut flow(api, target)),
+        abi::EVENT_TCP_MESSAGE => Concurrent::tcp_message(script, &context, &mut flow(api, target)),
+        abi::EVENT_TCP_END => Concurrent::tcp_end(script, &context, &mut flow(api, target)),
+        abi::EVENT_TCP_ERROR => Concurrent::tcp_error(script, &context, &mut flow(api, target)),
         _ => {}
     })
 }
@@ -185,6 +190,7 @@ unsafe extern "C" fn create<S: Script + Default>(
     // SAFETY: the host passes its table, which lives as long as the process
     // (the host never frees it while a script is loaded).
     let api: &'static HostApi = unsafe { &*api };
+    super::filter::set_host(api);
     let ctx = CtxHandle::new(api, ctx);
     match catch_unwind(|| {
         Box::new(Instance {
@@ -253,6 +259,10 @@ unsafe extern "C" fn hook<S: Script>(
                 script.websocket_message(&context, &mut flow(api, target))
             }
             abi::EVENT_WEBSOCKET_END => script.websocket_end(&context, &mut flow(api, target)),
+            abi::EVENT_TCP_START => script.tcp_start(&context, &mut flow(api, target)),
+            abi::EVENT_TCP_MESSAGE => script.tcp_message(&context, &mut flow(api, target)),
+            abi::EVENT_TCP_END => script.tcp_end(&context, &mut flow(api, target)),
+            abi::EVENT_TCP_ERROR => script.tcp_error(&context, &mut flow(api, target)),
             // An event from a newer host: this script has no hook for it.
             _ => {}
         }

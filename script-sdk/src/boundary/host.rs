@@ -30,6 +30,11 @@ impl FlowHandle {
         FlowHandle { api, raw }
     }
 
+    /// The host's flow, for host functions outside this file (filters).
+    pub(crate) fn raw(&self) -> *mut HostFlow {
+        self.raw
+    }
+
     pub(crate) fn flow_text(&self, field: u32) -> Option<&[u8]> {
         let mut out = RawBytes::EMPTY;
         // SAFETY: `raw` is the live flow of this call; `out` is a local.
@@ -247,6 +252,42 @@ impl FlowHandle {
         // SAFETY: `raw` is the live flow of this call; the host copies `content`.
         let status =
             unsafe { (self.api.ws_inject)(self.raw, to_client, is_text, RawBytes::new(content)) };
+        self.check(status)
+    }
+
+    /// The TCP message at `index`: who sent it, its content and when.
+    pub(crate) fn tcp_msg(&self, index: usize) -> Option<(bool, &[u8], Option<f64>)> {
+        let (mut from_client, mut content, mut timestamp) = (false, RawBytes::EMPTY, f64::NAN);
+        // SAFETY: `raw` is the live flow of this call; the three outs are locals.
+        let status = unsafe {
+            (self.api.tcp_msg)(
+                self.raw,
+                index,
+                &mut from_client,
+                &mut content,
+                &mut timestamp,
+            )
+        };
+        (status == abi::STATUS_OK).then(|| {
+            let timestamp = (!timestamp.is_nan()).then_some(timestamp);
+            (from_client, slice(self, content), timestamp)
+        })
+    }
+
+    pub(crate) fn tcp_msg_set_content(
+        &mut self,
+        index: usize,
+        content: &[u8],
+    ) -> Result<(), Vec<u8>> {
+        // SAFETY: `raw` is the live flow of this call; the host copies `content`.
+        let status =
+            unsafe { (self.api.tcp_msg_set_content)(self.raw, index, RawBytes::new(content)) };
+        self.check(status)
+    }
+
+    pub(crate) fn tcp_inject(&mut self, to_client: bool, content: &[u8]) -> Result<(), Vec<u8>> {
+        // SAFETY: `raw` is the live flow of this call; the host copies `content`.
+        let status = unsafe { (self.api.tcp_inject)(self.raw, to_client, RawBytes::new(content)) };
         self.check(status)
     }
 

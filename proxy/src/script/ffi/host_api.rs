@@ -55,6 +55,12 @@ pub(crate) static HOST_API: HostApi = HostApi {
     ws_msg_set_int,
     ws_msg_float,
     ws_inject,
+    tcp_msg,
+    tcp_msg_set_content,
+    tcp_inject,
+    filter_compile: super::filter_api::filter_compile,
+    filter_matches: super::filter_api::filter_matches,
+    filter_free: super::filter_api::filter_free,
 };
 
 /// Runs `f`, turning a host panic into `STATUS_INVALID` rather than an
@@ -508,6 +514,51 @@ unsafe extern "C" fn ws_inject(
         // SAFETY: `flow` is this call's cell; `content` is live.
         let (cell, content) = unsafe { (cell_mut(flow), bytes(content)) };
         let result = cell.ws_inject(to_client, is_text, content);
+        status(cell, result)
+    })
+}
+
+unsafe extern "C" fn tcp_msg(
+    flow: *const HostFlow,
+    index: usize,
+    from_client: *mut bool,
+    content: *mut RawBytes,
+    timestamp: *mut f64,
+) -> i32 {
+    guard(|| {
+        // SAFETY: `flow` is this call's cell.
+        let cell = unsafe { cell_ref(flow) };
+        let Some((client, bytes, at)) = cell.tcp_msg(index) else {
+            return abi::STATUS_ABSENT;
+        };
+        // SAFETY: the three outs are the script's locals; the content lives
+        // in the flow until the next change.
+        unsafe {
+            from_client.write(client);
+            timestamp.write(at.unwrap_or(f64::NAN));
+            put(content, Some(bytes))
+        }
+    })
+}
+
+unsafe extern "C" fn tcp_msg_set_content(
+    flow: *mut HostFlow,
+    index: usize,
+    content: RawBytes,
+) -> i32 {
+    guard(|| {
+        // SAFETY: `flow` is this call's cell; `content` is live.
+        let (cell, content) = unsafe { (cell_mut(flow), bytes(content)) };
+        let result = cell.set_tcp_msg_content(index, content);
+        status(cell, result)
+    })
+}
+
+unsafe extern "C" fn tcp_inject(flow: *mut HostFlow, to_client: bool, content: RawBytes) -> i32 {
+    guard(|| {
+        // SAFETY: `flow` is this call's cell; `content` is live.
+        let (cell, content) = unsafe { (cell_mut(flow), bytes(content)) };
+        let result = cell.tcp_inject(to_client, content);
         status(cell, result)
     })
 }

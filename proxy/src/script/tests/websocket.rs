@@ -175,10 +175,10 @@ fn a_panicking_websocket_hook_is_undone_offline() {
 
 /// Keeps log lines for a test to read.
 #[derive(Clone, Default)]
-struct Lines(Arc<Mutex<Vec<String>>>);
+pub(super) struct Lines(Arc<Mutex<Vec<String>>>);
 
 impl Lines {
-    fn lines(&self) -> Vec<String> {
+    pub(super) fn lines(&self) -> Vec<String> {
         self.0.lock().unwrap().clone()
     }
 }
@@ -189,7 +189,7 @@ impl LogSink for Lines {
     }
 }
 
-fn scripts_with<S: Script + Default>() -> (Scripts, Lines) {
+pub(super) fn scripts_with<S: Script + Default>() -> (Scripts, Lines) {
     let lines = Lines::default();
     let mut scripts = Scripts::new(Arc::new(lines.clone()));
     let descriptor = Box::leak(Box::new(waylay_sdk::__export::descriptor::<S>()));

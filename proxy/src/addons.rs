@@ -1,0 +1,205 @@
+//! mitmproxy's everyday rewriting options as host-side addons:
+//! `anticache`, `anticomp` (which run before the scripts, where mitmproxy
+//! lists them), then, after the scripts, `map_remote`, `map_local`,
+//! `modify_body`, `modify_headers`, `stickyauth`, `stickycookie`, in
+//! mitmproxy 11's order.
+//!
+//! They hang off [`Scripts`](crate::script::Scripts), the one dispatch
+//! point, so live and offline flows reach them the same way. Each does
+//! for flows read from a file what its mitmproxy counterpart does: the
+//! map and modify addons skip flows that are not live; the others act.
+//! Specs are checked once, at start-up ([`Addons::new`]); a malformed one
+//! is a [`SpecError`] naming the option and the broken part.
+
+use std::fmt;
+use std::panic::{AssertUnwindSafe, catch_unwind};
+
+use crate::flow::Flow;
+use crate::script::{Event, Level, LogSink};
+
+mod anti;
+mod cookies;
+mod map_local;
+mod map_remote;
+mod mimetypes;
+mod modify;
+mod spec;
+mod sticky;
+
+/// The rewriting options, as `--set` (or mitmdump's flags) give them.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Options {
+    /// `[/filter]/url-regex/replacement`, repeatable.
+    pub map_remote: Vec<String>,
+    /// `[/filter]/url-regex/file-or-directory`, repeatable.
+    pub map_local: Vec<String>,
+    /// `[/filter]/name/[@]value`, repeatable.
+    pub modify_headers: Vec<String>,
+    /// `[/filter]/regex/[@]replacement`, repeatable.
+    pub modify_body: Vec<String>,
+    /// Strip If-Modified-Since and If-None-Match from requests.
+    pub anticache: bool,
+    /// Ask servers for uncompressed responses.
+    pub anticomp: bool,
+    /// A filter: requests it matches get the cookies responses set.
+    pub stickycookie: Option<String>,
+    /// A filter: requests it matches get the Authorization last seen for
+    /// their host.
+    pub stickyauth: Option<String>,
+}
+
+/// A malformed spec: which option, which spec, what is wrong with it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SpecError {
+    option: &'static str,
+    spec: String,
+    problem: String,
+}
+
+impl SpecError {
+    fn new(option: &'static str, spec: &str, problem: impl Into<String>) -> SpecError {
+        SpecError {
+            option,
+            spec: spec.to_owned(),
+            problem: problem.into(),
+        }
+    }
+
+    /// The option (`map_remote`, ...).
+    pub fn option(&self) -> &str {
+        self.option
+    }
+}
+
+impl fmt::Display for SpecError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} {:?}: {}", self.option, self.spec, self.problem)
+    }
+}
+
+impl std::error::Error for SpecError {}
+
+/// What every spec parser shares: the parts, or the error naming them.
+fn split(option: &'static str, spec: &str, shape: &str) -> Result<spec::Parts, SpecError> {
+    spec::parse_spec(spec).map_err(|problem| {
+        let what = match problem {
+            spec::SpecProblem::Empty => "it is empty".to_owned(),
+            spec::SpecProblem::Parts(n) => format!(
+                "{n} part(s) where 2 or 3 are expected; the form is {shape}, split on its first character"
+            ),
+            spec::SpecProblem::Filter(e) => format!("its filter part: {e}"),
+        };
+        SpecError::new(option, spec, what)
+    })
+}
+
+/// One addon: the events it acts on, and what it does.
+pub(crate) trait Addon: Send + Sync + fmt::Debug {
+    fn name(&self) -> &'static str;
+    fn wants(&self, event: Event) -> bool;
+    fn event(&self, event: Event, flow: &mut Flow, live: bool, log: &dyn LogSink);
+}
+
+/// The addons of a run, in mitmproxy's order around the scripts.
+#[derive(Debug, Default)]
+pub struct Addons {
+    before: Vec<Box<dyn Addon>>,
+    after: Vec<Box<dyn Addon>>,
+}
+
+/// Which side of the scripts.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Stage {
+    BeforeScripts,
+    AfterScripts,
+}
+
+impl Addons {
+    /// Checks every spec and builds the addons the options ask for.
+    pub fn new(options: &Options) -> Result<Addons, SpecError> {
+        let mut addons = Addons::default();
+        if options.anticache {
+            addons.before.push(Box::new(anti::AntiCache));
+        }
+        if options.anticomp {
+            addons.before.push(Box::new(anti::AntiComp));
+        }
+        if !options.map_remote.is_empty() {
+            addons
+                .after
+                .push(Box::new(map_remote::MapRemote::new(&options.map_remote)?));
+        }
+        if !options.map_local.is_empty() {
+            addons
+                .after
+                .push(Box::new(map_local::MapLocal::new(&options.map_local)?));
+        }
+        if !options.modify_body.is_empty() {
+            addons
+                .after
+                .push(Box::new(modify::ModifyBody::new(&options.modify_body)?));
+        }
+        if !options.modify_headers.is_empty() {
+            addons.after.push(Box::new(modify::ModifyHeaders::new(
+                &options.modify_headers,
+            )?));
+        }
+        if let Some(filter) = options.stickyauth.as_deref().filter(|f| !f.is_empty()) {
+            addons
+                .after
+                .push(Box::new(sticky::StickyAuth::new(filter)?));
+        }
+        if let Some(filter) = options.stickycookie.as_deref().filter(|f| !f.is_empty()) {
+            addons
+                .after
+                .push(Box::new(sticky::StickyCookie::new(filter)?));
+        }
+        Ok(addons)
+    }
+
+    /// Whether no option is set.
+    pub fn is_empty(&self) -> bool {
+        self.before.is_empty() && self.after.is_empty()
+    }
+
+    /// Whether any addon acts on `event`.
+    pub fn wants(&self, event: Event) -> bool {
+        self.before
+            .iter()
+            .chain(&self.after)
+            .any(|a| a.wants(event))
+    }
+
+    /// Runs the addons of one stage. An addon that panics (a bug) is
+    /// reported and leaves the rest of the stage to run.
+    pub(crate) fn run(
+        &self,
+        stage: Stage,
+        event: Event,
+        flow: &mut Flow,
+        live: bool,
+        log: &dyn LogSink,
+    ) {
+        let addons = match stage {
+            Stage::BeforeScripts => &self.before,
+            Stage::AfterScripts => &self.after,
+        };
+        for addon in addons.iter().filter(|a| a.wants(event)) {
+            let ran = catch_unwind(AssertUnwindSafe(|| addon.event(event, flow, live, log)));
+            if ran.is_err() {
+                log.log(
+                    addon.name(),
+                    Level::Error,
+                    &format!(
+                        "panicked on flow {} in `{}`; please report it",
+                        flow.id(),
+                        event.hook_name()
+                    ),
+                );
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,420 @@
+//! A request's URL as mitmproxy 11 reads and writes it: `host_header`,
+//! `pretty_host`, `url`, `pretty_url` (what `~d` and `~u` match), and the
+//! `Request.url` setter (what `map_remote` calls), down to the quirks of
+//! `mitmproxy.net.http.url` and Python's `urllib.parse`.
+
+use std::borrow::Cow;
+
+use crate::tnetstring::{Dict, Value};
+
+use super::{raw, set_header};
+
+fn text(msg: &Dict, key: &str) -> String {
+    String::from_utf8_lossy(raw(msg, key)).into_owned()
+}
+
+/// `url.default_port`.
+pub fn default_port(scheme: &str) -> Option<i64> {
+    match scheme {
+        "http" => Some(80),
+        "https" => Some(443),
+        _ => None,
+    }
+}
+
+/// `url.hostport`: the host, with `:port` unless it is the scheme's
+/// default (IPv6 addresses are not bracketed, as in mitmproxy).
+pub fn hostport(scheme: &str, host: &str, port: i64) -> String {
+    if default_port(scheme) == Some(port) {
+        host.to_owned()
+    } else {
+        format!("{host}:{port}")
+    }
+}
+
+/// `url.unparse`.
+pub fn unparse(scheme: &str, host: &str, port: i64, path: &str) -> String {
+    let path = if path == "*" { "" } else { path };
+    format!("{scheme}://{}{path}", hostport(scheme, host, port))
+}
+
+/// `url.parse_authority(authority, check=False)`: host and port, or the
+/// whole text and no port when it is not a valid `host[:port]`.
+///
+/// mitmproxy matches `^(?P<host>[^:]+|\[.+\])(?::(?P<port>\d+))?$`; this is
+/// that regex by hand (it runs for every `~d` and `~u`).
+pub fn parse_authority(authority: &str) -> (String, Option<i64>) {
+    let (host, port) = split_authority(authority);
+    (host.to_owned(), port)
+}
+
+/// [`parse_authority`], borrowing the host from `authority`.
+pub fn split_authority(authority: &str) -> (&str, Option<i64>) {
+    let whole = || (authority, None);
+    // What may follow the host: nothing, or `:digits`, then an optional
+    // final newline (Python's `$`). `Some(None)`: no port.
+    fn port_part(rest: &str) -> Option<Option<&str>> {
+        let rest = rest.strip_suffix('\n').unwrap_or(rest);
+        if rest.is_empty() {
+            return Some(None);
+        }
+        let digits = rest.strip_prefix(':')?;
+        (!digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit())).then_some(Some(digits))
+    }
+    let colon = authority.find(':').unwrap_or(authority.len());
+    let found = if colon > 0
+        && let Some(port) = port_part(&authority[colon..])
+    {
+        Some((&authority[..colon], port))
+    } else if authority.starts_with('[') {
+        authority
+            .char_indices()
+            .rev()
+            .filter(|(_, c)| *c == ']')
+            .find_map(|(j, _)| {
+                let inner = &authority[1..j];
+                if inner.is_empty() || inner.contains('\n') {
+                    return None;
+                }
+                port_part(&authority[j + 1..]).map(|port| (&authority[..=j], port))
+            })
+    } else {
+        None
+    };
+    let Some((host, port)) = found else {
+        return whole();
+    };
+    let host = host
+        .strip_prefix('[')
+        .and_then(|h| h.strip_suffix(']'))
+        .unwrap_or(host);
+    if !is_valid_host(host) {
+        return whole();
+    }
+    match port {
+        None => (host, None),
+        Some(port) => match port.parse::<i64>() {
+            Ok(p) if (0..=65535).contains(&p) => (host, Some(p)),
+            _ => whole(),
+        },
+    }
+}
+
+/// `check.is_valid_host`: a DNS name (letters, digits, `-`, `_`, labels
+/// of 1 to 63, 255 in all) or an IP address. Non-ASCII labels count as
+/// valid when made of letters and digits (their IDNA form would be).
+pub fn is_valid_host(host: &str) -> bool {
+    if host.is_empty() || host.len() > 255 {
+        return false;
+    }
+    // IDNA refuses empty labels and labels of 64 or more, but for an
+    // empty last one (a trailing dot).
+    let mut labels = host.split('.').peekable();
+    while let Some(label) = labels.next() {
+        let last = labels.peek().is_none();
+        if label.len() >= 64 || (label.is_empty() && !last) {
+            return false;
+        }
+    }
+    let ascii = host.is_ascii();
+    let trimmed = host.strip_suffix('.').unwrap_or(host);
+    let label_ok = |label: &str| {
+        let label = label.strip_suffix('\n').unwrap_or(label);
+        !label.is_empty()
+            && label.chars().all(|c| {
+                c.is_ascii_alphanumeric()
+                    || c == '-'
+                    || c == '_'
+                    || (!ascii && !c.is_ascii() && c.is_alphanumeric())
+            })
+    };
+    trimmed.split('.').all(label_ok) || host.parse::<std::net::IpAddr>().is_ok()
+}
+
+fn is_http2(req: &Dict) -> bool {
+    matches!(raw(req, "http_version"), b"HTTP/2.0" | b"HTTP/3")
+}
+
+/// `Request.headers.get(name)`: every value of the field, joined by `, `.
+fn header_joined<'a>(req: &'a Dict, name: &str) -> Option<Cow<'a, str>> {
+    let mut values = super::fields(req).filter(|(n, _)| n.eq_ignore_ascii_case(name.as_bytes()));
+    let first = String::from_utf8_lossy(values.next()?.1);
+    let Some((_, second)) = values.next() else {
+        return Some(first);
+    };
+    let mut joined = format!("{first}, {}", String::from_utf8_lossy(second));
+    for (_, v) in values {
+        joined.push_str(", ");
+        joined.push_str(&String::from_utf8_lossy(v));
+    }
+    Some(Cow::Owned(joined))
+}
+
+/// `Request.host_header`: the `:authority` of HTTP/2 and 3 (or their
+/// Host field), the Host field of HTTP/1.
+pub fn host_header(req: &Dict) -> Option<Cow<'_, str>> {
+    if is_http2(req) {
+        let authority = String::from_utf8_lossy(raw(req, "authority"));
+        if !authority.is_empty() {
+            return Some(authority);
+        }
+    }
+    header_joined(req, "host")
+}
+
+fn is_connect(req: &Dict) -> bool {
+    raw(req, "method").eq_ignore_ascii_case(b"CONNECT")
+}
+
+fn port(req: &Dict) -> i64 {
+    req.get("port").and_then(Value::as_int).unwrap_or(0)
+}
+
+/// `Request.pretty_host`: the host of the Host field (or `:authority`),
+/// else `host`.
+pub fn pretty_host(req: &Dict) -> Cow<'_, str> {
+    match host_header(req).filter(|h| !h.is_empty()) {
+        Some(Cow::Borrowed(authority)) => Cow::Borrowed(split_authority(authority).0),
+        Some(Cow::Owned(authority)) => Cow::Owned(split_authority(&authority).0.to_owned()),
+        None => String::from_utf8_lossy(raw(req, "host")),
+    }
+}
+
+/// `Request.url`.
+pub fn url(req: &Dict) -> String {
+    if is_connect(req) {
+        return format!("{}:{}", text(req, "host"), port(req));
+    }
+    unparse(
+        &text(req, "scheme"),
+        &text(req, "host"),
+        port(req),
+        &text(req, "path"),
+    )
+}
+
+/// `Request.pretty_url`: the URL with the host (and port) of the Host
+/// field, which `~u` and `map_remote` match.
+pub fn pretty_url(req: &Dict) -> String {
+    if is_connect(req) {
+        return text(req, "authority");
+    }
+    let Some(header) = host_header(req).filter(|h| !h.is_empty()) else {
+        return url(req);
+    };
+    let scheme = text(req, "scheme");
+    let (host, port) = split_authority(&header);
+    let port = port.or(default_port(&scheme)).unwrap_or(443);
+    unparse(&scheme, host, port, &text(req, "path"))
+}
+
+/// What `url.parse` makes of a URL: scheme, host, port and path.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Parts {
+    /// Lower-cased.
+    pub scheme: String,
+    /// Lower-cased.
+    pub host: String,
+    /// The given one, or 443 for https and 80 for anything else.
+    pub port: i64,
+    /// Path, `;params`, `?query` and `#fragment`, starting with `/`.
+    pub path: String,
+}
+
+/// mitmproxy's `url.parse` over Python's `urllib.parse.urlparse`; the
+/// error says why mitmproxy would raise.
+pub fn parse(url: &str) -> Result<Parts, String> {
+    let url: String = url
+        .trim_start_matches(|c: char| c <= ' ')
+        .chars()
+        .filter(|c| !matches!(c, '\t' | '\r' | '\n'))
+        .collect();
+    if !url.is_ascii() {
+        return Err(format!("{url:?} is not ASCII"));
+    }
+    let mut rest = url.as_str();
+    let mut scheme = String::new();
+    if let Some(i) = rest.find(':')
+        && i > 0
+        && rest.as_bytes()[0].is_ascii_alphabetic()
+        && rest[..i]
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"+-.".contains(&b))
+    {
+        scheme = rest[..i].to_ascii_lowercase();
+        rest = &rest[i + 1..];
+    }
+    let mut netloc = "";
+    if let Some(after) = rest.strip_prefix("//") {
+        let end = after.find(['/', '?', '#']).unwrap_or(after.len());
+        netloc = &after[..end];
+        rest = &after[end..];
+        if netloc.contains('[') != netloc.contains(']') {
+            return Err("Invalid IPv6 URL".into());
+        }
+    }
+    let (rest, fragment) = rest.split_once('#').unwrap_or((rest, ""));
+    let (mut path, query) = rest.split_once('?').unwrap_or((rest, ""));
+    let mut params = "";
+    if USES_PARAMS.contains(&scheme.as_str()) && path.contains(';') {
+        let i = match path.rfind('/') {
+            Some(slash) => path[slash..].find(';').map(|i| i + slash),
+            None => path.find(';'),
+        };
+        if let Some(i) = i {
+            params = &path[i + 1..];
+            path = &path[..i];
+        }
+    }
+    let (host, port) = hostinfo(netloc)?;
+    let host = host.ok_or("No hostname given")?;
+    let port = match port {
+        Some(p) if p != 0 => p,
+        _ if scheme == "https" => 443,
+        _ => 80,
+    };
+    let mut full = path.to_owned();
+    if !params.is_empty() {
+        full = format!("{full};{params}");
+    }
+    if !query.is_empty() {
+        full = format!("{full}?{query}");
+    }
+    if !fragment.is_empty() {
+        full = format!("{full}#{fragment}");
+    }
+    if !full.starts_with('/') {
+        full.insert(0, '/');
+    }
+    if !is_valid_host(&host) {
+        return Err("Invalid Host".into());
+    }
+    Ok(Parts {
+        scheme,
+        host,
+        port,
+        path: full,
+    })
+}
+
+/// `urllib.parse`'s schemes whose paths may carry `;params`.
+const USES_PARAMS: [&str; 15] = [
+    "", "ftp", "hdl", "prospero", "http", "imap", "https", "shttp", "rtsp", "rtspu", "sip", "sips",
+    "mms", "sftp", "tel",
+];
+
+/// `hostname` (lower-cased, a zone kept) and `port` of a netloc.
+fn hostinfo(netloc: &str) -> Result<(Option<String>, Option<i64>), String> {
+    let info = netloc.rsplit_once('@').map_or(netloc, |(_, h)| h);
+    let (hostname, port) = match info.split_once('[') {
+        Some((before, bracketed)) => {
+            let (host, after) = bracketed.split_once(']').unwrap_or((bracketed, ""));
+            if !before.is_empty() || (!after.is_empty() && !after.starts_with(':')) {
+                return Err("Invalid IPv6 URL".into());
+            }
+            check_bracketed_host(host)?;
+            (host, after.split_once(':').map_or("", |(_, p)| p))
+        }
+        None => info.split_once(':').unwrap_or((info, "")),
+    };
+    let port = if port.is_empty() {
+        None
+    } else if port.bytes().all(|b| b.is_ascii_digit()) {
+        let p: i64 = port
+            .parse()
+            .map_err(|_| "Port out of range 0-65535".to_owned())?;
+        if !(0..=65535).contains(&p) {
+            return Err("Port out of range 0-65535".into());
+        }
+        Some(p)
+    } else {
+        return Err(format!(
+            "Port could not be cast to integer value as {port:?}"
+        ));
+    };
+    let hostname = (!hostname.is_empty()).then(|| match hostname.split_once('%') {
+        Some((h, zone)) => format!("{}%{zone}", h.to_lowercase()),
+        None => hostname.to_lowercase(),
+    });
+    Ok((hostname, port))
+}
+
+/// `urllib.parse`'s check of a `[...]` host: IPv6 (with a zone), or
+/// IPvFuture (`v1.x`).
+fn check_bracketed_host(host: &str) -> Result<(), String> {
+    if let Some(future) = host.strip_prefix('v') {
+        let ok = future.split_once('.').is_some_and(|(hex, rest)| {
+            !hex.is_empty() && hex.bytes().all(|b| b.is_ascii_hexdigit()) && !rest.is_empty()
+        });
+        return if ok {
+            Ok(())
+        } else {
+            Err("IPvFuture address is invalid".into())
+        };
+    }
+    let address = host.split_once('%').map_or(host, |(a, _)| a);
+    if address.parse::<std::net::Ipv6Addr>().is_ok() {
+        Ok(())
+    } else if address.parse::<std::net::Ipv4Addr>().is_ok() {
+        Err("An IPv4 address cannot be in brackets".into())
+    } else {
+        Err(format!(
+            "{host:?} does not appear to be an IPv4 or IPv6 address"
+        ))
+    }
+}
+
+/// `Request.url = url`: scheme, host, port and path from the URL; a Host
+/// field and a non-empty authority follow the new host and port.
+pub fn set_url(req: &mut Dict, url: &str) -> Result<(), String> {
+    let parts = parse(url)?;
+    let hostport = hostport(&parts.scheme, &parts.host, parts.port);
+    req.insert("scheme", Value::bytes(parts.scheme.as_bytes()));
+    req.insert("host", Value::text(&parts.host));
+    req.insert("port", Value::Int(parts.port));
+    req.insert("path", Value::bytes(parts.path.as_bytes()));
+    if super::header(req, "host").is_some() {
+        set_header(req, b"Host", hostport.as_bytes());
+    }
+    if !raw(req, "authority").is_empty() {
+        req.insert("authority", Value::bytes(hostport.as_bytes()));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{parse, parse_authority};
+
+    #[test]
+    fn authorities() {
+        assert_eq!(
+            parse_authority("example.com:8080"),
+            ("example.com".into(), Some(8080))
+        );
+        assert_eq!(parse_authority("[::1]:443"), ("::1".into(), Some(443)));
+        assert_eq!(parse_authority("Example.COM"), ("Example.COM".into(), None));
+        assert_eq!(
+            parse_authority("bad host!:80"),
+            ("bad host!:80".into(), None)
+        );
+        assert_eq!(parse_authority("a:99999"), ("a:99999".into(), None));
+    }
+
+    #[test]
+    fn urls() {
+        let p = parse("HTTPS://User@Example.COM:8443/a;b?c#d").unwrap();
+        assert_eq!(
+            (p.scheme.as_str(), p.host.as_str(), p.port, p.path.as_str()),
+            ("https", "example.com", 8443, "/a;b?c#d")
+        );
+        let p = parse("http://example.com").unwrap();
+        assert_eq!((p.port, p.path.as_str()), (80, "/"));
+        let p = parse("http://example.com/x?").unwrap();
+        assert_eq!(p.path, "/x");
+        assert!(parse("/just/a/path").is_err());
+        assert!(parse("http://a:port/").is_err());
+        assert!(parse("http://[::1/").is_err());
+        assert!(parse("http://exämple.com/").is_err());
+    }
+}

@@ -1,0 +1,183 @@
+//! TCP flows, as mitmproxy 11's TCP layer relays them: `tcp_start`, then
+//! each chunk read from either side is a message (`tcp_message`; a script
+//! may change it, empty it so nothing is sent, or inject its own), passed
+//! on; a side that closes is half-closed toward the other, and once both
+//! have closed the flow ends with `tcp_end`. A server that cannot be
+//! reached (`failed`), a killed flow or a panicking hook end it with
+//! `tcp_error` instead, the flow's error set.
+
+use std::collections::VecDeque;
+
+use tokio::io::AsyncWriteExt;
+use tokio::sync::watch;
+
+use super::failure::Failure;
+use super::handoff::Handoff;
+use super::record;
+use super::state::{Hooked, Session};
+use super::wire::{BoxIo, Reader};
+use crate::flow::{Flow, tcp};
+use crate::script::{Event, Level};
+use crate::tnetstring::Value;
+
+/// Runs `event`; a killed flow or a panicking hook ends the relay.
+async fn hook(s: &Session, event: Event, flow: &mut Flow) -> Result<(), ()> {
+    match s.hook(event, flow).await {
+        Hooked::Go => Ok(()),
+        Hooked::Killed => {
+            flow.set_error("the flow was killed", record::now());
+            Err(())
+        }
+        Hooked::Panicked(e) => {
+            let what = format!("a script's `{}` hook panicked", e.hook_name());
+            flow.set_error(&what, record::now());
+            Err(())
+        }
+    }
+}
+
+/// Runs `tcp_message` for each queued message and sends each on; the
+/// messages a hook appends (injections) join the queue.
+async fn deliver(
+    s: &Session,
+    flow: &mut Flow,
+    sides: &mut [Reader<BoxIo>; 2],
+    mut queue: VecDeque<Value>,
+) -> Result<(), ()> {
+    while let Some(message) = queue.pop_front() {
+        let Some(list) = flow.tcp_messages_mut() else {
+            return Ok(());
+        };
+        list.push(message);
+        let n = list.len();
+        hook(s, Event::TcpMessage, flow).await?;
+        if let Some(list) = flow.tcp_messages_mut()
+            && list.len() > n
+        {
+            queue.extend(list.split_off(n));
+        }
+        let Some(message) = flow.tcp_message(n - 1) else {
+            continue;
+        };
+        // An emptied message (a script's `drop()`) sends nothing.
+        let content = message.content().unwrap_or_default();
+        if content.is_empty() {
+            continue;
+        }
+        // A client's message goes to the server, and the other way round.
+        let to = &mut sides[usize::from(message.from_client())];
+        if to.io().write_all(content).await.is_err() {
+            return Err(());
+        }
+    }
+    Ok(())
+}
+
+/// Relays a TCP flow between `client` and `server` to its end.
+pub async fn relay(
+    s: &Session,
+    client: Reader<BoxIo>,
+    server: Reader<BoxIo>,
+    server_conn: Value,
+    closing: &mut watch::Receiver<bool>,
+) -> Handoff {
+    let mut flow = Flow::new_tcp(
+        &record::new_id(),
+        s.conn.clone(),
+        server_conn,
+        record::now(),
+    );
+    s.track(&flow);
+    let mut sides = [client, server];
+    // A side that broke off ends the flow as a close does (mitmproxy's
+    // layer sees a closed connection); a kill or a panicking hook leaves
+    // its error on the flow, and then the end is `tcp_error`.
+    let _ = run(s, &mut flow, &mut sides, closing).await;
+    for side in &mut sides {
+        let _ = side.io().shutdown().await;
+    }
+    let end = if flow.error_msg().is_some() {
+        Event::TcpError
+    } else {
+        Event::TcpEnd
+    };
+    let _ = s.hook(end, &mut flow).await;
+    s.finish(&flow).await;
+    Handoff::Done
+}
+
+/// A TCP flow whose server could not be reached: `tcp_start`, then the
+/// error and `tcp_error`, as mitmproxy's layer does when it opens the
+/// server connection itself.
+pub async fn failed(s: &Session, mut client: Reader<BoxIo>, failure: Failure) -> Handoff {
+    let mut flow = Flow::new_tcp(
+        &record::new_id(),
+        s.conn.clone(),
+        record::unconnected_server(),
+        record::now(),
+    );
+    let _ = s.hook(Event::TcpStart, &mut flow).await;
+    flow.set_error(&failure.to_string(), record::now());
+    let _ = s.hook(Event::TcpError, &mut flow).await;
+    s.finish(&flow).await;
+    s.log(Level::Warn, &failure.to_string());
+    let _ = client.io().shutdown().await;
+    Handoff::Done
+}
+
+async fn run(
+    s: &Session,
+    flow: &mut Flow,
+    sides: &mut [Reader<BoxIo>; 2],
+    closing: &mut watch::Receiver<bool>,
+) -> Result<(), ()> {
+    hook(s, Event::TcpStart, flow).await?;
+    if let Some(list) = flow.tcp_messages_mut()
+        && !list.is_empty()
+    {
+        let injected = std::mem::take(list);
+        deliver(s, flow, sides, injected.into()).await?;
+    }
+    let mut open = [true, true];
+    // Bytes a side sent before the relay began (the first bytes read to
+    // tell protocols apart, a server that spoke first) are messages too.
+    for from in 0..2 {
+        if sides[from].has_buffered() {
+            let data = sides[from].buffered().split().freeze();
+            let message = tcp::message(from == 0, data, record::now());
+            deliver(s, flow, sides, VecDeque::from([message])).await?;
+        }
+    }
+    while open[0] || open[1] {
+        for side in sides.iter_mut() {
+            side.release_idle();
+        }
+        let [client, server] = &mut *sides;
+        let (read, from) = tokio::select! {
+            n = client.read_more(), if open[0] => (n, 0),
+            n = server.read_more(), if open[1] => (n, 1),
+            _ = closing.wait_for(|c| *c) => return Ok(()),
+        };
+        match read {
+            Ok(0) => {
+                // Half-close: the other side may still answer.
+                open[from] = false;
+                let _ = sides[1 - from].io().shutdown().await;
+            }
+            Ok(_) => {
+                let data = sides[from].buffered().split().freeze();
+                let message = tcp::message(from == 0, data, record::now());
+                deliver(s, flow, sides, VecDeque::from([message])).await?;
+            }
+            Err(e) => {
+                let who = if from == 0 { "client" } else { "server" };
+                s.log(
+                    Level::Info,
+                    &format!("the {who}'s side of a TCP flow failed: {e}"),
+                );
+                return Ok(());
+            }
+        }
+    }
+    Ok(())
+}

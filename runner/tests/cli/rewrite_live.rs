@@ -1,0 +1,151 @@
+//! The rewriting options live: the same requests through Waylay and
+//! through mitmdump, each given the same `--set`, make the same flows
+//! (requests as the server got them, responses as the client got them).
+
+use std::io::BufRead;
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+
+use crate::filters::compare;
+use crate::origin::Origin;
+use crate::support::{Proxy, path_in, scratch};
+
+/// mitmdump as a live proxy on an ephemeral port, stopped with SIGINT.
+struct Mitmdump {
+    child: Child,
+    url: String,
+}
+
+impl Mitmdump {
+    fn start(python: &Path, confdir: &Path, args: &[String]) -> Mitmdump {
+        let mut child = Command::new(python.with_file_name("mitmdump"))
+            .args(["--listen-host", "127.0.0.1", "-p", "0", "--set"])
+            .arg(format!("confdir={}", confdir.display()))
+            .args(args)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let stdout = child.stdout.take().unwrap();
+        let mut lines = std::io::BufReader::new(stdout).lines();
+        let addr = lines
+            .by_ref()
+            .map_while(Result::ok)
+            .find_map(|l| {
+                let at = l.find("proxy listening at ")?;
+                Some(l[at + 19..].trim_end_matches('.').to_owned())
+            })
+            .expect("mitmdump starts listening");
+        // Keep reading so it never blocks on a full pipe.
+        std::thread::spawn(move || lines.for_each(drop));
+        Mitmdump {
+            child,
+            url: format!("http://{addr}"),
+        }
+    }
+
+    fn stop(mut self) {
+        let _ = Command::new("kill")
+            .args(["-INT", &self.child.id().to_string()])
+            .status();
+        let _ = self.child.wait();
+    }
+}
+
+impl Drop for Mitmdump {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// The requests, in order: each one what some option acts on.
+fn requests(origin: &Origin) -> Vec<Vec<String>> {
+    let url = |p: &str| origin.url(p);
+    vec![
+        vec![url("/moved")],
+        vec![url("/static/app.js")],
+        vec![url("/static/")],
+        vec![url("/static/missing.css")],
+        vec![
+            "-H".into(),
+            "If-None-Match: \"v1\"".into(),
+            "-H".into(),
+            "Accept-Encoding: gzip".into(),
+            url("/nocontent"),
+        ],
+        vec!["--data-binary".into(), "ping".into(), url("/echo")],
+        vec![url("/hello")],
+    ]
+}
+
+fn curl_through(proxy: &str, args: &[String]) -> String {
+    let out = Command::new("curl")
+        .args(["-s", "--max-time", "20", "-x", proxy])
+        .args(args)
+        .output()
+        .expect("curl runs");
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+#[test]
+fn the_same_flows_as_mitmdump_live() {
+    let Some(python) = crate::interop::peer() else {
+        return;
+    };
+    let origin = Origin::start();
+    let dir = scratch();
+    let local = dir.path().join("static");
+    std::fs::create_dir(&local).unwrap();
+    std::fs::write(local.join("app.js"), "console.log('local');\n").unwrap();
+    std::fs::write(local.join("index.html"), "<p>local index</p>\n").unwrap();
+    let sets = [
+        "map_remote=|~u /moved|/moved$|/hello".to_owned(),
+        format!("map_local=|~u /static/|/static/|{}", local.display()),
+        "modify_headers=|~q|X-Added|yes".into(),
+        "modify_headers=|~q|User-Agent|".into(),
+        "modify_headers=|~s|X-Origin-Case|".into(),
+        "modify_body=|~q|ping|pong".into(),
+        "modify_body=|~s & ~u /hello|origin|proxy".into(),
+        "anticache=true".into(),
+        "anticomp=true".into(),
+    ];
+    let mut args: Vec<String> = Vec::new();
+    for set in &sets {
+        args.extend(["--set".into(), set.clone()]);
+    }
+    let ours = path_in(&dir, "ours.mitm");
+    let theirs = path_in(&dir, "theirs.mitm");
+
+    let mut waylay_args: Vec<&str> = args.iter().map(String::as_str).collect();
+    waylay_args.extend(["-w", &ours]);
+    let proxy = Proxy::start(&waylay_args);
+    let bodies: Vec<String> = requests(&origin)
+        .iter()
+        .map(|r| curl_through(&proxy.url(), r))
+        .collect();
+    let stopped = proxy.stop();
+    assert_eq!(stopped.code, 0, "{}", stopped.stderr);
+    assert_eq!(
+        bodies[0], "hello from proxy\n",
+        "mapped to /hello, body rewritten"
+    );
+    assert_eq!(bodies[1], "console.log('local');\n");
+    assert_eq!(bodies[2], "<p>local index</p>\n");
+    assert_eq!(bodies[5], "pong");
+
+    let confdir = dir.path().join("mitmproxy-conf");
+    let mut peer_args = args.clone();
+    peer_args.extend(["-w".into(), theirs.clone()]);
+    let peer = Mitmdump::start(&python, &confdir, &peer_args);
+    let peer_bodies: Vec<String> = requests(&origin)
+        .iter()
+        .map(|r| curl_through(&peer.url, r))
+        .collect();
+    peer.stop();
+    assert_eq!(bodies, peer_bodies, "clients got the same bodies");
+    assert_eq!(
+        compare(&python, &["live", &ours, &theirs]).trim(),
+        "ok: 7 flows"
+    );
+}

@@ -1,0 +1,237 @@
+//! `cargo xtask bench filter`: the filter and rewriting figures of
+//! BENCHMARKS.md. One compiled filter against one flow (target ≤ 1 µs);
+//! `runner -n -r BIG -w OUT "~d example & ~s & !~t image"` against the
+//! same mitmdump command (targets ≥ 300× and ≥ 250 MB/s); live requests/s
+//! with four rewriting options set against none (target ≥ 90%). Prints a
+//! Markdown report and keeps it in `target/bench/filter.md`.
+//!
+//! `--mb N` sizes the big file (1024), `--flows N` mitmdump's input
+//! (2000), `--seconds N` each live row (10), `--iterations N` the match
+//! loop (200000).
+
+use std::fmt::Write as _;
+use std::path::Path;
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context as _, Result, bail};
+use waylay_proxy::filter::Filter;
+
+use crate::bench_live::{origin, wrk};
+use crate::peer;
+use crate::procs::{free_port, runner, wait_ready};
+use crate::util::{arg_value, cargo, root};
+
+/// The benchmark's expression, as the issue gives it.
+const EXPRESSION: &str = "~d example & ~s & !~t image";
+
+/// Other everyday expressions, for the match table.
+const OTHERS: [&str; 5] = [
+    "~u /path",
+    "~h \"content-type: text\"",
+    "~b needle",
+    "~c 404 | ~e",
+    "!(~tcp | ~dns )",
+];
+
+fn golden(name: &str) -> std::path::PathBuf {
+    root().join("testdata/flows").join(name)
+}
+
+/// Nanoseconds per match of `expression` over `flows`, the flows' fields
+/// already built (a warm flow, as in a hook).
+fn per_match(expression: &str, flows: &[waylay_proxy::Flow], iterations: usize) -> Result<f64> {
+    let filter = Filter::parse(expression).map_err(anyhow::Error::msg)?;
+    let mut hits = 0usize;
+    for flow in flows {
+        hits += usize::from(filter.matches(flow));
+    }
+    let start = Instant::now();
+    for i in 0..iterations {
+        hits += usize::from(filter.matches(&flows[i % flows.len()]));
+    }
+    let elapsed = start.elapsed();
+    std::hint::black_box(hits);
+    Ok(elapsed.as_nanos() as f64 / iterations as f64)
+}
+
+/// `copies` of `unit` at `path` (kept when already that size).
+fn repeat_file(path: &Path, unit: &[u8], copies: usize) -> Result<u64> {
+    let want = (unit.len() * copies) as u64;
+    if std::fs::metadata(path).is_ok_and(|m| m.len() == want) {
+        return Ok(want);
+    }
+    let mut out = std::io::BufWriter::new(std::fs::File::create(path)?);
+    for _ in 0..copies {
+        std::io::Write::write_all(&mut out, unit)?;
+    }
+    std::io::Write::flush(&mut out)?;
+    Ok(want)
+}
+
+fn timed(command: &mut Command) -> Result<Duration> {
+    let shown = format!("{command:?}");
+    let start = Instant::now();
+    let status = command
+        .current_dir(root())
+        .status()
+        .with_context(|| format!("cannot start {shown}"))?;
+    if !status.success() {
+        bail!("{shown} failed with {status}");
+    }
+    Ok(start.elapsed())
+}
+
+pub fn filter(args: &[&str]) -> Result<()> {
+    let mb = arg_value(args, "--mb", 1024)?;
+    let flows_small = arg_value(args, "--flows", 2000)?;
+    let seconds = arg_value(args, "--seconds", 10)? as u32;
+    let iterations = arg_value(args, "--iterations", 200_000)?.max(1);
+    let dir = root().join("target/bench");
+    std::fs::create_dir_all(&dir)?;
+    let mut r = String::new();
+
+    // One compiled filter against one flow.
+    let flows: Vec<waylay_proxy::Flow> = ["filters.mitm", "all.mitm"]
+        .iter()
+        .flat_map(|f| waylay_proxy::testing::read_flows(golden(f)))
+        .collect();
+    writeln!(
+        r,
+        "One compiled filter against one flow ({} flows of filters.mitm and all.mitm in turn, fields built; target <= 1 µs):\n",
+        flows.len()
+    )?;
+    writeln!(r, "| expression | ns per match |")?;
+    writeln!(r, "|---|---|")?;
+    for expression in std::iter::once(EXPRESSION).chain(OTHERS) {
+        let ns = per_match(expression, &flows, iterations)?;
+        writeln!(r, "| `{expression}` | {ns:.0} |")?;
+    }
+
+    // Offline: the same command, Waylay and mitmdump.
+    let python = peer::ensure()?;
+    let mitmdump = python.with_file_name("mitmdump");
+    cargo(&["build", "--release", "-p", "runner"])?;
+    let runner_bin = root().join("target/release/runner");
+    let mut unit = std::fs::read(golden("filters.mitm"))?;
+    unit.extend(std::fs::read(golden("all.mitm"))?);
+    let unit_flows = 27 + 5;
+    let big = dir.join(format!("filter-{mb}mb.mitm"));
+    let copies = (mb * 1024 * 1024).div_ceil(unit.len());
+    eprintln!("xtask: writing a {mb} MB flow file");
+    let big_bytes = repeat_file(&big, &unit, copies)?;
+    let big_flows = copies * unit_flows;
+    let small = dir.join(format!("filter-{flows_small}.mitm"));
+    let small_copies = flows_small.div_ceil(unit_flows);
+    repeat_file(&small, &unit, small_copies)?;
+    let small_flows = small_copies * unit_flows;
+    let empty = dir.join("empty.mitm");
+    std::fs::write(&empty, b"")?;
+    let out = dir.join("filter-out.mitm");
+    let waylay = |input: &Path, filter: Option<&str>| {
+        let mut c = Command::new(&runner_bin);
+        c.args(["-n", "-q", "-r"])
+            .arg(input)
+            .arg("-w")
+            .arg(&out)
+            .args(filter);
+        c
+    };
+    let mitm = |input: &Path| {
+        let mut c = Command::new(&mitmdump);
+        c.args(["-q", "-n", "-r"])
+            .arg(input)
+            .arg("-w")
+            .arg(&out)
+            .arg(EXPRESSION);
+        c
+    };
+    eprintln!("xtask: waylay over {mb} MB");
+    let w_plain = timed(&mut waylay(&big, None))?;
+    let w_big = timed(&mut waylay(&big, Some(EXPRESSION)))?;
+    let w_start = timed(&mut waylay(&empty, Some(EXPRESSION)))?;
+    eprintln!("xtask: mitmdump over {small_flows} flows (slow)");
+    let m_start = timed(&mut mitm(&empty))?;
+    let m_run = timed(&mut mitm(&small))?;
+    let secs = |d: Duration| d.as_secs_f64().max(1e-9);
+    let m_rate = small_flows as f64 / secs(m_run.saturating_sub(m_start));
+    let w_rate = big_flows as f64 / secs(w_big);
+    let mbps = |d: Duration| big_bytes as f64 / 1e6 / secs(d);
+    writeln!(
+        r,
+        "\nOffline, `-n -q -r IN -w OUT \"{EXPRESSION}\"`; IN is filters.mitm + all.mitm repeated:\n"
+    )?;
+    writeln!(r, "| figure | Waylay | mitmdump 11.0.2 | ratio | target |")?;
+    writeln!(r, "|---|---|---|---|---|")?;
+    writeln!(
+        r,
+        "| MB/s, {:.0} MB ({big_flows} flows) | {:.0} | | | >= 250 |",
+        big_bytes as f64 / 1e6,
+        mbps(w_big)
+    )?;
+    writeln!(
+        r,
+        "| MB/s, same file, no filter | {:.0} | | | |",
+        mbps(w_plain)
+    )?;
+    writeln!(
+        r,
+        "| flows/s (mitmdump: {small_flows} flows, start-up subtracted) | {w_rate:.0} | {m_rate:.0} | {:.0}x | >= 300x |",
+        w_rate / m_rate
+    )?;
+    writeln!(
+        r,
+        "| start-up | {:.3} s | {:.2} s | | |",
+        secs(w_start),
+        secs(m_start)
+    )?;
+
+    // Live: four rewriting options against none.
+    let origin_port = origin()?;
+    let four = [
+        "--set",
+        "anticache=true",
+        "--set",
+        "map_remote=|~d 127.0.0.1|/nowhere/|/elsewhere/",
+        "--set",
+        "modify_headers=|~q|x-bench|1",
+        "--set",
+        "modify_body=|~s|zzz|yyy",
+    ];
+    let mut rows = Vec::new();
+    for (name, extra) in [
+        ("no options", &[][..]),
+        (
+            "anticache, map_remote, modify_headers, modify_body",
+            &four[..],
+        ),
+    ] {
+        let port = free_port()?;
+        let mut proxy = runner(extra, port)?;
+        wait_ready(&mut proxy, port)?;
+        let load = wrk(
+            &format!("http://127.0.0.1:{port}/"),
+            origin_port,
+            8,
+            seconds,
+            true,
+        )?;
+        rows.push((name, load.rps));
+    }
+    writeln!(
+        r,
+        "\nLive, wrk 8 connections, {seconds} s each, 1 KiB responses:\n"
+    )?;
+    writeln!(r, "| options | requests/s | of none | target |")?;
+    writeln!(r, "|---|---|---|---|")?;
+    for (name, rps) in &rows {
+        writeln!(
+            r,
+            "| {name} | {rps:.0} | {:.0}% | >= 90% |",
+            rps / rows[0].1 * 100.0
+        )?;
+    }
+    println!("{r}");
+    std::fs::write(dir.join("filter.md"), &r)?;
+    Ok(())
+}
