@@ -154,7 +154,10 @@ pub fn filter(args: &[&str]) -> Result<()> {
     let m_start = timed(&mut mitm(&empty))?;
     let m_run = timed(&mut mitm(&small))?;
     let secs = |d: Duration| d.as_secs_f64().max(1e-9);
-    let m_rate = small_flows as f64 / secs(m_run.saturating_sub(m_start));
+    // mitmdump's rate with its start-up taken off; too few flows leave
+    // nothing to measure.
+    let m_work = m_run.saturating_sub(m_start);
+    let m_rate = (m_work > m_start / 10).then(|| small_flows as f64 / secs(m_work));
     let w_rate = big_flows as f64 / secs(w_big);
     let mbps = |d: Duration| big_bytes as f64 / 1e6 / secs(d);
     writeln!(
@@ -174,11 +177,17 @@ pub fn filter(args: &[&str]) -> Result<()> {
         "| MB/s, same file, no filter | {:.0} | | | |",
         mbps(w_plain)
     )?;
-    writeln!(
-        r,
-        "| flows/s (mitmdump: {small_flows} flows, start-up subtracted) | {w_rate:.0} | {m_rate:.0} | {:.0}x | >= 300x |",
-        w_rate / m_rate
-    )?;
+    match m_rate {
+        Some(m_rate) => writeln!(
+            r,
+            "| flows/s (mitmdump: {small_flows} flows, start-up subtracted) | {w_rate:.0} | {m_rate:.0} | {:.0}x | >= 300x |",
+            w_rate / m_rate
+        )?,
+        None => writeln!(
+            r,
+            "| flows/s | {w_rate:.0} | too few flows (--flows {small_flows}) to time past start-up | | >= 300x |"
+        )?,
+    }
     writeln!(
         r,
         "| start-up | {:.3} s | {:.2} s | | |",

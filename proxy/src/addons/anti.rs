@@ -23,9 +23,14 @@ impl Addon for AntiCache {
     }
 
     fn event(&self, _: Event, flow: &mut Flow, _: bool, _: &dyn LogSink) {
-        if let Some(req) = flow.message_mut(Which::Request) {
-            for name in [&b"if-modified-since"[..], b"if-none-match"] {
-                http::remove_header(req, name);
+        const NAMES: [&str; 2] = ["if-modified-since", "if-none-match"];
+        // A flow is changed (and copied, when shared) only when it must be.
+        let present = flow
+            .request()
+            .is_some_and(|req| NAMES.iter().any(|n| http::header(req, n).is_some()));
+        if present && let Some(req) = flow.message_mut(Which::Request) {
+            for name in NAMES {
+                http::remove_header(req, name.as_bytes());
             }
         }
     }
@@ -45,7 +50,12 @@ impl Addon for AntiComp {
     }
 
     fn event(&self, _: Event, flow: &mut Flow, _: bool, _: &dyn LogSink) {
-        if let Some(req) = flow.message_mut(Which::Request) {
+        let done = flow.request().is_some_and(|req| {
+            let mut values =
+                http::fields(req).filter(|(n, _)| n.eq_ignore_ascii_case(b"accept-encoding"));
+            values.next().is_some_and(|(_, v)| v == b"identity") && values.next().is_none()
+        });
+        if !done && let Some(req) = flow.message_mut(Which::Request) {
             http::set_header(req, b"accept-encoding", b"identity");
         }
     }

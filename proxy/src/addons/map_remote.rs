@@ -75,10 +75,9 @@ impl Addon for MapRemote {
             if rule.filter.as_ref().is_some_and(|f| !f.matches(flow)) {
                 continue;
             }
-            let Some(req) = flow.message_mut(Which::Request) else {
+            let Some(before) = flow.request().map(url::pretty_url) else {
                 return;
             };
-            let before = url::pretty_url(req);
             if !rule.regex.is_match(&before) {
                 continue;
             }
@@ -86,6 +85,9 @@ impl Addon for MapRemote {
             if before == after {
                 continue;
             }
+            let Some(req) = flow.message_mut(Which::Request) else {
+                return;
+            };
             if let Err(e) = url::set_url(req, &after) {
                 log.log(
                     "map_remote",
