@@ -114,6 +114,9 @@ impl ModifyHeaders {
             .iter()
             .map(|r| r.filter.as_ref().is_none_or(|f| f.matches(flow)))
             .collect();
+        if !matched.contains(&true) {
+            return;
+        }
         let Some(msg) = flow.message_mut(which) else {
             return;
         };
@@ -243,7 +246,7 @@ impl ModifyBody {
         } else {
             Which::Request
         };
-        let msg = flow.message_mut(which).ok_or("the flow has no request")?;
+        let msg = flow.message(which).ok_or("the flow has no request")?;
         let body = http::mitmproxy_content(msg)?.ok_or("the body was streamed, not kept")?;
         let replaced = rule
             .regex
@@ -258,10 +261,13 @@ impl ModifyBody {
             if http::header(msg, "transfer-encoding").is_none()
                 && current != Some(length.as_bytes())
             {
+                // Changed (and copied, when shared) only when it must be.
+                let msg = flow.message_mut(which).ok_or("the flow has no request")?;
                 http::set_header(msg, b"content-length", length.as_bytes());
             }
             return Ok(());
         };
+        let msg = flow.message_mut(which).ok_or("the flow has no request")?;
         http::set_decoded_content(msg, &replaced);
         Ok(())
     }

@@ -4,13 +4,14 @@
 //! `mitmproxy.net.http.url` and Python's `urllib.parse`.
 
 use std::borrow::Cow;
+use std::fmt::Write as _;
 
 use crate::tnetstring::{Dict, Value};
 
 use super::{raw, set_header};
 
-fn text(msg: &Dict, key: &str) -> String {
-    String::from_utf8_lossy(raw(msg, key)).into_owned()
+fn text<'a>(msg: &'a Dict, key: &str) -> Cow<'a, str> {
+    String::from_utf8_lossy(raw(msg, key))
 }
 
 /// `url.default_port`.
@@ -35,7 +36,16 @@ pub fn hostport(scheme: &str, host: &str, port: i64) -> String {
 /// `url.unparse`.
 pub fn unparse(scheme: &str, host: &str, port: i64, path: &str) -> String {
     let path = if path == "*" { "" } else { path };
-    format!("{scheme}://{}{path}", hostport(scheme, host, port))
+    // Built by hand: this runs for every `~u` and `map_remote`.
+    let mut out = String::with_capacity(scheme.len() + host.len() + path.len() + 10);
+    out.push_str(scheme);
+    out.push_str("://");
+    out.push_str(host);
+    if default_port(scheme) != Some(port) {
+        let _ = write!(out, ":{port}");
+    }
+    out.push_str(path);
+    out
 }
 
 /// `url.parse_authority(authority, check=False)`: host and port, or the
@@ -197,7 +207,7 @@ pub fn url(req: &Dict) -> String {
 /// field, which `~u` and `map_remote` match.
 pub fn pretty_url(req: &Dict) -> String {
     if is_connect(req) {
-        return text(req, "authority");
+        return text(req, "authority").into_owned();
     }
     let Some(header) = host_header(req).filter(|h| !h.is_empty()) else {
         return url(req);

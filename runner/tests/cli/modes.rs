@@ -12,7 +12,7 @@ use waylay_proxy::tnetstring::Value;
 
 use crate::origin::Origin;
 use crate::support::{Proxy, flows, path_in, run, scratch};
-use crate::tcp_origin::{TcpOrigin, exchange, read_some};
+use crate::tcp_origin::{TcpOrigin, exchange, read_head, read_some};
 use crate::tls_origin::{Cert, TlsOrigin};
 
 const RECORDER: &str = "runner/tests/fixtures/recorder";
@@ -186,7 +186,7 @@ fn raw_tcp_through_connect_is_a_tcp_flow_and_so_is_a_server_that_speaks_first() 
         let mut client = TcpStream::connect(&proxy.addr).unwrap();
         let connect = format!("CONNECT {0} HTTP/1.1\r\nHost: {0}\r\n\r\n", origin.addr);
         client.write_all(connect.as_bytes()).unwrap();
-        let answer = read_some(&mut client);
+        let answer = read_head(&mut client);
         assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
         if let Some(first) = first {
             assert_eq!(read_some(&mut client), first);
@@ -221,7 +221,7 @@ fn tcp_hosts_forces_tcp_flows_for_http_bytes() {
     let mut client = TcpStream::connect(&proxy.addr).unwrap();
     let connect = format!("CONNECT {0} HTTP/1.1\r\nHost: {0}\r\n\r\n", origin.addr);
     client.write_all(connect.as_bytes()).unwrap();
-    assert!(read_some(&mut client).starts_with("HTTP/1.1 200"));
+    assert!(read_head(&mut client).starts_with("HTTP/1.1 200"));
     let get = format!(
         "GET /hello HTTP/1.1\r\nHost: {}\r\nConnection: close\r\n\r\n",
         origin.addr

@@ -81,6 +81,11 @@ fn serve(stream: TcpStream) {
         let response = match path.as_str() {
             "/hello" => reply("200 OK", "X-Origin-Case: Mixed\r\ncontent-TYPE: text/plain\r\n", b"hello from origin\n"),
             "/headers" => reply("200 OK", "", head.as_bytes()),
+            "/login" => reply(
+                "200 OK",
+                "Set-Cookie: session=abc=1; Path=/\r\nSet-Cookie: theme=dark\r\n",
+                b"logged in\n",
+            ),
             "/page.html" => reply(
                 "200 OK",
                 "Content-Type: text/html; charset=utf-8\r\n",

@@ -149,3 +149,74 @@ fn the_same_flows_as_mitmdump_live() {
         "ok: 7 flows"
     );
 }
+
+/// `stickycookie` and `stickyauth` live: a cookie set by one response and
+/// the credentials of one request are added to later requests that lack
+/// them, the same as mitmdump does.
+#[test]
+fn sticky_cookies_and_auth_live_as_mitmdump() {
+    let Some(python) = crate::interop::peer() else {
+        return;
+    };
+    let origin = Origin::start();
+    let dir = scratch();
+    let args: Vec<String> = [
+        "--set",
+        "stickycookie=~all",
+        "--set",
+        "stickyauth=~u /headers",
+    ]
+    .map(String::from)
+    .into();
+    // Without curl's obsolete `Proxy-Connection`, which mitmproxy forwards
+    // and Waylay drops as the hop-by-hop field it is: the origin echoes
+    // what it got, and the two should match.
+    let quiet = || ["-H".to_owned(), "Proxy-Connection:".to_owned()];
+    let requests = [
+        [&quiet()[..], &[origin.url("/login")]].concat(),
+        [
+            &quiet()[..],
+            &["-u".into(), "ann:secret".into(), origin.url("/headers")],
+        ]
+        .concat(),
+        [&quiet()[..], &[origin.url("/headers")]].concat(),
+    ];
+    let ours = path_in(&dir, "ours.mitm");
+    let theirs = path_in(&dir, "theirs.mitm");
+
+    let mut waylay_args: Vec<&str> = args.iter().map(String::as_str).collect();
+    waylay_args.extend(["-w", &ours]);
+    let proxy = Proxy::start(&waylay_args);
+    let heads: Vec<String> = requests
+        .iter()
+        .map(|r| curl_through(&proxy.url(), r))
+        .collect();
+    let stopped = proxy.stop();
+    assert_eq!(stopped.code, 0, "{}", stopped.stderr);
+    let last = heads[2].to_ascii_lowercase();
+    assert!(
+        last.contains("cookie: session=abc=1; theme=dark"),
+        "{}",
+        heads[2]
+    );
+    assert!(
+        last.contains("authorization: basic yw5uonnly3jlda=="),
+        "{}",
+        heads[2]
+    );
+
+    let confdir = dir.path().join("mitmproxy-conf");
+    let mut peer_args = args.clone();
+    peer_args.extend(["-w".into(), theirs.clone()]);
+    let peer = Mitmdump::start(&python, &confdir, &peer_args);
+    let peer_heads: Vec<String> = requests
+        .iter()
+        .map(|r| curl_through(&peer.url, r))
+        .collect();
+    peer.stop();
+    assert_eq!(heads, peer_heads, "the origin got the same requests");
+    assert_eq!(
+        compare(&python, &["live", &ours, &theirs]).trim(),
+        "ok: 3 flows"
+    );
+}

@@ -48,6 +48,21 @@ pub fn exchange(stream: &mut TcpStream, line: &[u8]) -> String {
     read_some(stream)
 }
 
+/// A proxy's answer head (through the blank line), read a byte at a time
+/// so that whatever the peer sends after it stays in the socket.
+pub fn read_head(stream: &mut TcpStream) -> String {
+    stream
+        .set_read_timeout(Some(std::time::Duration::from_secs(10)))
+        .unwrap();
+    let mut head = Vec::new();
+    let mut byte = [0u8; 1];
+    while !head.ends_with(b"\r\n\r\n") {
+        stream.read_exact(&mut byte).unwrap();
+        head.push(byte[0]);
+    }
+    String::from_utf8_lossy(&head).into_owned()
+}
+
 /// One read's worth of what the peer sent, as text.
 pub fn read_some(stream: &mut TcpStream) -> String {
     stream
