@@ -40,7 +40,8 @@ fn time(label: &str, iterations: u32, mut f: impl FnMut()) {
 fn main() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
     let options = BuildOptions {
-        sdk_dir: root.join("script-sdk").canonicalize().unwrap(),
+        // Inside the workspace: its `[patch]` pins the SDK.
+        sdk_dir: None,
         proxy_dir: None,
         quiet: true,
     };

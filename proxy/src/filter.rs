@@ -204,8 +204,20 @@ impl FilterError {
     }
 
     /// The message without the expression: what happened, where, and
-    /// what to do.
+    /// what to do. Control characters from the expression are escaped
+    /// (`\n`, `\u{0}`), so it is always one line.
     pub fn reason(&self) -> String {
+        self.raw_reason()
+            .chars()
+            .flat_map(|c| {
+                let escaped = c.is_control().then(|| c.escape_default());
+                let plain = (!c.is_control()).then_some(c);
+                escaped.into_iter().flatten().chain(plain)
+            })
+            .collect()
+    }
+
+    fn raw_reason(&self) -> String {
         let chars: Vec<char> = self.expression.chars().collect();
         let at = self.position;
         let found = if at >= chars.len() {

@@ -11,13 +11,18 @@ use clap::{Parser, Subcommand};
 #[derive(Debug, Parser)]
 #[command(
     name = "runner",
-    version,
+    disable_version_flag = true,
     args_conflicts_with_subcommands = true,
     args_override_self = true
 )]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Option<Command>,
+
+    /// Print Waylay's version, the SDK and ABI versions, and where the SDK
+    /// copy scripts are pinned to lives.
+    #[arg(short = 'V', long = "version")]
+    pub version: bool,
 
     /// Start no proxy (offline mode, over -r).
     #[arg(short = 'n', long = "no-server")]
@@ -155,6 +160,12 @@ pub enum Command {
     /// bundled flow file, ready for `cargo test` and `runner -s NAME`.
     New {
         /// Directory to create; its last component names the crate.
+        path: PathBuf,
+    },
+    /// Move a script crate made by another Waylay to this runner's SDK:
+    /// its `waylay-sdk` requirement and its pin (`.cargo/config.toml`).
+    Upgrade {
+        /// The script crate's directory.
         path: PathBuf,
     },
 }

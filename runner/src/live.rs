@@ -138,12 +138,7 @@ pub fn run(
         crate::flow_options::filtered_capture(capture, on_flow, flows.save.clone(), output.clone());
     let scripts = Arc::new(scripts);
     if !cli.no_reload {
-        crate::reload::spawn(
-            specs,
-            crate::scripts::build_options(output)?,
-            scripts.clone(),
-            output.clone(),
-        );
+        crate::reload::spawn(specs, scripts.clone(), output.clone());
     }
     let live = Arc::new(Live::new(scripts, capture, on_flow, options));
     let runtime = tokio::runtime::Builder::new_multi_thread()

@@ -22,6 +22,7 @@ mod progress;
 mod proxy_options;
 mod reload;
 mod scripts;
+mod sdk_home;
 mod settings;
 
 use cli::{Cli, Command};
@@ -39,8 +40,17 @@ fn main() -> ExitCode {
 }
 
 fn run(cli: Cli) -> Result<()> {
-    if let Some(Command::New { path }) = &cli.command {
-        return new::create(path);
+    if cli.version {
+        print!("{}", sdk_home::version_text());
+        return Ok(());
+    }
+    match &cli.command {
+        Some(Command::New { path }) => return new::create(path),
+        Some(Command::Upgrade { path }) => {
+            println!("{}", sdk_home::upgrade(path)?);
+            return Ok(());
+        }
+        None => {}
     }
     let specs = cli
         .scripts

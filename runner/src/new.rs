@@ -7,7 +7,6 @@ use std::path::Path;
 use anyhow::{Context as _, Result, bail};
 
 const CARGO_TOML: &str = include_str!("../template/Cargo.toml.in");
-const CONFIG_TOML: &str = include_str!("../template/config.toml.in");
 const LIB_RS: &str = include_str!("../template/lib.rs");
 const FLOWS_RS: &str = include_str!("../template/flows.rs.in");
 const SNAPSHOT: &str =
@@ -38,31 +37,19 @@ pub fn create(path: &Path) -> Result<()> {
             path.display()
         );
     }
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
-    let sdk = root
-        .join("script-sdk")
-        .canonicalize()
-        .context("finding the script SDK this runner was built from")?;
-    let proxy = root
-        .join("proxy")
-        .canonicalize()
-        .context("finding the engine this runner was built from")?;
-    let toml_path = |p: &Path| {
-        p.to_string_lossy()
-            .replace('\\', "\\\\")
-            .replace('"', "\\\"")
-    };
+    // Pinned to the SDK copy this runner carries, not to a checkout.
+    let sdk = crate::sdk_home::ensure()?;
     let files: [(&str, Vec<u8>); 7] = [
         (
             "Cargo.toml",
-            CARGO_TOML.replace("{name}", name).into_bytes(),
+            CARGO_TOML
+                .replace("{name}", name)
+                .replace("{sdk}", &crate::sdk_home::requirement())
+                .into_bytes(),
         ),
         (
             ".cargo/config.toml",
-            CONFIG_TOML
-                .replace("{sdk}", &toml_path(&sdk))
-                .replace("{proxy}", &toml_path(&proxy))
-                .into_bytes(),
+            crate::sdk_home::pin_file(&sdk).into_bytes(),
         ),
         ("src/lib.rs", LIB_RS.as_bytes().to_vec()),
         (

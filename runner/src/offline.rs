@@ -97,12 +97,7 @@ pub fn run(cli: &Cli, specs: &[ScriptSpec], output: &Arc<Output>) -> Result<()> 
     let scripts = std::sync::Arc::new(scripts);
     if !cli.no_reload && input.is_some() {
         // A long run picks up edits to its scripts, like the live proxy.
-        crate::reload::spawn(
-            specs,
-            crate::scripts::build_options(output)?,
-            scripts.clone(),
-            output.clone(),
-        );
+        crate::reload::spawn(specs, scripts.clone(), output.clone());
     }
     let mut writer = open_output(dest.as_ref())?;
     let Some((input, name)) = input else {

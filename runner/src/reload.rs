@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
-use waylay_proxy::script::build::{BuildOptions, build};
+use waylay_proxy::script::build::build;
 use waylay_proxy::script::{Script, Scripts};
 
 use crate::output::Output;
@@ -56,12 +56,7 @@ struct Watched {
 }
 
 /// Starts watching every `-s` that is a crate directory.
-pub fn spawn(
-    specs: &[ScriptSpec],
-    options: BuildOptions,
-    scripts: Arc<Scripts>,
-    output: Arc<Output>,
-) {
+pub fn spawn(specs: &[ScriptSpec], scripts: Arc<Scripts>, output: Arc<Output>) {
     let mut watched: Vec<Watched> = specs
         .iter()
         .enumerate()
@@ -88,24 +83,20 @@ pub fn spawn(
                 }
                 w.stamp = now;
                 generation += 1;
-                reload(w, generation, &options, &scripts, &output);
+                reload(w, generation, &scripts, &output);
             }
         }
     });
 }
 
-fn reload(
-    w: &Watched,
-    generation: u32,
-    options: &BuildOptions,
-    scripts: &Scripts,
-    output: &Output,
-) {
+fn reload(w: &Watched, generation: u32, scripts: &Scripts, output: &Output) {
     output.problem(&format!(
         "runner: {} changed; rebuilding (the running build keeps serving)",
         w.name
     ));
-    let built = match build(&w.dir, options) {
+    let built = match crate::scripts::build_options(&w.dir, output)
+        .and_then(|options| Ok(build(&w.dir, &options)?))
+    {
         Ok(library) => library,
         Err(e) => {
             output.problem(&format!(

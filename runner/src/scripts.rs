@@ -3,7 +3,7 @@
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use anyhow::{Context as _, Result, bail};
+use anyhow::{Result, bail};
 use waylay_proxy::script::build::{BuildOptions, build};
 use waylay_proxy::script::{LogSink, Script, Scripts};
 
@@ -83,34 +83,10 @@ pub fn parse_spec(spec: &str) -> Result<ScriptSpec> {
     })
 }
 
-/// The SDK source this runner pins scripts to: the `script-sdk` folder of
-/// the tree it was built from (`WAYLAY_SDK_DIR` overrides).
-pub fn sdk_dir() -> Result<PathBuf> {
-    let dir = match std::env::var_os("WAYLAY_SDK_DIR") {
-        Some(dir) => PathBuf::from(dir),
-        None => Path::new(env!("CARGO_MANIFEST_DIR")).join("../script-sdk"),
-    };
-    let dir = dir.canonicalize().with_context(|| {
-        format!(
-            "the script SDK this runner was built with is gone from {}; reinstall the runner from a Waylay \
-             checkout (`cargo install --path runner`) or set WAYLAY_SDK_DIR",
-            dir.display()
-        )
-    })?;
-    Ok(dir)
-}
-
-/// How this runner builds scripts: pinned to its own SDK.
-pub fn build_options(output: &Output) -> Result<BuildOptions> {
-    let sdk_dir = sdk_dir()?;
-    Ok(BuildOptions {
-        proxy_dir: sdk_dir
-            .parent()
-            .map(|root| root.join("proxy"))
-            .filter(|p| p.is_dir()),
-        sdk_dir,
-        quiet: output.quiet,
-    })
+/// How this runner builds the script crate at `dir`: checked against its
+/// SDK and pinned to its copy (`sdk_home`).
+pub fn build_options(dir: &Path, output: &Output) -> Result<BuildOptions> {
+    crate::sdk_home::build_options(dir, output.quiet)
 }
 
 /// Builds (or opens, for a `.so` path) and loads every script, in order.
@@ -119,7 +95,6 @@ pub fn load_all(specs: &[ScriptSpec], output: &Arc<Output>) -> Result<Scripts> {
     if specs.is_empty() {
         return Ok(scripts);
     }
-    let options = build_options(output)?;
     for spec in specs {
         let name = spec.path.display().to_string();
         let is_library = spec
@@ -129,7 +104,7 @@ pub fn load_all(specs: &[ScriptSpec], output: &Arc<Output>) -> Result<Scripts> {
         let library = if is_library && spec.path.is_file() {
             spec.path.clone()
         } else {
-            build(&spec.path, &options)?
+            build(&spec.path, &build_options(&spec.path, output)?)?
         };
         let sink: &dyn LogSink = &**output;
         let script = Script::load(&library, &name, spec.argv.clone(), sink)?;

@@ -43,11 +43,13 @@
 //! crate-type = ["cdylib", "rlib"]
 //!
 //! [dependencies]
-//! waylay-sdk = "0.1"
+//! waylay-sdk = "0.5"
 //! ```
 //!
-//! The runner pins `waylay-sdk` to its own copy when it builds a script, so
-//! the version in `Cargo.toml` only has to match. `runner new NAME` writes
+//! The runner pins `waylay-sdk` to the copy it carries when it builds a
+//! script, so the version in `Cargo.toml` only has to match. This crate's
+//! minor version is its ABI version ([`abi::ABI_VERSION`]): a script asking
+//! for `"0.5"` builds with every runner whose SDK is 0.5.x. `runner new NAME` writes
 //! such a crate, with a snapshot test over a saved flow.
 //!
 //! # What this crate is not

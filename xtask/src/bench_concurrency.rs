@@ -57,7 +57,7 @@ fn reload_seconds(origin_port: u16) -> Result<f64> {
     std::fs::write(
         krate.join("Cargo.toml"),
         "[package]\nname = \"reload_script\"\nversion = \"0.1.0\"\nedition = \"2024\"\n\n[lib]\ncrate-type = [\"cdylib\"]\n\n\
-         [dependencies]\nwaylay-sdk = \"0.1\"\n\n[workspace]\n",
+         [dependencies]\nwaylay-sdk = \"0.5\"\n\n[workspace]\n",
     )?;
     std::fs::write(krate.join("src/lib.rs"), script(0))?;
     let port = free_port()?;

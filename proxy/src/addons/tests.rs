@@ -202,6 +202,59 @@ fn modify_body_substitutes_in_decoded_bodies() {
     assert_eq!(&decoded[..], br#"{"user": "bob", "role": "admin"}"#);
 }
 
+/// `@FILE` values for `modify_headers` and `modify_body`, and `map_local`
+/// given one file rather than a directory.
+#[test]
+fn values_from_files_and_one_mapped_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let value = dir.path().join("value.txt");
+    std::fs::write(&value, "filed value").unwrap();
+    let replacement = dir.path().join("replacement.txt");
+    std::fs::write(&replacement, "goodbye").unwrap();
+    let addons = options(|o| {
+        o.modify_headers = vec![format!("/~q/x-from-file/@{}", value.display())];
+        o.modify_body = vec![format!("/~s/hello/@{}", replacement.display())];
+    });
+    let mut flow = get();
+    run(
+        &addons,
+        &mut flow,
+        true,
+        &[Event::RequestHeaders, Event::Request, Event::Response],
+    );
+    assert_eq!(
+        header(&flow, Which::Request, "x-from-file").as_deref(),
+        Some("filed value")
+    );
+    assert_eq!(
+        &http::raw_content(flow.response().unwrap()).unwrap()[..],
+        b"goodbye from local server\n"
+    );
+
+    let page = dir.path().join("page.json");
+    std::fs::write(&page, "{\"local\": true}").unwrap();
+    let addons =
+        options(|o| o.map_local = vec![format!("|~d 127.0.0.1|/hello|{}", page.display())]);
+    let mut flow = get();
+    flow.dict_mut().remove("response");
+    run(&addons, &mut flow, true, &[Event::Request]);
+    assert_eq!(
+        flow.response()
+            .unwrap()
+            .get("status_code")
+            .and_then(|s| s.as_int()),
+        Some(200)
+    );
+    assert_eq!(
+        header(&flow, Which::Response, "content-type").as_deref(),
+        Some("application/json")
+    );
+    assert_eq!(
+        &http::raw_content(flow.response().unwrap()).unwrap()[..],
+        b"{\"local\": true}"
+    );
+}
+
 #[test]
 fn map_local_serves_files_and_refuses_to_climb() {
     let dir = tempfile::tempdir().unwrap();

@@ -112,6 +112,8 @@ fn errors_are_one_line() {
         ("~d example.com & (~s", 20, r#"filter "~d example.com & (~s": expected ")" at position 20 (the end) to close the "(" at position 17; add it (inside parentheses, join terms with & or |)"#.to_owned()),
         ("(~s)", 3, r#"filter "(~s)": ~s must be followed by a space or the end, not ")" at position 3 (")"); write "~s )" (mitmproxy reads it the same way)"#.to_owned()),
         ("~x", 0, format!(r#"filter "~x": unknown filter ~x at position 0 ("~x"); {flags}"#)),
+        // Control characters are escaped where the message quotes them.
+        ("~x\n\0", 0, format!(r#"filter "~x\n\0": unknown filter ~x at position 0 ("~x\n\u{{0}}"); {flags}"#)),
         ("~s ~replayx", 3, format!(r#"filter "~s ~replayx": unknown filter ~replayx at position 3 ("~replayx"); {flags}"#)),
         ("~c99", 2, r#"filter "~c99": unknown filter ~c99 at position 2 ("99"); did you mean "~c 99"? (a flag and its argument are separated by a space)"#.to_owned()),
         ("~b", 2, r#"filter "~b": ~b needs a regex at position 2 (the end); write ~b REGEX, quoting it if it has spaces or ( ) ~ ' ""#.to_owned()),

@@ -25,4 +25,5 @@ mod options;
 mod rewrite;
 mod rewrite_live;
 mod tls;
+mod upgrade;
 mod websocket;

@@ -150,7 +150,6 @@ fn a_long_offline_run_picks_up_edits() {
     let mut child = Command::new(env!("CARGO_BIN_EXE_runner"))
         .args([
             "-n",
-            "-q",
             "-r",
             "-",
             "-s",
@@ -164,6 +163,7 @@ fn a_long_offline_run_picks_up_edits() {
             crate::support::root().join("target/test-scripts"),
         )
         .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
@@ -180,7 +180,15 @@ fn a_long_offline_run_picks_up_edits() {
         stdin.write_all(&flow).unwrap();
     }
     stdin.flush().unwrap();
-    std::thread::sleep(Duration::from_secs(2));
+    // Edited only once the first build runs (a flow line is printed), so
+    // the watcher has seen the crate as it was.
+    let mut flow_lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    assert!(
+        flow_lines.next().is_some_and(|l| l.is_ok()),
+        "the first build runs and prints a flow line"
+    );
+    std::thread::spawn(move || flow_lines.for_each(drop));
+    std::thread::sleep(Duration::from_secs(1));
     std::fs::write(dir.path().join("src/lib.rs"), script("2")).unwrap();
     let deadline = Instant::now() + Duration::from_secs(90);
     loop {

@@ -448,3 +448,18 @@ pub struct ScriptDescriptor {
     /// Drops an instance (the script frees what it allocated).
     pub destroy: unsafe extern "C" fn(instance: *mut c_void),
 }
+
+#[cfg(test)]
+mod tests {
+    /// The crate's minor version is the ABI version, so that cargo's
+    /// semver tells which runners build a script (`runner upgrade`).
+    #[test]
+    fn the_minor_version_is_the_abi_version() {
+        assert_eq!(
+            env!("CARGO_PKG_VERSION_MINOR"),
+            super::ABI_VERSION.to_string(),
+            "bump waylay-sdk's version in script-sdk/Cargo.toml with the ABI"
+        );
+        assert_eq!(env!("CARGO_PKG_VERSION_MAJOR"), "0");
+    }
+}
