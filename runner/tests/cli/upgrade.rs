@@ -344,3 +344,78 @@ fn a_dependency_that_does_not_compile_is_not_the_script() {
         )
     );
 }
+
+#[test]
+fn unresolvable_versions_and_two_copies_of_a_package_are_named() {
+    let dir = scratch();
+    let root = dir.path().join("resolve");
+    let wants_nine = manifest("wants_nine", "\"cdylib\"", true).replace(
+        "[dependencies]\n",
+        "[dependencies]\nhelper = { path = \"helper\", version = \"9\" }\n",
+    );
+    write_crate(
+        &root,
+        &[
+            ("Cargo.toml", &wants_nine),
+            ("src/lib.rs", "\n"),
+            (
+                "helper/Cargo.toml",
+                "[package]\nname = \"helper\"\nversion = \"0.3.0\"\nedition = \"2024\"\n",
+            ),
+            ("helper/src/lib.rs", "\n"),
+        ],
+    );
+    let path = root.to_str().unwrap();
+    let result = run_over_get(path);
+    assert_eq!(result.code, 1);
+    let line = result.error_line();
+    assert!(
+        line.starts_with(&format!(
+            "runner: error: {path}: cargo cannot resolve the crate's dependencies (failed to select a version for the requirement `helper = \"^9\"`"
+        )) && line.ends_with(&format!(
+            "); check the versions in its Cargo.toml (`runner upgrade {path}` sets the SDK's)"
+        )),
+        "{line}"
+    );
+
+    // The collision, made by hand: one package, two folders (both
+    // outside the crate's workspace).
+    let root = dir.path().join("collision/script");
+    let two_copies = manifest("two_copies", "\"cdylib\"", true).replace(
+        "[dependencies]\n",
+        "[dependencies]\na = { path = \"a\" }\nb = { path = \"b\" }\n",
+    );
+    let lib = |name: &str, dup: &str| {
+        format!(
+            "[package]\nname = \"{name}\"\nversion = \"0.1.0\"\nedition = \"2024\"\n\n[dependencies]\ndup = {{ path = \"{dup}\" }}\n"
+        )
+    };
+    let dup = "[package]\nname = \"dup\"\nversion = \"0.1.0\"\nedition = \"2024\"\n";
+    write_crate(
+        &root,
+        &[
+            ("Cargo.toml", &two_copies),
+            ("src/lib.rs", "\n"),
+            ("a/Cargo.toml", &lib("a", "../../a-dup")),
+            ("a/src/lib.rs", "\n"),
+            ("../a-dup/Cargo.toml", dup),
+            ("../a-dup/src/lib.rs", "\n"),
+            ("b/Cargo.toml", &lib("b", "../../b-dup")),
+            ("b/src/lib.rs", "\n"),
+            ("../b-dup/Cargo.toml", dup),
+            ("../b-dup/src/lib.rs", "\n"),
+        ],
+    );
+    let path = root.to_str().unwrap();
+    let result = run_over_get(path);
+    assert_eq!(result.code, 1);
+    let line = result.error_line();
+    assert!(
+        line.starts_with(&format!(
+            "runner: error: {path}: cargo found two copies of one package ("
+        )) && line.ends_with(&format!(
+            "); run `runner upgrade {path}` to pin the SDK and the test harness to this runner's copy, and remove other [patch] entries for them"
+        )),
+        "{line}"
+    );
+}
