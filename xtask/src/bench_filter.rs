@@ -208,12 +208,16 @@ pub fn filter(args: &[&str]) -> Result<()> {
         "modify_body=|~s|zzz|yyy",
     ];
     let mut rows = Vec::new();
+    // For scale: what any script costs, since a hooked flow is recorded
+    // (built as a flow) and the unhooked proxy skips that.
+    let script = ["-s", "examples/add_header"];
     for (name, extra) in [
         ("no options", &[][..]),
         (
             "anticache, map_remote, modify_headers, modify_body",
             &four[..],
         ),
+        ("no options, `-s examples/add_header` (for scale)", &script[..]),
     ] {
         let port = free_port()?;
         let mut proxy = runner(extra, port)?;
