@@ -217,7 +217,10 @@ pub fn filter(args: &[&str]) -> Result<()> {
             "anticache, map_remote, modify_headers, modify_body",
             &four[..],
         ),
-        ("no options, `-s examples/add_header` (for scale)", &script[..]),
+        (
+            "no options, `-s examples/add_header` (for scale)",
+            &script[..],
+        ),
     ] {
         let port = free_port()?;
         let mut proxy = runner(extra, port)?;
