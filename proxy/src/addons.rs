@@ -14,8 +14,8 @@
 use std::fmt;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
+use crate::event::{Event, Level, LogSink};
 use crate::flow::Flow;
-use crate::script::{Event, Level, LogSink};
 
 mod anti;
 mod cookies;

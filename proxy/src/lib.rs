@@ -7,6 +7,7 @@
 
 pub mod addons;
 pub mod encoding;
+pub mod event;
 pub mod filter;
 pub mod flow;
 pub mod flowfile;

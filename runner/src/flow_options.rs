@@ -12,8 +12,8 @@ use waylay_proxy::addons::{self, Addons};
 use waylay_proxy::filter::Filter;
 use waylay_proxy::script::Scripts;
 
+use crate::capture::Capture;
 use crate::cli::Cli;
-use crate::offline::Capture;
 use crate::output::Output;
 
 /// The `--set` names this module owns.

@@ -113,7 +113,7 @@ pub fn run(
     cli: &Cli,
     specs: &[ScriptSpec],
     output: &Arc<Output>,
-    capture: Option<crate::offline::Capture>,
+    capture: Option<crate::capture::Capture>,
 ) -> Result<()> {
     let mut scripts = load_all(specs, output)?;
     let mut options = crate::settings::resolve(cli, &mut scripts)?;

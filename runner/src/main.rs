@@ -12,6 +12,7 @@ use clap::Parser;
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
+mod capture;
 mod cli;
 mod flow_options;
 mod live;
@@ -70,6 +71,6 @@ fn run(cli: Cli) -> Result<()> {
     if cli.rfile.is_some() {
         bail!("-r reads saved flows, which only offline mode does here; add -n");
     }
-    let capture = offline::capture(&cli)?;
+    let capture = capture::capture(&cli)?;
     live::run(&cli, &specs, &output, capture)
 }

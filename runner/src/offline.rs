@@ -1,69 +1,20 @@
 //! `runner -n`: scripts over saved flows, from -r to -w.
 
-use std::fs::{File, OpenOptions};
-use std::io::{Read, Write};
+use std::fs::File;
+use std::io::Read;
 use std::path::Path;
 use std::sync::Arc;
 
 use anyhow::{Context as _, Result, bail};
-use waylay_proxy::flowfile::{FlowReader, FlowWriter};
+use waylay_proxy::flowfile::FlowReader;
 use waylay_proxy::offline::{self, OfflineError};
 use waylay_proxy::summary::flow_detail;
 
+use crate::capture::{Destination, destination, open_output};
 use crate::cli::Cli;
 use crate::output::Output;
 use crate::progress::Progress;
 use crate::scripts::{ScriptSpec, load_all};
-
-/// Where -w points.
-enum Destination<'a> {
-    Stdout,
-    File { path: &'a Path, append: bool },
-}
-
-/// A flow file being written (-w).
-pub type Capture = FlowWriter<Box<dyn Write + Send>>;
-
-/// Opens -w's destination, truncating or appending.
-fn open_output(dest: Option<&Destination<'_>>) -> Result<Option<Capture>> {
-    Ok(match dest {
-        None => None,
-        Some(Destination::Stdout) => Some(FlowWriter::new(
-            Box::new(std::io::stdout()) as Box<dyn Write + Send>
-        )),
-        Some(Destination::File { path, append }) => {
-            let file = OpenOptions::new()
-                .write(true)
-                .create(true)
-                .append(*append)
-                .truncate(!*append)
-                .open(path)
-                .with_context(|| format!("{}: cannot write flows", path.display()))?;
-            Some(FlowWriter::new(Box::new(file) as Box<dyn Write + Send>))
-        }
-    })
-}
-
-/// Opens -w for the live proxy.
-pub fn capture(cli: &Cli) -> Result<Option<Capture>> {
-    open_output(cli.wfile.as_deref().map(destination).as_ref())
-}
-
-fn destination(wfile: &str) -> Destination<'_> {
-    match wfile {
-        "-" => Destination::Stdout,
-        w => match w.strip_prefix('+') {
-            Some(path) => Destination::File {
-                path: Path::new(path),
-                append: true,
-            },
-            None => Destination::File {
-                path: Path::new(w),
-                append: false,
-            },
-        },
-    }
-}
 
 pub fn run(cli: &Cli, specs: &[ScriptSpec], output: &Arc<Output>) -> Result<()> {
     let dest = cli.wfile.as_deref().map(destination);

@@ -2,9 +2,9 @@
 //! the `request` hook, before the scripts, for live flows and flows read
 //! from a file alike.
 
+use crate::event::{Event, LogSink};
 use crate::flow::Flow;
 use crate::http::{self, Which};
-use crate::script::{Event, LogSink};
 
 use super::Addon;
 

@@ -7,10 +7,10 @@
 
 use std::path::{Path, PathBuf};
 
+use crate::event::{Event, Level, LogSink};
 use crate::filter::{Filter, text_regex};
 use crate::flow::Flow;
 use crate::http::{self, Which, url};
-use crate::script::{Event, Level, LogSink};
 
 use super::{Addon, SpecError, mimetypes, split};
 

@@ -2,10 +2,10 @@
 //! live requests (`re.sub` over `pretty_url`; the new URL sets scheme,
 //! host, port and path, and the Host field and authority follow).
 
+use crate::event::{Event, Level, LogSink};
 use crate::filter::{Filter, text_regex};
 use crate::flow::Flow;
 use crate::http::{Which, url};
-use crate::script::{Event, Level, LogSink};
 
 use super::spec::{self, Template};
 use super::{Addon, SpecError, split};

@@ -7,10 +7,10 @@
 
 use std::path::PathBuf;
 
+use crate::event::{Event, Level, LogSink};
 use crate::filter::{Filter, bytes_regex};
 use crate::flow::Flow;
 use crate::http::{self, Which};
-use crate::script::{Event, Level, LogSink};
 
 use super::spec::{self, Template, escape_decode};
 use super::{Addon, SpecError, split};

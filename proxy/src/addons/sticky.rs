@@ -4,10 +4,10 @@
 
 use std::sync::Mutex;
 
+use crate::event::{Event, Level, LogSink};
 use crate::filter::Filter;
 use crate::flow::Flow;
 use crate::http::{self, Which};
-use crate::script::{Event, Level, LogSink};
 use crate::tnetstring::Value;
 
 use super::cookies::{self, SetCookie};

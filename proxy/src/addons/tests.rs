@@ -7,9 +7,9 @@ use std::sync::{Arc, Mutex};
 
 use super::spec::{Template, escape_decode, sub_bytes, sub_text};
 use super::{Addons, Options, Stage};
+use crate::event::{Event, Level, LogSink};
 use crate::flow::Flow;
 use crate::http::{self, Which};
-use crate::script::{Event, Level, LogSink};
 use crate::testing::read_flows;
 
 #[derive(Default)]

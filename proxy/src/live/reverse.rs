@@ -65,7 +65,14 @@ pub async fn start(s: &Session, mut client: Reader<BoxIo>) -> Handoff {
     if server.scheme == Scheme::Tls {
         // Plain bytes from the client, TLS to the server: a TCP flow over
         // the server's TLS.
-        return match super::upstream::tls_to(stream, server_conn, &tunnel, &s.live.options).await {
+        return match super::upstream::tls_to(
+            stream,
+            server_conn,
+            (&tunnel.host, tunnel.port),
+            &s.live.options,
+        )
+        .await
+        {
             Ok((server, server_conn)) => Handoff::Tcp {
                 client,
                 server,

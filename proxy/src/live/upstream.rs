@@ -276,18 +276,18 @@ pub async fn secure(
     Ok(h1(Box::new(stream), conn, options))
 }
 
-/// TLS to a tunnel's server for raw bytes (no ALPN): its reader and its
-/// `server_conn` with the handshake recorded.
+/// TLS to a tunnel's server (`host:port`) for raw bytes (no ALPN): its
+/// reader and its `server_conn` with the handshake recorded.
 pub async fn tls_to(
     stream: BoxIo,
     conn: Value,
-    tunnel: &super::handoff::Tunnel,
+    (host, port): (&str, u16),
     options: &Options,
 ) -> Result<(Reader<BoxIo>, Value), Failure> {
     let origin = Origin {
         tls: true,
-        host: tunnel.host.clone(),
-        port: tunnel.port,
+        host: host.to_owned(),
+        port,
     };
     let Some(interceptor) = options.tls.as_deref() else {
         return Err(Failure::Tls(TlsError::NotSetUp {
