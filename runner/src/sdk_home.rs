@@ -149,8 +149,8 @@ pub fn build_options(crate_dir: &Path, quiet: bool) -> Result<BuildOptions> {
         return Ok(options);
     };
     if in_own_workspace(crate_dir, &manifest) {
-        // A member of the workspace this runner was built from (the
-        // examples, the test fixtures): its `[patch]` pins them.
+        // A member of a Waylay checkout's workspace (the examples, the
+        // test fixtures): its `[patch]` pins them.
         return Ok(options);
     }
     let name = crate_dir.display();
@@ -280,20 +280,42 @@ fn write_pin(crate_dir: &Path, dir: &Path) -> Result<()> {
         .with_context(|| format!("{}: cannot write the SDK pin", path.display()))
 }
 
-/// Whether `crate_dir` is a member of the workspace this runner was built
-/// from, when that checkout is still there: inside it, and not a
-/// workspace of its own.
+/// Whether `crate_dir` is a member of a Waylay checkout's workspace (this
+/// runner's or another's): not a workspace of its own, and under a folder
+/// whose `Cargo.toml` is a workspace beside a `script-sdk/` that is
+/// `waylay-sdk`. That workspace's `[patch]` pins its members to its own
+/// sources; pinning them here as well would put two SDKs in one graph.
 fn in_own_workspace(crate_dir: &Path, manifest: &str) -> bool {
     let own_workspace = manifest
         .parse::<DocumentMut>()
         .is_ok_and(|doc| doc.contains_key("workspace"));
-    let tree = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
-    match (tree.canonicalize(), crate_dir.canonicalize()) {
-        (Ok(tree), Ok(dir)) => {
-            !own_workspace && dir.starts_with(&tree) && tree.join("script-sdk/Cargo.toml").is_file()
-        }
-        _ => false,
+    if own_workspace {
+        return false;
     }
+    let Ok(dir) = crate_dir.canonicalize() else {
+        return false;
+    };
+    dir.ancestors().skip(1).any(is_waylay_checkout)
+}
+
+/// A folder holding Waylay's workspace: `Cargo.toml` with `[workspace]`
+/// and `script-sdk/Cargo.toml` naming `waylay-sdk`.
+fn is_waylay_checkout(dir: &Path) -> bool {
+    let read = |p: PathBuf| {
+        fs::read_to_string(p)
+            .ok()
+            .and_then(|t| t.parse::<DocumentMut>().ok())
+    };
+    let Some(root) = read(dir.join("Cargo.toml")) else {
+        return false;
+    };
+    root.contains_key("workspace")
+        && read(dir.join("script-sdk/Cargo.toml")).is_some_and(|sdk| {
+            sdk.get("package")
+                .and_then(|p| p.get("name"))
+                .and_then(|n| n.as_str())
+                == Some("waylay-sdk")
+        })
 }
 
 fn first_line(text: &str) -> &str {
@@ -369,6 +391,36 @@ mod tests {
         let text = fs::read_to_string(dir.path().join(".cargo/config.toml")).unwrap();
         assert!(text.contains("jobs = 1"), "{text}");
         assert_eq!(read_pin(dir.path()), Some(PathBuf::from("/new/waylay-sdk")));
+    }
+
+    #[test]
+    fn members_of_any_waylay_checkout_are_left_to_its_workspace() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        let member = "[package]\nname = \"ex\"\nversion = \"0.1.0\"\n\n[dependencies]\nwaylay-sdk = \"0.5\"\n";
+        fs::write(
+            root.join("Cargo.toml"),
+            "[workspace]\nmembers = [\"examples/ex\"]\n",
+        )
+        .unwrap();
+        fs::create_dir_all(root.join("script-sdk")).unwrap();
+        fs::create_dir_all(root.join("examples/ex")).unwrap();
+        fs::write(root.join("examples/ex/Cargo.toml"), member).unwrap();
+        // Not yet a Waylay checkout: no SDK beside the workspace.
+        assert!(!in_own_workspace(&root.join("examples/ex"), member));
+        fs::write(
+            root.join("script-sdk/Cargo.toml"),
+            "[package]\nname = \"waylay-sdk\"\nversion = \"0.5.0\"\n",
+        )
+        .unwrap();
+        assert!(in_own_workspace(&root.join("examples/ex"), member));
+        // A crate that is its own workspace is pinned like any other.
+        let alone = format!("{member}\n[workspace]\n");
+        assert!(!in_own_workspace(&root.join("examples/ex"), &alone));
+        // And this checkout's examples are members of this checkout.
+        let example = Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/add_header");
+        let text = fs::read_to_string(example.join("Cargo.toml")).unwrap();
+        assert!(in_own_workspace(&example, &text));
     }
 
     #[test]
