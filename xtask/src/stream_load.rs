@@ -8,7 +8,6 @@ use std::convert::Infallible;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::pin::Pin;
-use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
@@ -19,7 +18,6 @@ use http_body_util::{BodyExt as _, Empty};
 use hyper::body::{Body, Frame, Incoming, SizeHint};
 use hyper_util::rt::{TokioExecutor, TokioIo};
 use rustls::pki_types::ServerName;
-use tokio::net::TcpListener;
 
 use crate::tls_load;
 
@@ -84,49 +82,27 @@ fn answer(req: &Request<Incoming>, alpn: &'static str) -> Response<Filler> {
 /// Starts the origin on a thread of its own; returns its port and the PEM
 /// file of the CA that signed its certificate (for localhost).
 pub fn origin(dir: &Path) -> Result<(u16, PathBuf)> {
-    let (mut config, ca_file) = tls_load::server_config(dir)?;
-    config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
-    let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(config));
-    let listener = std::net::TcpListener::bind("127.0.0.1:0")?;
-    listener.set_nonblocking(true)?;
-    let port = listener.local_addr()?.port();
-    std::thread::spawn(move || {
-        let runtime = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(1)
-            .enable_all()
-            .build()
-            .expect("a runtime");
-        runtime.block_on(async move {
-            let listener = TcpListener::from_std(listener).expect("a listener");
-            while let Ok((stream, _)) = listener.accept().await {
-                let acceptor = acceptor.clone();
-                tokio::spawn(async move {
-                    let _ = stream.set_nodelay(true);
-                    let Ok(tls) = acceptor.accept(stream).await else {
-                        return;
-                    };
-                    let h2 = tls.get_ref().1.alpn_protocol() == Some(b"h2");
-                    let io = TokioIo::new(tls);
-                    if h2 {
-                        let service = hyper::service::service_fn(|req| async move {
-                            Ok::<_, Infallible>(answer(&req, "h2"))
-                        });
-                        let _ = hyper::server::conn::http2::Builder::new(TokioExecutor::new())
-                            .serve_connection(io, service)
-                            .await;
-                    } else {
-                        let service = hyper::service::service_fn(|req| async move {
-                            Ok::<_, Infallible>(answer(&req, "http/1.1"))
-                        });
-                        let _ = hyper::server::conn::http1::Builder::new()
-                            .serve_connection(io, service)
-                            .await;
-                    }
-                });
-            }
-        });
-    });
-    Ok((port, ca_file))
+    let alpn = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
+    tls_load::tls_origin(dir, alpn, |tls| async move {
+        let h2 = tls.get_ref().1.alpn_protocol() == Some(b"h2");
+        let io = TokioIo::new(tls);
+        if h2 {
+            let service =
+                hyper::service::service_fn(
+                    |req| async move { Ok::<_, Infallible>(answer(&req, "h2")) },
+                );
+            let _ = hyper::server::conn::http2::Builder::new(TokioExecutor::new())
+                .serve_connection(io, service)
+                .await;
+        } else {
+            let service = hyper::service::service_fn(|req| async move {
+                Ok::<_, Infallible>(answer(&req, "http/1.1"))
+            });
+            let _ = hyper::server::conn::http1::Builder::new()
+                .serve_connection(io, service)
+                .await;
+        }
+    })
 }
 
 /// One download: `size` bytes from the origin at `origin_port`, through

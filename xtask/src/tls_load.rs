@@ -55,8 +55,19 @@ pub fn server_config(dir: &Path) -> Result<(rustls::ServerConfig, PathBuf)> {
 /// Starts the HTTPS origin on a thread of its own; returns its port and
 /// the PEM file of the CA that signed its certificate (for localhost).
 pub fn origin(dir: &Path) -> Result<(u16, PathBuf)> {
+    tls_origin(dir, vec![b"http/1.1".to_vec()], serve)
+}
+
+/// An HTTPS origin for `localhost` on a thread of its own (a one-worker
+/// runtime), offering `alpn`; `handle` serves each connection after the
+/// handshake. Returns its port and the PEM file of its CA.
+pub fn tls_origin<F, Fut>(dir: &Path, alpn: Vec<Vec<u8>>, handle: F) -> Result<(u16, PathBuf)>
+where
+    F: Fn(tokio_rustls::server::TlsStream<TcpStream>) -> Fut + Send + Copy + 'static,
+    Fut: std::future::Future<Output = ()> + Send + 'static,
+{
     let (mut config, ca_file) = server_config(dir)?;
-    config.alpn_protocols = vec![b"http/1.1".to_vec()];
+    config.alpn_protocols = alpn;
     let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(config));
     let listener = std::net::TcpListener::bind("127.0.0.1:0")?;
     listener.set_nonblocking(true)?;
@@ -74,7 +85,7 @@ pub fn origin(dir: &Path) -> Result<(u16, PathBuf)> {
                 tokio::spawn(async move {
                     let _ = stream.set_nodelay(true);
                     if let Ok(tls) = acceptor.accept(stream).await {
-                        serve(tls).await;
+                        handle(tls).await;
                     }
                 });
             }

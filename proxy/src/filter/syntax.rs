@@ -149,31 +149,26 @@ impl Parser {
     }
 
     fn or_expr(&mut self) -> Option<Raw> {
-        let mut items = vec![self.and_expr()?];
-        loop {
-            let save = self.pos;
-            if self.lit('|')
-                && let Some(node) = self.and_expr()
-            {
-                items.push(node);
-                continue;
-            }
-            self.pos = save;
-            break;
-        }
-        Some(if items.len() == 1 {
-            items.pop().expect("one item")
-        } else {
-            Raw::Or(items)
-        })
+        self.infix('|', Self::and_expr, Raw::Or)
     }
 
     fn and_expr(&mut self) -> Option<Raw> {
-        let mut items = vec![self.not_expr()?];
+        self.infix('&', Self::not_expr, Raw::And)
+    }
+
+    /// One level of infix notation: `operand (op operand)*`, an operator
+    /// with nothing after it left unread; one item alone, else `join`.
+    fn infix(
+        &mut self,
+        op: char,
+        operand: fn(&mut Self) -> Option<Raw>,
+        join: fn(Vec<Raw>) -> Raw,
+    ) -> Option<Raw> {
+        let mut items = vec![operand(self)?];
         loop {
             let save = self.pos;
-            if self.lit('&')
-                && let Some(node) = self.not_expr()
+            if self.lit(op)
+                && let Some(node) = operand(self)
             {
                 items.push(node);
                 continue;
@@ -184,7 +179,7 @@ impl Parser {
         Some(if items.len() == 1 {
             items.pop().expect("one item")
         } else {
-            Raw::And(items)
+            join(items)
         })
     }
 
