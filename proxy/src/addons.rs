@@ -18,13 +18,16 @@ use crate::event::{Event, Level, LogSink};
 use crate::flow::Flow;
 
 mod anti;
-mod cookies;
+pub(crate) mod cookies;
 mod map_local;
 mod map_remote;
 mod mimetypes;
 mod modify;
+mod server_replay;
 mod spec;
 mod sticky;
+
+pub use server_replay::{Extra, ReplayFlows, ReplayOptions};
 
 /// The rewriting options, as `--set` (or mitmdump's flags) give them.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -46,6 +49,9 @@ pub struct Options {
     /// A filter: requests it matches get the Authorization last seen for
     /// their host.
     pub stickyauth: Option<String>,
+    /// Server replay (`-S`): the flows read and the `server_replay_*`
+    /// options.
+    pub server_replay: ReplayOptions,
 }
 
 /// A malformed spec: which option, which spec, what is wrong with it.
@@ -98,6 +104,14 @@ pub(crate) trait Addon: Send + Sync + fmt::Debug {
     fn name(&self) -> &'static str;
     fn wants(&self, event: Event) -> bool;
     fn event(&self, event: Event, flow: &mut Flow, live: bool, log: &dyn LogSink);
+
+    /// `event` for an addon that may kill the flow (mitmproxy's
+    /// `flow.kill()`, live only): whether it did. The flow's error is the
+    /// addon's to set.
+    fn event_may_kill(&self, event: Event, flow: &mut Flow, live: bool, log: &dyn LogSink) -> bool {
+        self.event(event, flow, live, log);
+        false
+    }
 }
 
 /// The addons of a run, in mitmproxy's order around the scripts.
@@ -118,6 +132,12 @@ impl Addons {
     /// Checks every spec and builds the addons the options ask for.
     pub fn new(options: &Options) -> Result<Addons, SpecError> {
         let mut addons = Addons::default();
+        if !options.server_replay.flows.is_empty() {
+            // After the scripts, first: serverplayback precedes mapremote.
+            addons.after.push(Box::new(server_replay::ServerReplay::new(
+                &options.server_replay,
+            )));
+        }
         if options.anticache {
             addons.before.push(Box::new(anti::AntiCache));
         }
@@ -170,8 +190,9 @@ impl Addons {
             .any(|a| a.wants(event))
     }
 
-    /// Runs the addons of one stage. An addon that panics (a bug) is
-    /// reported and leaves the rest of the stage to run.
+    /// Runs the addons of one stage; whether one killed the flow. An addon
+    /// that panics (a bug) is reported and leaves the rest of the stage to
+    /// run.
     pub(crate) fn run(
         &self,
         stage: Stage,
@@ -179,13 +200,17 @@ impl Addons {
         flow: &mut Flow,
         live: bool,
         log: &dyn LogSink,
-    ) {
+    ) -> bool {
+        let mut killed = false;
         let addons = match stage {
             Stage::BeforeScripts => &self.before,
             Stage::AfterScripts => &self.after,
         };
         for addon in addons.iter().filter(|a| a.wants(event)) {
-            let ran = catch_unwind(AssertUnwindSafe(|| addon.event(event, flow, live, log)));
+            let ran = catch_unwind(AssertUnwindSafe(|| {
+                addon.event_may_kill(event, flow, live, log)
+            }));
+            killed |= matches!(ran, Ok(true));
             if ran.is_err() {
                 log.log(
                     addon.name(),
@@ -198,6 +223,7 @@ impl Addons {
                 );
             }
         }
+        killed
     }
 }
 

@@ -6,8 +6,11 @@ use std::fmt;
 use crate::http::{self, Which};
 use crate::tnetstring::{Dict, Value};
 
+mod copy;
 pub mod tcp;
 pub mod websocket;
+
+pub use copy::new_id;
 
 /// The flow format version Waylay reads and writes (mitmproxy 11–13).
 pub const FORMAT_VERSION: i64 = 21;

@@ -4,7 +4,7 @@
 use std::fmt;
 use std::io::{self, BufRead, BufReader, Read, Write};
 
-use bytes::BytesMut;
+use bytes::{Bytes, BytesMut};
 
 use crate::flow::{FORMAT_VERSION, Flow};
 use crate::tnetstring::{self, MAX_LEN_DIGITS};
@@ -38,8 +38,8 @@ pub enum ReadErrorKind {
     NoVersion,
     /// A flow format version other than 21.
     Version(i64),
-    /// A HAR file, which Waylay does not read.
-    Har,
+    /// A HAR file that cannot be read (from its first broken entry on).
+    Har(crate::har::HarError),
 }
 
 impl fmt::Display for ReadError {
@@ -78,11 +78,7 @@ impl fmt::Display for ReadError {
                 "byte {at}: flow format version {v} is newer than {FORMAT_VERSION}, the version Waylay reads; \
                  write the file with mitmproxy 11 to 13"
             ),
-            ReadErrorKind::Har => write!(
-                f,
-                "byte {at}: this is a HAR file; Waylay reads mitmproxy flow files, so convert it first \
-                 (`mitmdump -n -r FILE.har -w FILE.mitm`)"
-            ),
+            ReadErrorKind::Har(e) => e.fmt(f),
         }
     }
 }
@@ -95,6 +91,8 @@ pub struct FlowReader<R> {
     src: BufReader<R>,
     offset: u64,
     failed: bool,
+    /// A HAR file, read whole and made into flows one entry at a time.
+    har: Option<(crate::har::HarEntries, u64)>,
 }
 
 impl<R: Read> FlowReader<R> {
@@ -104,12 +102,16 @@ impl<R: Read> FlowReader<R> {
             src: BufReader::with_capacity(256 * 1024, src),
             offset: 0,
             failed: false,
+            har: None,
         }
     }
 
     /// How many bytes are read ahead and waiting: a next flow can be had
     /// without waiting for the source when this is not zero.
     pub fn buffered(&self) -> usize {
+        if let Some((entries, _)) = &self.har {
+            return entries.total() - entries.taken();
+        }
         self.src.buffer().len()
     }
 
@@ -129,16 +131,50 @@ impl<R: Read> FlowReader<R> {
         if self.failed {
             return None;
         }
+        if self.har.is_some() {
+            return self.next_har_flow();
+        }
         let start = self.offset;
         let first = match self.src.fill_buf() {
             Ok([]) => return None,
             Ok(buf) => buf[0],
             Err(e) => return Some(Err(self.fail(start, ReadErrorKind::Io(e)))),
         };
-        if start == 0 && (first == b'{' || first == 0xEF) {
-            return Some(Err(self.fail(start, ReadErrorKind::Har)));
+        if start == 0 && (first == b'{' || first == 0xEF) && crate::har::is_har(self.src.buffer()) {
+            return self.start_har();
         }
         Some(self.read_item(start))
+    }
+
+    /// Reads a HAR file whole, as mitmproxy does, and starts on its
+    /// entries.
+    fn start_har(&mut self) -> Option<Result<Flow, ReadError>> {
+        let mut bytes = Vec::new();
+        if let Err(e) = self.src.read_to_end(&mut bytes) {
+            return Some(Err(self.fail(0, ReadErrorKind::Io(e))));
+        }
+        match crate::har::HarEntries::parse(&bytes) {
+            Ok(entries) => {
+                self.har = Some((entries, bytes.len() as u64));
+                self.next_har_flow()
+            }
+            Err(e) => Some(Err(self.fail(0, ReadErrorKind::Har(e)))),
+        }
+    }
+
+    /// The next HAR entry's flow; the offset moves through the file in
+    /// proportion, for progress.
+    fn next_har_flow(&mut self) -> Option<Result<Flow, ReadError>> {
+        let (entries, len) = self.har.as_mut()?;
+        let next = entries.next()?;
+        let (taken, total, len) = (entries.taken() as u64, entries.total() as u64, *len);
+        match next {
+            Ok(flow) => {
+                self.offset = len * taken / total.max(1);
+                Some(Ok(flow))
+            }
+            Err(e) => Some(Err(self.fail(self.offset, ReadErrorKind::Har(e)))),
+        }
     }
 
     fn read_item(&mut self, start: u64) -> Result<Flow, ReadError> {
@@ -200,36 +236,39 @@ impl<R: Read> FlowReader<R> {
             ));
         }
         self.offset = start + used as u64 + total;
-        let buf = buf.freeze();
-        let tag = buf[buf.len() - 1];
-        if tag != b'}' {
-            let ty = match tag {
-                b',' => "bytes value",
-                b';' => "text value",
-                b'#' => "integer",
-                b'^' => "float",
-                b'!' => "boolean",
-                b'~' => "null",
-                b']' => "list",
-                _ => {
-                    let e = tnetstring::ParseError {
-                        offset: buf.len() - 1,
-                        what: format!("unknown tnetstring type tag {:?}", tag as char),
-                    };
-                    return Err(self.fail(start, ReadErrorKind::Syntax(e)));
-                }
-            };
-            return Err(self.fail(start, ReadErrorKind::NotAFlow(ty)));
-        }
-        let value =
-            tnetstring::parse(&buf).map_err(|e| self.fail(start, ReadErrorKind::Syntax(e)))?;
-        match tnetstring::dict_int(&buf, "version") {
-            Some(Some(FORMAT_VERSION)) => {}
-            Some(Some(v)) => return Err(self.fail(start, ReadErrorKind::Version(v))),
-            _ => return Err(self.fail(start, ReadErrorKind::NoVersion)),
-        }
-        Ok(Flow::from_value(value).expect("checked to be a dict"))
+        item_flow(buf.freeze()).map_err(|kind| self.fail(start, kind))
     }
+}
+
+/// A whole top-level item (prefix, payload, tag) as a flow, checked.
+fn item_flow(buf: Bytes) -> Result<Flow, ReadErrorKind> {
+    let tag = buf[buf.len() - 1];
+    if tag != b'}' {
+        let ty = match tag {
+            b',' => "bytes value",
+            b';' => "text value",
+            b'#' => "integer",
+            b'^' => "float",
+            b'!' => "boolean",
+            b'~' => "null",
+            b']' => "list",
+            _ => {
+                let e = tnetstring::ParseError {
+                    offset: buf.len() - 1,
+                    what: format!("unknown tnetstring type tag {:?}", tag as char),
+                };
+                return Err(ReadErrorKind::Syntax(e));
+            }
+        };
+        return Err(ReadErrorKind::NotAFlow(ty));
+    }
+    let value = tnetstring::parse(&buf).map_err(ReadErrorKind::Syntax)?;
+    match tnetstring::dict_int(&buf, "version") {
+        Some(Some(FORMAT_VERSION)) => {}
+        Some(Some(v)) => return Err(ReadErrorKind::Version(v)),
+        _ => return Err(ReadErrorKind::NoVersion),
+    }
+    Ok(Flow::from_value(value).expect("checked to be a dict"))
 }
 
 impl<R: Read> Iterator for FlowReader<R> {
@@ -238,6 +277,94 @@ impl<R: Read> Iterator for FlowReader<R> {
     fn next(&mut self) -> Option<Self::Item> {
         self.read_flow()
     }
+}
+
+/// Every flow of a whole flow file already in memory, checked on up to
+/// `threads` threads at once (a `-S` file is read whole before the proxy
+/// starts: this is its start-up time). The items are found from their
+/// length prefixes alone. A HAR file, or one whose prefixes do not add up, is read by one
+/// [`FlowReader`], whose error is the one to report. On an error, the
+/// flows before it are returned with it.
+pub fn read_all(bytes: &[u8], threads: usize) -> (Vec<Flow>, Option<ReadError>) {
+    let Some(items) = items(bytes) else {
+        let mut reader = FlowReader::new(bytes);
+        let mut flows = Vec::new();
+        while let Some(flow) = reader.read_flow() {
+            match flow {
+                Ok(flow) => flows.push(flow),
+                Err(e) => return (flows, Some(e)),
+            }
+        }
+        return (flows, None);
+    };
+    let chunk = items.len().div_ceil(threads.max(1)).max(1);
+    let parts: Vec<(Vec<Flow>, Option<ReadError>)> = std::thread::scope(|scope| {
+        let handles: Vec<_> = items
+            .chunks(chunk)
+            .map(|part| {
+                scope.spawn(move || {
+                    let mut flows = Vec::with_capacity(part.len());
+                    for &(start, end) in part {
+                        // A buffer of its own: slices of one shared
+                        // buffer would have every thread bump one
+                        // reference count, for every value built.
+                        match item_flow(Bytes::copy_from_slice(&bytes[start..end])) {
+                            Ok(flow) => flows.push(flow),
+                            Err(kind) => {
+                                let offset = start as u64;
+                                return (flows, Some(ReadError { offset, kind }));
+                            }
+                        }
+                    }
+                    (flows, None)
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().expect("a flow-reading thread panicked"))
+            .collect()
+    });
+    let mut all = Vec::with_capacity(items.len());
+    for (flows, error) in parts {
+        all.extend(flows);
+        if error.is_some() {
+            return (all, error);
+        }
+    }
+    (all, None)
+}
+
+/// Where each top-level tnetstring item of `bytes` starts and ends, or
+/// `None` when the bytes are not a clean sequence of items (a HAR file, a
+/// truncated or corrupt one).
+fn items(bytes: &[u8]) -> Option<Vec<(usize, usize)>> {
+    if !bytes.first()?.is_ascii_digit() {
+        return None;
+    }
+    let mut items = Vec::new();
+    let mut at = 0usize;
+    while at < bytes.len() {
+        let colon = bytes[at..]
+            .iter()
+            .take(MAX_LEN_DIGITS + 1)
+            .position(|&b| b == b':')?;
+        let digits = &bytes[at..at + colon];
+        if digits.is_empty() || !digits.iter().all(u8::is_ascii_digit) {
+            return None;
+        }
+        let len: usize = std::str::from_utf8(digits).ok()?.parse().ok()?;
+        let end = at
+            .checked_add(colon + 1)?
+            .checked_add(len)?
+            .checked_add(1)?;
+        if end > bytes.len() {
+            return None;
+        }
+        items.push((at, end));
+        at = end;
+    }
+    Some(items)
 }
 
 /// Appends up to `limit` bytes from `src` to `buf`; returns how many came

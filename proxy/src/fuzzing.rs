@@ -53,6 +53,48 @@ pub fn round_trip(data: &[u8]) {
     );
 }
 
+/// HAR bytes → flows (mitmproxy's import), each flow → HAR → flows again:
+/// never a panic; the export is JSON with an entry per flow; and when it
+/// imports again (an exported URL comes from the Host field, which may not
+/// parse, as in mitmproxy) it gives as many flows, with the same methods.
+/// The imported flows are also written and read back as a flow file.
+pub fn har(data: &[u8]) {
+    let Ok(flows) = crate::har::read_har(data) else {
+        return;
+    };
+    let mut dump = crate::har::HarDump::new();
+    for flow in &flows {
+        assert!(dump.push_entry(flow), "an imported flow is an HTTP flow");
+    }
+    let mut out = Vec::new();
+    dump.finish(&mut out).expect("writing to memory");
+    let doc: serde_json::Value = serde_json::from_slice(&out).expect("the export is JSON");
+    let entries = doc["log"]["entries"].as_array().map_or(0, Vec::len);
+    assert_eq!(entries, flows.len(), "an entry per flow");
+    if let Ok(again) = crate::har::read_har(&out) {
+        assert_eq!(again.len(), flows.len(), "flows lost in the HAR round trip");
+        for (a, b) in flows.iter().zip(&again) {
+            let method = |f: &crate::Flow| {
+                f.request()
+                    .map(|r| crate::http::raw(r, "method").to_ascii_uppercase())
+            };
+            assert_eq!(
+                method(a),
+                method(b),
+                "a method changed in the HAR round trip"
+            );
+        }
+    }
+    let written = write_all(&flows);
+    let mut reader = FlowReader::new(&written[..]);
+    let mut n = 0;
+    while let Some(flow) = reader.read_flow() {
+        flow.expect("an imported flow is written readably");
+        n += 1;
+    }
+    assert_eq!(n, flows.len(), "imported flows lost in the flow file");
+}
+
 /// The small parsers, chosen by the first byte.
 pub fn parsers(data: &[u8]) {
     let Some((&which, rest)) = data.split_first() else {

@@ -6,7 +6,10 @@ use bytes::Bytes;
 use crate::encoding;
 use crate::tnetstring::{Dict, Value};
 
+pub mod form;
+pub mod message;
 mod reason;
+pub mod refresh;
 pub mod url;
 
 pub use reason::reason_phrase;

@@ -6,6 +6,7 @@
 //! tested without sockets or files.
 
 pub mod addons;
+mod dates;
 pub mod encoding;
 pub mod event;
 pub mod filter;
@@ -16,6 +17,7 @@ pub mod flowfile;
 pub mod fuzzing;
 #[cfg(feature = "live")]
 pub mod h1;
+pub mod har;
 pub mod http;
 #[cfg(feature = "live")]
 pub mod live;

@@ -22,6 +22,7 @@ mod http2;
 mod intercept;
 pub mod mode;
 pub mod record;
+pub mod replay;
 mod reverse;
 mod send;
 mod socks;

@@ -30,6 +30,9 @@ pub struct Stats {
     pub skipped: u64,
     /// Processed flows the save filter kept out of the output.
     pub unsaved: u64,
+    /// Flows that joined the run (copies, replays), written among the
+    /// others (those the save filter kept out are counted in `unsaved`).
+    pub joined: u64,
 }
 
 /// Which flows an offline run reads and saves: mitmproxy's
@@ -41,6 +44,17 @@ pub struct Selection<'a> {
     pub read: Option<&'a Filter>,
     /// A flow it does not match after its events is not written.
     pub save: Option<&'a Filter>,
+}
+
+/// Flows that join an offline run besides those it reads: copies and
+/// replays scripts make, and `-C`'s replays (`live::replay::Collected`).
+/// They are written among the flows read, as they finish, and the run
+/// waits for the last of them before `done`.
+pub trait Joining {
+    /// The flows finished since the last call. With `wait`, blocks until
+    /// at least one more has finished, and returns none only when none is
+    /// left in flight.
+    fn finished(&self, wait: bool) -> Vec<Flow>;
 }
 
 /// Why an offline run stopped early. The flows before the failure were
@@ -174,6 +188,26 @@ struct Batch {
     end: bool,
 }
 
+/// Writes and shows flows that joined the run.
+fn join<W: Write>(
+    flows: Vec<Flow>,
+    save: Option<&Filter>,
+    writer: &mut Option<&mut FlowWriter<W>>,
+    stats: &mut Stats,
+    on_flow: &mut impl FnMut(Option<&Flow>, Stats),
+) -> io::Result<()> {
+    for flow in flows {
+        stats.joined += 1;
+        if save.is_some_and(|f| !f.matches(&flow)) {
+            stats.unsaved += 1;
+        } else if let Some(w) = writer.as_deref_mut() {
+            w.write_flow(&flow)?;
+        }
+        on_flow(Some(&flow), *stats);
+    }
+    Ok(())
+}
+
 /// Bounds on a batch: a few flows or a megabyte, whichever comes first,
 /// so that reading ahead keeps memory flat whatever the flows' sizes.
 const BATCH_FLOWS: usize = 64;
@@ -242,21 +276,30 @@ pub fn run<R: Read + Send, W: Write>(
     writer: Option<&mut FlowWriter<W>>,
     mut on_flow: impl FnMut(&Flow),
 ) -> Result<Stats, OfflineError> {
-    run_selected(scripts, reader, writer, Selection::default(), |flow, _| {
-        if let Some(flow) = flow {
-            on_flow(flow);
-        }
-    })
+    run_selected(
+        scripts,
+        reader,
+        writer,
+        Selection::default(),
+        None,
+        |flow, _| {
+            if let Some(flow) = flow {
+                on_flow(flow);
+            }
+        },
+    )
 }
 
 /// [`run`] with a [`Selection`]; `on_flow` hears of every flow read, with
 /// the run's progress: the flow once its events are done, or `None` for
-/// one the read filter skipped.
+/// one the read filter skipped. Flows of `joining` are written (and shown)
+/// as they finish, between the flows read, and waited for at the end.
 pub fn run_selected<R: Read + Send, W: Write>(
     scripts: &Scripts,
     reader: &mut FlowReader<R>,
     mut writer: Option<&mut FlowWriter<W>>,
     selection: Selection<'_>,
+    joining: Option<&dyn Joining>,
     mut on_flow: impl FnMut(Option<&Flow>, Stats),
 ) -> Result<Stats, OfflineError> {
     // With nothing to change the flows, a save filter that is the read
@@ -299,12 +342,33 @@ pub fn run_selected<R: Read + Send, W: Write>(
                 stats.flows += 1;
                 stats.bytes = offset;
                 on_flow(Some(&flow), stats);
+                if let Some(joining) = joining {
+                    let joined = joining.finished(false);
+                    if let Err(e) = join(joined, save, &mut writer, &mut stats, &mut on_flow) {
+                        failure = Some(OfflineError::Write(e, stats));
+                        break 'batches;
+                    }
+                }
             }
             if let Some(e) = batch.error {
                 failure = Some(OfflineError::Read(e, stats));
             }
         }
     });
+    // What is still in flight joins before `done`, even after a failure
+    // (nothing finished is lost); a failed writer takes no more.
+    while let Some(joining) = joining {
+        let joined = joining.finished(true);
+        if joined.is_empty() {
+            break;
+        }
+        if matches!(failure, Some(OfflineError::Write(..))) {
+            continue;
+        }
+        if let Err(e) = join(joined, save, &mut writer, &mut stats, &mut on_flow) {
+            failure = Some(OfflineError::Write(e, stats));
+        }
+    }
     scripts.done();
     if let Some(Err(e)) = writer.map(FlowWriter::flush) {
         failure.get_or_insert(OfflineError::Write(e, stats));

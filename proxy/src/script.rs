@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use std::fmt;
 use std::path::Path;
 use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
-use std::sync::{Arc, RwLock, RwLockReadGuard, RwLockWriteGuard};
+use std::sync::{Arc, OnceLock, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 pub use crate::event::{Event, Level, LogSink};
 use waylay_sdk::abi::ScriptDescriptor;
@@ -15,11 +15,13 @@ use waylay_sdk::abi::ScriptDescriptor;
 use crate::flow::Flow;
 use crate::tnetstring::Value;
 
+mod actions;
 #[cfg(feature = "build")]
 pub mod build;
 mod cell;
 mod ffi;
 
+pub use actions::Actions;
 use cell::FlowCell;
 use ffi::{CallCtx, Called, ScriptInstance, Target};
 pub use ffi::{LoadError, open};
@@ -177,6 +179,9 @@ pub struct Scripts {
     /// The rewriting options (`map_remote`, `anticache`, ...), run around
     /// the scripts for the same events.
     addons: crate::addons::Addons,
+    /// Where the copies and replays hooks make go; without it hooks are
+    /// refused them.
+    actions: OnceLock<Arc<dyn Actions>>,
 }
 
 impl fmt::Debug for Scripts {
@@ -246,6 +251,8 @@ impl Timing {
 enum Access<'s> {
     Shared(RwLockReadGuard<'s, Script>),
     Exclusive(RwLockWriteGuard<'s, Script>),
+    /// This script sits this event out.
+    Skip,
 }
 
 impl Slot {
@@ -268,6 +275,18 @@ fn read(slot: &Slot) -> RwLockReadGuard<'_, Script> {
     slot.script.read().unwrap_or_else(|e| e.into_inner())
 }
 
+/// The lock an event's hook needs: shared for the script's concurrent
+/// hooks, exclusive for the others.
+fn lock_for(event: Event, slot: &Slot) -> Access<'_> {
+    let shared = read(slot);
+    if shared.instance.is_concurrent(event.code()) {
+        Access::Shared(shared)
+    } else {
+        drop(shared);
+        Access::Exclusive(write(slot))
+    }
+}
+
 impl Scripts {
     /// An empty set logging to `log`.
     pub fn new(log: Arc<dyn LogSink>) -> Scripts {
@@ -277,6 +296,60 @@ impl Scripts {
             panics: AtomicU64::new(0),
             options: HashMap::new(),
             addons: crate::addons::Addons::default(),
+            actions: OnceLock::new(),
+        }
+    }
+
+    /// Sets where the copies ([`Context::duplicate`]) and replays
+    /// ([`Context::replay`]) hooks make go; once (a second call is
+    /// ignored). Until then hooks are refused them with an error.
+    ///
+    /// [`Context::duplicate`]: waylay_sdk::Context::duplicate
+    /// [`Context::replay`]: waylay_sdk::Context::replay
+    pub fn set_actions(&self, actions: Arc<dyn Actions>) {
+        let _ = self.actions.set(actions);
+    }
+
+    /// How many scripts there are.
+    pub fn len(&self) -> usize {
+        self.scripts.len()
+    }
+
+    /// A saved flow's events (as [`crate::offline::replay_events`] fires
+    /// them) on every script but the one at `skip`: how a copy a script
+    /// made reaches the others.
+    pub fn flow_events_except(&self, skip: usize, flow: &mut Flow) {
+        let events = |flow: &Flow| {
+            let mut events = vec![Event::RequestHeaders, Event::Request];
+            if flow.response().is_some() {
+                events.extend([Event::ResponseHeaders, Event::Response]);
+            }
+            events
+        };
+        if flow.kind() != crate::flow::FlowKind::Http {
+            return;
+        }
+        let access = |event: Event, at: usize, slot| {
+            if at == skip {
+                Access::Skip
+            } else {
+                lock_for(event, slot)
+            }
+        };
+        let mut order = events(flow);
+        let mut i = 0;
+        while i < order.len() {
+            let event = order[i];
+            self.run_flow_event(event, flow, false, |at, slot| access(event, at, slot));
+            if event == Event::Request {
+                order = events(flow);
+            }
+            i += 1;
+        }
+        if flow.websocket().is_none() && flow.error_msg().is_some() {
+            self.run_flow_event(Event::Error, flow, false, |at, slot| {
+                access(Event::Error, at, slot)
+            });
         }
     }
 
@@ -421,15 +494,7 @@ impl Scripts {
     /// A flow event: each script's hook in turn. A hook that panics leaves
     /// the flow as it was before that hook; the next script still runs.
     pub fn flow_event(&self, event: Event, flow: &mut Flow, live: bool) -> Outcome {
-        self.run_flow_event(event, flow, live, |_, slot| {
-            let shared = read(slot);
-            if shared.instance.is_concurrent(event.code()) {
-                Access::Shared(shared)
-            } else {
-                drop(shared);
-                Access::Exclusive(write(slot))
-            }
-        })
+        self.run_flow_event(event, flow, live, |_, slot| lock_for(event, slot))
     }
 
     /// Runs a flow event here and now if that cannot block: no script
@@ -490,6 +555,7 @@ impl Scripts {
         let mut failures = Vec::new();
         let stage = crate::addons::Stage::BeforeScripts;
         self.addons.run(stage, event, flow, live, &*self.log);
+        let actions = self.actions.get();
         {
             let mut cell = FlowCell::new(flow, live);
             if matches!(event, Event::TcpEnd | Event::TcpError) {
@@ -502,23 +568,36 @@ impl Scripts {
                 .filter(|(_, slot)| !slot.ignores(event))
             {
                 let started = std::time::Instant::now();
-                let (name, result) = match access(i, slot) {
+                let acts = actions.is_some();
+                let (name, result, made) = match access(i, slot) {
+                    Access::Skip => continue,
                     Access::Shared(script) => {
-                        let ctx =
-                            CallCtx::new(&script.name, &*self.log).with_options(&self.options);
-                        (
-                            script.name.clone(),
-                            script.instance.call_shared(&ctx, code, &mut cell),
-                        )
+                        let ctx = CallCtx::new(&script.name, &*self.log)
+                            .with_options(&self.options)
+                            .with_actions(acts);
+                        let result = script.instance.call_shared(&ctx, code, &mut cell);
+                        (script.name.clone(), result, ctx.take_made())
                     }
                     Access::Exclusive(mut guard) => {
                         let script: &mut Script = &mut guard;
-                        let ctx =
-                            CallCtx::new(&script.name, &*self.log).with_options(&self.options);
+                        let ctx = CallCtx::new(&script.name, &*self.log)
+                            .with_options(&self.options)
+                            .with_actions(acts);
                         let result = script.instance.call(&ctx, code, Target::Flow(&mut cell));
-                        (script.name.clone(), result)
+                        (script.name.clone(), result, ctx.take_made())
                     }
                 };
+                // A hook that panicked leaves nothing behind, copies and
+                // replays included.
+                if let (Some(actions), Ok(_)) = (actions, &result) {
+                    let (copies, replays) = made;
+                    for copy in copies {
+                        actions.duplicate(i, copy);
+                    }
+                    for again in replays {
+                        actions.replay(again);
+                    }
+                }
                 slot.timing.record(code, started.elapsed() > SLOW_HOOK);
                 slot.learn(event, &result);
                 cell.end_hook(result.is_err());
@@ -529,7 +608,8 @@ impl Scripts {
             outcome.killed = cell.killed();
         }
         let stage = crate::addons::Stage::AfterScripts;
-        self.addons.run(stage, event, flow, live, &*self.log);
+        // `server_replay_extra=kill` kills from here (live only).
+        outcome.killed |= self.addons.run(stage, event, flow, live, &*self.log);
         outcome.panics = failures.len() as u32;
         for (name, panic) in failures {
             self.report(&name, event, Some((flow.id(), live)), &panic);

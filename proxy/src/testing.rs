@@ -35,6 +35,36 @@ pub struct Run {
     /// Every line the script logged (and every panic reported), in order,
     /// as `level: message`.
     pub log: Vec<String>,
+    /// The copies the script made (`Context::duplicate`), in order, as
+    /// the hooks left them. The harness runs no other script over them.
+    pub copies: Vec<Flow>,
+    /// The flows the script asked to replay (`Context::replay`), in order:
+    /// the harness never reaches for the network, so they are kept here,
+    /// marked `is_replay: "request"`, as they would have left.
+    pub replays: Vec<Flow>,
+}
+
+/// Keeps what a script asks of the run, for [`Run`].
+#[derive(Default)]
+struct Kept {
+    copies: Mutex<Vec<Flow>>,
+    replays: Mutex<Vec<Flow>>,
+}
+
+impl crate::script::Actions for Kept {
+    fn duplicate(&self, _maker: usize, flow: Flow) {
+        self.copies
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(flow);
+    }
+
+    fn replay(&self, flow: Flow) {
+        self.replays
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(flow);
+    }
 }
 
 #[derive(Default)]
@@ -80,6 +110,8 @@ pub fn run_file_with_args<S: waylay_sdk::Script + Default>(
     let script = Script::from_descriptor(descriptor, name, argv, &*collect)
         .unwrap_or_else(|e| panic!("{e}"));
     scripts.push(script);
+    let kept = Arc::new(Kept::default());
+    scripts.set_actions(kept.clone());
     let mut flows = Vec::new();
     let mut reader = FlowReader::new(file);
     let result = offline::run(
@@ -93,7 +125,14 @@ pub fn run_file_with_args<S: waylay_sdk::Script + Default>(
     }
     drop(scripts);
     let log = std::mem::take(&mut *collect.0.lock().unwrap_or_else(|e| e.into_inner()));
-    Run { flows, log }
+    let take =
+        |m: &Mutex<Vec<Flow>>| std::mem::take(&mut *m.lock().unwrap_or_else(|e| e.into_inner()));
+    Run {
+        flows,
+        log,
+        copies: take(&kept.copies),
+        replays: take(&kept.replays),
+    }
 }
 
 /// Reads every flow of a flow file. Panics with the reason on bad input.
@@ -106,11 +145,18 @@ pub fn read_flows(path: impl AsRef<Path>) -> Vec<Flow> {
 }
 
 impl Run {
-    /// The flows and the log as stable text, for snapshots.
+    /// The flows and the log as stable text, for snapshots; then the
+    /// copies and replays, if any, their new ids written `<new id>`.
     pub fn render(&self) -> String {
         let mut out = render(&self.flows);
         for line in &self.log {
             let _ = writeln!(out, "log: {line}");
+        }
+        for (title, made) in [("copy", &self.copies), ("replay", &self.replays)] {
+            for flow in made.iter() {
+                let text = render(std::slice::from_ref(flow)).replace(flow.id(), "<new id>");
+                let _ = write!(out, "{title}: {text}");
+            }
         }
         out
     }
@@ -139,7 +185,7 @@ pub fn render(flows: &[Flow]) -> String {
         if let Some(msg) = flow.error_msg() {
             let _ = writeln!(out, "error: {msg}");
         }
-        for key in ["comment", "marked"] {
+        for key in ["comment", "marked", "is_replay"] {
             if let Some(text) = flow.text(key).filter(|t| !t.is_empty()) {
                 let _ = writeln!(out, "{key}: {text}");
             }

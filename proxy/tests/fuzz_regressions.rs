@@ -23,6 +23,7 @@ fn every_kept_input_runs_clean() {
         ("filter_expr", waylay_proxy::fuzzing::filter_expr),
         ("rewrite_specs", waylay_proxy::fuzzing::rewrite_specs),
         ("mode_strings", waylay_proxy::fuzzing::mode_strings),
+        ("har", waylay_proxy::fuzzing::har),
     ] {
         let Ok(entries) = std::fs::read_dir(dir.join(target)) else {
             continue;

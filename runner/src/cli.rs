@@ -8,7 +8,7 @@ use clap::{Parser, Subcommand};
 ///
 /// Run scripts over saved mitmproxy flows:
 ///   runner -n -r in.mitm -s my_script/ -w out.mitm
-#[derive(Debug, Parser)]
+#[derive(Clone, Debug, Parser)]
 #[command(
     name = "runner",
     disable_version_flag = true,
@@ -40,6 +40,58 @@ pub struct Cli {
     /// after DIR reach its `start`). Repeat for several; they run in order.
     #[arg(short = 's', long = "scripts", value_name = "SCRIPT")]
     pub scripts: Vec<String>,
+
+    /// Send the requests of a saved flow file again, in order (mitmdump's
+    /// -C); repeatable. Offline (-n) the run ends when they are done; live,
+    /// the proxy replays them and keeps serving.
+    #[arg(short = 'C', long = "client-replay", value_name = "PATH")]
+    pub client_replay: Vec<String>,
+
+    /// Answer requests that match a flow of this file with its recorded
+    /// response, without asking the server (mitmdump's -S); repeatable.
+    #[arg(short = 'S', long = "server-replay", value_name = "PATH")]
+    pub server_replay: Vec<String>,
+
+    /// What requests matching no recorded flow get while recordings remain:
+    /// forward, kill, 204, 400, 404 or 500 (`--set server_replay_extra`).
+    #[arg(long = "server-replay-extra", value_name = "HOW")]
+    pub server_replay_extra: Option<String>,
+
+    /// Kill requests matching no recorded flow (deprecated; use
+    /// --server-replay-extra kill).
+    #[arg(long = "server-replay-kill-extra")]
+    pub server_replay_kill_extra: bool,
+
+    #[arg(
+        long = "no-server-replay-kill-extra",
+        hide = true,
+        conflicts_with = "server_replay_kill_extra"
+    )]
+    pub no_server_replay_kill_extra: bool,
+
+    /// Serve a recorded flow every time it matches, not once
+    /// (`--set server_replay_reuse`).
+    #[arg(long = "server-replay-reuse")]
+    pub server_replay_reuse: bool,
+
+    #[arg(
+        long = "no-server-replay-reuse",
+        hide = true,
+        conflicts_with = "server_replay_reuse"
+    )]
+    pub no_server_replay_reuse: bool,
+
+    /// Move replayed responses' dates and cookie expiry to now (the
+    /// default; `--no-server-replay-refresh` keeps them).
+    #[arg(long = "server-replay-refresh")]
+    pub server_replay_refresh: bool,
+
+    /// Keep replayed responses' dates and cookie expiry as recorded.
+    #[arg(
+        long = "no-server-replay-refresh",
+        conflicts_with = "server_replay_refresh"
+    )]
+    pub no_server_replay_refresh: bool,
 
     /// Print no flow lines or script info, only warnings and errors.
     #[arg(short = 'q', long = "quiet")]
@@ -154,7 +206,7 @@ pub struct Cli {
     pub filter: Vec<String>,
 }
 
-#[derive(Debug, Subcommand)]
+#[derive(Clone, Debug, Subcommand)]
 pub enum Command {
     /// Create a script crate: a response hook and a snapshot test over a
     /// bundled flow file, ready for `cargo test` and `runner -s NAME`.

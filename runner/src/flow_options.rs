@@ -15,9 +15,10 @@ use waylay_proxy::script::Scripts;
 use crate::capture::Capture;
 use crate::cli::Cli;
 use crate::output::Output;
+use crate::values::switch;
 
 /// The `--set` names this module owns.
-pub const FLOW_OPTIONS: [(&str, &str); 13] = [
+pub const FLOW_OPTIONS: [(&str, &str); 14] = [
     (
         "anticache",
         "true/false: strip If-Modified-Since and If-None-Match from requests (as --anticache)",
@@ -29,6 +30,10 @@ pub const FLOW_OPTIONS: [(&str, &str); 13] = [
     (
         "dumper_filter",
         "filter: show only the flows it matches (mitmdump's name for view_filter)",
+    ),
+    (
+        "hardump",
+        "file: write the flows as a HAR file at exit (- for standard output, .zhar compressed)",
     ),
     (
         "map_local",
@@ -91,16 +96,6 @@ pub struct FlowSettings {
     pub progress: bool,
 }
 
-fn switch(name: &str, value: Option<&str>) -> Result<bool> {
-    match value.map(str::to_ascii_lowercase).as_deref() {
-        None | Some("true") => Ok(true),
-        Some("false") => Ok(false),
-        Some(other) => {
-            bail!("--set {name}={other}: expected true or false (or no value, for true)")
-        }
-    }
-}
-
 fn filter(what: &str, expression: &str) -> Result<Option<Arc<Filter>>> {
     if expression.is_empty() {
         return Ok(None);
@@ -116,8 +111,11 @@ fn filter(what: &str, expression: &str) -> Result<Option<Arc<Filter>>> {
 /// Reads the positional FILTER, the mitmdump flags and this module's
 /// `--set` values, gives the scripts their addons, and returns the
 /// filters. A malformed value stops start-up with one line naming it.
-pub fn resolve(cli: &Cli, scripts: &mut Scripts) -> Result<FlowSettings> {
-    let mut rewrite = addons::Options::default();
+pub fn resolve(cli: &Cli, scripts: &mut Scripts, output: &Output) -> Result<FlowSettings> {
+    let mut rewrite = addons::Options {
+        server_replay: crate::server_replay::options(cli, output)?,
+        ..addons::Options::default()
+    };
     let (mut read, mut save, mut view) = (String::new(), String::new(), String::new());
     let mut progress = true;
     let mut repeated: [Vec<String>; 4] = Default::default();
@@ -139,6 +137,7 @@ pub fn resolve(cli: &Cli, scripts: &mut Scripts) -> Result<FlowSettings> {
             "readfile_filter" => read = text(),
             "save_stream_filter" => save = text(),
             "view_filter" | "dumper_filter" => view = text(),
+            "hardump" => {} // har_dump reads it
             "map_remote" => repeated[0].push(text()),
             "map_local" => repeated[1].push(text()),
             "modify_headers" => repeated[2].push(text()),

@@ -4,54 +4,14 @@ use std::net::IpAddr;
 use std::sync::Arc;
 
 use anyhow::{Context as _, Result, bail};
-use std::path::PathBuf;
 
 use waylay_proxy::live::mode::{Kind, Mode};
-use waylay_proxy::live::{self, Live, Options};
+use waylay_proxy::live::{self, Live};
 use waylay_proxy::summary::flow_detail;
-use waylay_proxy::tls::{Interceptor, ca};
 
 use crate::cli::Cli;
 use crate::output::Output;
 use crate::scripts::{ScriptSpec, load_all};
-
-/// The confdir: `--confdir`, `--set confdir=`, or `~/.waylay`.
-fn confdir(cli: &Cli) -> PathBuf {
-    let set = cli
-        .set
-        .iter()
-        .filter_map(|s| s.strip_prefix("confdir="))
-        .next_back()
-        .map(PathBuf::from);
-    cli.confdir.clone().or(set).unwrap_or_else(|| {
-        std::env::var_os("HOME")
-            .map_or_else(|| PathBuf::from("."), PathBuf::from)
-            .join(".waylay")
-    })
-}
-
-/// Loads (or makes) the CA and sets up interception, telling the user
-/// what they need to know about it.
-fn interceptor(cli: &Cli, options: &Options, output: &Output) -> Result<Interceptor> {
-    let dir = confdir(cli);
-    let loaded = ca::load_or_create(&dir).map_err(anyhow::Error::msg)?;
-    if loaded.created {
-        output.info(&format!(
-            "Created a CA in {}; clients must trust {} to have HTTPS intercepted (see the README).",
-            dir.display(),
-            dir.join(ca::CERT_FILE).display()
-        ));
-    }
-    for warning in &loaded.warnings {
-        output.problem(&format!("runner: warning: {warning}"));
-    }
-    let (interceptor, notes) =
-        Interceptor::new(loaded.ca, &options.trust).map_err(anyhow::Error::msg)?;
-    for note in notes {
-        output.problem(&format!("runner: warning: {note}"));
-    }
-    Ok(interceptor)
-}
 
 async fn shutdown_signal() {
     let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
@@ -117,8 +77,12 @@ pub fn run(
 ) -> Result<()> {
     let mut scripts = load_all(specs, output)?;
     let mut options = crate::settings::resolve(cli, &mut scripts)?;
-    let flows = crate::flow_options::resolve(cli, &mut scripts)?;
-    options.tls = Some(Arc::new(interceptor(cli, &options, output)?));
+    let flows = crate::flow_options::resolve(cli, &mut scripts, output)?;
+    let har = crate::har_dump::open(cli, flows.save.clone())?;
+    let replay = crate::client_replay::settings(cli)?;
+    options.tls = Some(Arc::new(crate::interception::interceptor(
+        cli, &options, output,
+    )?));
     let detail = if output.quiet { 0 } else { cli.flow_detail };
     let lines = output.clone();
     let view = flows.view.clone();
@@ -136,6 +100,7 @@ pub fn run(
     // A save filter: the capture is written where the filter is matched.
     let (capture, on_flow) =
         crate::flow_options::filtered_capture(capture, on_flow, flows.save.clone(), output.clone());
+    let on_flow = crate::har_dump::hook(har.as_ref(), on_flow);
     let scripts = Arc::new(scripts);
     if !cli.no_reload {
         crate::reload::spawn(specs, scripts.clone(), output.clone());
@@ -163,8 +128,10 @@ pub fn run(
             listeners.push(live::Listener { socket, mode });
         }
         live.start();
+        crate::client_replay::start_live(&live, tokio::runtime::Handle::current(), cli, replay);
         live::serve(listeners, live.clone(), shutdown_signal()).await.context("serving")
     });
     let done = live.done().context("flushing the capture file");
-    result.and(done)
+    let har_written = har.map_or(Ok(()), |har| har.finish());
+    result.and(done).and(har_written)
 }

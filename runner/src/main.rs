@@ -14,7 +14,10 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 mod capture;
 mod cli;
+mod client_replay;
 mod flow_options;
+mod har_dump;
+mod interception;
 mod live;
 mod new;
 mod offline;
@@ -24,7 +27,9 @@ mod proxy_options;
 mod reload;
 mod scripts;
 mod sdk_home;
+mod server_replay;
 mod settings;
+mod values;
 
 use cli::{Cli, Command};
 use output::Output;

@@ -42,20 +42,34 @@ pub fn run(cli: &Cli, specs: &[ScriptSpec], output: &Arc<Output>) -> Result<()> 
         }
     };
     let mut scripts = load_all(specs, output)?;
-    // The proxy's options do nothing offline, but a typo is still an error.
-    crate::settings::resolve(cli, &mut scripts)?;
-    let flows = crate::flow_options::resolve(cli, &mut scripts)?;
+    // The proxy's options serve replays only, but a typo is always an error.
+    let options = crate::settings::resolve(cli, &mut scripts)?;
+    let flows = crate::flow_options::resolve(cli, &mut scripts, output)?;
+    let har = crate::har_dump::open(cli, flows.save.clone())?;
+    let replay = crate::client_replay::settings(cli)?;
     let scripts = std::sync::Arc::new(scripts);
+    let replays =
+        crate::client_replay::Offline::new(cli, &scripts, options, output, replay.concurrency);
+    let replaying = !replay.flows.is_empty();
+    replays.replay_file(replay.flows);
     if !cli.no_reload && input.is_some() {
         // A long run picks up edits to its scripts, like the live proxy.
         crate::reload::spawn(specs, scripts.clone(), output.clone());
     }
     let mut writer = open_output(dest.as_ref())?;
-    let Some((input, name)) = input else {
-        // No -r: only start and done, as mitmdump -n does.
-        scripts.start();
-        scripts.done();
-        return Ok(());
+    let (input, name) = match input {
+        Some(input) => input,
+        // -C alone: the replays are the run.
+        None if replaying => (
+            Box::new(std::io::empty()) as Box<dyn Read + Send>,
+            "-C".to_owned(),
+        ),
+        None => {
+            // No -r: only start and done, as mitmdump -n does.
+            scripts.start();
+            scripts.done();
+            return har.map_or(Ok(()), |har| har.finish());
+        }
     };
     let mut reader = FlowReader::new(input);
     let detail = if output.quiet { 0 } else { cli.flow_detail };
@@ -71,8 +85,12 @@ pub fn run(cli: &Cli, specs: &[ScriptSpec], output: &Arc<Output>) -> Result<()> 
         &mut reader,
         writer.as_mut(),
         selection,
+        Some(&*replays),
         |flow, stats| {
             progress.update(stats.bytes, stats.flows + stats.skipped);
+            if let (Some(har), Some(flow)) = (&har, flow) {
+                har.add(flow);
+            }
             let Some(flow) = flow.filter(|f| detail > 0 && view.is_none_or(|v| v.matches(f)))
             else {
                 return;
@@ -82,8 +100,12 @@ pub fn run(cli: &Cli, specs: &[ScriptSpec], output: &Arc<Output>) -> Result<()> 
             }
         },
     );
+    replays.finish();
     progress.finish();
     output.set_bar(None);
+    if let Some(har) = &har {
+        har.finish()?;
+    }
     let panics = scripts.panics();
     if panics > 0 {
         output.problem(&format!("runner: {panics} hook call(s) panicked; those flows were written as they were before the hook"));

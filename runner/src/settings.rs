@@ -23,6 +23,14 @@ pub fn resolve(cli: &Cli, scripts: &mut Scripts) -> Result<Options> {
         if crate::flow_options::known(name).is_some_and(|switch| switch || set.contains('=')) {
             continue;
         }
+        // Client replay: `client_replay`.
+        if crate::client_replay::known(name) {
+            continue;
+        }
+        // Server replay: `server_replay`.
+        if crate::server_replay::known(name).is_some() {
+            continue;
+        }
         let Some((name, value)) = set.split_once('=') else {
             bail!("--set {set:?}: expected NAME=VALUE");
         };
@@ -41,10 +49,16 @@ pub fn resolve(cli: &Cli, scripts: &mut Scripts) -> Result<Options> {
                 .iter()
                 .map(|(n, _)| *n)
                 .collect();
+            let replay: Vec<&str> = crate::client_replay::OPTIONS
+                .iter()
+                .chain(&crate::server_replay::OPTIONS)
+                .map(|(n, _)| *n)
+                .collect();
             bail!(
-                "--set {name}: no such option; the options here are: {}; and for filters and rewriting: {}",
+                "--set {name}: no such option; the options here are: {}; for filters and rewriting: {}; and for replay: {}",
                 known.join(", "),
-                flows.join(", ")
+                flows.join(", "),
+                replay.join(", ")
             );
         }
     }
@@ -58,8 +72,14 @@ pub fn list(scripts: &Scripts) -> String {
     for (name, help) in PROXY_OPTIONS {
         out += &format!("  {name}: {help}\n");
     }
+    for (name, help) in crate::client_replay::OPTIONS {
+        out += &format!("  {name}: {help}\n");
+    }
     out += "flow options (filters, rewriting):\n";
-    for (name, help) in crate::flow_options::FLOW_OPTIONS {
+    for (name, help) in crate::flow_options::FLOW_OPTIONS
+        .iter()
+        .chain(&crate::server_replay::OPTIONS)
+    {
         out += &format!("  {name}: {help}\n");
     }
     let declared = scripts.declared();

@@ -1,8 +1,12 @@
 //! [`Context`]: what a hook can do besides changing the flow (the seed's
 //! ScriptContext).
 
+use std::marker::PhantomData;
+use std::ops::{Deref, DerefMut};
+
 use crate::abi;
 use crate::boundary::host::CtxHandle;
+use crate::{Error, Flow};
 
 /// Severity of a log line.
 ///
@@ -24,7 +28,9 @@ pub enum Level {
     Error,
 }
 
-/// The host, as a hook sees it: logging through the runner's output.
+/// The host, as a hook sees it: logging through the runner's output,
+/// options, and the seed's `duplicate_flow` and `replay_request`
+/// ([`duplicate`](Context::duplicate), [`replay`](Context::replay)).
 ///
 /// Lines are prefixed with the script's name.
 ///
@@ -63,6 +69,83 @@ impl Context {
             Level::Error => abi::LEVEL_ERROR,
         };
         self.handle.log(level, msg);
+    }
+
+    /// Copies the flow, as it is now, under a new id (the seed's
+    /// `duplicate_flow`, mitmproxy's `flow.copy()` added to the view).
+    ///
+    /// The copy can be read and changed like the hook's own flow until the
+    /// hook returns. Then it joins the run as a finished flow: the other
+    /// scripts see it (the events of a flow read from a file:
+    /// `request_headers`, `request`, then `response_headers` and
+    /// `response` or `error`), it is shown, and `-w` writes it. The script
+    /// that made it does not see it again. A hook that panics leaves no
+    /// copy behind.
+    ///
+    /// ```
+    /// # use waylay_sdk::{Context, Flow, Script};
+    /// # #[derive(Default)] struct S;
+    /// impl Script for S {
+    ///     fn response(&mut self, ctx: &Context, flow: &mut Flow) {
+    ///         // Keep a copy with the body as the server sent it.
+    ///         if let Ok(mut copy) = ctx.duplicate(flow) {
+    ///             copy.set_comment("as the server sent it");
+    ///         }
+    ///         if let Some(resp) = flow.response_mut() {
+    ///             resp.set_raw_content("rewritten");
+    ///         }
+    ///     }
+    /// }
+    /// ```
+    pub fn duplicate(&self, flow: &Flow) -> Result<FlowCopy<'_>, Error> {
+        let handle = self
+            .handle
+            .duplicate(flow.handle())
+            .map_err(Error::from_host)?;
+        Ok(FlowCopy {
+            flow: Flow::new(handle),
+            _ctx: PhantomData,
+        })
+    }
+
+    /// Sends the flow's request again, as it is now, as a new flow (the
+    /// seed's `replay_request`, mitmproxy's `replay.client`).
+    ///
+    /// The new flow has its own id and `is_replay` `"request"`
+    /// ([`Flow::is_replay`]); it goes to the server the request names and
+    /// through every script's hooks like a flow from a client, and `-w`
+    /// writes it. This never waits for the network: the request leaves
+    /// after the hook returns, one at a time unless `--set
+    /// client_replay_concurrency=-1`. It needs the network offline too
+    /// (`-n`), and a replay that cannot reach its server ends as a flow
+    /// with an error saying so. Refused for flows that are not HTTP, are
+    /// WebSocket connections, or whose request body was streamed rather
+    /// than kept.
+    ///
+    /// To replay a changed request without changing the flow at hand, change
+    /// a [`duplicate`](Context::duplicate) and replay that (mitmproxy's
+    /// `duplicate-modify-replay` example). A replayed copy is sent as the
+    /// hook leaves it, under the copy's id, and joins the run as that
+    /// replay only (not also as a copy):
+    ///
+    /// ```
+    /// # use waylay_sdk::{Context, Flow, Script};
+    /// # #[derive(Default)] struct S;
+    /// impl Script for S {
+    ///     fn request(&mut self, ctx: &Context, flow: &mut Flow) {
+    ///         if flow.is_replay() == Some("request") {
+    ///             return;
+    ///         }
+    ///         let Ok(mut copy) = ctx.duplicate(flow) else { return };
+    ///         copy.request_mut().set_path("/changed");
+    ///         if let Err(e) = ctx.replay(&copy) {
+    ///             ctx.warn(&format!("cannot replay: {e}"));
+    ///         }
+    ///     }
+    /// }
+    /// ```
+    pub fn replay(&self, flow: &Flow) -> Result<(), Error> {
+        self.handle.replay(flow.handle()).map_err(Error::from_host)
     }
 
     /// The value of one of the script's options ([`Script::options`](crate::Script::options)):
@@ -142,5 +225,37 @@ impl Context {
     /// ```
     pub fn error(&self, msg: &str) {
         self.log(Level::Error, msg);
+    }
+}
+
+/// A copy of a flow made by [`Context::duplicate`]: a [`Flow`] to read and
+/// change until the hook returns, when the copy joins the run.
+///
+/// ```
+/// # use waylay_sdk::{Context, Flow};
+/// fn tag_copy(ctx: &Context, flow: &Flow) {
+///     if let Ok(mut copy) = ctx.duplicate(flow) {
+///         assert_ne!(copy.id(), flow.id());
+///         copy.set_marked(":copy:");
+///     }
+/// }
+/// ```
+#[derive(Debug)]
+pub struct FlowCopy<'ctx> {
+    flow: Flow,
+    _ctx: PhantomData<&'ctx Context>,
+}
+
+impl Deref for FlowCopy<'_> {
+    type Target = Flow;
+
+    fn deref(&self) -> &Flow {
+        &self.flow
+    }
+}
+
+impl DerefMut for FlowCopy<'_> {
+    fn deref_mut(&mut self) -> &mut Flow {
+        &mut self.flow
     }
 }

@@ -329,6 +329,31 @@ impl Flow {
         self.handle.flow_int(abi::FLOW_KILLABLE) == Some(1)
     }
 
+    /// Whether the flow is a replay, and of what (mitmproxy's
+    /// `flow.is_replay`): `Some("request")` for a request sent again
+    /// (client replay, `-C`, or [`Context::replay`](crate::Context::replay)),
+    /// `Some("response")` for a response served from a recording (server
+    /// replay, `-S`), `None` otherwise.
+    ///
+    /// ```
+    /// # use waylay_sdk::{Context, Flow, Script};
+    /// # #[derive(Default)] struct S;
+    /// impl Script for S {
+    ///     fn request(&mut self, ctx: &Context, flow: &mut Flow) {
+    ///         // Don't replay what is itself a replay: that would never end.
+    ///         if flow.is_replay() == Some("request") {
+    ///             return;
+    ///         }
+    ///         let _ = ctx.replay(flow);
+    ///     }
+    /// }
+    /// ```
+    pub fn is_replay(&self) -> Option<&str> {
+        self.handle
+            .flow_text(abi::FLOW_IS_REPLAY)
+            .and_then(|t| std::str::from_utf8(t).ok())
+    }
+
     /// Whether the flow is live traffic, as opposed to read from a file.
     ///
     /// ```

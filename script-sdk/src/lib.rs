@@ -43,13 +43,13 @@
 //! crate-type = ["cdylib", "rlib"]
 //!
 //! [dependencies]
-//! waylay-sdk = "0.5"
+//! waylay-sdk = "0.6"
 //! ```
 //!
 //! The runner pins `waylay-sdk` to the copy it carries when it builds a
 //! script, so the version in `Cargo.toml` only has to match. This crate's
 //! minor version is its ABI version ([`abi::ABI_VERSION`]): a script asking
-//! for `"0.5"` builds with every runner whose SDK is 0.5.x. `runner new NAME` writes
+//! for `"0.6"` builds with every runner whose SDK is 0.6.x. `runner new NAME` writes
 //! such a crate, with a snapshot test over a saved flow.
 //!
 //! # What this crate is not
@@ -79,7 +79,7 @@ pub use boundary::abi;
 pub use boundary::export as __export;
 pub use certificate::Certificate;
 pub use connection::Connection;
-pub use context::{Context, Level};
+pub use context::{Context, FlowCopy, Level};
 pub use error::Error;
 pub use filter::{Filter, FilterError};
 pub use flow::{Flow, FlowError, FlowKind};

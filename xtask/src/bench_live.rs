@@ -120,6 +120,25 @@ pub(crate) fn wrk(
             "request = function() return wrk.format(\"GET\", \"http://127.0.0.1:{origin_port}/\") end\n"
         ),
     )?;
+    run_wrk(target, absolute.then_some(&*script), connections, seconds)
+}
+
+/// wrk with a Lua script of the caller's (the requests it makes).
+pub(crate) fn wrk_with(
+    target: &str,
+    script: &std::path::Path,
+    connections: u32,
+    seconds: u32,
+) -> Result<Load> {
+    run_wrk(target, Some(script), connections, seconds)
+}
+
+fn run_wrk(
+    target: &str,
+    script: Option<&std::path::Path>,
+    connections: u32,
+    seconds: u32,
+) -> Result<Load> {
     let threads = format!("-t{}", connections.min(2));
     let mut command = Command::new("wrk");
     command.args([
@@ -130,8 +149,8 @@ pub(crate) fn wrk(
         "--timeout",
         "5s",
     ]);
-    if absolute {
-        command.arg("-s").arg(&script);
+    if let Some(script) = script {
+        command.arg("-s").arg(script);
     }
     let out = command
         .arg(target)

@@ -17,7 +17,7 @@ use anyhow::{Context as _, Result, bail};
 use crate::util::{arg_value, root, run};
 
 /// The targets, as named in `fuzz/Cargo.toml`.
-pub const TARGETS: [&str; 9] = [
+pub const TARGETS: [&str; 10] = [
     "flowfile_read",
     "flowfile_roundtrip",
     "parsers",
@@ -27,6 +27,7 @@ pub const TARGETS: [&str; 9] = [
     "mode_strings",
     "filter_expr",
     "rewrite_specs",
+    "har",
 ];
 
 fn seed(dir: &Path, target: &str) -> Result<()> {
@@ -39,6 +40,17 @@ fn seed(dir: &Path, target: &str) -> Result<()> {
                 if path.extension().is_some_and(|e| e == "mitm") {
                     let name = path.file_name().unwrap_or_default().to_string_lossy();
                     seeds.push((name.into_owned(), std::fs::read(&path)?));
+                }
+            }
+        }
+        "har" => {
+            for dir in ["testdata/flows", "testdata/har"] {
+                for entry in std::fs::read_dir(root().join(dir))? {
+                    let path = entry?.path();
+                    if path.extension().is_some_and(|e| e == "har") {
+                        let name = path.file_name().unwrap_or_default().to_string_lossy();
+                        seeds.push((name.into_owned(), std::fs::read(&path)?));
+                    }
                 }
             }
         }

@@ -17,6 +17,7 @@ mod bench_filter;
 mod bench_h2stream;
 mod bench_live;
 mod bench_modes;
+mod bench_replay;
 mod bench_tls;
 mod bench_websocket;
 mod fuzz;
@@ -48,11 +49,12 @@ fn main() -> Result<()> {
         ["bench", "websocket", rest @ ..] => bench_websocket::websocket(rest),
         ["bench", "h2stream", rest @ ..] => bench_h2stream::h2stream(rest),
         ["bench", "modes", rest @ ..] => bench_modes::modes(rest),
+        ["bench", "replay", rest @ ..] => bench_replay::replay(rest),
         ["fuzz", rest @ ..] => fuzz::fuzz(rest),
         ["soak", rest @ ..] => soak::soak(rest),
         ["origin", port] => bench_live::serve_forever(port.parse()?),
         _ => bail!(
-            "usage: cargo xtask test [CARGO TEST ARGS] | peer | bench offline [--flows N] [--big-mb N] | bench live [--seconds N] | bench concurrency [--seconds N] | bench filter [--mb N] [--flows N] [--seconds N] [--iterations N] | bench tls [--seconds N] [--connections N] [--client-threads N] | bench websocket [--seconds N] [--connections N] [--window N] [--size BYTES] [--idle N] [--client-threads N] | bench h2stream [--mb N] [--slow-mbps N] | bench modes [--seconds N] [--connections N] [--size BYTES] [--client-threads N] | fuzz [--time SECONDS] [--jobs N] [--target NAME]... | soak [--seconds N] [--clients N] [--idle N] | origin PORT"
+            "usage: cargo xtask test [CARGO TEST ARGS] | peer | bench offline [--flows N] [--big-mb N] | bench live [--seconds N] | bench concurrency [--seconds N] | bench filter [--mb N] [--flows N] [--seconds N] [--iterations N] | bench tls [--seconds N] [--connections N] [--client-threads N] | bench websocket [--seconds N] [--connections N] [--window N] [--size BYTES] [--idle N] [--client-threads N] | bench h2stream [--mb N] [--slow-mbps N] | bench modes [--seconds N] [--connections N] [--size BYTES] [--client-threads N] | bench replay [--seconds N] [--connections N] | fuzz [--time SECONDS] [--jobs N] [--target NAME]... | soak [--seconds N] [--clients N] [--idle N] | origin PORT"
         ),
     }
 }

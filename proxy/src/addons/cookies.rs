@@ -7,15 +7,15 @@
 /// One cookie of a Set-Cookie field: name, value (`None` without `=`),
 /// attributes in order (names as written).
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub(super) struct SetCookie {
-    pub(super) name: String,
-    pub(super) value: Option<String>,
-    pub(super) attrs: Vec<(String, Option<String>)>,
+pub(crate) struct SetCookie {
+    pub(crate) name: String,
+    pub(crate) value: Option<String>,
+    pub(crate) attrs: Vec<(String, Option<String>)>,
 }
 
 impl SetCookie {
     /// `CookieAttrs[name]`: the last value of an attribute, any case.
-    pub(super) fn attr(&self, name: &str) -> Option<Option<&str>> {
+    pub(crate) fn attr(&self, name: &str) -> Option<Option<&str>> {
         self.attrs
             .iter()
             .rev()
@@ -24,7 +24,7 @@ impl SetCookie {
     }
 }
 
-fn read_until(s: &[char], start: usize, term: &[char]) -> (String, usize) {
+pub(crate) fn read_until(s: &[char], start: usize, term: &[char]) -> (String, usize) {
     if start == s.len() {
         return (String::new(), start + 1);
     }
@@ -54,7 +54,7 @@ fn read_quoted(s: &[char], start: usize) -> (String, usize) {
     (out, i + 1)
 }
 
-fn read_value(s: &[char], start: usize, delims: &[char]) -> (String, usize) {
+pub(crate) fn read_value(s: &[char], start: usize, delims: &[char]) -> (String, usize) {
     if start >= s.len() {
         (String::new(), start)
     } else if s[start] == '"' {
@@ -65,7 +65,7 @@ fn read_value(s: &[char], start: usize, delims: &[char]) -> (String, usize) {
 }
 
 /// `parse_set_cookie_header`: every cookie of one Set-Cookie value.
-pub(super) fn parse_set_cookie(line: &str) -> Vec<SetCookie> {
+pub(crate) fn parse_set_cookie(line: &str) -> Vec<SetCookie> {
     let s: Vec<char> = line.chars().collect();
     let mut cookies: Vec<Vec<(String, Option<String>)>> = Vec::new();
     let mut pairs = Vec::new();
@@ -115,7 +115,7 @@ pub(super) fn parse_set_cookie(line: &str) -> Vec<SetCookie> {
 
 /// `format_cookie_header`: `name=value; ...`, values quoted when they
 /// hold anything special.
-pub(super) fn format_cookie_header(pairs: &[(String, Option<String>)]) -> String {
+pub(crate) fn format_cookie_header(pairs: &[(String, Option<String>)]) -> String {
     pairs
         .iter()
         .map(|(k, v)| match v {
@@ -130,7 +130,7 @@ pub(super) fn format_cookie_header(pairs: &[(String, Option<String>)]) -> String
         .join("; ")
 }
 
-fn has_special(s: &str) -> bool {
+pub(crate) fn has_special(s: &str) -> bool {
     s.chars()
         .any(|c| "\",;\\".contains(c) || !(0x21..=0x7e).contains(&(c as u32)))
 }
@@ -175,14 +175,14 @@ fn python_int(text: &str) -> Option<i64> {
 }
 
 /// A date as `parsedate_tz` returns it.
-struct Date {
+pub(crate) struct Date {
     year: i64,
     month: i64,
     day: i64,
     hour: i64,
     minute: i64,
     second: i64,
-    tz: i64,
+    pub(crate) tz: i64,
 }
 
 const MONTHS: [&str; 24] = [
@@ -213,7 +213,7 @@ const MONTHS: [&str; 24] = [
 ];
 
 /// `email.utils.parsedate_tz`, as lenient as Python's.
-fn parsedate_tz(text: &str) -> Option<Date> {
+pub(crate) fn parsedate_tz(text: &str) -> Option<Date> {
     let mut data: Vec<String> = text.split_whitespace().map(str::to_owned).collect();
     if data.is_empty() {
         return None;
@@ -328,23 +328,11 @@ fn parsedate_tz(text: &str) -> Option<Date> {
 
 /// `calendar.timegm`: days from the first of the month (any day count,
 /// as Python's arithmetic allows), in seconds.
-fn timegm(d: &Date) -> Result<f64, String> {
+pub(crate) fn timegm(d: &Date) -> Result<f64, String> {
     if !(1..=9999).contains(&d.year) {
         return Err(format!("year {} is out of range", d.year));
     }
-    // Days from 1970-01-01 to the first of the month (Howard Hinnant's
-    // days_from_civil).
-    let (y, m) = if d.month <= 2 {
-        (d.year - 1, d.month + 9)
-    } else {
-        (d.year, d.month - 3)
-    };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let doy = (153 * m + 2) / 5;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    let first = era * 146_097 + doe - 719_468;
-    let days = first + d.day - 1;
+    let days = crate::dates::days_from_civil(d.year, d.month, d.day);
     Ok((((days * 24 + d.hour) * 60 + d.minute) * 60 + d.second) as f64)
 }
 

@@ -163,9 +163,27 @@ fn other_versions_are_refused_by_number() {
 }
 
 #[test]
-fn har_files_are_named() {
-    let (_, err) = read_all(&golden("all.har"));
-    assert!(err.unwrap().starts_with("byte 0: this is a HAR file"));
+fn har_files_are_read_as_mitmproxy_reads_them() {
+    // Recognised by content, byte order mark or not.
+    let har = golden("all.har");
+    let (flows, err) = read_all(&har);
+    assert_eq!((flows.len(), err), (5, None));
+    let bom = [&b"\xef\xbb\xbf"[..], &har].concat();
+    assert_eq!(read_all(&bom).0.len(), 5);
+    // A broken entry stops reading there; the flows before it are read.
+    let broken =
+        String::from_utf8(har)
+            .unwrap()
+            .replacen("\"method\": \"POST\"", "\"method\": 7", 1);
+    let (flows, err) = read_all(broken.as_bytes());
+    assert_eq!(flows.len(), 1);
+    assert!(
+        err.unwrap()
+            .starts_with("HAR entry 1: request.method is missing or not a string")
+    );
+    let (flows, err) = read_all(b"{\"log\": {\"entries\": [");
+    assert!(flows.is_empty());
+    assert!(err.unwrap().contains("is not valid JSON"));
 }
 
 #[test]
@@ -205,4 +223,48 @@ fn no_single_byte_change_crashes_the_reader() {
             }
         }
     }
+}
+
+#[test]
+fn a_whole_file_read_on_threads_is_the_file_read_in_order() {
+    let mut bytes = Vec::new();
+    for _ in 0..7 {
+        bytes.extend_from_slice(&golden("all.mitm"));
+    }
+    let (sequential, none) = super::read_all(&bytes, 1);
+    assert!(none.is_none());
+    assert_eq!(sequential.len(), 35);
+    for threads in [2, 3, 8, 64] {
+        let (flows, error) = super::read_all(&bytes, threads);
+        assert!(error.is_none());
+        assert_eq!(flows, sequential, "{threads} threads");
+    }
+}
+
+#[test]
+fn a_whole_file_read_on_threads_reports_the_first_error_at_its_offset() {
+    let one = golden("all.mitm");
+    let mut bytes = one.repeat(4);
+    // The third copy's first item made a list: not a flow.
+    let start = one.len() * 2;
+    let end = super::items(&bytes).unwrap()[10].1;
+    assert_eq!(super::items(&bytes).unwrap()[10].0, start);
+    bytes[end - 1] = b']';
+    let (whole, expected) = super::read_all(&bytes, 1);
+    let (flows, error) = super::read_all(&bytes, 4);
+    assert_eq!(flows.len(), whole.len());
+    assert_eq!(flows.len(), 10);
+    assert_eq!(error.unwrap().offset, expected.unwrap().offset);
+    // Truncated: the prefixes no longer add up, so one reader says where.
+    let (flows, error) = super::read_all(&one[..one.len() - 3], 4);
+    assert_eq!(flows.len(), 4);
+    assert!(matches!(
+        error.unwrap().kind,
+        ReadErrorKind::Truncated { .. }
+    ));
+    // HAR: read whole, as by FlowReader.
+    let har = golden("all.har");
+    let (flows, error) = super::read_all(&har, 4);
+    assert!(error.is_none());
+    assert_eq!(flows.len(), 5);
 }

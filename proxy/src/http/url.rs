@@ -146,7 +146,7 @@ fn is_http2(req: &Dict) -> bool {
 }
 
 /// `Request.headers.get(name)`: every value of the field, joined by `, `.
-fn header_joined<'a>(req: &'a Dict, name: &str) -> Option<Cow<'a, str>> {
+pub(crate) fn header_joined<'a>(req: &'a Dict, name: &str) -> Option<Cow<'a, str>> {
     let mut values = super::fields(req).filter(|(n, _)| n.eq_ignore_ascii_case(name.as_bytes()));
     let first = String::from_utf8_lossy(values.next()?.1);
     let Some((_, second)) = values.next() else {
@@ -308,7 +308,7 @@ pub fn parse(url: &str) -> Result<Parts, String> {
 }
 
 /// `urllib.parse`'s schemes whose paths may carry `;params`.
-const USES_PARAMS: [&str; 15] = [
+pub(crate) const USES_PARAMS: [&str; 15] = [
     "", "ftp", "hdl", "prospero", "http", "imap", "https", "shttp", "rtsp", "rtspu", "sip", "sips",
     "mms", "sftp", "tel",
 ];

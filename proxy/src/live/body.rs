@@ -135,6 +135,8 @@ pub enum Sink<'a> {
     H1 { io: &'a mut BoxIo, kind: BodyKind },
     /// HTTP/2: frames for the body hyper is sending.
     H2(mpsc::Sender<Result<Frame<Bytes>, BoxError>>),
+    /// Nowhere: a replay has no client to pass a streamed body to.
+    Discard,
 }
 
 fn gone() -> io::Error {
@@ -145,6 +147,7 @@ impl Sink<'_> {
     /// Writes one piece.
     pub async fn send(&mut self, piece: Piece) -> io::Result<()> {
         match (self, piece) {
+            (Sink::Discard, _) => Ok(()),
             (Sink::H1 { io, kind }, Piece::Data(data)) => {
                 if data.is_empty() {
                     return Ok(());
@@ -199,7 +202,7 @@ impl Sink<'_> {
                 }
                 io.flush().await
             }
-            Sink::H2(_) => Ok(()),
+            Sink::H2(_) | Sink::Discard => Ok(()),
         }
     }
 }

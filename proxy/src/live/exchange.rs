@@ -512,7 +512,7 @@ pub async fn fail<D: Downstream>(
     failure: Failure,
     answer: bool,
 ) -> Ending {
-    flow.set_error(&failure.to_string(), record::now());
+    flow.set_error(&format!("{failure}{}", s.failure_note), record::now());
     let outcome = s.live.flow_event(Event::Error, &mut flow).await;
     s.finish(&flow).await;
     if outcome.killed {

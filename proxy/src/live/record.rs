@@ -18,29 +18,7 @@ pub fn now() -> f64 {
         .map_or(0.0, |d| d.as_secs_f64())
 }
 
-/// A fresh flow or connection id: a random (version 4) UUID. The bits come
-/// from a per-thread generator seeded from the OS once, so an id costs no
-/// system call.
-pub fn new_id() -> String {
-    use std::cell::Cell;
-    thread_local! {
-        static STATE: Cell<u64> = Cell::new(uuid::Uuid::new_v4().as_u64_pair().0);
-    }
-    // splitmix64
-    let next = || {
-        STATE.with(|s| {
-            let z = s.get().wrapping_add(0x9E37_79B9_7F4A_7C15);
-            s.set(z);
-            let z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-            let z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-            z ^ (z >> 31)
-        })
-    };
-    let bits = (u128::from(next()) << 64) | u128::from(next());
-    uuid::Builder::from_random_bytes(bits.to_be_bytes())
-        .into_uuid()
-        .to_string()
-}
+pub use crate::flow::new_id;
 
 fn addr(a: SocketAddr) -> Value {
     Value::list(vec![

@@ -317,10 +317,22 @@ impl Live {
         self.scripts.start();
     }
 
+    /// Records a finished flow that no connection carried (a copy a
+    /// script made): the capture file, then the output line.
+    pub async fn record(&self, flow: &Flow) {
+        record_with(self.recorder().as_ref(), &self.scripts, flow).await;
+    }
+
     /// `done`, then the capture file's last flush. Call it once serving
     /// has ended, outside the async runtime.
     pub fn done(&self) -> io::Result<()> {
         self.scripts.done();
+        self.close_recorder()
+    }
+
+    /// The capture file's last flush, without `done` (offline runs fire
+    /// `done` themselves). Call it once no flow can finish any more.
+    pub fn close_recorder(&self) -> io::Result<()> {
         let thread = self
             .recorder
             .thread
@@ -371,6 +383,9 @@ pub struct Session {
     pub conn: Value,
     pub sock: SocketAddr,
     pub mode: Arc<Mode>,
+    /// Said after the reason of every flow that fails here (a replay's
+    /// "it reached for the network" note); empty for clients.
+    pub failure_note: &'static str,
     flows: InFlight,
     recorder: Option<mpsc::Sender<Flow>>,
     id: u64,
@@ -391,6 +406,7 @@ impl Session {
             conn,
             sock,
             mode,
+            failure_note: "",
             flows,
             id,
         }

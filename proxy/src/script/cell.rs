@@ -177,6 +177,7 @@ impl<'f> FlowCell<'f> {
             abi::FLOW_MARKED => "marked",
             abi::FLOW_ERROR_MSG => return self.flow.error_msg().map(str::as_bytes),
             abi::FLOW_TYPE => "type",
+            abi::FLOW_IS_REPLAY => "is_replay",
             abi::FLOW_WS_CLOSE_REASON => {
                 return self.flow.websocket()?.get("close_reason")?.as_bytes();
             }

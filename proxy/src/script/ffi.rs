@@ -11,6 +11,7 @@ use waylay_sdk::abi::{self, HostCtx, RawBytes, ScriptDescriptor, StartArgs};
 
 use super::cell::FlowCell;
 use super::{DeclaredOption, LogSink};
+use crate::flow::Flow;
 use crate::tnetstring::Value;
 
 mod filter_api;
@@ -29,6 +30,64 @@ pub(crate) struct CallCtx<'a> {
     pub(crate) options: Option<&'a HashMap<String, String>>,
     /// Options the script declares, while its `options` entry runs.
     pub(crate) declared: RefCell<Vec<DeclaredOption>>,
+    /// Whether the run takes copies and replays (`Scripts::set_actions`).
+    pub(crate) acts: bool,
+    /// Copies the hook made (`Context::duplicate`), in order.
+    copies: RefCell<Vec<Copied>>,
+    /// Flows the hook asked to send again (`Context::replay`), in order.
+    replays: RefCell<Vec<Again>>,
+}
+
+/// A flow a hook asked to send again.
+enum Again {
+    /// A copy of the hook's flow, made when asked.
+    Flow(Flow),
+    /// One of the hook's copies (its index), which is sent as the hook
+    /// leaves it and joins the run as that replay only.
+    Copy(usize),
+}
+
+/// A flow a script copied during a hook, and the cell it reads and
+/// changes the copy through; both live until the hook returns (the
+/// `CallCtx` holds them), so the pointer the script got stays valid.
+struct Copied {
+    flow: NonNull<Flow>,
+    cell: NonNull<FlowCell<'static>>,
+}
+
+impl Copied {
+    fn new(flow: Flow) -> Copied {
+        let flow = NonNull::from(Box::leak(Box::new(flow)));
+        // SAFETY: the box is ours alone; the cell is its only borrow and is
+        // freed before the box (`into_flow`, `drop`).
+        let cell = FlowCell::new(unsafe { &mut *flow.as_ptr() }, false);
+        Copied {
+            flow,
+            cell: NonNull::from(Box::leak(Box::new(cell))),
+        }
+    }
+
+    /// The copy as the script left it.
+    fn into_flow(self) -> Flow {
+        let this = std::mem::ManuallyDrop::new(self);
+        // SAFETY: both came from `Box::leak` in `new` and are freed once,
+        // here, the cell (the borrow) first; `ManuallyDrop` keeps `drop`
+        // from freeing them again.
+        unsafe {
+            drop(Box::from_raw(this.cell.as_ptr()));
+            *Box::from_raw(this.flow.as_ptr())
+        }
+    }
+}
+
+impl Drop for Copied {
+    fn drop(&mut self) {
+        // SAFETY: as in `into_flow`, for a copy that is dropped instead.
+        unsafe {
+            drop(Box::from_raw(self.cell.as_ptr()));
+            drop(Box::from_raw(self.flow.as_ptr()));
+        }
+    }
 }
 
 impl<'a> CallCtx<'a> {
@@ -39,7 +98,67 @@ impl<'a> CallCtx<'a> {
             panic: RefCell::new(None),
             options: None,
             declared: RefCell::new(Vec::new()),
+            acts: false,
+            copies: RefCell::new(Vec::new()),
+            replays: RefCell::new(Vec::new()),
         }
+    }
+
+    /// The same, taking copies and replays from the hook.
+    pub(crate) fn with_actions(mut self, acts: bool) -> CallCtx<'a> {
+        self.acts = acts;
+        self
+    }
+
+    /// Keeps a copy the script made; the cell it is changed through.
+    pub(crate) fn keep_copy(&self, flow: Flow) -> *mut FlowCell<'static> {
+        let copied = Copied::new(flow);
+        let cell = copied.cell.as_ptr();
+        self.copies.borrow_mut().push(copied);
+        cell
+    }
+
+    /// Keeps a flow to send again: the cell's, which is one of the hook's
+    /// copies or else the hook's own flow (then copied now).
+    pub(crate) fn keep_replay(&self, cell: &FlowCell<'_>) {
+        let copies = self.copies.borrow();
+        let of_copy = copies.iter().position(|c| {
+            std::ptr::eq(
+                c.cell.as_ptr().cast_const().cast::<()>(),
+                (cell as *const FlowCell<'_>).cast::<()>(),
+            )
+        });
+        let again = match of_copy {
+            Some(index) => Again::Copy(index),
+            None => Again::Flow(cell.flow().duplicate()),
+        };
+        drop(copies);
+        self.replays.borrow_mut().push(again);
+    }
+
+    /// The copies and replays the hook made, as it left them, the replays
+    /// marked as such. A copy that is replayed is a replay only.
+    pub(crate) fn take_made(&self) -> (Vec<Flow>, Vec<Flow>) {
+        let mut copies: Vec<Option<Flow>> = self
+            .copies
+            .take()
+            .into_iter()
+            .map(|c| Some(c.into_flow()))
+            .collect();
+        let replays = self
+            .replays
+            .take()
+            .into_iter()
+            .filter_map(|again| {
+                let mut flow = match again {
+                    Again::Flow(flow) => flow,
+                    Again::Copy(index) => copies.get_mut(index)?.take()?,
+                };
+                flow.prepare_replay();
+                Some(flow)
+            })
+            .collect();
+        (copies.into_iter().flatten().collect(), replays)
     }
 
     /// The same, reading option values from `options`.

@@ -61,6 +61,25 @@ pub fn load_or_create(confdir: &Path) -> Result<Loaded, TlsError> {
     }
 }
 
+/// A CA kept in memory only, never written: for what makes TLS
+/// connections to servers but intercepts no client (offline replays), so
+/// that such a run leaves no CA behind.
+pub fn ephemeral() -> Result<Ca, TlsError> {
+    let key = KeyPair::generate_for(&PKCS_ECDSA_P256_SHA256).map_err(|e| TlsError::Crypto {
+        what: "make a CA key",
+        cause: e.to_string(),
+    })?;
+    let params = ca_params();
+    let cert = params.self_signed(&key).map_err(|e| TlsError::Crypto {
+        what: "sign the CA certificate",
+        cause: e.to_string(),
+    })?;
+    Ok(Ca {
+        cert: cert.der().clone(),
+        issuer: Issuer::new(params, key),
+    })
+}
+
 fn corrupt(path: &Path, what: &str) -> TlsError {
     TlsError::CaCorrupt {
         path: path.to_owned(),

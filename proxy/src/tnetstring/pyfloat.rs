@@ -22,7 +22,16 @@ pub(super) fn write(f: f64, out: &mut Vec<u8>) {
     let mut sci = [0u8; 40];
     let mut cursor = std::io::Cursor::new(&mut sci[..]);
     let _ = write!(cursor, "{f:e}");
-    let n = cursor.position() as usize;
+    let mut n = cursor.position() as usize;
+    // When 17 digits are needed, two candidates can tie: Rust's shortest
+    // mode rounds the tie up, Python's repr to even, as Rust's exact mode
+    // does (1.45816802978515625 is `1.4581680297851562`).
+    let mantissa = cursor.get_ref()[..n].iter().take_while(|&&b| b != b'e');
+    if mantissa.filter(|b| b.is_ascii_digit()).count() == 17 {
+        cursor.set_position(0);
+        let _ = write!(cursor, "{f:.16e}");
+        n = cursor.position() as usize;
+    }
     let sci = &sci[..n];
     let (negative, sci) = match sci.split_first() {
         Some((b'-', rest)) => (true, rest),
@@ -97,6 +106,8 @@ mod tests {
             (-2.5, "-2.5"),
             (123456789012345.6, "123456789012345.6"),
             (1e100, "1e+100"),
+            // 1.45816802978515625 exactly: a tie at 17 digits, to even.
+            (191_125.0 / 131_072.0, "1.4581680297851562"),
             (f64::INFINITY, "inf"),
             (f64::NAN, "nan"),
         ];

@@ -106,7 +106,8 @@ pub fn write_crate(dir: &Path, files: &[(&str, &str)]) {
 
 /// A Cargo.toml for a throwaway script crate.
 pub fn manifest(name: &str, crate_type: &str, sdk: bool) -> String {
-    let deps = if sdk { "waylay-sdk = \"0.5\"\n" } else { "" };
+    // The SDK's minor version is its ABI version.
+    let deps = if sdk { "waylay-sdk = \"0.6\"\n" } else { "" };
     format!(
         "[package]\nname = \"{name}\"\nversion = \"0.1.0\"\nedition = \"2024\"\n\n[lib]\ncrate-type = [{crate_type}]\n\n\
          [dependencies]\n{deps}\n[workspace]\n"

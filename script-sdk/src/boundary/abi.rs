@@ -10,10 +10,10 @@
 use std::ffi::c_void;
 
 /// Bumped on any change to a type or function in this module.
-pub const ABI_VERSION: u32 = 5;
+pub const ABI_VERSION: u32 = 6;
 
 /// What the current [`ABI_VERSION`] changed, for the loader's mismatch message.
-pub const ABI_CHANGE: &str = "ABI 5 added TCP flows (events, messages, injection) and filter expressions (filter_compile, filter_matches, filter_free)";
+pub const ABI_CHANGE: &str = "ABI 6 added the script context's actions: replaying a flow (replay) and copying one (duplicate), and the flow field is_replay";
 
 /// The SDK version a script was built against, checked at load.
 pub const SDK_VERSION: &str = env!("CARGO_PKG_VERSION");
@@ -171,6 +171,9 @@ pub const FLOW_TYPE: u32 = 14;
 // How many messages a TCP flow has, through `flow_int`; `STATUS_ABSENT`
 // when the flow is not a TCP flow.
 pub const FLOW_TCP_MESSAGES: u32 = 15;
+// `is_replay` ("request", "response"), through `flow_text`; `STATUS_ABSENT`
+// when the flow is not a replay.
+pub const FLOW_IS_REPLAY: u32 = 16;
 
 // Fields of a WebSocket message (mitmproxy's `[type, from_client, content,
 // timestamp, dropped, injected]`): bytes, integers (flags as 0/1), float.
@@ -415,6 +418,19 @@ pub struct HostApi {
     /// Frees a filter `filter_compile` made; once, when the script is
     /// done with it.
     pub filter_free: unsafe extern "C" fn(filter: *const HostFilter),
+
+    /// Copies the flow of the current hook, as it is now, under a new id
+    /// (mitmproxy's `Flow.copy`). Returns the copy, a flow the script may
+    /// read and change through this table until the hook returns; then the
+    /// host adds it to the run. Null when refused (the reason through
+    /// `last_error` of `flow`).
+    pub duplicate: unsafe extern "C" fn(ctx: *const HostCtx, flow: *mut HostFlow) -> *mut HostFlow,
+    /// Asks for the request of `flow` (the current hook's flow or a copy
+    /// `duplicate` returned), as it is now, to be sent again as a new flow
+    /// once the hook returns (mitmproxy's `replay.client`). Never waits
+    /// for the network. `STATUS_INVALID` when refused (the reason through
+    /// `last_error` of `flow`).
+    pub replay: unsafe extern "C" fn(ctx: *const HostCtx, flow: *mut HostFlow) -> i32,
 }
 
 /// What `waylay_script_descriptor` returns; static, never freed.

@@ -297,14 +297,14 @@ impl FlowHandle {
         (!raw.is_null()).then_some(ConnHandle { api: self.api, raw })
     }
 
-    fn last_error(&self) -> Vec<u8> {
+    pub(crate) fn last_error(&self) -> Vec<u8> {
         let mut out = RawBytes::EMPTY;
         // SAFETY: `raw` is the live flow of this call; `out` is a local.
         unsafe { (self.api.last_error)(self.raw, &mut out) };
         slice(self, out).to_vec()
     }
 
-    fn check(&self, status: i32) -> Result<(), Vec<u8>> {
+    pub(crate) fn check(&self, status: i32) -> Result<(), Vec<u8>> {
         if status == abi::STATUS_OK {
             Ok(())
         } else {
@@ -383,6 +383,25 @@ impl CtxHandle {
             unsafe { (self.api.option_get)(self.raw, RawBytes::new(name.as_bytes()), &mut out) };
         (status == abi::STATUS_OK)
             .then(|| std::str::from_utf8(slice(self, out)).unwrap_or_default())
+    }
+
+    /// A copy of `flow` under a new id, for the rest of the hook call.
+    pub(crate) fn duplicate(&self, flow: &FlowHandle) -> Result<FlowHandle, Vec<u8>> {
+        // SAFETY: `raw` is the context of the current call and `flow` a flow
+        // of it. The copy the host returns lives until the call returns.
+        let copy = unsafe { (self.api.duplicate)(self.raw, flow.raw()) };
+        if copy.is_null() {
+            return Err(flow.last_error());
+        }
+        Ok(FlowHandle::new(self.api, copy))
+    }
+
+    /// Asks the host to send `flow`'s request again, as a new flow.
+    pub(crate) fn replay(&self, flow: &FlowHandle) -> Result<(), Vec<u8>> {
+        // SAFETY: `raw` is the context of the current call and `flow` a flow
+        // of it.
+        let status = unsafe { (self.api.replay)(self.raw, flow.raw()) };
+        flow.check(status)
     }
 
     pub(crate) fn report_panic(&self, msg: &str) {

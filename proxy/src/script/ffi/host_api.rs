@@ -61,6 +61,8 @@ pub(crate) static HOST_API: HostApi = HostApi {
     filter_compile: super::filter_api::filter_compile,
     filter_matches: super::filter_api::filter_matches,
     filter_free: super::filter_api::filter_free,
+    duplicate,
+    replay,
 };
 
 /// Runs `f`, turning a host panic into `STATUS_INVALID` rather than an
@@ -562,3 +564,36 @@ unsafe extern "C" fn tcp_inject(flow: *mut HostFlow, to_client: bool, content: R
         status(cell, result)
     })
 }
+
+unsafe extern "C" fn duplicate(ctx: *const HostCtx, flow: *mut HostFlow) -> *mut HostFlow {
+    let made = catch_unwind(AssertUnwindSafe(|| {
+        // SAFETY: `ctx` is the `CallCtx` of this call, `flow` one of its
+        // cells (the hook's flow or an earlier copy).
+        let (ctx, cell) = unsafe { (&*ctx.cast::<CallCtx<'_>>(), cell_ref(flow)) };
+        if !ctx.acts {
+            cell.set_last_error(NO_ACTIONS);
+            return std::ptr::null_mut();
+        }
+        ctx.keep_copy(cell.flow().duplicate()).cast::<HostFlow>()
+    }));
+    made.unwrap_or(std::ptr::null_mut())
+}
+
+unsafe extern "C" fn replay(ctx: *const HostCtx, flow: *mut HostFlow) -> i32 {
+    guard(|| {
+        // SAFETY: as in `duplicate`.
+        let (ctx, cell) = unsafe { (&*ctx.cast::<CallCtx<'_>>(), cell_ref(flow)) };
+        if !ctx.acts {
+            return status(cell, Err(NO_ACTIONS.into()));
+        }
+        if let Some(problem) = cell.flow().replay_problem() {
+            return status(cell, Err(problem.into()));
+        }
+        ctx.keep_replay(cell);
+        abi::STATUS_OK
+    })
+}
+
+/// Why a copy or a replay is refused where nothing takes them.
+const NO_ACTIONS: &str =
+    "copies and replays are not available here (only in a run of the runner, live or offline)";

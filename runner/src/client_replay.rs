@@ -1,0 +1,258 @@
+//! Client replay (`-C FILE`, `--set client_replay=FILE`,
+//! `client_replay_concurrency`) and what scripts' `Context::duplicate` and
+//! `Context::replay` need: a `Replayer` on the live proxy's runtime, or,
+//! offline, one started the first time something asks for it (so an
+//! offline run that replays nothing starts no runtime). Offline replays
+//! make their TLS connections with a CA kept in memory: no offline run
+//! writes one.
+
+use std::sync::{Arc, Mutex, OnceLock, Weak};
+
+use anyhow::{Context as _, Result, bail};
+use waylay_proxy::Flow;
+use waylay_proxy::live::mode::{Kind, Mode};
+use waylay_proxy::live::replay::{Collected, Concurrency, Replayer};
+use waylay_proxy::live::{Live, Options};
+use waylay_proxy::offline::Joining;
+use waylay_proxy::script::{Actions, Level, Scripts};
+
+use crate::cli::Cli;
+use crate::output::Output;
+
+/// The `--set` names this module owns.
+pub const OPTIONS: [(&str, &str); 2] = [
+    (
+        "client_replay",
+        "file, repeatable: send its requests again, in order (as -C)",
+    ),
+    (
+        "client_replay_concurrency",
+        "1 or -1: replayed requests one at a time (1) or all at once (-1)",
+    ),
+];
+
+/// What `-C` and the `client_replay*` options ask for.
+pub struct Settings {
+    /// The files' flows, in order.
+    pub flows: Vec<Flow>,
+    pub concurrency: Concurrency,
+}
+
+/// Whether `--set NAME` is one of this module's.
+pub fn known(name: &str) -> bool {
+    OPTIONS.iter().any(|(n, _)| *n == name)
+}
+
+/// Reads `-C` and `--set client_replay*`, and the files they name: one
+/// line for a file that cannot be read, naming it and where.
+pub fn settings(cli: &Cli) -> Result<Settings> {
+    let mut files = cli.client_replay.clone();
+    let mut concurrency = Concurrency::One;
+    for set in &cli.set {
+        let Some((name, value)) = set.split_once('=') else {
+            if known(set) {
+                bail!("--set {set}: expected {set}=VALUE");
+            }
+            continue;
+        };
+        match name {
+            "client_replay" => files.push(value.to_owned()),
+            "client_replay_concurrency" => {
+                concurrency = Concurrency::parse(value).with_context(|| {
+                    format!("--set client_replay_concurrency={value}: the only values are 1 (one at a time) and -1 (all at once)")
+                })?;
+            }
+            _ => {}
+        }
+    }
+    let mut flows = Vec::new();
+    for file in &files {
+        flows.extend(read(file)?);
+    }
+    Ok(Settings { flows, concurrency })
+}
+
+/// Every flow of a `-C` file (mitmproxy's flow format or HAR).
+fn read(path: &str) -> Result<Vec<Flow>> {
+    let bytes = std::fs::read(path)
+        .with_context(|| format!("-C {path}: cannot read the flows to replay"))?;
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    match waylay_proxy::flowfile::read_all(&bytes, threads) {
+        (flows, None) => Ok(flows),
+        (_, Some(e)) => bail!(
+            "-C {path}: {e}; nothing was replayed (fix or shorten the file, e.g. write it again with runner -n -r)"
+        ),
+    }
+}
+
+/// The mode replays leave in: through the upstream proxy when the first
+/// listener is an upstream one (as mitmproxy does), else straight to the
+/// server the request names.
+pub fn mode_for(cli: &Cli) -> Mode {
+    let first = cli
+        .mode
+        .first()
+        .and_then(|spec| Mode::parse(spec).ok())
+        .filter(|m| matches!(m.kind, Kind::Upstream(_)));
+    first.unwrap_or_else(|| Mode::parse("regular").expect("regular is a mode"))
+}
+
+/// Starts the replayer of the live proxy, takes scripts' copies and
+/// replays, and queues `-C`'s flows.
+pub fn start_live(live: &Arc<Live>, handle: tokio::runtime::Handle, cli: &Cli, settings: Settings) {
+    let replayer = Replayer::start(live, mode_for(cli), handle, settings.concurrency, "");
+    live.scripts().set_actions(replayer.clone());
+    if !settings.flows.is_empty() {
+        let queued = replayer.replay_file(settings.flows);
+        live.scripts().log().log(
+            "replay",
+            Level::Info,
+            &format!("client replay: {queued} flow(s) queued"),
+        );
+    }
+}
+
+/// Offline copies and replays: the replayer, its runtime and its `Live`
+/// start on first use.
+pub struct Offline {
+    scripts: Weak<Scripts>,
+    make: Mutex<Option<Start>>,
+    started: OnceLock<Option<Started>>,
+    collected: Arc<Collected>,
+    /// `-C`'s flows, queued once the run has fired `start`.
+    waiting: Mutex<Vec<Flow>>,
+}
+
+/// What starts the replayer, once.
+type Start = Box<dyn FnOnce(Arc<Scripts>) -> Result<Started> + Send>;
+
+pub struct Started {
+    runtime: tokio::runtime::Runtime,
+    live: Arc<Live>,
+    replayer: Arc<Replayer>,
+}
+
+/// Said after the reason of an offline replay that failed.
+const OFFLINE_NOTE: &str =
+    " (a replay reaches the real server over the network, even offline with -n)";
+
+impl Offline {
+    /// Sets offline copies and replays up for `scripts`; nothing starts
+    /// until a script or `-C` asks.
+    pub fn new(
+        cli: &Cli,
+        scripts: &Arc<Scripts>,
+        options: Options,
+        output: &Arc<Output>,
+        concurrency: Concurrency,
+    ) -> Arc<Offline> {
+        let collected = Collected::new();
+        let (cli, output, for_make) = (cli.clone(), output.clone(), collected.clone());
+        let make = move |scripts: Arc<Scripts>| -> Result<Started> {
+            let mut options = options;
+            // Replays intercept no client: a CA in memory, none written.
+            let ca = waylay_proxy::tls::ca::ephemeral().map_err(anyhow::Error::msg)?;
+            let (interceptor, notes) = waylay_proxy::tls::Interceptor::new(ca, &options.trust)
+                .map_err(anyhow::Error::msg)?;
+            for note in notes {
+                output.problem(&format!("runner: warning: {note}"));
+            }
+            options.tls = Some(Arc::new(interceptor));
+            let runtime = tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(2)
+                .enable_all()
+                .build()
+                .context("starting the async runtime for replays")?;
+            let live = Arc::new(Live::new(scripts, None, Some(for_make.on_flow()), options));
+            let replayer = Replayer::start(
+                &live,
+                mode_for(&cli),
+                runtime.handle().clone(),
+                concurrency,
+                OFFLINE_NOTE,
+            );
+            for_make.watch(replayer.clone());
+            Ok(Started {
+                runtime,
+                live,
+                replayer,
+            })
+        };
+        let offline = Arc::new(Offline {
+            scripts: Arc::downgrade(scripts),
+            make: Mutex::new(Some(Box::new(make))),
+            started: OnceLock::new(),
+            collected,
+            waiting: Mutex::new(Vec::new()),
+        });
+        scripts.set_actions(offline.clone());
+        offline
+    }
+
+    /// The replayer, started now if this is the first use; `None` when it
+    /// could not start (said once, as an error line).
+    fn started(&self) -> Option<&Started> {
+        self.started
+            .get_or_init(|| {
+                let make = self.make.lock().unwrap_or_else(|e| e.into_inner()).take()?;
+                let scripts = self.scripts.upgrade()?;
+                match make(scripts.clone()) {
+                    Ok(started) => Some(started),
+                    Err(e) => {
+                        scripts
+                            .log()
+                            .log("replay", Level::Error, &format!("cannot replay: {e:#}"));
+                        None
+                    }
+                }
+            })
+            .as_ref()
+    }
+
+    /// Takes `-C`'s flows, to be sent once the run has fired `start` (the
+    /// first time the offline loop looks for joining flows).
+    pub fn replay_file(&self, flows: Vec<Flow>) {
+        self.waiting
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .extend(flows);
+    }
+
+    /// Ends the run's replays: every flow has joined by now (`Joining`
+    /// waited for them); the last flush of what the replayer recorded.
+    pub fn finish(&self) {
+        if let Some(Some(started)) = self.started.get() {
+            let _ = started.live.close_recorder();
+            let _ = &started.runtime;
+        }
+    }
+}
+
+impl Actions for Offline {
+    fn duplicate(&self, maker: usize, flow: Flow) {
+        if let Some(started) = self.started() {
+            started.replayer.duplicate(maker, flow);
+        }
+    }
+
+    fn replay(&self, flow: Flow) {
+        if let Some(started) = self.started() {
+            started.replayer.replay(flow);
+        }
+    }
+}
+
+impl Joining for Offline {
+    fn finished(&self, wait: bool) -> Vec<Flow> {
+        let waiting = std::mem::take(&mut *self.waiting.lock().unwrap_or_else(|e| e.into_inner()));
+        if !waiting.is_empty()
+            && let Some(started) = self.started()
+        {
+            started.replayer.replay_file(waiting);
+        }
+        match self.started.get() {
+            Some(Some(_)) => self.collected.finished(wait),
+            _ => Vec::new(),
+        }
+    }
+}
