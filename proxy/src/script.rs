@@ -23,7 +23,7 @@ mod ffi;
 
 pub use actions::Actions;
 use cell::FlowCell;
-use ffi::{CallCtx, Called, ScriptInstance, Target};
+use ffi::{Acts, CallCtx, Called, ScriptInstance, Target};
 pub use ffi::{LoadError, open};
 
 /// Why a script could not be set up.
@@ -247,6 +247,30 @@ impl Timing {
     }
 }
 
+/// What a flow event runs besides the scripts' hooks.
+#[derive(Clone, Copy)]
+struct Dispatch {
+    /// The rewriting options' addons (and server replay).
+    addons: bool,
+    /// Hooks may make copies and replays.
+    actions: bool,
+}
+
+/// A flow's event: everything.
+const FLOW: Dispatch = Dispatch {
+    addons: true,
+    actions: true,
+};
+
+/// A copy's event (`flow_events_except`): the other scripts only. The
+/// addons acted on the flow it was copied from (a second pass would take
+/// server replay's recordings and apply rewrites twice), and a copy's hooks
+/// make no copies or replays.
+const COPY: Dispatch = Dispatch {
+    addons: false,
+    actions: false,
+};
+
 /// How a hook call gets at its script.
 enum Access<'s> {
     Shared(RwLockReadGuard<'s, Script>),
@@ -317,7 +341,9 @@ impl Scripts {
 
     /// A saved flow's events (as [`crate::offline::replay_events`] fires
     /// them) on every script but the one at `skip`: how a copy a script
-    /// made reaches the others.
+    /// made reaches the others. The addons do not run (they acted on the
+    /// flow it was copied from), and these hooks cannot make copies or
+    /// replays.
     pub fn flow_events_except(&self, skip: usize, flow: &mut Flow) {
         let events = |flow: &Flow| {
             let mut events = vec![Event::RequestHeaders, Event::Request];
@@ -340,14 +366,14 @@ impl Scripts {
         let mut i = 0;
         while i < order.len() {
             let event = order[i];
-            self.run_flow_event(event, flow, false, |at, slot| access(event, at, slot));
+            self.run_flow_event(event, flow, false, COPY, |at, slot| access(event, at, slot));
             if event == Event::Request {
                 order = events(flow);
             }
             i += 1;
         }
         if flow.websocket().is_none() && flow.error_msg().is_some() {
-            self.run_flow_event(Event::Error, flow, false, |at, slot| {
+            self.run_flow_event(Event::Error, flow, false, COPY, |at, slot| {
                 access(Event::Error, at, slot)
             });
         }
@@ -494,7 +520,7 @@ impl Scripts {
     /// A flow event: each script's hook in turn. A hook that panics leaves
     /// the flow as it was before that hook; the next script still runs.
     pub fn flow_event(&self, event: Event, flow: &mut Flow, live: bool) -> Outcome {
-        self.run_flow_event(event, flow, live, |_, slot| lock_for(event, slot))
+        self.run_flow_event(event, flow, live, FLOW, |_, slot| lock_for(event, slot))
     }
 
     /// Runs a flow event here and now if that cannot block: no script
@@ -537,7 +563,7 @@ impl Scripts {
         }
         // A script reloaded since the check above is waited for: rare, and
         // nothing can be undone once earlier scripts have run.
-        Ok(self.run_flow_event(event, flow, live, |i, slot| {
+        Ok(self.run_flow_event(event, flow, live, FLOW, |i, slot| {
             Access::Exclusive(guards[i].take().unwrap_or_else(|| write(slot)))
         }))
     }
@@ -548,14 +574,22 @@ impl Scripts {
         event: Event,
         flow: &mut Flow,
         live: bool,
+        dispatch: Dispatch,
         mut access: impl FnMut(usize, &'s Slot) -> Access<'s>,
     ) -> Outcome {
         let code = event.code();
         let mut outcome = Outcome::default();
         let mut failures = Vec::new();
         let stage = crate::addons::Stage::BeforeScripts;
-        self.addons.run(stage, event, flow, live, &*self.log);
-        let actions = self.actions.get();
+        if dispatch.addons {
+            self.addons.run(stage, event, flow, live, &*self.log);
+        }
+        let actions = self.actions.get().filter(|_| dispatch.actions);
+        let acts = match (dispatch.actions, actions) {
+            (false, _) => Acts::InCopy,
+            (true, None) => Acts::Nowhere,
+            (true, Some(to)) => Acts::To(&**to),
+        };
         {
             let mut cell = FlowCell::new(flow, live);
             if matches!(event, Event::TcpEnd | Event::TcpError) {
@@ -568,7 +602,6 @@ impl Scripts {
                 .filter(|(_, slot)| !slot.ignores(event))
             {
                 let started = std::time::Instant::now();
-                let acts = actions.is_some();
                 let (name, result, made) = match access(i, slot) {
                     Access::Skip => continue,
                     Access::Shared(script) => {
@@ -609,7 +642,9 @@ impl Scripts {
         }
         let stage = crate::addons::Stage::AfterScripts;
         // `server_replay_extra=kill` kills from here (live only).
-        outcome.killed |= self.addons.run(stage, event, flow, live, &*self.log);
+        if dispatch.addons {
+            outcome.killed |= self.addons.run(stage, event, flow, live, &*self.log);
+        }
         outcome.panics = failures.len() as u32;
         for (name, panic) in failures {
             self.report(&name, event, Some((flow.id(), live)), &panic);

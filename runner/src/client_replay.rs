@@ -117,7 +117,7 @@ pub fn start_live(live: &Arc<Live>, handle: tokio::runtime::Handle, cli: &Cli, s
 pub struct Offline {
     scripts: Weak<Scripts>,
     make: Mutex<Option<Start>>,
-    started: OnceLock<Option<Started>>,
+    started: OnceLock<Result<Started, String>>,
     collected: Arc<Collected>,
     /// `-C`'s flows, queued once the run has fired `start`.
     waiting: Mutex<Vec<Flow>>,
@@ -189,24 +189,28 @@ impl Offline {
         offline
     }
 
-    /// The replayer, started now if this is the first use; `None` when it
-    /// could not start (said once, as an error line).
-    fn started(&self) -> Option<&Started> {
-        self.started
-            .get_or_init(|| {
-                let make = self.make.lock().unwrap_or_else(|e| e.into_inner()).take()?;
-                let scripts = self.scripts.upgrade()?;
-                match make(scripts.clone()) {
-                    Ok(started) => Some(started),
-                    Err(e) => {
-                        scripts
-                            .log()
-                            .log("replay", Level::Error, &format!("cannot replay: {e:#}"));
-                        None
-                    }
-                }
+    /// The replayer, started now if this is the first use; why it could
+    /// not start (said once, as an error line, and to each script that
+    /// asks).
+    fn start(&self) -> &Result<Started, String> {
+        self.started.get_or_init(|| {
+            let make = self.make.lock().unwrap_or_else(|e| e.into_inner()).take();
+            let scripts = self.scripts.upgrade();
+            let (Some(make), Some(scripts)) = (make, scripts) else {
+                return Err("the run is over".into());
+            };
+            make(scripts.clone()).map_err(|e| {
+                let why = format!("{e:#}");
+                scripts
+                    .log()
+                    .log("replay", Level::Error, &format!("cannot replay: {why}"));
+                why
             })
-            .as_ref()
+        })
+    }
+
+    fn started(&self) -> Option<&Started> {
+        self.start().as_ref().ok()
     }
 
     /// Takes `-C`'s flows, to be sent once the run has fired `start` (the
@@ -221,7 +225,7 @@ impl Offline {
     /// Ends the run's replays: every flow has joined by now (`Joining`
     /// waited for them); the last flush of what the replayer recorded.
     pub fn finish(&self) {
-        if let Some(Some(started)) = self.started.get() {
+        if let Some(Ok(started)) = self.started.get() {
             let _ = started.live.close_recorder();
             let _ = &started.runtime;
         }
@@ -229,6 +233,10 @@ impl Offline {
 }
 
 impl Actions for Offline {
+    fn ready(&self) -> Result<(), String> {
+        self.start().as_ref().map(drop).map_err(Clone::clone)
+    }
+
     fn duplicate(&self, maker: usize, flow: Flow) {
         if let Some(started) = self.started() {
             started.replayer.duplicate(maker, flow);
@@ -251,7 +259,7 @@ impl Joining for Offline {
             started.replayer.replay_file(waiting);
         }
         match self.started.get() {
-            Some(Some(_)) => self.collected.finished(wait),
+            Some(Ok(_)) => self.collected.finished(wait),
             _ => Vec::new(),
         }
     }

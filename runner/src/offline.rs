@@ -103,14 +103,14 @@ pub fn run(cli: &Cli, specs: &[ScriptSpec], output: &Arc<Output>) -> Result<()> 
     replays.finish();
     progress.finish();
     output.set_bar(None);
-    if let Some(har) = &har {
-        har.finish()?;
-    }
+    // Written whatever happened to the run; its error, if any, is said
+    // first.
+    let har_written = har.as_ref().map_or(Ok(()), |har| har.finish());
     let panics = scripts.panics();
     if panics > 0 {
         output.problem(&format!("runner: {panics} hook call(s) panicked; those flows were written as they were before the hook"));
     }
-    match result {
+    let ran = match result {
         Ok(_) => Ok(()),
         Err(OfflineError::Read(e, stats)) => {
             let kept = if writer.is_some() {
@@ -118,18 +118,24 @@ pub fn run(cli: &Cli, specs: &[ScriptSpec], output: &Arc<Output>) -> Result<()> 
             } else {
                 "processed"
             };
-            bail!(
+            Err(anyhow::anyhow!(
                 "{name}: {e}; the {} flow(s) before it were {kept}",
                 stats.flows
-            )
+            ))
         }
-        Err(OfflineError::Write(e, stats)) => {
-            bail!(
-                "{}: cannot write flows: {e}; {} flow(s) were written before it",
-                cli.wfile.as_deref().unwrap_or("-"),
-                stats.flows
-            )
+        Err(OfflineError::Write(e, stats)) => Err(anyhow::anyhow!(
+            "{}: cannot write flows: {e}; {} flow(s) were written before it",
+            cli.wfile.as_deref().unwrap_or("-"),
+            stats.flows
+        )),
+    };
+    match (ran, har_written) {
+        (Err(e), Err(har)) => {
+            output.problem(&format!("runner: error: {har:#}"));
+            Err(e)
         }
+        (Err(e), Ok(())) => Err(e),
+        (Ok(()), har) => har,
     }
 }
 

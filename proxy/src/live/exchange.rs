@@ -512,7 +512,12 @@ pub async fn fail<D: Downstream>(
     failure: Failure,
     answer: bool,
 ) -> Ending {
-    flow.set_error(&format!("{failure}{}", s.failure_note), record::now());
+    let note = if failure.is_upstream() {
+        s.failure_note
+    } else {
+        ""
+    };
+    flow.set_error(&format!("{failure}{note}"), record::now());
     let outcome = s.live.flow_event(Event::Error, &mut flow).await;
     s.finish(&flow).await;
     if outcome.killed {

@@ -42,6 +42,21 @@ pub enum Failure {
 }
 
 impl Failure {
+    /// Whether it is the server side that failed: reaching it, its TLS,
+    /// its answer.
+    pub fn is_upstream(&self) -> bool {
+        matches!(
+            self,
+            Failure::Connect(_)
+                | Failure::Tls(_)
+                | Failure::Send(_)
+                | Failure::Timeout(_)
+                | Failure::BadResponse(_)
+                | Failure::ResponseBody(_)
+                | Failure::ServerBrokeOff(_)
+        )
+    }
+
     /// The status the client is answered with, or `None` when nobody is
     /// waiting for an answer.
     pub fn status(&self) -> Option<u16> {

@@ -67,8 +67,10 @@ pub struct Replayer {
     handle: Handle,
     queue: mpsc::UnboundedSender<Job>,
     /// Flows taken on so far (replays and copies), each of which ends as
-    /// one recorded flow.
+    /// one recorded flow, or as one abandoned.
     started: Arc<AtomicU64>,
+    /// Flows whose task died (a bug) before recording them.
+    abandoned: Arc<AtomicU64>,
     /// `-C` flows not yet finished, for the line that says they are.
     from_file: Arc<AtomicU64>,
 }
@@ -95,11 +97,13 @@ impl Replayer {
     ) -> Arc<Replayer> {
         let (queue, rx) = mpsc::unbounded_channel();
         let from_file = Arc::new(AtomicU64::new(0));
+        let abandoned = Arc::new(AtomicU64::new(0));
         let replayer = Arc::new(Replayer {
             live: Arc::downgrade(live),
             handle: handle.clone(),
             queue,
             started: Arc::new(AtomicU64::new(0)),
+            abandoned: abandoned.clone(),
             from_file: from_file.clone(),
         });
         let ctx = Ctx {
@@ -107,6 +111,7 @@ impl Replayer {
             mode: Arc::new(mode),
             failure_note,
             from_file,
+            abandoned,
         };
         handle.spawn(consume(ctx, rx, concurrency));
         replayer
@@ -143,6 +148,11 @@ impl Replayer {
         self.started.load(Ordering::Acquire)
     }
 
+    /// How many of them died (a bug, logged) without being recorded.
+    pub fn abandoned(&self) -> u64 {
+        self.abandoned.load(Ordering::Acquire)
+    }
+
     fn push(&self, job: Job) {
         self.started.fetch_add(1, Ordering::AcqRel);
         if self.queue.send(job).is_err() {
@@ -164,6 +174,7 @@ impl Actions for Replayer {
             return;
         };
         self.started.fetch_add(1, Ordering::AcqRel);
+        let abandoned = self.abandoned.clone();
         self.handle.spawn(async move {
             let scripts = live.clone();
             // The other scripts' hooks may block: not on an I/O thread.
@@ -172,8 +183,9 @@ impl Actions for Replayer {
                 flow
             })
             .await;
-            if let Ok(flow) = seen {
-                live.record(&flow).await;
+            match seen {
+                Ok(flow) => live.record(&flow).await,
+                Err(e) => abandon(&live, &abandoned, &format!("a copy was lost: {e}")),
             }
         });
     }
@@ -193,16 +205,38 @@ struct Ctx {
     mode: Arc<Mode>,
     failure_note: &'static str,
     from_file: Arc<AtomicU64>,
+    abandoned: Arc<AtomicU64>,
+}
+
+/// Counts a flow that will never be recorded (its task died: a bug), so
+/// that an offline run waiting for it ends, and says so.
+fn abandon(live: &Live, abandoned: &AtomicU64, what: &str) {
+    abandoned.fetch_add(1, Ordering::AcqRel);
+    live.scripts()
+        .log()
+        .log("replay", Level::Error, &format!("{what}; please report it"));
 }
 
 async fn consume(ctx: Ctx, mut rx: mpsc::UnboundedReceiver<Job>, concurrency: Concurrency) {
     while let Some(job) = rx.recv().await {
+        // Each replay is a task of its own, so that one that dies (a bug)
+        // is counted and the queue goes on.
+        let guarded = guarded(ctx.clone(), job);
         match concurrency {
-            Concurrency::One => run(ctx.clone(), job).await,
+            Concurrency::One => guarded.await,
             Concurrency::Unlimited => {
-                tokio::spawn(run(ctx.clone(), job));
+                tokio::spawn(guarded);
             }
         }
+    }
+}
+
+async fn guarded(ctx: Ctx, job: Job) {
+    let (live, abandoned) = (ctx.live.clone(), ctx.abandoned.clone());
+    if let Err(e) = tokio::spawn(run(ctx, job)).await
+        && let Some(live) = live.upgrade()
+    {
+        abandon(&live, &abandoned, &format!("a replay was lost: {e}"));
     }
 }
 
@@ -340,13 +374,23 @@ impl Collected {
             .as_ref()
             .map_or(0, |r| r.started())
     }
+
+    fn abandoned(&self) -> u64 {
+        self.replayer
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .as_ref()
+            .map_or(0, |r| r.abandoned())
+    }
 }
 
 impl crate::offline::Joining for Collected {
     fn finished(&self, wait: bool) -> Vec<Flow> {
         let mut queue = self.queue.lock().unwrap_or_else(|e| e.into_inner());
         if wait {
-            while queue.is_empty() && self.taken.load(Ordering::Acquire) < self.started() {
+            while queue.is_empty()
+                && self.taken.load(Ordering::Acquire) + self.abandoned() < self.started()
+            {
                 queue = self
                     .ready
                     .wait_timeout(queue, std::time::Duration::from_millis(100))

@@ -383,8 +383,8 @@ pub struct Session {
     pub conn: Value,
     pub sock: SocketAddr,
     pub mode: Arc<Mode>,
-    /// Said after the reason of every flow that fails here (a replay's
-    /// "it reached for the network" note); empty for clients.
+    /// Said after the reason of every flow here whose server side fails (a
+    /// replay's "it reached for the network" note); empty for clients.
     pub failure_note: &'static str,
     flows: InFlight,
     recorder: Option<mpsc::Sender<Flow>>,

@@ -8,6 +8,12 @@ use crate::flow::Flow;
 /// Takes the copies and replays scripts make. Called on the thread that ran
 /// the hook, while it still holds the flow: it must not block.
 pub trait Actions: Send + Sync {
+    /// Whether copies and replays can be taken now; the error is said to
+    /// the script that asks (offline, where the replayer starts on first
+    /// use, this starts it).
+    fn ready(&self) -> Result<(), String> {
+        Ok(())
+    }
     /// A copy of a flow, as the hook that made it left it; `maker` is the
     /// index (in command-line order) of the script that made it, which
     /// does not see it again.

@@ -30,12 +30,24 @@ pub(crate) struct CallCtx<'a> {
     pub(crate) options: Option<&'a HashMap<String, String>>,
     /// Options the script declares, while its `options` entry runs.
     pub(crate) declared: RefCell<Vec<DeclaredOption>>,
-    /// Whether the run takes copies and replays (`Scripts::set_actions`).
-    pub(crate) acts: bool,
+    /// Where copies and replays go, if anywhere.
+    pub(crate) acts: Acts<'a>,
     /// Copies the hook made (`Context::duplicate`), in order.
     copies: RefCell<Vec<Copied>>,
     /// Flows the hook asked to send again (`Context::replay`), in order.
     replays: RefCell<Vec<Again>>,
+}
+
+/// Whether a hook may make copies and replays.
+#[derive(Clone, Copy)]
+pub(crate) enum Acts<'a> {
+    /// Nothing takes them (no run, the test harness without actions).
+    Nowhere,
+    /// The hook runs for a copy: it may not make more (two scripts copying
+    /// each other's copies would never end).
+    InCopy,
+    /// They go here.
+    To(&'a dyn super::Actions),
 }
 
 /// A flow a hook asked to send again.
@@ -98,14 +110,14 @@ impl<'a> CallCtx<'a> {
             panic: RefCell::new(None),
             options: None,
             declared: RefCell::new(Vec::new()),
-            acts: false,
+            acts: Acts::Nowhere,
             copies: RefCell::new(Vec::new()),
             replays: RefCell::new(Vec::new()),
         }
     }
 
     /// The same, taking copies and replays from the hook.
-    pub(crate) fn with_actions(mut self, acts: bool) -> CallCtx<'a> {
+    pub(crate) fn with_actions(mut self, acts: Acts<'a>) -> CallCtx<'a> {
         self.acts = acts;
         self
     }
@@ -128,12 +140,19 @@ impl<'a> CallCtx<'a> {
                 (cell as *const FlowCell<'_>).cast::<()>(),
             )
         });
-        let again = match of_copy {
-            Some(index) => Again::Copy(index),
-            None => Again::Flow(cell.flow().duplicate()),
-        };
         drop(copies);
-        self.replays.borrow_mut().push(again);
+        let mut replays = self.replays.borrow_mut();
+        // A copy replayed a second time is sent again as a copy of itself.
+        let taken = |index: usize| {
+            replays
+                .iter()
+                .any(|a| matches!(a, Again::Copy(i) if *i == index))
+        };
+        let again = match of_copy {
+            Some(index) if !taken(index) => Again::Copy(index),
+            _ => Again::Flow(cell.flow().duplicate()),
+        };
+        replays.push(again);
     }
 
     /// The copies and replays the hook made, as it left them, the replays

@@ -483,3 +483,75 @@ fn https_flows_replay_over_tls_and_a_certificate_failure_is_an_error_flow() {
         "{error}"
     );
 }
+
+#[test]
+fn two_scripts_copying_each_others_copies_stop_at_one_each() {
+    let dir = scratch();
+    let out = path_in(&dir, "out.mitm");
+    let recorder = root().join("runner/tests/fixtures/recorder");
+    let recorder = recorder.to_str().unwrap();
+    let get = golden("get.mitm");
+    let result = run(&[
+        "-n",
+        "-r",
+        get.to_str().unwrap(),
+        "-s",
+        &format!("{recorder} A dup"),
+        "-s",
+        &format!("{recorder} B dup"),
+        "-w",
+        &out,
+    ]);
+    assert_eq!(result.code, 0, "{}", result.stderr);
+    // The original, A's copy and B's copy; each script's attempt to copy
+    // the other's copy is refused, in words.
+    assert_eq!(flows(&out).len(), 3);
+    let refused = result
+        .stdout
+        .lines()
+        .filter(|l| l.contains("cannot copy: this flow is another script's copy"))
+        .count();
+    assert_eq!(refused, 2, "{}", result.stdout);
+}
+
+#[test]
+fn a_copy_does_not_go_through_the_rewriting_options_again() {
+    use waylay_proxy::flowfile::FlowWriter;
+    let dir = scratch();
+    // Two recordings for the golden GET, bodies "first" and "second".
+    let recorded = path_in(&dir, "recorded.mitm");
+    let mut writer = FlowWriter::new(std::fs::File::create(&recorded).unwrap());
+    for body in ["first", "second"] {
+        let mut flow = flows(golden("get.mitm")).remove(0).duplicate();
+        let resp = flow.message_mut(Which::Response).unwrap();
+        resp.insert("content", Value::bytes(body.as_bytes()));
+        writer.write_flow(&flow).unwrap();
+    }
+    writer.flush().unwrap();
+    drop(writer);
+    let out = path_in(&dir, "out.mitm");
+    let recorder = root().join("runner/tests/fixtures/recorder");
+    let get = golden("get.mitm");
+    let result = run(&[
+        "-n",
+        "-r",
+        get.to_str().unwrap(),
+        "-S",
+        &recorded,
+        "-s",
+        &format!("{} A dup", recorder.display()),
+        "-w",
+        &out,
+    ]);
+    assert_eq!(result.code, 0, "{}", result.stderr);
+    let written = flows(&out);
+    assert_eq!(written.len(), 2);
+    // The flow read took the first recording; its copy is the same answer,
+    // not the second recording taken by a second pass of server replay.
+    assert_eq!(body(&written[0], Which::Response), "first");
+    assert_eq!(body(&written[1], Which::Response), "first");
+    assert_eq!(
+        written[1].text("comment"),
+        Some(&*format!("copy of {}", written[0].id()))
+    );
+}

@@ -13,7 +13,7 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 use waylay_sdk::abi::{self, HostApi, HostConn, HostCtx, HostFlow, RawBytes};
 use waylay_sdk::{Level, OptionKind};
 
-use super::CallCtx;
+use super::{Acts, CallCtx};
 use crate::script::DeclaredOption;
 use crate::script::cell::{self, FlowCell};
 use crate::tnetstring::Value;
@@ -570,8 +570,8 @@ unsafe extern "C" fn duplicate(ctx: *const HostCtx, flow: *mut HostFlow) -> *mut
         // SAFETY: `ctx` is the `CallCtx` of this call, `flow` one of its
         // cells (the hook's flow or an earlier copy).
         let (ctx, cell) = unsafe { (&*ctx.cast::<CallCtx<'_>>(), cell_ref(flow)) };
-        if !ctx.acts {
-            cell.set_last_error(NO_ACTIONS);
+        if let Err(e) = may_act(ctx) {
+            cell.set_last_error(&e);
             return std::ptr::null_mut();
         }
         ctx.keep_copy(cell.flow().duplicate()).cast::<HostFlow>()
@@ -583,8 +583,8 @@ unsafe extern "C" fn replay(ctx: *const HostCtx, flow: *mut HostFlow) -> i32 {
     guard(|| {
         // SAFETY: as in `duplicate`.
         let (ctx, cell) = unsafe { (&*ctx.cast::<CallCtx<'_>>(), cell_ref(flow)) };
-        if !ctx.acts {
-            return status(cell, Err(NO_ACTIONS.into()));
+        if let Err(e) = may_act(ctx) {
+            return status(cell, Err(e));
         }
         if let Some(problem) = cell.flow().replay_problem() {
             return status(cell, Err(problem.into()));
@@ -594,6 +594,19 @@ unsafe extern "C" fn replay(ctx: *const HostCtx, flow: *mut HostFlow) -> i32 {
     })
 }
 
-/// Why a copy or a replay is refused where nothing takes them.
-const NO_ACTIONS: &str =
-    "copies and replays are not available here (only in a run of the runner, live or offline)";
+/// Whether the hook may make a copy or a replay; the reason it may not.
+fn may_act(ctx: &CallCtx<'_>) -> Result<(), String> {
+    match ctx.acts {
+        Acts::Nowhere => Err(
+            "copies and replays are not available here (only in a run of the runner, live or offline)"
+                .into(),
+        ),
+        Acts::InCopy => Err(
+            "this flow is another script's copy: its hooks cannot make copies or replays (scripts copying each other's copies would never end)"
+                .into(),
+        ),
+        Acts::To(actions) => actions
+            .ready()
+            .map_err(|e| format!("cannot copy or replay here: {e}")),
+    }
+}
