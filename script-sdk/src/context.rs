@@ -79,8 +79,10 @@ impl Context {
     /// scripts see it (the events of a flow read from a file:
     /// `request_headers`, `request`, then `response_headers` and
     /// `response` or `error`), it is shown, and `-w` writes it. The script
-    /// that made it does not see it again. A hook that panics leaves no
-    /// copy behind.
+    /// that made it does not see it again, the rewriting options (`-S`,
+    /// `map_remote`, ...) do not act on it twice, and hooks running for a
+    /// copy cannot make copies or replays (two scripts copying each other's
+    /// copies would never end). A hook that panics leaves no copy behind.
     ///
     /// ```
     /// # use waylay_sdk::{Context, Flow, Script};
