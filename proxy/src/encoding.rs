@@ -62,7 +62,10 @@ fn encode_one(coding: &str, data: &[u8]) -> Result<Vec<u8>, String> {
     let io = |e: std::io::Error| format!("cannot encode body as {coding}: {e}");
     match coding {
         "gzip" | "x-gzip" => {
-            let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+            // Level 9, as Python's `gzip.GzipFile` (mitmproxy's encoder):
+            // the header says so (XFL 2), and short bodies come out the
+            // same byte for byte.
+            let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
             enc.write_all(data).map_err(io)?;
             enc.finish().map_err(io)
         }

@@ -5,7 +5,8 @@ use std::ops::{Deref, DerefMut};
 
 use crate::abi;
 use crate::boundary::host::FlowHandle;
-use crate::{Error, Headers};
+use crate::pairs::items;
+use crate::{Error, Headers, Pairs, PairsMut};
 
 /// What requests and responses share: version, headers, body, timestamps.
 /// [`Request`] and [`Response`] dereference to it.
@@ -32,7 +33,7 @@ impl Message {
         }
     }
 
-    fn text(&self, field: u32) -> &str {
+    fn field_text(&self, field: u32) -> &str {
         self.handle
             .msg_bytes(self.which, field)
             .and_then(|b| std::str::from_utf8(b).ok())
@@ -49,6 +50,84 @@ impl Message {
             .map_err(Error::from_host)
     }
 
+    fn view(&self, view: u32) -> Result<Option<Vec<u8>>, Error> {
+        self.handle
+            .msg_view(self.which, view)
+            .map_err(Error::from_host)
+    }
+
+    fn view_text(&self, view: u32) -> Option<String> {
+        self.view(view)
+            .ok()
+            .flatten()
+            .map(|b| String::from_utf8_lossy(&b).into_owned())
+    }
+
+    fn set_view(&mut self, view: u32, value: &[u8]) -> Result<(), Error> {
+        self.handle
+            .msg_set_view(self.which, view, value)
+            .map_err(Error::from_host)
+    }
+
+    fn op(&mut self, op: u32) {
+        // The ops apply to the message kind each method is on.
+        let _ = self.handle.msg_op(self.which, op);
+    }
+
+    /// The body as text (mitmproxy's `message.text`): Content-Encoding
+    /// undone, then decoded in the charset of the Content-Type, else the
+    /// document's own declaration (`<meta charset>` for HTML, `@charset`
+    /// for CSS), else UTF-8 for JSON and Latin-1 for the rest. `Ok(None)`
+    /// when the body was not kept (streamed); `Err` when it does not
+    /// decode, or its charset is not one Waylay knows (UTF-8, Latin-1,
+    /// ASCII, cp1252).
+    ///
+    /// ```
+    /// # fn f(flow: &waylay_sdk::Flow) -> Result<(), waylay_sdk::Error> {
+    /// if let Some(text) = flow.response().map(|r| r.text()).transpose()?.flatten() {
+    ///     println!("{} characters", text.chars().count());
+    /// }
+    /// # Ok(()) }
+    /// ```
+    pub fn text(&self) -> Result<Option<String>, Error> {
+        Ok(self
+            .view(abi::VIEW_TEXT)?
+            .map(|b| String::from_utf8(b).unwrap_or_default()))
+    }
+
+    /// Sets the body from text (mitmproxy's `message.text = ...`): encoded
+    /// in the message's charset (as [`text`](Message::text) finds it) and
+    /// Content-Encoding applied again; when that charset lacks a character
+    /// of `text`, the Content-Type gets `charset=utf-8` and the body is
+    /// UTF-8.
+    ///
+    /// ```
+    /// # fn f(flow: &mut waylay_sdk::Flow) -> Result<(), waylay_sdk::Error> {
+    /// if let Some(response) = flow.response_mut() {
+    ///     response.set_text("Bonjour, café")?;
+    /// }
+    /// # Ok(()) }
+    /// ```
+    pub fn set_text(&mut self, text: &str) -> Result<(), Error> {
+        self.set_view(abi::VIEW_TEXT, text.as_bytes())
+    }
+
+    /// The body as JSON text, ready for the script's own parser (the SDK
+    /// has no JSON crate): [`text`](Message::text), decoded as mitmproxy's
+    /// `message.json()` decodes it before parsing.
+    ///
+    /// ```
+    /// # fn f(flow: &waylay_sdk::Flow) -> Result<(), waylay_sdk::Error> {
+    /// if let Some(json) = flow.request().json()? {
+    ///     // serde_json::from_str::<MyType>(&json), in the script's crate
+    ///     assert!(!json.is_empty());
+    /// }
+    /// # Ok(()) }
+    /// ```
+    pub fn json(&self) -> Result<Option<String>, Error> {
+        self.text()
+    }
+
     /// The HTTP version, e.g. `"HTTP/1.1"` or `"HTTP/2.0"`.
     ///
     /// ```
@@ -57,7 +136,7 @@ impl Message {
     /// # }
     /// ```
     pub fn http_version(&self) -> &str {
-        self.text(abi::FIELD_HTTP_VERSION)
+        self.field_text(abi::FIELD_HTTP_VERSION)
     }
 
     /// Sets the HTTP version.
@@ -244,7 +323,7 @@ impl Request {
     /// # }
     /// ```
     pub fn method(&self) -> &str {
-        self.text(abi::FIELD_METHOD)
+        self.field_text(abi::FIELD_METHOD)
     }
 
     /// Sets the method.
@@ -266,7 +345,7 @@ impl Request {
     /// # }
     /// ```
     pub fn scheme(&self) -> &str {
-        self.text(abi::FIELD_SCHEME)
+        self.field_text(abi::FIELD_SCHEME)
     }
 
     /// Sets the scheme.
@@ -288,7 +367,7 @@ impl Request {
     /// # }
     /// ```
     pub fn host(&self) -> &str {
-        self.text(abi::FIELD_HOST)
+        self.field_text(abi::FIELD_HOST)
     }
 
     /// Sets the target host. The Host header is left as it is.
@@ -340,7 +419,7 @@ impl Request {
     /// # }
     /// ```
     pub fn authority(&self) -> &str {
-        self.text(abi::FIELD_AUTHORITY)
+        self.field_text(abi::FIELD_AUTHORITY)
     }
 
     /// The path with the query, e.g. `"/hello?x=1"`, read as UTF-8 (bytes
@@ -403,6 +482,308 @@ impl Request {
         } else {
             format!("{scheme}://{host}:{port}{}", self.path())
         }
+    }
+
+    /// Sets scheme, host, port and path at once from a URL, as mitmproxy's
+    /// `request.url = ...` does (the Host header follows the new host
+    /// where mitmproxy's setter changes it). `Err` for what is not an
+    /// absolute http(s) URL.
+    ///
+    /// ```
+    /// # fn f(flow: &mut waylay_sdk::Flow) -> Result<(), waylay_sdk::Error> {
+    /// // mitmproxy's http-redirect-requests example:
+    /// if flow.request().pretty_host() == "example.org" {
+    ///     flow.request_mut().set_url("https://mitmproxy.org/")?;
+    /// }
+    /// # Ok(()) }
+    /// ```
+    pub fn set_url(&mut self, url: &str) -> Result<(), Error> {
+        self.message.set_view(abi::VIEW_URL, url.as_bytes())
+    }
+
+    /// The host the client meant: the Host header's (`:authority`'s) host
+    /// when there is one, else the host connected to (mitmproxy's
+    /// `request.pretty_host`).
+    ///
+    /// ```
+    /// # fn f(flow: &waylay_sdk::Flow) {
+    /// let blocked = flow.request().pretty_host().ends_with(".ads.example");
+    /// # }
+    /// ```
+    pub fn pretty_host(&self) -> String {
+        self.message
+            .view_text(abi::VIEW_PRETTY_HOST)
+            .unwrap_or_default()
+    }
+
+    /// The URL with [`pretty_host`](Request::pretty_host) (mitmproxy's
+    /// `request.pretty_url`).
+    ///
+    /// ```
+    /// # fn f(flow: &waylay_sdk::Flow) {
+    /// println!("{}", flow.request().pretty_url());
+    /// # }
+    /// ```
+    pub fn pretty_url(&self) -> String {
+        self.message
+            .view_text(abi::VIEW_PRETTY_URL)
+            .unwrap_or_default()
+    }
+
+    /// The Host header (`:authority` for HTTP/2), if any (mitmproxy's
+    /// `request.host_header`).
+    ///
+    /// ```
+    /// # fn f(flow: &waylay_sdk::Flow) {
+    /// let sent_host = flow.request().host_header().is_some();
+    /// # }
+    /// ```
+    pub fn host_header(&self) -> Option<String> {
+        self.message.view_text(abi::VIEW_HOST_HEADER)
+    }
+
+    fn pairs(&self, view: u32) -> Pairs {
+        self.message
+            .view(view)
+            .ok()
+            .flatten()
+            .map(|b| Pairs::decode(&b))
+            .unwrap_or_default()
+    }
+
+    /// The query string's pairs, `+` and `%xx` decoded, order and
+    /// duplicates kept (mitmproxy's `request.query`).
+    ///
+    /// ```
+    /// # fn f(flow: &waylay_sdk::Flow) {
+    /// let ids = flow.request().query().get_all("id").len();
+    /// # }
+    /// ```
+    pub fn query(&self) -> Pairs {
+        self.pairs(abi::VIEW_QUERY)
+    }
+
+    /// Replaces the query string with `pairs`, encoded as mitmproxy does;
+    /// the path and fragment stay.
+    ///
+    /// ```
+    /// # fn f(flow: &mut waylay_sdk::Flow) {
+    /// let pairs = waylay_sdk::Pairs::from_iter([("q", "waylay proxy")]);
+    /// flow.request_mut().set_query(&pairs); // ?q=waylay+proxy
+    /// # }
+    /// ```
+    pub fn set_query(&mut self, pairs: &Pairs) {
+        let _ = self.message.set_view(abi::VIEW_QUERY, &pairs.encode());
+    }
+
+    /// The query, changed in place (mitmproxy's
+    /// `request.query["x"] = ...`).
+    ///
+    /// ```
+    /// # fn f(flow: &mut waylay_sdk::Flow) {
+    /// // mitmproxy's http-modify-query-string example:
+    /// flow.request_mut().query_mut().insert("mitmproxy", "rocks");
+    /// # }
+    /// ```
+    pub fn query_mut(&mut self) -> PairsMut<'_> {
+        PairsMut::new(&mut self.message.handle, abi::MSG_REQUEST, abi::VIEW_QUERY)
+    }
+
+    /// The path's segments, `%xx` decoded, empty ones left out (mitmproxy's
+    /// `request.path_components`).
+    ///
+    /// ```
+    /// # fn f(flow: &waylay_sdk::Flow) {
+    /// let first = flow.request().path_components().first().cloned();
+    /// # }
+    /// ```
+    pub fn path_components(&self) -> Vec<String> {
+        let bytes = self
+            .message
+            .view(abi::VIEW_PATH_COMPONENTS)
+            .ok()
+            .flatten()
+            .unwrap_or_default();
+        items(&bytes)
+            .into_iter()
+            .map(|c| String::from_utf8_lossy(&c).into_owned())
+            .collect()
+    }
+
+    /// Sets the path from segments, each quoted (`/` too); the query stays.
+    ///
+    /// ```
+    /// # fn f(flow: &mut waylay_sdk::Flow) {
+    /// flow.request_mut().set_path_components(["api", "v2", "items"]);
+    /// # }
+    /// ```
+    pub fn set_path_components<S: AsRef<str>>(&mut self, components: impl IntoIterator<Item = S>) {
+        let mut encoded = Vec::new();
+        for c in components {
+            let c = c.as_ref().as_bytes();
+            encoded.extend_from_slice(&(c.len() as u32).to_le_bytes());
+            encoded.extend_from_slice(c);
+        }
+        let _ = self.message.set_view(abi::VIEW_PATH_COMPONENTS, &encoded);
+    }
+
+    /// The cookies the request sends: every `Cookie` field's pairs, in
+    /// order (mitmproxy's `request.cookies`).
+    ///
+    /// ```
+    /// # fn f(flow: &waylay_sdk::Flow) {
+    /// let session = flow.request().cookies().get("session").map(|s| s.into_owned());
+    /// # }
+    /// ```
+    pub fn cookies(&self) -> Pairs {
+        self.pairs(abi::VIEW_COOKIES)
+    }
+
+    /// Replaces the `Cookie` field with `pairs`. `Err` for a name or value
+    /// that is not UTF-8.
+    ///
+    /// ```
+    /// # fn f(flow: &mut waylay_sdk::Flow) -> Result<(), waylay_sdk::Error> {
+    /// flow.request_mut().set_cookies(&waylay_sdk::Pairs::from_iter([("theme", "dark")]))
+    /// # }
+    /// ```
+    pub fn set_cookies(&mut self, pairs: &Pairs) -> Result<(), Error> {
+        self.message.set_view(abi::VIEW_COOKIES, &pairs.encode())
+    }
+
+    /// The cookies, changed in place.
+    ///
+    /// ```
+    /// # fn f(flow: &mut waylay_sdk::Flow) {
+    /// flow.request_mut().cookies_mut().remove("tracking");
+    /// # }
+    /// ```
+    pub fn cookies_mut(&mut self) -> PairsMut<'_> {
+        PairsMut::new(
+            &mut self.message.handle,
+            abi::MSG_REQUEST,
+            abi::VIEW_COOKIES,
+        )
+    }
+
+    /// The body's `application/x-www-form-urlencoded` pairs (none for
+    /// another Content-Type), as mitmproxy's `request.urlencoded_form`.
+    ///
+    /// ```
+    /// # fn f(flow: &waylay_sdk::Flow) {
+    /// let user = flow.request().urlencoded_form().get("user").map(|u| u.into_owned());
+    /// # }
+    /// ```
+    pub fn urlencoded_form(&self) -> Pairs {
+        self.pairs(abi::VIEW_URLENCODED_FORM)
+    }
+
+    /// Replaces the body with `pairs`, urlencoded, and sets the
+    /// Content-Type, as mitmproxy's setter does.
+    ///
+    /// ```
+    /// # fn f(flow: &mut waylay_sdk::Flow) {
+    /// flow.request_mut().set_urlencoded_form(&waylay_sdk::Pairs::from_iter([("a", "1")]));
+    /// # }
+    /// ```
+    pub fn set_urlencoded_form(&mut self, pairs: &Pairs) {
+        let _ = self
+            .message
+            .set_view(abi::VIEW_URLENCODED_FORM, &pairs.encode());
+    }
+
+    /// The urlencoded form, changed in place.
+    ///
+    /// ```
+    /// # fn f(flow: &mut waylay_sdk::Flow) {
+    /// // mitmproxy's http-modify-form example:
+    /// flow.request_mut().urlencoded_form_mut().insert("mitmproxy", "rocks");
+    /// # }
+    /// ```
+    pub fn urlencoded_form_mut(&mut self) -> PairsMut<'_> {
+        PairsMut::new(
+            &mut self.message.handle,
+            abi::MSG_REQUEST,
+            abi::VIEW_URLENCODED_FORM,
+        )
+    }
+
+    /// The body's `multipart/form-data` parts as name/content pairs (none
+    /// for another Content-Type), as mitmproxy's `request.multipart_form`.
+    ///
+    /// ```
+    /// # fn f(flow: &waylay_sdk::Flow) {
+    /// let upload = flow.request().multipart_form().get_bytes(b"file").map(<[u8]>::len);
+    /// # }
+    /// ```
+    pub fn multipart_form(&self) -> Pairs {
+        self.pairs(abi::VIEW_MULTIPART_FORM)
+    }
+
+    /// Replaces the body with `pairs` as `multipart/form-data` (the
+    /// Content-Type's boundary kept, or a new one), as mitmproxy's setter
+    /// does. `Err` when a part holds the boundary.
+    ///
+    /// ```
+    /// # fn f(flow: &mut waylay_sdk::Flow) -> Result<(), waylay_sdk::Error> {
+    /// let parts = waylay_sdk::Pairs::from_iter([("field", "value")]);
+    /// flow.request_mut().set_multipart_form(&parts)
+    /// # }
+    /// ```
+    pub fn set_multipart_form(&mut self, pairs: &Pairs) -> Result<(), Error> {
+        self.message
+            .set_view(abi::VIEW_MULTIPART_FORM, &pairs.encode())
+    }
+
+    /// The multipart form, changed in place.
+    ///
+    /// ```
+    /// # fn f(flow: &mut waylay_sdk::Flow) {
+    /// flow.request_mut().multipart_form_mut().remove("debug");
+    /// # }
+    /// ```
+    pub fn multipart_form_mut(&mut self) -> PairsMut<'_> {
+        PairsMut::new(
+            &mut self.message.handle,
+            abi::MSG_REQUEST,
+            abi::VIEW_MULTIPART_FORM,
+        )
+    }
+
+    /// Removes `If-Modified-Since` and `If-None-Match`, so the server
+    /// answers in full (mitmproxy's `request.anticache()`).
+    ///
+    /// ```
+    /// # fn f(flow: &mut waylay_sdk::Flow) {
+    /// flow.request_mut().anticache();
+    /// # }
+    /// ```
+    pub fn anticache(&mut self) {
+        self.message.op(abi::OP_ANTICACHE);
+    }
+
+    /// Asks for an uncompressed response: `Accept-Encoding: identity`
+    /// (mitmproxy's `request.anticomp()`).
+    ///
+    /// ```
+    /// # fn f(flow: &mut waylay_sdk::Flow) {
+    /// flow.request_mut().anticomp();
+    /// # }
+    /// ```
+    pub fn anticomp(&mut self) {
+        self.message.op(abi::OP_ANTICOMP);
+    }
+
+    /// Keeps only the encodings Waylay can undo in `Accept-Encoding`
+    /// (mitmproxy's `request.constrain_encoding()`).
+    ///
+    /// ```
+    /// # fn f(flow: &mut waylay_sdk::Flow) {
+    /// flow.request_mut().constrain_encoding();
+    /// # }
+    /// ```
+    pub fn constrain_encoding(&mut self) {
+        self.message.op(abi::OP_CONSTRAIN_ENCODING);
     }
 }
 
@@ -480,6 +861,20 @@ impl Response {
     /// ```
     pub fn set_reason(&mut self, reason: &str) {
         let _ = self.message.set(abi::FIELD_REASON, reason.as_bytes());
+    }
+
+    /// Moves the response's dates to now, as mitmproxy does for a replayed
+    /// response (`response.refresh()`): `Date`, `Expires` and
+    /// `Last-Modified` shift by the time since the response was received,
+    /// and so do the Set-Cookie expiry dates.
+    ///
+    /// ```
+    /// # fn f(flow: &mut waylay_sdk::Flow) {
+    /// if let Some(r) = flow.response_mut() { r.refresh(); }
+    /// # }
+    /// ```
+    pub fn refresh(&mut self) {
+        self.message.op(abi::OP_REFRESH);
     }
 }
 

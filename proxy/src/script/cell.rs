@@ -14,6 +14,13 @@ use crate::http::{self, Which};
 use crate::tnetstring::{Dict, Value};
 
 mod tcp;
+mod views;
+
+/// How many `abi::VIEW_*` there are.
+const VIEWS: usize = abi::VIEW_MULTIPART_FORM as usize + 1;
+
+/// A view of a message, as computed (cached until the next change).
+type View = OnceCell<Result<Option<Vec<u8>>, String>>;
 
 /// A flow during one event.
 #[derive(Debug)]
@@ -28,6 +35,7 @@ pub(crate) struct FlowCell<'f> {
     /// injected any more.
     ended: bool,
     decoded: [OnceCell<Result<Bytes, String>>; 2],
+    views: [[View; VIEWS]; 2],
     conns: [OnceCell<Option<Value>>; 2],
     last_error: RefCell<Vec<u8>>,
 }
@@ -72,6 +80,7 @@ impl<'f> FlowCell<'f> {
             killed: false,
             ended: false,
             decoded: Default::default(),
+            views: Default::default(),
             conns: Default::default(),
             last_error: RefCell::default(),
         }
@@ -141,6 +150,7 @@ impl<'f> FlowCell<'f> {
             }
         }
         self.decoded = Default::default();
+        self.views = Default::default();
     }
 
     /// Every change goes through here first, naming the top-level entry it
@@ -155,6 +165,7 @@ impl<'f> FlowCell<'f> {
                 .push(Undo::Key(key, self.flow.dict().get(key).cloned()));
         }
         self.decoded = Default::default();
+        self.views = Default::default();
         self.flow
     }
 

@@ -342,7 +342,7 @@ fn a_script_replays_a_changed_copy_offline_and_live() {
     let recorded = record(&origin, &dir, &["/a", "/post/b"]);
     // Offline: each flow read is copied, changed and sent to the origin.
     let out = path_in(&dir, "out.mitm");
-    let script = example("duplicate_modify_replay");
+    let script = example("duplicate-modify-replay");
     let result = run(&["-n", "-r", &recorded, "-s", &script, "-w", &out]);
     assert_eq!(result.code, 0, "{}", result.stderr);
     assert_eq!(origin.requests(), ["GET /changed", "POST /changed"]);

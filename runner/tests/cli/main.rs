@@ -14,6 +14,7 @@ mod client_replay;
 mod concurrency;
 mod examples;
 mod filters;
+mod gallery;
 mod har;
 mod hardening;
 mod interop;

@@ -13,7 +13,7 @@ use std::ffi::c_void;
 pub const ABI_VERSION: u32 = 6;
 
 /// What the current [`ABI_VERSION`] changed, for the loader's mismatch message.
-pub const ABI_CHANGE: &str = "ABI 6 added the script context's actions: replaying a flow (replay) and copying one (duplicate), and the flow field is_replay";
+pub const ABI_CHANGE: &str = "ABI 6 added the script context's actions: replaying a flow (replay) and copying one (duplicate), the flow field is_replay, and mitmproxy's message views (url, query, path components, cookies, forms, text: msg_view, msg_set_view, msg_op)";
 
 /// The SDK version a script was built against, checked at load.
 pub const SDK_VERSION: &str = env!("CARGO_PKG_VERSION");
@@ -174,6 +174,39 @@ pub const FLOW_TCP_MESSAGES: u32 = 15;
 // `is_replay` ("request", "response"), through `flow_text`; `STATUS_ABSENT`
 // when the flow is not a replay.
 pub const FLOW_IS_REPLAY: u32 = 16;
+
+// Views of a message the host computes with mitmproxy's semantics, read
+// with `msg_view` and (where said) written with `msg_set_view`. Text views
+// are UTF-8; list views are items each written as a 4-byte little-endian
+// length and its bytes (pairs: name, value, name, value, ...).
+/// `Request.url` (text; settable: scheme, host, port and path at once).
+pub const VIEW_URL: u32 = 0;
+/// `Request.pretty_url` (text).
+pub const VIEW_PRETTY_URL: u32 = 1;
+/// `Request.pretty_host` (text).
+pub const VIEW_PRETTY_HOST: u32 = 2;
+/// `Request.host_header` (text; `STATUS_ABSENT` without one).
+pub const VIEW_HOST_HEADER: u32 = 3;
+/// `Message.text` (text; settable). `STATUS_INVALID` when the body does
+/// not decode (the reason through `last_error`).
+pub const VIEW_TEXT: u32 = 4;
+/// `Request.query` (pairs; settable).
+pub const VIEW_QUERY: u32 = 5;
+/// `Request.path_components` (items; settable).
+pub const VIEW_PATH_COMPONENTS: u32 = 6;
+/// `Request.cookies` (pairs; settable).
+pub const VIEW_COOKIES: u32 = 7;
+/// `Request.urlencoded_form` (pairs; settable).
+pub const VIEW_URLENCODED_FORM: u32 = 8;
+/// `Request.multipart_form` (pairs; settable).
+pub const VIEW_MULTIPART_FORM: u32 = 9;
+
+// Changes `msg_op` makes, as mitmproxy's methods of the same names.
+pub const OP_ANTICACHE: u32 = 0;
+pub const OP_ANTICOMP: u32 = 1;
+pub const OP_CONSTRAIN_ENCODING: u32 = 2;
+/// `Response.refresh()`: dates and cookie expiry moved to now.
+pub const OP_REFRESH: u32 = 3;
 
 // Fields of a WebSocket message (mitmproxy's `[type, from_client, content,
 // timestamp, dropped, injected]`): bytes, integers (flags as 0/1), float.
@@ -431,6 +464,23 @@ pub struct HostApi {
     /// for the network. `STATUS_INVALID` when refused (the reason through
     /// `last_error` of `flow`).
     pub replay: unsafe extern "C" fn(ctx: *const HostCtx, flow: *mut HostFlow) -> i32,
+
+    /// A view of message `which` (`VIEW_*`), written to `out`: host-owned,
+    /// valid until the next call on this flow (copy it at once).
+    /// `STATUS_ABSENT` when the message or the value is absent,
+    /// `STATUS_INVALID` when it cannot be computed (the reason through
+    /// `last_error`).
+    pub msg_view: unsafe extern "C" fn(
+        flow: *const HostFlow,
+        which: u32,
+        view: u32,
+        out: *mut RawBytes,
+    ) -> i32,
+    /// Sets a view of message `which`, as mitmproxy's setter does.
+    pub msg_set_view:
+        unsafe extern "C" fn(flow: *mut HostFlow, which: u32, view: u32, value: RawBytes) -> i32,
+    /// A change to message `which` (`OP_*`).
+    pub msg_op: unsafe extern "C" fn(flow: *mut HostFlow, which: u32, op: u32) -> i32,
 }
 
 /// What `waylay_script_descriptor` returns; static, never freed.

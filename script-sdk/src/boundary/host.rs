@@ -297,6 +297,38 @@ impl FlowHandle {
         (!raw.is_null()).then_some(ConnHandle { api: self.api, raw })
     }
 
+    /// A view of message `which` (`abi::VIEW_*`), copied: `Ok(None)`
+    /// when absent.
+    pub(crate) fn msg_view(&self, which: u32, view: u32) -> Result<Option<Vec<u8>>, Vec<u8>> {
+        let mut out = RawBytes::EMPTY;
+        // SAFETY: `raw` is the live flow of this call; `out` is a local, and
+        // the bytes are copied before the next host call.
+        let status = unsafe { (self.api.msg_view)(self.raw, which, view, &mut out) };
+        match status {
+            abi::STATUS_OK => Ok(Some(slice(self, out).to_vec())),
+            abi::STATUS_ABSENT => Ok(None),
+            _ => Err(self.last_error()),
+        }
+    }
+
+    pub(crate) fn msg_set_view(
+        &mut self,
+        which: u32,
+        view: u32,
+        value: &[u8],
+    ) -> Result<(), Vec<u8>> {
+        // SAFETY: `raw` is the live flow of this call; the host copies `value`.
+        let status =
+            unsafe { (self.api.msg_set_view)(self.raw, which, view, RawBytes::new(value)) };
+        self.check(status)
+    }
+
+    pub(crate) fn msg_op(&mut self, which: u32, op: u32) -> Result<(), Vec<u8>> {
+        // SAFETY: `raw` is the live flow of this call.
+        let status = unsafe { (self.api.msg_op)(self.raw, which, op) };
+        self.check(status)
+    }
+
     pub(crate) fn last_error(&self) -> Vec<u8> {
         let mut out = RawBytes::EMPTY;
         // SAFETY: `raw` is the live flow of this call; `out` is a local.

@@ -63,6 +63,9 @@ pub(crate) static HOST_API: HostApi = HostApi {
     filter_free: super::filter_api::filter_free,
     duplicate,
     replay,
+    msg_view,
+    msg_set_view,
+    msg_op,
 };
 
 /// Runs `f`, turning a host panic into `STATUS_INVALID` rather than an
@@ -609,4 +612,48 @@ fn may_act(ctx: &CallCtx<'_>) -> Result<(), String> {
             .ready()
             .map_err(|e| format!("cannot copy or replay here: {e}")),
     }
+}
+
+unsafe extern "C" fn msg_view(
+    flow: *const HostFlow,
+    which: u32,
+    view: u32,
+    out: *mut RawBytes,
+) -> i32 {
+    guard(|| {
+        // SAFETY: `flow` is this call's cell.
+        let cell = unsafe { cell_ref(flow) };
+        match cell.msg_view(which, view) {
+            // SAFETY: `out` is the script's local; the view is cached in the
+            // cell until the next change.
+            Ok(bytes) => unsafe { put(out, bytes) },
+            Err(e) => {
+                cell.set_last_error(e);
+                abi::STATUS_INVALID
+            }
+        }
+    })
+}
+
+unsafe extern "C" fn msg_set_view(
+    flow: *mut HostFlow,
+    which: u32,
+    view: u32,
+    value: RawBytes,
+) -> i32 {
+    guard(|| {
+        // SAFETY: `flow` is this call's cell; `value` is live.
+        let (cell, value) = unsafe { (cell_mut(flow), bytes(value)) };
+        let result = cell.set_msg_view(which, view, value);
+        status(cell, result)
+    })
+}
+
+unsafe extern "C" fn msg_op(flow: *mut HostFlow, which: u32, op: u32) -> i32 {
+    guard(|| {
+        // SAFETY: `flow` is this call's cell.
+        let cell = unsafe { cell_mut(flow) };
+        let result = cell.msg_op(which, op);
+        status(cell, result)
+    })
 }

@@ -2,7 +2,7 @@
 //! copy's path changed to `/changed`, and the copy sent again.
 //!
 //! ```text
-//! runner -s examples/duplicate_modify_replay
+//! runner -s examples/duplicate-modify-replay
 //! ```
 
 use waylay_sdk::{Context, Flow, Script};

@@ -1,0 +1,169 @@
+//! The message views a script reads and sets through the boundary
+//! (`abi::VIEW_*`, `abi::OP_*`): mitmproxy's `Request.url`, `query`,
+//! `path_components`, `cookies`, `urlencoded_form`, `multipart_form`,
+//! `Message.text` and friends, computed by `http::message` and
+//! `http::url`. A view is handed over as bytes cached in the cell until
+//! the next change, as the decoded body is; lists as items, each a 4-byte
+//! little-endian length and its bytes.
+
+use waylay_sdk::abi;
+
+use super::FlowCell;
+use crate::http::{message, refresh, url};
+
+/// Items as the boundary carries them.
+pub(crate) fn encode_items<I, B>(items: I) -> Vec<u8>
+where
+    I: IntoIterator<Item = B>,
+    B: AsRef<[u8]>,
+{
+    let mut out = Vec::new();
+    for item in items {
+        let item = item.as_ref();
+        out.extend_from_slice(&(item.len() as u32).to_le_bytes());
+        out.extend_from_slice(item);
+    }
+    out
+}
+
+/// The items of `bytes`, or why they are malformed.
+pub(crate) fn decode_items(mut bytes: &[u8]) -> Result<Vec<Vec<u8>>, String> {
+    let mut items = Vec::new();
+    while !bytes.is_empty() {
+        let (len, rest) = bytes
+            .split_first_chunk::<4>()
+            .ok_or("a view's items are cut short")?;
+        let len = u32::from_le_bytes(*len) as usize;
+        if rest.len() < len {
+            return Err("a view's items are cut short".into());
+        }
+        items.push(rest[..len].to_vec());
+        bytes = &rest[len..];
+    }
+    Ok(items)
+}
+
+fn pairs(bytes: &[u8]) -> Result<message::Pairs, String> {
+    let items = decode_items(bytes)?;
+    if items.len() % 2 != 0 {
+        return Err("pairs need an even number of items".into());
+    }
+    let mut it = items.into_iter();
+    Ok(std::iter::from_fn(|| Some((it.next()?, it.next()?))).collect())
+}
+
+fn flat<A: AsRef<[u8]>, B: AsRef<[u8]>>(pairs: &[(A, B)]) -> Vec<u8> {
+    encode_items(pairs.iter().flat_map(|(a, b)| [a.as_ref(), b.as_ref()]))
+}
+
+fn text(bytes: &[u8], what: &str) -> Result<String, String> {
+    String::from_utf8(bytes.to_vec()).map_err(|_| format!("{what} must be UTF-8"))
+}
+
+impl FlowCell<'_> {
+    /// A view of message `code`; `Ok(None)` when absent.
+    pub(crate) fn msg_view(&self, code: u32, view: u32) -> Result<Option<&[u8]>, &str> {
+        let slot = self
+            .views
+            .get(code as usize)
+            .and_then(|v| v.get(view as usize))
+            .ok_or("no such view")?;
+        match slot.get_or_init(|| self.compute_view(code, view)) {
+            Ok(bytes) => Ok(bytes.as_deref()),
+            Err(e) => Err(e),
+        }
+    }
+
+    fn compute_view(&self, code: u32, view: u32) -> Result<Option<Vec<u8>>, String> {
+        let Some(msg) = self.msg(code) else {
+            return Ok(None);
+        };
+        if code != abi::MSG_REQUEST && view != abi::VIEW_TEXT {
+            return Err("that view is the request's".into());
+        }
+        Ok(Some(match view {
+            abi::VIEW_TEXT => match message::text(msg).map_err(|e| e.to_string())? {
+                Some(text) => text.into_bytes(),
+                None => return Ok(None),
+            },
+            abi::VIEW_URL => url::url(msg).into_bytes(),
+            abi::VIEW_PRETTY_URL => url::pretty_url(msg).into_bytes(),
+            abi::VIEW_PRETTY_HOST => url::pretty_host(msg).into_owned().into_bytes(),
+            abi::VIEW_HOST_HEADER => match url::host_header(msg) {
+                Some(host) => host.into_owned().into_bytes(),
+                None => return Ok(None),
+            },
+            abi::VIEW_QUERY => flat(&message::query(msg)),
+            abi::VIEW_PATH_COMPONENTS => encode_items(message::path_components(msg)),
+            abi::VIEW_COOKIES => flat(&message::request_cookies(msg)),
+            abi::VIEW_URLENCODED_FORM => flat(&message::urlencoded_form(msg)),
+            abi::VIEW_MULTIPART_FORM => flat(&message::multipart_form(msg)),
+            _ => return Err("no such view".into()),
+        }))
+    }
+
+    /// Sets a view of message `code`, as mitmproxy's setter does.
+    pub(crate) fn set_msg_view(
+        &mut self,
+        code: u32,
+        view: u32,
+        value: &[u8],
+    ) -> Result<(), String> {
+        if code != abi::MSG_REQUEST && view != abi::VIEW_TEXT {
+            return Err("that view is the request's".into());
+        }
+        match view {
+            abi::VIEW_TEXT => {
+                let value = text(value, "text")?;
+                message::set_text(self.msg_mut(code)?, &value).map_err(|e| e.to_string())
+            }
+            abi::VIEW_URL => {
+                let value = text(value, "a URL")?;
+                url::set_url(self.msg_mut(code)?, &value)
+            }
+            abi::VIEW_QUERY => {
+                let pairs = pairs(value)?;
+                message::set_query(self.msg_mut(code)?, &pairs);
+                Ok(())
+            }
+            abi::VIEW_PATH_COMPONENTS => {
+                let items = decode_items(value)?;
+                message::set_path_components(self.msg_mut(code)?, &items);
+                Ok(())
+            }
+            abi::VIEW_COOKIES => {
+                let pairs: Vec<(String, String)> = pairs(value)?
+                    .into_iter()
+                    .map(|(n, v)| Ok((text(&n, "a cookie")?, text(&v, "a cookie")?)))
+                    .collect::<Result<_, String>>()?;
+                message::set_request_cookies(self.msg_mut(code)?, &pairs);
+                Ok(())
+            }
+            abi::VIEW_URLENCODED_FORM => {
+                let pairs = pairs(value)?;
+                message::set_urlencoded_form(self.msg_mut(code)?, &pairs);
+                Ok(())
+            }
+            abi::VIEW_MULTIPART_FORM => {
+                let pairs = pairs(value)?;
+                message::set_multipart_form(self.msg_mut(code)?, &pairs).map_err(|e| e.to_string())
+            }
+            _ => Err("that view cannot be set".into()),
+        }
+    }
+
+    /// One of mitmproxy's changes to message `code`.
+    pub(crate) fn msg_op(&mut self, code: u32, op: u32) -> Result<(), String> {
+        let request = code == abi::MSG_REQUEST;
+        match (op, request) {
+            (abi::OP_ANTICACHE, true) => message::anticache(self.msg_mut(code)?),
+            (abi::OP_ANTICOMP, true) => message::anticomp(self.msg_mut(code)?),
+            (abi::OP_CONSTRAIN_ENCODING, true) => {
+                message::constrain_encoding(self.msg_mut(code)?);
+            }
+            (abi::OP_REFRESH, false) => refresh::refresh(self.msg_mut(code)?, super::now()),
+            _ => return Err("that change does not apply to this message".into()),
+        }
+        Ok(())
+    }
+}

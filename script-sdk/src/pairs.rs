@@ -1,0 +1,327 @@
+//! [`Pairs`] and [`PairsMut`]: mitmproxy's multi-dicts (`request.query`,
+//! `request.cookies`, `request.urlencoded_form`, `request.multipart_form`)
+//! as ordered name/value pairs that keep duplicates. The host computes
+//! them with mitmproxy's semantics; a [`PairsMut`] writes every change
+//! through at once, as assigning to mitmproxy's multi-dict does.
+
+use std::borrow::Cow;
+
+use crate::Error;
+use crate::boundary::host::FlowHandle;
+
+/// Name/value pairs in order, duplicates kept: a copy of what the message
+/// held when it was read. Names and values are bytes (a query or a form
+/// need not be UTF-8); [`get`](Pairs::get) and [`iter`](Pairs::iter) give
+/// text, undecodable bytes replaced.
+///
+/// ```
+/// # fn f(flow: &waylay_sdk::Flow) {
+/// let query = flow.request().query();
+/// if let Some(page) = query.get("page") {
+///     println!("page {page} of {} parameters", query.len());
+/// }
+/// # }
+/// ```
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Pairs {
+    items: Vec<(Vec<u8>, Vec<u8>)>,
+}
+
+impl Pairs {
+    /// Pairs from `(name, value)`s, in order.
+    ///
+    /// ```
+    /// let pairs = waylay_sdk::Pairs::from_iter([("a", "1"), ("a", "2")]);
+    /// assert_eq!(pairs.get_all("a"), ["1", "2"]);
+    /// ```
+    #[allow(clippy::should_implement_trait)]
+    pub fn from_iter<N: AsRef<[u8]>, V: AsRef<[u8]>>(
+        pairs: impl IntoIterator<Item = (N, V)>,
+    ) -> Pairs {
+        Pairs {
+            items: pairs
+                .into_iter()
+                .map(|(n, v)| (n.as_ref().to_vec(), v.as_ref().to_vec()))
+                .collect(),
+        }
+    }
+
+    /// How many pairs.
+    ///
+    /// ```
+    /// assert_eq!(waylay_sdk::Pairs::default().len(), 0);
+    /// ```
+    pub fn len(&self) -> usize {
+        self.items.len()
+    }
+
+    /// Whether there are none.
+    ///
+    /// ```
+    /// assert!(waylay_sdk::Pairs::default().is_empty());
+    /// ```
+    pub fn is_empty(&self) -> bool {
+        self.items.is_empty()
+    }
+
+    /// The first value of `name` (names compare exactly, as mitmproxy's
+    /// multi-dicts do for queries and forms).
+    ///
+    /// ```
+    /// let pairs = waylay_sdk::Pairs::from_iter([("q", "rust")]);
+    /// assert_eq!(pairs.get("q").as_deref(), Some("rust"));
+    /// assert_eq!(pairs.get("Q"), None);
+    /// ```
+    pub fn get(&self, name: &str) -> Option<Cow<'_, str>> {
+        self.get_bytes(name.as_bytes()).map(String::from_utf8_lossy)
+    }
+
+    /// The first value of `name`, as bytes.
+    ///
+    /// ```
+    /// let pairs = waylay_sdk::Pairs::from_iter([(&b"k"[..], &b"\xff"[..])]);
+    /// assert_eq!(pairs.get_bytes(b"k"), Some(&b"\xff"[..]));
+    /// ```
+    pub fn get_bytes(&self, name: &[u8]) -> Option<&[u8]> {
+        self.items
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| &v[..])
+    }
+
+    /// Every value of `name`, in order.
+    ///
+    /// ```
+    /// let pairs = waylay_sdk::Pairs::from_iter([("x", "1"), ("y", "2"), ("x", "3")]);
+    /// assert_eq!(pairs.get_all("x"), ["1", "3"]);
+    /// ```
+    pub fn get_all(&self, name: &str) -> Vec<Cow<'_, str>> {
+        self.items
+            .iter()
+            .filter(|(n, _)| n == name.as_bytes())
+            .map(|(_, v)| String::from_utf8_lossy(v))
+            .collect()
+    }
+
+    /// Every pair, in order, as text.
+    ///
+    /// ```
+    /// let pairs = waylay_sdk::Pairs::from_iter([("a", "1"), ("b", "2")]);
+    /// let names: Vec<String> = pairs.iter().map(|(n, _)| n.into_owned()).collect();
+    /// assert_eq!(names, ["a", "b"]);
+    /// ```
+    pub fn iter(&self) -> impl Iterator<Item = (Cow<'_, str>, Cow<'_, str>)> {
+        self.items
+            .iter()
+            .map(|(n, v)| (String::from_utf8_lossy(n), String::from_utf8_lossy(v)))
+    }
+
+    /// Every pair, in order, as bytes.
+    ///
+    /// ```
+    /// let pairs = waylay_sdk::Pairs::from_iter([("a", "1")]);
+    /// assert_eq!(pairs.iter_bytes().next(), Some((&b"a"[..], &b"1"[..])));
+    /// ```
+    pub fn iter_bytes(&self) -> impl Iterator<Item = (&[u8], &[u8])> {
+        self.items.iter().map(|(n, v)| (&n[..], &v[..]))
+    }
+
+    /// Sets `name` to `value`: the first pair of that name gets the value
+    /// (in its place), the others go; a new name is appended (mitmproxy's
+    /// `multidict[name] = value`).
+    ///
+    /// ```
+    /// let mut pairs = waylay_sdk::Pairs::from_iter([("a", "1"), ("b", "2"), ("a", "3")]);
+    /// pairs.insert("a", "x");
+    /// assert_eq!(pairs, waylay_sdk::Pairs::from_iter([("a", "x"), ("b", "2")]));
+    /// ```
+    pub fn insert(&mut self, name: impl AsRef<[u8]>, value: impl AsRef<[u8]>) {
+        let (name, value) = (name.as_ref(), value.as_ref());
+        match self.items.iter().position(|(n, _)| n == name) {
+            Some(first) => {
+                self.items[first].1 = value.to_vec();
+                let mut i = 0;
+                self.items.retain(|(n, _)| {
+                    i += 1;
+                    i - 1 == first || n != name
+                });
+            }
+            None => self.items.push((name.to_vec(), value.to_vec())),
+        }
+    }
+
+    /// Appends a pair, keeping the others of that name (`multidict.add`).
+    ///
+    /// ```
+    /// let mut pairs = waylay_sdk::Pairs::default();
+    /// pairs.append("tag", "a");
+    /// pairs.append("tag", "b");
+    /// assert_eq!(pairs.get_all("tag"), ["a", "b"]);
+    /// ```
+    pub fn append(&mut self, name: impl AsRef<[u8]>, value: impl AsRef<[u8]>) {
+        self.items
+            .push((name.as_ref().to_vec(), value.as_ref().to_vec()));
+    }
+
+    /// Removes every pair of `name`; how many there were.
+    ///
+    /// ```
+    /// let mut pairs = waylay_sdk::Pairs::from_iter([("a", "1"), ("a", "2")]);
+    /// assert_eq!(pairs.remove("a"), 2);
+    /// assert!(pairs.is_empty());
+    /// ```
+    pub fn remove(&mut self, name: impl AsRef<[u8]>) -> usize {
+        let before = self.items.len();
+        self.items.retain(|(n, _)| n != name.as_ref());
+        before - self.items.len()
+    }
+
+    /// The boundary's encoding: items, each a 4-byte little-endian length
+    /// and its bytes.
+    pub(crate) fn encode(&self) -> Vec<u8> {
+        let mut out = Vec::new();
+        for (n, v) in &self.items {
+            for item in [n, v] {
+                out.extend_from_slice(&(item.len() as u32).to_le_bytes());
+                out.extend_from_slice(item);
+            }
+        }
+        out
+    }
+
+    pub(crate) fn decode(bytes: &[u8]) -> Pairs {
+        let items = items(bytes);
+        let mut it = items.into_iter();
+        Pairs {
+            items: std::iter::from_fn(|| Some((it.next()?, it.next()?))).collect(),
+        }
+    }
+}
+
+/// Items as the boundary carries them (see [`Pairs::encode`]); a short
+/// tail is dropped.
+pub(crate) fn items(mut bytes: &[u8]) -> Vec<Vec<u8>> {
+    let mut items = Vec::new();
+    while let Some((len, rest)) = bytes.split_first_chunk::<4>() {
+        let len = u32::from_le_bytes(*len) as usize;
+        if rest.len() < len {
+            break;
+        }
+        items.push(rest[..len].to_vec());
+        bytes = &rest[len..];
+    }
+    items
+}
+
+/// Pairs of a message that write through: each change is made in the
+/// message at once (a query changes the request's path, a form its body
+/// and Content-Type), as assigning to mitmproxy's multi-dict does.
+///
+/// ```
+/// # fn f(flow: &mut waylay_sdk::Flow) {
+/// let mut query = flow.request_mut().query_mut();
+/// query.insert("mitmproxy", "rocks");
+/// query.remove("utm_source");
+/// # }
+/// ```
+#[derive(Debug)]
+pub struct PairsMut<'a> {
+    handle: &'a mut FlowHandle,
+    which: u32,
+    view: u32,
+    pairs: Pairs,
+    /// The first error a write-through met (read with
+    /// [`PairsMut::result`]).
+    error: Option<Error>,
+}
+
+impl<'a> PairsMut<'a> {
+    pub(crate) fn new(handle: &'a mut FlowHandle, which: u32, view: u32) -> PairsMut<'a> {
+        let pairs = handle
+            .msg_view(which, view)
+            .ok()
+            .flatten()
+            .map(|b| Pairs::decode(&b))
+            .unwrap_or_default();
+        PairsMut {
+            handle,
+            which,
+            view,
+            pairs,
+            error: None,
+        }
+    }
+
+    fn write(&mut self) {
+        let encoded = self.pairs.encode();
+        if let Err(e) = self.handle.msg_set_view(self.which, self.view, &encoded)
+            && self.error.is_none()
+        {
+            self.error = Some(Error::from_host(e));
+        }
+    }
+
+    /// [`Pairs::insert`], written through.
+    ///
+    /// ```
+    /// # fn f(flow: &mut waylay_sdk::Flow) {
+    /// flow.request_mut().query_mut().insert("lang", "en");
+    /// # }
+    /// ```
+    pub fn insert(&mut self, name: impl AsRef<[u8]>, value: impl AsRef<[u8]>) {
+        self.pairs.insert(name, value);
+        self.write();
+    }
+
+    /// [`Pairs::append`], written through.
+    ///
+    /// ```
+    /// # fn f(flow: &mut waylay_sdk::Flow) {
+    /// flow.request_mut().urlencoded_form_mut().append("tag", "new");
+    /// # }
+    /// ```
+    pub fn append(&mut self, name: impl AsRef<[u8]>, value: impl AsRef<[u8]>) {
+        self.pairs.append(name, value);
+        self.write();
+    }
+
+    /// [`Pairs::remove`], written through; how many went.
+    ///
+    /// ```
+    /// # fn f(flow: &mut waylay_sdk::Flow) {
+    /// flow.request_mut().query_mut().remove("utm_source");
+    /// # }
+    /// ```
+    pub fn remove(&mut self, name: impl AsRef<[u8]>) -> usize {
+        let removed = self.pairs.remove(name);
+        if removed > 0 {
+            self.write();
+        }
+        removed
+    }
+
+    /// Whether every change was written: the first refusal (a cookie that
+    /// is not UTF-8, a multipart name holding its boundary).
+    ///
+    /// ```
+    /// # fn f(flow: &mut waylay_sdk::Flow) -> Result<(), waylay_sdk::Error> {
+    /// let mut form = flow.request_mut().multipart_form_mut();
+    /// form.insert("name", "value");
+    /// form.result()
+    /// # }
+    /// ```
+    pub fn result(self) -> Result<(), Error> {
+        match self.error {
+            Some(e) => Err(e),
+            None => Ok(()),
+        }
+    }
+}
+
+impl std::ops::Deref for PairsMut<'_> {
+    type Target = Pairs;
+
+    fn deref(&self) -> &Pairs {
+        &self.pairs
+    }
+}
