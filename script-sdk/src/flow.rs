@@ -219,8 +219,36 @@ impl Flow {
     /// ```
     #[track_caller]
     pub fn respond(&mut self, status: u16, body: impl AsRef<[u8]>) -> &mut Response {
+        self.respond_with(status, &[], body)
+    }
+
+    /// Answers with a response made as mitmproxy's `Response.make(status,
+    /// body, headers)` makes it: the reason phrase for `status`, exactly
+    /// these header fields, then the body (which sets Content-Length).
+    ///
+    /// ```
+    /// # use waylay_sdk::{Context, Flow, Script};
+    /// # #[derive(Default)] struct S;
+    /// impl Script for S {
+    ///     fn request(&mut self, _ctx: &Context, flow: &mut Flow) {
+    ///         // mitmproxy's http-reply-from-proxy example:
+    ///         if flow.request().pretty_url() == "http://example.com/path" {
+    ///             flow.respond_with(200, &[("Content-Type", "text/html")], "Hello World");
+    ///         }
+    ///     }
+    /// }
+    /// ```
+    pub fn respond_with(
+        &mut self,
+        status: u16,
+        headers: &[(&str, &str)],
+        body: impl AsRef<[u8]>,
+    ) -> &mut Response {
         self.expect_http("response");
         if self.handle.response_new(status).is_ok() {
+            for (name, value) in headers {
+                self.response.headers_mut().append(name, value);
+            }
             let _ = self.response.set_content(body);
         }
         &mut self.response

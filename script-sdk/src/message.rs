@@ -6,7 +6,7 @@ use std::ops::{Deref, DerefMut};
 use crate::abi;
 use crate::boundary::host::FlowHandle;
 use crate::pairs::items;
-use crate::{Error, Headers, Pairs, PairsMut};
+use crate::{Error, Headers, Pairs, PairsMut, SetCookie};
 
 /// What requests and responses share: version, headers, body, timestamps.
 /// [`Request`] and [`Response`] dereference to it.
@@ -22,15 +22,105 @@ pub struct Message {
     handle: FlowHandle,
     which: u32,
     headers: Headers,
+    trailers: Headers,
 }
 
 impl Message {
     fn new(handle: FlowHandle, which: u32) -> Message {
+        let trailers = match which {
+            abi::MSG_REQUEST => abi::MSG_REQUEST_TRAILERS,
+            _ => abi::MSG_RESPONSE_TRAILERS,
+        };
         Message {
             handle,
             which,
             headers: Headers::new(handle, which),
+            trailers: Headers::new(handle, trailers),
         }
+    }
+
+    /// The trailers: header fields sent after the body (HTTP/2, or chunked
+    /// HTTP/1.1), empty when there are none (mitmproxy's
+    /// `message.trailers`).
+    ///
+    /// ```
+    /// # fn f(flow: &waylay_sdk::Flow) {
+    /// // mitmproxy's http-trailers example:
+    /// if !flow.request().trailers().is_empty() {
+    ///     println!("trailers: {}", flow.request().trailers().len());
+    /// }
+    /// # }
+    /// ```
+    pub fn trailers(&self) -> &Headers {
+        &self.trailers
+    }
+
+    /// The trailers, to change; the first change makes the message have
+    /// some. Over HTTP/1.1 they are sent only with a chunked body (set
+    /// `Transfer-Encoding: chunked` and announce them in `Trailer`).
+    ///
+    /// ```
+    /// # fn f(flow: &mut waylay_sdk::Flow) {
+    /// if let Some(response) = flow.response_mut() {
+    ///     response.headers_mut().set("trailer", "x-checked");
+    ///     response.trailers_mut().set("x-checked", "yes");
+    /// }
+    /// # }
+    /// ```
+    pub fn trailers_mut(&mut self) -> &mut Headers {
+        &mut self.trailers
+    }
+
+    /// Decodes the body in place: Content-Encoding undone and the header
+    /// removed (mitmproxy's `message.decode()`). `Err` when it does not
+    /// decode; the message is then as it was.
+    ///
+    /// ```
+    /// # fn f(flow: &mut waylay_sdk::Flow) -> Result<(), waylay_sdk::Error> {
+    /// if let Some(response) = flow.response_mut() {
+    ///     response.decode()?;
+    /// }
+    /// # Ok(()) }
+    /// ```
+    pub fn decode(&mut self) -> Result<(), Error> {
+        self.handle
+            .msg_op(self.which, abi::OP_DECODE)
+            .map_err(Error::from_host)
+    }
+
+    /// Encodes the body with `coding` (`gzip`, `deflate`, `br`, `zstd`,
+    /// `identity`) and sets Content-Encoding, as mitmproxy's
+    /// `message.encode(coding)`: the body as it is now is taken as the
+    /// decoded one. `Err` for an unknown coding (nothing changes).
+    ///
+    /// ```
+    /// # fn f(flow: &mut waylay_sdk::Flow) -> Result<(), waylay_sdk::Error> {
+    /// if let Some(response) = flow.response_mut() {
+    ///     response.encode("gzip")?;
+    /// }
+    /// # Ok(()) }
+    /// ```
+    pub fn encode(&mut self, coding: &str) -> Result<(), Error> {
+        self.set_view(abi::VIEW_CONTENT_ENCODING, coding.as_bytes())
+    }
+
+    /// Replaces every match of `pattern` (a `regex` crate expression) with
+    /// `replacement` (`$1`, `${name}` for groups) in the decoded body and
+    /// in each header field as `name: value`, as the seed's
+    /// `message.replace` did; how many replacements were made.
+    ///
+    /// ```
+    /// # fn f(flow: &mut waylay_sdk::Flow) -> Result<(), waylay_sdk::Error> {
+    /// if let Some(response) = flow.response_mut() {
+    ///     let n = response.replace("(?i)colou?r", "hue")?;
+    ///     println!("{n} replaced");
+    /// }
+    /// # Ok(()) }
+    /// ```
+    pub fn replace(&mut self, pattern: &str, replacement: &str) -> Result<usize, Error> {
+        self.handle
+            .msg_replace(self.which, pattern, replacement.as_bytes(), 0)
+            .map_err(Error::from_host)
     }
 
     fn field_text(&self, field: u32) -> &str {
@@ -113,8 +203,12 @@ impl Message {
     }
 
     /// The body as JSON text, ready for the script's own parser (the SDK
-    /// has no JSON crate): [`text`](Message::text), decoded as mitmproxy's
-    /// `message.json()` decodes it before parsing.
+    /// has no JSON crate), decoded as mitmproxy's `message.json()` decodes
+    /// it before parsing (Python's `json.loads` of the bytes): the
+    /// Content-Encoding undone, then UTF-8 (a BOM dropped), or UTF-16 or
+    /// UTF-32 when a BOM or the zero bytes of the first characters say so;
+    /// the Content-Type's charset plays no part. `Err` when the body does
+    /// not decode.
     ///
     /// ```
     /// # fn f(flow: &waylay_sdk::Flow) -> Result<(), waylay_sdk::Error> {
@@ -125,7 +219,12 @@ impl Message {
     /// # Ok(()) }
     /// ```
     pub fn json(&self) -> Result<Option<String>, Error> {
-        self.text()
+        let Some(body) = self.content()? else {
+            return Ok(None);
+        };
+        json_text(body)
+            .map(Some)
+            .ok_or_else(|| Error::new("the body is not UTF-8, UTF-16 or UTF-32 text".to_owned()))
     }
 
     /// The HTTP version, e.g. `"HTTP/1.1"` or `"HTTP/2.0"`.
@@ -370,7 +469,8 @@ impl Request {
         self.field_text(abi::FIELD_HOST)
     }
 
-    /// Sets the target host. The Host header is left as it is.
+    /// Sets the target host. A Host header (and an HTTP/2 authority)
+    /// follows: `host[:port]`, as mitmproxy's `request.host = ...` does.
     ///
     /// ```
     /// # fn f(flow: &mut waylay_sdk::Flow) {
@@ -396,7 +496,8 @@ impl Request {
         u16::try_from(port).unwrap_or(0)
     }
 
-    /// Sets the target port.
+    /// Sets the target port. A Host header (and an HTTP/2 authority)
+    /// follows, as mitmproxy's `request.port = ...` does.
     ///
     /// ```
     /// # fn f(flow: &mut waylay_sdk::Flow) {
@@ -467,21 +568,7 @@ impl Request {
     /// # }
     /// ```
     pub fn url(&self) -> String {
-        let (scheme, host, port) = (self.scheme(), self.host(), self.port());
-        if !self.authority().is_empty() && self.method() == "CONNECT" {
-            return self.authority().to_owned();
-        }
-        let host = if host.contains(':') {
-            Cow::Owned(format!("[{host}]"))
-        } else {
-            Cow::Borrowed(host)
-        };
-        let default_port = matches!((scheme, port), ("http", 80) | ("https", 443));
-        if default_port {
-            format!("{scheme}://{host}{}", self.path())
-        } else {
-            format!("{scheme}://{host}:{port}{}", self.path())
-        }
+        self.message.view_text(abi::VIEW_URL).unwrap_or_default()
     }
 
     /// Sets scheme, host, port and path at once from a URL, as mitmproxy's
@@ -787,6 +874,54 @@ impl Request {
     }
 }
 
+/// JSON bytes as text, in the encoding Python's `json.detect_encoding`
+/// finds; `None` when they do not decode.
+fn json_text(b: &[u8]) -> Option<String> {
+    let units = |size: usize, big: bool, skip: usize| -> Option<String> {
+        let b = &b[skip..];
+        if !b.len().is_multiple_of(size) {
+            return None;
+        }
+        let chunks = b.chunks_exact(size);
+        if size == 2 {
+            let units = chunks.map(|c| {
+                let c = [c[0], c[1]];
+                if big {
+                    u16::from_be_bytes(c)
+                } else {
+                    u16::from_le_bytes(c)
+                }
+            });
+            char::decode_utf16(units)
+                .collect::<Result<String, _>>()
+                .ok()
+        } else {
+            chunks
+                .map(|c| {
+                    let c = [c[0], c[1], c[2], c[3]];
+                    char::from_u32(if big {
+                        u32::from_be_bytes(c)
+                    } else {
+                        u32::from_le_bytes(c)
+                    })
+                })
+                .collect()
+        }
+    };
+    match b {
+        [0, 0, 0xfe, 0xff, ..] => units(4, true, 4),
+        [0xff, 0xfe, 0, 0, ..] => units(4, false, 4),
+        [0xfe, 0xff, ..] => units(2, true, 2),
+        [0xff, 0xfe, ..] => units(2, false, 2),
+        [0xef, 0xbb, 0xbf, rest @ ..] => String::from_utf8(rest.to_vec()).ok(),
+        [0, x, _, _, ..] => units(if *x == 0 { 4 } else { 2 }, true, 0),
+        [_, 0, x, y, ..] => units(if *x == 0 && *y == 0 { 4 } else { 2 }, false, 0),
+        [0, _] => units(2, true, 0),
+        [_, 0] => units(2, false, 0),
+        _ => String::from_utf8(b.to_vec()).ok(),
+    }
+}
+
 /// An HTTP response. Dereferences to [`Message`] for headers and body.
 ///
 /// ```
@@ -861,6 +996,44 @@ impl Response {
     /// ```
     pub fn set_reason(&mut self, reason: &str) {
         let _ = self.message.set(abi::FIELD_REASON, reason.as_bytes());
+    }
+
+    /// The cookies the response sets: every `Set-Cookie` field's, in
+    /// order, duplicates kept (mitmproxy's `response.cookies`).
+    ///
+    /// ```
+    /// # fn f(flow: &waylay_sdk::Flow) {
+    /// if let Some(r) = flow.response() {
+    ///     let names: Vec<String> = r.cookies().into_iter().map(|c| c.name).collect();
+    /// }
+    /// # }
+    /// ```
+    pub fn cookies(&self) -> Vec<SetCookie> {
+        self.message
+            .view(abi::VIEW_SET_COOKIES)
+            .ok()
+            .flatten()
+            .map(|b| SetCookie::decode_all(&b))
+            .unwrap_or_default()
+    }
+
+    /// Replaces the `Set-Cookie` fields with `cookies`, one field each, as
+    /// mitmproxy's setter writes them.
+    ///
+    /// ```
+    /// # fn f(flow: &mut waylay_sdk::Flow) -> Result<(), waylay_sdk::Error> {
+    /// if let Some(r) = flow.response_mut() {
+    ///     let mut cookies = r.cookies();
+    ///     for c in &mut cookies {
+    ///         c.attrs.retain(|(name, _)| !name.eq_ignore_ascii_case("secure"));
+    ///     }
+    ///     r.set_cookies(&cookies)?;
+    /// }
+    /// # Ok(()) }
+    /// ```
+    pub fn set_cookies(&mut self, cookies: &[SetCookie]) -> Result<(), Error> {
+        self.message
+            .set_view(abi::VIEW_SET_COOKIES, &SetCookie::encode_all(cookies))
     }
 
     /// Moves the response's dates to now, as mitmproxy does for a replayed

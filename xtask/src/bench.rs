@@ -15,14 +15,14 @@ use crate::peer;
 use crate::util::{arg_value, cargo, root};
 
 /// What one timed command did.
-struct Measured {
-    wall: Duration,
+pub(crate) struct Measured {
+    pub(crate) wall: Duration,
     max_rss_kib: i64,
 }
 
 /// Runs `command` to completion under GNU time, for its wall time and
 /// peak RSS.
-fn measure(command: &mut Command) -> Result<Measured> {
+pub(crate) fn measure(command: &mut Command) -> Result<Measured> {
     let shown = format!("{command:?}");
     let report = root().join("target/bench/time.txt");
     let mut timed = Command::new("/usr/bin/time");
@@ -57,7 +57,7 @@ fn measure(command: &mut Command) -> Result<Measured> {
     Ok(Measured { wall, max_rss_kib })
 }
 
-fn best_of(n: usize, mut f: impl FnMut() -> Result<Measured>) -> Result<Measured> {
+pub(crate) fn best_of(n: usize, mut f: impl FnMut() -> Result<Measured>) -> Result<Measured> {
     let mut best: Option<Measured> = None;
     for _ in 0..n {
         let m = f()?;
@@ -69,7 +69,7 @@ fn best_of(n: usize, mut f: impl FnMut() -> Result<Measured>) -> Result<Measured
 }
 
 /// `copies` concatenations of all.mitm (5 flows each) at `path`.
-fn concat(path: &Path, copies: usize) -> Result<u64> {
+pub(crate) fn concat(path: &Path, copies: usize) -> Result<u64> {
     let unit = fs::read(root().join("testdata/flows/all.mitm"))?;
     if fs::metadata(path).is_ok_and(|m| m.len() == (unit.len() * copies) as u64) {
         return Ok(m_len(path));

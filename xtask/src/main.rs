@@ -5,13 +5,14 @@
 //! - `cargo xtask peer`: only install the peer.
 //! - `cargo xtask bench offline`, `bench live`, `bench concurrency`,
 //!   `bench tls`, `bench websocket`, `bench h2stream`, `bench modes`,
-//!   `bench filter`: the benchmarks recorded in BENCHMARKS.md.
+//!   `bench filter`, `bench accessors`: the benchmarks recorded in BENCHMARKS.md.
 //! - `cargo xtask fuzz [--time S]`: every cargo-fuzz target for S seconds.
 //! - `cargo xtask soak`: a long load, idle connections, then SIGTERM.
 
 use anyhow::{Result, bail};
 
 mod bench;
+mod bench_accessors;
 mod bench_concurrency;
 mod bench_filter;
 mod bench_h2stream;
@@ -42,6 +43,7 @@ fn main() -> Result<()> {
         }
         ["peer"] => peer::ensure().map(drop),
         ["bench", "offline", rest @ ..] => bench::offline(rest),
+        ["bench", "accessors"] => bench_accessors::accessors(),
         ["bench", "live", rest @ ..] => bench_live::live(rest),
         ["bench", "concurrency", rest @ ..] => bench_concurrency::concurrency(rest),
         ["bench", "filter", rest @ ..] => bench_filter::filter(rest),
@@ -54,7 +56,7 @@ fn main() -> Result<()> {
         ["soak", rest @ ..] => soak::soak(rest),
         ["origin", port] => bench_live::serve_forever(port.parse()?),
         _ => bail!(
-            "usage: cargo xtask test [CARGO TEST ARGS] | peer | bench offline [--flows N] [--big-mb N] | bench live [--seconds N] | bench concurrency [--seconds N] | bench filter [--mb N] [--flows N] [--seconds N] [--iterations N] | bench tls [--seconds N] [--connections N] [--client-threads N] | bench websocket [--seconds N] [--connections N] [--window N] [--size BYTES] [--idle N] [--client-threads N] | bench h2stream [--mb N] [--slow-mbps N] | bench modes [--seconds N] [--connections N] [--size BYTES] [--client-threads N] | bench replay [--seconds N] [--connections N] | fuzz [--time SECONDS] [--jobs N] [--target NAME]... | soak [--seconds N] [--clients N] [--idle N] | origin PORT"
+            "usage: cargo xtask test [CARGO TEST ARGS] | peer | bench offline [--flows N] [--big-mb N] | bench accessors | bench live [--seconds N] | bench concurrency [--seconds N] | bench filter [--mb N] [--flows N] [--seconds N] [--iterations N] | bench tls [--seconds N] [--connections N] [--client-threads N] | bench websocket [--seconds N] [--connections N] [--window N] [--size BYTES] [--idle N] [--client-threads N] | bench h2stream [--mb N] [--slow-mbps N] | bench modes [--seconds N] [--connections N] [--size BYTES] [--client-threads N] | bench replay [--seconds N] [--connections N] | fuzz [--time SECONDS] [--jobs N] [--target NAME]... | soak [--seconds N] [--clients N] [--idle N] | origin PORT"
         ),
     }
 }

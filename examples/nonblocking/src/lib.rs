@@ -4,6 +4,16 @@
 //! `impl Script`) to see the difference.
 //!
 //! `-s "examples/nonblocking SECONDS"` sets the sleep (default 1).
+//!
+//! It is also the port of mitmproxy 11's `examples/addons/nonblocking.py`,
+//! which logs, sleeps 5 seconds and logs again in an `async def request`
+//! hook (its other branch, `@concurrent` with `time.sleep`, is the seed's
+//! script). What either shows is a hook that waits without holding up
+//! other flows, and that is what `concurrent = [request]` does here: the
+//! SDK has no async hooks (hooks are plain calls, with no event loop to
+//! await on), so the wait blocks one of the proxy's worker threads instead
+//! of yielding to an event loop, as `@concurrent` did. The log lines are
+//! the original's; the sleep is 1 second by default rather than 5.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;

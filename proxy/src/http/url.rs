@@ -383,13 +383,32 @@ pub fn set_url(req: &mut Dict, url: &str) -> Result<(), String> {
     req.insert("host", Value::text(&parts.host));
     req.insert("port", Value::Int(parts.port));
     req.insert("path", Value::bytes(parts.path.as_bytes()));
+    follow_host(req, &hostport);
+    Ok(())
+}
+
+/// A Host field and a non-empty authority take `hostport`.
+fn follow_host(req: &mut Dict, hostport: &str) {
     if super::header(req, "host").is_some() {
         set_header(req, b"Host", hostport.as_bytes());
     }
     if !raw(req, "authority").is_empty() {
         req.insert("authority", Value::bytes(hostport.as_bytes()));
     }
-    Ok(())
+}
+
+/// mitmproxy's `_update_host_and_authority`, after `request.host = ...` or
+/// `request.port = ...`: a Host field and a non-empty authority follow the
+/// request's host and port.
+pub fn update_host_and_authority(req: &mut Dict) {
+    let scheme = String::from_utf8_lossy(raw(req, "scheme")).into_owned();
+    let host = req
+        .get("host")
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+        .to_owned();
+    let port = req.get("port").and_then(Value::as_int).unwrap_or(0);
+    follow_host(req, &hostport(&scheme, &host, port));
 }
 
 #[cfg(test)]

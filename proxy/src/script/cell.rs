@@ -17,7 +17,7 @@ mod tcp;
 mod views;
 
 /// How many `abi::VIEW_*` there are.
-const VIEWS: usize = abi::VIEW_MULTIPART_FORM as usize + 1;
+const VIEWS: usize = abi::VIEW_CONTENT_ENCODING as usize + 1;
 
 /// A view of a message, as computed (cached until the next change).
 type View = OnceCell<Result<Option<Vec<u8>>, String>>;
@@ -299,7 +299,11 @@ impl<'f> FlowCell<'f> {
         } else {
             Value::bytes(value)
         };
-        self.msg_mut(code)?.insert(key, value);
+        let msg = self.msg_mut(code)?;
+        msg.insert(key, value);
+        if key == "host" && code == abi::MSG_REQUEST {
+            http::url::update_host_and_authority(msg);
+        }
         Ok(())
     }
 
@@ -317,7 +321,11 @@ impl<'f> FlowCell<'f> {
             return Ok(());
         }
         let key = int_key(code, field).ok_or("that message field is not an integer")?;
-        self.msg_mut(code)?.insert(key, Value::Int(value));
+        let msg = self.msg_mut(code)?;
+        msg.insert(key, Value::Int(value));
+        if key == "port" && code == abi::MSG_REQUEST {
+            http::url::update_host_and_authority(msg);
+        }
         Ok(())
     }
 
@@ -368,12 +376,36 @@ impl<'f> FlowCell<'f> {
         Ok(())
     }
 
+    /// The message whose trailers `code` names, if it names trailers.
+    fn trailers_of(code: u32) -> Option<u32> {
+        match code {
+            abi::MSG_REQUEST_TRAILERS => Some(abi::MSG_REQUEST),
+            abi::MSG_RESPONSE_TRAILERS => Some(abi::MSG_RESPONSE),
+            _ => None,
+        }
+    }
+
+    /// The fields `code` names: a message's headers, or its trailers
+    /// (none: an empty list).
+    fn fields_list(&self, code: u32) -> Option<&[Value]> {
+        match Self::trailers_of(code) {
+            Some(msg) => Some(
+                self.msg(msg)?
+                    .get("trailers")
+                    .and_then(Value::as_list)
+                    .unwrap_or(&[]),
+            ),
+            None => Some(http::headers(self.msg(code)?)),
+        }
+    }
+
     pub(crate) fn headers_len(&self, code: u32) -> Option<usize> {
-        Some(http::headers(self.msg(code)?).len())
+        Some(self.fields_list(code)?.len())
     }
 
     pub(crate) fn header_at(&self, code: u32, index: usize) -> Option<(&[u8], &[u8])> {
-        http::header_at(self.msg(code)?, index)
+        let pair = self.fields_list(code)?.get(index)?.as_list()?;
+        Some((pair.first()?.as_bytes()?, pair.get(1)?.as_bytes()?))
     }
 
     pub(crate) fn headers_edit(
@@ -385,32 +417,65 @@ impl<'f> FlowCell<'f> {
         value: &[u8],
     ) -> Result<usize, String> {
         if op == abi::HEADERS_REMOVE
-            && self
-                .msg(code)
-                .is_some_and(|m| http::header(m, &String::from_utf8_lossy(name)).is_none())
+            && self.fields_list(code).is_some_and(|fields| {
+                !fields.iter().any(|f| {
+                    f.as_list()
+                        .and_then(|p| p.first())
+                        .and_then(Value::as_bytes)
+                        .is_some_and(|n| n.eq_ignore_ascii_case(name))
+                })
+            })
         {
             return Ok(0); // nothing to remove: not a change
         }
-        let msg = self.msg_mut(code)?;
-        Ok(match op {
-            abi::HEADERS_SET => {
-                http::set_header(msg, name, value);
-                0
-            }
-            abi::HEADERS_APPEND => {
-                http::append_header(msg, name, value);
-                0
-            }
-            abi::HEADERS_INSERT => {
-                http::insert_header(msg, index, name, value);
-                0
-            }
-            abi::HEADERS_REMOVE => http::remove_header(msg, name),
-            abi::HEADERS_REMOVE_AT => usize::from(http::remove_header_at(msg, index)),
-            _ => return Err("unknown header edit".into()),
-        })
+        if let Some(of) = Self::trailers_of(code) {
+            // Trailers are edited as a message's headers would be, on a
+            // stand-in message holding them.
+            let msg = self.msg_mut(of)?;
+            let list = msg
+                .get("trailers")
+                .and_then(Value::as_list)
+                .map(<[Value]>::to_vec)
+                .unwrap_or_default();
+            let mut stand_in = Dict::new();
+            stand_in.push("headers", Value::list(list));
+            let edited = edit_fields(&mut stand_in, op, index, name, value)?;
+            let list = stand_in.remove("headers").unwrap_or(Value::Null);
+            msg.insert("trailers", list);
+            return Ok(edited);
+        }
+        edit_fields(self.msg_mut(code)?, op, index, name, value)
     }
+}
 
+/// A header edit (`abi::HEADERS_*`) on `msg`'s fields; how many went.
+fn edit_fields(
+    msg: &mut Dict,
+    op: u32,
+    index: usize,
+    name: &[u8],
+    value: &[u8],
+) -> Result<usize, String> {
+    Ok(match op {
+        abi::HEADERS_SET => {
+            http::set_header(msg, name, value);
+            0
+        }
+        abi::HEADERS_APPEND => {
+            http::append_header(msg, name, value);
+            0
+        }
+        abi::HEADERS_INSERT => {
+            http::insert_header(msg, index, name, value);
+            0
+        }
+        abi::HEADERS_REMOVE => http::remove_header(msg, name),
+        abi::HEADERS_REMOVE_AT => usize::from(http::remove_header_at(msg, index)),
+        _ => return Err("unknown header edit".into()),
+    })
+}
+
+impl FlowCell<'_> {
     fn ws_message(&self, index: usize) -> Option<Message<'_>> {
         self.flow.websocket_message(index)
     }

@@ -23,8 +23,15 @@ fn ported() -> Vec<String> {
     names
 }
 
+/// Inputs an original cannot run over, and why: mitmdump stops at the
+/// error (it counts errors logged while reading `-r` as start-up errors).
+const SKIPPED: [(&str, &str); 1] = [(
+    "internet-in-mirror",
+    "filters.mitm", // its broken gzip body makes the original raise
+)];
+
 /// The inputs: every kind of HTTP flow the golden files hold.
-const INPUTS: [&str; 3] = ["filters.mitm", "all.mitm", "post.mitm"];
+const INPUTS: [&str; 4] = ["gallery.mitm", "filters.mitm", "all.mitm", "post.mitm"];
 
 #[test]
 fn each_example_writes_what_its_python_original_writes() {
@@ -35,6 +42,9 @@ fn each_example_writes_what_its_python_original_writes() {
     assert!(ported.len() >= 3, "{ported:?}");
     for example in &ported {
         for input in INPUTS {
+            if SKIPPED.contains(&(example.as_str(), input)) {
+                continue;
+            }
             let input_path = golden(input);
             let ours = path_in(&dir, &format!("{example}-{input}.waylay"));
             let theirs = path_in(&dir, &format!("{example}-{input}.mitmproxy"));
@@ -60,11 +70,14 @@ fn each_example_writes_what_its_python_original_writes() {
                 .args(["-w", &theirs])
                 .output()
                 .unwrap();
-            assert!(
-                out.status.success(),
-                "mitmdump -s {example}.py over {input}: {}",
-                String::from_utf8_lossy(&out.stderr)
-            );
+            if !out.status.success() {
+                failures.push(format!(
+                    "mitmdump -s {example}.py over {input}: {}{}",
+                    String::from_utf8_lossy(&out.stdout),
+                    String::from_utf8_lossy(&out.stderr)
+                ));
+                continue;
+            }
             let compared = Command::new(&python)
                 .arg(root().join("runner/tests/interop/gallery_compare.py"))
                 .args([&ours, &theirs])

@@ -8,6 +8,7 @@ mod tcp_origin;
 mod tls_origin;
 mod ws_origin;
 
+mod accessors;
 mod bad_input;
 mod browser;
 mod client_replay;

@@ -133,7 +133,7 @@ fn a_tcp_script_that_changes_nothing_writes_the_input_byte_for_byte() {
     let input = golden("tcp.mitm");
     for (i, script) in [
         format!("{RECORDER} t"),
-        "examples/tcp_simple nowhere-to-be-found x".to_owned(),
+        "examples/tcp-simple nowhere-to-be-found x".to_owned(),
     ]
     .iter()
     .enumerate()
@@ -157,7 +157,7 @@ fn a_tcp_script_that_changes_nothing_writes_the_input_byte_for_byte() {
     }
 }
 
-/// Runs tcp_simple over the saved TCP flow, `ping` to `pong`; returns
+/// Runs tcp-simple over the saved TCP flow, `ping` to `pong`; returns
 /// (input, output).
 pub fn rewrite_pings(dir: &tempfile::TempDir) -> (String, String) {
     let input = golden("tcp.mitm").to_string_lossy().into_owned();
@@ -167,7 +167,7 @@ pub fn rewrite_pings(dir: &tempfile::TempDir) -> (String, String) {
         "-r",
         &input,
         "-s",
-        "examples/tcp_simple ping pong",
+        "examples/tcp-simple ping pong",
         "-w",
         &out,
     ]);

@@ -20,7 +20,7 @@
   compare.py tcp IN OUT FROM TO
       mitmproxy reads both files; OUT must hold the same flows as IN, state for
       state, except that FROM is replaced with TO in every TCP message, as
-      examples/tcp_simple does.
+      examples/tcp-simple does.
   compare.py write OUT GOLDEN...
       mitmproxy writes OUT: every flow of the GOLDEN files, re-serialized by
       mitmproxy, plus flows built by mitmproxy's own test factories.

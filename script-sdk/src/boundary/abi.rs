@@ -127,6 +127,10 @@ pub const STATUS_INVALID: i32 = 2;
 // Which message of a flow.
 pub const MSG_REQUEST: u32 = 0;
 pub const MSG_RESPONSE: u32 = 1;
+/// The request's trailers, for the header functions (ABI 6).
+pub const MSG_REQUEST_TRAILERS: u32 = 2;
+/// The response's trailers, for the header functions (ABI 6).
+pub const MSG_RESPONSE_TRAILERS: u32 = 3;
 
 // Byte fields of a message.
 pub const FIELD_METHOD: u32 = 0;
@@ -200,6 +204,14 @@ pub const VIEW_COOKIES: u32 = 7;
 pub const VIEW_URLENCODED_FORM: u32 = 8;
 /// `Request.multipart_form` (pairs; settable).
 pub const VIEW_MULTIPART_FORM: u32 = 9;
+/// `Response.cookies` (settable): per cookie three items, the name, the
+/// value (a first byte 1 then the value, or a lone 0 for none) and the
+/// attributes (items: name, value as before).
+pub const VIEW_SET_COOKIES: u32 = 10;
+/// `Message.encode(name)` (set only): the body encoded with `name` and
+/// the Content-Encoding set; `STATUS_INVALID` for an unknown coding (the
+/// message as it was).
+pub const VIEW_CONTENT_ENCODING: u32 = 11;
 
 // Changes `msg_op` makes, as mitmproxy's methods of the same names.
 pub const OP_ANTICACHE: u32 = 0;
@@ -207,6 +219,8 @@ pub const OP_ANTICOMP: u32 = 1;
 pub const OP_CONSTRAIN_ENCODING: u32 = 2;
 /// `Response.refresh()`: dates and cookie expiry moved to now.
 pub const OP_REFRESH: u32 = 3;
+/// `Message.decode()`: the body decoded, Content-Encoding removed.
+pub const OP_DECODE: u32 = 4;
 
 // Fields of a WebSocket message (mitmproxy's `[type, from_client, content,
 // timestamp, dropped, injected]`): bytes, integers (flags as 0/1), float.
@@ -481,6 +495,18 @@ pub struct HostApi {
         unsafe extern "C" fn(flow: *mut HostFlow, which: u32, view: u32, value: RawBytes) -> i32,
     /// A change to message `which` (`OP_*`).
     pub msg_op: unsafe extern "C" fn(flow: *mut HostFlow, which: u32, op: u32) -> i32,
+    /// Replaces matches of the regular expression `pattern` (the `regex`
+    /// crate's syntax) with `repl` (`$1`, `${name}`) in the decoded body
+    /// and in each header field as `name: value`, at most `count` in each
+    /// (0: all); the number made is written to `replaced`.
+    pub msg_replace: unsafe extern "C" fn(
+        flow: *mut HostFlow,
+        which: u32,
+        pattern: RawBytes,
+        repl: RawBytes,
+        count: usize,
+        replaced: *mut usize,
+    ) -> i32,
 }
 
 /// What `waylay_script_descriptor` returns; static, never freed.

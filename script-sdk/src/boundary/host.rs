@@ -329,6 +329,29 @@ impl FlowHandle {
         self.check(status)
     }
 
+    pub(crate) fn msg_replace(
+        &mut self,
+        which: u32,
+        pattern: &str,
+        repl: &[u8],
+        count: usize,
+    ) -> Result<usize, Vec<u8>> {
+        let mut replaced = 0usize;
+        // SAFETY: `raw` is the live flow of this call; the host copies the
+        // pattern and the replacement; `replaced` is a local.
+        let status = unsafe {
+            (self.api.msg_replace)(
+                self.raw,
+                which,
+                RawBytes::new(pattern.as_bytes()),
+                RawBytes::new(repl),
+                count,
+                &mut replaced,
+            )
+        };
+        self.check(status).map(|()| replaced)
+    }
+
     pub(crate) fn last_error(&self) -> Vec<u8> {
         let mut out = RawBytes::EMPTY;
         // SAFETY: `raw` is the live flow of this call; `out` is a local.

@@ -9,7 +9,7 @@
 use waylay_sdk::abi;
 
 use super::FlowCell;
-use crate::http::{message, refresh, url};
+use crate::http::{self, message, refresh, url};
 
 /// Items as the boundary carries them.
 pub(crate) fn encode_items<I, B>(items: I) -> Vec<u8>
@@ -56,6 +56,57 @@ fn flat<A: AsRef<[u8]>, B: AsRef<[u8]>>(pairs: &[(A, B)]) -> Vec<u8> {
     encode_items(pairs.iter().flat_map(|(a, b)| [a.as_ref(), b.as_ref()]))
 }
 
+/// A value that may be absent: a first byte 1 then the bytes, or a lone 0.
+fn optional(value: Option<&str>) -> Vec<u8> {
+    match value {
+        Some(v) => [&[1u8][..], v.as_bytes()].concat(),
+        None => vec![0],
+    }
+}
+
+fn from_optional(item: &[u8]) -> Result<Option<String>, String> {
+    match item.split_first() {
+        Some((1, rest)) => Ok(Some(text(rest, "a cookie")?)),
+        Some((0, [])) => Ok(None),
+        _ => Err("a cookie's value is malformed".into()),
+    }
+}
+
+/// `Response.cookies` for the boundary: per cookie its name, value and
+/// attributes (see `abi::VIEW_SET_COOKIES`).
+fn encode_cookies(cookies: &[message::ResponseCookie]) -> Vec<u8> {
+    let mut items: Vec<Vec<u8>> = Vec::new();
+    for (name, value, attrs) in cookies {
+        items.push(name.as_bytes().to_vec());
+        items.push(optional(value.as_deref()));
+        items.push(encode_items(attrs.iter().flat_map(|(k, v)| {
+            [k.as_bytes().to_vec(), optional(v.as_deref())]
+        })));
+    }
+    encode_items(items)
+}
+
+fn decode_cookies(bytes: &[u8]) -> Result<Vec<message::ResponseCookie>, String> {
+    let items = decode_items(bytes)?;
+    if items.len() % 3 != 0 {
+        return Err("cookies come as name, value and attributes".into());
+    }
+    items
+        .chunks(3)
+        .map(|c| {
+            let attrs = decode_items(&c[2])?;
+            if attrs.len() % 2 != 0 {
+                return Err("a cookie's attributes come as pairs".into());
+            }
+            let attrs = attrs
+                .chunks(2)
+                .map(|a| Ok((text(&a[0], "a cookie")?, from_optional(&a[1])?)))
+                .collect::<Result<_, String>>()?;
+            Ok((text(&c[0], "a cookie")?, from_optional(&c[1])?, attrs))
+        })
+        .collect()
+}
+
 fn text(bytes: &[u8], what: &str) -> Result<String, String> {
     String::from_utf8(bytes.to_vec()).map_err(|_| format!("{what} must be UTF-8"))
 }
@@ -78,7 +129,12 @@ impl FlowCell<'_> {
         let Some(msg) = self.msg(code) else {
             return Ok(None);
         };
-        if code != abi::MSG_REQUEST && view != abi::VIEW_TEXT {
+        let anywhere = matches!(view, abi::VIEW_TEXT | abi::VIEW_CONTENT_ENCODING);
+        if view == abi::VIEW_SET_COOKIES {
+            if code != abi::MSG_RESPONSE {
+                return Err("that view is the response's".into());
+            }
+        } else if code != abi::MSG_REQUEST && !anywhere {
             return Err("that view is the request's".into());
         }
         Ok(Some(match view {
@@ -98,6 +154,7 @@ impl FlowCell<'_> {
             abi::VIEW_COOKIES => flat(&message::request_cookies(msg)),
             abi::VIEW_URLENCODED_FORM => flat(&message::urlencoded_form(msg)),
             abi::VIEW_MULTIPART_FORM => flat(&message::multipart_form(msg)),
+            abi::VIEW_SET_COOKIES => encode_cookies(&message::response_cookies(msg)),
             _ => return Err("no such view".into()),
         }))
     }
@@ -109,10 +166,33 @@ impl FlowCell<'_> {
         view: u32,
         value: &[u8],
     ) -> Result<(), String> {
-        if code != abi::MSG_REQUEST && view != abi::VIEW_TEXT {
+        let anywhere = matches!(view, abi::VIEW_TEXT | abi::VIEW_CONTENT_ENCODING);
+        if view == abi::VIEW_SET_COOKIES {
+            if code != abi::MSG_RESPONSE {
+                return Err("that view is the response's".into());
+            }
+        } else if code != abi::MSG_REQUEST && !anywhere {
             return Err("that view is the request's".into());
         }
         match view {
+            abi::VIEW_SET_COOKIES => {
+                let cookies = decode_cookies(value)?;
+                message::set_response_cookies(self.msg_mut(code)?, &cookies);
+                Ok(())
+            }
+            abi::VIEW_CONTENT_ENCODING => {
+                let coding = text(value, "a content coding")?;
+                let msg = self.msg_mut(code)?;
+                let raw = http::raw_content(msg).cloned().unwrap_or_default();
+                let before = msg.clone();
+                http::set_header(msg, b"content-encoding", coding.as_bytes());
+                http::set_decoded_content(msg, &raw);
+                if http::header(msg, "content-encoding").is_none() {
+                    *msg = before;
+                    return Err(format!("invalid content encoding {coding:?}"));
+                }
+                Ok(())
+            }
             abi::VIEW_TEXT => {
                 let value = text(value, "text")?;
                 message::set_text(self.msg_mut(code)?, &value).map_err(|e| e.to_string())
@@ -152,6 +232,20 @@ impl FlowCell<'_> {
         }
     }
 
+    /// `Message.replace`: how many replacements were made.
+    pub(crate) fn msg_replace(
+        &mut self,
+        code: u32,
+        pattern: &[u8],
+        repl: &[u8],
+        count: usize,
+    ) -> Result<usize, String> {
+        let pattern = std::str::from_utf8(pattern).map_err(|_| "the pattern must be UTF-8")?;
+        let pattern = regex::bytes::Regex::new(pattern)
+            .map_err(|e| format!("the pattern is not a regular expression: {e}"))?;
+        message::replace(self.msg_mut(code)?, &pattern, repl, count)
+    }
+
     /// One of mitmproxy's changes to message `code`.
     pub(crate) fn msg_op(&mut self, code: u32, op: u32) -> Result<(), String> {
         let request = code == abi::MSG_REQUEST;
@@ -162,6 +256,14 @@ impl FlowCell<'_> {
                 message::constrain_encoding(self.msg_mut(code)?);
             }
             (abi::OP_REFRESH, false) => refresh::refresh(self.msg_mut(code)?, super::now()),
+            (abi::OP_DECODE, _) => {
+                let msg = self.msg_mut(code)?;
+                let decoded = http::mitmproxy_content(msg)?;
+                http::remove_header(msg, b"content-encoding");
+                if let Some(body) = decoded {
+                    http::set_decoded_content(msg, &body);
+                }
+            }
             _ => return Err("that change does not apply to this message".into()),
         }
         Ok(())

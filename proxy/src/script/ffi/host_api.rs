@@ -66,6 +66,7 @@ pub(crate) static HOST_API: HostApi = HostApi {
     msg_view,
     msg_set_view,
     msg_op,
+    msg_replace,
 };
 
 /// Runs `f`, turning a host panic into `STATUS_INVALID` rather than an
@@ -655,5 +656,24 @@ unsafe extern "C" fn msg_op(flow: *mut HostFlow, which: u32, op: u32) -> i32 {
         let cell = unsafe { cell_mut(flow) };
         let result = cell.msg_op(which, op);
         status(cell, result)
+    })
+}
+
+unsafe extern "C" fn msg_replace(
+    flow: *mut HostFlow,
+    which: u32,
+    pattern: RawBytes,
+    repl: RawBytes,
+    count: usize,
+    replaced: *mut usize,
+) -> i32 {
+    guard(|| {
+        // SAFETY: `flow` is this call's cell; `pattern` and `repl` are live.
+        let (cell, pattern, repl) = unsafe { (cell_mut(flow), bytes(pattern), bytes(repl)) };
+        match cell.msg_replace(which, pattern, repl, count) {
+            // SAFETY: `replaced` is the script's local.
+            Ok(n) => unsafe { put_copy(replaced, Some(n)) },
+            Err(e) => status(cell, Err(e)),
+        }
     })
 }
