@@ -61,10 +61,8 @@ pub fn load_or_create(confdir: &Path) -> Result<Loaded, TlsError> {
     }
 }
 
-/// A CA kept in memory only, never written: for what makes TLS
-/// connections to servers but intercepts no client (offline replays), so
-/// that such a run leaves no CA behind.
-pub fn ephemeral() -> Result<Ca, TlsError> {
+/// A new CA key and its self-signed certificate.
+fn generate() -> Result<(KeyPair, rcgen::CertificateParams, rcgen::Certificate), TlsError> {
     let key = KeyPair::generate_for(&PKCS_ECDSA_P256_SHA256).map_err(|e| TlsError::Crypto {
         what: "make a CA key",
         cause: e.to_string(),
@@ -74,6 +72,14 @@ pub fn ephemeral() -> Result<Ca, TlsError> {
         what: "sign the CA certificate",
         cause: e.to_string(),
     })?;
+    Ok((key, params, cert))
+}
+
+/// A CA kept in memory only, never written: for what makes TLS
+/// connections to servers but intercepts no client (offline replays), so
+/// that such a run leaves no CA behind.
+pub fn ephemeral() -> Result<Ca, TlsError> {
+    let (key, params, cert) = generate()?;
     Ok(Ca {
         cert: cert.der().clone(),
         issuer: Issuer::new(params, key),
@@ -120,15 +126,7 @@ fn create(confdir: &Path) -> Result<Loaded, TlsError> {
         }
     };
     create_dir_private(confdir).map_err(fail("create the confdir", confdir))?;
-    let key = KeyPair::generate_for(&PKCS_ECDSA_P256_SHA256).map_err(|e| TlsError::Crypto {
-        what: "make a CA key",
-        cause: e.to_string(),
-    })?;
-    let params = ca_params();
-    let cert = params.self_signed(&key).map_err(|e| TlsError::Crypto {
-        what: "sign the CA certificate",
-        cause: e.to_string(),
-    })?;
+    let (key, params, cert) = generate()?;
     let cert_pem = cert.pem();
     let key_path = confdir.join(KEY_FILE);
     write_file(

@@ -107,6 +107,20 @@ fn decode_cookies(bytes: &[u8]) -> Result<Vec<message::ResponseCookie>, String> 
         .collect()
 }
 
+/// Whether `view` is one of message `code`'s: text and Content-Encoding
+/// are both messages', Set-Cookie the response's, the rest the request's.
+fn applies(code: u32, view: u32) -> Result<(), String> {
+    match view {
+        abi::VIEW_TEXT | abi::VIEW_CONTENT_ENCODING => Ok(()),
+        abi::VIEW_SET_COOKIES if code != abi::MSG_RESPONSE => {
+            Err("that view is the response's".into())
+        }
+        abi::VIEW_SET_COOKIES => Ok(()),
+        _ if code != abi::MSG_REQUEST => Err("that view is the request's".into()),
+        _ => Ok(()),
+    }
+}
+
 fn text(bytes: &[u8], what: &str) -> Result<String, String> {
     String::from_utf8(bytes.to_vec()).map_err(|_| format!("{what} must be UTF-8"))
 }
@@ -129,14 +143,7 @@ impl FlowCell<'_> {
         let Some(msg) = self.msg(code) else {
             return Ok(None);
         };
-        let anywhere = matches!(view, abi::VIEW_TEXT | abi::VIEW_CONTENT_ENCODING);
-        if view == abi::VIEW_SET_COOKIES {
-            if code != abi::MSG_RESPONSE {
-                return Err("that view is the response's".into());
-            }
-        } else if code != abi::MSG_REQUEST && !anywhere {
-            return Err("that view is the request's".into());
-        }
+        applies(code, view)?;
         Ok(Some(match view {
             abi::VIEW_TEXT => match message::text(msg).map_err(|e| e.to_string())? {
                 Some(text) => text.into_bytes(),
@@ -166,14 +173,7 @@ impl FlowCell<'_> {
         view: u32,
         value: &[u8],
     ) -> Result<(), String> {
-        let anywhere = matches!(view, abi::VIEW_TEXT | abi::VIEW_CONTENT_ENCODING);
-        if view == abi::VIEW_SET_COOKIES {
-            if code != abi::MSG_RESPONSE {
-                return Err("that view is the response's".into());
-            }
-        } else if code != abi::MSG_REQUEST && !anywhere {
-            return Err("that view is the request's".into());
-        }
+        applies(code, view)?;
         match view {
             abi::VIEW_SET_COOKIES => {
                 let cookies = decode_cookies(value)?;
