@@ -7,6 +7,7 @@ use crate::http::{self, Which};
 use crate::tnetstring::{Dict, Value};
 
 mod copy;
+pub mod spill;
 pub mod tcp;
 pub mod websocket;
 
@@ -26,6 +27,9 @@ pub struct Flow {
     /// Request and response bodies to stream rather than keep (live only;
     /// not part of the file).
     streaming: [bool; 2],
+    /// A long-lived stream's older messages, out of memory (live only;
+    /// written in their place).
+    spill: Option<spill::Spill>,
 }
 
 /// What kind of flow (`type` in the file).
@@ -49,6 +53,7 @@ impl Flow {
         root.as_dict().is_some().then_some(Flow {
             root,
             streaming: [false; 2],
+            spill: None,
         })
     }
 
@@ -57,10 +62,12 @@ impl Flow {
         Flow {
             root: Value::Dict(Default::default()),
             streaming: [false; 2],
+            spill: None,
         }
     }
 
-    /// The underlying value, for writing.
+    /// The underlying value, for writing: without the messages in the
+    /// [`spill`](Flow::spill), if there is one.
     pub fn as_value(&self) -> &Value {
         &self.root
     }

@@ -407,6 +407,18 @@ impl<W: Write> FlowWriter<W> {
 
     /// Writes one flow.
     pub fn write_flow(&mut self, flow: &Flow) -> io::Result<()> {
+        if let Some(spill) = flow.spill() {
+            // A long stream's older messages go from their file straight
+            // into this one, in front of those still in memory.
+            let path = crate::flow::spill::list_path(flow.kind());
+            let (head, tail) =
+                tnetstring::write_spliced(flow.as_value(), path, spill.written_len()).ok_or_else(
+                    || io::Error::other(format!("flow {} lost its message list", flow.id())),
+                )?;
+            self.dst.write_all(&head)?;
+            spill.write_to(&mut self.dst)?;
+            return self.dst.write_all(&tail);
+        }
         self.buf.clear();
         tnetstring::write(flow.as_value(), &mut self.buf);
         self.dst.write_all(&self.buf)

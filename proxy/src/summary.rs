@@ -208,11 +208,12 @@ pub fn flow_line(flow: &Flow) -> String {
         }
         _ => {
             let server = addr(flow.conn("server_conn"), "address").unwrap_or_else(|| "-".into());
-            let messages = flow
-                .dict()
-                .get("messages")
-                .and_then(Value::as_list)
-                .map_or(0, <[Value]>::len);
+            let messages = flow.spilled_count()
+                + flow
+                    .dict()
+                    .get("messages")
+                    .and_then(Value::as_list)
+                    .map_or(0, <[Value]>::len);
             format!(
                 "{client}: {} flow to {server}, {messages} messages",
                 flow.kind_name()

@@ -21,9 +21,9 @@ mod parse;
 mod pyfloat;
 mod write;
 
-pub(crate) use parse::MAX_LEN_DIGITS;
+pub(crate) use parse::{MAX_LEN_DIGITS, item_size};
 pub use parse::{ParseError, dict_int, parse};
-pub use write::write;
+pub use write::{write, write_spliced};
 
 /// A float as Python's `repr` writes it (`5.0`, `1e+16`).
 pub(crate) fn py_float_repr(f: f64) -> String {

@@ -20,7 +20,7 @@ fn parse_size(text: &str) -> Option<u64> {
 }
 
 /// The proxy's own `--set` names.
-pub const PROXY_OPTIONS: [(&str, &str); 14] = [
+pub const PROXY_OPTIONS: [(&str, &str); 15] = [
     (
         "allow_hosts",
         "regex: intercept only tunnels to a matching host:port (as --allow-hosts)",
@@ -56,6 +56,10 @@ pub const PROXY_OPTIONS: [(&str, &str); 14] = [
     (
         "ssl_verify_upstream_trusted_ca",
         "PEM file: a CA to trust for upstream servers, besides the system's",
+    ),
+    (
+        "stream_messages_memory",
+        "size: a WebSocket or TCP flow's newest messages kept in memory (8m); older ones go to a temporary file",
     ),
     (
         "stream_large_bodies",
@@ -151,6 +155,10 @@ pub fn options(cli: &Cli, sets: &[(String, String)]) -> Result<Options> {
             }
             "shutdown_grace" => options.shutdown_grace = seconds(name, value)?,
             "header_timeout" => options.header_timeout = seconds(name, value)?,
+            "stream_messages_memory" => {
+                options.stream_messages_memory = usize::try_from(size(name, value)?)
+                    .with_context(|| format!("--set {name}={value}: too large for this machine"))?;
+            }
             "websocket_max_message" => {
                 options.websocket_max_message = usize::try_from(size(name, value)?)
                     .with_context(|| format!("--set {name}={value}: too large for this machine"))?;

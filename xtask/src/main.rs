@@ -5,12 +5,15 @@
 //! - `cargo xtask peer`: only install the peer.
 //! - `cargo xtask bench offline`, `bench live`, `bench concurrency`,
 //!   `bench tls`, `bench websocket`, `bench h2stream`, `bench modes`,
-//!   `bench filter`, `bench accessors`: the benchmarks recorded in BENCHMARKS.md.
+//!   `bench filter`, `bench accessors`, `bench streams`: the benchmarks
+//!   recorded in BENCHMARKS.md. `bench streams --against REV` runs REV's
+//!   runner beside the working tree's (`ab.rs`).
 //! - `cargo xtask fuzz [--time S]`: every cargo-fuzz target for S seconds.
 //! - `cargo xtask soak`: a long load, idle connections, then SIGTERM.
 
 use anyhow::{Result, bail};
 
+mod ab;
 mod bench;
 mod bench_accessors;
 mod bench_concurrency;
@@ -19,6 +22,7 @@ mod bench_h2stream;
 mod bench_live;
 mod bench_modes;
 mod bench_replay;
+mod bench_streams;
 mod bench_tls;
 mod bench_websocket;
 mod fuzz;
@@ -52,11 +56,12 @@ fn main() -> Result<()> {
         ["bench", "h2stream", rest @ ..] => bench_h2stream::h2stream(rest),
         ["bench", "modes", rest @ ..] => bench_modes::modes(rest),
         ["bench", "replay", rest @ ..] => bench_replay::replay(rest),
+        ["bench", "streams", rest @ ..] => bench_streams::streams(rest),
         ["fuzz", rest @ ..] => fuzz::fuzz(rest),
         ["soak", rest @ ..] => soak::soak(rest),
         ["origin", port] => bench_live::serve_forever(port.parse()?),
         _ => bail!(
-            "usage: cargo xtask test [CARGO TEST ARGS] | peer | bench offline [--flows N] [--big-mb N] | bench accessors | bench live [--seconds N] | bench concurrency [--seconds N] | bench filter [--mb N] [--flows N] [--seconds N] [--iterations N] | bench tls [--seconds N] [--connections N] [--client-threads N] | bench websocket [--seconds N] [--connections N] [--window N] [--size BYTES] [--idle N] [--client-threads N] | bench h2stream [--mb N] [--slow-mbps N] | bench modes [--seconds N] [--connections N] [--size BYTES] [--client-threads N] | bench replay [--seconds N] [--connections N] | fuzz [--time SECONDS] [--jobs N] [--target NAME]... | soak [--seconds N] [--clients N] [--idle N] | origin PORT"
+            "usage: cargo xtask test [CARGO TEST ARGS] | peer | bench offline [--flows N] [--big-mb N] | bench accessors | bench live [--seconds N] | bench concurrency [--seconds N] | bench filter [--mb N] [--flows N] [--seconds N] [--iterations N] | bench tls [--seconds N] [--connections N] [--client-threads N] | bench websocket [--seconds N] [--connections N] [--window N] [--size BYTES] [--idle N] [--client-threads N] | bench h2stream [--mb N] [--slow-mbps N] | bench modes [--seconds N] [--connections N] [--size BYTES] [--client-threads N] | bench replay [--seconds N] [--connections N] | bench streams [--seconds N] [--connections N] [--size BYTES] [--against REV] | fuzz [--time SECONDS] [--jobs N] [--target NAME]... | soak [--seconds N] [--clients N] [--idle N] | origin PORT"
         ),
     }
 }

@@ -70,7 +70,12 @@ pub(crate) struct Running(pub(crate) Child);
 /// lives in `target/bench/waylay-conf` unless ARGS name a confdir: a bench
 /// never writes to the user's home.
 pub(crate) fn runner(args: &[&str], port: u16) -> Result<Running> {
-    let mut command = Command::new(root().join("target/release/runner"));
+    runner_at(&root().join("target/release/runner"), args, port)
+}
+
+/// The runner at `binary`, as [`runner`] starts it.
+pub(crate) fn runner_at(binary: &Path, args: &[&str], port: u16) -> Result<Running> {
+    let mut command = Command::new(binary);
     if !args.contains(&"--confdir") {
         command
             .arg("--confdir")
@@ -115,6 +120,24 @@ pub(crate) fn mitmdump_with(
         .stdout(Stdio::null())
         .spawn()?;
     Ok(Running(child))
+}
+
+impl Running {
+    /// Stops it with SIGINT and waits up to `patience` for it to exit (a
+    /// runner writing a large capture may need a while); then kills it.
+    pub(crate) fn stop_within(mut self, patience: Duration) -> Result<std::process::ExitStatus> {
+        let _ = Command::new("kill")
+            .args(["-INT", &self.0.id().to_string()])
+            .status();
+        let until = std::time::Instant::now() + patience;
+        while std::time::Instant::now() < until {
+            if let Some(status) = self.0.try_wait()? {
+                return Ok(status);
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        bail!("still running {} s after SIGINT", patience.as_secs())
+    }
 }
 
 impl Drop for Running {

@@ -286,14 +286,11 @@ fn body(v: &View<'_>, side: Side, re: &BytesRe) -> bool {
                 .into_iter()
                 .filter(|w| side.wants(*w))
                 .any(|w| v.body(w).is_some_and(|b| re.is_match(b)))
-                || v.messages()
-                    .into_iter()
-                    .any(|(client, content)| side.wants_from(client) && re.is_match(content))
+                || v.any_message(|client, content| side.wants_from(client) && re.is_match(content))
         }
-        FlowKind::Tcp | FlowKind::Udp => v
-            .messages()
-            .into_iter()
-            .any(|(client, content)| side.wants_from(client) && re.is_match(content)),
+        FlowKind::Tcp | FlowKind::Udp => {
+            v.any_message(|client, content| side.wants_from(client) && re.is_match(content))
+        }
         FlowKind::Dns => [Which::Request, Which::Response]
             .into_iter()
             .filter(|w| side.wants(*w))

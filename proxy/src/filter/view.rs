@@ -128,32 +128,40 @@ impl<'f> View<'f> {
             .join("\n")
     }
 
-    /// WebSocket messages (HTTP) or TCP/UDP messages: `(from_client,
-    /// content)`.
-    pub(super) fn messages(&self) -> Vec<(bool, &'f [u8])> {
-        match self.kind {
-            FlowKind::Http => self
-                .flow
-                .websocket_messages()
-                .unwrap_or(&[])
-                .iter()
-                .filter_map(crate::flow::websocket::Message::new)
-                .filter_map(|m| Some((m.from_client(), m.content()?)))
-                .collect(),
-            FlowKind::Tcp | FlowKind::Udp => self
-                .flow
-                .dict()
-                .get("messages")
-                .and_then(Value::as_list)
-                .unwrap_or(&[])
-                .iter()
-                .filter_map(|m| {
-                    let m = m.as_list()?;
-                    let from_client = matches!(m.first()?, Value::Bool(true));
-                    Some((from_client, m.get(1)?.as_bytes()?))
+    /// Whether `f(from_client, content)` holds for a WebSocket message
+    /// (HTTP) or a TCP/UDP message. A long stream's older messages are
+    /// read back from its spill, after those in memory (one that cannot
+    /// be read matches nothing).
+    pub(super) fn any_message(&self, mut f: impl FnMut(bool, &[u8]) -> bool) -> bool {
+        let list = match self.kind {
+            FlowKind::Http => self.flow.websocket_messages(),
+            FlowKind::Tcp | FlowKind::Udp => {
+                self.flow.dict().get("messages").and_then(Value::as_list)
+            }
+            _ => None,
+        };
+        let http = self.kind == FlowKind::Http;
+        let mut test = |m: &Value| {
+            let message = if http {
+                crate::flow::websocket::Message::new(m)
+                    .and_then(|m| Some((m.from_client(), m.content()?)))
+            } else {
+                m.as_list().and_then(|m| {
+                    Some((
+                        matches!(m.first()?, Value::Bool(true)),
+                        m.get(1)?.as_bytes()?,
+                    ))
                 })
-                .collect(),
-            _ => Vec::new(),
+            };
+            message.is_some_and(|(client, content)| f(client, content))
+        };
+        if list.unwrap_or_default().iter().any(&mut test) {
+            return true;
         }
+        let mut found = false;
+        if let Some(spill) = self.flow.spill() {
+            let _ = spill.for_each(|m| found = found || test(&m));
+        }
+        found
     }
 }

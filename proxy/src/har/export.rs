@@ -313,13 +313,15 @@ fn entry(flow: &Flow, servers_seen: &mut HashSet<String>) -> J {
         entry.push(("serverIPAddress", J::Str(ip)));
     }
     if flow.websocket().is_some() {
-        let messages = flow
-            .websocket_messages()
-            .unwrap_or_default()
-            .iter()
-            .filter_map(|v| Some((Message::new(v)?, v.as_list()?.get(3)?)))
-            .map(|(m, time)| websocket_message(m, time))
-            .collect();
+        // A long stream's older messages are read back from its spill; one
+        // that cannot be read leaves them out rather than the flow.
+        let mut messages = Vec::new();
+        let _ = flow.for_each_stream_message(|v| {
+            let message = Message::new(v).zip(v.as_list().and_then(|l| l.get(3)));
+            if let Some((m, time)) = message {
+                messages.push(websocket_message(m, time));
+            }
+        });
         entry.push(("_resourceType", J::Str("websocket".into())));
         entry.push(("_webSocketMessages", J::List(messages)));
     }

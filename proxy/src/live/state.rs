@@ -43,6 +43,10 @@ pub struct Options {
     pub stream_large_bodies: Option<u64>,
     /// The largest WebSocket message, in bytes; a larger one ends the flow.
     pub websocket_max_message: usize,
+    /// How many bytes of a WebSocket or TCP flow's newest messages stay in
+    /// memory; older ones move to the flow's spill file
+    /// (`crate::flow::spill`).
+    pub stream_messages_memory: usize,
     /// How upstream certificates are checked; read when `tls` is made.
     pub trust: crate::tls::Trust,
     /// Intercepts HTTPS in CONNECT tunnels; without it tunnels pass
@@ -78,6 +82,7 @@ impl Default for Options {
             header_timeout: Duration::from_secs(60),
             stream_large_bodies: None,
             websocket_max_message: 16 << 20,
+            stream_messages_memory: crate::flow::spill::DEFAULT_MEMORY,
             trust: crate::tls::Trust::default(),
             tls: None,
             ignore_hosts: Vec::new(),

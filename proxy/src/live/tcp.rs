@@ -16,6 +16,7 @@ use super::handoff::Handoff;
 use super::record;
 use super::state::{Hooked, Session};
 use super::wire::{BoxIo, Reader};
+use crate::flow::spill::{self, Budget};
 use crate::flow::{Flow, tcp};
 use crate::script::{Event, Level};
 use crate::tnetstring::Value;
@@ -42,6 +43,7 @@ async fn deliver(
     s: &Session,
     flow: &mut Flow,
     sides: &mut [Reader<BoxIo>; 2],
+    budget: &mut Budget,
     mut queue: VecDeque<Value>,
 ) -> Result<(), ()> {
     while let Some(message) = queue.pop_front() {
@@ -56,18 +58,22 @@ async fn deliver(
         {
             queue.extend(list.split_off(n));
         }
-        let Some(message) = flow.tcp_message(n - 1) else {
+        let Some(stored) = flow.tcp_messages().and_then(|l| l.get(n - 1)) else {
             continue;
         };
+        let cost = spill::memory_of(stored);
         // An emptied message (a script's `drop()`) sends nothing.
-        let content = message.content().unwrap_or_default();
-        if content.is_empty() {
-            continue;
+        if let Some(message) = tcp::Message::new(stored)
+            && let Some(content) = message.content().filter(|c| !c.is_empty())
+        {
+            // A client's message goes to the server, and the other way round.
+            let to = &mut sides[usize::from(message.from_client())];
+            if to.io().write_all(content).await.is_err() {
+                return Err(());
+            }
         }
-        // A client's message goes to the server, and the other way round.
-        let to = &mut sides[usize::from(message.from_client())];
-        if to.io().write_all(content).await.is_err() {
-            return Err(());
+        if let Some(e) = budget.delivered(flow, cost) {
+            s.log(Level::Warn, &super::websocket::spill_failed(flow, &e));
         }
     }
     Ok(())
@@ -132,11 +138,12 @@ async fn run(
     closing: &mut watch::Receiver<bool>,
 ) -> Result<(), ()> {
     hook(s, Event::TcpStart, flow).await?;
+    let budget = &mut Budget::new(s.live.options.stream_messages_memory);
     if let Some(list) = flow.tcp_messages_mut()
         && !list.is_empty()
     {
         let injected = std::mem::take(list);
-        deliver(s, flow, sides, injected.into()).await?;
+        deliver(s, flow, sides, budget, injected.into()).await?;
     }
     let mut open = [true, true];
     // Bytes a side sent before the relay began (the first bytes read to
@@ -145,7 +152,7 @@ async fn run(
         if sides[from].has_buffered() {
             let data = sides[from].buffered().split().freeze();
             let message = tcp::message(from == 0, data, record::now());
-            deliver(s, flow, sides, VecDeque::from([message])).await?;
+            deliver(s, flow, sides, budget, VecDeque::from([message])).await?;
         }
     }
     while open[0] || open[1] {
@@ -167,7 +174,7 @@ async fn run(
             Ok(_) => {
                 let data = sides[from].buffered().split().freeze();
                 let message = tcp::message(from == 0, data, record::now());
-                deliver(s, flow, sides, VecDeque::from([message])).await?;
+                deliver(s, flow, sides, budget, VecDeque::from([message])).await?;
             }
             Err(e) => {
                 let who = if from == 0 { "client" } else { "server" };

@@ -19,6 +19,7 @@ use super::record;
 use super::state::{Hooked, Session};
 use super::upstream::Upstream;
 use super::wire::{BoxIo, Reader};
+use crate::flow::spill::{self, Budget};
 use crate::flow::{Flow, websocket};
 use crate::http as fields;
 use crate::script::Event;
@@ -98,7 +99,8 @@ pub async fn relay(
         flow.start_websocket();
     }
     s.track(&flow);
-    let end = match run(s, &mut flow, &mut sides, closing).await {
+    let mut budget = Budget::new(s.live.options.stream_messages_memory);
+    let end = match run(s, &mut flow, &mut sides, &mut budget, closing).await {
         Ok(end) | Err(end) => end,
     };
     for side in &mut sides {
@@ -136,11 +138,13 @@ fn injected_since(flow: &mut Flow, n: usize) -> Vec<Value> {
 }
 
 /// Runs `websocket_message` for each queued message and sends on those
-/// not dropped; injections a hook makes join the queue.
+/// not dropped; injections a hook makes join the queue. Each one then
+/// counts toward the flow's memory budget.
 async fn deliver(
     s: &Session,
     flow: &mut Flow,
     sides: &mut [Side; 2],
+    budget: &mut Budget,
     mut queue: VecDeque<Value>,
 ) -> Result<(), End> {
     while let Some(message) = queue.pop_front() {
@@ -155,22 +159,37 @@ async fn deliver(
             Hooked::Panicked(e) => return Err(panicked(e)),
         }
         queue.extend(injected_since(flow, n));
-        let Some(message) = flow.websocket_message(n - 1) else {
+        let Some(stored) = flow.websocket_messages().and_then(|l| l.get(n - 1)) else {
             continue;
         };
-        if message.dropped() {
-            continue;
+        let cost = spill::memory_of(stored);
+        if let Some(message) = websocket::Message::new(stored)
+            && !message.dropped()
+        {
+            // A client's message goes to the server, and the other way round.
+            let to = &mut sides[usize::from(message.from_client())];
+            let content = message.content().unwrap_or_default();
+            let mut out = Vec::with_capacity(content.len() + 16);
+            to.encoder.message(message.is_text(), content, &mut out);
+            if let Err(e) = to.wire.io().write_all(&out).await {
+                return Err(broken(to.from_client, &e.to_string()));
+            }
         }
-        // A client's message goes to the server, and the other way round.
-        let to = &mut sides[usize::from(message.from_client())];
-        let content = message.content().unwrap_or_default();
-        let mut out = Vec::with_capacity(content.len() + 16);
-        to.encoder.message(message.is_text(), content, &mut out);
-        if let Err(e) = to.wire.io().write_all(&out).await {
-            return Err(broken(to.from_client, &e.to_string()));
+        if let Some(e) = budget.delivered(flow, cost) {
+            s.log(crate::script::Level::Warn, &spill_failed(flow, &e));
         }
     }
     Ok(())
+}
+
+/// The warning for a flow whose older messages cannot leave memory.
+pub(super) fn spill_failed(flow: &Flow, e: &std::io::Error) -> String {
+    format!(
+        "cannot move the older messages of flow {} to a temporary file ({e}); \
+         they stay in memory (check the space in {})",
+        flow.id(),
+        std::env::temp_dir().display()
+    )
 }
 
 fn killed() -> End {
@@ -226,6 +245,7 @@ async fn run(
     s: &Session,
     flow: &mut Flow,
     sides: &mut [Side; 2],
+    budget: &mut Budget,
     closing: &mut watch::Receiver<bool>,
 ) -> Result<End, End> {
     let n = flow.websocket_messages().map_or(0, <[Value]>::len);
@@ -235,11 +255,11 @@ async fn run(
         Hooked::Panicked(e) => return Err(panicked(e)),
     }
     let injected = injected_since(flow, n);
-    deliver(s, flow, sides, injected.into()).await?;
+    deliver(s, flow, sides, budget, injected.into()).await?;
     loop {
         // What each side has buffered is handled before reading more.
         for i in 0..2 {
-            if let Some(end) = drain(s, flow, sides, i).await? {
+            if let Some(end) = drain(s, flow, sides, budget, i).await? {
                 return Ok(end);
             }
         }
@@ -288,6 +308,7 @@ async fn drain(
     s: &Session,
     flow: &mut Flow,
     sides: &mut [Side; 2],
+    budget: &mut Budget,
     i: usize,
 ) -> Result<Option<End>, End> {
     loop {
@@ -303,7 +324,7 @@ async fn drain(
         match event {
             ws::Event::Message { text, payload } => {
                 let message = websocket::message(text, from_client, payload, record::now(), false);
-                deliver(s, flow, sides, VecDeque::from([message])).await?;
+                deliver(s, flow, sides, budget, VecDeque::from([message])).await?;
                 continue;
             }
             ws::Event::Ping(payload) => other.encoder.ping(&payload, &mut out),

@@ -13,8 +13,11 @@ use crate::http::field_bytes;
 use crate::http::{self, Which};
 use crate::tnetstring::{Dict, Value};
 
+mod stream;
 mod tcp;
 mod views;
+
+use stream::{ReadBack, Stream};
 
 /// How many `abi::VIEW_*` there are.
 const VIEWS: usize = abi::VIEW_CONTENT_ENCODING as usize + 1;
@@ -38,6 +41,9 @@ pub(crate) struct FlowCell<'f> {
     views: [[View; VIEWS]; 2],
     conns: [OnceCell<Option<Value>>; 2],
     last_error: RefCell<Vec<u8>>,
+    /// Spilled stream messages read back during the event, by index;
+    /// a change drops its entry.
+    read_back: ReadBack,
 }
 
 /// One entry of the undo log.
@@ -55,6 +61,8 @@ enum Undo {
     TcpMessage(usize, Value),
     /// How many TCP messages there were before the hook injected.
     TcpLen(usize),
+    /// A spilled stream message, by the flow's index.
+    Spilled(usize, Value),
 }
 
 fn which(code: u32) -> Option<Which> {
@@ -83,6 +91,7 @@ impl<'f> FlowCell<'f> {
             views: Default::default(),
             conns: Default::default(),
             last_error: RefCell::default(),
+            read_back: ReadBack::default(),
         }
     }
 
@@ -147,8 +156,14 @@ impl<'f> FlowCell<'f> {
                         messages.truncate(len);
                     }
                 }
+                Undo::Spilled(index, value) => {
+                    if let Some(spill) = self.flow.spill_mut() {
+                        let _ = spill.set(index, value);
+                    }
+                }
             }
         }
+        self.read_back.0.as_mut().clear();
         self.decoded = Default::default();
         self.views = Default::default();
     }
@@ -223,7 +238,9 @@ impl<'f> FlowCell<'f> {
             abi::FLOW_LIVE => Some(i64::from(self.live)),
             abi::FLOW_KILLABLE => Some(i64::from(self.live && !self.killed)),
             abi::FLOW_WEBSOCKET => Some(i64::from(self.flow.websocket().is_some())),
-            abi::FLOW_WS_MESSAGES => Some(self.flow.websocket_messages()?.len() as i64),
+            abi::FLOW_WS_MESSAGES => {
+                Some((self.flow.spilled_count() + self.flow.websocket_messages()?.len()) as i64)
+            }
             abi::FLOW_WS_CLOSED_BY_CLIENT => {
                 match self.flow.websocket()?.get("closed_by_client")? {
                     Value::Bool(b) => Some(i64::from(*b)),
@@ -231,7 +248,9 @@ impl<'f> FlowCell<'f> {
                 }
             }
             abi::FLOW_WS_CLOSE_CODE => self.flow.websocket()?.get("close_code")?.as_int(),
-            abi::FLOW_TCP_MESSAGES => Some(self.flow.tcp_messages()?.len() as i64),
+            abi::FLOW_TCP_MESSAGES => {
+                Some((self.flow.spilled_count() + self.flow.tcp_messages()?.len()) as i64)
+            }
             _ => None,
         }
     }
@@ -477,31 +496,16 @@ fn edit_fields(
 
 impl FlowCell<'_> {
     fn ws_message(&self, index: usize) -> Option<Message<'_>> {
-        self.flow.websocket_message(index)
+        Message::new(self.stream_value(Stream::WebSocket, index)?)
     }
 
-    /// A WebSocket message, to change: the undo log keeps it as it was
-    /// unless the hook appended it.
-    fn ws_message_mut(&mut self, index: usize) -> Result<&mut Value, String> {
-        let before = self
-            .flow
-            .websocket_messages()
-            .and_then(|m| m.get(index))
-            .ok_or_else(|| format!("the flow has no WebSocket message {index}"))?;
-        if Message::new(before).is_none() {
-            return Err(format!("WebSocket message {index} is malformed"));
-        }
-        let kept = self.undo.iter().any(|u| match u {
-            Undo::WsMessage(i, _) => *i == index,
-            Undo::WsLen(len) => index >= *len,
-            _ => false,
-        });
-        if !kept {
-            let before = before.clone();
-            self.undo.push(Undo::WsMessage(index, before));
-        }
-        let messages = self.flow.websocket_messages_mut().expect("read above");
-        Ok(&mut messages[index])
+    /// A WebSocket message, changed by `edit`.
+    fn edit_ws_message(
+        &mut self,
+        index: usize,
+        edit: impl FnOnce(&mut Value),
+    ) -> Result<(), String> {
+        self.edit_stream_message(Stream::WebSocket, index, edit)
     }
 
     pub(crate) fn ws_msg_bytes(&self, index: usize, field: u32) -> Option<&[u8]> {
@@ -520,8 +524,9 @@ impl FlowCell<'_> {
         if field != abi::WSMSG_CONTENT {
             return Err("that WebSocket message field cannot be set".into());
         }
-        websocket::set_content(self.ws_message_mut(index)?, value);
-        Ok(())
+        self.edit_ws_message(index, |m| {
+            websocket::set_content(m, value);
+        })
     }
 
     pub(crate) fn ws_msg_int(&self, index: usize, field: u32) -> Option<i64> {
@@ -544,8 +549,9 @@ impl FlowCell<'_> {
         if field != abi::WSMSG_DROPPED {
             return Err("that WebSocket message field cannot be set".into());
         }
-        websocket::set_dropped(self.ws_message_mut(index)?, value != 0);
-        Ok(())
+        self.edit_ws_message(index, |m| {
+            websocket::set_dropped(m, value != 0);
+        })
     }
 
     pub(crate) fn ws_msg_float(&self, index: usize, field: u32) -> Option<f64> {

@@ -239,3 +239,11 @@ pub fn dict_int(raw: &[u8], key: &str) -> Option<Option<i64>> {
     }
     None
 }
+
+/// The whole size (prefix, payload, tag) of the item whose first bytes are
+/// `head` (at least its length prefix), without reading the rest.
+pub(crate) fn item_size(head: &[u8]) -> Result<usize, ParseError> {
+    let (len, prefix) = parse_len(head, 0)?;
+    len.checked_add(prefix + 1)
+        .ok_or_else(|| err(0, "item length overflows"))
+}

@@ -98,3 +98,62 @@ fn golden_flows_reserialize_byte_for_byte() {
         assert!(out == bytes, "{name} did not re-serialize byte for byte");
     }
 }
+
+/// A value written around a hole, with the hole's items filled in, is the
+/// value written whole with those items at the front of its list.
+#[test]
+fn a_spliced_write_is_the_whole_write_with_the_items_in_front() {
+    let items = ["5:early,", "5:older,", "1:1#"];
+    let hole: String = items.concat();
+    let t = |payload: &str, tag: char| format!("{}:{payload}{tag}", payload.len());
+    let last = t(&t("last", ','), ']');
+    let inner = t(&format!("{}{}", t("messages", ';'), last), '}');
+    for (whole, path) in [
+        (t("", ']'), vec![]),
+        (last.clone(), vec![]),
+        (
+            t(
+                &format!("{}{}{}{last}", t("a", ';'), t("1", '#'), t("m", ';')),
+                '}',
+            ),
+            vec!["m"],
+        ),
+        (
+            t(
+                &format!(
+                    "{}{}{}{inner}{}{}",
+                    t("a", ';'),
+                    t("1", '#'),
+                    t("websocket", ';'),
+                    t("z", ';'),
+                    t("", '~')
+                ),
+                '}',
+            ),
+            vec!["websocket", "messages"],
+        ),
+    ] {
+        let value = parse(&Bytes::from(whole.clone())).unwrap();
+        let (head, tail) = super::write_spliced(&value, &path, hole.len() as u64).unwrap();
+        let got = [head, hole.clone().into_bytes(), tail].concat();
+        // The same value with the items put in front, written whole.
+        let mut expected_value = value.clone();
+        let mut at = &mut expected_value;
+        for key in &path {
+            at = at.as_dict_mut().unwrap().get_mut(key).unwrap();
+        }
+        let list = at.as_list_mut().unwrap();
+        for (i, item) in items.iter().enumerate() {
+            list.insert(i, parse(&Bytes::from(item.to_string())).unwrap());
+        }
+        let mut expected = Vec::new();
+        write(&expected_value, &mut expected);
+        assert_eq!(
+            String::from_utf8_lossy(&got),
+            String::from_utf8_lossy(&expected)
+        );
+        assert!(parse(&Bytes::from(got)).is_ok());
+    }
+    let not_a_list = parse(&Bytes::from_static(b"4:1:1#]")).unwrap();
+    assert!(super::write_spliced(&not_a_list, &["m"], 0).is_none());
+}

@@ -48,6 +48,53 @@ pub fn write(value: &Value, out: &mut Vec<u8>) {
     out.push(tag(value));
 }
 
+/// Writes `value` in two parts around a hole: what goes before and after
+/// `extra` bytes of items that are not in memory, spliced in at the front
+/// of the list found under the dict keys `path`. Every container on the
+/// path gets a length prefix that counts the hole; the caller writes
+/// `head`, then the `extra` bytes, then `tail`. `None` if `path` does not
+/// lead to a list.
+pub fn write_spliced(value: &Value, path: &[&str], extra: u64) -> Option<(Vec<u8>, Vec<u8>)> {
+    let mut head = Vec::new();
+    let mut tail;
+    match (path.split_first(), value) {
+        (None, Value::List(l)) => {
+            let mut items = Vec::new();
+            l.items().iter().for_each(|v| write(v, &mut items));
+            write_prefix(usize::try_from(extra).ok()? + items.len(), &mut head);
+            tail = items;
+            tail.push(b']');
+        }
+        (Some((key, rest)), Value::Dict(d)) => {
+            let (mut before, mut after) = (Vec::new(), Vec::new());
+            let mut inner = None;
+            for (k, v) in d.iter() {
+                let out = if inner.is_some() {
+                    &mut after
+                } else {
+                    &mut before
+                };
+                write(k, out);
+                if inner.is_none() && k.as_bytes() == Some(key.as_bytes()) {
+                    inner = Some(write_spliced(v, rest, extra)?);
+                } else {
+                    write(v, out);
+                }
+            }
+            let (inner_head, inner_tail) = inner?;
+            let len = before.len() + inner_head.len() + inner_tail.len() + after.len();
+            write_prefix(usize::try_from(extra).ok()? + len, &mut head);
+            head.extend_from_slice(&before);
+            head.extend_from_slice(&inner_head);
+            tail = inner_tail;
+            tail.extend_from_slice(&after);
+            tail.push(b'}');
+        }
+        _ => return None,
+    }
+    Some((head, tail))
+}
+
 fn write_prefix(len: usize, out: &mut Vec<u8>) {
     let mut prefix = [0u8; 24];
     let n = format_prefix(len, &mut prefix);

@@ -521,3 +521,101 @@ asyncio.run(main())
         (Some(true), Some(1000), "deflated".into())
     );
 }
+
+/// A long WebSocket keeps only its newest messages in memory
+/// (`stream_messages_memory`); the older ones are read back for a script
+/// that asks, changed where it changes them, and written in their place.
+#[test]
+fn a_long_websocket_spills_its_older_messages_and_still_writes_them_all() {
+    let origin = WsOrigin::start(false);
+    let dir = scratch();
+    let file = path_in(&dir, "long.mitm");
+    let proxy = Proxy::start(&[
+        "-s",
+        RECORDER,
+        "--set",
+        "stream_messages_memory=4k",
+        "--set",
+        "recorder_rewrite_first=rewritten at the end",
+        "-w",
+        &file,
+    ]);
+    let sent: Vec<String> = (0..300)
+        .map(|i| format!("message {i} {}", "x".repeat(i % 97)))
+        .collect();
+    runtime().block_on(async {
+        let mut ws = absolute(&proxy, &origin, "/ws/echo").await;
+        for text in &sent {
+            ws.send(Message::text(text.as_str())).await.unwrap();
+            assert_eq!(next_text(&mut ws).await, format!("echo: {text}"));
+        }
+        ws.close(None).await.unwrap();
+        while let Some(Ok(_)) = ws.next().await {}
+    });
+    let stopped = proxy.stop();
+    assert!(
+        !stopped.stderr.contains("cannot move"),
+        "{}",
+        stopped.stderr
+    );
+    let saved = flows(&file);
+    assert_eq!(saved.len(), 1, "{}", stopped.stderr);
+    let mut expected: Vec<_> = sent
+        .iter()
+        .flat_map(|t| {
+            [
+                (true, t.clone(), false, false),
+                (false, format!("echo: {t}"), false, false),
+            ]
+        })
+        .collect();
+    expected[0].1 = "rewritten at the end".into();
+    assert_eq!(messages(&saved[0]), expected);
+    let events = ws_events(&stopped.stdout);
+    // The script's indexes count the spilled messages; message 0 was
+    // read back from the spill, and changed there.
+    assert!(
+        events.contains(&format!(
+            "websocket_message #599 <- text {:?}",
+            format!("echo: {}", sent[299])
+        )),
+        "{:?}",
+        events.iter().rev().take(3).collect::<Vec<_>>()
+    );
+    assert!(
+        stopped
+            .stdout
+            .contains("first message \"message 0 \", now \"rewritten at the end\""),
+        "{}",
+        stopped.stdout
+    );
+    assert!(
+        events
+            .last()
+            .is_some_and(|e| e.starts_with("websocket_end 600 messages")),
+        "{events:?}"
+    );
+    // mitmproxy reads every message too.
+    let Some(python) = peer() else { return };
+    let script = r#"
+import sys
+from mitmproxy import io
+with open(sys.argv[1], "rb") as f:
+    for flow in io.FlowReader(f).stream():
+        ms = flow.websocket.messages
+        print(len(ms), ms[0].content.decode(), ms[-1].content.decode()[:18])
+"#;
+    let out = std::process::Command::new(python)
+        .args(["-c", script, &file])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout).trim(),
+        "600 rewritten at the end echo: message 299"
+    );
+}

@@ -4,6 +4,7 @@
 
 use bytes::Bytes;
 
+use super::stream::Stream;
 use super::{FlowCell, Undo, now};
 use crate::flow::tcp::{self, Message};
 use crate::tnetstring::Value;
@@ -11,36 +12,12 @@ use crate::tnetstring::Value;
 impl FlowCell<'_> {
     /// The TCP message at `index`: who sent it, its content, when.
     pub(crate) fn tcp_msg(&self, index: usize) -> Option<(bool, &[u8], Option<f64>)> {
-        let message = self.flow.tcp_message(index)?;
+        let message = Message::new(self.stream_value(Stream::Tcp, index)?)?;
         Some((
             message.from_client(),
             message.content().unwrap_or_default(),
             message.timestamp(),
         ))
-    }
-
-    /// A TCP message, to change: the undo log keeps it as it was unless
-    /// the hook appended it.
-    fn tcp_message_mut(&mut self, index: usize) -> Result<&mut Value, String> {
-        let before = self
-            .flow
-            .tcp_messages()
-            .and_then(|m| m.get(index))
-            .ok_or_else(|| format!("the flow has no TCP message {index}"))?;
-        if Message::new(before).is_none() {
-            return Err(format!("TCP message {index} is malformed"));
-        }
-        let kept = self.undo.iter().any(|u| match u {
-            Undo::TcpMessage(i, _) => *i == index,
-            Undo::TcpLen(len) => index >= *len,
-            _ => false,
-        });
-        if !kept {
-            let before = before.clone();
-            self.undo.push(Undo::TcpMessage(index, before));
-        }
-        let messages = self.flow.tcp_messages_mut().expect("read above");
-        Ok(&mut messages[index])
     }
 
     /// Replaces a TCP message's content; emptying it is a drop.
@@ -49,8 +26,9 @@ impl FlowCell<'_> {
         index: usize,
         content: &[u8],
     ) -> Result<(), String> {
-        tcp::set_content(self.tcp_message_mut(index)?, content);
-        Ok(())
+        self.edit_stream_message(Stream::Tcp, index, |m| {
+            tcp::set_content(m, content);
+        })
     }
 
     /// mitmproxy's `inject.tcp`: appends the message for the live proxy
