@@ -2,7 +2,10 @@
 //! (examples/add_header), next to direct-to-origin, `mitmdump -s
 //! add_header.py` and hudsucker with the same header added, in one run.
 //! wrk drives keep-alive connections with absolute-form request targets;
-//! the origin answers 1 KiB.
+//! the origin answers 1 KiB: in-process, or nginx with `--origin nginx`.
+//! `--against REV` adds REV's runner (A/B rows in the same run), and each
+//! proxy's context switches and system calls per request are counted with
+//! `perf stat` at 8 connections.
 
 use std::fmt::Write as _;
 use std::io::{Read, Write};
@@ -13,10 +16,12 @@ use std::time::Duration;
 use anyhow::{Context as _, Result, bail};
 
 use crate::peer;
+use crate::ab::Variant;
 use crate::procs::{
-    Running, build_hudsucker, free_port, hudsucker, memory_kib, mitmdump, runner, wait_ready,
+    Running, build_hudsucker, free_port, hudsucker, memory_kib, mitmdump, runner, runner_at,
+    wait_ready,
 };
-use crate::util::{arg_value, cargo, root};
+use crate::util::{arg_value, root};
 
 /// `cargo xtask origin PORT`: the benchmark's origin, until killed (for
 /// profiling by hand).
@@ -205,29 +210,66 @@ fn idle_kib_per_connection(child: &Running, port: u16, n: usize) -> Result<f64> 
     Ok((after - before) / n as f64)
 }
 
+/// `--origin nginx` or the in-process origin (the default).
+fn origin_from(args: &[&str], dir: &std::path::Path) -> Result<(u16, String, Option<Running>)> {
+    match args.iter().position(|a| *a == "--origin").map(|i| args.get(i + 1)) {
+        None | Some(Some(&"inproc")) => Ok((
+            origin()?,
+            "in-process (a thread per connection), 1 KiB responses, keep-alive".into(),
+            None,
+        )),
+        Some(Some(&"nginx")) => {
+            let version = crate::nginx::nginx_version()?;
+            let port = free_port()?;
+            let mut nginx = crate::nginx::nginx_origin(dir, port, 2)?;
+            wait_ready(&mut nginx, port)?;
+            Ok((
+                port,
+                format!("{version}, 2 workers, `return 200` of 1 KiB, keep-alive"),
+                Some(nginx),
+            ))
+        }
+        _ => bail!("--origin takes nginx or inproc"),
+    }
+}
+
 pub fn live(args: &[&str]) -> Result<()> {
     let seconds = arg_value(args, "--seconds", 10)? as u32;
+    let perf_seconds = arg_value(args, "--perf-seconds", 5)? as u32;
     let python = peer::ensure()?;
-    cargo(&["build", "--release", "-p", "runner"])?;
+    let variants = Variant::from_args(args)?;
     build_hudsucker()?;
     let dir = root().join("target/bench");
     std::fs::create_dir_all(&dir)?;
     let py_script = crate::util::add_header_py(&dir)?;
-    let origin_port = origin()?;
+    let (origin_port, origin_text, origin_proc) = origin_from(args, &dir)?;
+    // The 1 GiB download below is the in-process origin's.
+    let inproc_port = if origin_proc.is_some() {
+        origin()?
+    } else {
+        origin_port
+    };
 
-    let waylay_port = free_port()?;
-    let mut waylay = runner(&["-s", "examples/add_header"], waylay_port)?;
+    let mut waylays = Vec::new();
+    for v in &variants {
+        let port = free_port()?;
+        let mut proxy = runner_at(&v.runner, &["-s", &v.example("add_header")], port)?;
+        wait_ready(&mut proxy, port)?;
+        waylays.push((format!("Waylay + add_header ({})", v.label), port, proxy));
+    }
     let mitm_port = free_port()?;
     let mut mitm = mitmdump(&python, &py_script, mitm_port)?;
     let huds_port = free_port()?;
     let mut huds = hudsucker(huds_port)?;
-    wait_ready(&mut waylay, waylay_port)?;
     wait_ready(&mut mitm, mitm_port)?;
     wait_ready(&mut huds, huds_port)?;
     // Idle memory first, before load has grown any pools.
     eprintln!("xtask: idle connections");
+    let mut idle_waylay = Vec::new();
+    for (name, port, proxy) in &waylays {
+        idle_waylay.push((name.clone(), idle_kib_per_connection(proxy, *port, 1000)?));
+    }
     let idle = (
-        idle_kib_per_connection(&waylay, waylay_port, 1000)?,
         idle_kib_per_connection(&mitm, mitm_port, 1000)?,
         idle_kib_per_connection(&huds, huds_port, 1000)?,
     );
@@ -235,7 +277,7 @@ pub fn live(args: &[&str]) -> Result<()> {
     let mut report = String::new();
     writeln!(
         report,
-        "Origin: in-process, 1 KiB responses, keep-alive. Load: wrk -t2, {seconds} s per row, absolute-form targets through the proxies.\n"
+        "Origin: {origin_text}. Load: wrk -t2, {seconds} s per row, absolute-form targets through the proxies.\n"
     )?;
     writeln!(
         report,
@@ -244,32 +286,17 @@ pub fn live(args: &[&str]) -> Result<()> {
     writeln!(report, "|---|---|---|---|---|---|")?;
     let mut rates = Vec::new();
     let mut p50s = Vec::new();
+    let mut rows = vec![("direct to origin".to_owned(), origin_port, false)];
+    for (name, port, _) in &waylays {
+        rows.push((name.clone(), *port, true));
+    }
+    rows.push(("mitmdump 11.0.2 + add_header.py".into(), mitm_port, true));
+    rows.push(("hudsucker 0.25 + the same header".into(), huds_port, true));
     for connections in [1, 8, 64] {
-        let rows = [
-            (
-                "direct to origin",
-                format!("http://127.0.0.1:{origin_port}/"),
-                false,
-            ),
-            (
-                "Waylay + add_header",
-                format!("http://127.0.0.1:{waylay_port}/"),
-                true,
-            ),
-            (
-                "mitmdump 11.0.2 + add_header.py",
-                format!("http://127.0.0.1:{mitm_port}/"),
-                true,
-            ),
-            (
-                "hudsucker 0.25 + the same header",
-                format!("http://127.0.0.1:{huds_port}/"),
-                true,
-            ),
-        ];
-        for (name, target, absolute) in rows {
+        for (name, port, absolute) in &rows {
             eprintln!("xtask: {name}, {connections} connections");
-            let load = wrk(&target, origin_port, connections, seconds, absolute)?;
+            let target = format!("http://127.0.0.1:{port}/");
+            let load = wrk(&target, origin_port, connections, seconds, *absolute)?;
             writeln!(
                 report,
                 "| {connections} | {name} | {:.0} | {:.2} ms | {:.2} ms | {} |",
@@ -282,14 +309,75 @@ pub fn live(args: &[&str]) -> Result<()> {
                     &load.errors
                 }
             )?;
-            rates.push((connections, name, load.rps));
-            p50s.push((connections, name, load.p50_ms));
+            rates.push((connections, name.clone(), load.rps, load.p99_ms));
+            p50s.push((connections, name.clone(), load.p50_ms));
         }
     }
+
+    // Kernel work per request at 8 connections, each proxy on its own
+    // (the origin's own share apart, unless it is nginx).
     writeln!(
         report,
-        "\nPeak RSS under load: Waylay {:.1} MiB, mitmdump {:.1} MiB, hudsucker {:.1} MiB.",
-        peak_rss_mib(&waylay),
+        "\nKernel work per request at 8 connections (`perf stat -e context-switches,raw_syscalls:sys_enter` on the \
+         proxy's process and threads, a {perf_seconds} s wrk run of its own):\n"
+    )?;
+    writeln!(
+        report,
+        "| process | requests/s | context switches / request | system calls / request |"
+    )?;
+    writeln!(report, "|---|---|---|---|")?;
+    let mut counted: Vec<(String, Vec<u32>, u16, bool)> = Vec::new();
+    if let Some(nginx) = &origin_proc {
+        counted.push((
+            "nginx origin (direct)".into(),
+            crate::perf::with_children(nginx.0.id()),
+            origin_port,
+            false,
+        ));
+    }
+    for (name, port, proxy) in &waylays {
+        counted.push((name.clone(), vec![proxy.0.id()], *port, true));
+    }
+    counted.push(("hudsucker 0.25".into(), vec![huds.0.id()], huds_port, true));
+    counted.push(("mitmdump 11.0.2".into(), vec![mitm.0.id()], mitm_port, true));
+    let mut per_request = Vec::new();
+    for (name, pids, port, absolute) in counted {
+        eprintln!("xtask: perf stat, {name}");
+        let target = format!("http://127.0.0.1:{port}/");
+        let (load, counts) = crate::perf::stat(&pids, || {
+            wrk(&target, origin_port, 8, perf_seconds, absolute)
+        })?;
+        let requests = (load.rps * f64::from(perf_seconds)).max(1.0);
+        let cs = counts.context_switches as f64 / requests;
+        let sc = counts.syscalls as f64 / requests;
+        writeln!(report, "| {name} | {:.0} | {cs:.2} | {sc:.2} |", load.rps)?;
+        per_request.push((name, cs));
+    }
+    let pr = |who: &str| {
+        per_request
+            .iter()
+            .find(|(n, _)| n.starts_with(who))
+            .map_or(0.0, |r| r.1)
+    };
+    writeln!(
+        report,
+        "\nTarget: Waylay's context switches per request <= hudsucker's ({:.2} against {:.2}: {}).",
+        pr("Waylay"),
+        pr("hudsucker"),
+        if pr("Waylay") <= pr("hudsucker") {
+            "met"
+        } else {
+            "**missed**"
+        }
+    )?;
+    let peaks: Vec<String> = waylays
+        .iter()
+        .map(|(name, _, proxy)| format!("{name} {:.1} MiB", peak_rss_mib(proxy)))
+        .collect();
+    writeln!(
+        report,
+        "\nPeak RSS under load: {}, mitmdump {:.1} MiB, hudsucker {:.1} MiB.",
+        peaks.join(", "),
         peak_rss_mib(&mitm),
         peak_rss_mib(&huds)
     )?;
@@ -306,11 +394,18 @@ pub fn live(args: &[&str]) -> Result<()> {
         1000.0 * (p50("hudsucker") - p50("direct")),
         1000.0 * p50("direct")
     )?;
+    let idle_text: Vec<String> = idle_waylay
+        .iter()
+        .map(|(name, kib)| format!("{name} {kib:.1} KiB"))
+        .collect();
     writeln!(
         report,
-        "Memory per idle client connection (1,000 open, before any load): Waylay {:.1} KiB, mitmdump {:.1} KiB, hudsucker {:.1} KiB.",
-        idle.0, idle.1, idle.2
+        "Memory per idle client connection (1,000 open, before any load): {}, mitmdump {:.1} KiB, hudsucker {:.1} KiB.",
+        idle_text.join(", "),
+        idle.0,
+        idle.1
     )?;
+    let origin_port = inproc_port;
     eprintln!("xtask: a 1 GiB streamed body");
     let stream_port = free_port()?;
     let mut streaming = runner(
@@ -345,12 +440,13 @@ pub fn live(args: &[&str]) -> Result<()> {
     )?;
     drop(streaming);
     for connections in [8, 64] {
-        let rate = |who: &str| {
+        let row = |who: &str| {
             rates
                 .iter()
-                .find(|(c, n, _)| *c == connections && n.starts_with(who))
-                .map_or(0.0, |r| r.2)
+                .find(|(c, n, _, _)| *c == connections && n.starts_with(who))
+                .map_or((0.0, 0.0), |r| (r.2, r.3))
         };
+        let rate = |who: &str| row(who).0;
         writeln!(
             report,
             "At {connections} connections Waylay does {:.0}% of direct, {:.1}x mitmdump and {:.2}x hudsucker.",
@@ -358,23 +454,35 @@ pub fn live(args: &[&str]) -> Result<()> {
             rate("Waylay") / rate("mitmdump"),
             rate("Waylay") / rate("hudsucker")
         )?;
+        if waylays.len() > 1 {
+            writeln!(
+                report,
+                "A/B at {connections} connections: {} / {} = {:.3}.",
+                waylays[0].0,
+                waylays[1].0,
+                rate(&waylays[0].0) / rate(&waylays[1].0)
+            )?;
+        }
         if connections == 8 {
             let (share, vs_huds) = (
                 rate("Waylay") / rate("direct"),
                 rate("Waylay") / rate("hudsucker"),
             );
             let met = |ok: bool| if ok { "met" } else { "**missed**" };
+            let (p99, huds_p99) = (row("Waylay").1, row("hudsucker").1);
             writeln!(
                 report,
-                "Targets at 8 connections: Waylay >= 45% of direct ({:.0}%: {}); Waylay >= 1.25x hudsucker ({:.2}x: {}).",
+                "Targets at 8 connections: Waylay >= 45% of direct ({:.0}%: {}); Waylay >= 1.25x hudsucker ({:.2}x: {}); \
+                 p99 <= hudsucker's ({p99:.2} ms against {huds_p99:.2} ms: {}).",
                 100.0 * share,
                 met(share >= 0.45),
                 vs_huds,
-                met(vs_huds >= 1.25)
+                met(vs_huds >= 1.25),
+                met(p99 <= huds_p99)
             )?;
         }
     }
-    drop((waylay, mitm, huds));
+    drop((waylays, mitm, huds, origin_proc));
     println!("{report}");
     std::fs::write(dir.join("live.md"), &report)?;
     Ok(())

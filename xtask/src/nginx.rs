@@ -1,4 +1,4 @@
-//! nginx as `bench modes`' reverse-proxy peer: Debian's /usr/sbin/nginx
+//! nginx as `bench modes`' reverse-proxy peer and `bench live`'s origin: Debian's /usr/sbin/nginx
 //! in the foreground with a configuration of our own under target/bench.
 
 use std::path::Path;
@@ -48,6 +48,44 @@ pub fn nginx(dir: &Path, port: u16, origin: u16, workers: usize) -> Result<Runni
            server {{\n\
              listen 127.0.0.1:{port};\n\
              location / {{ proxy_pass http://origin; proxy_http_version 1.1; proxy_set_header Connection \"\"; }}\n\
+           }}\n\
+         }}\n"
+    );
+    let file = dir.join("nginx.conf");
+    std::fs::write(&file, conf)?;
+    let child = Command::new(NGINX)
+        .arg("-p")
+        .arg(&dir)
+        .arg("-e")
+        .arg(dir.join("error.log"))
+        .arg("-c")
+        .arg(&file)
+        .stdout(Stdio::null())
+        .spawn()
+        .with_context(|| format!("starting {NGINX} -c {}", file.display()))?;
+    Ok(Running(child))
+}
+
+/// nginx on 127.0.0.1:`port` as an origin answering every request with
+/// the 1 KiB body the in-process origin sends (`bench live --origin
+/// nginx`), keep-alive without a limit, `workers` worker processes.
+pub fn nginx_origin(dir: &Path, port: u16, workers: usize) -> Result<Running> {
+    let dir = dir.join(format!("nginx-origin-{workers}"));
+    std::fs::create_dir_all(&dir)?;
+    let d = dir.display();
+    let master = if workers > 1 { "on" } else { "off" };
+    let body = "x".repeat(1024);
+    let conf = format!(
+        "daemon off; master_process {master}; worker_processes {workers};\n\
+         pid {d}/nginx.pid; error_log {d}/error.log;\n\
+         events {{ worker_connections 4096; }}\n\
+         http {{\n\
+           access_log off; keepalive_requests 100000000; keepalive_timeout 300s;\n\
+           client_body_temp_path {d}/body; proxy_temp_path {d}/proxy;\n\
+           fastcgi_temp_path {d}/fastcgi; uwsgi_temp_path {d}/uwsgi; scgi_temp_path {d}/scgi;\n\
+           server {{\n\
+             listen 127.0.0.1:{port};\n\
+             location / {{ default_type text/plain; return 200 \"{body}\"; }}\n\
            }}\n\
          }}\n"
     );
