@@ -22,9 +22,27 @@ use crate::boundary::host::FlowHandle;
 /// }
 /// # }
 /// ```
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Default)]
 pub struct Pairs {
-    items: Vec<(Vec<u8>, Vec<u8>)>,
+    /// The bytes names and values are ranges of: as the host sent them
+    /// (each item after its 4-byte length), with what changes appended.
+    buf: Vec<u8>,
+    /// Each pair's name and value: start and end in `buf`.
+    spans: Vec<[u32; 4]>,
+}
+
+impl PartialEq for Pairs {
+    fn eq(&self, other: &Pairs) -> bool {
+        self.len() == other.len() && self.iter_bytes().eq(other.iter_bytes())
+    }
+}
+
+impl Eq for Pairs {}
+
+impl std::fmt::Debug for Pairs {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_list().entries(self.iter()).finish()
+    }
 }
 
 impl Pairs {
@@ -38,12 +56,26 @@ impl Pairs {
     pub fn from_iter<N: AsRef<[u8]>, V: AsRef<[u8]>>(
         pairs: impl IntoIterator<Item = (N, V)>,
     ) -> Pairs {
-        Pairs {
-            items: pairs
-                .into_iter()
-                .map(|(n, v)| (n.as_ref().to_vec(), v.as_ref().to_vec()))
-                .collect(),
+        let mut out = Pairs::default();
+        for (n, v) in pairs {
+            out.append(n, v);
         }
+        out
+    }
+
+    fn name_at(&self, span: &[u32; 4]) -> &[u8] {
+        &self.buf[span[0] as usize..span[1] as usize]
+    }
+
+    fn value_at(&self, span: &[u32; 4]) -> &[u8] {
+        &self.buf[span[2] as usize..span[3] as usize]
+    }
+
+    /// Puts `bytes` at the end of the buffer; their range.
+    fn put(&mut self, bytes: &[u8]) -> [u32; 2] {
+        let start = self.buf.len() as u32;
+        self.buf.extend_from_slice(bytes);
+        [start, self.buf.len() as u32]
     }
 
     /// How many pairs.
@@ -52,7 +84,7 @@ impl Pairs {
     /// assert_eq!(waylay_sdk::Pairs::default().len(), 0);
     /// ```
     pub fn len(&self) -> usize {
-        self.items.len()
+        self.spans.len()
     }
 
     /// Whether there are none.
@@ -61,7 +93,7 @@ impl Pairs {
     /// assert!(waylay_sdk::Pairs::default().is_empty());
     /// ```
     pub fn is_empty(&self) -> bool {
-        self.items.is_empty()
+        self.spans.is_empty()
     }
 
     /// The first value of `name` (names compare exactly, as mitmproxy's
@@ -83,10 +115,7 @@ impl Pairs {
     /// assert_eq!(pairs.get_bytes(b"k"), Some(&b"\xff"[..]));
     /// ```
     pub fn get_bytes(&self, name: &[u8]) -> Option<&[u8]> {
-        self.items
-            .iter()
-            .find(|(n, _)| n == name)
-            .map(|(_, v)| &v[..])
+        self.iter_bytes().find(|(n, _)| *n == name).map(|(_, v)| v)
     }
 
     /// Every value of `name`, in order.
@@ -96,9 +125,8 @@ impl Pairs {
     /// assert_eq!(pairs.get_all("x"), ["1", "3"]);
     /// ```
     pub fn get_all(&self, name: &str) -> Vec<Cow<'_, str>> {
-        self.items
-            .iter()
-            .filter(|(n, _)| n == name.as_bytes())
+        self.iter_bytes()
+            .filter(|(n, _)| *n == name.as_bytes())
             .map(|(_, v)| String::from_utf8_lossy(v))
             .collect()
     }
@@ -111,8 +139,7 @@ impl Pairs {
     /// assert_eq!(names, ["a", "b"]);
     /// ```
     pub fn iter(&self) -> impl Iterator<Item = (Cow<'_, str>, Cow<'_, str>)> {
-        self.items
-            .iter()
+        self.iter_bytes()
             .map(|(n, v)| (String::from_utf8_lossy(n), String::from_utf8_lossy(v)))
     }
 
@@ -123,7 +150,9 @@ impl Pairs {
     /// assert_eq!(pairs.iter_bytes().next(), Some((&b"a"[..], &b"1"[..])));
     /// ```
     pub fn iter_bytes(&self) -> impl Iterator<Item = (&[u8], &[u8])> {
-        self.items.iter().map(|(n, v)| (&n[..], &v[..]))
+        self.spans
+            .iter()
+            .map(|span| (self.name_at(span), self.value_at(span)))
     }
 
     /// Sets `name` to `value`: the first pair of that name gets the value
@@ -137,16 +166,19 @@ impl Pairs {
     /// ```
     pub fn insert(&mut self, name: impl AsRef<[u8]>, value: impl AsRef<[u8]>) {
         let (name, value) = (name.as_ref(), value.as_ref());
-        match self.items.iter().position(|(n, _)| n == name) {
+        let first = self.iter_bytes().position(|(n, _)| n == name);
+        match first {
             Some(first) => {
-                self.items[first].1 = value.to_vec();
+                let [start, end] = self.put(value);
+                self.spans[first][2..].copy_from_slice(&[start, end]);
+                let buf = &self.buf;
                 let mut i = 0;
-                self.items.retain(|(n, _)| {
+                self.spans.retain(|span| {
                     i += 1;
-                    i - 1 == first || n != name
+                    i - 1 == first || &buf[span[0] as usize..span[1] as usize] != name
                 });
             }
-            None => self.items.push((name.to_vec(), value.to_vec())),
+            None => self.append(name, value),
         }
     }
 
@@ -159,8 +191,9 @@ impl Pairs {
     /// assert_eq!(pairs.get_all("tag"), ["a", "b"]);
     /// ```
     pub fn append(&mut self, name: impl AsRef<[u8]>, value: impl AsRef<[u8]>) {
-        self.items
-            .push((name.as_ref().to_vec(), value.as_ref().to_vec()));
+        let [n0, n1] = self.put(name.as_ref());
+        let [v0, v1] = self.put(value.as_ref());
+        self.spans.push([n0, n1, v0, v1]);
     }
 
     /// Removes every pair of `name`; how many there were.
@@ -171,16 +204,18 @@ impl Pairs {
     /// assert!(pairs.is_empty());
     /// ```
     pub fn remove(&mut self, name: impl AsRef<[u8]>) -> usize {
-        let before = self.items.len();
-        self.items.retain(|(n, _)| n != name.as_ref());
-        before - self.items.len()
+        let before = self.spans.len();
+        let buf = &self.buf;
+        self.spans
+            .retain(|span| &buf[span[0] as usize..span[1] as usize] != name.as_ref());
+        before - self.spans.len()
     }
 
     /// The boundary's encoding: items, each a 4-byte little-endian length
     /// and its bytes.
     pub(crate) fn encode(&self) -> Vec<u8> {
-        let mut out = Vec::new();
-        for (n, v) in &self.items {
+        let mut out = Vec::with_capacity(self.buf.len() + 8 * self.spans.len());
+        for (n, v) in self.iter_bytes() {
             for item in [n, v] {
                 out.extend_from_slice(&(item.len() as u32).to_le_bytes());
                 out.extend_from_slice(item);
@@ -189,12 +224,24 @@ impl Pairs {
         out
     }
 
-    pub(crate) fn decode(bytes: &[u8]) -> Pairs {
-        let items = items(bytes);
-        let mut it = items.into_iter();
-        Pairs {
-            items: std::iter::from_fn(|| Some((it.next()?, it.next()?))).collect(),
+    /// Pairs over the boundary's items, kept as they came: the names and
+    /// values are ranges of `bytes`, nothing copied. A short tail, or a
+    /// name without its value, is dropped.
+    pub(crate) fn decode(bytes: Vec<u8>) -> Pairs {
+        let mut spans = Vec::new();
+        let mut at = 0usize;
+        let item = |at: &mut usize| {
+            let len = bytes.get(*at..*at + 4)?;
+            let len = u32::from_le_bytes(len.try_into().ok()?) as usize;
+            let start = *at + 4;
+            let end = start.checked_add(len).filter(|&e| e <= bytes.len())?;
+            *at = end;
+            Some([start as u32, end as u32])
+        };
+        while let (Some([n0, n1]), Some([v0, v1])) = (item(&mut at), item(&mut at)) {
+            spans.push([n0, n1, v0, v1]);
         }
+        Pairs { buf: bytes, spans }
     }
 }
 
@@ -241,7 +288,7 @@ impl<'a> PairsMut<'a> {
             .msg_view(which, view)
             .ok()
             .flatten()
-            .map(|b| Pairs::decode(&b))
+            .map(Pairs::decode)
             .unwrap_or_default();
         PairsMut {
             handle,
@@ -323,5 +370,49 @@ impl std::ops::Deref for PairsMut<'_> {
 
     fn deref(&self) -> &Pairs {
         &self.pairs
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Pairs;
+
+    fn items(parts: &[&[u8]]) -> Vec<u8> {
+        let mut out = Vec::new();
+        for p in parts {
+            out.extend_from_slice(&(p.len() as u32).to_le_bytes());
+            out.extend_from_slice(p);
+        }
+        out
+    }
+
+    #[test]
+    fn the_boundary_items_are_read_in_place_and_written_back() {
+        let bytes = items(&[b"a", b"1", b"b", b"", b"a", b"\xff"]);
+        let pairs = Pairs::decode(bytes.clone());
+        assert_eq!(
+            pairs,
+            Pairs::from_iter([(&b"a"[..], &b"1"[..]), (b"b", b""), (b"a", b"\xff")])
+        );
+        assert_eq!(pairs.encode(), bytes);
+        // A name without its value, and a cut item, are dropped.
+        let mut cut = items(&[b"a", b"1", b"lonely"]);
+        assert_eq!(Pairs::decode(cut.clone()).len(), 1);
+        cut.extend_from_slice(&[9, 0, 0, 0, b'x']);
+        assert_eq!(Pairs::decode(cut).len(), 1);
+        assert!(Pairs::decode(vec![1, 2]).is_empty());
+    }
+
+    #[test]
+    fn changes_after_decoding_keep_order_and_encode_cleanly() {
+        let mut pairs = Pairs::decode(items(&[b"a", b"1", b"b", b"2", b"a", b"3"]));
+        pairs.insert("a", "x");
+        pairs.append("c", "4");
+        assert_eq!(pairs.remove("b"), 1);
+        pairs.insert("c", "five");
+        let expected = Pairs::from_iter([("a", "x"), ("c", "five")]);
+        assert_eq!(pairs, expected);
+        assert_eq!(pairs.encode(), expected.encode());
+        assert_eq!(format!("{pairs:?}"), r#"[("a", "x"), ("c", "five")]"#);
     }
 }

@@ -15,8 +15,8 @@ use std::time::Duration;
 
 use anyhow::{Context as _, Result, bail};
 
-use crate::peer;
 use crate::ab::Variant;
+use crate::peer;
 use crate::procs::{
     Running, build_hudsucker, free_port, hudsucker, memory_kib, mitmdump, runner, runner_at,
     wait_ready,
@@ -212,7 +212,11 @@ fn idle_kib_per_connection(child: &Running, port: u16, n: usize) -> Result<f64> 
 
 /// `--origin nginx` or the in-process origin (the default).
 fn origin_from(args: &[&str], dir: &std::path::Path) -> Result<(u16, String, Option<Running>)> {
-    match args.iter().position(|a| *a == "--origin").map(|i| args.get(i + 1)) {
+    match args
+        .iter()
+        .position(|a| *a == "--origin")
+        .map(|i| args.get(i + 1))
+    {
         None | Some(Some(&"inproc")) => Ok((
             origin()?,
             "in-process (a thread per connection), 1 KiB responses, keep-alive".into(),

@@ -3,7 +3,8 @@
 //! proxy with `-w`, for memory: the runner's RSS through the run, its peak,
 //! and whether the capture holds every message. mitmdump with `-w` under
 //! the same load is the peer; `--against REV` adds REV's runner (A/B), its
-//! rows interleaved with the working tree's.
+//! rows interleaved with the working tree's over `--rounds N`; `--memory
+//! SIZE` sets the working tree's `stream_messages_memory`.
 
 use std::fmt::Write as _;
 use std::path::Path;
@@ -98,8 +99,18 @@ fn run_row(
     })
 }
 
+/// The text after `name` in `args`, if given.
+fn arg_text<'a>(args: &[&'a str], name: &str) -> Option<&'a str> {
+    let i = args.iter().position(|a| *a == name)?;
+    args.get(i + 1).copied()
+}
+
 pub fn streams(args: &[&str]) -> Result<()> {
     let seconds = arg_value(args, "--seconds", 60)? as u64;
+    let rounds = arg_value(args, "--rounds", 1)?.max(1);
+    // `--memory SIZE`: the working tree's stream_messages_memory (REV's
+    // runner may not know the option).
+    let memory = arg_text(args, "--memory").map(|m| format!("stream_messages_memory={m}"));
     let connections = arg_value(args, "--connections", 8)?;
     let size = arg_value(args, "--size", 1024)?.max(8);
     let variants = Variant::from_args(args)?;
@@ -110,16 +121,35 @@ pub fn streams(args: &[&str]) -> Result<()> {
     let origin_port = ws_load::echo_origin()?;
     let load = (connections, seconds, size);
     let mut rows = Vec::new();
-    for (i, v) in variants.iter().enumerate() {
-        let capture = dir.join(format!("waylay-{i}.mitm"));
-        let port = free_port()?;
-        let w = capture.display().to_string();
-        let mut proxy = runner_at(&v.runner, &["-s", &v.example("add_header"), "-w", &w], port)?;
-        wait_ready(&mut proxy, port)?;
-        eprintln!("xtask: Waylay ({})", v.label);
-        let name = format!("Waylay + add_header, {}", v.label);
-        rows.push(run_row(name, proxy, port, &capture, origin_port, load)?);
-        let _ = std::fs::remove_file(&capture);
+    for round in 1..=rounds {
+        for (i, v) in variants.iter().enumerate() {
+            let capture = dir.join(format!("waylay-{i}.mitm"));
+            let port = free_port()?;
+            let w = capture.display().to_string();
+            let example = v.example("add_header");
+            let mut args = vec!["-s", &example, "-w", &w];
+            if let (0, Some(memory)) = (i, &memory) {
+                args.extend(["--set", memory]);
+            }
+            let mut proxy = runner_at(&v.runner, &args, port)?;
+            wait_ready(&mut proxy, port)?;
+            let base = memory_kib(&proxy, "VmRSS") / 1024.0;
+            eprintln!("xtask: Waylay ({}), round {round}", v.label);
+            let name = format!(
+                "Waylay + add_header, {}{}, round {round} (RSS before: {base:.1})",
+                v.label,
+                if i == 0 {
+                    memory
+                        .as_deref()
+                        .map(|m| format!(", {m}"))
+                        .unwrap_or_default()
+                } else {
+                    String::new()
+                },
+            );
+            rows.push(run_row(name, proxy, port, &capture, origin_port, load)?);
+            let _ = std::fs::remove_file(&capture);
+        }
     }
     let capture = dir.join("mitmdump.mitm");
     let port = free_port()?;

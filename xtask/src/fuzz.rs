@@ -55,7 +55,7 @@ fn seed(dir: &Path, target: &str) -> Result<()> {
             }
         }
         "parsers" => {
-            let inputs: [(u8, &[u8]); 9] = [
+            let inputs: [(u8, &[u8]); 10] = [
                 (0, b"http://example.com:8080/path?q=1"),
                 (1, b"[::1]:8443"),
                 (2, b"POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 3\r\n\r\n"),
@@ -65,6 +65,7 @@ fn seed(dir: &Path, target: &str) -> Result<()> {
                 (6, b"123"),
                 (7, b"5:hello,"),
                 (7, b"16:1:a,5:hello,4:true!}"),
+                (8, b"/p;x?a=1&&b=%41+c&%zz#f?g=h"),
             ];
             for (i, (which, input)) in inputs.iter().enumerate() {
                 let mut bytes = vec![*which];

@@ -6,7 +6,7 @@
 //! - `cargo xtask bench offline`, `bench live`, `bench concurrency`,
 //!   `bench tls`, `bench websocket`, `bench h2stream`, `bench modes`,
 //!   `bench filter`, `bench accessors`, `bench streams`: the benchmarks
-//!   recorded in BENCHMARKS.md. `bench live` and `bench streams` take
+//!   recorded in BENCHMARKS.md. `bench live`, `bench streams` and `bench accessors` take
 //!   `--against REV`: REV's runner beside the working tree's (`ab.rs`).
 //! - `cargo xtask fuzz [--time S]`: every cargo-fuzz target for S seconds.
 //! - `cargo xtask soak`: a long load, idle connections, then SIGTERM.
@@ -25,10 +25,10 @@ mod bench_replay;
 mod bench_streams;
 mod bench_tls;
 mod bench_websocket;
-mod perf;
 mod fuzz;
 mod nginx;
 mod peer;
+mod perf;
 mod procs;
 mod soak;
 mod stream_load;
@@ -48,7 +48,7 @@ fn main() -> Result<()> {
         }
         ["peer"] => peer::ensure().map(drop),
         ["bench", "offline", rest @ ..] => bench::offline(rest),
-        ["bench", "accessors"] => bench_accessors::accessors(),
+        ["bench", "accessors", rest @ ..] => bench_accessors::accessors(rest),
         ["bench", "live", rest @ ..] => bench_live::live(rest),
         ["bench", "concurrency", rest @ ..] => bench_concurrency::concurrency(rest),
         ["bench", "filter", rest @ ..] => bench_filter::filter(rest),
@@ -62,7 +62,7 @@ fn main() -> Result<()> {
         ["soak", rest @ ..] => soak::soak(rest),
         ["origin", port] => bench_live::serve_forever(port.parse()?),
         _ => bail!(
-            "usage: cargo xtask test [CARGO TEST ARGS] | peer | bench offline [--flows N] [--big-mb N] | bench accessors | bench live [--seconds N] [--perf-seconds N] [--origin nginx|inproc] [--against REV] | bench concurrency [--seconds N] | bench filter [--mb N] [--flows N] [--seconds N] [--iterations N] | bench tls [--seconds N] [--connections N] [--client-threads N] | bench websocket [--seconds N] [--connections N] [--window N] [--size BYTES] [--idle N] [--client-threads N] | bench h2stream [--mb N] [--slow-mbps N] | bench modes [--seconds N] [--connections N] [--size BYTES] [--client-threads N] | bench replay [--seconds N] [--connections N] | bench streams [--seconds N] [--connections N] [--size BYTES] [--against REV] | fuzz [--time SECONDS] [--jobs N] [--target NAME]... | soak [--seconds N] [--clients N] [--idle N] | origin PORT"
+            "usage: cargo xtask test [CARGO TEST ARGS] | peer | bench offline [--flows N] [--big-mb N] | bench accessors [--against REV] | bench live [--seconds N] [--perf-seconds N] [--origin nginx|inproc] [--against REV] | bench concurrency [--seconds N] | bench filter [--mb N] [--flows N] [--seconds N] [--iterations N] | bench tls [--seconds N] [--connections N] [--client-threads N] | bench websocket [--seconds N] [--connections N] [--window N] [--size BYTES] [--idle N] [--client-threads N] | bench h2stream [--mb N] [--slow-mbps N] | bench modes [--seconds N] [--connections N] [--size BYTES] [--client-threads N] | bench replay [--seconds N] [--connections N] | bench streams [--seconds N] [--connections N] [--size BYTES] [--rounds N] [--memory SIZE] [--against REV] | fuzz [--time SECONDS] [--jobs N] [--target NAME]... | soak [--seconds N] [--clients N] [--idle N] | origin PORT"
         ),
     }
 }

@@ -18,9 +18,13 @@ pub struct Counts {
 /// The process `pid` and its child processes (nginx's workers).
 pub fn with_children(pid: u32) -> Vec<u32> {
     let mut pids = vec![pid];
-    let children = std::fs::read_to_string(format!("/proc/{pid}/task/{pid}/children"))
-        .unwrap_or_default();
-    pids.extend(children.split_whitespace().filter_map(|p| p.parse::<u32>().ok()));
+    let children =
+        std::fs::read_to_string(format!("/proc/{pid}/task/{pid}/children")).unwrap_or_default();
+    pids.extend(
+        children
+            .split_whitespace()
+            .filter_map(|p| p.parse::<u32>().ok()),
+    );
     pids
 }
 
@@ -33,7 +37,13 @@ pub fn stat<T>(pids: &[u32], load: impl FnOnce() -> Result<T>) -> Result<(T, Cou
         .collect::<Vec<_>>()
         .join(",");
     let mut perf = Command::new("perf")
-        .args(["stat", "-x,", "-e", "context-switches,raw_syscalls:sys_enter", "-p"])
+        .args([
+            "stat",
+            "-x,",
+            "-e",
+            "context-switches,raw_syscalls:sys_enter",
+            "-p",
+        ])
         .arg(&list)
         .arg("-o")
         .arg(&out)

@@ -142,6 +142,9 @@ impl Running {
 
 impl Drop for Running {
     fn drop(&mut self) {
+        if matches!(self.0.try_wait(), Ok(Some(_))) {
+            return;
+        }
         let _ = Command::new("kill")
             .args(["-INT", &self.0.id().to_string()])
             .status();

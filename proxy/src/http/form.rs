@@ -36,6 +36,29 @@ pub fn parse_qsl(qs: &[u8], errors: Errors) -> Vec<(Vec<u8>, Vec<u8>)> {
         .collect()
 }
 
+/// [`parse_qsl`] written as the boundary's items (name, value, name, ...:
+/// each a 4-byte little-endian length and its bytes) onto `out`, with no
+/// pair built on the way unless a `%` escape needs decoding.
+pub fn parse_qsl_items(qs: &[u8], errors: Errors, out: &mut Vec<u8>) {
+    for piece in qs.split(|&b| b == b'&').filter(|piece| !piece.is_empty()) {
+        let (name, value) = match piece.iter().position(|&b| b == b'=') {
+            Some(i) => (&piece[..i], &piece[i + 1..]),
+            None => (piece, &b""[..]),
+        };
+        for part in [name, value] {
+            let at = out.len();
+            out.extend_from_slice(&[0; 4]);
+            if part.contains(&b'%') {
+                out.extend_from_slice(&unquote_plus(part, errors));
+            } else {
+                out.extend(part.iter().map(|&b| if b == b'+' { b' ' } else { b }));
+            }
+            let len = (out.len() - at - 4) as u32;
+            out[at..at + 4].copy_from_slice(&len.to_le_bytes());
+        }
+    }
+}
+
 fn unquote_plus(s: &[u8], errors: Errors) -> Vec<u8> {
     let spaced: Vec<u8> = s
         .iter()

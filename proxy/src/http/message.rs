@@ -14,6 +14,7 @@
 use std::borrow::Cow;
 use std::fmt::{self, Write as _};
 
+use bytes::Bytes;
 use regex::bytes::Regex;
 
 use crate::addons::cookies::{self, SetCookie};
@@ -168,7 +169,39 @@ fn urlencode(pairs: &[(Vec<u8>, Vec<u8>)]) -> String {
 /// `Request.query`: the pairs of the path's query string, `+` and
 /// `%xx` decoded, blank values kept, order and duplicates kept.
 pub fn query(req: &Dict) -> Pairs {
+    form::parse_qsl(&query_string(req), Errors::SurrogateEscape)
+}
+
+/// [`query`] the long way, through everything `urlparse` does: what the
+/// fast path is held to (tests, fuzzing).
+pub fn query_reference(req: &Dict) -> Pairs {
     form::parse_qsl(&UrlTail::of(req).query, Errors::SurrogateEscape)
+}
+
+/// [`query`] as the boundary carries it: name and value items, each a
+/// 4-byte little-endian length and its bytes, written straight into `out`.
+pub fn query_items(req: &Dict, out: &mut Vec<u8>) {
+    form::parse_qsl_items(&query_string(req), Errors::SurrogateEscape, out);
+}
+
+/// The query string `urlparse(request.url)` finds: borrowed from the
+/// path in the usual case (no CONNECT, no tab or line break to drop),
+/// where it is what follows the first `?` before any `#`.
+fn query_string(req: &Dict) -> Cow<'_, [u8]> {
+    let path = raw(req, "path");
+    let plain = !raw(req, "method").eq_ignore_ascii_case(b"CONNECT")
+        && !path.iter().any(|b| matches!(b, b'\t' | b'\r' | b'\n'));
+    if !plain {
+        return Cow::Owned(UrlTail::of(req).query);
+    }
+    if path == b"*" {
+        return Cow::Borrowed(b"");
+    }
+    let before_fragment = path.split(|&b| b == b'#').next().unwrap_or_default();
+    match before_fragment.iter().position(|&b| b == b'?') {
+        Some(i) => Cow::Borrowed(&before_fragment[i + 1..]),
+        None => Cow::Borrowed(b""),
+    }
 }
 
 /// `Request.query = pairs`: the path's query becomes the pairs
@@ -506,6 +539,20 @@ pub fn text(msg: &Dict) -> Result<Option<String>, TextError> {
     match mitmproxy_content(msg).map_err(TextError::Content)? {
         Some(content) => decode(msg, &content).map(Some),
         None => Ok(None),
+    }
+}
+
+/// [`text`] as the boundary hands it on: UTF-8 content is the body's own
+/// bytes, checked and not copied; other charsets are decoded to UTF-8.
+pub fn text_bytes(msg: &Dict) -> Result<Option<Bytes>, TextError> {
+    let Some(content) = mitmproxy_content(msg).map_err(TextError::Content)? else {
+        return Ok(None);
+    };
+    let name = charset::infer(joined(msg, "content-type").as_bytes(), &content);
+    match Charset::lookup(&name) {
+        Charset::Utf8 if std::str::from_utf8(&content).is_ok() => Ok(Some(content)),
+        Charset::Utf8 => Err(TextError::Decode { charset: name }),
+        _ => decode(msg, &content).map(|text| Some(Bytes::from(text.into_bytes()))),
     }
 }
 

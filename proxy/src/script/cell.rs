@@ -23,7 +23,7 @@ use stream::{ReadBack, Stream};
 const VIEWS: usize = abi::VIEW_CONTENT_ENCODING as usize + 1;
 
 /// A view of a message, as computed (cached until the next change).
-type View = OnceCell<Result<Option<Vec<u8>>, String>>;
+type View = OnceCell<Result<Option<Bytes>, String>>;
 
 /// A flow during one event.
 #[derive(Debug)]

@@ -13,7 +13,7 @@ impl Request {
             .view(view)
             .ok()
             .flatten()
-            .map(|b| Pairs::decode(&b))
+            .map(Pairs::decode)
             .unwrap_or_default()
     }
 

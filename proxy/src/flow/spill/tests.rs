@@ -150,3 +150,22 @@ fn a_flow_without_a_stream_has_nothing_to_spill() {
     assert_eq!(flow.spill_oldest(0).unwrap(), Spilled::default());
     assert!(flow.spill().is_none());
 }
+
+#[test]
+fn a_spill_larger_than_a_write_chunk_reads_back_whole() {
+    let mut flow = golden_flow("websocket.mitm");
+    for i in 0..700 {
+        let content = vec![b'a' + (i % 26) as u8; 1500 + i];
+        flow.push_websocket_message(false, i % 2 == 0, content, 1e9 + i as f64)
+            .unwrap();
+    }
+    let whole = written(&flow);
+    let mut spilled = flow.clone();
+    spilled.spill_oldest(10_000).unwrap();
+    assert!(spilled.spilled_count() > 690);
+    assert_eq!(written(&spilled), whole);
+    let spill = spilled.spill().unwrap();
+    for i in [0, 255, 256, 511, 512, 690] {
+        assert_eq!(spill.get(i).unwrap(), flow.websocket_messages().unwrap()[i]);
+    }
+}

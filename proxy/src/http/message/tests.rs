@@ -56,6 +56,45 @@ fn query_reads_as_url_decode() {
     check("*", &[]);
 }
 
+/// The borrowed query string is what `urlparse` finds, and the items the
+/// boundary gets are the pairs `query` gives.
+#[test]
+fn the_fast_query_is_the_parsed_one() {
+    for path in [
+        "/p?a=1&a=2&b",
+        "/p?x=a+b%20c&&y=",
+        "/p#f?a=1",
+        "/p;x?q=1#frag",
+        "/p?q=a\tb",
+        "*",
+        "//host/x?y=1",
+        "abc?x=1",
+        "?only",
+        "/p?a=%2B%zz+&=v#x",
+        "/no/query",
+    ] {
+        for method in ["GET", "CONNECT"] {
+            let mut req = msg(path, &[], b"");
+            req.insert("method", Value::bytes(method.as_bytes()));
+            assert_eq!(
+                &m::query_string(&req)[..],
+                &m::UrlTail::of(&req).query[..],
+                "{method} {path}"
+            );
+            let mut items = Vec::new();
+            m::query_items(&req, &mut items);
+            let mut expected = Vec::new();
+            for (k, v) in m::query(&req) {
+                for part in [k, v] {
+                    expected.extend_from_slice(&(part.len() as u32).to_le_bytes());
+                    expected.extend_from_slice(&part);
+                }
+            }
+            assert_eq!(items, expected, "{method} {path}");
+        }
+    }
+}
+
 #[test]
 fn set_query_keeps_path_params_and_fragment() {
     let check = |path: &str, q: &[(&str, &str)], want: &str| {
@@ -285,6 +324,27 @@ fn charsets_are_inferred_as_mitmproxy_does() {
     check("text/css", b" @charset \"cp1252\";", "latin-1");
     check("text/plain", b"<meta charset=utf-8>", "latin-1");
     check("text/html; charset=GBK", b"", "gb18030");
+}
+
+/// The boundary's text is `text`'s, whichever path gives it.
+#[test]
+fn text_bytes_is_text() {
+    let cases: &[(&str, &[u8])] = &[
+        ("text/plain; charset=utf-8", "h\u{e9}".as_bytes()),
+        ("text/plain; charset=utf-8", b"h\xe9"),
+        ("text/plain", b"h\xe9"),
+        ("text/plain; charset=ascii", b"h\xe9"),
+        ("text/plain; charset=koi8-r", b"x"),
+        ("application/json", "{\"a\": \"\u{20ac}\"}".as_bytes()),
+        ("text/html", b"<meta charset=utf-8>\xc3\xa9"),
+        ("text/html; charset=windows-1252", b"\x80"),
+    ];
+    for (ct, body) in cases {
+        let d = msg("/", &[("Content-Type", ct)], body);
+        let text = m::text(&d).map(|t| t.map(String::into_bytes));
+        let bytes = m::text_bytes(&d).map(|b| b.map(|b| b.to_vec()));
+        assert_eq!(bytes, text, "{ct} {body:?}");
+    }
 }
 
 #[test]

@@ -6,6 +6,7 @@
 //! the next change, as the decoded body is; lists as items, each a 4-byte
 //! little-endian length and its bytes.
 
+use bytes::Bytes;
 use waylay_sdk::abi;
 
 use super::FlowCell;
@@ -139,16 +140,14 @@ impl FlowCell<'_> {
         }
     }
 
-    fn compute_view(&self, code: u32, view: u32) -> Result<Option<Vec<u8>>, String> {
+    fn compute_view(&self, code: u32, view: u32) -> Result<Option<Bytes>, String> {
         let Some(msg) = self.msg(code) else {
             return Ok(None);
         };
         applies(code, view)?;
-        Ok(Some(match view {
-            abi::VIEW_TEXT => match message::text(msg).map_err(|e| e.to_string())? {
-                Some(text) => text.into_bytes(),
-                None => return Ok(None),
-            },
+        Ok(Some(Bytes::from(match view {
+            // UTF-8 text is the body itself, checked, not copied.
+            abi::VIEW_TEXT => return message::text_bytes(msg).map_err(|e| e.to_string()),
             abi::VIEW_URL => url::url(msg).into_bytes(),
             abi::VIEW_PRETTY_URL => url::pretty_url(msg).into_bytes(),
             abi::VIEW_PRETTY_HOST => url::pretty_host(msg).into_owned().into_bytes(),
@@ -156,14 +155,18 @@ impl FlowCell<'_> {
                 Some(host) => host.into_owned().into_bytes(),
                 None => return Ok(None),
             },
-            abi::VIEW_QUERY => flat(&message::query(msg)),
+            abi::VIEW_QUERY => {
+                let mut out = Vec::new();
+                message::query_items(msg, &mut out);
+                out
+            }
             abi::VIEW_PATH_COMPONENTS => encode_items(message::path_components(msg)),
             abi::VIEW_COOKIES => flat(&message::request_cookies(msg)),
             abi::VIEW_URLENCODED_FORM => flat(&message::urlencoded_form(msg)),
             abi::VIEW_MULTIPART_FORM => flat(&message::multipart_form(msg)),
             abi::VIEW_SET_COOKIES => encode_cookies(&message::response_cookies(msg)),
             _ => return Err("no such view".into()),
-        }))
+        })))
     }
 
     /// Sets a view of message `code`, as mitmproxy's setter does.
