@@ -58,12 +58,12 @@ pub const PROXY_OPTIONS: [(&str, &str); 15] = [
         "PEM file: a CA to trust for upstream servers, besides the system's",
     ),
     (
-        "stream_messages_memory",
-        "size: a WebSocket or TCP flow's newest messages kept in memory (8m); older ones go to a temporary file",
-    ),
-    (
         "stream_large_bodies",
         "size: stream bodies larger than this instead of keeping them",
+    ),
+    (
+        "stream_messages_memory",
+        "size: a WebSocket or TCP flow's newest messages kept in memory (8m); older ones go to a temporary file",
     ),
     (
         "tcp_hosts",
