@@ -20,6 +20,7 @@ mod har;
 mod hardening;
 mod interop;
 mod live;
+mod long_tcp;
 mod modes;
 mod new;
 mod offline;
