@@ -29,7 +29,7 @@ pub struct Flow {
     streaming: [bool; 2],
     /// A long-lived stream's older messages, out of memory (live only;
     /// written in their place).
-    spill: Option<spill::Spill>,
+    spill: Option<Box<spill::Spill>>,
 }
 
 /// What kind of flow (`type` in the file).

@@ -228,7 +228,8 @@ impl Pairs {
     /// values are ranges of `bytes`, nothing copied. A short tail, or a
     /// name without its value, is dropped.
     pub(crate) fn decode(bytes: Vec<u8>) -> Pairs {
-        let mut spans = Vec::new();
+        // A pair takes at least its two 4-byte lengths.
+        let mut spans = Vec::with_capacity(bytes.len() / 8);
         let mut at = 0usize;
         let item = |at: &mut usize| {
             let len = bytes.get(*at..*at + 4)?;

@@ -418,18 +418,18 @@ impl Flow {
     /// The older messages of a WebSocket or TCP flow that are out of
     /// memory, if any are.
     pub fn spill(&self) -> Option<&Spill> {
-        self.spill.as_ref()
+        self.spill.as_deref()
     }
 
     /// How many of the stream's messages are in the spill: the index of
     /// the first one the dict's list holds.
     pub fn spilled_count(&self) -> usize {
-        self.spill.as_ref().map_or(0, Spill::count)
+        self.spill.as_deref().map_or(0, Spill::count)
     }
 
     /// The spill, to change a message in it.
     pub(crate) fn spill_mut(&mut self) -> Option<&mut Spill> {
-        self.spill.as_mut()
+        self.spill.as_deref_mut()
     }
 
     /// The stream's messages in memory, where [`list_path`] says.
@@ -472,7 +472,7 @@ impl Flow {
         }
         let mut spill = match self.spill.take() {
             Some(spill) => spill,
-            None => Spill::new()?,
+            None => Box::new(Spill::new()?),
         };
         let list = self.stream_list_mut().expect("read above");
         let appended = spill.append(&list[..moved]);

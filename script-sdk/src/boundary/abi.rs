@@ -192,7 +192,8 @@ pub const VIEW_PRETTY_HOST: u32 = 2;
 /// `Request.host_header` (text; `STATUS_ABSENT` without one).
 pub const VIEW_HOST_HEADER: u32 = 3;
 /// `Message.text` (text; settable). `STATUS_INVALID` when the body does
-/// not decode (the reason through `last_error`).
+/// not decode (the reason through `last_error`). What the host hands over
+/// is always UTF-8 it has checked or made, so the SDK takes it as it is.
 pub const VIEW_TEXT: u32 = 4;
 /// `Request.query` (pairs; settable).
 pub const VIEW_QUERY: u32 = 5;

@@ -311,6 +311,18 @@ impl FlowHandle {
         }
     }
 
+    /// [`msg_view`](FlowHandle::msg_view) of `abi::VIEW_TEXT`, as text.
+    pub(crate) fn msg_text(&self, which: u32) -> Result<Option<String>, Vec<u8>> {
+        Ok(self.msg_view(which, abi::VIEW_TEXT)?.map(|bytes| {
+            // SAFETY: `abi::VIEW_TEXT` is UTF-8 the host checked
+            // (`str::from_utf8`) or decoded into a `String`
+            // (`http::message::text_bytes`); the handshake made sure the
+            // host speaks this SDK's ABI. Checking again would read a large
+            // body a second time.
+            unsafe { String::from_utf8_unchecked(bytes) }
+        }))
+    }
+
     pub(crate) fn msg_set_view(
         &mut self,
         which: u32,

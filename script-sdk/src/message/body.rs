@@ -22,9 +22,7 @@ impl Message {
     /// # Ok(()) }
     /// ```
     pub fn text(&self) -> Result<Option<String>, Error> {
-        Ok(self
-            .view(abi::VIEW_TEXT)?
-            .map(|b| String::from_utf8(b).unwrap_or_default()))
+        self.handle.msg_text(self.which).map_err(Error::from_host)
     }
 
     /// Sets the body from text (mitmproxy's `message.text = ...`): encoded

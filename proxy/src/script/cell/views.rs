@@ -156,7 +156,7 @@ impl FlowCell<'_> {
                 None => return Ok(None),
             },
             abi::VIEW_QUERY => {
-                let mut out = Vec::new();
+                let mut out = Vec::with_capacity(256);
                 message::query_items(msg, &mut out);
                 out
             }
