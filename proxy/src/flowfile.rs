@@ -394,6 +394,9 @@ fn read_up_to<R: Read>(src: &mut BufReader<R>, limit: u64, buf: &mut BytesMut) -
 pub struct FlowWriter<W: Write> {
     dst: io::BufWriter<W>,
     buf: Vec<u8>,
+    /// A flow whose writing stopped part way (its spill could not be
+    /// read): what follows would not parse, so nothing more is written.
+    cut: Option<String>,
 }
 
 impl<W: Write> FlowWriter<W> {
@@ -402,11 +405,19 @@ impl<W: Write> FlowWriter<W> {
         FlowWriter {
             dst: io::BufWriter::with_capacity(256 * 1024, dst),
             buf: Vec::new(),
+            cut: None,
         }
     }
 
     /// Writes one flow.
     pub fn write_flow(&mut self, flow: &Flow) -> io::Result<()> {
+        if let Some(id) = &self.cut {
+            return Err(io::Error::other(format!(
+                "the capture stops at flow {id}, which could not be written whole; \
+                 flow {} and later ones are not in it",
+                flow.id()
+            )));
+        }
         if let Some(spill) = flow.spill() {
             // A long stream's older messages go from their file straight
             // into this one, in front of those still in memory.
@@ -415,9 +426,15 @@ impl<W: Write> FlowWriter<W> {
                 tnetstring::write_spliced(flow.as_value(), path, spill.written_len()).ok_or_else(
                     || io::Error::other(format!("flow {} lost its message list", flow.id())),
                 )?;
-            self.dst.write_all(&head)?;
-            spill.write_to(&mut self.dst)?;
-            return self.dst.write_all(&tail);
+            let written = self
+                .dst
+                .write_all(&head)
+                .and_then(|()| spill.write_to(&mut self.dst))
+                .and_then(|()| self.dst.write_all(&tail));
+            if written.is_err() {
+                self.cut = Some(flow.id().to_owned());
+            }
+            return written;
         }
         self.buf.clear();
         tnetstring::write(flow.as_value(), &mut self.buf);

@@ -73,9 +73,28 @@ impl Pairs {
 
     /// Puts `bytes` at the end of the buffer; their range.
     fn put(&mut self, bytes: &[u8]) -> [u32; 2] {
-        let start = self.buf.len() as u32;
+        let offset = |n: usize| u32::try_from(n).expect("pairs hold less than 4 GiB");
+        let start = offset(self.buf.len());
         self.buf.extend_from_slice(bytes);
-        [start, self.buf.len() as u32]
+        [start, offset(self.buf.len())]
+    }
+
+    /// Rebuilds the buffer from the live pairs once what changes left
+    /// behind outweighs them, so a `Pairs` changed again and again stays
+    /// the size of what it holds.
+    fn compact_if_wasteful(&mut self) {
+        let live: usize = self
+            .spans
+            .iter()
+            .map(|s| (s[1] - s[0] + s[3] - s[2]) as usize)
+            .sum();
+        if self.buf.len() <= 2 * live + 256 {
+            return;
+        }
+        let old = std::mem::take(self);
+        for (n, v) in old.iter_bytes() {
+            self.append(n, v);
+        }
     }
 
     /// How many pairs.
@@ -180,6 +199,7 @@ impl Pairs {
             }
             None => self.append(name, value),
         }
+        self.compact_if_wasteful();
     }
 
     /// Appends a pair, keeping the others of that name (`multidict.add`).
@@ -208,6 +228,7 @@ impl Pairs {
         let buf = &self.buf;
         self.spans
             .retain(|span| &buf[span[0] as usize..span[1] as usize] != name.as_ref());
+        self.compact_if_wasteful();
         before - self.spans.len()
     }
 
@@ -228,8 +249,9 @@ impl Pairs {
     /// values are ranges of `bytes`, nothing copied. A short tail, or a
     /// name without its value, is dropped.
     pub(crate) fn decode(bytes: Vec<u8>) -> Pairs {
-        // A pair takes at least its two 4-byte lengths.
-        let mut spans = Vec::with_capacity(bytes.len() / 8);
+        // A pair takes at least its two 4-byte lengths; a large view's
+        // spans grow as they are found.
+        let mut spans = Vec::with_capacity((bytes.len() / 8).min(256));
         let mut at = 0usize;
         let item = |at: &mut usize| {
             let len = bytes.get(*at..*at + 4)?;
@@ -415,5 +437,16 @@ mod tests {
         assert_eq!(pairs, expected);
         assert_eq!(pairs.encode(), expected.encode());
         assert_eq!(format!("{pairs:?}"), r#"[("a", "x"), ("c", "five")]"#);
+    }
+
+    #[test]
+    fn a_pairs_changed_again_and_again_stays_small() {
+        let mut pairs = Pairs::from_iter([("keep", "me")]);
+        for i in 0..10_000 {
+            pairs.insert("counter", i.to_string());
+        }
+        assert_eq!(pairs.get("counter").as_deref(), Some("9999"));
+        assert_eq!(pairs.get("keep").as_deref(), Some("me"));
+        assert!(pairs.buf.len() < 1024, "{} bytes kept", pairs.buf.len());
     }
 }

@@ -158,10 +158,8 @@ impl<'f> View<'f> {
         if list.unwrap_or_default().iter().any(&mut test) {
             return true;
         }
-        let mut found = false;
-        if let Some(spill) = self.flow.spill() {
-            let _ = spill.for_each(|m| found = found || test(&m));
-        }
-        found
+        self.flow
+            .spill()
+            .is_some_and(|spill| spill.any(|m| test(&m)).unwrap_or(false))
     }
 }

@@ -283,18 +283,31 @@ impl Spill {
 
     /// Every message, oldest first.
     pub fn for_each(&self, mut f: impl FnMut(Value)) -> io::Result<()> {
+        self.any(|m| {
+            f(m);
+            false
+        })
+        .map(drop)
+    }
+
+    /// Whether `f` holds for a message, read oldest first and no further
+    /// than the first that it holds for.
+    pub fn any(&self, mut f: impl FnMut(Value) -> bool) -> io::Result<bool> {
         if self.count == 0 {
-            return Ok(());
+            return Ok(false);
         }
         let mut items = self.items_from(0)?;
         for i in 0..self.count {
             let raw = items.next_raw()?.ok_or_else(|| broken("it ends early"))?;
-            f(match self.changed.get(&i) {
+            let message = match self.changed.get(&i) {
                 Some(c) => c.value.clone(),
                 None => parse(raw)?,
-            });
+            };
+            if f(message) {
+                return Ok(true);
+            }
         }
-        Ok(())
+        Ok(false)
     }
 
     /// Writes the messages as the list items they are in a flow file
@@ -484,13 +497,15 @@ impl Flow {
     }
 
     /// Every message of the stream, the spilled ones read back, oldest
-    /// first.
+    /// first. If the spill cannot be read, those in memory are still
+    /// visited, and the error is returned after.
     pub fn for_each_stream_message(&self, mut f: impl FnMut(&Value)) -> io::Result<()> {
-        if let Some(spill) = &self.spill {
-            spill.for_each(|m| f(&m))?;
-        }
+        let read = match &self.spill {
+            Some(spill) => spill.for_each(|m| f(&m)),
+            None => Ok(()),
+        };
         self.stream_list().unwrap_or_default().iter().for_each(f);
-        Ok(())
+        read
     }
 }
 

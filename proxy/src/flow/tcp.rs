@@ -142,8 +142,9 @@ impl Flow {
         self.dict_mut().get_mut("messages")?.as_list_mut()
     }
 
-    /// Appends a message a side sent and returns its index, or `None` if
-    /// this is no TCP flow. Then fire `tcp_message`.
+    /// Appends a message a side sent and returns its index in the list in
+    /// memory (the flow's index less [`spilled_count`](Flow::spilled_count)),
+    /// or `None` if this is no TCP flow. Then fire `tcp_message`.
     pub fn push_tcp_message(
         &mut self,
         from_client: bool,
@@ -168,7 +169,8 @@ impl Flow {
 
     /// Appends a stored message (one taken out by
     /// [`take_tcp_messages_from`](Flow::take_tcp_messages_from)) and
-    /// returns its index, or `None` if this is no TCP flow.
+    /// returns its index in the list in memory, or `None` if this is no
+    /// TCP flow.
     pub fn push_tcp_value(&mut self, message: Value) -> Option<usize> {
         let messages = self.tcp_messages_mut()?;
         messages.push(message);

@@ -157,7 +157,9 @@ impl Flow {
     }
 
     /// Appends a message a side sent (not dropped, not injected) and
-    /// returns its index, or `None` if the flow has no WebSocket.
+    /// returns its index in the list in memory (the flow's index less
+    /// [`spilled_count`](Flow::spilled_count)), or `None` if the flow has
+    /// no WebSocket.
     pub fn push_websocket_message(
         &mut self,
         text: bool,

@@ -169,3 +169,61 @@ fn a_spill_larger_than_a_write_chunk_reads_back_whole() {
         assert_eq!(spill.get(i).unwrap(), flow.websocket_messages().unwrap()[i]);
     }
 }
+
+/// A destination that takes `.0` bytes, then fails.
+struct FillsUp(usize, Vec<u8>);
+
+impl std::io::Write for FillsUp {
+    fn write(&mut self, b: &[u8]) -> io::Result<usize> {
+        if self.1.len() + b.len() > self.0 {
+            return Err(io::Error::other("no space left"));
+        }
+        self.1.extend_from_slice(b);
+        Ok(b.len())
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+#[test]
+fn a_spilled_flow_cut_short_stops_the_capture_there() {
+    let mut flow = long_websocket(0);
+    for i in 0..400 {
+        flow.push_websocket_message(false, true, vec![b'x'; 4000], f64::from(i))
+            .unwrap();
+    }
+    flow.spill_oldest(0).unwrap();
+    let mut w = FlowWriter::new(FillsUp(600_000, Vec::new()));
+    let err = w.write_flow(&flow).unwrap_err();
+    assert_eq!(err.to_string(), "no space left");
+    let next = golden_flow("get.mitm");
+    let err = w.write_flow(&next).unwrap_err().to_string();
+    assert!(
+        err.starts_with(&format!("the capture stops at flow {}, which could not be written whole", flow.id())),
+        "{err}"
+    );
+}
+
+#[test]
+fn filters_read_spilled_messages_too() {
+    let mut flow = long_websocket(0);
+    flow.push_websocket_message(true, true, "the needle, early", 1.0)
+        .unwrap();
+    for i in 0..300 {
+        flow.push_websocket_message(true, false, format!("hay {i}"), 2.0)
+            .unwrap();
+    }
+    flow.spill_oldest(0).unwrap();
+    assert!(flow.websocket_messages().unwrap().is_empty());
+    let matches = |expr: &str| crate::filter::Filter::parse(expr).unwrap().matches(&flow);
+    assert!(matches("~b needle"));
+    assert!(matches("~bq needle"));
+    assert!(!matches("~bs needle"));
+    assert!(!matches("~b haystack"));
+    let mut tcp = long_tcp(50);
+    tcp.spill_oldest(0).unwrap();
+    let matches = |expr: &str| crate::filter::Filter::parse(expr).unwrap().matches(&tcp);
+    assert!(matches("~b 'chunk 7'"));
+}
