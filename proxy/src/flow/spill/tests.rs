@@ -201,7 +201,10 @@ fn a_spilled_flow_cut_short_stops_the_capture_there() {
     let next = golden_flow("get.mitm");
     let err = w.write_flow(&next).unwrap_err().to_string();
     assert!(
-        err.starts_with(&format!("the capture stops at flow {}, which could not be written whole", flow.id())),
+        err.starts_with(&format!(
+            "the capture stops at flow {}, which could not be written whole",
+            flow.id()
+        )),
         "{err}"
     );
 }
