@@ -116,6 +116,11 @@ pub fn options(cli: &Cli, sets: &[(String, String)]) -> Result<Options> {
             format!("--set {name}={value}: expected a size such as 1048576, 512k or 10m")
         })
     };
+    // A size held in memory: it must fit this machine's `usize`.
+    let in_memory = |name: &str, value: &str| -> Result<usize> {
+        usize::try_from(size(name, value)?)
+            .with_context(|| format!("--set {name}={value}: too large for this machine"))
+    };
     let regex = |flag: &str, pattern: &str| -> Result<regex_lite::Regex> {
         regex_lite::Regex::new(&format!("(?i){pattern}"))
             .with_context(|| format!("{flag} {pattern:?}: not a valid regex"))
@@ -155,14 +160,8 @@ pub fn options(cli: &Cli, sets: &[(String, String)]) -> Result<Options> {
             }
             "shutdown_grace" => options.shutdown_grace = seconds(name, value)?,
             "header_timeout" => options.header_timeout = seconds(name, value)?,
-            "stream_messages_memory" => {
-                options.stream_messages_memory = usize::try_from(size(name, value)?)
-                    .with_context(|| format!("--set {name}={value}: too large for this machine"))?;
-            }
-            "websocket_max_message" => {
-                options.websocket_max_message = usize::try_from(size(name, value)?)
-                    .with_context(|| format!("--set {name}={value}: too large for this machine"))?;
-            }
+            "stream_messages_memory" => options.stream_messages_memory = in_memory(name, value)?,
+            "websocket_max_message" => options.websocket_max_message = in_memory(name, value)?,
             other => bail!("--set {other}: not a proxy option"),
         }
     }

@@ -33,7 +33,7 @@ pub struct Pairs {
 
 impl PartialEq for Pairs {
     fn eq(&self, other: &Pairs) -> bool {
-        self.len() == other.len() && self.iter_bytes().eq(other.iter_bytes())
+        self.iter_bytes().eq(other.iter_bytes())
     }
 }
 

@@ -85,8 +85,7 @@ impl Variant {
     /// `--against REV`.
     pub fn from_args(args: &[&str]) -> Result<Vec<Variant>> {
         let mut variants = vec![Variant::working_tree()?];
-        if let Some(i) = args.iter().position(|a| *a == "--against") {
-            let rev = args.get(i + 1).context("--against takes a commit")?;
+        if let Some(rev) = crate::util::arg_text(args, "--against")? {
             variants.push(Variant::at(rev)?);
         }
         Ok(variants)

@@ -212,17 +212,13 @@ fn idle_kib_per_connection(child: &Running, port: u16, n: usize) -> Result<f64> 
 
 /// `--origin nginx` or the in-process origin (the default).
 fn origin_from(args: &[&str], dir: &std::path::Path) -> Result<(u16, String, Option<Running>)> {
-    match args
-        .iter()
-        .position(|a| *a == "--origin")
-        .map(|i| args.get(i + 1))
-    {
-        None | Some(Some(&"inproc")) => Ok((
+    match crate::util::arg_text(args, "--origin")? {
+        None | Some("inproc") => Ok((
             origin()?,
             "in-process (a thread per connection), 1 KiB responses, keep-alive".into(),
             None,
         )),
-        Some(Some(&"nginx")) => {
+        Some("nginx") => {
             let version = crate::nginx::nginx_version()?;
             let port = free_port()?;
             let mut nginx = crate::nginx::nginx_origin(dir, port, 2)?;

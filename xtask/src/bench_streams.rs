@@ -14,7 +14,7 @@ use anyhow::{Context as _, Result};
 
 use crate::ab::Variant;
 use crate::procs::{Running, free_port, memory_kib, mitmdump_with, runner_at, wait_ready};
-use crate::util::{arg_value, root};
+use crate::util::{arg_text, arg_value, root};
 use crate::ws_load::{self, Target};
 
 /// What one row measured.
@@ -99,18 +99,12 @@ fn run_row(
     })
 }
 
-/// The text after `name` in `args`, if given.
-fn arg_text<'a>(args: &[&'a str], name: &str) -> Option<&'a str> {
-    let i = args.iter().position(|a| *a == name)?;
-    args.get(i + 1).copied()
-}
-
 pub fn streams(args: &[&str]) -> Result<()> {
     let seconds = arg_value(args, "--seconds", 60)? as u64;
     let rounds = arg_value(args, "--rounds", 1)?.max(1);
     // `--memory SIZE`: the working tree's stream_messages_memory (REV's
     // runner may not know the option).
-    let memory = arg_text(args, "--memory").map(|m| format!("stream_messages_memory={m}"));
+    let memory = arg_text(args, "--memory")?.map(|m| format!("stream_messages_memory={m}"));
     let connections = arg_value(args, "--connections", 8)?;
     let size = arg_value(args, "--size", 1024)?.max(8);
     let variants = Variant::from_args(args)?;

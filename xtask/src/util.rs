@@ -42,6 +42,19 @@ pub fn arg_value(args: &[&str], name: &str, default: usize) -> Result<usize> {
     }
 }
 
+/// The word after `name` in `args`, if `name` is there; an error if
+/// nothing follows it.
+pub fn arg_text<'a>(args: &[&'a str], name: &str) -> Result<Option<&'a str>> {
+    match args.iter().position(|a| *a == name) {
+        Some(i) => args
+            .get(i + 1)
+            .copied()
+            .map(Some)
+            .with_context(|| format!("{name} takes a value")),
+        None => Ok(None),
+    }
+}
+
 /// mitmproxy's add_header example, as the peer runs it in the benches:
 /// written into `dir`, its path returned.
 pub fn add_header_py(dir: &std::path::Path) -> Result<PathBuf> {

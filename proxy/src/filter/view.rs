@@ -133,13 +133,7 @@ impl<'f> View<'f> {
     /// read back from its spill, after those in memory (one that cannot
     /// be read matches nothing).
     pub(super) fn any_message(&self, mut f: impl FnMut(bool, &[u8]) -> bool) -> bool {
-        let list = match self.kind {
-            FlowKind::Http => self.flow.websocket_messages(),
-            FlowKind::Tcp | FlowKind::Udp => {
-                self.flow.dict().get("messages").and_then(Value::as_list)
-            }
-            _ => None,
-        };
+        let list = self.flow.stream_list();
         let http = self.kind == FlowKind::Http;
         let mut test = |m: &Value| {
             let message = if http {

@@ -54,11 +54,12 @@ struct Grown {
     marks: Vec<u64>,
 }
 
-/// A spilled message a hook changed: its new value, and how long the
-/// original is in the file.
+/// A spilled message a hook changed: its new value, and how long it and
+/// the original in the file are written.
 #[derive(Clone, Debug)]
 struct Changed {
     value: Value,
+    new_len: u64,
     old_len: u64,
 }
 
@@ -177,11 +178,9 @@ impl Spill {
 
     /// How many bytes it adds to the flow's list when written.
     pub fn written_len(&self) -> u64 {
-        self.changed.values().fold(self.len, |len, c| {
-            let mut out = Vec::new();
-            tnetstring::write(&c.value, &mut out);
-            len - c.old_len + out.len() as u64
-        })
+        self.changed
+            .values()
+            .fold(self.len, |len, c| len - c.old_len + c.new_len)
     }
 
     /// Appends `messages` (taken from the front of the flow's list).
@@ -259,25 +258,40 @@ impl Spill {
                 format!("message {index} is not in the spill"),
             ));
         }
-        if let Some(c) = self.changed.get(&index) {
-            return Ok(c.value.clone());
+        match self.changed.get(&index) {
+            Some(c) => Ok(c.value.clone()),
+            None => parse(self.raw(index)?),
         }
+    }
+
+    /// Message `index`'s bytes in the file, as first spilled.
+    fn raw(&self, index: usize) -> io::Result<Vec<u8>> {
         let raw = self.items_from(index)?.next_raw()?;
-        parse(raw.ok_or_else(|| broken("it ends early"))?)
+        raw.ok_or_else(|| broken("it ends early"))
     }
 
     /// Replaces message `index` (`< count`) and returns it as it was.
     pub fn set(&mut self, index: usize, value: Value) -> io::Result<Value> {
-        let before = self.get(index)?;
-        let old_len = match self.changed.get(&index) {
-            Some(c) => c.old_len,
-            None => {
-                let mut out = Vec::new();
-                tnetstring::write(&before, &mut out);
-                out.len() as u64
+        let (before, old_len) = match self.changed.get(&index) {
+            Some(c) => (c.value.clone(), c.old_len),
+            None if index < self.count => {
+                let raw = self.raw(index)?;
+                let old_len = raw.len() as u64;
+                (parse(raw)?, old_len)
             }
+            None => return self.get(index),
         };
-        self.changed.insert(index, Changed { value, old_len });
+        let mut out = Vec::new();
+        tnetstring::write(&value, &mut out);
+        let new_len = out.len() as u64;
+        self.changed.insert(
+            index,
+            Changed {
+                value,
+                new_len,
+                old_len,
+            },
+        );
         Ok(before)
     }
 
@@ -427,6 +441,17 @@ impl Budget {
     }
 }
 
+/// The warning a relay logs when a flow's older messages cannot leave
+/// memory.
+pub fn failure_warning(flow: &Flow, e: &io::Error) -> String {
+    format!(
+        "cannot move the older messages of flow {} to a temporary file ({e}); \
+         they stay in memory (check the space in {})",
+        flow.id(),
+        std::env::temp_dir().display()
+    )
+}
+
 impl Flow {
     /// The older messages of a WebSocket or TCP flow that are out of
     /// memory, if any are.
@@ -446,7 +471,7 @@ impl Flow {
     }
 
     /// The stream's messages in memory, where [`list_path`] says.
-    fn stream_list(&self) -> Option<&[Value]> {
+    pub(crate) fn stream_list(&self) -> Option<&[Value]> {
         let mut value = &self.root;
         for key in list_path(self.kind()) {
             value = value.as_dict()?.get(key)?;
@@ -473,13 +498,17 @@ impl Flow {
         let Some(list) = self.stream_list_mut() else {
             return Ok(Spilled::default());
         };
-        let sizes: Vec<usize> = list.iter().map(memory_of).collect();
-        let mut kept_bytes: usize = sizes.iter().sum();
-        let mut moved = 0;
-        while kept_bytes > keep && moved < sizes.len() {
-            kept_bytes -= sizes[moved];
-            moved += 1;
-        }
+        let mut kept_bytes: usize = list.iter().map(memory_of).sum();
+        let moved = list
+            .iter()
+            .take_while(|m| {
+                let over = kept_bytes > keep;
+                if over {
+                    kept_bytes -= memory_of(m);
+                }
+                over
+            })
+            .count();
         if moved == 0 {
             return Ok(Spilled { moved, kept_bytes });
         }

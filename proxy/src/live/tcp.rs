@@ -73,7 +73,7 @@ async fn deliver(
             }
         }
         if let Some(e) = budget.delivered(flow, cost) {
-            s.log(Level::Warn, &super::websocket::spill_failed(flow, &e));
+            s.log(Level::Warn, &spill::failure_warning(flow, &e));
         }
     }
     Ok(())

@@ -176,20 +176,13 @@ async fn deliver(
             }
         }
         if let Some(e) = budget.delivered(flow, cost) {
-            s.log(crate::script::Level::Warn, &spill_failed(flow, &e));
+            s.log(
+                crate::script::Level::Warn,
+                &spill::failure_warning(flow, &e),
+            );
         }
     }
     Ok(())
-}
-
-/// The warning for a flow whose older messages cannot leave memory.
-pub(super) fn spill_failed(flow: &Flow, e: &std::io::Error) -> String {
-    format!(
-        "cannot move the older messages of flow {} to a temporary file ({e}); \
-         they stay in memory (check the space in {})",
-        flow.id(),
-        std::env::temp_dir().display()
-    )
 }
 
 fn killed() -> End {

@@ -499,15 +499,6 @@ impl FlowCell<'_> {
         Message::new(self.stream_value(Stream::WebSocket, index)?)
     }
 
-    /// A WebSocket message, changed by `edit`.
-    fn edit_ws_message(
-        &mut self,
-        index: usize,
-        edit: impl FnOnce(&mut Value),
-    ) -> Result<(), String> {
-        self.edit_stream_message(Stream::WebSocket, index, edit)
-    }
-
     pub(crate) fn ws_msg_bytes(&self, index: usize, field: u32) -> Option<&[u8]> {
         match field {
             abi::WSMSG_CONTENT => self.ws_message(index)?.content(),
@@ -524,7 +515,7 @@ impl FlowCell<'_> {
         if field != abi::WSMSG_CONTENT {
             return Err("that WebSocket message field cannot be set".into());
         }
-        self.edit_ws_message(index, |m| {
+        self.edit_stream_message(Stream::WebSocket, index, |m| {
             websocket::set_content(m, value);
         })
     }
@@ -549,7 +540,7 @@ impl FlowCell<'_> {
         if field != abi::WSMSG_DROPPED {
             return Err("that WebSocket message field cannot be set".into());
         }
-        self.edit_ws_message(index, |m| {
+        self.edit_stream_message(Stream::WebSocket, index, |m| {
             websocket::set_dropped(m, value != 0);
         })
     }

@@ -510,6 +510,15 @@ fn unknown_options_are_refused_at_start() {
 }
 
 #[test]
+fn a_malformed_stream_memory_is_refused_at_start() {
+    let out = crate::support::run(&["--set", "stream_messages_memory=lots"]);
+    assert_eq!(
+        out.error_line(),
+        "runner: error: --set stream_messages_memory=lots: expected a size such as 1048576, 512k or 10m"
+    );
+}
+
+#[test]
 fn request_bodies_stream_too() {
     let origin = Origin::start();
     let dir = scratch();
