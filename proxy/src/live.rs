@@ -25,6 +25,7 @@ pub mod record;
 pub mod replay;
 mod reverse;
 mod send;
+mod shards;
 mod socks;
 mod state;
 mod tcp;

@@ -106,7 +106,9 @@ pub fn run(
         crate::reload::spawn(specs, scripts.clone(), output.clone());
     }
     let live = Arc::new(Live::new(scripts, capture, on_flow, options));
-    let runtime = tokio::runtime::Builder::new_multi_thread()
+    // This thread is the first of `io_threads` (`live::serve` starts the
+    // others), each with a runtime of its own: thread-per-core.
+    let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .context("starting the async runtime")?;

@@ -20,7 +20,7 @@ fn parse_size(text: &str) -> Option<u64> {
 }
 
 /// The proxy's own `--set` names.
-pub const PROXY_OPTIONS: [(&str, &str); 15] = [
+pub const PROXY_OPTIONS: [(&str, &str); 16] = [
     (
         "allow_hosts",
         "regex: intercept only tunnels to a matching host:port (as --allow-hosts)",
@@ -40,6 +40,10 @@ pub const PROXY_OPTIONS: [(&str, &str); 15] = [
     (
         "ignore_hosts",
         "regex: pass tunnels to a matching host:port through (as --ignore-hosts)",
+    ),
+    (
+        "io_threads",
+        "number: threads serving connections, each with its own event loop (one per core)",
     ),
     (
         "keep_host_header",
@@ -89,6 +93,14 @@ fn boolean(name: &str, value: &str) -> Result<bool> {
         "true" | "1" | "yes" | "on" => Ok(true),
         "false" | "0" | "no" | "off" => Ok(false),
         _ => bail!("--set {name}={value}: expected true or false"),
+    }
+}
+
+/// A thread count: 1 to 1024.
+fn threads(name: &str, value: &str) -> Result<usize> {
+    match value.trim().parse::<usize>() {
+        Ok(n @ 1..=1024) => Ok(n),
+        _ => bail!("--set {name}={value}: expected a number of threads from 1 to 1024"),
     }
 }
 
@@ -161,6 +173,7 @@ pub fn options(cli: &Cli, sets: &[(String, String)]) -> Result<Options> {
             "shutdown_grace" => options.shutdown_grace = seconds(name, value)?,
             "header_timeout" => options.header_timeout = seconds(name, value)?,
             "stream_messages_memory" => options.stream_messages_memory = in_memory(name, value)?,
+            "io_threads" => options.io_threads = threads(name, value)?,
             "websocket_max_message" => options.websocket_max_message = in_memory(name, value)?,
             other => bail!("--set {other}: not a proxy option"),
         }

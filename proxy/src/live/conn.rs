@@ -17,6 +17,7 @@ use tokio::task::JoinSet;
 
 use super::handoff::Handoff;
 use super::mode::{Kind, Mode};
+use super::shards::{Accepted, Shards, wind_down};
 use super::state::{Live, Session};
 use super::upstream::Pool;
 use super::wire::{BoxIo, Reader};
@@ -50,7 +51,8 @@ fn original_destination(stream: &TcpStream) -> Option<SocketAddr> {
 
 /// Serves clients from every listener until `shutdown` resolves, then
 /// lets in-flight flows finish (for at most the grace period) and
-/// returns.
+/// returns. Connections are spread over `io_threads` threads, this one
+/// included (`shards`).
 pub async fn serve(
     listeners: Vec<Listener>,
     live: Arc<Live>,
@@ -77,18 +79,17 @@ pub async fn serve(
         });
     }
     drop(accepted_tx);
+    let extra = live.options.io_threads.max(1) - 1;
+    let mut shards = Shards::start(extra, &live, &closing)?;
     let mut clients = JoinSet::new();
     tokio::pin!(shutdown);
     loop {
         tokio::select! {
             Some((stream, peer, mode)) = accepted.recv() => {
-                let sock = stream.local_addr().unwrap_or(SocketAddr::from(([0, 0, 0, 0], 0)));
-                let _ = stream.set_nodelay(true);
-                let redirected = match mode.kind {
-                    Kind::Transparent => original_destination(&stream),
-                    _ => None,
-                };
-                clients.spawn(run(Box::new(stream), peer, sock, live.clone(), mode, redirected, closing.clone()));
+                let Some(accepted) = accept(stream, peer, mode) else { continue };
+                if let Some(mine) = shards.hand_off(accepted) {
+                    mine.spawn(&live, &closing, &mut clients);
+                }
             }
             Some(_) = clients.join_next(), if !clients.is_empty() => {}
             () = &mut shutdown => break,
@@ -96,15 +97,29 @@ pub async fn serve(
     }
     accepting.abort_all();
     let _ = closing_tx.send(true);
-    let grace = live.options.shutdown_grace;
-    let _ = tokio::time::timeout(grace, async {
-        while clients.join_next().await.is_some() {}
-    })
-    .await;
-    clients.abort_all();
-    while clients.join_next().await.is_some() {}
+    let (_, ()) = tokio::join!(wind_down(clients, &live), shards.finish());
     live.abandon_in_flight().await;
     Ok(())
+}
+
+/// What the connection driver needs of a fresh connection, as a socket
+/// any shard can take; `None` if the socket is already unusable.
+fn accept(stream: TcpStream, peer: SocketAddr, mode: Arc<Mode>) -> Option<Accepted> {
+    let sock = stream
+        .local_addr()
+        .unwrap_or(SocketAddr::from(([0, 0, 0, 0], 0)));
+    let _ = stream.set_nodelay(true);
+    let redirected = match mode.kind {
+        Kind::Transparent => original_destination(&stream),
+        _ => None,
+    };
+    Some(Accepted {
+        stream: stream.into_std().ok()?,
+        peer,
+        sock,
+        mode,
+        redirected,
+    })
 }
 
 /// Takes a session off the shutdown list when its connection ends, even

@@ -69,6 +69,9 @@ pub struct Options {
     pub upstream_auth: Option<String>,
     /// How origins are reached (TCP, unless a test says otherwise).
     pub dialer: Dialer,
+    /// Threads serving connections, each with its own runtime
+    /// (`live::shards`); the thread that calls `serve` is one of them.
+    pub io_threads: usize,
 }
 
 impl Default for Options {
@@ -91,6 +94,7 @@ impl Default for Options {
             keep_host_header: false,
             upstream_auth: None,
             dialer: Dialer::default(),
+            io_threads: std::thread::available_parallelism().map_or(1, usize::from),
         }
     }
 }

@@ -178,11 +178,17 @@ impl<R: AsyncRead + Unpin> Reader<R> {
     async fn fill(&mut self) -> io::Result<usize> {
         if self.buf.capacity() == 0 {
             // A connection that has sent nothing yet holds no buffer: an
-            // idle client costs only its socket and task.
-            let mut first = [0u8; 4096];
-            let n = self.io.read(&mut first).await?;
-            self.buf.extend_from_slice(&first[..n]);
-            return Ok(n);
+            // idle client costs only its socket and task. The first bytes
+            // land in a buffer on the stack of one poll, never in the
+            // task's state, which would hold it for the connection's life.
+            return std::future::poll_fn(|cx| {
+                let mut first = [0u8; 4096];
+                let mut read = tokio::io::ReadBuf::new(&mut first);
+                std::task::ready!(std::pin::Pin::new(&mut self.io).poll_read(cx, &mut read))?;
+                self.buf.extend_from_slice(read.filled());
+                std::task::Poll::Ready(Ok(read.filled().len()))
+            })
+            .await;
         }
         if self.buf.capacity() - self.buf.len() < 4096 {
             self.buf.reserve(16 * 1024);

@@ -82,6 +82,29 @@ fn item(buf: &[u8], at: usize, limit: usize) -> Result<(u8, usize, usize), Parse
     Ok((buf[end], start, end))
 }
 
+/// Digits, optionally after a `-`, few enough for an `i64`: what
+/// `i64::from_str` accepts, without parsing.
+fn plain_int(payload: &[u8]) -> bool {
+    let digits = payload.strip_prefix(b"-").unwrap_or(payload);
+    (1..=18).contains(&digits.len()) && digits.iter().all(u8::is_ascii_digit)
+}
+
+/// Digits with at most one `.` among them and at least one digit (`5`,
+/// `5.`, `.5`, `1700000000.25`): what `f64::from_str` accepts, without
+/// parsing. Signs, exponents and `inf`/`nan` take the parser.
+fn plain_decimal(payload: &[u8]) -> bool {
+    let mut dots = 0;
+    let mut digits = 0;
+    for &b in payload {
+        match b {
+            b'0'..=b'9' => digits += 1,
+            b'.' => dots += 1,
+            _ => return false,
+        }
+    }
+    digits > 0 && dots <= 1
+}
+
 /// Checks a scalar payload.
 fn check_scalar(buf: &[u8], tag: u8, start: usize, end: usize) -> Result<(), ParseError> {
     let payload = &buf[start..end];
@@ -94,6 +117,9 @@ fn check_scalar(buf: &[u8], tag: u8, start: usize, end: usize) -> Result<(), Par
         b';' => std::str::from_utf8(payload)
             .map(drop)
             .map_err(|e| err(start + e.valid_up_to(), "text value is not valid UTF-8")),
+        // The common shapes are checked by eye; anything else is parsed.
+        b'#' if plain_int(payload) => Ok(()),
+        b'^' if plain_decimal(payload) => Ok(()),
         b'#' => ascii("integer")?.parse::<i64>().map(drop).map_err(|_| {
             err(
                 start,

@@ -76,6 +76,60 @@ fn bad_input_is_located() {
     }
 }
 
+/// The checker's shortcuts for plain numbers accept exactly what the
+/// parsers accept, so a value the check passes always builds.
+#[test]
+fn number_shortcuts_agree_with_the_parsers() {
+    let floats = [
+        "5",
+        "5.",
+        ".5",
+        "1700000000.25",
+        ".",
+        "",
+        "..5",
+        "5..",
+        "1.2.3",
+        "-5.5",
+        "+1",
+        "1e5",
+        "1e+16",
+        "inf",
+        "nan",
+        "NaN",
+        " 5",
+        "5 ",
+        "0x10",
+        "1_0",
+        "00012.5000",
+    ];
+    for text in floats {
+        let item = format!("{}:{text}^", text.len());
+        let checked = parse(&Bytes::from(item.clone())).is_ok();
+        assert_eq!(checked, text.parse::<f64>().is_ok(), "{item}");
+    }
+    let ints = [
+        "0",
+        "-0",
+        "-",
+        "",
+        "123456789012345678",
+        "9223372036854775807",
+        "9223372036854775808",
+        "-9223372036854775808",
+        "+5",
+        "5.0",
+        " 5",
+        "1_000",
+        "0012",
+    ];
+    for text in ints {
+        let item = format!("{}:{text}#", text.len());
+        let checked = parse(&Bytes::from(item.clone())).is_ok();
+        assert_eq!(checked, text.parse::<i64>().is_ok(), "{item}");
+    }
+}
+
 #[test]
 fn deep_nesting_is_refused() {
     let mut s = String::from("0:]");

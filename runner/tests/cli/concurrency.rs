@@ -69,3 +69,37 @@ fn without_the_marker_hooks_run_one_at_a_time() {
         "the proxy stalled for {answered_in:?} behind a hook"
     );
 }
+
+/// Thread-per-core: connections are dealt out over `io_threads` threads in
+/// turn, and a quick hook runs on the thread of its connection.
+#[test]
+fn connections_are_spread_over_the_io_threads() {
+    let origin = Origin::start();
+    let proxy = Proxy::start(&[
+        "-s",
+        "runner/tests/fixtures/blocking 0",
+        "--set",
+        "io_threads=3",
+    ]);
+    for _ in 0..6 {
+        // One connection each, one after the other.
+        assert_eq!(
+            crate::support::curl(&proxy, &[&origin.url("/hello")]),
+            "hello from origin\n"
+        );
+    }
+    let stopped = proxy.stop();
+    let mut threads: Vec<&str> = stopped
+        .stdout
+        .lines()
+        .filter_map(|l| l.split_once("handle request: /hello on ").map(|(_, t)| t))
+        .collect();
+    assert_eq!(threads.len(), 6, "{}", stopped.stdout);
+    threads.sort_unstable();
+    threads.dedup();
+    assert_eq!(threads.len(), 3, "hooks ran on {threads:?}");
+    assert!(
+        threads.iter().any(|t| t.starts_with("waylay-io-")),
+        "{threads:?}"
+    );
+}

@@ -505,8 +505,21 @@ fn unknown_options_are_refused_at_start() {
     let out = crate::support::run(&["--set", "no_such_option=1"]);
     assert_eq!(
         out.error_line(),
-        "runner: error: --set no_such_option: no such option; the options here are: allow_hosts, body_size_limit, confdir, header_timeout, ignore_hosts, keep_host_header, shutdown_grace, ssl_insecure, ssl_verify_upstream_trusted_ca, stream_large_bodies, stream_messages_memory, tcp_hosts, upstream_auth, upstream_timeout, websocket_max_message; for filters and rewriting: anticache, anticomp, dumper_filter, hardump, map_local, map_remote, modify_body, modify_headers, progress, readfile_filter, save_stream_filter, stickyauth, stickycookie, view_filter; and for replay: client_replay, client_replay_concurrency, server_replay, server_replay_extra, server_replay_ignore_content, server_replay_ignore_host, server_replay_ignore_params, server_replay_ignore_payload_params, server_replay_ignore_port, server_replay_kill_extra, server_replay_nopop, server_replay_refresh, server_replay_reuse, server_replay_use_headers"
+        "runner: error: --set no_such_option: no such option; the options here are: allow_hosts, body_size_limit, confdir, header_timeout, ignore_hosts, io_threads, keep_host_header, shutdown_grace, ssl_insecure, ssl_verify_upstream_trusted_ca, stream_large_bodies, stream_messages_memory, tcp_hosts, upstream_auth, upstream_timeout, websocket_max_message; for filters and rewriting: anticache, anticomp, dumper_filter, hardump, map_local, map_remote, modify_body, modify_headers, progress, readfile_filter, save_stream_filter, stickyauth, stickycookie, view_filter; and for replay: client_replay, client_replay_concurrency, server_replay, server_replay_extra, server_replay_ignore_content, server_replay_ignore_host, server_replay_ignore_params, server_replay_ignore_payload_params, server_replay_ignore_port, server_replay_kill_extra, server_replay_nopop, server_replay_refresh, server_replay_reuse, server_replay_use_headers"
     );
+}
+
+#[test]
+fn a_malformed_thread_count_is_refused_at_start() {
+    for bad in ["0", "two", "5000"] {
+        let out = crate::support::run(&["--set", &format!("io_threads={bad}")]);
+        assert_eq!(
+            out.error_line(),
+            format!(
+                "runner: error: --set io_threads={bad}: expected a number of threads from 1 to 1024"
+            )
+        );
+    }
 }
 
 #[test]
