@@ -211,7 +211,10 @@ fn idle_kib_per_connection(child: &Running, port: u16, n: usize) -> Result<f64> 
 }
 
 /// `--origin nginx` or the in-process origin (the default).
-fn origin_from(args: &[&str], dir: &std::path::Path) -> Result<(u16, String, Option<Running>)> {
+pub(crate) fn origin_from(
+    args: &[&str],
+    dir: &std::path::Path,
+) -> Result<(u16, String, Option<Running>)> {
     match crate::util::arg_text(args, "--origin")? {
         None | Some("inproc") => Ok((
             origin()?,

@@ -3,6 +3,9 @@
 //! nginx's `proxy_pass`, `mitmdump --mode reverse` and direct; a TCP echo
 //! through CONNECT beside direct and mitmdump; new SOCKS5 connections/s,
 //! each with a 1-byte echo, beside mitmdump's and plain new connections.
+//! `--against REV` adds REV's runner to every section (A/B in the same
+//! run); `--origin nginx` puts nginx behind the reverse proxies instead of
+//! the in-process origin.
 
 use std::fmt::Write as _;
 use std::path::Path;
@@ -11,13 +14,14 @@ use std::time::{Duration, Instant};
 use anyhow::{Context as _, Result, bail, ensure};
 use tokio::runtime::Runtime;
 
-use crate::bench_live::{self, wrk};
+use crate::ab::Variant;
+use crate::bench_live::wrk;
 use crate::nginx::{nginx, nginx_version};
 use crate::peer;
-use crate::procs::{Running, free_port, memory_kib, mitmdump_with, runner};
+use crate::procs::{Running, free_port, memory_kib, mitmdump_with, runner_at};
 use crate::tcp_load::{self, CLIENT_THREAD, ORIGIN_THREAD, Route, Tally, measure};
 use crate::tls_load::Measured;
-use crate::util::{arg_value, cargo, root};
+use crate::util::{arg_value, root};
 
 /// What the runs are given.
 #[derive(Clone, Copy, Debug)]
@@ -49,12 +53,21 @@ pub fn modes(args: &[&str]) -> Result<()> {
     let client_threads = arg_value(args, "--client-threads", 1)?.max(1);
     let nginx_version = nginx_version()?;
     let python = peer::ensure()?;
-    cargo(&["build", "--release", "-p", "runner"])?;
+    let variants = Variant::from_args(args)?;
     let dir = root().join("target/bench");
     std::fs::create_dir_all(&dir)?;
     let py_script = crate::util::add_header_py(&dir)?;
     let mut report = String::new();
-    reverse(&mut report, &python, &py_script, &nginx_version, load)?;
+    let (origin, origin_text, origin_proc) = crate::bench_live::origin_from(args, &dir)?;
+    reverse(
+        &mut report,
+        &variants,
+        (&python, &py_script),
+        &nginx_version,
+        (origin, &origin_text),
+        load,
+    )?;
+    drop(origin_proc);
 
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(client_threads)
@@ -67,36 +80,45 @@ pub fn modes(args: &[&str]) -> Result<()> {
         "\nTCP: an in-process echo origin (one thread), a tokio client on {client_threads} thread(s), \
          both in the xtask process; CPU is each part's share of one core over the row (2 cores in all).\n"
     )?;
-    // Waylay and mitmdump in `mode`, each on a port of its own.
-    let through = |mode: &str| -> Result<(Running, Running, u16, u16)> {
-        let (wp, mp) = (free_port()?, free_port()?);
-        let mut waylay = if mode == "regular" {
-            runner(&["-s", "examples/add_header"], wp)?
-        } else {
-            runner(&["--mode", mode, "-s", "examples/add_header"], wp)?
-        };
+    // Each Waylay and mitmdump in `mode`, each on a port of its own.
+    let through = |mode: &str| -> Result<Through> {
+        let mut waylays = Vec::new();
+        for v in &variants {
+            let port = free_port()?;
+            let script = v.example("add_header");
+            let mut args = vec!["-s", script.as_str()];
+            if mode != "regular" {
+                args.extend(["--mode", mode]);
+            }
+            let mut waylay = runner_at(&v.runner, &args, port)?;
+            wait_up(&mut waylay, port)?;
+            waylays.push((v.label.clone(), waylay, port));
+        }
+        let mp = free_port()?;
         let mut mitm = mitm(&python, &py_script, mp, mode)?;
-        wait_up(&mut waylay, wp)?;
         wait_up(&mut mitm, mp)?;
-        Ok((waylay, mitm, wp, mp))
+        Ok(Through {
+            waylays,
+            mitm: (mitm, mp),
+        })
     };
 
     // A long-lived connection each, one message in flight.
-    let (waylay, mitmdump, wp, mp) = through("regular")?;
+    let connect = through("regular")?;
     let size = load.size;
-    let rows = [
-        ("direct to origin", Route::Direct, None),
-        (
-            "Waylay, CONNECT + add_header",
-            Route::Connect(wp),
-            Some(&waylay),
-        ),
-        (
-            "mitmdump 11.0.2, CONNECT + add_header.py",
-            Route::Connect(mp),
-            Some(&mitmdump),
-        ),
-    ];
+    let mut rows = vec![("direct to origin".to_owned(), Route::Direct, None)];
+    for (label, waylay, port) in &connect.waylays {
+        rows.push((
+            format!("Waylay ({label}), CONNECT + add_header"),
+            Route::Connect(*port),
+            Some(waylay),
+        ));
+    }
+    rows.push((
+        "mitmdump 11.0.2, CONNECT + add_header.py".to_owned(),
+        Route::Connect(connect.mitm.1),
+        Some(&connect.mitm.0),
+    ));
     writeln!(
         report,
         "| TCP echo, {} B messages, {} connections | messages/s | p50 | p99 | errors | CPU: proxy / client / origin |",
@@ -106,33 +128,39 @@ pub fn modes(args: &[&str]) -> Result<()> {
     let echo = table(&mut report, &runtime, &rows, load, |route, deadline| {
         tcp_load::echo_loop(route, origin, deadline, size)
     })?;
+    let mitm_at = echo.len() - 1;
     writeln!(
         report,
         "\nThrough CONNECT Waylay does {:.0}% of direct (target >= 40%: {}) and {:.1}x mitmdump. \
-         Peak RSS: Waylay {:.1} MiB, mitmdump {:.1} MiB (a TCP flow keeps every message until it ends, as mitmproxy's does).",
+         Peak RSS: Waylay {:.1} MiB, mitmdump {:.1} MiB.",
         100.0 * echo[1] / echo[0],
         met(echo[1] / echo[0] >= 0.40),
-        echo[1] / echo[2],
-        memory_kib(&waylay, "VmHWM") / 1024.0,
-        memory_kib(&mitmdump, "VmHWM") / 1024.0
+        echo[1] / echo[mitm_at],
+        memory_kib(&connect.waylays[0].1, "VmHWM") / 1024.0,
+        memory_kib(&connect.mitm.0, "VmHWM") / 1024.0
     )?;
-    drop((waylay, mitmdump));
+    ab_line(&mut report, &variants, &echo[1..mitm_at])?;
+    drop(connect);
 
     // A new connection per echo.
-    let (waylay, mitmdump, wp, mp) = through("socks5")?;
-    let rows = [
-        ("direct to origin (no handshake)", Route::Direct, None),
-        (
-            "Waylay socks5 + add_header",
-            Route::Socks5(wp),
-            Some(&waylay),
-        ),
-        (
-            "mitmdump 11.0.2 socks5 + add_header.py",
-            Route::Socks5(mp),
-            Some(&mitmdump),
-        ),
-    ];
+    let socks = through("socks5")?;
+    let mut rows = vec![(
+        "direct to origin (no handshake)".to_owned(),
+        Route::Direct,
+        None,
+    )];
+    for (label, waylay, port) in &socks.waylays {
+        rows.push((
+            format!("Waylay ({label}) socks5 + add_header"),
+            Route::Socks5(*port),
+            Some(waylay),
+        ));
+    }
+    rows.push((
+        "mitmdump 11.0.2 socks5 + add_header.py".to_owned(),
+        Route::Socks5(socks.mitm.1),
+        Some(&socks.mitm.0),
+    ));
     writeln!(
         report,
         "\n| new connection, handshake, 1 B echo, close; {} workers | connections/s | p50 | p99 | errors | CPU: proxy / client / origin |",
@@ -142,17 +170,39 @@ pub fn modes(args: &[&str]) -> Result<()> {
     let fresh = table(&mut report, &runtime, &rows, load, |route, deadline| {
         tcp_load::connect_loop(route, origin, deadline)
     })?;
-    drop((waylay, mitmdump));
+    drop(socks);
+    let mitm_at = fresh.len() - 1;
     writeln!(
         report,
         "\nSOCKS5: Waylay {:.0} new connections/s (target >= 5,000: {}), {:.1}x mitmdump, {:.0}% of plain new connections to the origin.",
         fresh[1],
         met(fresh[1] >= 5000.0),
-        fresh[1] / fresh[2],
+        fresh[1] / fresh[mitm_at],
         100.0 * fresh[1] / fresh[0]
     )?;
+    ab_line(&mut report, &variants, &fresh[1..mitm_at])?;
     println!("{report}");
     std::fs::write(dir.join("modes.md"), &report)?;
+    Ok(())
+}
+
+/// The Waylays of a section (label, process, port) and its mitmdump.
+struct Through {
+    waylays: Vec<(String, Running, u16)>,
+    mitm: (Running, u16),
+}
+
+/// With `--against`, the working tree's rate over REV's.
+fn ab_line(report: &mut String, variants: &[Variant], rates: &[f64]) -> Result<()> {
+    if let ([tree, rev], [a, b]) = (variants, rates) {
+        writeln!(
+            report,
+            "A/B: {} / {} = {:.3}.",
+            tree.label,
+            rev.label,
+            a / b
+        )?;
+    }
     Ok(())
 }
 
@@ -161,7 +211,7 @@ pub fn modes(args: &[&str]) -> Result<()> {
 fn table<F, Fut>(
     report: &mut String,
     runtime: &Runtime,
-    rows: &[(&str, Route, Option<&Running>)],
+    rows: &[(String, Route, Option<&Running>)],
     load: Load,
     each: F,
 ) -> Result<Vec<f64>>
@@ -212,41 +262,47 @@ where
 /// origin-form targets, against each reverse proxy and the origin.
 fn reverse(
     report: &mut String,
-    python: &Path,
-    py_script: &Path,
+    variants: &[Variant],
+    (python, py_script): (&Path, &Path),
     nginx_version: &str,
+    (origin, origin_text): (u16, &str),
     load: Load,
 ) -> Result<()> {
-    let origin = bench_live::origin()?;
     let upstream = format!("reverse:http://127.0.0.1:{origin}");
     let dir = root().join("target/bench");
-    let ports = [free_port()?, free_port()?, free_port()?, free_port()?];
-    let mut waylay = runner(
-        &["--mode", &upstream, "-s", "examples/add_header"],
-        ports[0],
-    )?;
-    let mut mitmdump = mitm(python, py_script, ports[1], &upstream)?;
-    let mut nginx_one = nginx(&dir, ports[2], origin, 1)?;
-    let mut nginx_two = nginx(&dir, ports[3], origin, 2)?;
-    wait_up(&mut waylay, ports[0])?;
-    wait_up(&mut mitmdump, ports[1])?;
-    wait_up(&mut nginx_one, ports[2])?;
-    wait_up(&mut nginx_two, ports[3])?;
+    let mut rows: Vec<(String, u16)> = vec![("direct to origin".into(), origin)];
+    let mut procs = Vec::new();
+    for v in variants {
+        let port = free_port()?;
+        let script = v.example("add_header");
+        let mut waylay = runner_at(&v.runner, &["--mode", &upstream, "-s", &script], port)?;
+        wait_up(&mut waylay, port)?;
+        check_once(port, true)?;
+        procs.push(waylay);
+        rows.push((format!("Waylay ({}), reverse + add_header", v.label), port));
+    }
+    let ports = [free_port()?, free_port()?, free_port()?];
+    let mut mitmdump = mitm(python, py_script, ports[0], &upstream)?;
+    let mut nginx_one = nginx(&dir, ports[1], origin, 1)?;
+    let mut nginx_two = nginx(&dir, ports[2], origin, 2)?;
+    wait_up(&mut mitmdump, ports[0])?;
+    wait_up(&mut nginx_one, ports[1])?;
+    wait_up(&mut nginx_two, ports[2])?;
     check_once(origin, false)?;
     check_once(ports[0], true)?;
-    check_once(ports[1], true)?;
+    check_once(ports[1], false)?;
     check_once(ports[2], false)?;
-    check_once(ports[3], false)?;
-    let rows = [
-        ("direct to origin", origin),
-        ("Waylay, reverse + add_header", ports[0]),
-        ("mitmdump 11.0.2, reverse + add_header.py", ports[1]),
-        (&format!("{nginx_version} proxy_pass, 1 worker"), ports[2]),
-        (&format!("{nginx_version} proxy_pass, 2 workers"), ports[3]),
-    ];
+    rows.extend([
+        (
+            "mitmdump 11.0.2, reverse + add_header.py".to_owned(),
+            ports[0],
+        ),
+        (format!("{nginx_version} proxy_pass, 1 worker"), ports[1]),
+        (format!("{nginx_version} proxy_pass, 2 workers"), ports[2]),
+    ]);
     writeln!(
         report,
-        "Reverse: origin in-process (a thread per connection), 1 KiB responses. wrk -t2 -c{}, {} s per row, keep-alive, origin-form targets. \
+        "Reverse: origin {origin_text}. wrk -t2 -c{}, {} s per row, keep-alive, origin-form targets. \
          {nginx_version}: proxy_pass to an upstream with `keepalive 32`, HTTP/1.1 to it, no rewriting.\n",
         load.connections, load.seconds
     )?;
@@ -257,7 +313,7 @@ fn reverse(
     )?;
     writeln!(report, "|---|---|---|---|---|")?;
     let mut rates = Vec::new();
-    for (name, port) in rows {
+    for (name, port) in &rows {
         eprintln!("xtask: reverse, {name}");
         let l = wrk(
             &format!("http://127.0.0.1:{port}/"),
@@ -278,24 +334,26 @@ fn reverse(
         )?;
         rates.push(l.rps);
     }
-    drop((waylay, mitmdump, nginx_one, nginx_two));
-    let (workers, nginx_best) = if rates[4] >= rates[3] {
-        (2, rates[4])
+    drop((procs, mitmdump, nginx_one, nginx_two));
+    let n = rates.len();
+    let (workers, nginx_best) = if rates[n - 1] >= rates[n - 2] {
+        (2, rates[n - 1])
     } else {
-        (1, rates[3])
+        (1, rates[n - 2])
     };
-    let (vs_nginx, vs_mitm) = (rates[1] / nginx_best, rates[1] / rates[2]);
+    let (vs_nginx, vs_mitm) = (rates[1] / nginx_best, rates[1] / rates[n - 3]);
     writeln!(
         report,
-        "\nReverse at {} connections: Waylay {:.2}x nginx (its faster row, {workers} worker(s); target >= 0.8x: {}), \
+        "\nReverse at {} connections: Waylay {:.2}x nginx (its faster row, {workers} worker(s); target >= 1.0x: {}), \
          {:.1}x mitmdump (target >= 40x: {}), {:.0}% of direct.",
         load.connections,
         vs_nginx,
-        met(vs_nginx >= 0.8),
+        met(vs_nginx >= 1.0),
         vs_mitm,
         met(vs_mitm >= 40.0),
         100.0 * rates[1] / rates[0]
     )?;
+    ab_line(report, variants, &rates[1..n - 3])?;
     // Give the sockets wrk left behind a moment before the next section.
     std::thread::sleep(Duration::from_millis(200));
     Ok(())
