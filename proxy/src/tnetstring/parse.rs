@@ -40,46 +40,56 @@ fn err(offset: usize, what: impl Into<String>) -> ParseError {
 }
 
 /// Reads a length prefix `LEN:` at the start of `data`; returns the length
-/// and how many bytes the prefix took.
+/// and how many bytes the prefix took. Small and inlined: it runs for
+/// every item, twice (checked, then built).
+#[inline(always)]
 fn parse_len(data: &[u8], offset: usize) -> Result<(usize, usize), ParseError> {
     let mut len = 0usize;
     for (i, &b) in data.iter().enumerate().take(MAX_LEN_DIGITS + 1) {
         match b {
             b':' if i > 0 => return Ok((len, i + 1)),
             b'0'..=b'9' if i < MAX_LEN_DIGITS => len = len * 10 + usize::from(b - b'0'),
-            _ => {
-                let seen = String::from_utf8_lossy(&data[..data.len().min(MAX_LEN_DIGITS + 1)])
-                    .into_owned();
-                return Err(err(
-                    offset,
-                    format!(
-                        "expected a tnetstring length prefix (digits then ':'), found {seen:?}"
-                    ),
-                ));
-            }
+            _ => return Err(bad_prefix(data, offset)),
         }
     }
-    Err(err(offset, "the data ends inside a length prefix"))
+    Err(bad_prefix(data, offset))
+}
+
+/// What is wrong with a length prefix that `parse_len` refused.
+#[cold]
+#[inline(never)]
+fn bad_prefix(data: &[u8], offset: usize) -> ParseError {
+    let head = &data[..data.len().min(MAX_LEN_DIGITS + 1)];
+    if head.len() <= MAX_LEN_DIGITS && head.iter().all(u8::is_ascii_digit) {
+        return err(offset, "the data ends inside a length prefix");
+    }
+    let seen = String::from_utf8_lossy(head).into_owned();
+    err(
+        offset,
+        format!("expected a tnetstring length prefix (digits then ':'), found {seen:?}"),
+    )
 }
 
 /// The item at `at`, which must end before `limit`: its tag and payload
 /// bounds.
+#[inline(always)]
 fn item(buf: &[u8], at: usize, limit: usize) -> Result<(u8, usize, usize), ParseError> {
     let (len, prefix) = parse_len(&buf[at..limit], at)?;
     let start = at + prefix;
     let end = start
         .checked_add(len)
         .filter(|&e| e < limit)
-        .ok_or_else(|| {
-            err(
-                at,
-                format!(
-                    "item claims {len} bytes but only {} remain",
-                    limit.saturating_sub(start + 1)
-                ),
-            )
-        })?;
+        .ok_or_else(|| too_long(at, len, limit.saturating_sub(start + 1)))?;
     Ok((buf[end], start, end))
+}
+
+#[cold]
+#[inline(never)]
+fn too_long(at: usize, len: usize, remain: usize) -> ParseError {
+    err(
+        at,
+        format!("item claims {len} bytes but only {remain} remain"),
+    )
 }
 
 /// Digits, optionally after a `-`, few enough for an `i64`: what
