@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 use anyhow::{Context as _, Result, bail};
 
 use crate::peer;
-use crate::util::{arg_value, cargo, root};
+use crate::util::{arg_value, root};
 
 /// What one timed command did.
 pub(crate) struct Measured {
@@ -122,13 +122,14 @@ pub(crate) fn machine() -> String {
 pub fn offline(args: &[&str]) -> Result<()> {
     let flows = arg_value(args, "--flows", 10_000)?;
     let big_mb = arg_value(args, "--big-mb", 1024)?;
+    let ab_flows = arg_value(args, "--ab-flows", 100_000)?;
+    let variants = crate::ab::Variant::from_args(args)?;
     let root = root();
     let dir = root.join("target/bench");
     fs::create_dir_all(&dir)?;
     let python = peer::ensure()?;
     let mitmdump = python.with_file_name("mitmdump");
-    cargo(&["build", "--release", "-p", "runner"])?;
-    let runner = root.join("target/release/runner");
+    let runner = variants[0].runner.clone();
 
     let small = dir.join(format!("flows-{flows}.mitm"));
     let small_bytes = concat(&small, flows.div_ceil(5))?;
@@ -169,6 +170,13 @@ pub fn offline(args: &[&str]) -> Result<()> {
     if w_count != flows || m_count != flows {
         bail!("expected {flows} flows out, waylay wrote {w_count}, mitmdump {m_count}");
     }
+    eprintln!("xtask: mitmdump, a filter only, over {flows} flows (slow)");
+    let m_filter = measure(mitm(&small).arg("~s"))?;
+    let m_rates = (
+        flows as f64 / m_proc_secs(&m_run, &m_start),
+        flows as f64 / m_proc_secs(&m_filter, &m_start),
+    );
+    let ab = ab_rounds(&variants, ab_flows, &out, m_rates)?;
 
     let big = dir.join(format!("big-{big_mb}mb.mitm"));
     eprintln!("xtask: writing a {big_mb} MB flow file");
@@ -300,9 +308,102 @@ pub fn offline(args: &[&str]) -> Result<()> {
         r,
         "\nBoundary (cargo bench -p waylay-proxy --bench boundary; target <= 100 ns):\n```\n{boundary}\n```"
     )?;
+    r.push_str(&ab);
     println!("{r}");
     fs::write(dir.join("offline.md"), &r)?;
     Ok(())
+}
+
+/// mitmdump's time on flows, its start-up (an empty file) subtracted.
+fn m_proc_secs(run: &Measured, start: &Measured) -> f64 {
+    run.wall.saturating_sub(start.wall).as_secs_f64().max(1e-9)
+}
+
+/// Each variant over `n` flows, add_header and a filter alone (`~s`, with
+/// `-w`), three rounds with the variants interleaved, best of each; the
+/// rates against mitmdump's (`m_rates`: add_header, filter, start-up
+/// subtracted) and, with `--against`, against each other.
+fn ab_rounds(
+    variants: &[crate::ab::Variant],
+    n: usize,
+    out: &Path,
+    m_rates: (f64, f64),
+) -> Result<String> {
+    let file = root().join(format!("target/bench/flows-{n}.mitm"));
+    let bytes = concat(&file, n.div_ceil(5))?;
+    let flows = n.div_ceil(5) * 5;
+    let mut best = vec![(Duration::MAX, Duration::MAX); variants.len()];
+    for v in variants {
+        // Warm the script build outside the timing.
+        measure(
+            Command::new(&v.runner)
+                .args(["-n", "-q", "-r", "/dev/null", "-s"])
+                .arg(v.example("add_header")),
+        )?;
+    }
+    for round in 1..=3 {
+        for (v, best) in variants.iter().zip(&mut best) {
+            eprintln!("xtask: round {round}, {} over {flows} flows", v.label);
+            let script = measure(
+                Command::new(&v.runner)
+                    .args(["-n", "-q", "-r"])
+                    .arg(&file)
+                    .args(["-s", &v.example("add_header"), "-w"])
+                    .arg(out),
+            )?;
+            let filter = measure(
+                Command::new(&v.runner)
+                    .args(["-n", "-q", "-r"])
+                    .arg(&file)
+                    .arg("-w")
+                    .arg(out)
+                    .arg("~s"),
+            )?;
+            best.0 = best.0.min(script.wall);
+            best.1 = best.1.min(filter.wall);
+        }
+    }
+    let mut r = String::new();
+    writeln!(
+        r,
+        "\nA/B over {flows} flows ({:.0} MB), best of 3 interleaved rounds, whole command, written to target/bench/out.mitm; \
+         mitmdump's rates from the runs above (start-up subtracted).\n",
+        bytes as f64 / 1e6
+    )?;
+    writeln!(
+        r,
+        "| runner | add_header flows/s | MB/s | vs mitmdump (target >= 500x, >= 400 MB/s) | filter only (`~s`, -w) flows/s | vs mitmdump (target >= 300x) |"
+    )?;
+    writeln!(r, "|---|---|---|---|---|---|")?;
+    for (v, (script, filter)) in variants.iter().zip(&best) {
+        let (s_rate, f_rate) = (
+            flows as f64 / script.as_secs_f64(),
+            flows as f64 / filter.as_secs_f64(),
+        );
+        writeln!(
+            r,
+            "| {} | {s_rate:.0} | {:.0} | {:.0}x | {f_rate:.0} | {:.0}x |",
+            v.label,
+            bytes as f64 / 1e6 / script.as_secs_f64(),
+            s_rate / m_rates.0,
+            f_rate / m_rates.1
+        )?;
+    }
+    writeln!(
+        r,
+        "| mitmdump 11.0.2 | {:.0} | | | {:.0} | |",
+        m_rates.0, m_rates.1
+    )?;
+    if let [(a_s, a_f), (b_s, b_f)] = best[..] {
+        writeln!(
+            r,
+            "\nA/B (working tree over {}): add_header {:.3}x, filter only {:.3}x.",
+            variants[1].label,
+            b_s.as_secs_f64() / a_s.as_secs_f64(),
+            b_f.as_secs_f64() / a_f.as_secs_f64()
+        )?;
+    }
+    Ok(r)
 }
 
 /// Removes `out` and flushes dirty pages, so that a run that writes a
