@@ -5,7 +5,8 @@
 //! each with a 1-byte echo, beside mitmdump's and plain new connections.
 //! `--against REV` adds REV's runner to every section (A/B in the same
 //! run); `--origin nginx` puts nginx behind the reverse proxies instead of
-//! the in-process origin.
+//! the in-process origin. `--waylay-set NAME=VALUE` passes `--set
+//! NAME=VALUE` to every Waylay (`io_threads=1`, say).
 
 use std::fmt::Write as _;
 use std::path::Path;
@@ -54,10 +55,14 @@ pub fn modes(args: &[&str]) -> Result<()> {
     let nginx_version = nginx_version()?;
     let python = peer::ensure()?;
     let variants = Variant::from_args(args)?;
+    let waylay_set = crate::util::arg_text(args, "--waylay-set")?;
     let dir = root().join("target/bench");
     std::fs::create_dir_all(&dir)?;
     let py_script = crate::util::add_header_py(&dir)?;
     let mut report = String::new();
+    if let Some(set) = waylay_set {
+        writeln!(report, "Every Waylay runs with `--set {set}`.\n")?;
+    }
     let (origin, origin_text, origin_proc) = crate::bench_live::origin_from(args, &dir)?;
     reverse(
         &mut report,
@@ -66,6 +71,7 @@ pub fn modes(args: &[&str]) -> Result<()> {
         &nginx_version,
         (origin, &origin_text),
         load,
+        waylay_set,
     )?;
     drop(origin_proc);
 
@@ -89,6 +95,9 @@ pub fn modes(args: &[&str]) -> Result<()> {
             let mut args = vec!["-s", script.as_str()];
             if mode != "regular" {
                 args.extend(["--mode", mode]);
+            }
+            if let Some(set) = waylay_set {
+                args.extend(["--set", set]);
             }
             let mut waylay = runner_at(&v.runner, &args, port)?;
             wait_up(&mut waylay, port)?;
@@ -267,6 +276,7 @@ fn reverse(
     nginx_version: &str,
     (origin, origin_text): (u16, &str),
     load: Load,
+    waylay_set: Option<&str>,
 ) -> Result<()> {
     let upstream = format!("reverse:http://127.0.0.1:{origin}");
     let dir = root().join("target/bench");
@@ -275,7 +285,11 @@ fn reverse(
     for v in variants {
         let port = free_port()?;
         let script = v.example("add_header");
-        let mut waylay = runner_at(&v.runner, &["--mode", &upstream, "-s", &script], port)?;
+        let mut args = vec!["--mode", upstream.as_str(), "-s", script.as_str()];
+        if let Some(set) = waylay_set {
+            args.extend(["--set", set]);
+        }
+        let mut waylay = runner_at(&v.runner, &args, port)?;
         wait_up(&mut waylay, port)?;
         check_once(port, true)?;
         procs.push(waylay);
