@@ -177,6 +177,15 @@ impl Dict {
         Dict::default()
     }
 
+    /// An empty dict with room for `n` entries: a dict built once and
+    /// then kept (a live connection's) holds no spare room.
+    pub fn with_capacity(n: usize) -> Dict {
+        Dict {
+            raw: None,
+            entries: OnceLock::from(Vec::with_capacity(n)),
+        }
+    }
+
     /// A dict to be built from the checked item `raw` when first read.
     pub(crate) fn lazy(raw: Bytes) -> Dict {
         Dict {

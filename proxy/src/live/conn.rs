@@ -17,7 +17,7 @@ use tokio::task::JoinSet;
 
 use super::handoff::Handoff;
 use super::mode::{Kind, Mode};
-use super::shards::{Accepted, Shards, wind_down};
+use super::shards::{Accepted, Shards, Socket, wind_down};
 use super::state::{Live, Session};
 use super::upstream::Pool;
 use super::wire::{BoxIo, Reader};
@@ -86,8 +86,7 @@ pub async fn serve(
     loop {
         tokio::select! {
             Some((stream, peer, mode)) = accepted.recv() => {
-                let Some(accepted) = accept(stream, peer, mode) else { continue };
-                if let Some(mine) = shards.hand_off(accepted) {
+                if let Some(mine) = shards.hand_off(accept(stream, peer, mode)) {
                     mine.spawn(&live, &closing, &mut clients);
                 }
             }
@@ -102,9 +101,8 @@ pub async fn serve(
     Ok(())
 }
 
-/// What the connection driver needs of a fresh connection, as a socket
-/// any shard can take; `None` if the socket is already unusable.
-fn accept(stream: TcpStream, peer: SocketAddr, mode: Arc<Mode>) -> Option<Accepted> {
+/// What the connection driver needs of a fresh connection.
+fn accept(stream: TcpStream, peer: SocketAddr, mode: Arc<Mode>) -> Accepted {
     let sock = stream
         .local_addr()
         .unwrap_or(SocketAddr::from(([0, 0, 0, 0], 0)));
@@ -113,13 +111,13 @@ fn accept(stream: TcpStream, peer: SocketAddr, mode: Arc<Mode>) -> Option<Accept
         Kind::Transparent => original_destination(&stream),
         _ => None,
     };
-    Some(Accepted {
-        stream: stream.into_std().ok()?,
+    Accepted {
+        stream: Socket::Here(stream),
         peer,
         sock,
         mode,
         redirected,
-    })
+    }
 }
 
 /// Takes a session off the shutdown list when its connection ends, even

@@ -27,6 +27,9 @@ fn addr(a: SocketAddr) -> Value {
     ])
 }
 
+/// How many fields `common` adds.
+const COMMON_FIELDS: usize = 16;
+
 /// The connection fields client and server share, after the side-specific
 /// ones; `None` for a connection never made.
 fn common(d: &mut Dict, start: Option<f64>, peer: Option<SocketAddr>, sock: Option<SocketAddr>) {
@@ -51,7 +54,7 @@ fn common(d: &mut Dict, start: Option<f64>, peer: Option<SocketAddr>, sock: Opti
 /// A client connection accepted at `sock` from `peer`, by a listener of
 /// mode `mode` (its spec, as the user wrote it).
 pub fn client_conn(peer: SocketAddr, sock: SocketAddr, start: f64, mode: &str) -> Value {
-    let mut d = Dict::new();
+    let mut d = Dict::with_capacity(2 + COMMON_FIELDS);
     d.push("proxy_mode", Value::text(mode));
     d.push("mitmcert", Value::Null);
     common(&mut d, Some(start), Some(peer), Some(sock));
@@ -67,7 +70,7 @@ pub fn server_conn(
     start: f64,
     connected: f64,
 ) -> Value {
-    let mut d = Dict::new();
+    let mut d = Dict::with_capacity(3 + COMMON_FIELDS);
     d.push("via", Value::Null);
     d.push("timestamp_tcp_setup", Value::Float(connected));
     d.push(
@@ -81,7 +84,7 @@ pub fn server_conn(
 /// The server side of a flow before any connection is made (and of one
 /// that never got one), as mitmproxy records it: all empty but the id.
 pub fn unconnected_server() -> Value {
-    let mut d = Dict::new();
+    let mut d = Dict::with_capacity(3 + COMMON_FIELDS);
     d.push("via", Value::Null);
     d.push("timestamp_tcp_setup", Value::Null);
     d.push("address", Value::Null);

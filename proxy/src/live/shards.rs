@@ -28,11 +28,18 @@ use super::state::Live;
 
 /// An accepted client connection on its way to a shard.
 pub(super) struct Accepted {
-    pub stream: std::net::TcpStream,
+    pub stream: Socket,
     pub peer: SocketAddr,
     pub sock: SocketAddr,
     pub mode: Arc<Mode>,
     pub redirected: Option<SocketAddr>,
+}
+
+/// A client socket: registered with the accepting thread's reactor, or
+/// a plain socket between threads (registered again where it lands).
+pub(super) enum Socket {
+    Here(tokio::net::TcpStream),
+    Moving(std::net::TcpStream),
 }
 
 impl Accepted {
@@ -43,10 +50,14 @@ impl Accepted {
         closing: &watch::Receiver<bool>,
         clients: &mut JoinSet<()>,
     ) {
-        // Fails only without a runtime or when out of descriptors for the
-        // reactor: the connection is dropped, as a failed accept would be.
-        let Ok(stream) = tokio::net::TcpStream::from_std(self.stream) else {
-            return;
+        let stream = match self.stream {
+            Socket::Here(stream) => stream,
+            // Fails only when out of descriptors for the reactor: the
+            // connection is dropped, as a failed accept would be.
+            Socket::Moving(stream) => match tokio::net::TcpStream::from_std(stream) {
+                Ok(stream) => stream,
+                Err(_) => return,
+            },
         };
         clients.spawn(run(
             Box::new(stream),
@@ -97,13 +108,18 @@ impl Shards {
     }
 
     /// Hands `accepted` to the next shard in turn; gives it back when the
-    /// turn is the accepting thread's own.
-    pub fn hand_off(&mut self, accepted: Accepted) -> Option<Accepted> {
+    /// turn is the accepting thread's own. Only a socket that moves is
+    /// taken off this thread's reactor.
+    pub fn hand_off(&mut self, mut accepted: Accepted) -> Option<Accepted> {
         let turn = self.turn % (self.senders.len() + 1);
         self.turn = self.turn.wrapping_add(1);
         if turn == 0 {
             return Some(accepted);
         }
+        accepted.stream = match accepted.stream {
+            Socket::Here(stream) => Socket::Moving(stream.into_std().ok()?),
+            moving => moving,
+        };
         // A shard that is gone (it panicked) gives the connection back.
         self.senders[turn - 1].send(accepted).err().map(|e| e.0)
     }
