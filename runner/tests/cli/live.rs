@@ -653,6 +653,8 @@ fn a_server_that_closes_gets_a_new_connection_next_time() {
     );
 }
 
+/// Stalled flows on every I/O thread (three connections, dealt one to
+/// each) are recorded as errors once the grace period is over.
 #[test]
 fn flows_that_outlast_the_shutdown_grace_are_recorded_as_errors() {
     let origin = Origin::start();
@@ -663,26 +665,42 @@ fn flows_that_outlast_the_shutdown_grace_are_recorded_as_errors() {
         "runner/tests/fixtures/recorder",
         "--set",
         "shutdown_grace=1",
+        "--set",
+        "io_threads=3",
         "-w",
         &file,
     ]);
-    let (proxy_url, url) = (proxy.url(), origin.url("/stall"));
-    let client = std::thread::spawn(move || {
-        std::process::Command::new("curl")
-            .args(["-s", "-x", &proxy_url, &url])
-            .output()
-    });
+    let clients: Vec<_> = (0..3)
+        .map(|_| {
+            let (proxy_url, url) = (proxy.url(), origin.url("/stall"));
+            let client = std::thread::spawn(move || {
+                std::process::Command::new("curl")
+                    .args(["-s", "-x", &proxy_url, &url])
+                    .output()
+            });
+            // One at a time, so each lands on the next thread.
+            std::thread::sleep(std::time::Duration::from_millis(200));
+            client
+        })
+        .collect();
     std::thread::sleep(std::time::Duration::from_millis(300));
     let stopped = proxy.stop();
-    let _ = client.join();
+    for client in clients {
+        let _ = client.join();
+    }
     let saved = flows(&file);
-    assert_eq!(saved.len(), 1, "{}", stopped.stderr);
-    assert_eq!(
-        saved[0].error_msg(),
-        Some("the proxy shut down before the flow finished (1s grace)")
-    );
+    assert_eq!(saved.len(), 3, "{}", stopped.stderr);
+    for flow in &saved {
+        assert_eq!(
+            flow.error_msg(),
+            Some("the proxy shut down before the flow finished (1s grace)")
+        );
+    }
     let events = events(&stopped.stdout);
-    assert_eq!(events[events.len() - 2..], ["error /stall", "done"]);
+    assert_eq!(
+        events[events.len() - 4..],
+        ["error /stall", "error /stall", "error /stall", "done"]
+    );
 }
 
 #[test]
