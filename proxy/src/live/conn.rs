@@ -80,14 +80,14 @@ pub async fn serve(
     }
     drop(accepted_tx);
     let extra = live.options.io_threads.max(1) - 1;
-    let mut shards = Shards::start(extra, &live, &closing)?;
+    let mut shards = Shards::start(extra, &live, &closing, spawn)?;
     let mut clients = JoinSet::new();
     tokio::pin!(shutdown);
     loop {
         tokio::select! {
             Some((stream, peer, mode)) = accepted.recv() => {
                 if let Some(mine) = shards.hand_off(accept(stream, peer, mode)) {
-                    mine.spawn(&live, &closing, &mut clients);
+                    spawn(mine, &live, &closing, &mut clients);
                 }
             }
             Some(_) = clients.join_next(), if !clients.is_empty() => {}
@@ -118,6 +118,34 @@ fn accept(stream: TcpStream, peer: SocketAddr, mode: Arc<Mode>) -> Accepted {
         mode,
         redirected,
     }
+}
+
+/// Runs an accepted connection on the current runtime, tracked in
+/// `clients` (`shards::Spawn`).
+fn spawn(
+    accepted: Accepted,
+    live: &Arc<Live>,
+    closing: &watch::Receiver<bool>,
+    clients: &mut JoinSet<()>,
+) {
+    let stream = match accepted.stream {
+        Socket::Here(stream) => stream,
+        // Fails only when out of descriptors for the reactor: the
+        // connection is dropped, as a failed accept would be.
+        Socket::Moving(stream) => match TcpStream::from_std(stream) {
+            Ok(stream) => stream,
+            Err(_) => return,
+        },
+    };
+    clients.spawn(run(
+        Box::new(stream),
+        accepted.peer,
+        accepted.sock,
+        live.clone(),
+        accepted.mode,
+        accepted.redirected,
+        closing.clone(),
+    ));
 }
 
 /// Takes a session off the shutdown list when its connection ends, even

@@ -22,7 +22,6 @@ use std::thread::JoinHandle;
 use tokio::sync::{mpsc, watch};
 use tokio::task::JoinSet;
 
-use super::conn::run;
 use super::mode::Mode;
 use super::state::Live;
 
@@ -42,34 +41,10 @@ pub(super) enum Socket {
     Moving(std::net::TcpStream),
 }
 
-impl Accepted {
-    /// Runs the connection on the current runtime, tracked in `clients`.
-    pub fn spawn(
-        self,
-        live: &Arc<Live>,
-        closing: &watch::Receiver<bool>,
-        clients: &mut JoinSet<()>,
-    ) {
-        let stream = match self.stream {
-            Socket::Here(stream) => stream,
-            // Fails only when out of descriptors for the reactor: the
-            // connection is dropped, as a failed accept would be.
-            Socket::Moving(stream) => match tokio::net::TcpStream::from_std(stream) {
-                Ok(stream) => stream,
-                Err(_) => return,
-            },
-        };
-        clients.spawn(run(
-            Box::new(stream),
-            self.peer,
-            self.sock,
-            live.clone(),
-            self.mode,
-            self.redirected,
-            closing.clone(),
-        ));
-    }
-}
+/// Starts serving an accepted connection on the current runtime, tracked
+/// in the set given (the connection driver's, passed in so that this
+/// module needs nothing of it).
+pub(super) type Spawn = fn(Accepted, &Arc<Live>, &watch::Receiver<bool>, &mut JoinSet<()>);
 
 /// The shards besides the accepting thread's own.
 pub(super) struct Shards {
@@ -85,6 +60,7 @@ impl Shards {
         extra: usize,
         live: &Arc<Live>,
         closing: &watch::Receiver<bool>,
+        spawn: Spawn,
     ) -> io::Result<Shards> {
         let mut shards = Shards {
             senders: Vec::with_capacity(extra),
@@ -100,7 +76,7 @@ impl Shards {
             let (live, closing) = (live.clone(), closing.clone());
             let thread = std::thread::Builder::new()
                 .name(format!("waylay-io-{i}"))
-                .spawn(move || shard(runtime, rx, live, closing))?;
+                .spawn(move || shard(runtime, rx, live, closing, spawn))?;
             shards.senders.push(tx);
             shards.threads.push(thread);
         }
@@ -145,13 +121,14 @@ fn shard(
     mut rx: mpsc::UnboundedReceiver<Accepted>,
     live: Arc<Live>,
     closing: watch::Receiver<bool>,
+    spawn: Spawn,
 ) {
     runtime.block_on(async {
         let mut clients = JoinSet::new();
         loop {
             tokio::select! {
                 got = rx.recv() => match got {
-                    Some(accepted) => accepted.spawn(&live, &closing, &mut clients),
+                    Some(accepted) => spawn(accepted, &live, &closing, &mut clients),
                     None => break,
                 },
                 Some(_) = clients.join_next(), if !clients.is_empty() => {}
