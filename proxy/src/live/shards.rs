@@ -7,9 +7,10 @@
 //! sockets, to the other shards in turn. A connection then lives on one
 //! thread from accept to close, with its upstream connections, its h2
 //! tasks and its relays: a wake-up never crosses to another thread, and
-//! no idle worker is woken to look for work to steal. That is what makes
-//! tokio's multi-thread scheduler switch threads about once per request
-//! under load on a small machine (BENCHMARKS.md, issue 19).
+//! no idle worker is woken to look for work to steal. Under tokio's
+//! multi-thread scheduler those wake-ups were a sixth of the proxy's
+//! context switches under load, and two workers served fewer requests
+//! than one (BENCHMARKS.md, issue 19).
 //!
 //! Hooks that may block still leave the shard: a concurrent or slow hook
 //! runs on the shard runtime's blocking threads (`Live::flow_event`).
