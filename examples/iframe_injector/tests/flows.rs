@@ -18,14 +18,16 @@ fn over_the_sample_flows() {
     insta::assert_snapshot!(run.render());
 }
 
-/// The first sample flow (host `address`) answered with an HTML page.
-fn page() -> String {
+/// The first sample flow (host `address`) answered with an HTML page,
+/// written to a file named for the test (tests run in parallel: a shared
+/// file could be read while another test rewrites it).
+fn page(test: &str) -> String {
     let mut flow = read_flows(SAMPLE).remove(0);
     let html = b"<!doctype html>\n<html><head><title>t</title></head>\n<BODY class=\"main\">\n<p>hi</p>\n</BODY></html>\n";
     flow.message_mut(Which::Response)
         .unwrap()
         .insert("content", Value::bytes(html));
-    let path = format!("{}/page.mitm", env!("CARGO_TARGET_TMPDIR"));
+    let path = format!("{}/page-{test}.mitm", env!("CARGO_TARGET_TMPDIR"));
     let mut writer = FlowWriter::new(std::fs::File::create(&path).unwrap());
     writer.write_flow(&flow).unwrap();
     writer.flush().unwrap();
@@ -34,12 +36,18 @@ fn page() -> String {
 
 #[test]
 fn injects_into_another_hosts_page() {
-    let run = run_file_with_args::<IframeInjector>(page(), &["http://frames.example/?a=1&b=\"2\""]);
+    let run = run_file_with_args::<IframeInjector>(
+        page("injects_into_another_hosts_page"),
+        &["http://frames.example/?a=1&b=\"2\""],
+    );
     insta::assert_snapshot!(run.render());
 }
 
 #[test]
 fn leaves_the_urls_own_host_alone() {
-    let run = run_file_with_args::<IframeInjector>(page(), &["http://address:22/frame"]);
+    let run = run_file_with_args::<IframeInjector>(
+        page("leaves_the_urls_own_host_alone"),
+        &["http://address:22/frame"],
+    );
     insta::assert_snapshot!(run.render());
 }
