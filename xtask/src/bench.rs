@@ -333,32 +333,27 @@ fn ab_rounds(
     let bytes = concat(&file, n.div_ceil(5))?;
     let flows = n.div_ceil(5) * 5;
     let mut best = vec![(Duration::MAX, Duration::MAX); variants.len()];
-    for v in variants {
-        // Warm the script build outside the timing.
+    // `runner -n -q -r INPUT ARGS...`, timed.
+    let offline = |v: &crate::ab::Variant, input: &Path, args: &[&str]| {
         measure(
             Command::new(&v.runner)
-                .args(["-n", "-q", "-r", "/dev/null", "-s"])
-                .arg(v.example("add_header")),
-        )?;
+                .args(["-n", "-q", "-r"])
+                .arg(input)
+                .args(args),
+        )
+    };
+    let (out, script) = (out.to_string_lossy(), |v: &crate::ab::Variant| {
+        v.example("add_header")
+    });
+    for v in variants {
+        // Warm the script build outside the timing.
+        offline(v, Path::new("/dev/null"), &["-s", &script(v)])?;
     }
     for round in 1..=3 {
         for (v, best) in variants.iter().zip(&mut best) {
             eprintln!("xtask: round {round}, {} over {flows} flows", v.label);
-            let script = measure(
-                Command::new(&v.runner)
-                    .args(["-n", "-q", "-r"])
-                    .arg(&file)
-                    .args(["-s", &v.example("add_header"), "-w"])
-                    .arg(out),
-            )?;
-            let filter = measure(
-                Command::new(&v.runner)
-                    .args(["-n", "-q", "-r"])
-                    .arg(&file)
-                    .arg("-w")
-                    .arg(out)
-                    .arg("~s"),
-            )?;
+            let script = offline(v, &file, &["-s", &script(v), "-w", &out])?;
+            let filter = offline(v, &file, &["-w", &out, "~s"])?;
             best.0 = best.0.min(script.wall);
             best.1 = best.1.min(filter.wall);
         }

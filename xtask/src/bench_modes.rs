@@ -115,19 +115,7 @@ pub fn modes(args: &[&str]) -> Result<()> {
     // A long-lived connection each, one message in flight.
     let connect = through("regular")?;
     let size = load.size;
-    let mut rows = vec![("direct to origin".to_owned(), Route::Direct, None)];
-    for (label, waylay, port) in &connect.waylays {
-        rows.push((
-            format!("Waylay ({label}), CONNECT + add_header"),
-            Route::Connect(*port),
-            Some(waylay),
-        ));
-    }
-    rows.push((
-        "mitmdump 11.0.2, CONNECT + add_header.py".to_owned(),
-        Route::Connect(connect.mitm.1),
-        Some(&connect.mitm.0),
-    ));
+    let rows = connect.rows("direct to origin", "CONNECT", Route::Connect);
     writeln!(
         report,
         "| TCP echo, {} B messages, {} connections | messages/s | p50 | p99 | errors | CPU: proxy / client / origin |",
@@ -153,23 +141,7 @@ pub fn modes(args: &[&str]) -> Result<()> {
 
     // A new connection per echo.
     let socks = through("socks5")?;
-    let mut rows = vec![(
-        "direct to origin (no handshake)".to_owned(),
-        Route::Direct,
-        None,
-    )];
-    for (label, waylay, port) in &socks.waylays {
-        rows.push((
-            format!("Waylay ({label}) socks5 + add_header"),
-            Route::Socks5(*port),
-            Some(waylay),
-        ));
-    }
-    rows.push((
-        "mitmdump 11.0.2 socks5 + add_header.py".to_owned(),
-        Route::Socks5(socks.mitm.1),
-        Some(&socks.mitm.0),
-    ));
+    let rows = socks.rows("direct to origin (no handshake)", "socks5", Route::Socks5);
     writeln!(
         report,
         "\n| new connection, handshake, 1 B echo, close; {} workers | connections/s | p50 | p99 | errors | CPU: proxy / client / origin |",
@@ -201,6 +173,30 @@ struct Through {
     mitm: (Running, u16),
 }
 
+/// A table row: what it is, how the load gets there, the proxy measured.
+type Row<'a> = (String, Route, Option<&'a Running>);
+
+impl Through {
+    /// Direct first, then each Waylay, then mitmdump, each reached in
+    /// `mode` (`route` of its port).
+    fn rows(&self, direct: &str, mode: &str, route: fn(u16) -> Route) -> Vec<Row<'_>> {
+        let mut rows = vec![(direct.to_owned(), Route::Direct, None)];
+        for (label, waylay, port) in &self.waylays {
+            rows.push((
+                format!("Waylay ({label}), {mode} + add_header"),
+                route(*port),
+                Some(waylay),
+            ));
+        }
+        rows.push((
+            format!("mitmdump 11.0.2, {mode} + add_header.py"),
+            route(self.mitm.1),
+            Some(&self.mitm.0),
+        ));
+        rows
+    }
+}
+
 /// With `--against`, the working tree's rate over REV's.
 fn ab_line(report: &mut String, variants: &[Variant], rates: &[f64]) -> Result<()> {
     if let ([tree, rev], [a, b]) = (variants, rates) {
@@ -220,7 +216,7 @@ fn ab_line(report: &mut String, variants: &[Variant], rates: &[f64]) -> Result<(
 fn table<F, Fut>(
     report: &mut String,
     runtime: &Runtime,
-    rows: &[(String, Route, Option<&Running>)],
+    rows: &[Row<'_>],
     load: Load,
     each: F,
 ) -> Result<Vec<f64>>

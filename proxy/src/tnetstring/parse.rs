@@ -52,17 +52,14 @@ fn parse_len(data: &[u8], offset: usize) -> Result<(usize, usize), ParseError> {
             _ => return Err(bad_prefix(data, offset)),
         }
     }
-    Err(bad_prefix(data, offset))
+    Err(prefix_cut(offset))
 }
 
-/// What is wrong with a length prefix that `parse_len` refused.
+/// A length prefix that `parse_len` refused.
 #[cold]
 #[inline(never)]
 fn bad_prefix(data: &[u8], offset: usize) -> ParseError {
     let head = &data[..data.len().min(MAX_LEN_DIGITS + 1)];
-    if head.len() <= MAX_LEN_DIGITS && head.iter().all(u8::is_ascii_digit) {
-        return err(offset, "the data ends inside a length prefix");
-    }
     let seen = String::from_utf8_lossy(head).into_owned();
     err(
         offset,
@@ -83,6 +80,14 @@ fn item(buf: &[u8], at: usize, limit: usize) -> Result<(u8, usize, usize), Parse
     Ok((buf[end], start, end))
 }
 
+/// Data that ends in a length prefix that was good so far.
+#[cold]
+#[inline(never)]
+fn prefix_cut(offset: usize) -> ParseError {
+    err(offset, "the data ends inside a length prefix")
+}
+
+/// An item longer than what is left of its container or buffer.
 #[cold]
 #[inline(never)]
 fn too_long(at: usize, len: usize, remain: usize) -> ParseError {

@@ -55,6 +55,11 @@ fn bad_input_is_located() {
     let cases = [
         ("5:abc,", "byte 0: item claims 5 bytes but only 3 remain"),
         ("x:abc,", "byte 0: expected a tnetstring length prefix"),
+        ("12", "byte 0: the data ends inside a length prefix"),
+        (
+            "1234567890123:",
+            "byte 0: expected a tnetstring length prefix",
+        ),
         ("3:abc?", "byte 5: unknown tnetstring type tag '?'"),
         ("2:4x#", "byte 2: bad integer \"4x\""),
         ("3:yes!", "byte 2: bad boolean \"yes\""),
@@ -73,6 +78,16 @@ fn bad_input_is_located() {
             got.starts_with(want),
             "{input:?}: got {got:?}, want {want:?}"
         );
+    }
+}
+
+/// Each of `texts` as an item tagged `tag` passes the check exactly when
+/// it parses as a `T`.
+fn checks_as_parsed<T: std::str::FromStr>(tag: char, texts: &[&str]) {
+    for text in texts {
+        let item = format!("{}:{text}{tag}", text.len());
+        let checked = parse(&Bytes::from(item.clone())).is_ok();
+        assert_eq!(checked, text.parse::<T>().is_ok(), "{item}");
     }
 }
 
@@ -103,11 +118,7 @@ fn number_shortcuts_agree_with_the_parsers() {
         "1_0",
         "00012.5000",
     ];
-    for text in floats {
-        let item = format!("{}:{text}^", text.len());
-        let checked = parse(&Bytes::from(item.clone())).is_ok();
-        assert_eq!(checked, text.parse::<f64>().is_ok(), "{item}");
-    }
+    checks_as_parsed::<f64>('^', &floats);
     let ints = [
         "0",
         "-0",
@@ -123,11 +134,7 @@ fn number_shortcuts_agree_with_the_parsers() {
         "1_000",
         "0012",
     ];
-    for text in ints {
-        let item = format!("{}:{text}#", text.len());
-        let checked = parse(&Bytes::from(item.clone())).is_ok();
-        assert_eq!(checked, text.parse::<i64>().is_ok(), "{item}");
-    }
+    checks_as_parsed::<i64>('#', &ints);
 }
 
 #[test]
