@@ -58,6 +58,7 @@ impl Flow {
     }
 
     /// A flow with nothing in it, to hold a place.
+    #[cfg(feature = "live")]
     pub(crate) fn empty() -> Flow {
         Flow {
             root: Value::Dict(Default::default()),

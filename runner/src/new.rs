@@ -14,6 +14,33 @@ const SNAPSHOT: &str =
 const GITIGNORE: &str = include_str!("../template/gitignore");
 const SAMPLE: &[u8] = include_bytes!("../../testdata/flows/all.mitm");
 
+/// Rust's keywords, strict and reserved: cargo refuses them as package
+/// names (`cargo new fn`).
+const KEYWORDS: &[&str] = &[
+    "Self", "abstract", "as", "async", "await", "become", "box", "break", "const", "continue",
+    "crate", "do", "dyn", "else", "enum", "extern", "false", "final", "fn", "for", "if", "impl",
+    "in", "let", "loop", "macro", "match", "mod", "move", "mut", "override", "priv", "pub", "ref",
+    "return", "self", "static", "struct", "super", "trait", "true", "try", "type", "typeof",
+    "unsafe", "unsized", "use", "virtual", "where", "while", "yield",
+];
+
+/// Why cargo would refuse `name` or the crate's test would not build, in
+/// cargo's words where cargo has them.
+fn refused_by_cargo(name: &str) -> Option<&'static str> {
+    if KEYWORDS.contains(&name) {
+        return Some("it is a Rust keyword");
+    }
+    if name == "test" {
+        return Some("it conflicts with Rust's built-in test library");
+    }
+    // Cargo only warns for these, but a test that names the crate then
+    // reaches the standard library's crate of that name instead.
+    if ["core", "std", "alloc", "proc_macro", "proc-macro"].contains(&name) {
+        return Some("it is the name of a crate in Rust's standard library");
+    }
+    None
+}
+
 pub fn create(path: &Path) -> Result<()> {
     let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
     let valid = !name.is_empty()
@@ -24,6 +51,12 @@ pub fn create(path: &Path) -> Result<()> {
     if !valid {
         bail!(
             "{}: a crate name is letters, digits, '_' and '-', starting with a letter",
+            path.display()
+        );
+    }
+    if let Some(why) = refused_by_cargo(name) {
+        bail!(
+            "{}: cargo refuses the name `{name}`: {why}; pick another",
             path.display()
         );
     }

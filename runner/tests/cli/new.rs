@@ -27,6 +27,9 @@ fn a_new_crate_builds_tests_and_runs_as_created() {
         String::from_utf8_lossy(&test.stderr)
     );
     assert!(stdout.contains("1 passed"), "{stdout}");
+    // A fresh crate builds clean: no warning from it or from the harness.
+    let stderr = String::from_utf8_lossy(&test.stderr);
+    assert!(!stderr.contains("warning"), "{stderr}");
 
     let out = path_in(&dir, "out.mitm");
     let result = run(&[
@@ -57,6 +60,24 @@ fn new_refuses_bad_names_and_existing_crates() {
             "9lives: a crate name is letters, digits, '_' and '-', starting with a letter"
         )
     );
+    for (name, why) in [
+        ("test", "it conflicts with Rust's built-in test library"),
+        ("fn", "it is a Rust keyword"),
+        ("Self", "it is a Rust keyword"),
+        (
+            "core",
+            "it is the name of a crate in Rust's standard library",
+        ),
+    ] {
+        let path = path_in(&dir, name);
+        let result = run(&["new", &path]);
+        assert_eq!(result.code, 1, "{name}");
+        assert_eq!(
+            result.error_line(),
+            format!("runner: error: {path}: cargo refuses the name `{name}`: {why}; pick another")
+        );
+        assert!(!std::path::Path::new(&path).exists(), "{name}");
+    }
     let existing = path_in(&dir, "taken");
     std::fs::create_dir(&existing).unwrap();
     std::fs::write(format!("{existing}/file"), "x").unwrap();
