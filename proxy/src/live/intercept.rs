@@ -84,10 +84,14 @@ pub async fn run(
     // A reverse proxy to a plain server decrypts the client's side only.
     let to = tunnel.tls.then_some(to);
     let link = upstream::secure(server, server_conn, &origin, to, &s.live.options).await;
-    // ALPN follows the server: the client gets what the server chose.
+    // ALPN follows a TLS server: the client gets what the server chose. With
+    // no TLS server to follow (a plain one, or one that failed: its flows
+    // get its error, or a server-replay answer), the client gets its own
+    // first choice, as mitmproxy's `alpn_select_callback`: h2 and h1
+    // translate into each other.
     let client_alpn = match &link {
         Ok(Link::H2(_)) => vec![tls::ALPN_H2.to_vec()],
-        Ok(Link::H1(up)) => match up
+        Ok(Link::H1(up)) if tunnel.tls => match up
             .conn
             .as_dict()
             .and_then(|d| d.get("alpn"))
@@ -96,12 +100,7 @@ pub async fn run(
             Some(b"http/1.1") => vec![tls::ALPN_H1.to_vec()],
             _ => Vec::new(),
         },
-        // The flows will fail with the server's error, in HTTP/1.1.
-        Err(_) => ours
-            .iter()
-            .filter(|a| a.as_slice() == tls::ALPN_H1)
-            .cloned()
-            .collect(),
+        Ok(Link::H1(_)) | Err(_) => ours.clone(),
     };
     let name = sni.as_deref().unwrap_or(&tunnel.host);
     let leaf = match interceptor.leaves().get(name) {

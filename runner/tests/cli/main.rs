@@ -1,6 +1,7 @@
 //! The runner end to end: the real binary, real cargo builds of real script
 //! crates, real flow files, and mitmproxy itself as the peer.
 
+mod mitmdump;
 mod origin;
 mod reload;
 mod support;

@@ -797,3 +797,55 @@ fn tls_with_other_bytes_inside_is_a_tcp_flow_over_tls() {
         "TLS on both sides"
     );
 }
+
+/// What curl gets over TLS in h2 (offering h1 too) from a reverse
+/// listener at `addr` trusting `ca`: the HTTP version and status.
+fn h2_through_reverse(addr: &str, ca: &str, path: &str) -> String {
+    let port = addr.rsplit(':').next().unwrap();
+    curl_raw(&[
+        "-o",
+        "/dev/null",
+        "-w",
+        "%{http_version} %{http_code}",
+        "--http2",
+        "--cacert",
+        ca,
+        "--resolve",
+        &format!("localhost:{port}:127.0.0.1"),
+        &format!("https://localhost:{port}{path}"),
+    ])
+}
+
+#[test]
+fn a_tls_client_gets_h2_whatever_the_reverse_server_speaks_as_from_mitmdump() {
+    let Some(python) = crate::interop::peer() else {
+        return;
+    };
+    let plain = Origin::start();
+    let untrusted = TlsOrigin::start(Cert::SelfSigned, false);
+    for (spec, path, expected) in [
+        // A plain server: the client still gets h2, translated to h1.
+        (format!("reverse:http://{}", plain.addr), "/hello", "2 200"),
+        // A server whose certificate fails: h2, and the failure as 502.
+        (
+            format!("reverse:https://localhost:{}", untrusted.addr.port()),
+            "/version",
+            "2 502",
+        ),
+    ] {
+        let proxy = Proxy::start(&["--mode", &spec]);
+        let ours = h2_through_reverse(&proxy.addr, &proxy.ca_cert(), path);
+        proxy.stop();
+        let confdir = scratch();
+        let mitmdump = crate::mitmdump::Mitmdump::start(
+            &python,
+            confdir.path(),
+            &["--mode".into(), spec.clone()],
+        );
+        let ca = confdir.path().join("mitmproxy-ca-cert.pem");
+        let theirs = h2_through_reverse(&mitmdump.addr, ca.to_str().unwrap(), path);
+        mitmdump.stop();
+        assert_eq!(ours, expected, "{spec}");
+        assert_eq!(ours, theirs, "{spec}: Waylay, then mitmdump");
+    }
+}

@@ -2,62 +2,12 @@
 //! through mitmdump, each given the same `--set`, make the same flows
 //! (requests as the server got them, responses as the client got them).
 
-use std::io::BufRead;
-use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 
 use crate::filters::compare;
+use crate::mitmdump::Mitmdump;
 use crate::origin::Origin;
 use crate::support::{Proxy, path_in, scratch};
-
-/// mitmdump as a live proxy on an ephemeral port, stopped with SIGINT.
-struct Mitmdump {
-    child: Child,
-    url: String,
-}
-
-impl Mitmdump {
-    fn start(python: &Path, confdir: &Path, args: &[String]) -> Mitmdump {
-        let mut child = Command::new(python.with_file_name("mitmdump"))
-            .args(["--listen-host", "127.0.0.1", "-p", "0", "--set"])
-            .arg(format!("confdir={}", confdir.display()))
-            .args(args)
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        let stdout = child.stdout.take().unwrap();
-        let mut lines = std::io::BufReader::new(stdout).lines();
-        let addr = lines
-            .by_ref()
-            .map_while(Result::ok)
-            .find_map(|l| {
-                let at = l.find("proxy listening at ")?;
-                Some(l[at + 19..].trim_end_matches('.').to_owned())
-            })
-            .expect("mitmdump starts listening");
-        // Keep reading so it never blocks on a full pipe.
-        std::thread::spawn(move || lines.for_each(drop));
-        Mitmdump {
-            child,
-            url: format!("http://{addr}"),
-        }
-    }
-
-    fn stop(mut self) {
-        let _ = Command::new("kill")
-            .args(["-INT", &self.child.id().to_string()])
-            .status();
-        let _ = self.child.wait();
-    }
-}
-
-impl Drop for Mitmdump {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
 
 /// The requests, in order: each one what some option acts on.
 fn requests(origin: &Origin) -> Vec<Vec<String>> {
