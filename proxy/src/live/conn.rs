@@ -62,8 +62,10 @@ pub async fn serve(
     let (accepted_tx, mut accepted) = tokio::sync::mpsc::channel(64);
     let mut accepting = JoinSet::new();
     for listener in listeners {
-        let (tx, mode) = (accepted_tx.clone(), Arc::new(listener.mode));
         let socket = listener.socket;
+        let mut mode = listener.mode;
+        mode.bound = socket.local_addr().ok();
+        let (tx, mode) = (accepted_tx.clone(), Arc::new(mode));
         accepting.spawn(async move {
             loop {
                 match socket.accept().await {

@@ -234,7 +234,7 @@ async fn request(
             return Next::Close;
         }
     };
-    if record::is_self(&target, s.sock) {
+    if record::is_self(&target, s.mode.bound.unwrap_or(s.sock)) {
         let looped = Failure::Loop {
             host: target.host,
             port: target.port,
@@ -309,7 +309,7 @@ async fn connect(
         port,
         path: bytes::Bytes::new(),
     };
-    if record::is_self(&target, s.sock) {
+    if record::is_self(&target, s.mode.bound.unwrap_or(s.sock)) {
         let looped = Failure::Loop {
             host: target.host,
             port: target.port,

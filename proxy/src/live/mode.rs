@@ -5,6 +5,7 @@
 //! it, in `client_conn.proxy_mode`. No I/O here.
 
 use std::fmt;
+use std::net::SocketAddr;
 
 /// What a listener does with its connections.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -63,6 +64,9 @@ pub struct Mode {
     pub listen_host: Option<String>,
     /// The port to listen on, if the spec names one.
     pub listen_port: Option<u16>,
+    /// The address its listener is bound to, once it listens: what the
+    /// loop check compares targets with.
+    pub bound: Option<SocketAddr>,
 }
 
 impl Default for Mode {
@@ -72,6 +76,7 @@ impl Default for Mode {
             kind: Kind::Regular,
             listen_host: None,
             listen_port: None,
+            bound: None,
         }
     }
 }
@@ -161,6 +166,7 @@ impl Mode {
             kind,
             listen_host,
             listen_port,
+            bound: None,
         })
     }
 

@@ -2,7 +2,7 @@
 //! order mitmproxy writes them, so a captured flow reads like one of
 //! mitmproxy's.
 
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use bytes::Bytes;
@@ -170,21 +170,51 @@ pub fn parse_target(target: &Bytes) -> Result<Target, String> {
     })
 }
 
-/// Whether `target` is the proxy itself, listening at `proxy`: forwarding
-/// it would loop until connections run out.
-pub fn is_self(target: &Target, proxy: SocketAddr) -> bool {
-    if target.port != proxy.port() {
+/// Whether `target` is the proxy itself, listening at `listening`:
+/// forwarding it would loop until connections run out. A listener bound
+/// to one address is reached only there (and, for a loopback one, as
+/// `localhost` or `0.0.0.0`); a wildcard one at every local address.
+pub fn is_self(target: &Target, listening: SocketAddr) -> bool {
+    if target.port != listening.port() {
         return false;
     }
+    let bound = listening.ip();
     let host = target.host.as_str();
-    match host.parse::<std::net::IpAddr>() {
-        Ok(ip) => {
-            ip == proxy.ip()
-                || ip.is_unspecified()
-                || (ip.is_loopback() && proxy.ip().is_loopback())
-        }
-        Err(_) => host.eq_ignore_ascii_case("localhost") && proxy.ip().is_loopback(),
+    let Ok(ip) = host.parse::<IpAddr>() else {
+        return host.eq_ignore_ascii_case("localhost")
+            && (bound.is_loopback() || bound.is_unspecified());
+    };
+    if ip == bound {
+        return true;
     }
+    // Connecting to 0.0.0.0 or :: reaches this host's loopback.
+    if ip.is_unspecified() {
+        return bound.is_loopback() || bound.is_unspecified();
+    }
+    if !bound.is_unspecified() {
+        return false;
+    }
+    // A wildcard for IPv4 takes no IPv6; one for IPv6 takes both.
+    if bound.is_ipv4() && ip.is_ipv6() {
+        return false;
+    }
+    ip.is_loopback() || local_addresses().contains(&ip)
+}
+
+/// The addresses of this host's interfaces (none when they can't be
+/// listed).
+fn local_addresses() -> Vec<IpAddr> {
+    let Ok(addrs) = nix::ifaddrs::getifaddrs() else {
+        return Vec::new();
+    };
+    addrs
+        .filter_map(|a| {
+            let a = a.address?;
+            a.as_sockaddr_in()
+                .map(|v4| IpAddr::V4(v4.ip()))
+                .or_else(|| a.as_sockaddr_in6().map(|v6| IpAddr::V6(v6.ip())))
+        })
+        .collect()
 }
 
 /// A request dict as mitmproxy records it.
@@ -357,22 +387,47 @@ mod tests {
 
     #[test]
     fn requests_to_the_proxy_itself_are_spotted() {
-        let proxy: SocketAddr = "127.0.0.1:8080".parse().unwrap();
         let target = |host: &str, port: u16| Target {
             scheme: "http".into(),
             host: host.into(),
             port,
             path: Bytes::from_static(b"/"),
         };
-        for (host, port, looped) in [
-            ("127.0.0.1", 8080, true),
-            ("127.0.0.2", 8080, true),
-            ("localhost", 8080, true),
-            ("0.0.0.0", 8080, true),
-            ("127.0.0.1", 8081, false),
-            ("example.com", 8080, false),
-        ] {
-            assert_eq!(is_self(&target(host, port), proxy), looped, "{host}:{port}");
+        let local = local_addresses()
+            .into_iter()
+            .find(|ip| ip.is_ipv4() && !ip.is_loopback())
+            .map(|ip| ip.to_string());
+        let mut cases = vec![
+            ("127.0.0.1:8080", "127.0.0.1", 8080, true),
+            ("127.0.0.1:8080", "localhost", 8080, true),
+            ("127.0.0.1:8080", "0.0.0.0", 8080, true),
+            ("127.0.0.1:8080", "127.0.0.1", 8081, false),
+            ("127.0.0.1:8080", "example.com", 8080, false),
+            // Another loopback address is another listener's.
+            ("127.0.0.1:8080", "127.0.0.2", 8080, false),
+            ("127.0.0.1:8080", "::1", 8080, false),
+            ("[::1]:8080", "::1", 8080, true),
+            ("[::1]:8080", "localhost", 8080, true),
+            ("[::1]:8080", "127.0.0.1", 8080, false),
+            ("0.0.0.0:8080", "127.0.0.2", 8080, true),
+            ("0.0.0.0:8080", "localhost", 8080, true),
+            ("0.0.0.0:8080", "::1", 8080, false),
+            ("0.0.0.0:8080", "192.0.2.1", 8080, false),
+            ("[::]:8080", "::1", 8080, true),
+            ("[::]:8080", "127.0.0.1", 8080, true),
+            ("[::]:8080", "example.com", 8080, false),
+        ];
+        if let Some(local) = &local {
+            cases.push(("0.0.0.0:8080", local, 8080, true));
+            cases.push(("127.0.0.1:8080", local, 8080, false));
+        }
+        for (listening, host, port, looped) in cases {
+            let listening: SocketAddr = listening.parse().unwrap();
+            assert_eq!(
+                is_self(&target(host, port), listening),
+                looped,
+                "{host}:{port} to {listening}"
+            );
         }
     }
 

@@ -16,7 +16,12 @@ pub struct Origin {
 impl Origin {
     /// Starts serving on an ephemeral loopback port.
     pub fn start() -> Origin {
-        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        Origin::start_at("127.0.0.1:0")
+    }
+
+    /// Starts serving at `addr`.
+    pub fn start_at(addr: &str) -> Origin {
+        let listener = TcpListener::bind(addr).unwrap();
         let addr = listener.local_addr().unwrap();
         let connections = Arc::new(AtomicUsize::new(0));
         let counter = connections.clone();
