@@ -162,6 +162,31 @@ pub struct Outcome {
     pub panics: u32,
 }
 
+/// What a flow does after one of its hooks panics (`--set script_error`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum OnPanic {
+    /// The hook's changes are undone. A live flow then fails: its client
+    /// gets a 502, a WebSocket or TCP connection is closed. An offline flow
+    /// goes on as it was before the hook.
+    #[default]
+    Fail,
+    /// The flow goes on as the hook left it, live or offline: mitmproxy's
+    /// behaviour, where an exception in a script is logged and the flow
+    /// continues.
+    Continue,
+}
+
+impl OnPanic {
+    /// Reads `fail` or `continue`.
+    pub fn parse(value: &str) -> Option<OnPanic> {
+        match value {
+            "fail" => Some(OnPanic::Fail),
+            "continue" => Some(OnPanic::Continue),
+            _ => None,
+        }
+    }
+}
+
 /// The scripts of a run, in command-line order: the one dispatch point for
 /// every event, live or offline.
 ///
@@ -182,6 +207,8 @@ pub struct Scripts {
     /// Where the copies and replays hooks make go; without it hooks are
     /// refused them.
     actions: OnceLock<Arc<dyn Actions>>,
+    /// What a flow does after a hook panics.
+    on_panic: OnPanic,
 }
 
 impl fmt::Debug for Scripts {
@@ -321,7 +348,18 @@ impl Scripts {
             options: HashMap::new(),
             addons: crate::addons::Addons::default(),
             actions: OnceLock::new(),
+            on_panic: OnPanic::Fail,
         }
+    }
+
+    /// Sets what a flow does after one of its hooks panics.
+    pub fn set_script_error(&mut self, on_panic: OnPanic) {
+        self.on_panic = on_panic;
+    }
+
+    /// What a flow does after one of its hooks panics.
+    pub fn on_panic(&self) -> OnPanic {
+        self.on_panic
     }
 
     /// Sets where the copies ([`Context::duplicate`]) and replays
@@ -445,6 +483,9 @@ impl Scripts {
                 "hook `{}` panicked on flow {id}: {panic}; {}",
                 event.hook_name(),
                 match (live, event) {
+                    _ if self.on_panic == OnPanic::Continue => {
+                        "the flow goes on as the hook left it (script_error=continue)"
+                    }
                     (false, _) => "the flow goes on as it was before the hook",
                     (
                         true,
@@ -518,7 +559,8 @@ impl Scripts {
     }
 
     /// A flow event: each script's hook in turn. A hook that panics leaves
-    /// the flow as it was before that hook; the next script still runs.
+    /// the flow as it was before that hook (as it left it, under
+    /// [`OnPanic::Continue`]); the next script still runs.
     pub fn flow_event(&self, event: Event, flow: &mut Flow, live: bool) -> Outcome {
         self.run_flow_event(event, flow, live, FLOW, |_, slot| lock_for(event, slot))
     }
@@ -633,7 +675,7 @@ impl Scripts {
                 }
                 slot.timing.record(code, started.elapsed() > SLOW_HOOK);
                 slot.learn(event, &result);
-                cell.end_hook(result.is_err());
+                cell.end_hook(result.is_err() && self.on_panic == OnPanic::Fail);
                 if let Err(panic) = result {
                     failures.push((name, panic));
                 }
@@ -645,7 +687,10 @@ impl Scripts {
         if dispatch.addons {
             outcome.killed |= self.addons.run(stage, event, flow, live, &*self.log);
         }
-        outcome.panics = failures.len() as u32;
+        // Panics the flow goes on after are logged, not counted against it.
+        if self.on_panic == OnPanic::Fail {
+            outcome.panics = failures.len() as u32;
+        }
         for (name, panic) in failures {
             self.report(&name, event, Some((flow.id(), live)), &panic);
         }

@@ -198,7 +198,10 @@ pub fn flow_line(flow: &Flow) -> String {
                     text(resp, "reason")
                 };
                 line += &format!(" << {version}{status} {reason} {size}");
-            } else if let Some(msg) = flow.error_msg() {
+            }
+            // As mitmdump: an error after the response too (a client that
+            // hung up mid-body), on the same line.
+            if let Some(msg) = flow.error_msg() {
                 line += &format!(" << {msg}");
             }
             if let Some(took) = duration(flow, req) {

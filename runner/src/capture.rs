@@ -18,7 +18,8 @@ pub enum Destination<'a> {
 /// A flow file being written (-w).
 pub type Capture = FlowWriter<Box<dyn Write + Send>>;
 
-/// Opens -w's destination, truncating or appending.
+/// Opens -w's destination, truncating or appending, and making its folder
+/// if it is missing.
 pub fn open_output(dest: Option<&Destination<'_>>) -> Result<Option<Capture>> {
     Ok(match dest {
         None => None,
@@ -26,6 +27,16 @@ pub fn open_output(dest: Option<&Destination<'_>>) -> Result<Option<Capture>> {
             Box::new(std::io::stdout()) as Box<dyn Write + Send>
         )),
         Some(Destination::File { path, append }) => {
+            // A missing folder is made, as mitmdump makes it.
+            if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+                std::fs::create_dir_all(dir).with_context(|| {
+                    format!(
+                        "{}: cannot make the folder {} to write flows into",
+                        path.display(),
+                        dir.display()
+                    )
+                })?;
+            }
             let file = OpenOptions::new()
                 .write(true)
                 .create(true)

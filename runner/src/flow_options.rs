@@ -1,7 +1,7 @@
 //! The options that choose and rewrite flows: the positional FILTER and
 //! `save_stream_filter`, `readfile_filter`, `view_filter` (mitmdump's
-//! `dumper_filter`), the rewriting options and their mitmdump flags, and
-//! `progress`. Checked at start-up; the rewriting options become the
+//! `dumper_filter`), the rewriting options and their mitmdump flags,
+//! `script_error` and `progress`. Checked at start-up; the rewriting options become the
 //! scripts' addons.
 
 use std::sync::{Arc, Mutex};
@@ -10,7 +10,7 @@ use anyhow::{Result, bail};
 use waylay_proxy::Flow;
 use waylay_proxy::addons::{self, Addons};
 use waylay_proxy::filter::Filter;
-use waylay_proxy::script::Scripts;
+use waylay_proxy::script::{OnPanic, Scripts};
 
 use crate::capture::Capture;
 use crate::cli::Cli;
@@ -18,7 +18,7 @@ use crate::output::Output;
 use crate::values::switch;
 
 /// The `--set` names this module owns.
-pub const FLOW_OPTIONS: [(&str, &str); 14] = [
+pub const FLOW_OPTIONS: [(&str, &str); 15] = [
     (
         "anticache",
         "true/false: strip If-Modified-Since and If-None-Match from requests (as --anticache)",
@@ -62,6 +62,10 @@ pub const FLOW_OPTIONS: [(&str, &str); 14] = [
     (
         "save_stream_filter",
         "filter: write only the flows it matches to -w",
+    ),
+    (
+        "script_error",
+        "fail/continue: after a hook panics, undo its changes and fail a live flow with a 502 (fail), or let the flow go on as the hook left it, as mitmproxy does (continue)",
     ),
     (
         "stickyauth",
@@ -138,6 +142,13 @@ pub fn resolve(cli: &Cli, scripts: &mut Scripts, output: &Output) -> Result<Flow
             "save_stream_filter" => save = text(),
             "view_filter" | "dumper_filter" => view = text(),
             "hardump" => {} // har_dump reads it
+            "script_error" => match OnPanic::parse(&text()) {
+                Some(on_panic) => scripts.set_script_error(on_panic),
+                None => bail!(
+                    "--set script_error={}: expected fail (the default: a live flow fails with a 502) or continue (mitmproxy's: the flow goes on)",
+                    text()
+                ),
+            },
             "map_remote" => repeated[0].push(text()),
             "map_local" => repeated[1].push(text()),
             "modify_headers" => repeated[2].push(text()),

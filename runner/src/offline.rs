@@ -8,6 +8,7 @@ use std::sync::Arc;
 use anyhow::{Context as _, Result, bail};
 use waylay_proxy::flowfile::FlowReader;
 use waylay_proxy::offline::{self, OfflineError};
+use waylay_proxy::script::OnPanic;
 use waylay_proxy::summary::flow_detail;
 
 use crate::capture::{Destination, destination, open_output};
@@ -108,7 +109,13 @@ pub fn run(cli: &Cli, specs: &[ScriptSpec], output: &Arc<Output>) -> Result<()> 
     let har_written = har.as_ref().map_or(Ok(()), |har| har.finish());
     let panics = scripts.panics();
     if panics > 0 {
-        output.problem(&format!("runner: {panics} hook call(s) panicked; those flows were written as they were before the hook"));
+        let kept = match scripts.on_panic() {
+            OnPanic::Fail => "as they were before the hook",
+            OnPanic::Continue => "as the hook left them (script_error=continue)",
+        };
+        output.problem(&format!(
+            "runner: {panics} hook call(s) panicked; those flows were written {kept}"
+        ));
     }
     let ran = match result {
         Ok(_) => Ok(()),

@@ -100,7 +100,8 @@ fn reload(w: &Watched, generation: u32, scripts: &Scripts, output: &Output) {
         Ok(library) => library,
         Err(e) => {
             output.problem(&format!(
-                "runner: error: {e}; still running the previous build"
+                "runner: warning: the rebuild of {} failed, so the previous build of it still runs: {e}",
+                w.name
             ));
             return;
         }
@@ -110,9 +111,10 @@ fn reload(w: &Watched, generation: u32, scripts: &Scripts, output: &Output) {
     let copy = fresh_name(&built, generation);
     if let Err(e) = std::fs::copy(&built, &copy) {
         output.problem(&format!(
-            "runner: error: cannot copy {} to {}: {e}; still running the previous build",
+            "runner: warning: cannot copy {} to {}, so the previous build of {} still runs: {e}",
             built.display(),
-            copy.display()
+            copy.display(),
+            w.name
         ));
         return;
     }
@@ -122,7 +124,8 @@ fn reload(w: &Watched, generation: u32, scripts: &Scripts, output: &Output) {
             output.problem(&format!("runner: {} reloaded", w.name));
         }
         Err(e) => output.problem(&format!(
-            "runner: error: {e}; still running the previous build"
+            "runner: warning: the new build of {} did not load, so the previous build still runs: {e}",
+            w.name
         )),
     }
 }

@@ -116,6 +116,44 @@ fn missing_paths_are_named() {
 }
 
 #[test]
+fn w_makes_a_missing_folder_as_mitmdump_does_and_names_one_it_cannot_make() {
+    let dir = scratch();
+    let out = path_in(&dir, "new/deeper/out.mitm");
+    let result = run(&[
+        "-n",
+        "-q",
+        "-r",
+        golden("get.mitm").to_str().unwrap(),
+        "-w",
+        &out,
+    ]);
+    assert_eq!(result.code, 0, "{}", result.stderr);
+    assert_eq!(
+        std::fs::read(&out).unwrap(),
+        std::fs::read(golden("get.mitm")).unwrap()
+    );
+    // A file where the folder would go.
+    let blocked = path_in(&dir, "file");
+    std::fs::write(&blocked, "x").unwrap();
+    let out = format!("{blocked}/out.mitm");
+    let result = run(&[
+        "-n",
+        "-q",
+        "-r",
+        golden("get.mitm").to_str().unwrap(),
+        "-w",
+        &out,
+    ]);
+    assert_eq!(result.code, 1);
+    assert_eq!(
+        result.error_line(),
+        format!(
+            "runner: error: {out}: cannot make the folder {blocked} to write flows into: File exists (os error 17)"
+        )
+    );
+}
+
+#[test]
 fn the_input_is_never_the_output() {
     let dir = scratch();
     let input = path_in(&dir, "in.mitm");
@@ -276,6 +314,54 @@ fn a_panicking_hook_is_reported_once_and_its_flow_written_unchanged() {
     assert_eq!(after.len(), 5);
     assert_eq!(after[1], before[1], "the panicking flow is unchanged");
     assert_ne!(after[0], before[0], "the others carry the script's change");
+}
+
+#[test]
+fn script_error_continue_keeps_what_a_panicking_hook_changed_as_mitmproxy_does() {
+    let dir = scratch();
+    let out = path_in(&dir, "out.mitm");
+    let input = golden("all.mitm");
+    let args = |value: &str| {
+        run(&[
+            "-n",
+            "-r",
+            input.to_str().unwrap(),
+            "-s",
+            "runner/tests/fixtures/panicky",
+            "--set",
+            &format!("script_error={value}"),
+            "-w",
+            &out,
+        ])
+    };
+    let result = args("continue");
+    assert_eq!(result.code, 0, "{}", result.stderr);
+    let lines = result.runner_lines();
+    assert_eq!(lines.len(), 2, "{}", result.stderr);
+    assert!(
+        lines[0].ends_with("; the flow goes on as the hook left it (script_error=continue)"),
+        "{}",
+        lines[0]
+    );
+    assert_eq!(
+        lines[1],
+        "runner: 1 hook call(s) panicked; those flows were written as the hook left them (script_error=continue)"
+    );
+    let after = flows(&out);
+    assert_eq!(after.len(), 5);
+    assert_eq!(
+        waylay_proxy::http::header(after[1].response().unwrap(), "touched"),
+        Some(&b"yes"[..]),
+        "the panicking flow keeps the change made before the panic"
+    );
+    let result = args("ignore");
+    assert_eq!(
+        (result.code, result.error_line()),
+        (
+            1,
+            "runner: error: --set script_error=ignore: expected fail (the default: a live flow fails with a 502) or continue (mitmproxy's: the flow goes on)"
+        )
+    );
 }
 
 #[test]
