@@ -6,6 +6,7 @@
 //! make their TLS connections with a CA kept in memory: no offline run
 //! writes one.
 
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, OnceLock, Weak};
 
 use anyhow::{Context as _, Result, bail};
@@ -100,7 +101,13 @@ pub fn mode_for(cli: &Cli) -> Mode {
 /// Starts the replayer of the live proxy, takes scripts' copies and
 /// replays, and queues `-C`'s flows.
 pub fn start_live(live: &Arc<Live>, handle: tokio::runtime::Handle, cli: &Cli, settings: Settings) {
-    let replayer = Replayer::start(live, mode_for(cli), handle, settings.concurrency, "");
+    let replayer = Replayer::start(
+        live,
+        mode_for(cli),
+        handle.clone(),
+        settings.concurrency,
+        "",
+    );
     live.scripts().set_actions(replayer.clone());
     if !settings.flows.is_empty() {
         let queued = replayer.replay_file(settings.flows);
@@ -109,6 +116,15 @@ pub fn start_live(live: &Arc<Live>, handle: tokio::runtime::Handle, cli: &Cli, s
             Level::Info,
             &format!("client replay: {queued} flow(s) queued"),
         );
+        if queued > 0 {
+            // Said after the last replayed flow's own line.
+            let live = live.clone();
+            handle.spawn(async move {
+                replayer.file_finished().await;
+                live.note_after_flows("replay", "client replay finished".into())
+                    .await;
+            });
+        }
     }
 }
 
@@ -121,6 +137,8 @@ pub struct Offline {
     collected: Arc<Collected>,
     /// `-C`'s flows, queued once the run has fired `start`.
     waiting: Mutex<Vec<Flow>>,
+    /// How many of them were queued (the others could not be replayed).
+    queued: AtomicUsize,
 }
 
 /// What starts the replayer, once.
@@ -184,6 +202,7 @@ impl Offline {
             started: OnceLock::new(),
             collected,
             waiting: Mutex::new(Vec::new()),
+            queued: AtomicUsize::new(0),
         });
         scripts.set_actions(offline.clone());
         offline
@@ -223,11 +242,19 @@ impl Offline {
     }
 
     /// Ends the run's replays: every flow has joined by now (`Joining`
-    /// waited for them); the last flush of what the replayer recorded.
+    /// waited for them, and they are written and shown); the last flush of
+    /// what the replayer recorded, then the line saying `-C` is done.
     pub fn finish(&self) {
         if let Some(Ok(started)) = self.started.get() {
             let _ = started.live.close_recorder();
             let _ = &started.runtime;
+            if self.queued.load(Ordering::Relaxed) > 0 {
+                started
+                    .live
+                    .scripts()
+                    .log()
+                    .log("replay", Level::Info, "client replay finished");
+            }
         }
     }
 }
@@ -256,7 +283,8 @@ impl Joining for Offline {
         if !waiting.is_empty()
             && let Some(started) = self.started()
         {
-            started.replayer.replay_file(waiting);
+            let queued = started.replayer.replay_file(waiting);
+            self.queued.fetch_add(queued, Ordering::Relaxed);
         }
         match self.started.get() {
             Some(Ok(_)) => self.collected.finished(wait),

@@ -21,6 +21,24 @@ async fn shutdown_signal() {
     }
 }
 
+/// The first Ctrl-C (or SIGTERM): serving stops, and flows in flight get
+/// `shutdown_grace` to finish. Says how many there are; a second signal
+/// ends the wait at once.
+async fn first_signal(live: &Arc<Live>, output: &Output) {
+    shutdown_signal().await;
+    let waiting = live.in_flight();
+    if waiting > 0 {
+        output.problem(&format!(
+            "runner: waiting for {waiting} flow(s) to finish (Ctrl-C again to quit)"
+        ));
+    }
+    let live = live.clone();
+    tokio::spawn(async move {
+        shutdown_signal().await;
+        live.quit_now();
+    });
+}
+
 /// How a listener introduces itself, as mitmdump does.
 fn describe(kind: &Kind) -> String {
     match kind {
@@ -80,6 +98,7 @@ pub fn run(
     let flows = crate::flow_options::resolve(cli, &mut scripts, output)?;
     let har = crate::har_dump::open(cli, flows.save.clone())?;
     let replay = crate::client_replay::settings(cli)?;
+    let saved = crate::readfile::open(cli.rfile.as_deref())?;
     options.tls = Some(Arc::new(crate::interception::interceptor(
         cli, &options, output,
     )?));
@@ -131,7 +150,10 @@ pub fn run(
         }
         live.start();
         crate::client_replay::start_live(&live, tokio::runtime::Handle::current(), cli, replay);
-        live::serve(listeners, live.clone(), shutdown_signal()).await.context("serving")
+        if let Some(saved) = saved {
+            crate::readfile::start(saved, &live, flows.read.clone());
+        }
+        live::serve(listeners, live.clone(), first_signal(&live, output)).await.context("serving")
     });
     let done = live.done().context("flushing the capture file");
     let har_written = har.map_or(Ok(()), |har| har.finish());

@@ -3,7 +3,7 @@
 use std::process::ExitCode;
 use std::sync::Arc;
 
-use anyhow::{Result, bail};
+use anyhow::Result;
 use clap::Parser;
 
 /// The host allocates and frees its flows on two threads (read-ahead and
@@ -24,6 +24,7 @@ mod offline;
 mod output;
 mod progress;
 mod proxy_options;
+mod readfile;
 mod reload;
 mod scripts;
 mod sdk_home;
@@ -72,9 +73,6 @@ fn run(cli: Cli) -> Result<()> {
     }
     if cli.no_server {
         return offline::run(&cli, &specs, &output);
-    }
-    if cli.rfile.is_some() {
-        bail!("-r reads saved flows, which only offline mode does here; add -n");
     }
     let capture = capture::capture(&cli)?;
     live::run(&cli, &specs, &output, capture)

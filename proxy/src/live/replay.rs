@@ -18,7 +18,7 @@ use std::sync::{Arc, Condvar, Mutex, Weak};
 
 use bytes::Bytes;
 use tokio::runtime::Handle;
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, watch};
 
 use super::body::{Sink, Source};
 use super::exchange::{self, Downstream, Ending};
@@ -73,6 +73,8 @@ pub struct Replayer {
     abandoned: Arc<AtomicU64>,
     /// `-C` flows not yet finished, for the line that says they are.
     from_file: Arc<AtomicU64>,
+    /// Set once the last `-C` flow has been recorded.
+    file_done: Arc<watch::Sender<bool>>,
 }
 
 impl std::fmt::Debug for Replayer {
@@ -97,6 +99,7 @@ impl Replayer {
     ) -> Arc<Replayer> {
         let (queue, rx) = mpsc::unbounded_channel();
         let from_file = Arc::new(AtomicU64::new(0));
+        let file_done = Arc::new(watch::Sender::new(false));
         let abandoned = Arc::new(AtomicU64::new(0));
         let replayer = Arc::new(Replayer {
             live: Arc::downgrade(live),
@@ -105,6 +108,7 @@ impl Replayer {
             started: Arc::new(AtomicU64::new(0)),
             abandoned: abandoned.clone(),
             from_file: from_file.clone(),
+            file_done: file_done.clone(),
         });
         let ctx = Ctx {
             live: Arc::downgrade(live),
@@ -112,6 +116,7 @@ impl Replayer {
             failure_note,
             from_file,
             abandoned,
+            file_done,
         };
         handle.spawn(consume(ctx, rx, concurrency));
         replayer
@@ -140,6 +145,15 @@ impl Replayer {
             queued += 1;
         }
         queued
+    }
+
+    /// Resolves once every flow [`replay_file`](Replayer::replay_file) has
+    /// queued is recorded (at once if it queued none).
+    pub async fn file_finished(&self) {
+        let mut done = self.file_done.subscribe();
+        let _ = done
+            .wait_for(|done| *done || self.from_file.load(Ordering::Acquire) == 0)
+            .await;
     }
 
     /// How many flows it has taken on (replays and copies); each ends as
@@ -206,6 +220,7 @@ struct Ctx {
     failure_note: &'static str,
     from_file: Arc<AtomicU64>,
     abandoned: Arc<AtomicU64>,
+    file_done: Arc<watch::Sender<bool>>,
 }
 
 /// Counts a flow that will never be recorded (its task died: a bug), so
@@ -278,9 +293,7 @@ async fn run(ctx: Ctx, job: Job) {
     }
     session.close();
     if job.from_file && ctx.from_file.fetch_sub(1, Ordering::AcqRel) == 1 {
-        live.scripts()
-            .log()
-            .log("replay", Level::Info, "client replay finished");
+        ctx.file_done.send_replace(true);
     }
 }
 

@@ -143,11 +143,14 @@ fn shard(
 }
 
 /// Lets the connections of `clients` finish for at most the grace period,
-/// then ends them.
+/// or until told to quit at once, then ends them.
 pub(super) async fn wind_down(mut clients: JoinSet<()>, live: &Live) {
     let grace = live.options.shutdown_grace;
     let _ = tokio::time::timeout(grace, async {
-        while clients.join_next().await.is_some() {}
+        tokio::select! {
+            () = async { while clients.join_next().await.is_some() {} } => {}
+            () = live.quitting() => {}
+        }
     })
     .await;
     clients.abort_all();

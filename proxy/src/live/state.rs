@@ -12,7 +12,7 @@ use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, watch};
 
 use super::mode::Mode;
 use super::record;
@@ -127,12 +127,19 @@ pub type OnFlow = Box<dyn Fn(&Flow) + Send + Sync>;
 /// seen, so that a shutdown that cannot wait for them still records them.
 type InFlight = Arc<Mutex<HashMap<String, Flow>>>;
 
+/// What the capture thread takes, in order: finished flows, and log lines
+/// that must come after the flows before them.
+enum Recorded {
+    Flow(Flow),
+    Note(&'static str, String),
+}
+
 /// The capture file and the flow lines, written by one thread in the
 /// order flows finish.
 /// Each session holds a sender of its own; `done` drops this one, the
 /// last, and waits for the thread to drain the queue.
 struct Recorder {
-    tx: Mutex<Option<mpsc::Sender<Flow>>>,
+    tx: Mutex<Option<mpsc::Sender<Recorded>>>,
     thread: Mutex<Option<JoinHandle<io::Result<()>>>>,
 }
 
@@ -144,6 +151,8 @@ pub struct Live {
     pub(super) expected_auth: Option<String>,
     connections: Mutex<HashMap<u64, InFlight>>,
     next_connection: AtomicU64,
+    /// Set when the shutdown grace is cut short ([`Live::quit_now`]).
+    quit: watch::Sender<bool>,
 }
 
 impl std::fmt::Debug for Live {
@@ -158,12 +167,19 @@ impl std::fmt::Debug for Live {
 /// (flushed whenever the queue runs dry, so little is lost if the process
 /// dies), then the output line.
 fn record_flows(
-    mut rx: mpsc::Receiver<Flow>,
+    mut rx: mpsc::Receiver<Recorded>,
     mut capture: Option<FlowWriter<Box<dyn io::Write + Send>>>,
     on_flow: Option<OnFlow>,
     scripts: Arc<Scripts>,
 ) -> io::Result<()> {
-    while let Some(flow) = rx.blocking_recv() {
+    while let Some(recorded) = rx.blocking_recv() {
+        let flow = match recorded {
+            Recorded::Flow(flow) => flow,
+            Recorded::Note(source, what) => {
+                scripts.log().log(source, Level::Info, &what);
+                continue;
+            }
+        };
         if let Some(w) = &mut capture {
             let written = w
                 .write_flow(&flow)
@@ -220,7 +236,30 @@ impl Live {
             connections: Mutex::default(),
             next_connection: AtomicU64::new(0),
             options,
+            quit: watch::Sender::new(false),
         }
+    }
+
+    /// How many flows are between their request and their end.
+    pub fn in_flight(&self) -> usize {
+        self.connections
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .values()
+            .map(|flows| flows.lock().unwrap_or_else(|e| e.into_inner()).len())
+            .sum()
+    }
+
+    /// Ends the shutdown grace at once (a second Ctrl-C): the connections
+    /// still open are closed, and their flows recorded as errors.
+    pub fn quit_now(&self) {
+        self.quit.send_replace(true);
+    }
+
+    /// Resolves once [`quit_now`](Live::quit_now) has been called.
+    pub(super) async fn quitting(&self) {
+        let mut quit = self.quit.subscribe();
+        let _ = quit.wait_for(|q| *q).await;
     }
 
     /// The scripts it runs.
@@ -285,7 +324,7 @@ impl Live {
         let _ = tokio::task::spawn_blocking(move || live.scripts.conn_event(event, &conn)).await;
     }
 
-    fn recorder(&self) -> Option<mpsc::Sender<Flow>> {
+    fn recorder(&self) -> Option<mpsc::Sender<Recorded>> {
         self.recorder
             .tx
             .lock()
@@ -310,11 +349,14 @@ impl Live {
                 .map(|(_, f)| f)
                 .collect();
             for mut flow in left {
-                let grace = self.options.shutdown_grace.as_secs();
-                flow.set_error(
-                    &format!("the proxy shut down before the flow finished ({grace}s grace)"),
-                    record::now(),
-                );
+                let why = if *self.quit.borrow() {
+                    "the proxy was told to quit at once (a second Ctrl-C) before the flow finished"
+                        .to_owned()
+                } else {
+                    let grace = self.options.shutdown_grace.as_secs();
+                    format!("the proxy shut down before the flow finished ({grace}s grace)")
+                };
+                flow.set_error(&why, record::now());
                 self.scripts.flow_event(Event::Error, &mut flow, true);
                 record_with(self.recorder().as_ref(), &self.scripts, &flow).await;
             }
@@ -330,6 +372,18 @@ impl Live {
     /// script made): the capture file, then the output line.
     pub async fn record(&self, flow: &Flow) {
         record_with(self.recorder().as_ref(), &self.scripts, flow).await;
+    }
+
+    /// Logs `what` (at info level) once the flows recorded before it are
+    /// written and shown.
+    pub async fn note_after_flows(&self, source: &'static str, what: String) {
+        let note = match self.recorder() {
+            Some(tx) => tx.send(Recorded::Note(source, what)).await.err(),
+            None => Some(mpsc::error::SendError(Recorded::Note(source, what))),
+        };
+        if let Some(mpsc::error::SendError(Recorded::Note(source, what))) = note {
+            self.scripts.log().log(source, Level::Info, &what);
+        }
     }
 
     /// `done`, then the capture file's last flush. Call it once serving
@@ -367,11 +421,11 @@ impl Live {
 }
 
 /// Hands a finished flow to the capture thread, if there is one.
-async fn record_with(tx: Option<&mpsc::Sender<Flow>>, scripts: &Scripts, flow: &Flow) {
+async fn record_with(tx: Option<&mpsc::Sender<Recorded>>, scripts: &Scripts, flow: &Flow) {
     let Some(tx) = tx else {
         return;
     };
-    if tx.send(flow.clone()).await.is_err() {
+    if tx.send(Recorded::Flow(flow.clone())).await.is_err() {
         scripts.log().log(
             "capture",
             Level::Error,
@@ -396,7 +450,7 @@ pub struct Session {
     /// replay's "it reached for the network" note); empty for clients.
     pub failure_note: &'static str,
     flows: InFlight,
-    recorder: Option<mpsc::Sender<Flow>>,
+    recorder: Option<mpsc::Sender<Recorded>>,
     id: u64,
 }
 

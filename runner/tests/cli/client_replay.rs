@@ -204,6 +204,21 @@ fn offline_client_replay_sends_every_request_again_and_writes_the_answers() {
     }
     // The file the replay wrote is one mitmproxy's own reader takes.
     assert!(result.stdout.contains("/post/b"), "{}", result.stdout);
+    finished_after(&result.stdout, "/c?x=1");
+}
+
+/// "client replay finished" comes once, after the line of the flow whose
+/// path is `last`.
+fn finished_after(stdout: &str, last: &str) {
+    let lines: Vec<&str> = stdout.lines().collect();
+    let finished: Vec<usize> = (0..lines.len())
+        .filter(|&i| lines[i].ends_with("client replay finished"))
+        .collect();
+    let flow = lines.iter().position(|l| l.contains(last));
+    assert!(
+        finished.len() == 1 && flow.is_some_and(|f| f < finished[0]),
+        "{stdout}"
+    );
 }
 
 #[test]
@@ -218,11 +233,7 @@ fn live_client_replay_replays_then_keeps_serving() {
     let answer = curl(&proxy, &[&origin.url("/three")]);
     assert!(answer.starts_with("reply 3 to GET /three"), "{answer}");
     let out = proxy.stop();
-    assert!(
-        out.stdout.contains("client replay finished"),
-        "{}",
-        out.stdout
-    );
+    finished_after(&out.stdout, "/two");
     let captured = flows(&capture);
     let replayed: Vec<String> = captured
         .iter()

@@ -261,6 +261,35 @@ fn a_panicking_hook_fails_only_its_flow() {
 }
 
 #[test]
+fn with_script_error_continue_a_panicking_hooks_flow_goes_on_as_it_left_it() {
+    let origin = Origin::start();
+    let proxy = Proxy::start(&[
+        "-s",
+        "runner/tests/fixtures/panicky",
+        "--set",
+        "script_error=continue",
+    ]);
+    let out = curl(
+        &proxy,
+        &["-i", "--data-binary", "x", &origin.url("/submit")],
+    );
+    // The origin's own answer, as the hook left it: not a 502.
+    assert!(out.starts_with("HTTP/1.1 404 Not Found\r\n"), "{out}");
+    assert!(out.contains("touched: yes"), "{out}");
+    let stopped = proxy.stop();
+    assert!(
+        stopped
+            .stderr
+            .contains("cannot handle submissions (at runner/tests/fixtures/panicky/src/lib.rs:")
+            && stopped
+                .stderr
+                .contains("; the flow goes on as the hook left it (script_error=continue)"),
+        "{}",
+        stopped.stderr
+    );
+}
+
+#[test]
 fn proxyauth_and_body_size_limit() {
     let origin = Origin::start();
     let proxy = Proxy::start(&["--proxyauth", "user:pass", "--set", "body_size_limit=1k"]);
@@ -505,7 +534,7 @@ fn unknown_options_are_refused_at_start() {
     let out = crate::support::run(&["--set", "no_such_option=1"]);
     assert_eq!(
         out.error_line(),
-        "runner: error: --set no_such_option: no such option; the options here are: allow_hosts, body_size_limit, confdir, header_timeout, ignore_hosts, io_threads, keep_host_header, shutdown_grace, ssl_insecure, ssl_verify_upstream_trusted_ca, stream_large_bodies, stream_messages_memory, tcp_hosts, upstream_auth, upstream_timeout, websocket_max_message; for filters and rewriting: anticache, anticomp, dumper_filter, hardump, map_local, map_remote, modify_body, modify_headers, progress, readfile_filter, save_stream_filter, stickyauth, stickycookie, view_filter; and for replay: client_replay, client_replay_concurrency, server_replay, server_replay_extra, server_replay_ignore_content, server_replay_ignore_host, server_replay_ignore_params, server_replay_ignore_payload_params, server_replay_ignore_port, server_replay_kill_extra, server_replay_nopop, server_replay_refresh, server_replay_reuse, server_replay_use_headers"
+        "runner: error: --set no_such_option: no such option; the options here are: allow_hosts, body_size_limit, confdir, header_timeout, ignore_hosts, io_threads, keep_host_header, shutdown_grace, ssl_insecure, ssl_verify_upstream_trusted_ca, stream_large_bodies, stream_messages_memory, tcp_hosts, upstream_auth, upstream_timeout, websocket_max_message; for filters and rewriting: anticache, anticomp, dumper_filter, hardump, map_local, map_remote, modify_body, modify_headers, progress, readfile_filter, save_stream_filter, script_error, stickyauth, stickycookie, view_filter; and for replay: client_replay, client_replay_concurrency, server_replay, server_replay_extra, server_replay_ignore_content, server_replay_ignore_host, server_replay_ignore_params, server_replay_ignore_payload_params, server_replay_ignore_port, server_replay_kill_extra, server_replay_nopop, server_replay_refresh, server_replay_reuse, server_replay_use_headers"
     );
 }
 
@@ -704,6 +733,46 @@ fn flows_that_outlast_the_shutdown_grace_are_recorded_as_errors() {
 }
 
 #[test]
+fn a_second_ctrl_c_quits_at_once_and_the_capture_stays_readable() {
+    let origin = Origin::start();
+    let dir = scratch();
+    let file = path_in(&dir, "flows.mitm");
+    // The default grace, 10 s: the second Ctrl-C must not wait for it.
+    let proxy = Proxy::start(&["-w", &file]);
+    let (proxy_url, url) = (proxy.url(), origin.url("/stall"));
+    let client = std::thread::spawn(move || {
+        std::process::Command::new("curl")
+            .args(["-s", "-x", &proxy_url, &url])
+            .output()
+    });
+    std::thread::sleep(std::time::Duration::from_millis(500));
+    let started = std::time::Instant::now();
+    proxy.interrupt();
+    std::thread::sleep(std::time::Duration::from_millis(500));
+    proxy.interrupt();
+    let stopped = proxy.stop();
+    let _ = client.join();
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(5),
+        "quit at once, not after the grace: {:?}",
+        started.elapsed()
+    );
+    assert!(
+        stopped
+            .stderr
+            .contains("runner: waiting for 1 flow(s) to finish (Ctrl-C again to quit)"),
+        "{}",
+        stopped.stderr
+    );
+    let saved = flows(&file);
+    assert_eq!(saved.len(), 1, "{}", stopped.stderr);
+    assert_eq!(
+        saved[0].error_msg(),
+        Some("the proxy was told to quit at once (a second Ctrl-C) before the flow finished")
+    );
+}
+
+#[test]
 fn a_panic_after_a_streamed_response_closes_the_connection() {
     let origin = Origin::start();
     let proxy = Proxy::start(&[
@@ -761,5 +830,136 @@ fn a_request_to_the_proxy_itself_is_refused_not_looped() {
         stopped.stderr.contains("answered 508"),
         "{}",
         stopped.stderr
+    );
+}
+
+#[test]
+fn another_loopback_address_on_the_proxys_port_is_not_a_loop() {
+    // The proxy listens on 127.0.0.1 only; 127.0.0.2 on the same port is
+    // another server, and the request goes there.
+    let proxy = Proxy::start(&["--listen-host", "127.0.0.1"]);
+    let port = proxy.addr.rsplit_once(':').unwrap().1;
+    let origin = Origin::start_at(&format!("127.0.0.2:{port}"));
+    let out = curl(&proxy, &["-i", &origin.url("/hello")]);
+    assert!(out.starts_with("HTTP/1.1 200 OK\r\n"), "{out}");
+    assert!(out.ends_with("hello from origin\n"), "{out}");
+    assert_eq!(origin.connections(), 1);
+    proxy.stop();
+}
+
+#[test]
+fn r_without_n_runs_the_saved_flows_through_the_scripts_then_serves() {
+    let input = crate::support::golden("all.mitm");
+    let input = input.to_str().unwrap();
+    let offline = crate::support::run(&["-n", "-r", input, "-s", "runner/tests/fixtures/recorder"]);
+    assert_eq!(offline.code, 0, "{}", offline.stderr);
+    let saved_events: Vec<String> = events(&offline.stdout)
+        .into_iter()
+        .filter(|e| e != "start" && e != "done")
+        .collect();
+    assert!(!saved_events.is_empty());
+
+    let origin = Origin::start();
+    let dir = scratch();
+    let file = path_in(&dir, "flows.mitm");
+    let proxy = Proxy::start(&[
+        "-r",
+        input,
+        "-s",
+        "runner/tests/fixtures/recorder",
+        "-w",
+        &file,
+    ]);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while std::fs::metadata(&file).map_or(0, |m| m.len()) < std::fs::metadata(input).unwrap().len()
+        && std::time::Instant::now() < deadline
+    {
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    let out = curl(&proxy, &["-i", &origin.url("/hello")]);
+    assert!(
+        out.ends_with("hello from origin\n"),
+        "the proxy serves: {out}"
+    );
+    let stopped = proxy.stop();
+    let live_events = events(&stopped.stdout);
+    assert!(
+        live_events
+            .windows(saved_events.len())
+            .any(|w| w == saved_events.as_slice()),
+        "the saved flows' events, in the offline order:\n{saved_events:#?}\nlive:\n{live_events:#?}"
+    );
+    let ids =
+        |flows: &[waylay_proxy::Flow]| flows.iter().map(|f| f.id().to_owned()).collect::<Vec<_>>();
+    let (before, after) = (flows(input), flows(&file));
+    assert_eq!(after.len(), before.len() + 1, "{}", stopped.stderr);
+    assert_eq!(ids(&after[..before.len()]), ids(&before));
+    let path = after[before.len()]
+        .request()
+        .and_then(|r| r.get("path"))
+        .and_then(waylay_proxy::tnetstring::Value::as_bytes);
+    assert_eq!(path, Some(&b"/hello"[..]));
+}
+
+#[test]
+fn r_without_n_reports_a_broken_file_and_goes_on_serving() {
+    let dir = scratch();
+    let cut = path_in(&dir, "cut.mitm");
+    let bytes = std::fs::read(crate::support::golden("all.mitm")).unwrap();
+    std::fs::write(&cut, &bytes[..bytes.len() - 10]).unwrap();
+    let origin = Origin::start();
+    let proxy = Proxy::start(&["-r", &cut]);
+    std::thread::sleep(std::time::Duration::from_millis(500));
+    let out = curl(&proxy, &["-i", &origin.url("/hello")]);
+    assert!(out.ends_with("hello from origin\n"), "{out}");
+    let stopped = proxy.stop();
+    assert!(
+        stopped.stderr.contains(&format!("-r {cut}: byte "))
+            && stopped
+                .stderr
+                .contains("; the 4 flow(s) before it were loaded, and the proxy goes on serving"),
+        "{}",
+        stopped.stderr
+    );
+    let missing = crate::support::run(&["-r", "no/such.mitm"]);
+    assert_eq!(
+        (missing.code, missing.error_line()),
+        (
+            1,
+            "runner: error: no/such.mitm: cannot read flows: No such file or directory (os error 2)"
+        )
+    );
+}
+
+#[test]
+fn a_client_that_hangs_up_mid_response_is_said_on_its_flow_line() {
+    use std::io::{Read, Write};
+    let origin = Origin::start();
+    let proxy = Proxy::start(&["--set", "stream_large_bodies=1"]);
+    let mut client = std::net::TcpStream::connect(&proxy.addr).unwrap();
+    let url = origin.url("/huge");
+    client
+        .write_all(format!("GET {url} HTTP/1.1\r\nHost: {}\r\n\r\n", origin.addr).as_bytes())
+        .unwrap();
+    let mut first = [0u8; 4096];
+    let _ = client.read(&mut first).unwrap();
+    drop(client);
+    // The proxy notices when a write fails, which takes a full buffer.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while !proxy.lines().iter().any(|l| l.contains("/huge")) && std::time::Instant::now() < deadline
+    {
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    let stopped = proxy.stop();
+    let line = stopped
+        .stdout
+        .lines()
+        .find(|l| l.contains("/huge"))
+        .unwrap_or_else(|| panic!("no flow line:\n{}", stopped.stdout));
+    assert!(
+        line.contains(
+            " << 200 OK (content missing) << the client went away during the streamed body: "
+        ),
+        "{line}"
     );
 }

@@ -217,6 +217,13 @@ impl Proxy {
         self.stdout.lock().unwrap().clone()
     }
 
+    /// SIGINT, as Ctrl-C sends it.
+    pub fn interrupt(&self) {
+        let _ = Command::new("kill")
+            .args(["-INT", &self.child.id().to_string()])
+            .status();
+    }
+
     /// SIGTERM, then everything it printed.
     pub fn stop(mut self) -> Output {
         let _ = Command::new("kill")
