@@ -24,9 +24,8 @@ struct H1Down<'a> {
     client: &'a mut Reader<BoxIo>,
     /// The request body's framing, until it is read.
     kind: BodyKind,
-    /// The client asked to close after this exchange.
-    close: bool,
-    /// The response went out close-delimited: the connection must end.
+    /// The response went out close-delimited, or said the connection
+    /// ends: it must.
     must_close: bool,
     /// An HTTP/1.0 client, which cannot read chunks.
     http10: bool,
@@ -55,19 +54,15 @@ impl Downstream for H1Down<'_> {
     }
 
     async fn respond(&mut self, flow: &Flow) -> bool {
-        let bytes = send::response(flow, self.close);
+        let (bytes, close) = send::response(flow, self.http10);
+        self.must_close |= close;
         self.client.io().write_all(&bytes).await.is_ok()
     }
 
     async fn respond_head(&mut self, flow: &Flow, length: Option<u64>) -> Option<Sink<'_>> {
-        let kind = match length {
-            Some(0) => BodyKind::None,
-            Some(n) => BodyKind::Length(n),
-            None if self.http10 => BodyKind::Close,
-            None => BodyKind::Chunked,
-        };
+        let kind = send::stream_framing(flow, length, self.http10);
         self.must_close |= kind == BodyKind::Close;
-        let head = send::response_head(flow, kind, self.close);
+        let head = send::response_head(flow, kind);
         self.client.io().write_all(&head).await.ok()?;
         Some(Sink::H1 {
             io: self.client.io(),
@@ -187,6 +182,7 @@ async fn request(
     let reverse = tunnel.filter(|t| t.reverse);
     // Inside a tunnel the CONNECT was the request that authenticated; a
     // reverse proxy asks with Authorization, as a server does (mitmproxy).
+    let mut consumed = None;
     if let Some(expected) = &s.live.expected_auth
         && (tunnel.is_none() || reverse.is_some())
     {
@@ -204,6 +200,9 @@ async fn request(
                 .await;
             return Next::Close;
         }
+        // The credentials were for the proxy: not recorded, not sent on
+        // (mitmproxy's proxyauth removes them too).
+        consumed = Some(field);
     }
     if head.first.eq_ignore_ascii_case(b"CONNECT") {
         return connect(s, client, tunnel, head).await;
@@ -254,6 +253,14 @@ async fn request(
         .is_some_and(|v| v.eq_ignore_ascii_case(b"100-continue"));
     let close = send::wants_close(&head);
     let mut request = record::request(&head, &target, start);
+    if let Some(field) = consumed {
+        crate::http::remove_header(&mut request, field.as_bytes());
+    }
+    // The proxy answers `100-continue` itself; as in mitmproxy, the field
+    // leaves the request.
+    if expect_continue {
+        crate::http::remove_header(&mut request, b"expect");
+    }
     if reverse.is_some() && !s.live.options.keep_host_header {
         record::set_host_header(&mut request, &target);
     }
@@ -261,7 +268,6 @@ async fn request(
     let mut down = H1Down {
         client,
         kind,
-        close,
         must_close: false,
         http10: &head.third[..] == b"HTTP/1.0",
     };

@@ -1,6 +1,8 @@
-//! Writing a flow's request upstream and its response to the client:
-//! fields in their recorded order and case, hop-by-hop fields dropped,
-//! framing recomputed for the body the flow holds now.
+//! Writing a flow's request upstream and its response to the client over
+//! HTTP/1, as mitmproxy does: the flow's fields in their order and case,
+//! hop-by-hop ones included, and the body framed as those fields say, for
+//! the body the flow holds now. Toward HTTP/2, `end_to_end` leaves out the
+//! fields HTTP/2 forbids.
 
 use crate::flow::Flow;
 use crate::h1::{self, BodyKind, Head, connection_tokens, is_hop_by_hop};
@@ -132,25 +134,65 @@ fn target<'a>(req: &'a Dict, form: Form<'_>) -> std::borrow::Cow<'a, [u8]> {
     }
 }
 
-/// The request as it goes upstream, in `form`.
+/// The request's fields as they go upstream: the flow's, in order and
+/// case, hop-by-hop ones included, as mitmproxy sends them; a request
+/// that came over HTTP/2 gets the Host field HTTP/1.1 needs first.
+fn request_fields<'a>(req: &'a Dict, host: Option<&'a str>) -> Vec<Field<'a>> {
+    let mut fields: Vec<Field<'a>> = http::fields(req).collect();
+    if let Some(host) = host {
+        fields.insert(0, (b"host", host.as_bytes()));
+    }
+    fields
+}
+
+/// `body` chunked: one chunk (none when empty), the last chunk, and the
+/// `trailers` of `msg`.
+fn chunked(body: &[u8], msg: &Dict) -> Vec<u8> {
+    let mut out = Vec::with_capacity(body.len() + 32);
+    if !body.is_empty() {
+        out.extend_from_slice(format!("{:x}\r\n", body.len()).as_bytes());
+        out.extend_from_slice(body);
+        out.extend_from_slice(b"\r\n");
+    }
+    out.extend_from_slice(b"0\r\n");
+    let trailers = msg.get("trailers").and_then(Value::as_list);
+    for pair in trailers.unwrap_or_default() {
+        let pair = pair.as_list().unwrap_or_default();
+        if let (Some(n), Some(v)) = (
+            pair.first().and_then(Value::as_bytes),
+            pair.get(1).and_then(Value::as_bytes),
+        ) {
+            for part in [n, b": ", v, b"\r\n"] {
+                out.extend_from_slice(part);
+            }
+        }
+    }
+    out.extend_from_slice(b"\r\n");
+    out
+}
+
+/// The request as it goes upstream, in `form`: the flow's fields, and the
+/// body framed as they say (chunked, or by a Content-Length corrected in
+/// place to the body the flow holds now, appended where a body has none).
 pub fn request(flow: &Flow, form: Form<'_>) -> Vec<u8> {
     let req = flow.request().expect("an HTTP flow has a request");
     let (version, host) = as_h1(req);
     let body = http::raw_content(req).map(|b| &b[..]).unwrap_or_default();
     let len = body.len().to_string();
-    // A body, or an explicit empty one, is framed by length; a bodiless
-    // GET gets no Content-Length, as the client sent it.
-    let framed = !body.is_empty()
-        || http::header(req, "content-length").is_some()
-        || http::header(req, "transfer-encoding").is_some();
-    let mut fields = if framed {
-        with_length(end_to_end(req), &len)
+    let mut fields = request_fields(req, host.as_deref());
+    let sent;
+    let body = if says_chunked(&fields) {
+        fields = without(fields, b"content-length");
+        sent = chunked(body, req);
+        &sent[..]
     } else {
-        end_to_end(req)
+        // A body, or an explicit empty one, is framed by length; a bodiless
+        // GET gets no Content-Length, as the client sent it.
+        if !body.is_empty() || named(&fields, b"content-length").next().is_some() {
+            fields = with_length(without(fields, b"transfer-encoding"), &len);
+        }
+        body
     };
-    if let Some(host) = &host {
-        fields.insert(0, (b"host", host.as_bytes()));
-    }
     if let Form::Absolute { auth: Some(auth) } = form {
         fields.push((b"proxy-authorization", auth.as_bytes()));
     }
@@ -162,27 +204,30 @@ pub fn request(flow: &Flow, form: Form<'_>) -> Vec<u8> {
 }
 
 /// The head of a request whose body is streamed as `kind`: a
-/// length-framed body says its length, a chunked one says so.
+/// length-framed body says its length, a chunked one says so, each in the
+/// field's place where the flow has it.
 pub fn request_head(flow: &Flow, kind: BodyKind, form: Form<'_>) -> Vec<u8> {
     let req = flow.request().expect("an HTTP flow has a request");
     let (version, host) = as_h1(req);
     let len;
+    let fields = request_fields(req, host.as_deref());
     let mut fields = match kind {
         BodyKind::Length(n) => {
             len = n.to_string();
-            with_length(end_to_end(req), &len)
+            with_length(without(fields, b"transfer-encoding"), &len)
         }
-        _ => end_to_end(req)
-            .into_iter()
-            .filter(|(n, _)| !n.eq_ignore_ascii_case(b"content-length"))
-            .collect(),
+        BodyKind::Chunked => {
+            let mut fields = without(fields, b"content-length");
+            if !says_chunked(&fields) {
+                fields = without(fields, b"transfer-encoding");
+                fields.push((b"transfer-encoding", b"chunked"));
+            }
+            fields
+        }
+        BodyKind::None | BodyKind::Close => {
+            without(without(fields, b"content-length"), b"transfer-encoding")
+        }
     };
-    if let Some(host) = &host {
-        fields.insert(0, (b"host", host.as_bytes()));
-    }
-    if kind == BodyKind::Chunked {
-        fields.push((b"transfer-encoding", b"chunked"));
-    }
     if let Form::Absolute { auth: Some(auth) } = form {
         fields.push((b"proxy-authorization", auth.as_bytes()));
     }
@@ -229,56 +274,147 @@ pub(super) fn client_body(flow: &Flow) -> Option<bytes::Bytes> {
     (!bodiless).then(|| http::raw_content(resp).cloned().unwrap_or_default())
 }
 
-/// The response as it goes to the client; `close` adds
-/// `connection: close`.
-pub fn response(flow: &Flow, close: bool) -> Vec<u8> {
+/// Whether `fields` frame the body as chunked: a Transfer-Encoding whose
+/// last coding is chunked.
+fn says_chunked(fields: &[Field<'_>]) -> bool {
+    fields
+        .iter()
+        .rev()
+        .find(|(n, _)| n.eq_ignore_ascii_case(b"transfer-encoding"))
+        .and_then(|(_, v)| v.rsplit(|&b| b == b',').next())
+        .is_some_and(|last| last.trim_ascii().eq_ignore_ascii_case(b"chunked"))
+}
+
+fn named<'a>(fields: &'a [Field<'_>], name: &'a [u8]) -> impl Iterator<Item = &'a [u8]> + 'a {
+    fields
+        .iter()
+        .filter(move |(n, _)| n.eq_ignore_ascii_case(name))
+        .map(|(_, v)| *v)
+}
+
+/// Whether a message of `version` with `fields` ends its connection:
+/// `Connection: close`, or HTTP/1.0 without `keep-alive` (mitmproxy's
+/// `connection_close`).
+fn says_close(version: &[u8], fields: &[Field<'_>]) -> bool {
+    let tokens = connection_tokens(named(fields, b"connection"));
+    let has = |t: &[u8]| tokens.iter().any(|x| x.eq_ignore_ascii_case(t));
+    has(b"close") || (version == b"HTTP/1.0" && !has(b"keep-alive"))
+}
+
+/// `fields` without those named `name`.
+fn without<'a>(fields: Vec<Field<'a>>, name: &[u8]) -> Vec<Field<'a>> {
+    fields
+        .into_iter()
+        .filter(|(n, _)| !n.eq_ignore_ascii_case(name))
+        .collect()
+}
+
+/// The status line of a response to an HTTP/1 client: the recorded
+/// version (HTTP/1.1 for one that came over HTTP/2 or 3) and reason.
+fn status_line(resp: &Dict) -> ([u8; 8], String, &[u8]) {
+    let version = match http::raw(resp, "http_version") {
+        b"HTTP/1.0" => *b"HTTP/1.0",
+        _ => *b"HTTP/1.1",
+    };
+    let (status, reason) = response_start(resp);
+    (version, status, reason)
+}
+
+/// Whether the response came over HTTP/2 or 3, which frame bodies
+/// themselves: toward an HTTP/1 client it gets a length, not a close.
+fn converted(resp: &Dict) -> bool {
+    let version = http::raw(resp, "http_version");
+    version.starts_with(b"HTTP/2") || version.starts_with(b"HTTP/3")
+}
+
+/// The response as it goes to an HTTP/1 client, and whether the
+/// connection must close after it. As mitmproxy sends it: the flow's
+/// fields in their order and case, hop-by-hop ones included, and the body
+/// framed as those fields say: chunked under `Transfer-Encoding: chunked`
+/// (the trailers after it), by a Content-Length corrected in place to the
+/// body the flow holds now, or else by closing the connection. An
+/// HTTP/1.0 client gets a length instead of chunks; a response that came
+/// over HTTP/2 gets a length appended.
+pub fn response(flow: &Flow, http10_client: bool) -> (Vec<u8>, bool) {
     let resp = flow
         .message(Which::Response)
         .expect("sending a response the flow has");
+    let (version, status, reason) = status_line(resp);
+    let mut fields: Vec<Field<'_>> = http::fields(resp).collect();
+    let mut close = says_close(&version, &fields);
     let sent = client_body(flow);
-    let bodiless = sent.is_none();
-    let body = sent.as_deref().unwrap_or_default();
-    let len = body.len().to_string();
-    // A HEAD or 304 keeps the Content-Length the server gave.
-    let mut fields = if bodiless {
-        end_to_end(resp)
-    } else {
-        with_length(end_to_end(resp), &len)
-    };
-    if close {
-        fields.push((b"connection", b"close"));
+    let len;
+    let mut body = Vec::new();
+    if let Some(sent) = &sent {
+        if says_chunked(&fields) && !http10_client {
+            fields = without(fields, b"content-length");
+            body = chunked(sent, resp);
+        } else {
+            let was_chunked = says_chunked(&fields);
+            fields = without(fields, b"transfer-encoding");
+            let has_length = named(&fields, b"content-length").next().is_some();
+            if has_length || was_chunked || converted(resp) {
+                len = sent.len().to_string();
+                fields = with_length(fields, &len);
+            } else {
+                // Neither length nor chunks: the body ends with the
+                // connection, as the server framed it.
+                close = true;
+            }
+            body.extend_from_slice(sent);
+        }
     }
-    let (status, reason) = response_start(resp);
-    head([b"HTTP/1.1", status.as_bytes(), reason], &fields, body)
+    (
+        head([&version, status.as_bytes(), reason], &fields, &body),
+        close,
+    )
 }
 
-/// The head of a response whose body follows framed as `kind` (a 101's
-/// fields as they are).
-pub fn response_head(flow: &Flow, kind: BodyKind, close: bool) -> Vec<u8> {
+/// How a streamed response's body goes to an HTTP/1 client, given the
+/// length the server announced: as the flow's fields frame it where the
+/// client can take that (chunked, a length, or until the connection
+/// closes), chunked for one that came over HTTP/2 without a length.
+pub fn stream_framing(flow: &Flow, length: Option<u64>, http10_client: bool) -> BodyKind {
     let resp = flow
         .message(Which::Response)
         .expect("streaming a response the flow has");
-    let fields = end_to_end(resp);
+    let fields: Vec<Field<'_>> = http::fields(resp).collect();
+    match length {
+        Some(0) => BodyKind::None,
+        _ if says_chunked(&fields) && !http10_client => BodyKind::Chunked,
+        Some(n) => BodyKind::Length(n),
+        None if http10_client || !converted(resp) => BodyKind::Close,
+        None => BodyKind::Chunked,
+    }
+}
+
+/// The head of a response whose body follows framed as `kind` (a 101's
+/// fields as they are): the flow's fields in order and case, the framing
+/// field in its place (appended only where the flow has none).
+pub fn response_head(flow: &Flow, kind: BodyKind) -> Vec<u8> {
+    let resp = flow
+        .message(Which::Response)
+        .expect("streaming a response the flow has");
+    let fields: Vec<Field<'_>> = http::fields(resp).collect();
     let len;
-    let mut fields = match kind {
+    let fields = match kind {
         BodyKind::Length(n) => {
             len = n.to_string();
-            with_length(fields, &len)
+            with_length(without(fields, b"transfer-encoding"), &len)
         }
         BodyKind::None => fields,
-        BodyKind::Chunked | BodyKind::Close => fields
-            .into_iter()
-            .filter(|(n, _)| !n.eq_ignore_ascii_case(b"content-length"))
-            .collect(),
+        BodyKind::Chunked => {
+            let mut fields = without(fields, b"content-length");
+            if !says_chunked(&fields) {
+                fields = without(fields, b"transfer-encoding");
+                fields.push((b"transfer-encoding", b"chunked"));
+            }
+            fields
+        }
+        BodyKind::Close => without(without(fields, b"content-length"), b"transfer-encoding"),
     };
-    if kind == BodyKind::Chunked {
-        fields.push((b"transfer-encoding", b"chunked"));
-    }
-    if close || kind == BodyKind::Close {
-        fields.push((b"connection", b"close"));
-    }
-    let (status, reason) = response_start(resp);
-    head([b"HTTP/1.1", status.as_bytes(), reason], &fields, b"")
+    let (version, status, reason) = status_line(resp);
+    head([&version, status.as_bytes(), reason], &fields, b"")
 }
 
 /// A response the proxy makes itself (errors, 407): plain text, closing.
@@ -350,5 +486,116 @@ mod tests {
             with_length(end_to_end(m.as_dict().unwrap()), "0"),
             [(&b"content-length"[..], &b"0"[..])]
         );
+    }
+
+    /// An HTTP flow: a `method` request and a response of `version` with
+    /// `fields` and `body`.
+    fn flow(method: &str, version: &str, fields: &[(&str, &str)], body: &str) -> Flow {
+        let mut req = msg(&[("Host", "a")], None).as_dict().unwrap().clone();
+        req.push("method", Value::bytes(method.as_bytes()));
+        req.push("http_version", Value::bytes(b"HTTP/1.1"));
+        let mut resp = msg(fields, Some(body)).as_dict().unwrap().clone();
+        resp.push("status_code", Value::Int(200));
+        resp.push("reason", Value::bytes(b"OK"));
+        resp.push("http_version", Value::bytes(version.as_bytes()));
+        resp.push("trailers", Value::Null);
+        let mut d = Dict::new();
+        d.push("type", Value::bytes(b"http"));
+        d.push("request", Value::Dict(req.into()));
+        d.push("response", Value::Dict(resp.into()));
+        Flow::from_value(Value::Dict(d.into())).unwrap()
+    }
+
+    fn sent(flow: &Flow, http10: bool) -> (String, bool) {
+        let (bytes, close) = response(flow, http10);
+        (String::from_utf8(bytes).unwrap(), close)
+    }
+
+    #[test]
+    fn responses_go_out_as_their_fields_frame_them() {
+        // Chunked stays chunked, hop-by-hop fields and all.
+        let f = flow(
+            "GET",
+            "HTTP/1.1",
+            &[
+                ("Transfer-Encoding", "chunked"),
+                ("Connection", "keep-alive"),
+            ],
+            "hello",
+        );
+        assert_eq!(
+            sent(&f, false),
+            (
+                "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nConnection: keep-alive\r\n\r\n5\r\nhello\r\n0\r\n\r\n".into(),
+                false
+            )
+        );
+        // ...except to an HTTP/1.0 client, which gets a length.
+        assert_eq!(
+            sent(&f, true).0,
+            "HTTP/1.1 200 OK\r\nConnection: keep-alive\r\ncontent-length: 5\r\n\r\nhello"
+        );
+        // A Content-Length follows the body in its place and case.
+        let f = flow(
+            "GET",
+            "HTTP/1.1",
+            &[("Content-LENGTH", "2"), ("X-A", "1")],
+            "hello",
+        );
+        assert_eq!(
+            sent(&f, false).0,
+            "HTTP/1.1 200 OK\r\nContent-LENGTH: 5\r\nX-A: 1\r\n\r\nhello"
+        );
+        // Neither: the body ends with the connection.
+        let f = flow("GET", "HTTP/1.1", &[("X-A", "1")], "hello");
+        assert_eq!(
+            sent(&f, false),
+            ("HTTP/1.1 200 OK\r\nX-A: 1\r\n\r\nhello".into(), true)
+        );
+        // One that came over HTTP/2 gets a length instead.
+        let f = flow("GET", "HTTP/2.0", &[("x-a", "1")], "hello");
+        assert_eq!(
+            sent(&f, false),
+            (
+                "HTTP/1.1 200 OK\r\nx-a: 1\r\ncontent-length: 5\r\n\r\nhello".into(),
+                false
+            )
+        );
+        // HTTP/1.0 keeps its version, and closes without keep-alive.
+        let f = flow("GET", "HTTP/1.0", &[("Content-Length", "5")], "hello");
+        assert_eq!(
+            sent(&f, false),
+            (
+                "HTTP/1.0 200 OK\r\nContent-Length: 5\r\n\r\nhello".into(),
+                true
+            )
+        );
+        // A HEAD keeps the server's fields, body-less.
+        let f = flow("HEAD", "HTTP/1.1", &[("Content-Length", "50")], "");
+        assert_eq!(
+            sent(&f, false).0,
+            "HTTP/1.1 200 OK\r\nContent-Length: 50\r\n\r\n"
+        );
+    }
+
+    #[test]
+    fn streamed_responses_keep_their_framing_where_the_client_can_take_it() {
+        let chunked = flow("GET", "HTTP/1.1", &[("Transfer-Encoding", "chunked")], "");
+        assert_eq!(stream_framing(&chunked, None, false), BodyKind::Chunked);
+        assert_eq!(stream_framing(&chunked, None, true), BodyKind::Close);
+        assert_eq!(
+            String::from_utf8(response_head(&chunked, BodyKind::Chunked)).unwrap(),
+            "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
+        );
+        let open = flow("GET", "HTTP/1.1", &[("X-A", "1")], "");
+        assert_eq!(stream_framing(&open, None, false), BodyKind::Close);
+        let h2 = flow("GET", "HTTP/2.0", &[("x-a", "1")], "");
+        assert_eq!(stream_framing(&h2, None, false), BodyKind::Chunked);
+        assert_eq!(
+            String::from_utf8(response_head(&h2, BodyKind::Chunked)).unwrap(),
+            "HTTP/1.1 200 OK\r\nx-a: 1\r\ntransfer-encoding: chunked\r\n\r\n"
+        );
+        let sized = flow("GET", "HTTP/1.1", &[("content-length", "9")], "");
+        assert_eq!(stream_framing(&sized, Some(9), false), BodyKind::Length(9));
     }
 }

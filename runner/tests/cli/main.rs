@@ -34,3 +34,4 @@ mod server_replay;
 mod tls;
 mod upgrade;
 mod websocket;
+mod wire;
