@@ -7,7 +7,9 @@ use std::io::{self, BufRead, BufReader, Read, Write};
 use bytes::{Bytes, BytesMut};
 
 use crate::flow::{FORMAT_VERSION, Flow};
-use crate::tnetstring::{self, MAX_LEN_DIGITS};
+use crate::tnetstring::{self, MAX_LEN_DIGITS, Value};
+
+pub mod compat;
 
 /// Why a flow file could not be read, and where.
 #[derive(Debug)]
@@ -36,10 +38,12 @@ pub enum ReadErrorKind {
     NotAFlow(&'static str),
     /// A flow without an integer `version`.
     NoVersion,
-    /// A flow format version other than 21.
+    /// A flow format version newer than 21.
     Version(i64),
     /// A HAR file that cannot be read (from its first broken entry on).
     Har(crate::har::HarError),
+    /// A flow of an older format that cannot be brought to this one.
+    Compat(compat::CompatError),
 }
 
 impl fmt::Display for ReadError {
@@ -68,17 +72,13 @@ impl fmt::Display for ReadError {
                 f,
                 "byte {at}: flow has no format version; is this a mitmproxy flow file?"
             ),
-            ReadErrorKind::Version(v) if *v < FORMAT_VERSION => write!(
-                f,
-                "byte {at}: flow format version {v} is older than {FORMAT_VERSION}, the version Waylay reads; \
-                 upgrade the file with mitmproxy (`mitmdump -n -r OLD -w NEW`)"
-            ),
             ReadErrorKind::Version(v) => write!(
                 f,
                 "byte {at}: flow format version {v} is newer than {FORMAT_VERSION}, the version Waylay reads; \
                  write the file with mitmproxy 11 to 13"
             ),
             ReadErrorKind::Har(e) => e.fmt(f),
+            ReadErrorKind::Compat(e) => write!(f, "byte {at}: {e}"),
         }
     }
 }
@@ -93,6 +93,8 @@ pub struct FlowReader<R> {
     failed: bool,
     /// A HAR file, read whole and made into flows one entry at a time.
     har: Option<(crate::har::HarEntries, u64)>,
+    /// What bringing older flows to this format keeps between them.
+    migrator: compat::Migrator,
 }
 
 impl<R: Read> FlowReader<R> {
@@ -103,6 +105,7 @@ impl<R: Read> FlowReader<R> {
             offset: 0,
             failed: false,
             har: None,
+            migrator: compat::Migrator::default(),
         }
     }
 
@@ -236,12 +239,13 @@ impl<R: Read> FlowReader<R> {
             ));
         }
         self.offset = start + used as u64 + total;
-        item_flow(buf.freeze()).map_err(|kind| self.fail(start, kind))
+        item_flow(buf.freeze(), &mut self.migrator).map_err(|kind| self.fail(start, kind))
     }
 }
 
-/// A whole top-level item (prefix, payload, tag) as a flow, checked.
-fn item_flow(buf: Bytes) -> Result<Flow, ReadErrorKind> {
+/// A whole top-level item (prefix, payload, tag) as a flow, checked; one
+/// of an older format is brought to this one by `migrator`.
+fn item_flow(buf: Bytes, migrator: &mut compat::Migrator) -> Result<Flow, ReadErrorKind> {
     let tag = buf[buf.len() - 1];
     if tag != b'}' {
         let ty = match tag {
@@ -265,8 +269,18 @@ fn item_flow(buf: Bytes) -> Result<Flow, ReadErrorKind> {
     let value = tnetstring::parse(&buf).map_err(ReadErrorKind::Syntax)?;
     match tnetstring::dict_int(&buf, "version") {
         Some(Some(FORMAT_VERSION)) => {}
-        Some(Some(v)) => return Err(ReadErrorKind::Version(v)),
-        _ => return Err(ReadErrorKind::NoVersion),
+        Some(Some(v)) if v > FORMAT_VERSION => return Err(ReadErrorKind::Version(v)),
+        // Older, a release list (0.x to 2.x), or none at all.
+        _ => {
+            let dict = value.as_dict().cloned().expect("checked to be a dict");
+            return match migrator.migrate(dict) {
+                Ok(flow) => Ok(Flow::from_value(Value::Dict(flow.into())).expect("a dict")),
+                Err(compat::CompatError::BadVersion(what)) if what == "missing" => {
+                    Err(ReadErrorKind::NoVersion)
+                }
+                Err(e) => Err(ReadErrorKind::Compat(e)),
+            };
+        }
     }
     Ok(Flow::from_value(value).expect("checked to be a dict"))
 }
@@ -286,7 +300,14 @@ impl<R: Read> Iterator for FlowReader<R> {
 /// [`FlowReader`], whose error is the one to report. On an error, the
 /// flows before it are returned with it.
 pub fn read_all(bytes: &[u8], threads: usize) -> (Vec<Flow>, Option<ReadError>) {
-    let Some(items) = items(bytes) else {
+    // Older flows are migrated in order (they share state: connection ids,
+    // WebSocket handshakes), by one reader.
+    let items = items(bytes).filter(|items| {
+        items.iter().all(|&(start, end)| {
+            tnetstring::dict_int(&bytes[start..end], "version") == Some(Some(FORMAT_VERSION))
+        })
+    });
+    let Some(items) = items else {
         let mut reader = FlowReader::new(bytes);
         let mut flows = Vec::new();
         while let Some(flow) = reader.read_flow() {
@@ -308,7 +329,8 @@ pub fn read_all(bytes: &[u8], threads: usize) -> (Vec<Flow>, Option<ReadError>) 
                         // A buffer of its own: slices of one shared
                         // buffer would have every thread bump one
                         // reference count, for every value built.
-                        match item_flow(Bytes::copy_from_slice(&bytes[start..end])) {
+                        let buf = Bytes::copy_from_slice(&bytes[start..end]);
+                        match item_flow(buf, &mut compat::Migrator::default()) {
                             Ok(flow) => flows.push(flow),
                             Err(kind) => {
                                 let offset = start as u64;

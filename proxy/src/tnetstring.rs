@@ -240,6 +240,12 @@ impl Dict {
             .push((Value::Text(Bytes::from_static(key.as_bytes())), value));
     }
 
+    /// Appends an entry with any key (text or bytes) without looking for
+    /// an existing one; for building.
+    pub fn push_entry(&mut self, key: Value, value: Value) {
+        self.entries_mut().push((key, value));
+    }
+
     /// Removes `key`.
     pub fn remove(&mut self, key: &str) -> Option<Value> {
         let entries = self.entries_mut();

@@ -24,6 +24,7 @@ fn every_kept_input_runs_clean() {
         ("rewrite_specs", waylay_proxy::fuzzing::rewrite_specs),
         ("mode_strings", waylay_proxy::fuzzing::mode_strings),
         ("har", waylay_proxy::fuzzing::har),
+        ("old_flows", waylay_proxy::fuzzing::old_flows),
     ] {
         let Ok(entries) = std::fs::read_dir(dir.join(target)) else {
             continue;

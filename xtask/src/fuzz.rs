@@ -17,7 +17,7 @@ use anyhow::{Context as _, Result, bail};
 use crate::util::{arg_value, root, run};
 
 /// The targets, as named in `fuzz/Cargo.toml`.
-pub const TARGETS: [&str; 10] = [
+pub const TARGETS: [&str; 11] = [
     "flowfile_read",
     "flowfile_roundtrip",
     "parsers",
@@ -28,6 +28,7 @@ pub const TARGETS: [&str; 10] = [
     "filter_expr",
     "rewrite_specs",
     "har",
+    "old_flows",
 ];
 
 fn seed(dir: &Path, target: &str) -> Result<()> {
@@ -40,6 +41,17 @@ fn seed(dir: &Path, target: &str) -> Result<()> {
                 if path.extension().is_some_and(|e| e == "mitm") {
                     let name = path.file_name().unwrap_or_default().to_string_lossy();
                     seeds.push((name.into_owned(), std::fs::read(&path)?));
+                }
+            }
+        }
+        "old_flows" => {
+            for dir in ["testdata/old-flows", "testdata/old-flows/expected"] {
+                for entry in std::fs::read_dir(root().join(dir))? {
+                    let path = entry?.path();
+                    if path.extension().is_some_and(|e| e == "mitm") {
+                        let name = path.file_name().unwrap_or_default().to_string_lossy();
+                        seeds.push((format!("{dir}-{name}").replace('/', "-"), std::fs::read(&path)?));
+                    }
                 }
             }
         }
