@@ -278,6 +278,7 @@ fn item_flow(buf: Bytes, migrator: &mut compat::Migrator) -> Result<Flow, ReadEr
                 Err(compat::CompatError::BadVersion(what)) if what == "missing" => {
                     Err(ReadErrorKind::NoVersion)
                 }
+                Err(compat::CompatError::Newer(v)) => Err(ReadErrorKind::Version(v)),
                 Err(e) => Err(ReadErrorKind::Compat(e)),
             };
         }

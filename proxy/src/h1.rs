@@ -15,7 +15,7 @@ mod chunked;
 mod framing;
 
 pub use chunked::ChunkedDecoder;
-pub use framing::{BodyKind, request_body, response_body};
+pub use framing::{BodyKind, chunked_last, request_body, response_body};
 
 /// The most header fields a message may have.
 pub const MAX_HEADERS: usize = 256;

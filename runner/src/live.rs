@@ -155,6 +155,10 @@ pub fn run(
         }
         live::serve(listeners, live.clone(), first_signal(&live, output)).await.context("serving")
     });
+    // What is still on this runtime (a replay that outlived the grace, the
+    // reader of `-r`) is dropped, not waited for: its flows were recorded
+    // as abandoned, and it holds senders the capture thread waits on.
+    runtime.shutdown_background();
     let done = live.done().context("flushing the capture file");
     let har_written = har.map_or(Ok(()), |har| har.finish());
     result.and(done).and(har_written)

@@ -46,6 +46,8 @@ pub enum CompatError {
     BadVersion(String),
     /// The flow lacks what its version must have.
     Malformed { version: Version, what: String },
+    /// A version newer than 21 (under a key only old files use).
+    Newer(i64),
 }
 
 impl fmt::Display for CompatError {
@@ -64,6 +66,7 @@ impl fmt::Display for CompatError {
                 f,
                 "a flow of format version {version} {what}; the file is damaged or was not written by mitmproxy"
             ),
+            CompatError::Newer(v) => write!(f, "flow format version {v} is newer than 21"),
         }
     }
 }
@@ -102,20 +105,55 @@ pub struct Migrator {
 impl Migrator {
     /// Brings `flow`, of an older format, to format 21, in the form
     /// mitmproxy 11 writes.
-    pub fn migrate(&mut self, mut flow: Dict) -> Result<Dict, CompatError> {
-        loop {
+    pub fn migrate(&mut self, flow: Dict) -> Result<Dict, CompatError> {
+        let mut flow = one_version(flow);
+        // Each step moves the version on; a flow whose version does not
+        // move (hand-made) stops here rather than looping.
+        for _ in 0..64 {
             let version = version(&flow)?;
-            if version == Version::Int(crate::flow::FORMAT_VERSION) {
-                break;
+            match version {
+                Version::Int(crate::flow::FORMAT_VERSION) => {
+                    return canonical::flow(flow)
+                        .map_err(|what| CompatError::Malformed { version, what });
+                }
+                Version::Int(v) if v > crate::flow::FORMAT_VERSION => {
+                    return Err(CompatError::Newer(v));
+                }
+                _ => {}
             }
             let step = steps::step(version).ok_or(CompatError::Unreadable(version))?;
             flow = step(self, flow).map_err(|what| CompatError::Malformed { version, what })?;
         }
-        canonical::flow(flow).map_err(|what| CompatError::Malformed {
-            version: Version::Int(crate::flow::FORMAT_VERSION),
-            what,
+        Err(CompatError::Malformed {
+            version: version(&flow)?,
+            what: "keeps its version through the steps".into(),
         })
     }
+}
+
+/// `flow` with only the version entry mitmproxy reads (a bytes key before
+/// a text one), so that each step's new version is the one read next.
+fn one_version(flow: Dict) -> Dict {
+    let is_version = |k: &Value| k.as_bytes() == Some(b"version");
+    let versions = flow.iter().filter(|(k, _)| is_version(k)).count();
+    if versions < 2 {
+        return flow;
+    }
+    let keep_bytes = flow
+        .iter()
+        .any(|(k, _)| matches!(k, Value::Bytes(_)) && is_version(k));
+    let mut kept = false;
+    let mut out = Dict::with_capacity(flow.len());
+    for (k, v) in flow.iter() {
+        if is_version(k) {
+            if kept || (keep_bytes && !matches!(k, Value::Bytes(_))) {
+                continue;
+            }
+            kept = true;
+        }
+        out.push_entry(k.clone(), v.clone());
+    }
+    out
 }
 
 #[cfg(test)]

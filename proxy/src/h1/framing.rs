@@ -39,10 +39,13 @@ fn content_length(head: &Head) -> Result<Option<u64>, String> {
     Ok(found)
 }
 
-/// Whether the last transfer coding is chunked; `None` without the field.
-fn chunked_last(head: &Head) -> Option<bool> {
+/// Whether the last transfer coding of these Transfer-Encoding values is
+/// chunked (empty codings skipped); `None` without any value. Reading a
+/// message and writing one both decide with this.
+pub fn chunked_last<'a>(values: impl Iterator<Item = &'a [u8]>) -> Option<bool> {
     let mut last = None;
-    for value in head.headers_named("transfer-encoding") {
+    for value in values {
+        last = Some(false);
         for coding in value
             .split(|&b| b == b',')
             .map(<[u8]>::trim_ascii)
@@ -51,13 +54,19 @@ fn chunked_last(head: &Head) -> Option<bool> {
             last = Some(coding.eq_ignore_ascii_case(b"chunked"));
         }
     }
-    last.or_else(|| head.header("transfer-encoding").map(|_| false))
+    last
 }
 
 /// The body of a request.
 pub fn request_body(head: &Head) -> Result<BodyKind, String> {
     let length = content_length(head)?;
-    match chunked_last(head) {
+    let chunked = chunked_last(head.headers_named("transfer-encoding"));
+    // RFC 9112 §6.1: HTTP/1.0 has no transfer codings; a server that
+    // follows it would read the chunks as the next request.
+    if chunked.is_some() && &head.third[..] == b"HTTP/1.0" {
+        return Err("Transfer-Encoding in an HTTP/1.0 request (a smuggling risk)".into());
+    }
+    match chunked {
         Some(_) if length.is_some() => {
             Err("both Content-Length and Transfer-Encoding (a smuggling risk)".into())
         }
@@ -76,7 +85,7 @@ pub fn response_body(method: &[u8], status: u16, head: &Head) -> Result<BodyKind
     {
         return Ok(BodyKind::None);
     }
-    match chunked_last(head) {
+    match chunked_last(head.headers_named("transfer-encoding")) {
         Some(true) => Ok(BodyKind::Chunked),
         Some(false) => Ok(BodyKind::Close),
         None => Ok(content_length(head)?.map_or(BodyKind::Close, BodyKind::Length)),

@@ -78,6 +78,10 @@ fn request_framing() {
             Err("does not end in chunked"),
         ),
         (
+            "POST / HTTP/1.0\r\nTransfer-Encoding: chunked\r\n\r\n",
+            Err("in an HTTP/1.0 request"),
+        ),
+        (
             "POST / HTTP/1.1\r\nContent-Length: -1\r\n\r\n",
             Err("invalid Content-Length"),
         ),

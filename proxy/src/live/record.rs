@@ -178,9 +178,9 @@ pub fn is_self(target: &Target, listening: SocketAddr) -> bool {
     if target.port != listening.port() {
         return false;
     }
-    let bound = listening.ip();
+    let bound = listening.ip().to_canonical();
     let host = target.host.as_str();
-    let Ok(ip) = host.parse::<IpAddr>() else {
+    let Ok(ip) = host.parse::<IpAddr>().map(|ip| ip.to_canonical()) else {
         return host.eq_ignore_ascii_case("localhost")
             && (bound.is_loopback() || bound.is_unspecified());
     };
@@ -416,6 +416,9 @@ mod tests {
             ("[::]:8080", "::1", 8080, true),
             ("[::]:8080", "127.0.0.1", 8080, true),
             ("[::]:8080", "example.com", 8080, false),
+            // An IPv4-mapped IPv6 address is the IPv4 one.
+            ("127.0.0.1:8080", "::ffff:127.0.0.1", 8080, true),
+            ("0.0.0.0:8080", "::ffff:127.0.0.2", 8080, true),
         ];
         if let Some(local) = &local {
             cases.push(("0.0.0.0:8080", local, 8080, true));

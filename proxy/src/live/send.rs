@@ -136,11 +136,17 @@ fn target<'a>(req: &'a Dict, form: Form<'_>) -> std::borrow::Cow<'a, [u8]> {
 
 /// The request's fields as they go upstream: the flow's, in order and
 /// case, hop-by-hop ones included, as mitmproxy sends them; a request
-/// that came over HTTP/2 gets the Host field HTTP/1.1 needs first.
-fn request_fields<'a>(req: &'a Dict, host: Option<&'a str>) -> Vec<Field<'a>> {
-    let mut fields: Vec<Field<'a>> = http::fields(req).collect();
+/// that came over HTTP/2 gets the Host field HTTP/1.1 needs first. Unlike
+/// mitmproxy, a client's Proxy-Authorization never goes on: credentials
+/// for a proxy are not for the server, and an upstream proxy gets
+/// `upstream_auth` in their place.
+fn request_fields<'a>(req: &'a Dict, host: Option<&'a str>, form: Form<'a>) -> Vec<Field<'a>> {
+    let mut fields = without(http::fields(req).collect(), b"proxy-authorization");
     if let Some(host) = host {
         fields.insert(0, (b"host", host.as_bytes()));
+    }
+    if let Form::Absolute { auth: Some(auth) } = form {
+        fields.push((b"proxy-authorization", auth.as_bytes()));
     }
     fields
 }
@@ -179,7 +185,7 @@ pub fn request(flow: &Flow, form: Form<'_>) -> Vec<u8> {
     let (version, host) = as_h1(req);
     let body = http::raw_content(req).map(|b| &b[..]).unwrap_or_default();
     let len = body.len().to_string();
-    let mut fields = request_fields(req, host.as_deref());
+    let mut fields = request_fields(req, host.as_deref(), form);
     let sent;
     let body = if says_chunked(&fields) {
         fields = without(fields, b"content-length");
@@ -193,9 +199,6 @@ pub fn request(flow: &Flow, form: Form<'_>) -> Vec<u8> {
         }
         body
     };
-    if let Form::Absolute { auth: Some(auth) } = form {
-        fields.push((b"proxy-authorization", auth.as_bytes()));
-    }
     head(
         [http::raw(req, "method"), &target(req, form), version],
         &fields,
@@ -210,8 +213,8 @@ pub fn request_head(flow: &Flow, kind: BodyKind, form: Form<'_>) -> Vec<u8> {
     let req = flow.request().expect("an HTTP flow has a request");
     let (version, host) = as_h1(req);
     let len;
-    let fields = request_fields(req, host.as_deref());
-    let mut fields = match kind {
+    let fields = request_fields(req, host.as_deref(), form);
+    let fields = match kind {
         BodyKind::Length(n) => {
             len = n.to_string();
             with_length(without(fields, b"transfer-encoding"), &len)
@@ -228,9 +231,6 @@ pub fn request_head(flow: &Flow, kind: BodyKind, form: Form<'_>) -> Vec<u8> {
             without(without(fields, b"content-length"), b"transfer-encoding")
         }
     };
-    if let Form::Absolute { auth: Some(auth) } = form {
-        fields.push((b"proxy-authorization", auth.as_bytes()));
-    }
     head(
         [http::raw(req, "method"), &target(req, form), version],
         &fields,
@@ -275,14 +275,9 @@ pub(super) fn client_body(flow: &Flow) -> Option<bytes::Bytes> {
 }
 
 /// Whether `fields` frame the body as chunked: a Transfer-Encoding whose
-/// last coding is chunked.
+/// last coding is chunked (as the reader decides, `h1::chunked_last`).
 fn says_chunked(fields: &[Field<'_>]) -> bool {
-    fields
-        .iter()
-        .rev()
-        .find(|(n, _)| n.eq_ignore_ascii_case(b"transfer-encoding"))
-        .and_then(|(_, v)| v.rsplit(|&b| b == b',').next())
-        .is_some_and(|last| last.trim_ascii().eq_ignore_ascii_case(b"chunked"))
+    h1::chunked_last(named(fields, b"transfer-encoding")) == Some(true)
 }
 
 fn named<'a>(fields: &'a [Field<'_>], name: &'a [u8]) -> impl Iterator<Item = &'a [u8]> + 'a {
@@ -368,6 +363,16 @@ pub fn response(flow: &Flow, http10_client: bool) -> (Vec<u8>, bool) {
         head([&version, status.as_bytes(), reason], &fields, &body),
         close,
     )
+}
+
+/// Whether the connection ends after the flow's response, by what the
+/// response says (`Connection: close`, HTTP/1.0 without keep-alive).
+pub fn response_closes(flow: &Flow) -> bool {
+    let resp = flow
+        .message(Which::Response)
+        .expect("a response the flow has");
+    let (version, _, _) = status_line(resp);
+    says_close(&version, &http::fields(resp).collect::<Vec<_>>())
 }
 
 /// How a streamed response's body goes to an HTTP/1 client, given the

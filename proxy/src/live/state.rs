@@ -348,8 +348,9 @@ impl Live {
                 .drain()
                 .map(|(_, f)| f)
                 .collect();
+            let quit = *self.quit.borrow();
             for mut flow in left {
-                let why = if *self.quit.borrow() {
+                let why = if quit {
                     "the proxy was told to quit at once (a second Ctrl-C) before the flow finished"
                         .to_owned()
                 } else {
@@ -357,7 +358,11 @@ impl Live {
                     format!("the proxy shut down before the flow finished ({grace}s grace)")
                 };
                 flow.set_error(&why, record::now());
-                self.scripts.flow_event(Event::Error, &mut flow, true);
+                // Told to quit at once, it does not wait for a script: a
+                // hook stuck in the flow's last event would hold this up.
+                if !quit {
+                    self.scripts.flow_event(Event::Error, &mut flow, true);
+                }
                 record_with(self.recorder().as_ref(), &self.scripts, &flow).await;
             }
         }

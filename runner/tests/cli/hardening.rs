@@ -56,6 +56,12 @@ fn ambiguous(origin: &str) -> Vec<(&'static str, String)> {
                 "POST http://{origin}/echo HTTP/1.1\r\nHost: x\r\nContent-Length: +5\r\n\r\nhello"
             ),
         ),
+        (
+            "Transfer-Encoding in HTTP/1.0",
+            format!(
+                "POST http://{origin}/echo HTTP/1.0\r\nHost: x\r\nConnection: keep-alive\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n"
+            ),
+        ),
     ]
 }
 
@@ -121,6 +127,7 @@ fn hyper_treats_the_same_bytes_like_this() {
         ("invalid chunk size", "400"),
         ("Transfer-Encoding that does not end in chunked", "400"),
         ("Content-Length with a sign", "400"),
+        ("Transfer-Encoding in HTTP/1.0", "400"),
     ];
     let expected: Vec<(&str, String)> = expected
         .iter()
@@ -216,6 +223,7 @@ fn nginx_treats_the_same_bytes_like_this() {
             false,
         ),
         ("Content-Length with a sign", "400", false),
+        ("Transfer-Encoding in HTTP/1.0", "400", false),
     ];
     let expected: Vec<(&str, String, bool)> = expected
         .iter()

@@ -84,6 +84,12 @@ fn part_if<'a>(flow: &'a mut Dict, key: &str) -> Option<&'a mut Dict> {
     flow.get_mut(key).and_then(Value::as_dict_mut)
 }
 
+/// `flow[key]` if Python holds it true (`if data[key]`): a dict that is
+/// not empty.
+fn part_true<'a>(flow: &'a mut Dict, key: &str) -> Option<&'a mut Dict> {
+    part_if(flow, key).filter(|d| !d.is_empty())
+}
+
 /// Removes `key` of `what`, which must be there.
 fn take(d: &mut Dict, key: &str, what: &str) -> Result<Value, String> {
     d.remove(key).ok_or_else(|| format!("has no {what}.{key}"))
@@ -102,7 +108,7 @@ fn conns(flow: &mut Dict, via: bool, mut f: impl FnMut(&mut Dict, &str) -> R) ->
     f(part(flow, "client_conn")?, "client_conn")?;
     let server = part(flow, "server_conn")?;
     f(server, "server_conn")?;
-    if via && let Some(v) = part_if(server, "via") {
+    if via && let Some(v) = part_true(server, "via") {
         f(v, "server_conn.via")?;
     }
     Ok(())
@@ -224,7 +230,7 @@ fn s018_019(_: &mut Migrator, mut flow: Dict) -> Result<Dict, String> {
     }
     let server = part(&mut flow, "server_conn")?;
     server.insert("alpn_proto_negotiated", Value::Null);
-    if let Some(via) = part_if(server, "via") {
+    if let Some(via) = part_true(server, "via") {
         via.insert("alpn_proto_negotiated", Value::Null);
     }
     flow.insert("mode", Value::text("regular"));
@@ -268,7 +274,7 @@ fn s100_200(_: &mut Migrator, mut flow: Dict) -> Result<Dict, String> {
     flatten(server, "address", "server_conn", true)?;
     flatten(server, "source_address", "server_conn", true)?;
     flatten(server, "ip_address", "server_conn", false)?;
-    if let Some(via) = part_if(server, "via") {
+    if let Some(via) = part_true(server, "via") {
         flatten(via, "address", "server_conn.via", true)?;
         flatten(via, "source_address", "server_conn.via", true)?;
         flatten(via, "ip_address", "server_conn.via", false)?;
@@ -281,7 +287,7 @@ fn s200_300(_: &mut Migrator, mut flow: Dict) -> Result<Dict, String> {
     part(&mut flow, "client_conn")?.insert("mitmcert", Value::Null);
     let server = part(&mut flow, "server_conn")?;
     server.insert("tls_version", Value::Null);
-    if let Some(via) = part_if(server, "via") {
+    if let Some(via) = part_true(server, "via") {
         via.insert("tls_version", Value::Null);
     }
     Ok(flow)
@@ -313,7 +319,7 @@ fn s4_5(m: &mut Migrator, mut flow: Dict) -> Result<Dict, String> {
     let id = m.server_ids.entry(key).or_insert_with(crate::flow::new_id);
     server.insert("id", Value::text(id));
     // The old upstream connection shares the server's cache.
-    if let Some(via) = part_if(server, "via") {
+    if let Some(via) = part_true(server, "via") {
         let key = conn_key(via, "source_address", "server_conn.via")?;
         let id = m.server_ids.entry(key).or_insert_with(crate::flow::new_id);
         via.insert("id", Value::text(id));
@@ -421,10 +427,23 @@ fn s9_10(_: &mut Migrator, mut flow: Dict) -> Result<Dict, String> {
     conv_conn(client, "client_conn")?;
     let server = part(&mut flow, "server_conn")?;
     conv_sconn(server, "server_conn")?;
-    if let Some(via) = part_if(server, "via") {
+    if let Some(via) = part_true(server, "via") {
         conv_sconn(via, "server_conn.via")?;
     }
     Ok(flow)
+}
+
+/// Bytes as UTF-8 text, each byte that is not part of valid UTF-8 escaped
+/// as `\xNN` (Python's `decode(errors="backslashreplace")`).
+fn utf8_escaped(b: &[u8]) -> String {
+    let mut out = String::with_capacity(b.len());
+    for chunk in b.utf8_chunks() {
+        out.push_str(chunk.valid());
+        for byte in chunk.invalid() {
+            out.push_str(&format!("\\x{byte:02x}"));
+        }
+    }
+    out
 }
 
 /// Bytes as ASCII text, other bytes escaped as `\xNN` (Python's
@@ -447,7 +466,9 @@ fn s10_11(_: &mut Migrator, mut flow: Dict) -> Result<Dict, String> {
             Some(v @ Value::Bytes(_)) => {
                 *v = Value::text(&ascii_escaped(v.as_bytes().unwrap_or_default()));
             }
-            Some(Value::Bool(_)) if what != "server_conn" => {
+            // mitmproxy 11 fails here too (`sni: True` belongs to
+            // format 11 files, which never take this step).
+            Some(Value::Bool(_)) => {
                 return Err(format!("has a {what}.sni that is not a name"));
             }
             Some(_) => {}
@@ -567,7 +588,7 @@ fn s13_14(_: &mut Migrator, mut flow: Dict) -> Result<Dict, String> {
     flow.insert("comment", Value::text(""));
     // mitmproxy issue #4576: a response without timestamps gets the
     // request's end, and that plus a second.
-    let unset = part_if(&mut flow, "response")
+    let unset = part_true(&mut flow, "response")
         .is_some_and(|r| r.get("timestamp_start").is_none_or(Value::is_null));
     if unset {
         let end = part(&mut flow, "request")?
@@ -583,7 +604,7 @@ fn s13_14(_: &mut Migrator, mut flow: Dict) -> Result<Dict, String> {
 
 fn s14_15(_: &mut Migrator, mut flow: Dict) -> Result<Dict, String> {
     flow.insert("version", Value::Int(15));
-    if let Some(ws) = part_if(&mut flow, "websocket")
+    if let Some(ws) = part_true(&mut flow, "websocket")
         && let Some(messages) = ws.get_mut("messages").and_then(Value::as_list_mut)
     {
         for message in messages {
@@ -630,11 +651,7 @@ fn decode_host(c: &mut Dict, key: &str) {
     };
     if let Some(host @ Value::Bytes(_)) = addr.first_mut() {
         let b = host.as_bytes().unwrap_or_default();
-        let text = match std::str::from_utf8(b) {
-            Ok(s) => s.to_owned(),
-            Err(_) => ascii_escaped(b),
-        };
-        *host = Value::text(&text);
+        *host = Value::text(&utf8_escaped(b));
     }
 }
 

@@ -174,7 +174,10 @@ fn s018_019_new_tls_fields_and_empty_metadata() {
             o(vec![("stickyauth", i(1)), ("stickycookie", i(1))]),
         ),
         ("client_conn", o(vec![])),
-        ("server_conn", o(vec![("via", o(vec![]))])),
+        (
+            "server_conn",
+            o(vec![("via", o(vec![("address", Value::Null)]))]),
+        ),
         ("metadata", o(vec![("kept", i(1))])),
     ]);
     let out = run(Version::Release(0, 18), flow);
@@ -603,4 +606,19 @@ fn version_0_10_is_refused_as_mitmproxy_refuses_it() {
         "byte 0: flow format version 0.10 is older than any mitmproxy 11 reads (0.11 and newer); \
          open the file with the mitmproxy that wrote it and save it again"
     );
+}
+
+#[test]
+fn a_flow_whose_version_would_not_move_is_an_error_not_a_loop() {
+    // A text `version` 0 first and a bytes one 0.11 after it: mitmproxy
+    // reads the bytes one, and so do the steps, which set only that one.
+    let mut d = Dict::new();
+    d.push_entry(t("version"), i(0));
+    d.push_entry(b("version"), l(vec![i(0), i(11)]));
+    let e = Migrator::default().migrate(d).unwrap_err();
+    assert!(matches!(e, CompatError::Malformed { .. }), "{e}");
+    // A newer version under an old file's bytes key is a newer one.
+    let mut d = Dict::new();
+    d.push_entry(b("version"), i(22));
+    assert_eq!(Migrator::default().migrate(d), Err(CompatError::Newer(22)));
 }
