@@ -69,3 +69,25 @@ pub fn destination(wfile: &str) -> Destination<'_> {
         },
     }
 }
+
+/// Whether `a` and `b` name one file (both exist).
+pub fn same_file(a: &Path, b: &Path) -> bool {
+    match (a.canonicalize(), b.canonicalize()) {
+        (Ok(a), Ok(b)) => a == b,
+        _ => false,
+    }
+}
+
+/// Opens -w for the live proxy, refusing the file `-r` reads from: it
+/// would be emptied before it is read (or, appended to, read forever).
+pub fn capture_beside(cli: &Cli) -> Result<Option<Capture>> {
+    if let (Some(rfile), Some(Destination::File { path, .. })) =
+        (cli.rfile.as_deref(), cli.wfile.as_deref().map(destination))
+        && same_file(Path::new(rfile), path)
+    {
+        anyhow::bail!(
+            "{rfile}: refusing to write flows to the file they are read from; pass another -w path"
+        );
+    }
+    capture(cli)
+}

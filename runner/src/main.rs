@@ -74,6 +74,6 @@ fn run(cli: Cli) -> Result<()> {
     if cli.no_server {
         return offline::run(&cli, &specs, &output);
     }
-    let capture = capture::capture(&cli)?;
+    let capture = capture::capture_beside(&cli)?;
     live::run(&cli, &specs, &output, capture)
 }

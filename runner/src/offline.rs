@@ -33,7 +33,7 @@ pub fn run(cli: &Cli, specs: &[ScriptSpec], output: &Arc<Output>) -> Result<()> 
                 .filter(std::fs::Metadata::is_file)
                 .map(|m| m.len());
             if let Some(Destination::File { path: out, .. }) = &dest
-                && same_file(Path::new(path), out)
+                && crate::capture::same_file(Path::new(path), out)
             {
                 bail!(
                     "{path}: refusing to write flows to the file they are read from; pass another -w path"
@@ -143,12 +143,5 @@ pub fn run(cli: &Cli, specs: &[ScriptSpec], output: &Arc<Output>) -> Result<()> 
         }
         (Err(e), Ok(())) => Err(e),
         (Ok(()), har) => har,
-    }
-}
-
-fn same_file(a: &Path, b: &Path) -> bool {
-    match (a.canonicalize(), b.canonicalize()) {
-        (Ok(a), Ok(b)) => a == b,
-        _ => false,
     }
 }

@@ -923,6 +923,19 @@ fn r_without_n_reports_a_broken_file_and_goes_on_serving() {
         "{}",
         stopped.stderr
     );
+    // Live as offline: the file read is never the file written.
+    for w in [cut.clone(), format!("+{cut}")] {
+        let same = crate::support::run(&["-r", &cut, "-w", &w]);
+        assert_eq!(same.code, 1, "{}", same.stderr);
+        assert!(
+            same.error_line().ends_with(
+                "refusing to write flows to the file they are read from; pass another -w path"
+            ),
+            "{}",
+            same.stderr
+        );
+        assert_eq!(std::fs::read(&cut).unwrap().len(), bytes.len() - 10);
+    }
     let missing = crate::support::run(&["-r", "no/such.mitm"]);
     assert_eq!(
         (missing.code, missing.error_line()),
