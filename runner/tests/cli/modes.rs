@@ -80,44 +80,6 @@ fn a_reverse_proxy_sends_every_request_to_its_server_and_rewrites_host() {
 }
 
 #[test]
-fn a_reverse_proxy_takes_tls_and_speaks_h2_on_both_sides() {
-    let origin = TlsOrigin::start(Cert::Trusted, true);
-    let spec = format!("reverse:https://localhost:{}", origin.addr.port());
-    let trusted = format!(
-        "ssl_verify_upstream_trusted_ca={}",
-        origin.ca_file.display()
-    );
-    let proxy = Proxy::start(&[
-        "--mode",
-        &spec,
-        "--set",
-        &trusted,
-        "-s",
-        "examples/add_header",
-    ]);
-    let port = proxy.addr.rsplit(':').next().unwrap().to_owned();
-    let out = curl_raw(&[
-        "-i",
-        "--http2",
-        "--cacert",
-        &proxy.ca_cert(),
-        "--resolve",
-        &format!("localhost:{port}:127.0.0.1"),
-        &format!("https://localhost:{port}/version"),
-    ]);
-    assert!(out.starts_with("HTTP/2 200"), "{out}");
-    assert!(out.contains("newheader: foo"), "{out}");
-    assert!(
-        out.contains("HTTP/2.0"),
-        "the origin was spoken to in h2: {out}"
-    );
-    // Plain HTTP to the same listener goes to the server over TLS.
-    let plain = curl_raw(&[&format!("http://127.0.0.1:{port}/hello")]);
-    assert_eq!(plain, "hello from origin\n");
-    proxy.stop();
-}
-
-#[test]
 fn a_reverse_tcp_proxy_records_tcp_flows_and_a_dead_server_is_tcp_error() {
     let echo = TcpOrigin::start(false);
     let dir = scratch();
@@ -796,56 +758,4 @@ fn tls_with_other_bytes_inside_is_a_tcp_flow_over_tls() {
         tls("client_conn") && tls("server_conn"),
         "TLS on both sides"
     );
-}
-
-/// What curl gets over TLS in h2 (offering h1 too) from a reverse
-/// listener at `addr` trusting `ca`: the HTTP version and status.
-fn h2_through_reverse(addr: &str, ca: &str, path: &str) -> String {
-    let port = addr.rsplit(':').next().unwrap();
-    curl_raw(&[
-        "-o",
-        "/dev/null",
-        "-w",
-        "%{http_version} %{http_code}",
-        "--http2",
-        "--cacert",
-        ca,
-        "--resolve",
-        &format!("localhost:{port}:127.0.0.1"),
-        &format!("https://localhost:{port}{path}"),
-    ])
-}
-
-#[test]
-fn a_tls_client_gets_h2_whatever_the_reverse_server_speaks_as_from_mitmdump() {
-    let Some(python) = crate::interop::peer() else {
-        return;
-    };
-    let plain = Origin::start();
-    let untrusted = TlsOrigin::start(Cert::SelfSigned, false);
-    for (spec, path, expected) in [
-        // A plain server: the client still gets h2, translated to h1.
-        (format!("reverse:http://{}", plain.addr), "/hello", "2 200"),
-        // A server whose certificate fails: h2, and the failure as 502.
-        (
-            format!("reverse:https://localhost:{}", untrusted.addr.port()),
-            "/version",
-            "2 502",
-        ),
-    ] {
-        let proxy = Proxy::start(&["--mode", &spec]);
-        let ours = h2_through_reverse(&proxy.addr, &proxy.ca_cert(), path);
-        proxy.stop();
-        let confdir = scratch();
-        let mitmdump = crate::mitmdump::Mitmdump::start(
-            &python,
-            confdir.path(),
-            &["--mode".into(), spec.clone()],
-        );
-        let ca = confdir.path().join("mitmproxy-ca-cert.pem");
-        let theirs = h2_through_reverse(&mitmdump.addr, ca.to_str().unwrap(), path);
-        mitmdump.stop();
-        assert_eq!(ours, expected, "{spec}");
-        assert_eq!(ours, theirs, "{spec}: Waylay, then mitmdump");
-    }
 }
