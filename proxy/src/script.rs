@@ -663,8 +663,9 @@ impl Scripts {
                     }
                 };
                 // A hook that panicked leaves nothing behind, copies and
-                // replays included.
-                if let (Some(actions), Ok(_)) = (actions, &result) {
+                // replays included, unless its flow goes on as it left it.
+                let keep = result.is_ok() || self.on_panic == OnPanic::Continue;
+                if let (Some(actions), true) = (actions, keep) {
                     let (copies, replays) = made;
                     for copy in copies {
                         actions.duplicate(i, copy);

@@ -150,14 +150,22 @@ pub fn run(
         }
         live.start();
         crate::client_replay::start_live(&live, tokio::runtime::Handle::current(), cli, replay);
-        if let Some(saved) = saved {
-            crate::readfile::start(saved, &live, flows.read.clone());
-        }
-        live::serve(listeners, live.clone(), first_signal(&live, output)).await.context("serving")
+        let reading = saved.map(|saved| crate::readfile::start(saved, &live, flows.read.clone()));
+        let served = live::serve(listeners, live.clone(), first_signal(&live, output)).await;
+        Ok::<_, anyhow::Error>((served.context("serving"), reading))
     });
-    // What is still on this runtime (a replay that outlived the grace, the
-    // reader of `-r`) is dropped, not waited for: its flows were recorded
-    // as abandoned, and it holds senders the capture thread waits on.
+    let (result, reading) = match result {
+        Ok((served, reading)) => (served, reading),
+        Err(e) => (Err(e), None),
+    };
+    // The flow `-r` has under way finishes and is recorded before `done`,
+    // unless told to quit at once.
+    if let Some(reading) = reading {
+        reading.stop(!live.told_to_quit());
+    }
+    // What is still on this runtime (a replay that outlived the grace) is
+    // dropped, not waited for: its flows were recorded as abandoned, and
+    // it holds senders the capture thread waits on.
     runtime.shutdown_background();
     let done = live.done().context("flushing the capture file");
     let har_written = har.map_or(Ok(()), |har| har.finish());

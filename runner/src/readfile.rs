@@ -4,6 +4,8 @@
 
 use std::fs::File;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::thread::JoinHandle;
 
 use anyhow::{Context as _, Result};
 use waylay_proxy::filter::Filter;
@@ -35,29 +37,43 @@ pub fn open(rfile: Option<&str>) -> Result<Option<Saved>> {
     }))
 }
 
+/// The thread reading `-r`; [`Reading::stop`] ends it at shutdown.
+pub struct Reading {
+    stop: Arc<AtomicBool>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl Reading {
+    /// Stops at the next flow; with `wait`, waits for the one under way
+    /// (its hooks finish and it is recorded) before `done` fires.
+    pub fn stop(mut self, wait: bool) {
+        self.stop.store(true, Ordering::Release);
+        if let (Some(thread), true) = (self.thread.take(), wait) {
+            let _ = thread.join();
+        }
+    }
+}
+
 /// Starts reading on a thread of its own: each flow `read` matches gets its
 /// events (hooks may block, so not on an I/O thread), then is recorded
 /// like a live flow. A file that breaks off is reported in one line; the
 /// flows before it stay loaded and the proxy keeps serving.
-pub fn start(saved: Saved, live: &Arc<Live>, read: Option<Arc<Filter>>) {
-    let (tx, mut rx) = tokio::sync::mpsc::channel(64);
-    let recording = live.clone();
-    tokio::spawn(async move {
-        while let Some(flow) = rx.recv().await {
-            recording.record(&flow).await;
-        }
-    });
-    let reading = live.clone();
+pub fn start(saved: Saved, live: &Arc<Live>, read: Option<Arc<Filter>>) -> Reading {
+    let stop = Arc::new(AtomicBool::new(false));
+    let (live, stopped) = (live.clone(), stop.clone());
     let spawned = std::thread::Builder::new()
         .name("waylay-readfile".into())
         .spawn(move || {
             let Saved { file, path } = saved;
             let mut loaded = 0usize;
             for flow in FlowReader::new(file) {
+                if stopped.load(Ordering::Acquire) {
+                    return;
+                }
                 let mut flow = match flow {
                     Ok(flow) => flow,
                     Err(e) => {
-                        reading.scripts().log().log(
+                        live.scripts().log().log(
                             "readfile",
                             Level::Warn,
                             &format!(
@@ -70,18 +86,17 @@ pub fn start(saved: Saved, live: &Arc<Live>, read: Option<Arc<Filter>>) {
                 if read.as_ref().is_some_and(|f| !f.matches(&flow)) {
                     continue;
                 }
-                waylay_proxy::offline::replay_events(reading.scripts(), &mut flow);
+                waylay_proxy::offline::replay_events(live.scripts(), &mut flow);
                 loaded += 1;
-                if tx.blocking_send(flow).is_err() {
-                    return;
-                }
+                live.record_blocking(&flow);
             }
         });
-    if let Err(e) = spawned {
-        live.scripts().log().log(
-            "readfile",
-            Level::Error,
-            &format!("cannot start reading the saved flows: {e}"),
-        );
-    }
+    let thread = match spawned {
+        Ok(thread) => Some(thread),
+        Err(e) => {
+            eprintln!("runner: warning: cannot start reading the saved flows: {e}");
+            None
+        }
+    };
+    Reading { stop, thread }
 }

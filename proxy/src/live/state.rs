@@ -256,6 +256,11 @@ impl Live {
         self.quit.send_replace(true);
     }
 
+    /// Whether [`quit_now`](Live::quit_now) has been called.
+    pub fn told_to_quit(&self) -> bool {
+        *self.quit.borrow()
+    }
+
     /// Resolves once [`quit_now`](Live::quit_now) has been called.
     pub(super) async fn quitting(&self) {
         let mut quit = self.quit.subscribe();
@@ -377,6 +382,23 @@ impl Live {
     /// script made): the capture file, then the output line.
     pub async fn record(&self, flow: &Flow) {
         record_with(self.recorder().as_ref(), &self.scripts, flow).await;
+    }
+
+    /// [`record`](Live::record) from a thread outside the async runtime:
+    /// waits for room in the capture queue rather than awaiting it.
+    pub fn record_blocking(&self, flow: &Flow) {
+        if let Some(tx) = self.recorder()
+            && tx.blocking_send(Recorded::Flow(flow.clone())).is_err()
+        {
+            self.scripts.log().log(
+                "capture",
+                Level::Error,
+                &format!(
+                    "flow {} finished after the capture file was closed",
+                    flow.id()
+                ),
+            );
+        }
     }
 
     /// Logs `what` (at info level) once the flows recorded before it are

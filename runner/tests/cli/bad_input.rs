@@ -354,6 +354,24 @@ fn script_error_continue_keeps_what_a_panicking_hook_changed_as_mitmproxy_does()
         Some(&b"yes"[..]),
         "the panicking flow keeps the change made before the panic"
     );
+    // A copy the hook made before it panicked is kept too, as mitmproxy
+    // keeps it; by default it goes with the hook's other changes.
+    for (value, written) in [("continue", 6), ("fail", 5)] {
+        let result = run(&[
+            "-n",
+            "-q",
+            "-r",
+            input.to_str().unwrap(),
+            "-s",
+            "runner/tests/fixtures/panicky copy",
+            "--set",
+            &format!("script_error={value}"),
+            "-w",
+            &out,
+        ]);
+        assert_eq!(result.code, 0, "{}", result.stderr);
+        assert_eq!(flows(&out).len(), written, "script_error={value}");
+    }
     let result = args("ignore");
     assert_eq!(
         (result.code, result.error_line()),
