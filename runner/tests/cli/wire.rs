@@ -123,25 +123,79 @@ fn answer(mut stream: TcpStream, seen: &Mutex<Vec<String>>) {
     }
 }
 
-/// Sends `request` to `proxy` on a fresh connection; returns what came
-/// back within a moment, with `<closed>` if the proxy closed.
+/// Reads one byte, or `None` at the end of the stream or after 10 s.
+fn byte(stream: &mut TcpStream) -> Option<u8> {
+    let mut b = [0u8; 1];
+    matches!(stream.read(&mut b), Ok(1)).then_some(b[0])
+}
+
+/// Reads up to and including `end`, or to the end of the stream.
+fn until(stream: &mut TcpStream, out: &mut Vec<u8>, end: &[u8]) {
+    while !out.ends_with(end) {
+        match byte(stream) {
+            Some(b) => out.push(b),
+            None => return,
+        }
+    }
+}
+
+/// Sends `request` to `proxy` on a fresh connection; returns the response
+/// read by its own framing (a length, chunks, or the end of the stream),
+/// then `<closed>` if the proxy closed the connection after it.
 fn exchange(proxy: &str, request: &str) -> String {
     let mut stream = TcpStream::connect(proxy).unwrap();
     stream
-        .set_read_timeout(Some(Duration::from_millis(700)))
+        .set_read_timeout(Some(Duration::from_secs(10)))
         .unwrap();
     stream.write_all(request.as_bytes()).unwrap();
     let mut out = Vec::new();
-    let mut buf = [0u8; 4096];
-    loop {
-        match stream.read(&mut buf) {
-            Ok(0) => {
-                out.extend_from_slice(b"<closed>");
+    until(&mut stream, &mut out, b"\r\n\r\n");
+    let head = String::from_utf8_lossy(&out).to_ascii_lowercase();
+    let status = head.get(9..12).unwrap_or_default().to_owned();
+    let field = |name: &str| {
+        head.lines()
+            .find_map(|l| l.strip_prefix(name).map(|v| v.trim().to_owned()))
+    };
+    let bodiless = request.starts_with("HEAD ")
+        || status.starts_with('1')
+        || status == "204"
+        || status == "304";
+    let mut closed = false;
+    if bodiless {
+    } else if field("transfer-encoding:").is_some_and(|te| te.ends_with("chunked")) {
+        loop {
+            let mut size = Vec::new();
+            until(&mut stream, &mut size, b"\r\n");
+            out.extend_from_slice(&size);
+            let n = usize::from_str_radix(String::from_utf8_lossy(&size).trim(), 16).unwrap_or(0);
+            if n == 0 {
+                // Trailers, if any, then the blank line.
+                let mut rest = b"\r\n".to_vec();
+                until(&mut stream, &mut rest, b"\r\n\r\n");
+                out.extend_from_slice(&rest[2..]);
                 break;
             }
-            Ok(n) => out.extend_from_slice(&buf[..n]),
-            Err(_) => break,
+            for _ in 0..n + 2 {
+                out.extend(byte(&mut stream));
+            }
         }
+    } else if let Some(n) = field("content-length:").and_then(|v| v.parse::<usize>().ok()) {
+        for _ in 0..n {
+            out.extend(byte(&mut stream));
+        }
+    } else {
+        let _ = stream.read_to_end(&mut out);
+        closed = true;
+    }
+    // Whether the proxy closes after it: a proxy that does, does at once.
+    if !closed {
+        stream
+            .set_read_timeout(Some(Duration::from_millis(500)))
+            .unwrap();
+        closed = matches!(stream.read(&mut [0u8; 1]), Ok(0));
+    }
+    if closed {
+        out.extend_from_slice(b"<closed>");
     }
     String::from_utf8_lossy(&out).into_owned()
 }
