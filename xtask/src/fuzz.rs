@@ -31,41 +31,35 @@ pub const TARGETS: [&str; 11] = [
     "old_flows",
 ];
 
+/// Every file ending in `.EXT` in `dirs` (under the repository), as a
+/// seed named by its folder and name.
+fn files(seeds: &mut Vec<(String, Vec<u8>)>, dirs: &[&str], ext: &str) -> Result<()> {
+    for dir in dirs {
+        for entry in std::fs::read_dir(root().join(dir))? {
+            let path = entry?.path();
+            if path.extension().is_some_and(|e| e == ext) {
+                let name = path.file_name().unwrap_or_default().to_string_lossy();
+                seeds.push((
+                    format!("{dir}/{name}").replace('/', "-"),
+                    std::fs::read(&path)?,
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
 fn seed(dir: &Path, target: &str) -> Result<()> {
     std::fs::create_dir_all(dir)?;
     let mut seeds: Vec<(String, Vec<u8>)> = Vec::new();
     match target {
-        "flowfile_read" | "flowfile_roundtrip" => {
-            for entry in std::fs::read_dir(root().join("testdata/flows"))? {
-                let path = entry?.path();
-                if path.extension().is_some_and(|e| e == "mitm") {
-                    let name = path.file_name().unwrap_or_default().to_string_lossy();
-                    seeds.push((name.into_owned(), std::fs::read(&path)?));
-                }
-            }
-        }
-        "old_flows" => {
-            for dir in ["testdata/old-flows", "testdata/old-flows/expected"] {
-                for entry in std::fs::read_dir(root().join(dir))? {
-                    let path = entry?.path();
-                    if path.extension().is_some_and(|e| e == "mitm") {
-                        let name = path.file_name().unwrap_or_default().to_string_lossy();
-                        seeds.push((format!("{dir}-{name}").replace('/', "-"), std::fs::read(&path)?));
-                    }
-                }
-            }
-        }
-        "har" => {
-            for dir in ["testdata/flows", "testdata/har"] {
-                for entry in std::fs::read_dir(root().join(dir))? {
-                    let path = entry?.path();
-                    if path.extension().is_some_and(|e| e == "har") {
-                        let name = path.file_name().unwrap_or_default().to_string_lossy();
-                        seeds.push((name.into_owned(), std::fs::read(&path)?));
-                    }
-                }
-            }
-        }
+        "flowfile_read" | "flowfile_roundtrip" => files(&mut seeds, &["testdata/flows"], "mitm")?,
+        "old_flows" => files(
+            &mut seeds,
+            &["testdata/old-flows", "testdata/old-flows/expected"],
+            "mitm",
+        )?,
+        "har" => files(&mut seeds, &["testdata/flows", "testdata/har"], "har")?,
         "parsers" => {
             let inputs: [(u8, &[u8]); 10] = [
                 (0, b"http://example.com:8080/path?q=1"),

@@ -60,8 +60,8 @@ impl Downstream for H1Down<'_> {
     }
 
     async fn respond_head(&mut self, flow: &Flow, length: Option<u64>) -> Option<Sink<'_>> {
-        let kind = send::stream_framing(flow, length, self.http10);
-        self.must_close |= kind == BodyKind::Close || send::response_closes(flow);
+        let (kind, closes) = send::stream_framing(flow, length, self.http10);
+        self.must_close |= closes;
         let head = send::response_head(flow, kind);
         self.client.io().write_all(&head).await.ok()?;
         Some(Sink::H1 {

@@ -141,7 +141,9 @@ fn target<'a>(req: &'a Dict, form: Form<'_>) -> std::borrow::Cow<'a, [u8]> {
 /// for a proxy are not for the server, and an upstream proxy gets
 /// `upstream_auth` in their place.
 fn request_fields<'a>(req: &'a Dict, host: Option<&'a str>, form: Form<'a>) -> Vec<Field<'a>> {
-    let mut fields = without(http::fields(req).collect(), b"proxy-authorization");
+    let mut fields: Vec<Field<'a>> = http::fields(req)
+        .filter(|(n, _)| !n.eq_ignore_ascii_case(b"proxy-authorization"))
+        .collect();
     if let Some(host) = host {
         fields.insert(0, (b"host", host.as_bytes()));
     }
@@ -175,6 +177,35 @@ fn chunked(body: &[u8], msg: &Dict) -> Vec<u8> {
     }
     out.extend_from_slice(b"\r\n");
     out
+}
+
+/// `fields` with the framing field for a body streamed as `kind`: a
+/// length or chunks in the field's place (appended only where the message
+/// has none), neither for a body that has none or ends with the
+/// connection. A body-less `None` keeps the fields as they are (a 101's,
+/// a HEAD answer's).
+fn framed<'a>(fields: Vec<Field<'a>>, kind: BodyKind, len: &'a str) -> Vec<Field<'a>> {
+    match kind {
+        BodyKind::Length(_) => with_length(without(fields, b"transfer-encoding"), len),
+        BodyKind::None => fields,
+        BodyKind::Chunked => {
+            let mut fields = without(fields, b"content-length");
+            if !says_chunked(&fields) {
+                fields = without(fields, b"transfer-encoding");
+                fields.push((b"transfer-encoding", b"chunked"));
+            }
+            fields
+        }
+        BodyKind::Close => without(without(fields, b"content-length"), b"transfer-encoding"),
+    }
+}
+
+/// The decimal length of a `Length` body, for [`framed`].
+fn length_text(kind: BodyKind) -> String {
+    match kind {
+        BodyKind::Length(n) => n.to_string(),
+        _ => String::new(),
+    }
 }
 
 /// The request as it goes upstream, in `form`: the flow's fields, and the
@@ -212,25 +243,13 @@ pub fn request(flow: &Flow, form: Form<'_>) -> Vec<u8> {
 pub fn request_head(flow: &Flow, kind: BodyKind, form: Form<'_>) -> Vec<u8> {
     let req = flow.request().expect("an HTTP flow has a request");
     let (version, host) = as_h1(req);
-    let len;
-    let fields = request_fields(req, host.as_deref(), form);
-    let fields = match kind {
-        BodyKind::Length(n) => {
-            len = n.to_string();
-            with_length(without(fields, b"transfer-encoding"), &len)
-        }
-        BodyKind::Chunked => {
-            let mut fields = without(fields, b"content-length");
-            if !says_chunked(&fields) {
-                fields = without(fields, b"transfer-encoding");
-                fields.push((b"transfer-encoding", b"chunked"));
-            }
-            fields
-        }
-        BodyKind::None | BodyKind::Close => {
-            without(without(fields, b"content-length"), b"transfer-encoding")
-        }
+    let len = length_text(kind);
+    // A request without a body says nothing of its framing.
+    let kind = match kind {
+        BodyKind::None => BodyKind::Close,
+        kind => kind,
     };
+    let fields = framed(request_fields(req, host.as_deref(), form), kind, &len);
     head(
         [http::raw(req, "method"), &target(req, form), version],
         &fields,
@@ -365,32 +384,29 @@ pub fn response(flow: &Flow, http10_client: bool) -> (Vec<u8>, bool) {
     )
 }
 
-/// Whether the connection ends after the flow's response, by what the
-/// response says (`Connection: close`, HTTP/1.0 without keep-alive).
-pub fn response_closes(flow: &Flow) -> bool {
-    let resp = flow
-        .message(Which::Response)
-        .expect("a response the flow has");
-    let (version, _, _) = status_line(resp);
-    says_close(&version, &http::fields(resp).collect::<Vec<_>>())
-}
-
 /// How a streamed response's body goes to an HTTP/1 client, given the
 /// length the server announced: as the flow's fields frame it where the
 /// client can take that (chunked, a length, or until the connection
-/// closes), chunked for one that came over HTTP/2 without a length.
-pub fn stream_framing(flow: &Flow, length: Option<u64>, http10_client: bool) -> BodyKind {
+/// closes), chunked for one that came over HTTP/2 without a length. And
+/// whether the connection ends after it, by what the response says
+/// (`Connection: close`, HTTP/1.0 without keep-alive).
+pub fn stream_framing(flow: &Flow, length: Option<u64>, http10_client: bool) -> (BodyKind, bool) {
     let resp = flow
         .message(Which::Response)
         .expect("streaming a response the flow has");
     let fields: Vec<Field<'_>> = http::fields(resp).collect();
-    match length {
+    let kind = match length {
         Some(0) => BodyKind::None,
         _ if says_chunked(&fields) && !http10_client => BodyKind::Chunked,
         Some(n) => BodyKind::Length(n),
         None if http10_client || !converted(resp) => BodyKind::Close,
         None => BodyKind::Chunked,
-    }
+    };
+    let (version, _, _) = status_line(resp);
+    (
+        kind,
+        kind == BodyKind::Close || says_close(&version, &fields),
+    )
 }
 
 /// The head of a response whose body follows framed as `kind` (a 101's
@@ -400,24 +416,8 @@ pub fn response_head(flow: &Flow, kind: BodyKind) -> Vec<u8> {
     let resp = flow
         .message(Which::Response)
         .expect("streaming a response the flow has");
-    let fields: Vec<Field<'_>> = http::fields(resp).collect();
-    let len;
-    let fields = match kind {
-        BodyKind::Length(n) => {
-            len = n.to_string();
-            with_length(without(fields, b"transfer-encoding"), &len)
-        }
-        BodyKind::None => fields,
-        BodyKind::Chunked => {
-            let mut fields = without(fields, b"content-length");
-            if !says_chunked(&fields) {
-                fields = without(fields, b"transfer-encoding");
-                fields.push((b"transfer-encoding", b"chunked"));
-            }
-            fields
-        }
-        BodyKind::Close => without(without(fields, b"content-length"), b"transfer-encoding"),
-    };
+    let len = length_text(kind);
+    let fields = framed(http::fields(resp).collect(), kind, &len);
     let (version, status, reason) = status_line(resp);
     head([&version, status.as_bytes(), reason], &fields, b"")
 }
@@ -586,21 +586,24 @@ mod tests {
     #[test]
     fn streamed_responses_keep_their_framing_where_the_client_can_take_it() {
         let chunked = flow("GET", "HTTP/1.1", &[("Transfer-Encoding", "chunked")], "");
-        assert_eq!(stream_framing(&chunked, None, false), BodyKind::Chunked);
-        assert_eq!(stream_framing(&chunked, None, true), BodyKind::Close);
+        assert_eq!(stream_framing(&chunked, None, false).0, BodyKind::Chunked);
+        assert_eq!(stream_framing(&chunked, None, true).0, BodyKind::Close);
         assert_eq!(
             String::from_utf8(response_head(&chunked, BodyKind::Chunked)).unwrap(),
             "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
         );
         let open = flow("GET", "HTTP/1.1", &[("X-A", "1")], "");
-        assert_eq!(stream_framing(&open, None, false), BodyKind::Close);
+        assert_eq!(stream_framing(&open, None, false).0, BodyKind::Close);
         let h2 = flow("GET", "HTTP/2.0", &[("x-a", "1")], "");
-        assert_eq!(stream_framing(&h2, None, false), BodyKind::Chunked);
+        assert_eq!(stream_framing(&h2, None, false).0, BodyKind::Chunked);
         assert_eq!(
             String::from_utf8(response_head(&h2, BodyKind::Chunked)).unwrap(),
             "HTTP/1.1 200 OK\r\nx-a: 1\r\ntransfer-encoding: chunked\r\n\r\n"
         );
         let sized = flow("GET", "HTTP/1.1", &[("content-length", "9")], "");
-        assert_eq!(stream_framing(&sized, Some(9), false), BodyKind::Length(9));
+        assert_eq!(
+            stream_framing(&sized, Some(9), false).0,
+            BodyKind::Length(9)
+        );
     }
 }

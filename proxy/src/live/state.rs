@@ -353,7 +353,7 @@ impl Live {
                 .drain()
                 .map(|(_, f)| f)
                 .collect();
-            let quit = *self.quit.borrow();
+            let quit = self.told_to_quit();
             for mut flow in left {
                 let why = if quit {
                     "the proxy was told to quit at once (a second Ctrl-C) before the flow finished"
@@ -390,25 +390,20 @@ impl Live {
         if let Some(tx) = self.recorder()
             && tx.blocking_send(Recorded::Flow(flow.clone())).is_err()
         {
-            self.scripts.log().log(
-                "capture",
-                Level::Error,
-                &format!(
-                    "flow {} finished after the capture file was closed",
-                    flow.id()
-                ),
-            );
+            too_late(&self.scripts, flow);
         }
     }
 
     /// Logs `what` (at info level) once the flows recorded before it are
     /// written and shown.
     pub async fn note_after_flows(&self, source: &'static str, what: String) {
-        let note = match self.recorder() {
-            Some(tx) => tx.send(Recorded::Note(source, what)).await.err(),
-            None => Some(mpsc::error::SendError(Recorded::Note(source, what))),
+        let note = Recorded::Note(source, what);
+        // With no capture thread (or one gone), said here and now.
+        let unsent = match self.recorder() {
+            Some(tx) => tx.send(note).await.err().map(|e| e.0),
+            None => Some(note),
         };
-        if let Some(mpsc::error::SendError(Recorded::Note(source, what))) = note {
+        if let Some(Recorded::Note(source, what)) = unsent {
             self.scripts.log().log(source, Level::Info, &what);
         }
     }
@@ -447,20 +442,25 @@ impl Live {
     }
 }
 
+/// Says that `flow` finished when nothing could record it any more.
+fn too_late(scripts: &Scripts, flow: &Flow) {
+    scripts.log().log(
+        "capture",
+        Level::Error,
+        &format!(
+            "flow {} finished after the capture file was closed",
+            flow.id()
+        ),
+    );
+}
+
 /// Hands a finished flow to the capture thread, if there is one.
 async fn record_with(tx: Option<&mpsc::Sender<Recorded>>, scripts: &Scripts, flow: &Flow) {
     let Some(tx) = tx else {
         return;
     };
     if tx.send(Recorded::Flow(flow.clone())).await.is_err() {
-        scripts.log().log(
-            "capture",
-            Level::Error,
-            &format!(
-                "flow {} finished after the capture file was closed",
-                flow.id()
-            ),
-        );
+        too_late(scripts, flow);
     }
 }
 

@@ -118,15 +118,10 @@ fn missing_paths_are_named() {
 #[test]
 fn w_makes_a_missing_folder_as_mitmdump_does_and_names_one_it_cannot_make() {
     let dir = scratch();
+    let input = golden("get.mitm");
+    let copy_to = |out: &str| run(&["-n", "-q", "-r", input.to_str().unwrap(), "-w", out]);
     let out = path_in(&dir, "new/deeper/out.mitm");
-    let result = run(&[
-        "-n",
-        "-q",
-        "-r",
-        golden("get.mitm").to_str().unwrap(),
-        "-w",
-        &out,
-    ]);
+    let result = copy_to(&out);
     assert_eq!(result.code, 0, "{}", result.stderr);
     assert_eq!(
         std::fs::read(&out).unwrap(),
@@ -136,14 +131,7 @@ fn w_makes_a_missing_folder_as_mitmdump_does_and_names_one_it_cannot_make() {
     let blocked = path_in(&dir, "file");
     std::fs::write(&blocked, "x").unwrap();
     let out = format!("{blocked}/out.mitm");
-    let result = run(&[
-        "-n",
-        "-q",
-        "-r",
-        golden("get.mitm").to_str().unwrap(),
-        "-w",
-        &out,
-    ]);
+    let result = copy_to(&out);
     assert_eq!(result.code, 1);
     assert_eq!(
         result.error_line(),
@@ -321,20 +309,20 @@ fn script_error_continue_keeps_what_a_panicking_hook_changed_as_mitmproxy_does()
     let dir = scratch();
     let out = path_in(&dir, "out.mitm");
     let input = golden("all.mitm");
-    let args = |value: &str| {
+    let args = |script: &str, value: &str| {
         run(&[
             "-n",
             "-r",
             input.to_str().unwrap(),
             "-s",
-            "runner/tests/fixtures/panicky",
+            script,
             "--set",
             &format!("script_error={value}"),
             "-w",
             &out,
         ])
     };
-    let result = args("continue");
+    let result = args("runner/tests/fixtures/panicky", "continue");
     assert_eq!(result.code, 0, "{}", result.stderr);
     let lines = result.runner_lines();
     assert_eq!(lines.len(), 2, "{}", result.stderr);
@@ -357,22 +345,11 @@ fn script_error_continue_keeps_what_a_panicking_hook_changed_as_mitmproxy_does()
     // A copy the hook made before it panicked is kept too, as mitmproxy
     // keeps it; by default it goes with the hook's other changes.
     for (value, written) in [("continue", 6), ("fail", 5)] {
-        let result = run(&[
-            "-n",
-            "-q",
-            "-r",
-            input.to_str().unwrap(),
-            "-s",
-            "runner/tests/fixtures/panicky copy",
-            "--set",
-            &format!("script_error={value}"),
-            "-w",
-            &out,
-        ]);
+        let result = args("runner/tests/fixtures/panicky copy", value);
         assert_eq!(result.code, 0, "{}", result.stderr);
         assert_eq!(flows(&out).len(), written, "script_error={value}");
     }
-    let result = args("ignore");
+    let result = args("runner/tests/fixtures/panicky", "ignore");
     assert_eq!(
         (result.code, result.error_line()),
         (

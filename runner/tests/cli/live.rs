@@ -6,7 +6,7 @@ use crate::support::{Proxy, curl, flows, path_in, raw, scratch};
 
 /// The script log lines (not flow lines) a run printed, without the
 /// script's path prefix.
-fn events(out: &str) -> Vec<String> {
+pub(crate) fn events(out: &str) -> Vec<String> {
     out.lines()
         .filter_map(|l| l.strip_prefix("[runner/tests/fixtures/recorder] - "))
         .map(str::to_owned)

@@ -42,7 +42,8 @@ pub(crate) fn tcp_messages(flow: &Flow) -> Vec<(bool, String)> {
         .collect()
 }
 
-fn curl_raw(args: &[&str]) -> String {
+/// curl with ARGS, straight (no proxy setting); what it printed.
+pub(crate) fn curl_raw(args: &[&str]) -> String {
     let out = Command::new("curl")
         .args(["-s", "--max-time", "20"])
         .args(args)

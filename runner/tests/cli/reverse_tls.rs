@@ -1,20 +1,10 @@
 //! Reverse mode over TLS toward the client: h2 to the client whatever
 //! the server speaks, as mitmdump offers it, and h2 on both sides.
 
-use std::process::Command;
-
+use crate::modes::curl_raw;
 use crate::origin::Origin;
 use crate::support::{Proxy, scratch};
 use crate::tls_origin::{Cert, TlsOrigin};
-
-fn curl_raw(args: &[&str]) -> String {
-    let out = Command::new("curl")
-        .args(["-s", "--max-time", "20"])
-        .args(args)
-        .output()
-        .expect("curl runs");
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
 
 #[test]
 fn a_reverse_proxy_takes_tls_and_speaks_h2_on_both_sides() {
@@ -104,4 +94,22 @@ fn a_tls_client_gets_h2_whatever_the_reverse_server_speaks_as_from_mitmdump() {
         assert_eq!(ours, expected, "{spec}");
         assert_eq!(ours, theirs, "{spec}: Waylay, then mitmdump");
     }
+}
+
+#[test]
+fn a_server_replay_answer_under_an_untrusted_server_reaches_an_h2_client_in_h2() {
+    let untrusted = TlsOrigin::start(Cert::SelfSigned, false);
+    let spec = format!("reverse:https://localhost:{}", untrusted.addr.port());
+    let dir = scratch();
+    let recorded = crate::support::path_in(&dir, "recorded.mitm");
+    // Recorded once with the server's certificate not checked...
+    let insecure = Proxy::start(&["--mode", &spec, "-k", "-w", &recorded]);
+    let got = h2_through_reverse(&insecure.addr, &insecure.ca_cert(), "/version");
+    insecure.stop();
+    assert_eq!(got, "1.1 200", "a server that speaks HTTP/1.1 is followed");
+    // ...then answered from the recording, the server's TLS failing.
+    let replaying = Proxy::start(&["--mode", &spec, "-S", &recorded]);
+    let got = h2_through_reverse(&replaying.addr, &replaying.ca_cert(), "/version");
+    replaying.stop();
+    assert_eq!(got, "2 200", "h2, whatever the server");
 }

@@ -2,14 +2,22 @@
 //! without `-n`), shutting down (the grace period, a second Ctrl-C), and
 //! a client that hangs up mid-response.
 
+use crate::live::events;
 use crate::origin::Origin;
 use crate::support::{Proxy, curl, flows, path_in, scratch};
 
-fn events(out: &str) -> Vec<String> {
-    out.lines()
-        .filter_map(|l| l.strip_prefix("[runner/tests/fixtures/recorder] - "))
-        .map(str::to_owned)
-        .collect()
+/// curl through `proxy` asking `origin` for a response that never comes,
+/// on a thread of its own.
+fn stalled(
+    proxy: &Proxy,
+    origin: &Origin,
+) -> std::thread::JoinHandle<std::io::Result<std::process::Output>> {
+    let (proxy_url, url) = (proxy.url(), origin.url("/stall"));
+    std::thread::spawn(move || {
+        std::process::Command::new("curl")
+            .args(["-s", "-x", &proxy_url, &url])
+            .output()
+    })
 }
 
 #[test]
@@ -19,12 +27,7 @@ fn a_second_ctrl_c_quits_at_once_and_the_capture_stays_readable() {
     let file = path_in(&dir, "flows.mitm");
     // The default grace, 10 s: the second Ctrl-C must not wait for it.
     let proxy = Proxy::start(&["-w", &file]);
-    let (proxy_url, url) = (proxy.url(), origin.url("/stall"));
-    let client = std::thread::spawn(move || {
-        std::process::Command::new("curl")
-            .args(["-s", "-x", &proxy_url, &url])
-            .output()
-    });
+    let client = stalled(&proxy, &origin);
     std::thread::sleep(std::time::Duration::from_millis(500));
     let started = std::time::Instant::now();
     proxy.interrupt();
@@ -139,6 +142,14 @@ fn r_without_n_reports_a_broken_file_and_goes_on_serving() {
         );
         assert_eq!(std::fs::read(&cut).unwrap().len(), bytes.len() - 10);
     }
+    let stdin = crate::support::run(&["-r", "-"]);
+    assert_eq!(
+        (stdin.code, stdin.error_line()),
+        (
+            1,
+            "runner: error: -r -: the live proxy reads saved flows from a file, not standard input; name the file, or add -n for an offline run"
+        )
+    );
     let missing = crate::support::run(&["-r", "no/such.mitm"]);
     assert_eq!(
         (missing.code, missing.error_line()),
@@ -199,12 +210,7 @@ fn flows_that_outlast_the_shutdown_grace_are_recorded_as_errors() {
     ]);
     let clients: Vec<_> = (0..3)
         .map(|_| {
-            let (proxy_url, url) = (proxy.url(), origin.url("/stall"));
-            let client = std::thread::spawn(move || {
-                std::process::Command::new("curl")
-                    .args(["-s", "-x", &proxy_url, &url])
-                    .output()
-            });
+            let client = stalled(&proxy, &origin);
             // One at a time, so each lands on the next thread.
             std::thread::sleep(std::time::Duration::from_millis(200));
             client

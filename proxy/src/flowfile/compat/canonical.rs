@@ -6,10 +6,10 @@
 
 use crate::tnetstring::{Dict, Value};
 
-/// The client connection's fields, in the order they are written.
-const CLIENT: [&str; 18] = [
-    "proxy_mode",
-    "mitmcert",
+/// A connection's fields after its own first ones (the client's
+/// `proxy_mode` and `mitmcert`; the server's `via`, `timestamp_tcp_setup`
+/// and `address`), in the order they are written.
+const CONNECTION: [&str; 16] = [
     "timestamp_tls_setup",
     "timestamp_end",
     "timestamp_start",
@@ -28,47 +28,18 @@ const CLIENT: [&str; 18] = [
     "peername",
 ];
 
-/// The server connection's fields, in the order they are written.
-const SERVER: [&str; 19] = [
-    "via",
-    "timestamp_tcp_setup",
-    "address",
-    "timestamp_tls_setup",
-    "timestamp_end",
-    "timestamp_start",
-    "sni",
-    "tls_version",
-    "cipher_list",
-    "cipher",
-    "alpn_offers",
-    "alpn",
-    "certificate_list",
-    "tls",
-    "error",
-    "transport_protocol",
-    "id",
-    "sockname",
-    "peername",
-];
+const CLIENT: [&str; 2] = ["proxy_mode", "mitmcert"];
 
-const REQUEST: [&str; 12] = [
-    "path",
-    "authority",
-    "scheme",
-    "method",
-    "port",
-    "host",
-    "timestamp_end",
-    "timestamp_start",
-    "trailers",
-    "content",
-    "headers",
-    "http_version",
-];
+const SERVER: [&str; 3] = ["via", "timestamp_tcp_setup", "address"];
 
-const RESPONSE: [&str; 8] = [
-    "reason",
-    "status_code",
+/// A request's own first fields, in the order they are written.
+const REQUEST: [&str; 6] = ["path", "authority", "scheme", "method", "port", "host"];
+
+/// A response's own first fields.
+const RESPONSE: [&str; 2] = ["reason", "status_code"];
+
+/// A message's fields after its own first ones.
+const MESSAGE: [&str; 6] = [
     "timestamp_end",
     "timestamp_start",
     "trailers",
@@ -148,13 +119,13 @@ fn address(v: Value) -> Value {
 
 /// Takes `d`'s fields `order` in that order, each through `convert`; a
 /// field it lacks is an error naming `what`.
-fn rebuild(
+fn rebuild<'k>(
     d: &Dict,
-    order: &[&'static str],
+    order: impl IntoIterator<Item = &'k &'static str>,
     what: &str,
     convert: impl Fn(&str, Value) -> Value,
 ) -> Result<Value, String> {
-    let mut out = Dict::with_capacity(order.len());
+    let mut out = Dict::with_capacity(20);
     for key in order {
         let v = d
             .get(key)
@@ -165,21 +136,27 @@ fn rebuild(
     Ok(Value::Dict(out.into()))
 }
 
-fn connection(d: &Dict, order: &[&'static str], what: &str) -> Result<Value, String> {
-    rebuild(d, order, what, |key, v| match key {
-        "proxy_mode" | "sni" | "tls_version" | "cipher" | "error" | "transport_protocol" | "id" => {
-            text(v)
-        }
-        "cipher_list" => each(v, text),
-        "alpn" | "mitmcert" => bytes(v),
-        "alpn_offers" | "certificate_list" => each(v, bytes),
-        "sockname" | "peername" | "address" => address(v),
-        _ => v,
-    })
+/// A connection: its own first fields, then the ones both sides have.
+fn connection(d: &Dict, first: &[&'static str], what: &str) -> Result<Value, String> {
+    rebuild(
+        d,
+        first.iter().chain(&CONNECTION),
+        what,
+        |key, v| match key {
+            "proxy_mode" | "sni" | "tls_version" | "cipher" | "error" | "transport_protocol"
+            | "id" => text(v),
+            "cipher_list" => each(v, text),
+            "alpn" | "mitmcert" => bytes(v),
+            "alpn_offers" | "certificate_list" => each(v, bytes),
+            "sockname" | "peername" | "address" => address(v),
+            _ => v,
+        },
+    )
 }
 
-fn message(d: &Dict, order: &[&'static str], what: &str) -> Result<Value, String> {
-    rebuild(d, order, what, |key, v| match key {
+/// A request or response: its own first fields, then the ones both have.
+fn message(d: &Dict, first: &[&'static str], what: &str) -> Result<Value, String> {
+    rebuild(d, first.iter().chain(&MESSAGE), what, |key, v| match key {
         "host" => text(v),
         "headers" | "trailers" => fields(v),
         "port" | "status_code" | "timestamp_end" | "timestamp_start" => v,
