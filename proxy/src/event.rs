@@ -62,9 +62,69 @@ pub enum Event {
     /// error first (`Flow::set_error`), and fires this whenever the flow
     /// has one, as offline replay does. Injection is refused.
     TcpError,
+    /// A CONNECT arrived (its flow's request); a response set here answers
+    /// it. Live only.
+    HttpConnect,
+    /// A CONNECT is about to go to the upstream proxy; its headers may
+    /// change. Live only.
+    HttpConnectUpstream,
+    /// A CONNECT's tunnel is open. Live only.
+    HttpConnected,
+    /// A CONNECT failed or was refused. Live only.
+    HttpConnectError,
+    /// A server connection is open. Live only.
+    ServerConnected,
+    /// A server connection closed. Live only.
+    ServerDisconnected,
+    /// A server could not be reached (the connection's `error`). Live only.
+    ServerConnectError,
+    /// A client's TLS ClientHello; the hook may pass the connection
+    /// through. Live only.
+    TlsClienthello,
+    /// TLS with the client begins. Live only.
+    TlsStartClient,
+    /// TLS with the server begins. Live only.
+    TlsStartServer,
+    /// TLS with the client is up. Live only.
+    TlsEstablishedClient,
+    /// TLS with the server is up. Live only.
+    TlsEstablishedServer,
+    /// TLS with the client failed. Live only.
+    TlsFailedClient,
+    /// TLS with the server failed. Live only.
+    TlsFailedServer,
+    /// Once, after `Configure`: serving (or reading) begins.
+    Running,
+    /// After `Start`: the options are set; with the names that changed.
+    Configure,
+    /// After each flow event, once every hook of it has run.
+    Update,
 }
 
 impl Event {
+    /// Whether the event is about a flow (and is followed by `Update`).
+    pub fn is_flow_event(self) -> bool {
+        matches!(
+            self,
+            Event::RequestHeaders
+                | Event::Request
+                | Event::ResponseHeaders
+                | Event::Response
+                | Event::Error
+                | Event::WebsocketStart
+                | Event::WebsocketMessage
+                | Event::WebsocketEnd
+                | Event::TcpStart
+                | Event::TcpMessage
+                | Event::TcpEnd
+                | Event::TcpError
+                | Event::HttpConnect
+                | Event::HttpConnectUpstream
+                | Event::HttpConnected
+                | Event::HttpConnectError
+        )
+    }
+
     pub(crate) fn code(self) -> u32 {
         match self {
             Event::Start => abi::EVENT_START,
@@ -84,6 +144,23 @@ impl Event {
             Event::TcpMessage => abi::EVENT_TCP_MESSAGE,
             Event::TcpEnd => abi::EVENT_TCP_END,
             Event::TcpError => abi::EVENT_TCP_ERROR,
+            Event::HttpConnect => abi::EVENT_HTTP_CONNECT,
+            Event::HttpConnectUpstream => abi::EVENT_HTTP_CONNECT_UPSTREAM,
+            Event::HttpConnected => abi::EVENT_HTTP_CONNECTED,
+            Event::HttpConnectError => abi::EVENT_HTTP_CONNECT_ERROR,
+            Event::ServerConnected => abi::EVENT_SERVER_CONNECTED,
+            Event::ServerDisconnected => abi::EVENT_SERVER_DISCONNECTED,
+            Event::ServerConnectError => abi::EVENT_SERVER_CONNECT_ERROR,
+            Event::TlsClienthello => abi::EVENT_TLS_CLIENTHELLO,
+            Event::TlsStartClient => abi::EVENT_TLS_START_CLIENT,
+            Event::TlsStartServer => abi::EVENT_TLS_START_SERVER,
+            Event::TlsEstablishedClient => abi::EVENT_TLS_ESTABLISHED_CLIENT,
+            Event::TlsEstablishedServer => abi::EVENT_TLS_ESTABLISHED_SERVER,
+            Event::TlsFailedClient => abi::EVENT_TLS_FAILED_CLIENT,
+            Event::TlsFailedServer => abi::EVENT_TLS_FAILED_SERVER,
+            Event::Running => abi::EVENT_RUNNING,
+            Event::Configure => abi::EVENT_CONFIGURE,
+            Event::Update => abi::EVENT_UPDATE,
         }
     }
 
@@ -107,6 +184,23 @@ impl Event {
             Event::TcpMessage => "tcp_message",
             Event::TcpEnd => "tcp_end",
             Event::TcpError => "tcp_error",
+            Event::HttpConnect => "http_connect",
+            Event::HttpConnectUpstream => "http_connect_upstream",
+            Event::HttpConnected => "http_connected",
+            Event::HttpConnectError => "http_connect_error",
+            Event::ServerConnected => "server_connected",
+            Event::ServerDisconnected => "server_disconnected",
+            Event::ServerConnectError => "server_connect_error",
+            Event::TlsClienthello => "tls_clienthello",
+            Event::TlsStartClient => "tls_start_client",
+            Event::TlsStartServer => "tls_start_server",
+            Event::TlsEstablishedClient => "tls_established_client",
+            Event::TlsEstablishedServer => "tls_established_server",
+            Event::TlsFailedClient => "tls_failed_client",
+            Event::TlsFailedServer => "tls_failed_server",
+            Event::Running => "running",
+            Event::Configure => "configure",
+            Event::Update => "update",
         }
     }
 }

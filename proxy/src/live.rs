@@ -21,6 +21,7 @@ mod http1;
 mod http2;
 mod intercept;
 pub mod mode;
+mod notify;
 pub mod record;
 pub mod replay;
 mod reverse;

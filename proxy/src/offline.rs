@@ -308,6 +308,7 @@ pub fn run_selected<R: Read + Send, W: Write>(
         !(scripts.is_empty() && selection.read.is_some_and(|read| std::ptr::eq(read, *save)))
     });
     scripts.start();
+    scripts.running();
     let mut stats = Stats::default();
     let mut failure = None;
     std::thread::scope(|scope| {

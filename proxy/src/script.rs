@@ -6,20 +6,20 @@
 use std::collections::HashMap;
 use std::fmt;
 use std::path::Path;
-use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
 use std::sync::{Arc, OnceLock, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 pub use crate::event::{Event, Level, LogSink};
 use waylay_sdk::abi::ScriptDescriptor;
 
 use crate::flow::Flow;
-use crate::tnetstring::Value;
 
 mod actions;
 #[cfg(feature = "build")]
 pub mod build;
 mod cell;
 mod ffi;
+mod lifecycle;
 
 pub use actions::Actions;
 use cell::FlowCell;
@@ -209,6 +209,10 @@ pub struct Scripts {
     actions: OnceLock<Arc<dyn Actions>>,
     /// What a flow does after a hook panics.
     on_panic: OnPanic,
+    /// The proxy's own option names, for `configure`.
+    option_names: Vec<String>,
+    /// Whether `running` has fired: a script reloaded later gets it too.
+    running: AtomicBool,
 }
 
 impl fmt::Debug for Scripts {
@@ -225,7 +229,7 @@ struct Slot {
     script: RwLock<Script>,
     /// Events (bit `1 << event`) for which the script has only the trait's
     /// default hook: skipped, with no lock taken.
-    defaults: AtomicU32,
+    defaults: AtomicU64,
     /// Per event: how often its hook ran, and how often it took longer
     /// than [`SLOW_HOOK`]. A hook slow in more than 1% of its calls may
     /// block and never runs where it would hold up I/O; one slow call among
@@ -246,15 +250,23 @@ pub enum NotNow {
 const SLOW_HOOK: std::time::Duration = std::time::Duration::from_millis(2);
 
 /// Hook call counts per event code.
-#[derive(Default)]
 struct Timing {
-    calls: [AtomicU32; 32],
-    slow: [AtomicU32; 32],
+    calls: [AtomicU32; 64],
+    slow: [AtomicU32; 64],
+}
+
+impl Default for Timing {
+    fn default() -> Timing {
+        Timing {
+            calls: std::array::from_fn(|_| AtomicU32::new(0)),
+            slow: std::array::from_fn(|_| AtomicU32::new(0)),
+        }
+    }
 }
 
 impl Timing {
     fn record(&self, code: u32, slow: bool) {
-        let i = code as usize % 32;
+        let i = code as usize % 64;
         self.calls[i].fetch_add(1, Ordering::Relaxed);
         if slow {
             self.slow[i].fetch_add(1, Ordering::Relaxed);
@@ -262,7 +274,7 @@ impl Timing {
     }
 
     fn is_slow(&self, code: u32) -> bool {
-        let i = code as usize % 32;
+        let i = code as usize % 64;
         let slow = u64::from(self.slow[i].load(Ordering::Relaxed));
         slow > 0 && slow * 100 >= u64::from(self.calls[i].load(Ordering::Relaxed))
     }
@@ -308,12 +320,13 @@ enum Access<'s> {
 
 impl Slot {
     fn ignores(&self, event: Event) -> bool {
-        self.defaults.load(Ordering::Relaxed) & (1 << event.code()) != 0
+        self.defaults.load(Ordering::Relaxed) & (1u64 << event.code()) != 0
     }
 
     fn learn(&self, event: Event, called: &Result<Called, String>) {
         if matches!(called, Ok(Called::Default)) {
-            self.defaults.fetch_or(1 << event.code(), Ordering::Relaxed);
+            self.defaults
+                .fetch_or(1u64 << event.code(), Ordering::Relaxed);
         }
     }
 }
@@ -324,6 +337,19 @@ fn write(slot: &Slot) -> RwLockWriteGuard<'_, Script> {
 
 fn read(slot: &Slot) -> RwLockReadGuard<'_, Script> {
     slot.script.read().unwrap_or_else(|e| e.into_inner())
+}
+
+/// Whether `update`, run after `event`, could block: a script hooks it
+/// concurrently, or slowly.
+fn update_must_block(event: Event, slot: &Slot) -> bool {
+    let update = Event::Update;
+    event.is_flow_event()
+        && !slot.ignores(update)
+        && (slot.timing.is_slow(update.code())
+            || slot
+                .script
+                .try_read()
+                .map_or(true, |s| s.instance.is_concurrent(update.code())))
 }
 
 /// The lock an event's hook needs: shared for the script's concurrent
@@ -349,6 +375,8 @@ impl Scripts {
             addons: crate::addons::Addons::default(),
             actions: OnceLock::new(),
             on_panic: OnPanic::Fail,
+            option_names: Vec::new(),
+            running: AtomicBool::new(false),
         }
     }
 
@@ -404,16 +432,14 @@ impl Scripts {
         let mut i = 0;
         while i < order.len() {
             let event = order[i];
-            self.run_flow_event(event, flow, false, COPY, |at, slot| access(event, at, slot));
+            self.run_flow_event(event, flow, false, COPY, access);
             if event == Event::Request {
                 order = events(flow);
             }
             i += 1;
         }
         if flow.websocket().is_none() && flow.error_msg().is_some() {
-            self.run_flow_event(Event::Error, flow, false, COPY, |at, slot| {
-                access(Event::Error, at, slot)
-            });
+            self.run_flow_event(Event::Error, flow, false, COPY, access);
         }
     }
 
@@ -454,7 +480,7 @@ impl Scripts {
     pub fn push(&mut self, script: Script) {
         self.scripts.push(Slot {
             script: RwLock::new(script),
-            defaults: AtomicU32::new(0),
+            defaults: AtomicU64::new(0),
             timing: Timing::default(),
         });
     }
@@ -468,7 +494,10 @@ impl Scripts {
     /// Whether any script has a hook of its own for `event`. Until a
     /// script's hook has run once this is not known, and the answer is yes.
     pub fn wants(&self, event: Event) -> bool {
-        self.scripts.iter().any(|slot| !slot.ignores(event)) || self.addons.wants(event)
+        let hooked = |e: Event| self.scripts.iter().any(|slot| !slot.ignores(e));
+        hooked(event)
+            || self.addons.wants(event)
+            || (event.is_flow_event() && hooked(Event::Update))
     }
 
     /// How many hooks have panicked so far.
@@ -503,66 +532,11 @@ impl Scripts {
         self.log.log(script, Level::Error, &what);
     }
 
-    /// `start`, with each script's argv.
-    pub fn start(&self) {
-        self.scripts
-            .iter()
-            .for_each(|slot| self.simple(&mut write(slot), Event::Start));
-    }
-
-    /// `done`.
-    pub fn done(&self) {
-        self.scripts
-            .iter()
-            .for_each(|slot| self.simple(&mut write(slot), Event::Done));
-    }
-
-    /// Swaps in a new build of the script at `index`: `done` on the old
-    /// instance, `start` on the new one, which then gets every later event.
-    /// The old library stays loaded (libraries are never unloaded).
-    pub fn replace(&self, index: usize, script: Script) {
-        let Some(slot) = self.scripts.get(index) else {
-            return;
-        };
-        let mut current = write(slot);
-        self.simple(&mut current, Event::Done);
-        drop(std::mem::replace(&mut *current, script));
-        slot.defaults.store(0, Ordering::Relaxed);
-        slot.timing.reset();
-        self.simple(&mut current, Event::Start);
-    }
-
-    fn simple(&self, script: &mut Script, event: Event) {
-        let ctx = CallCtx::new(&script.name, &*self.log).with_options(&self.options);
-        let target = match event {
-            Event::Start => Target::Argv(&script.argv),
-            _ => Target::Nothing,
-        };
-        if let Err(panic) = script.instance.call(&ctx, event.code(), target) {
-            self.report(&script.name, event, None, &panic);
-        }
-    }
-
-    /// A connection event (`client_connect`, `server_connect`,
-    /// `client_disconnect`) about the connection dict `conn`.
-    pub fn conn_event(&self, event: Event, conn: &Value) {
-        for slot in self.scripts.iter().filter(|slot| !slot.ignores(event)) {
-            let mut guard = write(slot);
-            let script: &mut Script = &mut guard;
-            let ctx = CallCtx::new(&script.name, &*self.log).with_options(&self.options);
-            let called = script.instance.call(&ctx, event.code(), Target::Conn(conn));
-            slot.learn(event, &called);
-            if let Err(panic) = called {
-                self.report(&script.name, event, None, &panic);
-            }
-        }
-    }
-
     /// A flow event: each script's hook in turn. A hook that panics leaves
     /// the flow as it was before that hook (as it left it, under
     /// [`OnPanic::Continue`]); the next script still runs.
     pub fn flow_event(&self, event: Event, flow: &mut Flow, live: bool) -> Outcome {
-        self.run_flow_event(event, flow, live, FLOW, |_, slot| lock_for(event, slot))
+        self.run_flow_event(event, flow, live, FLOW, |e, _, slot| lock_for(e, slot))
     }
 
     /// Runs a flow event here and now if that cannot block: no script
@@ -580,6 +554,9 @@ impl Scripts {
         let mut guards: Vec<Option<RwLockWriteGuard<'_, Script>>> =
             Vec::with_capacity(self.scripts.len());
         for slot in &self.scripts {
+            if update_must_block(event, slot) {
+                return Err(NotNow::MustBlock);
+            }
             if slot.ignores(event) {
                 guards.push(None);
                 continue;
@@ -605,8 +582,12 @@ impl Scripts {
         }
         // A script reloaded since the check above is waited for: rare, and
         // nothing can be undone once earlier scripts have run.
-        Ok(self.run_flow_event(event, flow, live, FLOW, |i, slot| {
-            Access::Exclusive(guards[i].take().unwrap_or_else(|| write(slot)))
+        Ok(self.run_flow_event(event, flow, live, FLOW, |e, i, slot| {
+            if e == event {
+                Access::Exclusive(guards[i].take().unwrap_or_else(|| write(slot)))
+            } else {
+                lock_for(e, slot)
+            }
         }))
     }
 
@@ -617,7 +598,7 @@ impl Scripts {
         flow: &mut Flow,
         live: bool,
         dispatch: Dispatch,
-        mut access: impl FnMut(usize, &'s Slot) -> Access<'s>,
+        mut access: impl FnMut(Event, usize, &'s Slot) -> Access<'s>,
     ) -> Outcome {
         let code = event.code();
         let mut outcome = Outcome::default();
@@ -644,13 +625,16 @@ impl Scripts {
                 .filter(|(_, slot)| !slot.ignores(event))
             {
                 let started = std::time::Instant::now();
-                let (name, result, made) = match access(i, slot) {
+                let (name, result, made) = match access(event, i, slot) {
                     Access::Skip => continue,
                     Access::Shared(script) => {
                         let ctx = CallCtx::new(&script.name, &*self.log)
                             .with_options(&self.options)
                             .with_actions(acts);
-                        let result = script.instance.call_shared(&ctx, code, &mut cell);
+                        let result =
+                            script
+                                .instance
+                                .call_shared(&ctx, code, Target::Flow(&mut cell));
                         (script.name.clone(), result, ctx.take_made())
                     }
                     Access::Exclusive(mut guard) => {
@@ -695,7 +679,60 @@ impl Scripts {
         for (name, panic) in failures {
             self.report(&name, event, Some((flow.id(), live)), &panic);
         }
+        if dispatch.addons && event.is_flow_event() {
+            self.update(flow, live, &mut access);
+        }
         outcome
+    }
+
+    /// `update` after a flow's event, on each script that hooks it: a
+    /// notification, so a panic is reported and changes nothing.
+    fn update<'s>(
+        &'s self,
+        flow: &mut Flow,
+        live: bool,
+        access: &mut impl FnMut(Event, usize, &'s Slot) -> Access<'s>,
+    ) {
+        let event = Event::Update;
+        let code = event.code();
+        let mut failures = Vec::new();
+        {
+            let mut cell = FlowCell::new(flow, live);
+            for (i, slot) in self.scripts.iter().enumerate() {
+                if slot.ignores(event) {
+                    continue;
+                }
+                let started = std::time::Instant::now();
+                let (name, result) = match access(event, i, slot) {
+                    Access::Skip => continue,
+                    Access::Shared(script) => {
+                        let ctx =
+                            CallCtx::new(&script.name, &*self.log).with_options(&self.options);
+                        let result =
+                            script
+                                .instance
+                                .call_shared(&ctx, code, Target::Flow(&mut cell));
+                        (script.name.clone(), result)
+                    }
+                    Access::Exclusive(mut guard) => {
+                        let script: &mut Script = &mut guard;
+                        let ctx =
+                            CallCtx::new(&script.name, &*self.log).with_options(&self.options);
+                        let result = script.instance.call(&ctx, code, Target::Flow(&mut cell));
+                        (script.name.clone(), result)
+                    }
+                };
+                slot.timing.record(code, started.elapsed() > SLOW_HOOK);
+                slot.learn(event, &result);
+                cell.end_hook(result.is_err());
+                if let Err(panic) = result {
+                    failures.push((name, panic));
+                }
+            }
+        }
+        for (name, panic) in failures {
+            self.report(&name, event, None, &panic);
+        }
     }
 }
 

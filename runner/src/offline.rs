@@ -68,6 +68,7 @@ pub fn run(cli: &Cli, specs: &[ScriptSpec], output: &Arc<Output>) -> Result<()> 
         None => {
             // No -r: only start and done, as mitmdump -n does.
             scripts.start();
+            scripts.running();
             scripts.done();
             return har.map_or(Ok(()), |har| har.finish());
         }

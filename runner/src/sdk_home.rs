@@ -7,7 +7,7 @@
 //! the ABI version (a test in the SDK keeps them equal): a crate asking for
 //! `waylay-sdk = "0.5"` builds with any runner whose SDK is 0.5.x, and this
 //! module moves its pin there; it is refused, with `runner upgrade` named,
-//! by a runner whose SDK is 0.6.
+//! by a runner whose SDK is 0.7.
 
 use std::fs;
 use std::io::Write as _;

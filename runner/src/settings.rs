@@ -63,6 +63,13 @@ pub fn resolve(cli: &Cli, scripts: &mut Scripts) -> Result<Options> {
         }
     }
     scripts.set_options(&values);
+    let names = PROXY_OPTIONS
+        .iter()
+        .chain(&crate::client_replay::OPTIONS)
+        .chain(&crate::flow_options::FLOW_OPTIONS)
+        .chain(&crate::server_replay::OPTIONS)
+        .map(|(name, _)| (*name).to_owned());
+    scripts.set_option_names(names);
     crate::proxy_options::options(cli, &proxy)
 }
 

@@ -137,19 +137,19 @@ fn bump(copy: &Path, waylay: &str, sdk: &str, machine: &Machine) {
     );
     edit(
         &copy.join("Cargo.toml"),
-        "path = \"script-sdk\", version = \"0.6.0\"",
+        "path = \"script-sdk\", version = \"0.7.0\"",
         &format!("path = \"script-sdk\", version = \"{sdk}\""),
     );
     edit(
         &copy.join("script-sdk/Cargo.toml"),
-        "version = \"0.6.0\"",
+        "version = \"0.7.0\"",
         &format!("version = \"{sdk}\""),
     );
     let minor: u32 = sdk.split('.').nth(1).unwrap().parse().unwrap();
-    if minor != 6 {
+    if minor != 7 {
         edit(
             &copy.join("script-sdk/src/boundary/abi.rs"),
-            "pub const ABI_VERSION: u32 = 6;",
+            "pub const ABI_VERSION: u32 = 7;",
             &format!("pub const ABI_VERSION: u32 = {minor};"),
         );
         let listed = Command::new("git")
@@ -163,7 +163,7 @@ fn bump(copy: &Path, waylay: &str, sdk: &str, machine: &Machine) {
             std::fs::write(
                 &file,
                 text.replace(
-                    "waylay-sdk = \"0.6\"",
+                    "waylay-sdk = \"0.7\"",
                     &format!("waylay-sdk = \"0.{minor}\""),
                 ),
             )
@@ -327,7 +327,7 @@ fn installed_without_a_checkout_and_upgraded_across_versions() {
         .unwrap()
         .to_owned();
     assert!(
-        first_copy.starts_with(machine.home.join(".waylay/sdk/0.6.0-").to_str().unwrap()),
+        first_copy.starts_with(machine.home.join(".waylay/sdk/0.7.0-").to_str().unwrap()),
         "{version}"
     );
 
@@ -340,11 +340,11 @@ fn installed_without_a_checkout_and_upgraded_across_versions() {
     run_offline(&machine, &first, &script, &work);
     run_live(&machine, &first, &script, &work);
 
-    // 3. A newer, compatible Waylay (SDK 0.6.1): the pin moves, in one line.
+    // 3. A newer, compatible Waylay (SDK 0.7.1): the pin moves, in one line.
     let second = tmp.path().join("second-install");
     let clone = tmp.path().join("clone-2");
     copy_repository(&clone);
-    bump(&clone, "0.2.0", "0.6.1", &machine);
+    bump(&clone, "0.2.0", "0.7.1", &machine);
     install(&machine, &clone, &second);
     let said = run_offline(&machine, &second, &script, &work);
     let moved: Vec<&str> = said
@@ -353,7 +353,7 @@ fn installed_without_a_checkout_and_upgraded_across_versions() {
         .collect();
     assert_eq!(moved.len(), 1, "{said}");
     assert!(
-        moved[0].contains("to this runner's waylay-sdk 0.6.1 at ")
+        moved[0].contains("to this runner's waylay-sdk 0.7.1 at ")
             && moved[0].contains(&first_copy),
         "{}",
         moved[0]
@@ -364,7 +364,7 @@ fn installed_without_a_checkout_and_upgraded_across_versions() {
     // collision.
     let said = run_offline(&machine, &first, &script, &work);
     assert!(
-        said.contains("moved its SDK pin to this runner's waylay-sdk 0.6.0"),
+        said.contains("moved its SDK pin to this runner's waylay-sdk 0.7.0"),
         "{said}"
     );
     run_offline(&machine, &second, &script, &work);
@@ -373,7 +373,7 @@ fn installed_without_a_checkout_and_upgraded_across_versions() {
     let third = tmp.path().join("third-install");
     let clone = tmp.path().join("clone-3");
     copy_repository(&clone);
-    bump(&clone, "0.3.0", "0.7.0", &machine);
+    bump(&clone, "0.3.0", "0.8.0", &machine);
     install(&machine, &clone, &third);
     let name = script.to_str().unwrap();
     let refused = machine.runner(
@@ -393,8 +393,8 @@ fn installed_without_a_checkout_and_upgraded_across_versions() {
     assert_eq!(
         stderr.lines().last().unwrap(),
         format!(
-            "runner: error: {name}: made for waylay-sdk 0.6 (its Cargo.toml), and this runner has waylay-sdk 0.7.0 \
-             (ABI 7); run `runner upgrade {name}` to move it to 0.7, then fix what the compiler reports"
+            "runner: error: {name}: made for waylay-sdk 0.7 (its Cargo.toml), and this runner has waylay-sdk 0.8.0 \
+             (ABI 8); run `runner upgrade {name}` to move it to 0.8, then fix what the compiler reports"
         )
     );
     let upgraded = assert_ok(
@@ -402,7 +402,7 @@ fn installed_without_a_checkout_and_upgraded_across_versions() {
         "runner upgrade",
     );
     assert!(
-        upgraded.starts_with(&format!("Upgraded {name}: waylay-sdk \"0.6\" -> \"0.7\"")),
+        upgraded.starts_with(&format!("Upgraded {name}: waylay-sdk \"0.7\" -> \"0.8\"")),
         "{upgraded}"
     );
     run_offline(&machine, &third, &script, &work);
@@ -424,7 +424,7 @@ fn installed_without_a_checkout_and_upgraded_across_versions() {
     assert_eq!(older.status.code(), Some(1));
     assert!(
         String::from_utf8_lossy(&older.stderr).contains(
-            "made for waylay-sdk 0.7 (its Cargo.toml), and this runner has waylay-sdk 0.6.1"
+            "made for waylay-sdk 0.8 (its Cargo.toml), and this runner has waylay-sdk 0.7.1"
         ),
         "{}",
         String::from_utf8_lossy(&older.stderr)

@@ -58,18 +58,33 @@ pub mod export;
 /// ```
 #[macro_export]
 macro_rules! export_script {
-    (@bit request_headers) => { 1u32 << $crate::abi::EVENT_REQUEST_HEADERS };
-    (@bit request) => { 1u32 << $crate::abi::EVENT_REQUEST };
-    (@bit response_headers) => { 1u32 << $crate::abi::EVENT_RESPONSE_HEADERS };
-    (@bit response) => { 1u32 << $crate::abi::EVENT_RESPONSE };
-    (@bit error) => { 1u32 << $crate::abi::EVENT_ERROR };
-    (@bit websocket_start) => { 1u32 << $crate::abi::EVENT_WEBSOCKET_START };
-    (@bit websocket_message) => { 1u32 << $crate::abi::EVENT_WEBSOCKET_MESSAGE };
-    (@bit websocket_end) => { 1u32 << $crate::abi::EVENT_WEBSOCKET_END };
-    (@bit tcp_start) => { 1u32 << $crate::abi::EVENT_TCP_START };
-    (@bit tcp_message) => { 1u32 << $crate::abi::EVENT_TCP_MESSAGE };
-    (@bit tcp_end) => { 1u32 << $crate::abi::EVENT_TCP_END };
-    (@bit tcp_error) => { 1u32 << $crate::abi::EVENT_TCP_ERROR };
+    (@bit request_headers) => { 1u64 << $crate::abi::EVENT_REQUEST_HEADERS };
+    (@bit request) => { 1u64 << $crate::abi::EVENT_REQUEST };
+    (@bit response_headers) => { 1u64 << $crate::abi::EVENT_RESPONSE_HEADERS };
+    (@bit response) => { 1u64 << $crate::abi::EVENT_RESPONSE };
+    (@bit error) => { 1u64 << $crate::abi::EVENT_ERROR };
+    (@bit websocket_start) => { 1u64 << $crate::abi::EVENT_WEBSOCKET_START };
+    (@bit websocket_message) => { 1u64 << $crate::abi::EVENT_WEBSOCKET_MESSAGE };
+    (@bit websocket_end) => { 1u64 << $crate::abi::EVENT_WEBSOCKET_END };
+    (@bit tcp_start) => { 1u64 << $crate::abi::EVENT_TCP_START };
+    (@bit tcp_message) => { 1u64 << $crate::abi::EVENT_TCP_MESSAGE };
+    (@bit tcp_end) => { 1u64 << $crate::abi::EVENT_TCP_END };
+    (@bit tcp_error) => { 1u64 << $crate::abi::EVENT_TCP_ERROR };
+    (@bit http_connect) => { 1u64 << $crate::abi::EVENT_HTTP_CONNECT };
+    (@bit http_connect_upstream) => { 1u64 << $crate::abi::EVENT_HTTP_CONNECT_UPSTREAM };
+    (@bit http_connected) => { 1u64 << $crate::abi::EVENT_HTTP_CONNECTED };
+    (@bit http_connect_error) => { 1u64 << $crate::abi::EVENT_HTTP_CONNECT_ERROR };
+    (@bit server_connected) => { 1u64 << $crate::abi::EVENT_SERVER_CONNECTED };
+    (@bit server_disconnected) => { 1u64 << $crate::abi::EVENT_SERVER_DISCONNECTED };
+    (@bit server_connect_error) => { 1u64 << $crate::abi::EVENT_SERVER_CONNECT_ERROR };
+    (@bit tls_clienthello) => { 1u64 << $crate::abi::EVENT_TLS_CLIENTHELLO };
+    (@bit tls_start_client) => { 1u64 << $crate::abi::EVENT_TLS_START_CLIENT };
+    (@bit tls_start_server) => { 1u64 << $crate::abi::EVENT_TLS_START_SERVER };
+    (@bit tls_established_client) => { 1u64 << $crate::abi::EVENT_TLS_ESTABLISHED_CLIENT };
+    (@bit tls_established_server) => { 1u64 << $crate::abi::EVENT_TLS_ESTABLISHED_SERVER };
+    (@bit tls_failed_client) => { 1u64 << $crate::abi::EVENT_TLS_FAILED_CLIENT };
+    (@bit tls_failed_server) => { 1u64 << $crate::abi::EVENT_TLS_FAILED_SERVER };
+    (@bit update) => { 1u64 << $crate::abi::EVENT_UPDATE };
     (@export $script:ty, $descriptor:expr) => {
         /// The ABI version this script was built for (read first at load).
         #[doc(hidden)]

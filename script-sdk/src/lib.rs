@@ -43,13 +43,13 @@
 //! crate-type = ["cdylib", "rlib"]
 //!
 //! [dependencies]
-//! waylay-sdk = "0.6"
+//! waylay-sdk = "0.7"
 //! ```
 //!
 //! The runner pins `waylay-sdk` to the copy it carries when it builds a
 //! script, so the version in `Cargo.toml` only has to match. This crate's
 //! minor version is its ABI version ([`abi::ABI_VERSION`]): a script asking
-//! for `"0.6"` builds with every runner whose SDK is 0.6.x. `runner new NAME` writes
+//! for `"0.7"` builds with every runner whose SDK is 0.7.x. `runner new NAME` writes
 //! such a crate, with a snapshot test over a saved flow.
 //!
 //! # What this crate is not
@@ -61,6 +61,7 @@
 
 mod boundary;
 mod certificate;
+mod concurrent;
 mod connection;
 mod context;
 mod cookie;
@@ -73,6 +74,7 @@ mod options;
 mod pairs;
 mod script;
 mod tcp;
+mod tls;
 mod websocket;
 
 #[doc(hidden)]
@@ -80,6 +82,7 @@ pub use boundary::abi;
 #[doc(hidden)]
 pub use boundary::export as __export;
 pub use certificate::Certificate;
+pub use concurrent::Concurrent;
 pub use connection::Connection;
 pub use context::{Context, FlowCopy, Level};
 pub use cookie::SetCookie;
@@ -90,6 +93,7 @@ pub use headers::Headers;
 pub use message::{Message, Request, Response};
 pub use options::{OptionKind, ScriptOption};
 pub use pairs::{Pairs, PairsMut};
-pub use script::{Concurrent, Script};
+pub use script::Script;
 pub use tcp::{Tcp, TcpMessage, TcpMessageMut};
+pub use tls::{ClientHello, TlsData};
 pub use websocket::{WebSocket, WebSocketMessage, WebSocketMessageMut};

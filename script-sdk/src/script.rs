@@ -1,6 +1,6 @@
 //! The [`Script`] trait: one defaulted method per event.
 
-use crate::{Connection, Context, Flow, ScriptOption};
+use crate::{ClientHello, Connection, Context, Flow, ScriptOption, TlsData};
 
 /// A script: a set of event hooks, each with a default that does nothing.
 ///
@@ -22,12 +22,25 @@ use crate::{Connection, Context, Flow, ScriptOption};
 /// lock. With several scripts (`-s a -s b`) each event reaches them in
 /// command-line order.
 ///
-/// Live, connection events frame the flows: `client_connect` before the first
-/// request of a connection, `server_connect` when the proxy opens an
-/// upstream connection (not when it reuses one), `client_disconnect` when the
-/// client closes.
+/// `start` is followed by `configure` (the options are set) and `running`
+/// (the proxy listens); after each of a flow's events comes `update`.
 ///
-/// Offline (`runner -n -r FILE`), no connection event fires; each flow in
+/// Live, connection events frame the flows, in mitmproxy 11's order:
+/// `client_connect` before the first request of a connection;
+/// `server_connect` when the proxy opens an upstream connection (not when
+/// it reuses one), then `server_connected` or `server_connect_error`, and
+/// `server_disconnected` when it closes; `client_disconnect` when the
+/// client closes. A CONNECT gets `http_connect`, then `http_connected` or
+/// `http_connect_error` (`http_connect_upstream` before a CONNECT to an
+/// upstream proxy). TLS with the client begins with `tls_clienthello`;
+/// each side's handshake gets `tls_start_*` and `tls_established_*` or
+/// `tls_failed_*`. For HTTPS through CONNECT:
+/// `client_connect`, `http_connect`, `server_connect`, `server_connected`,
+/// `http_connected`, `tls_clienthello`, `tls_start_server`,
+/// `tls_established_server`, `tls_start_client`, `tls_established_client`,
+/// then the flow's events.
+///
+/// Offline (`runner -n -r FILE`), no connection or TLS event fires; each flow in
 /// file order gets `request_headers`, `request`, then `response_headers` and
 /// `response` if it has a response, then the WebSocket events if it has a
 /// WebSocket, or else `error` if it has an error. Whether there is a
@@ -36,7 +49,8 @@ use crate::{Connection, Context, Flow, ScriptOption};
 /// replayed one at a time, as mitmproxy does: in each `websocket_message`
 /// the flow holds the messages up to the current one. A TCP flow gets
 /// `tcp_start`, its messages replayed the same way with a `tcp_message`
-/// each, then `tcp_error` if it has an error, else `tcp_end`.
+/// each, then `tcp_error` if it has an error, else `tcp_end`. Each of
+/// these is followed by `update`, as in mitmdump.
 ///
 /// # Panics
 /// A panic in a hook fails that flow alone: the runner reports the script,
@@ -103,6 +117,41 @@ pub trait Script: Send + 'static {
         let _ = (ctx, argv);
     }
 
+    /// Once, after [`start`](Script::start): the options are set
+    /// ([`Context::option`]). `updated` names every option, the proxy's and
+    /// the scripts'. A script reloaded while the proxy runs gets it again.
+    ///
+    /// ```
+    /// # use waylay_sdk::{Context, Script};
+    /// # #[derive(Default)] struct S { limit: i64 }
+    /// impl Script for S {
+    ///     fn configure(&mut self, ctx: &Context, updated: &[&str]) {
+    ///         if updated.contains(&"limit") {
+    ///             self.limit = ctx.option_int("limit").unwrap_or(0);
+    ///         }
+    ///     }
+    /// }
+    /// ```
+    fn configure(&mut self, ctx: &Context, updated: &[&str]) {
+        let _ = (ctx, updated);
+    }
+
+    /// Once, after [`configure`](Script::configure): the proxy is listening
+    /// (offline: the flows are about to be read).
+    ///
+    /// ```
+    /// # use waylay_sdk::{Context, Script};
+    /// # #[derive(Default)] struct S;
+    /// impl Script for S {
+    ///     fn running(&mut self, ctx: &Context) {
+    ///         ctx.info("ready");
+    ///     }
+    /// }
+    /// ```
+    fn running(&mut self, ctx: &Context) {
+        let _ = ctx;
+    }
+
     /// Live only: a client opened a connection to the proxy. One connection
     /// may carry many flows. The connection is read-only.
     ///
@@ -134,6 +183,258 @@ pub trait Script: Send + 'static {
     /// ```
     fn server_connect(&mut self, ctx: &Context, server: &Connection) {
         let _ = (ctx, server);
+        crate::__export::default_hook();
+    }
+
+    /// Live only: the connection to the server is open (after
+    /// [`server_connect`](Script::server_connect), before any TLS with it).
+    ///
+    /// ```
+    /// # use waylay_sdk::{Connection, Context, Script};
+    /// # #[derive(Default)] struct S;
+    /// impl Script for S {
+    ///     fn server_connected(&mut self, ctx: &Context, server: &Connection) {
+    ///         ctx.info(&format!("connected to {:?} from {:?}", server.address(), server.sock()));
+    ///     }
+    /// }
+    /// ```
+    fn server_connected(&mut self, ctx: &Context, server: &Connection) {
+        let _ = (ctx, server);
+        crate::__export::default_hook();
+    }
+
+    /// Live only: the server could not be reached;
+    /// [`Connection::error`] says why. The flow or CONNECT that needed it
+    /// fails next.
+    ///
+    /// ```
+    /// # use waylay_sdk::{Connection, Context, Script};
+    /// # #[derive(Default)] struct S;
+    /// impl Script for S {
+    ///     fn server_connect_error(&mut self, ctx: &Context, server: &Connection) {
+    ///         ctx.warn(server.error().unwrap_or("unreachable"));
+    ///     }
+    /// }
+    /// ```
+    fn server_connect_error(&mut self, ctx: &Context, server: &Connection) {
+        let _ = (ctx, server);
+        crate::__export::default_hook();
+    }
+
+    /// Live only: a server connection that was open has closed, from
+    /// either side.
+    ///
+    /// ```
+    /// # use waylay_sdk::{Connection, Context, Script};
+    /// # #[derive(Default)] struct S;
+    /// impl Script for S {
+    ///     fn server_disconnected(&mut self, ctx: &Context, server: &Connection) {
+    ///         ctx.debug(&format!("{:?} closed", server.address()));
+    ///     }
+    /// }
+    /// ```
+    fn server_disconnected(&mut self, ctx: &Context, server: &Connection) {
+        let _ = (ctx, server);
+        crate::__export::default_hook();
+    }
+
+    /// Live only: a client asked for a tunnel (an HTTP `CONNECT`), before
+    /// the proxy reaches the server. The flow's request is the CONNECT; its
+    /// host and port are where the tunnel goes, and changing them changes
+    /// that. A response set here ([`Flow::respond`]) answers the CONNECT
+    /// instead: a 2xx opens the tunnel, anything else refuses it. The
+    /// CONNECT's flow is not saved (as in mitmproxy), unless it fails.
+    ///
+    /// ```
+    /// # use waylay_sdk::{Flow, Context, Script};
+    /// # #[derive(Default)] struct S;
+    /// impl Script for S {
+    ///     fn http_connect(&mut self, ctx: &Context, flow: &mut Flow) {
+    ///         if flow.request().host() == "blocked.example" {
+    ///             flow.respond(403, "no tunnels there\n");
+    ///         }
+    ///     }
+    /// }
+    /// ```
+    fn http_connect(&mut self, ctx: &Context, flow: &mut Flow) {
+        let _ = (ctx, flow);
+        crate::__export::default_hook();
+    }
+
+    /// Live only, in upstream mode: the proxy is about to send a `CONNECT`
+    /// to the upstream proxy. The flow's request is that CONNECT; header
+    /// changes (a `Proxy-Authorization`) are what the upstream proxy gets.
+    ///
+    /// ```
+    /// # use waylay_sdk::{Flow, Context, Script};
+    /// # #[derive(Default)] struct S;
+    /// impl Script for S {
+    ///     fn http_connect_upstream(&mut self, ctx: &Context, flow: &mut Flow) {
+    ///         flow.request_mut().headers_mut().set("proxy-authorization", "Basic dXNlcjpwYXNz");
+    ///     }
+    /// }
+    /// ```
+    fn http_connect_upstream(&mut self, ctx: &Context, flow: &mut Flow) {
+        let _ = (ctx, flow);
+        crate::__export::default_hook();
+    }
+
+    /// Live only: the tunnel a CONNECT asked for is open; the flow's
+    /// response is the 2xx the client gets.
+    ///
+    /// ```
+    /// # use waylay_sdk::{Flow, Context, Script};
+    /// # #[derive(Default)] struct S;
+    /// impl Script for S {
+    ///     fn http_connected(&mut self, ctx: &Context, flow: &mut Flow) {
+    ///         ctx.info(&format!("tunnel to {}", flow.request().authority()));
+    ///     }
+    /// }
+    /// ```
+    fn http_connected(&mut self, ctx: &Context, flow: &mut Flow) {
+        let _ = (ctx, flow);
+        crate::__export::default_hook();
+    }
+
+    /// Live only: a CONNECT failed (the server out of reach) or was
+    /// refused (a non-2xx set in [`http_connect`](Script::http_connect)). The
+    /// flow's response is what the client gets (a 502 when the server was
+    /// out of reach) and may be changed here; [`Flow::error`] is set when
+    /// the server was out of reach, and the flow is saved.
+    ///
+    /// ```
+    /// # use waylay_sdk::{Flow, Context, Script};
+    /// # #[derive(Default)] struct S;
+    /// impl Script for S {
+    ///     fn http_connect_error(&mut self, ctx: &Context, flow: &mut Flow) {
+    ///         ctx.warn(&format!("no tunnel to {}", flow.request().authority()));
+    ///     }
+    /// }
+    /// ```
+    fn http_connect_error(&mut self, ctx: &Context, flow: &mut Flow) {
+        let _ = (ctx, flow);
+        crate::__export::default_hook();
+    }
+
+    /// Live only: a client began a TLS handshake. Its server name and ALPN
+    /// offers are readable; [`ClientHello::set_ignore_connection`] lets the
+    /// connection pass through undecrypted (no flow, no later TLS event).
+    ///
+    /// ```
+    /// # use waylay_sdk::{ClientHello, Context, Script};
+    /// # #[derive(Default)] struct S;
+    /// impl Script for S {
+    ///     fn tls_clienthello(&mut self, ctx: &Context, hello: &mut ClientHello) {
+    ///         if hello.sni() == Some("bank.example") {
+    ///             hello.set_ignore_connection(true);
+    ///         }
+    ///     }
+    /// }
+    /// ```
+    fn tls_clienthello(&mut self, ctx: &Context, hello: &mut ClientHello) {
+        let _ = (ctx, hello);
+        crate::__export::default_hook();
+    }
+
+    /// Live only: the proxy begins TLS with the client; its SNI and ALPN
+    /// offers are set.
+    ///
+    /// ```
+    /// # use waylay_sdk::{Context, Script, TlsData};
+    /// # #[derive(Default)] struct S;
+    /// impl Script for S {
+    ///     fn tls_start_client(&mut self, ctx: &Context, tls: &TlsData) {
+    ///         ctx.debug(&format!("TLS with {:?}", tls.conn().sni()));
+    ///     }
+    /// }
+    /// ```
+    fn tls_start_client(&mut self, ctx: &Context, tls: &TlsData) {
+        let _ = (ctx, tls);
+        crate::__export::default_hook();
+    }
+
+    /// Live only: TLS with the client is up; the version, cipher, ALPN and
+    /// (server side) certificates are set.
+    ///
+    /// ```
+    /// # use waylay_sdk::{Context, Script, TlsData};
+    /// # #[derive(Default)] struct S;
+    /// impl Script for S {
+    ///     fn tls_established_client(&mut self, ctx: &Context, tls: &TlsData) {
+    ///         ctx.info(&format!("{:?} {:?}", tls.conn().tls_version(), tls.conn().alpn()));
+    ///     }
+    /// }
+    /// ```
+    fn tls_established_client(&mut self, ctx: &Context, tls: &TlsData) {
+        let _ = (ctx, tls);
+        crate::__export::default_hook();
+    }
+
+    /// Live only: TLS with the client failed; [`Connection::error`] says
+    /// why.
+    ///
+    /// ```
+    /// # use waylay_sdk::{Context, Script, TlsData};
+    /// # #[derive(Default)] struct S;
+    /// impl Script for S {
+    ///     fn tls_failed_client(&mut self, ctx: &Context, tls: &TlsData) {
+    ///         ctx.warn(tls.conn().error().unwrap_or("TLS failed"));
+    ///     }
+    /// }
+    /// ```
+    fn tls_failed_client(&mut self, ctx: &Context, tls: &TlsData) {
+        let _ = (ctx, tls);
+        crate::__export::default_hook();
+    }
+
+    /// Live only: the proxy begins TLS with the server; its SNI and ALPN
+    /// offers are set.
+    ///
+    /// ```
+    /// # use waylay_sdk::{Context, Script, TlsData};
+    /// # #[derive(Default)] struct S;
+    /// impl Script for S {
+    ///     fn tls_start_server(&mut self, ctx: &Context, tls: &TlsData) {
+    ///         ctx.debug(&format!("TLS with {:?}", tls.conn().sni()));
+    ///     }
+    /// }
+    /// ```
+    fn tls_start_server(&mut self, ctx: &Context, tls: &TlsData) {
+        let _ = (ctx, tls);
+        crate::__export::default_hook();
+    }
+
+    /// Live only: TLS with the server is up; the version, cipher, ALPN and
+    /// (server side) certificates are set.
+    ///
+    /// ```
+    /// # use waylay_sdk::{Context, Script, TlsData};
+    /// # #[derive(Default)] struct S;
+    /// impl Script for S {
+    ///     fn tls_established_server(&mut self, ctx: &Context, tls: &TlsData) {
+    ///         ctx.info(&format!("{:?} {:?}", tls.conn().tls_version(), tls.conn().alpn()));
+    ///     }
+    /// }
+    /// ```
+    fn tls_established_server(&mut self, ctx: &Context, tls: &TlsData) {
+        let _ = (ctx, tls);
+        crate::__export::default_hook();
+    }
+
+    /// Live only: TLS with the server failed; [`Connection::error`] says
+    /// why.
+    ///
+    /// ```
+    /// # use waylay_sdk::{Context, Script, TlsData};
+    /// # #[derive(Default)] struct S;
+    /// impl Script for S {
+    ///     fn tls_failed_server(&mut self, ctx: &Context, tls: &TlsData) {
+    ///         ctx.warn(tls.conn().error().unwrap_or("TLS failed"));
+    ///     }
+    /// }
+    /// ```
+    fn tls_failed_server(&mut self, ctx: &Context, tls: &TlsData) {
+        let _ = (ctx, tls);
         crate::__export::default_hook();
     }
 
@@ -436,6 +737,25 @@ pub trait Script: Send + 'static {
         crate::__export::default_hook();
     }
 
+    /// A flow changed: fires after each of a flow's events above (every
+    /// script's hook and the options' rewrites done), live and offline, as
+    /// mitmproxy's `update`. Read-only: a hook that changes flows belongs
+    /// to the event itself.
+    ///
+    /// ```
+    /// # use waylay_sdk::{Flow, Context, Script};
+    /// # #[derive(Default)] struct S;
+    /// impl Script for S {
+    ///     fn update(&mut self, ctx: &Context, flow: &Flow) {
+    ///         ctx.debug(&format!("{} now {:?}", flow.id(), flow.response().map(|r| r.status_code())));
+    ///     }
+    /// }
+    /// ```
+    fn update(&mut self, ctx: &Context, flow: &Flow) {
+        let _ = (ctx, flow);
+        crate::__export::default_hook();
+    }
+
     /// Once, at shutdown, after every other event.
     ///
     /// ```
@@ -449,257 +769,5 @@ pub trait Script: Send + 'static {
     /// ```
     fn done(&mut self, ctx: &Context) {
         let _ = ctx;
-    }
-}
-
-/// Hooks that run concurrently: with shared access (`&self`), on the
-/// proxy's worker threads, in parallel with each other, so a hook may block
-/// (sleep, read a file, call a blocking client) without holding up other
-/// flows. The flow waits for its own hook.
-///
-/// Implement the hooks that should be concurrent here and name them in
-/// [`export_script!`](crate::export_script) (`concurrent = [request]`);
-/// the others stay in [`Script`] and run one at a time. A concurrent hook
-/// never runs at the same time as one of the script's `&mut self` hooks.
-/// Any state it touches must be shareable between threads, which the
-/// compiler checks:
-///
-/// ```compile_fail
-/// use std::cell::Cell;
-/// use waylay_sdk::{Concurrent, Script};
-///
-/// #[derive(Default)]
-/// struct Counter(Cell<u64>); // not Sync: cannot be shared between threads
-///
-/// impl Script for Counter {}
-/// impl Concurrent for Counter {}
-/// ```
-///
-/// Use atomics or a lock instead:
-///
-/// ```
-/// use std::sync::atomic::{AtomicU64, Ordering};
-/// use waylay_sdk::{Concurrent, Context, Flow, Script};
-///
-/// #[derive(Default)]
-/// struct Counter(AtomicU64);
-///
-/// impl Script for Counter {}
-///
-/// impl Concurrent for Counter {
-///     fn request(&self, _ctx: &Context, _flow: &mut Flow) {
-///         self.0.fetch_add(1, Ordering::Relaxed);
-///     }
-/// }
-///
-/// waylay_sdk::export_script!(Counter, concurrent = [request]);
-/// ```
-pub trait Concurrent: Script + Sync {
-    /// [`Script::request_headers`], concurrently.
-    ///
-    /// ```
-    /// # use waylay_sdk::{Concurrent, Context, Flow, Script};
-    /// # #[derive(Default)] struct S;
-    /// # impl Script for S {}
-    /// impl Concurrent for S {
-    ///     fn request_headers(&self, ctx: &Context, flow: &mut Flow) {
-    ///         ctx.debug(flow.request().host());
-    ///     }
-    /// }
-    /// ```
-    fn request_headers(&self, ctx: &Context, flow: &mut Flow) {
-        let _ = (ctx, flow);
-        crate::__export::default_hook();
-    }
-
-    /// [`Script::request`], concurrently.
-    ///
-    /// ```
-    /// # use waylay_sdk::{Concurrent, Context, Flow, Script};
-    /// # #[derive(Default)] struct S;
-    /// # impl Script for S {}
-    /// impl Concurrent for S {
-    ///     fn request(&self, _ctx: &Context, _flow: &mut Flow) {
-    ///         std::thread::sleep(std::time::Duration::from_millis(5));
-    ///     }
-    /// }
-    /// ```
-    fn request(&self, ctx: &Context, flow: &mut Flow) {
-        let _ = (ctx, flow);
-        crate::__export::default_hook();
-    }
-
-    /// [`Script::response_headers`], concurrently.
-    ///
-    /// ```
-    /// # use waylay_sdk::{Concurrent, Context, Flow, Script};
-    /// # #[derive(Default)] struct S;
-    /// # impl Script for S {}
-    /// impl Concurrent for S {
-    ///     fn response_headers(&self, _ctx: &Context, flow: &mut Flow) {
-    ///         if let Some(r) = flow.response_mut() { r.set_stream(true); }
-    ///     }
-    /// }
-    /// ```
-    fn response_headers(&self, ctx: &Context, flow: &mut Flow) {
-        let _ = (ctx, flow);
-        crate::__export::default_hook();
-    }
-
-    /// [`Script::response`], concurrently.
-    ///
-    /// ```
-    /// # use waylay_sdk::{Concurrent, Context, Flow, Script};
-    /// # #[derive(Default)] struct S;
-    /// # impl Script for S {}
-    /// impl Concurrent for S {
-    ///     fn response(&self, _ctx: &Context, flow: &mut Flow) {
-    ///         if let Some(r) = flow.response_mut() { r.headers_mut().set("x-checked", "1"); }
-    ///     }
-    /// }
-    /// ```
-    fn response(&self, ctx: &Context, flow: &mut Flow) {
-        let _ = (ctx, flow);
-        crate::__export::default_hook();
-    }
-
-    /// [`Script::error`], concurrently.
-    ///
-    /// ```
-    /// # use waylay_sdk::{Concurrent, Context, Flow, Script};
-    /// # #[derive(Default)] struct S;
-    /// # impl Script for S {}
-    /// impl Concurrent for S {
-    ///     fn error(&self, ctx: &Context, flow: &mut Flow) {
-    ///         ctx.warn(flow.error().map_or("", |e| e.msg()));
-    ///     }
-    /// }
-    /// ```
-    fn error(&self, ctx: &Context, flow: &mut Flow) {
-        let _ = (ctx, flow);
-        crate::__export::default_hook();
-    }
-
-    /// [`Script::websocket_start`], concurrently.
-    ///
-    /// ```
-    /// # use waylay_sdk::{Concurrent, Context, Flow, Script};
-    /// # #[derive(Default)] struct S;
-    /// # impl Script for S {}
-    /// impl Concurrent for S {
-    ///     fn websocket_start(&self, ctx: &Context, flow: &mut Flow) {
-    ///         ctx.debug(&flow.request().url());
-    ///     }
-    /// }
-    /// ```
-    fn websocket_start(&self, ctx: &Context, flow: &mut Flow) {
-        let _ = (ctx, flow);
-        crate::__export::default_hook();
-    }
-
-    /// [`Script::websocket_message`], concurrently.
-    ///
-    /// ```
-    /// # use waylay_sdk::{Concurrent, Context, Flow, Script};
-    /// # #[derive(Default)] struct S;
-    /// # impl Script for S {}
-    /// impl Concurrent for S {
-    ///     fn websocket_message(&self, _ctx: &Context, flow: &mut Flow) {
-    ///         if let Some(mut m) = flow.websocket_mut().and_then(|ws| ws.last_message_mut()) {
-    ///             if m.content().is_empty() { m.drop(); }
-    ///         }
-    ///     }
-    /// }
-    /// ```
-    fn websocket_message(&self, ctx: &Context, flow: &mut Flow) {
-        let _ = (ctx, flow);
-        crate::__export::default_hook();
-    }
-
-    /// [`Script::websocket_end`], concurrently.
-    ///
-    /// ```
-    /// # use waylay_sdk::{Concurrent, Context, Flow, Script};
-    /// # #[derive(Default)] struct S;
-    /// # impl Script for S {}
-    /// impl Concurrent for S {
-    ///     fn websocket_end(&self, ctx: &Context, flow: &mut Flow) {
-    ///         ctx.info(&format!("{:?}", flow.websocket().and_then(|ws| ws.close_code())));
-    ///     }
-    /// }
-    /// ```
-    fn websocket_end(&self, ctx: &Context, flow: &mut Flow) {
-        let _ = (ctx, flow);
-        crate::__export::default_hook();
-    }
-
-    /// [`Script::tcp_start`], concurrently.
-    ///
-    /// ```
-    /// # use waylay_sdk::{Concurrent, Context, Flow, Script};
-    /// # #[derive(Default)] struct S;
-    /// # impl Script for S {}
-    /// impl Concurrent for S {
-    ///     fn tcp_start(&self, ctx: &Context, flow: &mut Flow) {
-    ///         ctx.debug(flow.id());
-    ///     }
-    /// }
-    /// ```
-    fn tcp_start(&self, ctx: &Context, flow: &mut Flow) {
-        let _ = (ctx, flow);
-        crate::__export::default_hook();
-    }
-
-    /// [`Script::tcp_message`], concurrently.
-    ///
-    /// ```
-    /// # use waylay_sdk::{Concurrent, Context, Flow, Script};
-    /// # #[derive(Default)] struct S;
-    /// # impl Script for S {}
-    /// impl Concurrent for S {
-    ///     fn tcp_message(&self, _ctx: &Context, flow: &mut Flow) {
-    ///         if let Some(mut m) = flow.tcp_mut().and_then(|tcp| tcp.last_message_mut()) {
-    ///             if m.content() == b"\0" { m.drop(); }
-    ///         }
-    ///     }
-    /// }
-    /// ```
-    fn tcp_message(&self, ctx: &Context, flow: &mut Flow) {
-        let _ = (ctx, flow);
-        crate::__export::default_hook();
-    }
-
-    /// [`Script::tcp_end`], concurrently.
-    ///
-    /// ```
-    /// # use waylay_sdk::{Concurrent, Context, Flow, Script};
-    /// # #[derive(Default)] struct S;
-    /// # impl Script for S {}
-    /// impl Concurrent for S {
-    ///     fn tcp_end(&self, ctx: &Context, flow: &mut Flow) {
-    ///         ctx.info(&format!("{:?}", flow.tcp().map(|tcp| tcp.messages_len())));
-    ///     }
-    /// }
-    /// ```
-    fn tcp_end(&self, ctx: &Context, flow: &mut Flow) {
-        let _ = (ctx, flow);
-        crate::__export::default_hook();
-    }
-
-    /// [`Script::tcp_error`], concurrently.
-    ///
-    /// ```
-    /// # use waylay_sdk::{Concurrent, Context, Flow, Script};
-    /// # #[derive(Default)] struct S;
-    /// # impl Script for S {}
-    /// impl Concurrent for S {
-    ///     fn tcp_error(&self, ctx: &Context, flow: &mut Flow) {
-    ///         ctx.warn(flow.error().map_or("", |e| e.msg()));
-    ///     }
-    /// }
-    /// ```
-    fn tcp_error(&self, ctx: &Context, flow: &mut Flow) {
-        let _ = (ctx, flow);
-        crate::__export::default_hook();
     }
 }

@@ -6,12 +6,9 @@
 //! runner -s examples/options-configure --set addheader=42
 //! ```
 //!
-//! Differences: the SDK has no `configure` event, because a run's options
-//! are fixed at start-up (`--set`; a reloaded script starts again with the
-//! same values), so the check is made once in `start`, which sees the
-//! options. An `OptionsError` raised there stops mitmproxy; the SDK has no
-//! way for a script to refuse an option value, so a value over 100 is
-//! logged as an error and the option is treated as unset. The option's
+//! Differences: an `OptionsError` raised in `configure` stops mitmproxy;
+//! the SDK has no way for a script to refuse an option value, so a value
+//! over 100 is logged as an error and the option is treated as unset. The option's
 //! "unset" (Python's `None`) is the empty default: `--set` takes whole
 //! numbers only, so it cannot be unset again once set, as it can in
 //! mitmproxy.
@@ -35,8 +32,10 @@ impl Script for AddHeader {
         }]
     }
 
-    // mitmproxy's `configure`: the options are final when `start` runs.
-    fn start(&mut self, ctx: &Context, _argv: &[&str]) {
+    fn configure(&mut self, ctx: &Context, updated: &[&str]) {
+        if !updated.contains(&"addheader") {
+            return;
+        }
         self.value = match ctx.option_int("addheader") {
             Some(value) if value > 100 => {
                 ctx.error("addheader must be <= 100");

@@ -235,14 +235,19 @@ pub async fn dial(
     // Boxed: a TLS handshake's state is large, and would otherwise be
     // reserved in every client connection's task, idle or not.
     let via = via::proxy_of(&s.mode.kind);
-    let link = Box::pin(via::connect(origin, tls, options, via)).await?;
+    let link = Box::pin(via::connect(origin, tls, options, via, &s.notify)).await?;
     flow.dict_mut().insert("server_conn", link.conn().clone());
-    s.live.conn_event(Event::ServerConnect, link.conn()).await;
     Ok(link)
 }
 
 fn taken(pool: &Mutex<Pool>, origin: &Origin) -> Option<Link> {
     pool.lock().unwrap_or_else(|e| e.into_inner()).take(origin)
+}
+
+fn failure(pool: &Mutex<Pool>, origin: &Origin) -> Option<Failure> {
+    pool.lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .failure(origin)
 }
 
 /// Sends a whole request and reads the response head. A pooled HTTP/1
@@ -276,6 +281,9 @@ async fn forward(
         }
         None => {}
     }
+    if let Some(failed) = failure(pool, &origin) {
+        return Err(failed);
+    }
     let mut link = dial(s, flow, &origin, !upgrade).await?;
     let sent = link.send(flow, None).await?;
     let answer = link.answer(sent, &method, timeout).await?;
@@ -304,7 +312,10 @@ async fn forward_streamed(
                 .put(origin.clone(), Link::H1(idle));
             dial(s, flow, &origin, true).await?
         }
-        None => dial(s, flow, &origin, true).await?,
+        None => match failure(pool, &origin) {
+            Some(failed) => return Err(failed),
+            None => dial(s, flow, &origin, true).await?,
+        },
     };
     let mut source = if first.is_empty() {
         rest

@@ -14,7 +14,7 @@ use super::mode::Kind;
 use super::state::Session;
 use super::upstream::{self, Link, Origin, Pool, TlsTo};
 use super::wire::{BoxIo, Reader};
-use crate::script::Level;
+use crate::script::{Event, Level};
 use crate::tls::{self, Negotiated};
 use crate::tnetstring::Value;
 
@@ -25,7 +25,7 @@ const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
 /// fields of the client's handshake.
 pub async fn run(
     s: &mut Session,
-    client: Reader<BoxIo>,
+    mut client: Reader<BoxIo>,
     server: BoxIo,
     server_conn: Value,
     tunnel: Tunnel,
@@ -40,9 +40,35 @@ pub async fn run(
             .log()
             .log("proxy", Level::Warn, &format!("{where_}: {what}"))
     };
+    let (sni, offers) = match tokio::time::timeout(HANDSHAKE_TIMEOUT, hello(&mut client)).await {
+        Ok(Ok(hello)) => hello,
+        Ok(Err(e)) => {
+            log(s, &format!("the client's TLS hello is invalid: {e}"));
+            return Handoff::Done;
+        }
+        Err(_) => {
+            log(s, "the client sent no TLS hello in time");
+            return Handoff::Done;
+        }
+    };
+    if let Some(d) = s.conn.as_dict_mut() {
+        d.insert("sni", sni.as_deref().map_or(Value::Null, Value::text));
+        let listed = offers.iter().map(|a| Value::bytes(a)).collect();
+        d.insert("alpn_offers", Value::list(listed));
+    }
+    if !s.live.scripts().is_empty() {
+        s.notify.set_client(s.conn.clone());
+    }
+    if s.live.client_hello(&s.conn, &server_conn).await {
+        return Handoff::Pipe {
+            client,
+            server: Reader::new(server),
+        };
+    }
     let (io, prefix) = client.into_parts();
     let client = Prefixed { prefix, inner: io };
     let acceptor = LazyConfigAcceptor::new(rustls::server::Acceptor::default(), client);
+    // The hello was read whole above: this only parses it again.
     let start = match tokio::time::timeout(HANDSHAKE_TIMEOUT, acceptor).await {
         Ok(Ok(start)) => start,
         Ok(Err(e)) => {
@@ -54,12 +80,6 @@ pub async fn run(
             return Handoff::Done;
         }
     };
-    let hello = start.client_hello();
-    let sni = hello.server_name().map(str::to_owned);
-    let offers: Vec<Vec<u8>> = hello
-        .alpn()
-        .map(|it| it.map(<[u8]>::to_vec).collect())
-        .unwrap_or_default();
     let ours: Vec<Vec<u8>> = offers
         .iter()
         .filter(|a| a.as_slice() == tls::ALPN_H2 || a.as_slice() == tls::ALPN_H1)
@@ -70,6 +90,7 @@ pub async fn run(
         host: tunnel.host.clone(),
         port: tunnel.port,
     };
+    let mut pool = Pool::default();
     let to = TlsTo {
         interceptor: &interceptor,
         // A reverse proxy's server is named by the mode, not by the name
@@ -83,7 +104,17 @@ pub async fn run(
     };
     // A reverse proxy to a plain server decrypts the client's side only.
     let to = tunnel.tls.then_some(to);
-    let link = upstream::secure(server, server_conn, &origin, to, &s.live.options).await;
+    let server_record = server_conn.clone();
+    let link = upstream::secure(server, server_conn, &origin, to, &s.live.options, &s.notify).await;
+    let server_record = match &link {
+        Ok(link) => link.conn().clone(),
+        Err(_) => server_record,
+    };
+    if let Err(e) = &link {
+        // Each flow fails with the reason, as mitmproxy's do, rather than
+        // try the server again.
+        pool.fail(origin.clone(), e.to_string());
+    }
     // ALPN follows a TLS server: the client gets what the server chose. With
     // no TLS server to follow (a plain one, or one that failed: its flows
     // get its error, or a server-replay answer), the client gets its own
@@ -111,19 +142,25 @@ pub async fn run(
         }
     };
     let config = interceptor.server_config(leaf, client_alpn);
-    let stream = match tokio::time::timeout(HANDSHAKE_TIMEOUT, start.into_stream(config)).await {
-        Ok(Ok(stream)) => stream,
-        Ok(Err(e)) => {
-            log(
-                s,
-                &format!(
-                    "the TLS handshake with the client failed: {e}; does the client trust the waylay CA?"
-                ),
-            );
-            return Handoff::Done;
-        }
-        Err(_) => {
-            log(s, "the client did not finish its TLS handshake in time");
+    let server = Some(&server_record);
+    s.notify
+        .tls_with(Event::TlsStartClient, &s.conn, server)
+        .await;
+    let failed = match tokio::time::timeout(HANDSHAKE_TIMEOUT, start.into_stream(config)).await {
+        Ok(Ok(stream)) => Ok(stream),
+        Ok(Err(e)) => Err(format!(
+            "the TLS handshake with the client failed: {e}; does the client trust the waylay CA?"
+        )),
+        Err(_) => Err("the client did not finish its TLS handshake in time".to_owned()),
+    };
+    let stream = match failed {
+        Ok(stream) => stream,
+        Err(why) => {
+            log(s, &why);
+            let conn = super::record::with(&s.conn, "error", Value::text(&why));
+            s.notify
+                .tls_with(Event::TlsFailedClient, &conn, server)
+                .await;
             return Handoff::Done;
         }
     };
@@ -132,10 +169,11 @@ pub async fn run(
     if let Some(d) = s.conn.as_dict_mut() {
         negotiated.record(d, super::record::now());
     }
-    let mut pool = Pool::default();
+    s.notify
+        .tls_with(Event::TlsEstablishedClient, &s.conn, server)
+        .await;
     match link {
         Ok(link) => pool.put(origin, link),
-        // Each flow retries the server and fails with the reason.
         Err(e) => log(s, &e.to_string()),
     }
     if negotiated.alpn.as_deref() == Some(tls::ALPN_H2) && !forced_tcp(s, &tunnel) {
@@ -164,4 +202,41 @@ fn forced_tcp(s: &Session, tunnel: &Tunnel) -> bool {
         .iter()
         .any(|r| r.is_match(&address))
         || matches!(&s.mode.kind, Kind::Reverse(server) if !server.scheme.http())
+}
+
+/// Reads until the client's whole ClientHello is buffered, leaving it
+/// there (for interception to read again, or a pass-through to forward),
+/// and returns its server name and ALPN offers.
+async fn hello(client: &mut Reader<BoxIo>) -> Result<(Option<String>, Vec<Vec<u8>>), String> {
+    loop {
+        let mut acceptor = rustls::server::Acceptor::default();
+        {
+            let mut bytes: &[u8] = &client.buffered()[..];
+            while !bytes.is_empty() {
+                match acceptor.read_tls(&mut bytes) {
+                    Ok(0) => break,
+                    Ok(_) => {}
+                    Err(e) => return Err(e.to_string()),
+                }
+            }
+        }
+        match acceptor.accept() {
+            Ok(Some(accepted)) => {
+                let hello = accepted.client_hello();
+                let sni = hello.server_name().map(str::to_owned);
+                let offers = hello
+                    .alpn()
+                    .map(|it| it.map(<[u8]>::to_vec).collect())
+                    .unwrap_or_default();
+                return Ok((sni, offers));
+            }
+            Ok(None) => {}
+            Err((e, _)) => return Err(e.to_string()),
+        }
+        match client.read_more().await {
+            Ok(0) => return Err("the client closed the connection mid-hello".to_owned()),
+            Ok(_) => {}
+            Err(e) => return Err(e.to_string()),
+        }
+    }
 }

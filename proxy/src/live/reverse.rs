@@ -40,7 +40,7 @@ pub async fn start(s: &Session, mut client: Reader<BoxIo>) -> Handoff {
             pool: Pool::default(),
         };
     }
-    let reached = via::reach(&server.host, server.port, &s.live.options, None).await;
+    let reached = via::reach(&server.host, server.port, &s.live.options, None, &s.notify).await;
     let (stream, server_conn) = match reached {
         Ok(reached) => reached,
         // TCP flows record it (`tcp_error`); a TLS client of an HTTP
@@ -70,6 +70,7 @@ pub async fn start(s: &Session, mut client: Reader<BoxIo>) -> Handoff {
             server_conn,
             (&tunnel.host, tunnel.port),
             &s.live.options,
+            &s.notify,
         )
         .await
         {

@@ -422,6 +422,16 @@ pub fn response_head(flow: &Flow, kind: BodyKind) -> Vec<u8> {
     head([&version, status.as_bytes(), reason], &fields, b"")
 }
 
+/// A CONNECT's answer as its flow holds it: the status line, the fields
+/// and any body, with no framing added (a 2xx opens the tunnel after it;
+/// anything else closes the connection).
+pub fn connect_answer(response: &Dict) -> Vec<u8> {
+    let (version, status, reason) = status_line(response);
+    let fields: Vec<Field<'_>> = http::fields(response).collect();
+    let body = http::raw_content(response).map_or(&[][..], |b| &b[..]);
+    head([&version, status.as_bytes(), reason], &fields, body)
+}
+
 /// A response the proxy makes itself (errors, 407): plain text, closing.
 pub fn simple(status: u16, extra: &[(&str, &str)], text: &str) -> Vec<u8> {
     let len = text.len().to_string();

@@ -106,7 +106,7 @@ pub async fn handshake(s: &Session, mut client: Reader<BoxIo>) -> Handoff {
         return Handoff::Close(client);
     }
     let via = via::proxy_of(&s.mode.kind);
-    match via::reach(&request.host, request.port, &s.live.options, via).await {
+    match via::reach(&request.host, request.port, &s.live.options, via, &s.notify).await {
         Ok((server, server_conn)) => {
             if client
                 .io()

@@ -15,6 +15,7 @@ use std::time::Duration;
 use tokio::sync::{mpsc, watch};
 
 use super::mode::Mode;
+use super::notify::{Notifier, Notify, Pending};
 use super::record;
 use super::upstream::Dialer;
 use crate::flow::Flow;
@@ -320,7 +321,19 @@ impl Live {
         }
     }
 
-    /// Runs a connection event on every script, like `flow_event`.
+    /// `tls_clienthello` on a blocking thread: true when a script lets
+    /// the connection pass through.
+    pub async fn client_hello(self: &Arc<Self>, client: &Value, server: &Value) -> bool {
+        if !self.scripts.wants(Event::TlsClienthello) {
+            return false;
+        }
+        let (live, client, server) = (self.clone(), client.clone(), server.clone());
+        tokio::task::spawn_blocking(move || live.scripts.client_hello(&client, Some(&server)))
+            .await
+            .unwrap_or(false)
+    }
+
+    /// A connection or TLS event, on a blocking thread.
     pub async fn conn_event(self: &Arc<Self>, event: Event, conn: &Value) {
         if !self.scripts.wants(event) {
             return;
@@ -373,9 +386,11 @@ impl Live {
         }
     }
 
-    /// `start`.
+    /// `start` and `configure`, then `running`: call it once the
+    /// listeners are bound.
     pub fn start(&self) {
         self.scripts.start();
+        self.scripts.running();
     }
 
     /// Records a finished flow that no connection carried (a copy a
@@ -470,6 +485,8 @@ async fn record_with(tx: Option<&mpsc::Sender<Recorded>>, scripts: &Scripts, flo
 #[derive(Clone, Debug)]
 pub struct Session {
     pub live: Arc<Live>,
+    /// Where the low layers' connection events go: `live`'s scripts.
+    pub notify: Notifier,
     pub conn: Value,
     pub sock: SocketAddr,
     pub mode: Arc<Mode>,
@@ -492,6 +509,16 @@ impl Session {
             .insert(id, flows.clone());
         Session {
             recorder: live.recorder(),
+            // The client record the server side's TLS events name; none
+            // is kept when no script can see one.
+            notify: Notifier::new(
+                Arc::new(Hooks(live.clone())),
+                if live.scripts.is_empty() {
+                    Value::Null
+                } else {
+                    conn.clone()
+                },
+            ),
             live,
             conn,
             sock,
@@ -553,5 +580,37 @@ impl Session {
             .scripts
             .log()
             .log("proxy", level, &format!("{peer}: {what}"));
+    }
+}
+
+/// The scripts of a `Live`, as the low layers' [`Notify`].
+struct Hooks(Arc<Live>);
+
+impl Notify for Hooks {
+    fn wants(&self, event: Event) -> bool {
+        self.0.scripts.wants(event)
+    }
+
+    fn conn_event(&self, event: Event, conn: Value) -> Pending<()> {
+        let live = self.0.clone();
+        Box::pin(async move { live.conn_event(event, &conn).await })
+    }
+
+    fn tls_event(&self, event: Event, client: Value, server: Option<Value>) -> Pending<()> {
+        let live = self.0.clone();
+        Box::pin(async move {
+            let _ = tokio::task::spawn_blocking(move || {
+                live.scripts.tls_event(event, &client, server.as_ref())
+            })
+            .await;
+        })
+    }
+
+    fn flow_event(&self, event: Event, mut flow: Flow) -> Pending<Flow> {
+        let live = self.0.clone();
+        Box::pin(async move {
+            live.flow_event(event, &mut flow).await;
+            flow
+        })
     }
 }

@@ -12,7 +12,9 @@ use super::state::{Live, Session};
 use super::upstream::{self, Link, Origin, Pool};
 use super::wire::{BoxIo, Reader};
 use super::{detect, record, send, via};
+use crate::flow::Flow;
 use crate::h1::Head;
+use crate::http as fields;
 use crate::script::{Event, Level};
 use crate::tnetstring::Value;
 
@@ -35,8 +37,10 @@ fn forced_tcp(live: &Live, host: &str, port: u16) -> bool {
     live.options.tcp_hosts.iter().any(|r| r.is_match(&address))
 }
 
-/// A CONNECT: the server reached (through the upstream proxy in upstream
-/// mode), then 200 and the tunnel, or 502 and an error flow.
+/// A CONNECT: `http_connect` (a script may answer or redirect it), the
+/// server reached (through the upstream proxy in upstream mode), then
+/// `http_connected` and the 2xx, or `http_connect_error` and the refusal:
+/// mitmproxy 11's order.
 pub async fn connect(
     s: &Session,
     mut client: Reader<BoxIo>,
@@ -44,30 +48,101 @@ pub async fn connect(
     host: String,
     port: u16,
 ) -> Handoff {
-    let via = via::proxy_of(&s.mode.kind);
-    let (server, server_conn) = match via::reach(&host, port, &s.live.options, via).await {
-        Ok(reached) => reached,
-        Err(e) => {
-            refuse(s, &mut client, &head, &host, port, e).await;
-            return Handoff::Close(client);
-        }
+    let mut flow = connect_flow(s, &head, &host, port);
+    let outcome = s.live.flow_event(Event::HttpConnect, &mut flow).await;
+    if outcome.killed {
+        return Handoff::Close(client);
+    }
+    if outcome.panics > 0 {
+        let failure = Failure::Panicked(Event::HttpConnect);
+        return refuse(s, client, flow, failure).await;
+    }
+    // A script may point the tunnel elsewhere.
+    let (host, port) = match flow.request() {
+        Some(r) => (
+            String::from_utf8_lossy(fields::raw(r, "host")).into_owned(),
+            r.get("port")
+                .and_then(Value::as_int)
+                .and_then(|p| u16::try_from(p).ok())
+                .unwrap_or(port),
+        ),
+        None => (host, port),
     };
-    if client
-        .io()
-        .write_all(b"HTTP/1.1 200 Connection established\r\n\r\n")
-        .await
-        .is_err()
+    let answered = flow
+        .response()
+        .map(|r| r.get("status_code").and_then(Value::as_int).unwrap_or(0));
+    if let Some(status) = answered.filter(|status| !(200..300).contains(status)) {
+        s.log(
+            Level::Info,
+            &format!("CONNECT {host}:{port} refused by a script: {status}"),
+        );
+        let _ = s.live.flow_event(Event::HttpConnectError, &mut flow).await;
+        answer(&mut client, &flow).await;
+        return Handoff::Close(client);
+    }
+    let via = via::proxy_of(&s.mode.kind);
+    let (server, server_conn) = match via::reach(&host, port, &s.live.options, via, &s.notify).await
     {
+        Ok(reached) => reached,
+        Err(e) => return refuse(s, client, flow, e).await,
+    };
+    flow.dict_mut().insert("server_conn", server_conn.clone());
+    if answered.is_none() {
+        connect_established_response(&mut flow);
+    }
+    let _ = s.live.flow_event(Event::HttpConnected, &mut flow).await;
+    if !answer(&mut client, &flow).await {
         return Handoff::Close(client);
     }
     tunnel(client, server, server_conn, host, port)
+}
+
+/// The CONNECT as a flow, for its hooks.
+fn connect_flow(s: &Session, head: &Head, host: &str, port: u16) -> Flow {
+    let start = record::now();
+    let target = record::Target {
+        scheme: "http".into(),
+        host: host.to_owned(),
+        port,
+        path: bytes::Bytes::new(),
+    };
+    let mut request = record::request(head, &target, start);
+    request.insert("authority", Value::Bytes(head.second.clone()));
+    record::flow(s.conn.clone(), request, start)
+}
+
+/// The answer mitmproxy gives an accepted CONNECT: `200 Connection
+/// established`, no header fields (some Android clients break on them).
+fn connect_established_response(flow: &mut Flow) {
+    let version = flow
+        .request()
+        .map(|r| fields::raw(r, "http_version").to_vec())
+        .unwrap_or_else(|| b"HTTP/1.1".to_vec());
+    flow.set_new_response(200, record::now());
+    if let Some(response) = flow.message_mut(crate::http::Which::Response) {
+        response.insert("reason", Value::bytes(b"Connection established"));
+        response.insert("http_version", Value::Bytes(version.into()));
+    }
+}
+
+/// Sends the CONNECT's response as the flow holds it; false when the
+/// client is gone.
+async fn answer(client: &mut Reader<BoxIo>, flow: &Flow) -> bool {
+    let Some(response) = flow.response() else {
+        return false;
+    };
+    client
+        .io()
+        .write_all(&send::connect_answer(response))
+        .await
+        .is_ok()
 }
 
 /// A redirected connection (transparent mode): the server reached, then
 /// the tunnel; a server out of reach closes the client's connection.
 pub async fn reach(s: &Session, client: Reader<BoxIo>, host: String, port: u16) -> Handoff {
     let via = via::proxy_of(&s.mode.kind);
-    match via::reach(&host, port, &s.live.options, via).await {
+    match via::reach(&host, port, &s.live.options, via, &s.notify).await {
         Ok((server, server_conn)) => tunnel(client, server, server_conn, host, port),
         Err(e) => {
             s.log(
@@ -130,7 +205,7 @@ pub async fn enter(
             let mut pool = Pool::default();
             let (io, _) = server.into_parts();
             if let Ok(link @ Link::H1(_)) =
-                upstream::secure(io, server_conn, &origin, None, &s.live.options).await
+                upstream::secure(io, server_conn, &origin, None, &s.live.options, &s.notify).await
             {
                 pool.put(origin, link);
             }
@@ -217,35 +292,30 @@ async fn first_bytes(client: &mut Reader<BoxIo>, server: &mut Reader<BoxIo>) -> 
     }
 }
 
-/// The server could not be reached: the CONNECT is answered with the
-/// failure's status, and the failure is a flow with its error, as
-/// mitmproxy records it.
+/// The CONNECT failed (the server out of reach, a panicking hook): its
+/// flow gets the error and the failure's answer, `http_connect_error`
+/// runs (it may change the answer), the client gets the answer, and the
+/// flow is recorded, which mitmproxy does not do.
 async fn refuse(
     s: &Session,
-    client: &mut Reader<BoxIo>,
-    head: &Head,
-    host: &str,
-    port: u16,
+    mut client: Reader<BoxIo>,
+    mut flow: Flow,
     failure: Failure,
-) {
-    let start = record::now();
-    let target = record::Target {
-        scheme: "http".into(),
-        host: host.to_owned(),
-        port,
-        path: bytes::Bytes::new(),
-    };
-    let mut request = record::request(head, &target, start);
-    request.insert("authority", Value::Bytes(head.second.clone()));
-    let mut flow = record::flow(s.conn.clone(), request, start);
+) -> Handoff {
     flow.set_error(&failure.to_string(), record::now());
-    s.live.flow_event(Event::Error, &mut flow).await;
-    s.finish(&flow).await;
     if let Some(status) = failure.status() {
-        let text = format!("waylay: {failure}\n");
-        let _ = client
-            .io()
-            .write_all(&send::simple(status, &[], &text))
-            .await;
+        flow.set_new_response(status, record::now());
+        if let Some(response) = flow.message_mut(crate::http::Which::Response) {
+            let text = format!("waylay: {failure}\n");
+            fields::set_header(response, b"content-type", b"text/plain; charset=utf-8");
+            fields::set_header(response, b"connection", b"close");
+            fields::set_decoded_content(response, text.as_bytes());
+        }
     }
+    let _ = s.live.flow_event(Event::HttpConnectError, &mut flow).await;
+    answer(&mut client, &flow).await;
+    // The saved flow is the failed CONNECT, as Waylay has always kept it.
+    flow.dict_mut().insert("response", Value::Null);
+    s.finish(&flow).await;
+    Handoff::Close(client)
 }

@@ -19,8 +19,10 @@ use tokio::net::TcpStream;
 
 use super::body::{ChannelBody, OutBody, PumpError, Sink, Source, pump, whole};
 use super::failure::Failure;
+use super::notify::Notifier;
 use super::wire::{BoxIo, Reader, WireError};
 use super::{Options, convert, record, send};
+use crate::event::Event;
 use crate::flow::Flow;
 use crate::h1::{self, BodyKind, Head};
 use crate::http as fields;
@@ -97,6 +99,8 @@ impl Link {
 pub struct Pool {
     idle: HashMap<Origin, Upstream>,
     h2: HashMap<Origin, H2Upstream>,
+    /// Origins whose connection failed for good (its TLS), and why.
+    failed: HashMap<Origin, String>,
 }
 
 impl Pool {
@@ -111,6 +115,17 @@ impl Pool {
             None => {}
         }
         self.idle.remove(origin).map(Link::H1)
+    }
+
+    /// Says that `origin` failed for good: flows to it fail with `why`
+    /// instead of reaching for it again.
+    pub fn fail(&mut self, origin: Origin, why: String) {
+        self.failed.insert(origin, why);
+    }
+
+    /// Why `origin` failed for good, if it did.
+    pub fn failure(&self, origin: &Origin) -> Option<Failure> {
+        self.failed.get(origin).cloned().map(Failure::Connect)
     }
 
     /// Keeps a link for later flows to `origin`.
@@ -174,16 +189,33 @@ pub async fn connect(
     origin: &Origin,
     tls: Option<TlsTo<'_>>,
     options: &Options,
+    notify: &Notifier,
 ) -> Result<Link, Failure> {
-    let (stream, conn) = transport(origin, options).await?;
-    secure(stream, conn, origin, tls, options).await
+    let (stream, conn) = transport(origin, options, notify).await?;
+    secure(stream, conn, origin, tls, options, notify).await
 }
 
 /// The transport half of `connect`: the stream and its `server_conn` dict.
-pub async fn transport(origin: &Origin, options: &Options) -> Result<(BoxIo, Value), Failure> {
+pub async fn transport(
+    origin: &Origin,
+    options: &Options,
+    notify: &Notifier,
+) -> Result<(BoxIo, Value), Failure> {
     let (host, port) = (origin.host.as_str(), origin.port);
     let timeout = options.connect_timeout;
     let start = record::now();
+    // The record `server_connect` sees, before there is a connection; its
+    // id stays the connection's. Made only when a script will see it.
+    let pending = [Event::ServerConnect, Event::ServerConnectError]
+        .into_iter()
+        .any(|e| notify.wants(e))
+        .then(|| {
+            let address = Value::list(vec![Value::text(host), Value::Int(i64::from(port))]);
+            record::with(&record::unconnected_server(), "address", address)
+        });
+    if let Some(pending) = &pending {
+        notify.fire(Event::ServerConnect, pending).await;
+    }
     let dialed = async {
         match &options.dialer.0 {
             Some(dial) => dial.dial(host, port).await,
@@ -195,22 +227,28 @@ pub async fn transport(origin: &Origin, options: &Options) -> Result<(BoxIo, Val
             }
         }
     };
-    let (stream, peer, sock) = match tokio::time::timeout(timeout, dialed).await {
-        Ok(Ok(dialed)) => dialed,
-        Ok(Err(e)) => {
-            return Err(Failure::Connect(format!(
-                "cannot connect to {host}:{port}: {e}"
-            )));
+    let failed = match tokio::time::timeout(timeout, dialed).await {
+        Ok(Ok((stream, peer, sock))) => {
+            let mut conn = record::server_conn(host, port, peer, sock, start, record::now());
+            let id = pending.as_ref().and_then(|p| p.as_dict()?.get("id"));
+            if let (Some(d), Some(id)) = (conn.as_dict_mut(), id) {
+                d.insert("id", id.clone());
+            }
+            notify.fire(Event::ServerConnected, &conn).await;
+            let stream = notify.watch(stream, &conn);
+            return Ok((stream, conn));
         }
-        Err(_) => {
-            return Err(Failure::Connect(format!(
-                "cannot connect to {host}:{port}: no answer in {}s",
-                timeout.as_secs()
-            )));
-        }
+        Ok(Err(e)) => format!("cannot connect to {host}:{port}: {e}"),
+        Err(_) => format!(
+            "cannot connect to {host}:{port}: no answer in {}s",
+            timeout.as_secs()
+        ),
     };
-    let conn = record::server_conn(host, port, peer, sock, start, record::now());
-    Ok((stream, conn))
+    if let Some(pending) = pending {
+        let conn = record::with(&pending, "error", Value::text(&failed));
+        notify.fire(Event::ServerConnectError, &conn).await;
+    }
+    Err(Failure::Connect(failed))
 }
 
 /// An HTTP/1 connection whose bodies fail when the server stops sending
@@ -233,6 +271,7 @@ pub async fn secure(
     origin: &Origin,
     tls: Option<TlsTo<'_>>,
     options: &Options,
+    notify: &Notifier,
 ) -> Result<Link, Failure> {
     let (host, port) = (origin.host.as_str(), origin.port);
     let timeout = options.connect_timeout;
@@ -249,15 +288,28 @@ pub async fn secure(
     })?;
     let connector =
         tokio_rustls::TlsConnector::from(tls.interceptor.client_config(tls.alpn.clone()));
-    let stream = match tokio::time::timeout(timeout, connector.connect(server_name, stream)).await {
-        Ok(Ok(stream)) => stream,
-        Ok(Err(e)) => return Err(Failure::Tls(TlsError::upstream(&e, host, port))),
-        Err(_) => {
-            return Err(Failure::Tls(TlsError::Timeout {
-                host: host.to_owned(),
-                port,
-                secs: timeout.as_secs(),
-            }));
+    if let Some(d) = conn.as_dict_mut() {
+        d.insert("sni", tls.sni.as_deref().map_or(Value::Null, Value::text));
+        let offers = tls.alpn.iter().map(|a| Value::bytes(a)).collect();
+        d.insert("alpn_offers", Value::list(offers));
+    }
+    notify.tls(Event::TlsStartServer, &conn).await;
+    let failure = match tokio::time::timeout(timeout, connector.connect(server_name, stream)).await
+    {
+        Ok(Ok(stream)) => Ok(stream),
+        Ok(Err(e)) => Err(TlsError::upstream(&e, host, port)),
+        Err(_) => Err(TlsError::Timeout {
+            host: host.to_owned(),
+            port,
+            secs: timeout.as_secs(),
+        }),
+    };
+    let stream = match failure {
+        Ok(stream) => stream,
+        Err(e) => {
+            let failed = record::with(&conn, "error", Value::text(&e.to_string()));
+            notify.tls(Event::TlsFailedServer, &failed).await;
+            return Err(Failure::Tls(e));
         }
     };
     let (_, state) = stream.get_ref();
@@ -265,6 +317,7 @@ pub async fn secure(
     if let Some(d) = conn.as_dict_mut() {
         negotiated.record(d, record::now());
     }
+    notify.tls(Event::TlsEstablishedServer, &conn).await;
     if negotiated.alpn.as_deref() == Some(tls::ALPN_H2) {
         let (sender, connection) =
             hyper::client::conn::http2::handshake(TokioExecutor::new(), TokioIo::new(stream))
@@ -283,6 +336,7 @@ pub async fn tls_to(
     conn: Value,
     (host, port): (&str, u16),
     options: &Options,
+    notify: &Notifier,
 ) -> Result<(Reader<BoxIo>, Value), Failure> {
     let origin = Origin {
         tls: true,
@@ -300,7 +354,7 @@ pub async fn tls_to(
         sni: sni_for(&origin.host),
         alpn: Vec::new(),
     };
-    match secure(stream, conn, &origin, Some(to), options).await? {
+    match secure(stream, conn, &origin, Some(to), options, notify).await? {
         Link::H1(up) => Ok((up.wire, up.conn)),
         Link::H2(_) => Err(Failure::Connect(format!(
             "{}:{} chose HTTP/2 without being offered it",

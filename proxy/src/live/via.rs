@@ -11,9 +11,12 @@ use super::auth;
 use super::detect::Prefixed;
 use super::failure::Failure;
 use super::mode::{Kind, Server};
+use super::notify::Notifier;
+use super::record;
 use super::state::Options;
 use super::upstream::{self, Link, Origin, TlsTo};
 use super::wire::{BoxIo, Reader, WireError};
+use crate::event::Event;
 use crate::h1;
 use crate::tls;
 use crate::tnetstring::Value;
@@ -32,15 +35,16 @@ pub async fn connect(
     tls: Option<TlsTo<'_>>,
     options: &Options,
     via: Option<&Server>,
+    notify: &Notifier,
 ) -> Result<Link, Failure> {
     let Some(proxy) = via else {
-        return upstream::connect(origin, tls, options).await;
+        return upstream::connect(origin, tls, options, notify).await;
     };
     if origin.tls {
-        let (stream, conn) = through(proxy, origin, options).await?;
-        return upstream::secure(stream, conn, origin, tls, options).await;
+        let (stream, conn) = through(proxy, origin, options, notify).await?;
+        return upstream::secure(stream, conn, origin, tls, options, notify).await;
     }
-    let (stream, conn) = to_proxy(proxy, origin, options).await?;
+    let (stream, conn) = to_proxy(proxy, origin, options, notify).await?;
     let mut link = upstream::h1(stream, conn, options);
     if let Link::H1(up) = &mut link {
         up.proxied = Some(options.upstream_auth.as_deref().map(auth::expected));
@@ -55,6 +59,7 @@ pub async fn reach(
     port: u16,
     options: &Options,
     via: Option<&Server>,
+    notify: &Notifier,
 ) -> Result<(BoxIo, Value), Failure> {
     let origin = Origin {
         tls: false,
@@ -62,8 +67,8 @@ pub async fn reach(
         port,
     };
     match via {
-        Some(proxy) => through(proxy, &origin, options).await,
-        None => upstream::transport(&origin, options).await,
+        Some(proxy) => through(proxy, &origin, options, notify).await,
+        None => upstream::transport(&origin, options, notify).await,
     }
 }
 
@@ -73,13 +78,14 @@ async fn to_proxy(
     proxy: &Server,
     origin: &Origin,
     options: &Options,
+    notify: &Notifier,
 ) -> Result<(BoxIo, Value), Failure> {
     let at = Origin {
         tls: proxy.scheme.tls(),
         host: proxy.host.clone(),
         port: proxy.port,
     };
-    let (stream, mut conn) = upstream::transport(&at, options).await?;
+    let (stream, mut conn) = upstream::transport(&at, options, notify).await?;
     if let Some(d) = conn.as_dict_mut() {
         let address = |host: &str, port: u16| {
             Value::list(vec![Value::text(host), Value::Int(i64::from(port))])
@@ -105,7 +111,7 @@ async fn to_proxy(
         sni: upstream::sni_for(&proxy.host),
         alpn: vec![tls::ALPN_H1.to_vec()],
     };
-    match upstream::secure(stream, conn, &at, Some(to), options).await? {
+    match upstream::secure(stream, conn, &at, Some(to), options, notify).await? {
         Link::H1(up) => {
             let (io, buffered) = up.wire.into_parts();
             Ok((
@@ -129,22 +135,32 @@ async fn through(
     proxy: &Server,
     origin: &Origin,
     options: &Options,
+    notify: &Notifier,
 ) -> Result<(BoxIo, Value), Failure> {
-    let (stream, conn) = to_proxy(proxy, origin, options).await?;
+    let (stream, conn) = to_proxy(proxy, origin, options, notify).await?;
     let target = if origin.host.contains(':') {
         format!("[{}]:{}", origin.host, origin.port)
     } else {
         format!("{}:{}", origin.host, origin.port)
     };
-    let mut request = format!("CONNECT {target} HTTP/1.1\r\nHost: {target}\r\n");
+    let mut headers = vec![(b"Host".to_vec(), target.clone().into_bytes())];
     if let Some(user_pass) = &options.upstream_auth {
-        request += &format!("Proxy-Authorization: {}\r\n", auth::expected(user_pass));
+        let auth = auth::expected(user_pass).into_bytes();
+        headers.push((b"Proxy-Authorization".to_vec(), auth));
     }
-    request += "\r\n";
+    let headers = connect_upstream(notify, &conn, &target, origin, headers).await;
+    let mut request = format!("CONNECT {target} HTTP/1.1\r\n").into_bytes();
+    for (name, value) in headers {
+        request.extend_from_slice(&name);
+        request.extend_from_slice(b": ");
+        request.extend_from_slice(&value);
+        request.extend_from_slice(b"\r\n");
+    }
+    request.extend_from_slice(b"\r\n");
     let mut wire = Reader::new(stream);
     let at = format!("the upstream proxy {}:{}", proxy.host, proxy.port);
     wire.io()
-        .write_all(request.as_bytes())
+        .write_all(&request)
         .await
         .map_err(|e| Failure::Connect(format!("cannot send CONNECT {target} to {at}: {e}")))?;
     let head = tokio::time::timeout(options.connect_timeout, wire.head(h1::parse_response))
@@ -189,4 +205,43 @@ async fn through(
         }),
         conn,
     ))
+}
+
+/// `http_connect_upstream`: the CONNECT about to go to the upstream proxy,
+/// as a flow whose request header fields a script may change; the fields
+/// to send.
+async fn connect_upstream(
+    notify: &Notifier,
+    server_conn: &Value,
+    target: &str,
+    origin: &Origin,
+    headers: Vec<(Vec<u8>, Vec<u8>)>,
+) -> Vec<(Vec<u8>, Vec<u8>)> {
+    let start = record::now();
+    let head = h1::Head {
+        first: bytes::Bytes::from_static(b"CONNECT"),
+        second: bytes::Bytes::from(target.to_owned()),
+        third: bytes::Bytes::from_static(b"HTTP/1.1"),
+        headers: headers
+            .iter()
+            .map(|(n, v)| (bytes::Bytes::from(n.clone()), bytes::Bytes::from(v.clone())))
+            .collect(),
+    };
+    let at = record::Target {
+        scheme: "http".into(),
+        host: origin.host.clone(),
+        port: origin.port,
+        path: bytes::Bytes::new(),
+    };
+    let mut request = record::request(&head, &at, start);
+    request.insert("authority", Value::text(target));
+    let mut flow = record::flow(record::unconnected_server(), request, start);
+    flow.dict_mut().insert("server_conn", server_conn.clone());
+    let flow = notify.flow(Event::HttpConnectUpstream, flow).await;
+    match flow.request() {
+        Some(request) => crate::http::fields(request)
+            .map(|(n, v)| (n.to_vec(), v.to_vec()))
+            .collect(),
+        None => headers,
+    }
 }

@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use std::ffi::c_void;
 use std::ptr::NonNull;
 
-use waylay_sdk::abi::{self, HostCtx, RawBytes, ScriptDescriptor, StartArgs};
+use waylay_sdk::abi::{self, HostConn, HostCtx, RawBytes, ScriptDescriptor, StartArgs, TlsArgs};
 
 use super::cell::FlowCell;
 use super::{DeclaredOption, LogSink};
@@ -200,10 +200,19 @@ impl<'a> CallCtx<'a> {
 
 /// What an event is about.
 pub(crate) enum Target<'a, 'f> {
-    /// `start`'s argv.
+    /// `start`'s argv, or `configure`'s option names.
     Argv(&'a [String]),
-    /// A connection dict, for connection events.
+    /// A connection dict, for connection and TLS events.
     Conn(&'a Value),
+    /// A TLS event: the client connection (at `tls_clienthello` its
+    /// `sni` and `alpn_offers` the hello's), the server one if any, and,
+    /// at `tls_clienthello`, the script's choice to pass the connection
+    /// through.
+    Tls {
+        client: &'a Value,
+        server: Option<&'a Value>,
+        ignore: Option<&'a mut bool>,
+    },
     /// A flow, for flow events.
     Flow(&'a mut FlowCell<'f>),
     /// Nothing (`done`).
@@ -262,24 +271,26 @@ impl ScriptInstance {
 
     /// Whether `event`'s hook is one of the script's concurrent ones.
     pub(crate) fn is_concurrent(&self, event: u32) -> bool {
-        event < 32 && self.descriptor.concurrent & (1 << event) != 0
+        event < 64 && self.descriptor.concurrent & (1 << event) != 0
     }
 
-    /// Runs a concurrent flow event with shared access; `Err` carries the
+    /// Runs a concurrent event with shared access; `Err` carries the
     /// hook's panic message.
     pub(crate) fn call_shared(
         &self,
         ctx: &CallCtx<'_>,
         event: u32,
-        cell: &mut FlowCell<'_>,
+        target: Target<'_, '_>,
     ) -> Result<Called, String> {
-        let target: *mut c_void = (cell as *mut FlowCell<'_>).cast();
+        let mut lowered = Lowered::default();
+        let raw = lowered.lower(target);
         // SAFETY: `instance` came from this descriptor's `create`; callers
         // hold the script's lock for reading, so no exclusive call runs at
-        // the same time; `target` is this call's flow cell.
-        let result = unsafe {
-            (self.descriptor.hook_shared)(self.instance.as_ptr(), ctx.raw(), event, target)
-        };
+        // the same time; `raw` points at this call's target, which
+        // `lowered` and the borrowed target keep alive.
+        let result =
+            unsafe { (self.descriptor.hook_shared)(self.instance.as_ptr(), ctx.raw(), event, raw) };
+        lowered.raise();
         outcome(result, ctx)
     }
 
@@ -304,28 +315,64 @@ impl ScriptInstance {
         event: u32,
         target: Target<'_, '_>,
     ) -> Result<Called, String> {
-        let words: Vec<RawBytes>;
-        let args: StartArgs;
-        let target: *mut c_void = match target {
-            Target::Argv(argv) => {
-                words = argv.iter().map(|w| RawBytes::new(w.as_bytes())).collect();
-                args = StartArgs {
-                    argv: words.as_ptr(),
-                    argc: words.len(),
-                };
-                (&args as *const StartArgs).cast_mut().cast()
-            }
-            Target::Conn(conn) => (conn as *const Value).cast_mut().cast(),
-            Target::Flow(cell) => (cell as *mut FlowCell<'_>).cast(),
-            Target::Nothing => std::ptr::null_mut(),
-        };
+        let mut lowered = Lowered::default();
+        let raw = lowered.lower(target);
         // SAFETY: `instance` came from this descriptor's `create` and `&mut
-        // self` makes this the only call on it; `target` points at the
-        // argv, connection or flow cell that outlives the call, as the
+        // self` makes this the only call on it; `raw` points at the argv,
+        // hello, connection or flow cell that outlives the call, as the
         // function table expects for `event`.
         let result =
-            unsafe { (self.descriptor.hook)(self.instance.as_ptr(), ctx.raw(), event, target) };
+            unsafe { (self.descriptor.hook)(self.instance.as_ptr(), ctx.raw(), event, raw) };
+        lowered.raise();
         outcome(result, ctx)
+    }
+}
+
+/// A [`Target`] in the ABI's form, kept alive for one call.
+#[derive(Default)]
+struct Lowered<'a> {
+    words: Vec<RawBytes>,
+    args: Option<StartArgs>,
+    tls: Option<(TlsArgs, Option<&'a mut bool>)>,
+}
+
+impl<'a> Lowered<'a> {
+    /// The pointer the hook gets for `target`.
+    fn lower(&mut self, target: Target<'a, '_>) -> *mut c_void {
+        match target {
+            Target::Argv(argv) => {
+                self.words = argv.iter().map(|w| RawBytes::new(w.as_bytes())).collect();
+                let args = self.args.insert(StartArgs {
+                    argv: self.words.as_ptr(),
+                    argc: self.words.len(),
+                });
+                (args as *mut StartArgs).cast()
+            }
+            Target::Conn(conn) => (conn as *const Value).cast_mut().cast(),
+            Target::Tls {
+                client,
+                server,
+                ignore,
+            } => {
+                let conn = |v: &Value| (v as *const Value).cast::<HostConn>();
+                let args = TlsArgs {
+                    client: conn(client),
+                    server: server.map_or(std::ptr::null(), conn),
+                    ignore_connection: u32::from(ignore.as_deref().is_some_and(|i| *i)),
+                };
+                let (args, _) = self.tls.insert((args, ignore));
+                (args as *mut TlsArgs).cast()
+            }
+            Target::Flow(cell) => (cell as *mut FlowCell<'_>).cast(),
+            Target::Nothing => std::ptr::null_mut(),
+        }
+    }
+
+    /// What the hook wrote back: the hello's choice.
+    fn raise(self) {
+        if let Some((args, Some(ignore))) = self.tls {
+            *ignore = args.ignore_connection != 0;
+        }
     }
 }
 

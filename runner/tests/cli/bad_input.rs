@@ -238,9 +238,9 @@ fn a_library_for_another_abi_is_refused() {
     assert!(
         line.starts_with("runner: error: ")
             && line.contains(
-                "libold_abi.so was built for script ABI 999, but this runner speaks ABI 6 (ABI 6 added "
+                "libold_abi.so was built for script ABI 999, but this runner speaks ABI 7 (ABI 7 added "
             )
-            && line.contains("replaying a flow")
+            && line.contains("http_connect and its kin")
             && line.contains("); rebuild it"),
         "{line}"
     );

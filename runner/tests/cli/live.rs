@@ -105,11 +105,12 @@ fn a_refused_upstream_is_an_error_event_and_a_502() {
     );
     let stopped = proxy.stop();
     assert_eq!(
-        events(&stopped.stdout)[1..5],
+        events(&stopped.stdout)[1..6],
         [
             "client_connect",
             "request_headers /x",
             "request /x",
+            "server_connect",
             "error /x"
         ]
     );

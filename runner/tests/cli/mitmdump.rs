@@ -4,10 +4,13 @@
 use std::io::BufRead;
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
 
 /// mitmdump as a live proxy on an ephemeral port, stopped with SIGINT.
 pub struct Mitmdump {
     child: Child,
+    /// Every line it printed.
+    printed: Arc<Mutex<Vec<String>>>,
     /// `http://ADDR`.
     pub url: String,
     /// Where it listens.
@@ -27,28 +30,49 @@ impl Mitmdump {
             .unwrap();
         let stdout = child.stdout.take().unwrap();
         let mut lines = std::io::BufReader::new(stdout).lines();
+        let mut before = Vec::new();
         let addr = lines
             .by_ref()
             .map_while(Result::ok)
             .find_map(|l| {
-                let at = l.find(" listening at ")?;
-                Some(l[at + 14..].trim_end_matches('.').to_owned())
+                let addr = l
+                    .find(" listening at ")
+                    .map(|at| l[at + 14..].trim_end_matches('.').to_owned());
+                before.push(l);
+                addr
             })
             .expect("mitmdump starts listening");
         // Keep reading so it never blocks on a full pipe.
-        std::thread::spawn(move || lines.for_each(drop));
+        let printed = Arc::new(Mutex::new(before));
+        let keep = printed.clone();
+        std::thread::spawn(move || {
+            for line in lines.map_while(Result::ok) {
+                keep.lock().unwrap().push(line);
+            }
+        });
         Mitmdump {
             child,
+            printed,
             url: format!("http://{addr}"),
             addr,
         }
     }
 
-    pub fn stop(mut self) {
+    /// Lines printed so far.
+    pub fn lines(&self) -> Vec<String> {
+        self.printed.lock().unwrap().clone()
+    }
+
+    /// SIGINT, as Ctrl-C sends it; once it has exited, every line it
+    /// printed.
+    pub fn stop(mut self) -> Vec<String> {
         let _ = Command::new("kill")
             .args(["-INT", &self.child.id().to_string()])
             .status();
         let _ = self.child.wait();
+        // The reading thread takes the last lines.
+        std::thread::sleep(std::time::Duration::from_millis(100));
+        self.lines()
     }
 }
 

@@ -107,7 +107,7 @@ pub fn write_crate(dir: &Path, files: &[(&str, &str)]) {
 /// A Cargo.toml for a throwaway script crate.
 pub fn manifest(name: &str, crate_type: &str, sdk: bool) -> String {
     // The SDK's minor version is its ABI version.
-    let deps = if sdk { "waylay-sdk = \"0.6\"\n" } else { "" };
+    let deps = if sdk { "waylay-sdk = \"0.7\"\n" } else { "" };
     format!(
         "[package]\nname = \"{name}\"\nversion = \"0.1.0\"\nedition = \"2024\"\n\n[lib]\ncrate-type = [{crate_type}]\n\n\
          [dependencies]\n{deps}\n[workspace]\n"

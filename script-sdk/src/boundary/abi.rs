@@ -10,10 +10,10 @@
 use std::ffi::c_void;
 
 /// Bumped on any change to a type or function in this module.
-pub const ABI_VERSION: u32 = 6;
+pub const ABI_VERSION: u32 = 7;
 
 /// What the current [`ABI_VERSION`] changed, for the loader's mismatch message.
-pub const ABI_CHANGE: &str = "ABI 6 added the script context's actions: replaying a flow (replay) and copying one (duplicate), the flow field is_replay, and mitmproxy's message views (url, query, path components, cookies, forms, text: msg_view, msg_set_view, msg_op)";
+pub const ABI_CHANGE: &str = "ABI 7 added mitmproxy 11's other events: http_connect and its kin, the server connection's life, the TLS handshakes, running, configure and update; TlsArgs, the TLS events' target; and a 64-bit concurrent mask";
 
 /// The SDK version a script was built against, checked at load.
 pub const SDK_VERSION: &str = env!("CARGO_PKG_VERSION");
@@ -78,7 +78,23 @@ pub struct HostCtx {
     _private: [u8; 0],
 }
 
-/// Argument of the `start` event.
+/// Argument of the TLS events (`tls_clienthello`, `tls_start_client`,
+/// ...).
+#[repr(C)]
+#[derive(Debug)]
+pub struct TlsArgs {
+    /// The client connection; at `tls_clienthello` its `sni` and ALPN
+    /// offers are those of the hello.
+    pub client: *const HostConn,
+    /// The server connection, or null when there is none.
+    pub server: *const HostConn,
+    /// `tls_clienthello` only: set non-zero by the script, the connection
+    /// passes through, neither decrypted nor recorded.
+    pub ignore_connection: u32,
+}
+
+/// Argument of the `start` event (the script's argv) and of `configure`
+/// (the names of the options that changed).
 #[repr(C)]
 #[derive(Debug)]
 pub struct StartArgs {
@@ -89,9 +105,10 @@ pub struct StartArgs {
 }
 
 // Events, as passed to `ScriptDescriptor::hook`. The target pointer is
-// null for `start`'s argv-less form and `done`, a `*const StartArgs` for
-// `start`, a `*mut HostConn` for connection events and a `*mut HostFlow` for
-// flow events.
+// null for `start`'s argv-less form, `running` and `done`, a
+// `*const StartArgs` for `start` and `configure`, a `*mut TlsArgs` for the
+// TLS events, a `*mut HostConn` for the other connection events, and a
+// `*mut HostFlow` for flow events (`update` included).
 pub const EVENT_START: u32 = 0;
 pub const EVENT_CLIENT_CONNECT: u32 = 1;
 pub const EVENT_SERVER_CONNECT: u32 = 2;
@@ -109,6 +126,23 @@ pub const EVENT_TCP_START: u32 = 13;
 pub const EVENT_TCP_MESSAGE: u32 = 14;
 pub const EVENT_TCP_END: u32 = 15;
 pub const EVENT_TCP_ERROR: u32 = 16;
+pub const EVENT_HTTP_CONNECT: u32 = 17;
+pub const EVENT_HTTP_CONNECT_UPSTREAM: u32 = 18;
+pub const EVENT_HTTP_CONNECTED: u32 = 19;
+pub const EVENT_HTTP_CONNECT_ERROR: u32 = 20;
+pub const EVENT_SERVER_CONNECTED: u32 = 21;
+pub const EVENT_SERVER_DISCONNECTED: u32 = 22;
+pub const EVENT_SERVER_CONNECT_ERROR: u32 = 23;
+pub const EVENT_TLS_CLIENTHELLO: u32 = 24;
+pub const EVENT_TLS_START_CLIENT: u32 = 25;
+pub const EVENT_TLS_START_SERVER: u32 = 26;
+pub const EVENT_TLS_ESTABLISHED_CLIENT: u32 = 27;
+pub const EVENT_TLS_ESTABLISHED_SERVER: u32 = 28;
+pub const EVENT_TLS_FAILED_CLIENT: u32 = 29;
+pub const EVENT_TLS_FAILED_SERVER: u32 = 30;
+pub const EVENT_RUNNING: u32 = 31;
+pub const EVENT_CONFIGURE: u32 = 32;
+pub const EVENT_UPDATE: u32 = 33;
 
 // Results of `hook`.
 pub const HOOK_OK: u32 = 0;
@@ -528,7 +562,7 @@ pub struct ScriptDescriptor {
     /// Events whose hooks are concurrent: bit `1 << event` set. The host
     /// calls those through `hook_shared`, possibly from several threads at
     /// once, and never while `hook` runs on the same instance.
-    pub concurrent: u32,
+    pub concurrent: u64,
     /// Runs a concurrent event with shared access to the instance.
     pub hook_shared: unsafe extern "C" fn(
         instance: *const c_void,

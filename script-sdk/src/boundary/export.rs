@@ -10,11 +10,11 @@ use std::cell::RefCell;
 use std::ffi::c_void;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
-use super::host::{ConnHandle, CtxHandle, FlowHandle};
+use super::host::{ConnHandle, CtxHandle, FlowHandle, TlsHandle};
 use crate::abi::{
-    self, HostApi, HostConn, HostCtx, HostFlow, RawBytes, ScriptDescriptor, StartArgs,
+    self, HostApi, HostConn, HostCtx, HostFlow, RawBytes, ScriptDescriptor, StartArgs, TlsArgs,
 };
-use crate::{Concurrent, Connection, Context, Flow, Script};
+use crate::{ClientHello, Concurrent, Connection, Context, Flow, Script, TlsData};
 
 /// A script instance as the host holds it: the script and the host's table.
 struct Instance<S> {
@@ -40,7 +40,7 @@ pub const fn descriptor<S: Script + Default>() -> ScriptDescriptor {
 
 /// The descriptor for a script type whose hooks in `mask` (bits
 /// `1 << event`) are its [`Concurrent`] ones.
-pub const fn descriptor_concurrent<S: Concurrent + Default>(mask: u32) -> ScriptDescriptor {
+pub const fn descriptor_concurrent<S: Concurrent + Default>(mask: u64) -> ScriptDescriptor {
     ScriptDescriptor {
         concurrent: mask,
         hook_shared: hook_shared::<S>,
@@ -114,6 +114,53 @@ unsafe extern "C" fn hook_shared<S: Concurrent>(
         abi::EVENT_TCP_MESSAGE => Concurrent::tcp_message(script, &context, &mut flow(api, target)),
         abi::EVENT_TCP_END => Concurrent::tcp_end(script, &context, &mut flow(api, target)),
         abi::EVENT_TCP_ERROR => Concurrent::tcp_error(script, &context, &mut flow(api, target)),
+        abi::EVENT_HTTP_CONNECT => {
+            Concurrent::http_connect(script, &context, &mut flow(api, target))
+        }
+        abi::EVENT_HTTP_CONNECT_UPSTREAM => {
+            Concurrent::http_connect_upstream(script, &context, &mut flow(api, target))
+        }
+        abi::EVENT_HTTP_CONNECTED => {
+            Concurrent::http_connected(script, &context, &mut flow(api, target))
+        }
+        abi::EVENT_HTTP_CONNECT_ERROR => {
+            Concurrent::http_connect_error(script, &context, &mut flow(api, target))
+        }
+        abi::EVENT_SERVER_CONNECTED => {
+            Concurrent::server_connected(script, &context, &conn(api, target))
+        }
+        abi::EVENT_SERVER_DISCONNECTED => {
+            Concurrent::server_disconnected(script, &context, &conn(api, target))
+        }
+        abi::EVENT_SERVER_CONNECT_ERROR => {
+            Concurrent::server_connect_error(script, &context, &conn(api, target))
+        }
+        abi::EVENT_TLS_CLIENTHELLO => {
+            Concurrent::tls_clienthello(script, &context, &mut hello(api, target))
+        }
+        abi::EVENT_TLS_START_CLIENT => {
+            Concurrent::tls_start_client(script, &context, &tls(api, target, abi::CONN_CLIENT))
+        }
+        abi::EVENT_TLS_START_SERVER => {
+            Concurrent::tls_start_server(script, &context, &tls(api, target, abi::CONN_SERVER))
+        }
+        abi::EVENT_TLS_ESTABLISHED_CLIENT => Concurrent::tls_established_client(
+            script,
+            &context,
+            &tls(api, target, abi::CONN_CLIENT),
+        ),
+        abi::EVENT_TLS_ESTABLISHED_SERVER => Concurrent::tls_established_server(
+            script,
+            &context,
+            &tls(api, target, abi::CONN_SERVER),
+        ),
+        abi::EVENT_TLS_FAILED_CLIENT => {
+            Concurrent::tls_failed_client(script, &context, &tls(api, target, abi::CONN_CLIENT))
+        }
+        abi::EVENT_TLS_FAILED_SERVER => {
+            Concurrent::tls_failed_server(script, &context, &tls(api, target, abi::CONN_SERVER))
+        }
+        abi::EVENT_UPDATE => Concurrent::update(script, &context, &flow(api, target)),
         _ => {}
     })
 }
@@ -263,6 +310,48 @@ unsafe extern "C" fn hook<S: Script>(
             abi::EVENT_TCP_MESSAGE => script.tcp_message(&context, &mut flow(api, target)),
             abi::EVENT_TCP_END => script.tcp_end(&context, &mut flow(api, target)),
             abi::EVENT_TCP_ERROR => script.tcp_error(&context, &mut flow(api, target)),
+            abi::EVENT_RUNNING => script.running(&context),
+            abi::EVENT_CONFIGURE => {
+                // SAFETY: for `configure` the host passes a `StartArgs` of
+                // option names, UTF-8, living for this call.
+                let updated: Vec<&str> = unsafe { start_args(target.cast::<StartArgs>()) };
+                script.configure(&context, &updated);
+            }
+            abi::EVENT_HTTP_CONNECT => script.http_connect(&context, &mut flow(api, target)),
+            abi::EVENT_HTTP_CONNECT_UPSTREAM => {
+                script.http_connect_upstream(&context, &mut flow(api, target))
+            }
+            abi::EVENT_HTTP_CONNECTED => script.http_connected(&context, &mut flow(api, target)),
+            abi::EVENT_HTTP_CONNECT_ERROR => {
+                script.http_connect_error(&context, &mut flow(api, target))
+            }
+            abi::EVENT_SERVER_CONNECTED => script.server_connected(&context, &conn(api, target)),
+            abi::EVENT_SERVER_DISCONNECTED => {
+                script.server_disconnected(&context, &conn(api, target))
+            }
+            abi::EVENT_SERVER_CONNECT_ERROR => {
+                script.server_connect_error(&context, &conn(api, target))
+            }
+            abi::EVENT_TLS_CLIENTHELLO => script.tls_clienthello(&context, &mut hello(api, target)),
+            abi::EVENT_TLS_START_CLIENT => {
+                script.tls_start_client(&context, &tls(api, target, abi::CONN_CLIENT))
+            }
+            abi::EVENT_TLS_START_SERVER => {
+                script.tls_start_server(&context, &tls(api, target, abi::CONN_SERVER))
+            }
+            abi::EVENT_TLS_ESTABLISHED_CLIENT => {
+                script.tls_established_client(&context, &tls(api, target, abi::CONN_CLIENT))
+            }
+            abi::EVENT_TLS_ESTABLISHED_SERVER => {
+                script.tls_established_server(&context, &tls(api, target, abi::CONN_SERVER))
+            }
+            abi::EVENT_TLS_FAILED_CLIENT => {
+                script.tls_failed_client(&context, &tls(api, target, abi::CONN_CLIENT))
+            }
+            abi::EVENT_TLS_FAILED_SERVER => {
+                script.tls_failed_server(&context, &tls(api, target, abi::CONN_SERVER))
+            }
+            abi::EVENT_UPDATE => script.update(&context, &flow(api, target)),
             // An event from a newer host: this script has no hook for it.
             _ => {}
         }
@@ -271,6 +360,18 @@ unsafe extern "C" fn hook<S: Script>(
 
 fn flow(api: &'static HostApi, target: *mut c_void) -> Flow {
     Flow::new(FlowHandle::new(api, target.cast::<HostFlow>()))
+}
+
+fn conn(api: &'static HostApi, target: *mut c_void) -> Connection {
+    Connection::new(ConnHandle::new(api, target.cast::<HostConn>()))
+}
+
+fn hello(api: &'static HostApi, target: *mut c_void) -> ClientHello {
+    ClientHello::new(TlsHandle::new(api, target.cast::<TlsArgs>()))
+}
+
+fn tls(api: &'static HostApi, target: *mut c_void, side: u32) -> TlsData {
+    TlsData::new(TlsHandle::new(api, target.cast::<TlsArgs>()), side)
 }
 
 /// Reads `start`'s argv.

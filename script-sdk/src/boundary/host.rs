@@ -5,7 +5,7 @@
 //! the views that hold one are only lent to the script by reference for the
 //! length of that call. That is the whole safety argument of this file.
 
-use crate::abi::{self, HostApi, HostConn, HostCtx, HostFlow, RawBytes};
+use crate::abi::{self, HostApi, HostConn, HostCtx, HostFlow, RawBytes, TlsArgs};
 
 /// Turns host-owned bytes into a slice living as long as `_owner`.
 fn slice<T: ?Sized>(_owner: &T, raw: RawBytes) -> &[u8] {
@@ -411,6 +411,42 @@ impl ConnHandle {
         // SAFETY: `raw` is a live connection of this call; `out` is a local.
         let status = unsafe { (self.api.conn_float)(self.raw, field, &mut out) };
         (status == abi::STATUS_OK).then_some(out)
+    }
+}
+
+/// The argument of a TLS event, lent by the host for one hook call.
+#[derive(Debug)]
+pub(crate) struct TlsHandle {
+    api: &'static HostApi,
+    raw: *mut TlsArgs,
+}
+
+impl TlsHandle {
+    pub(crate) fn new(api: &'static HostApi, raw: *mut TlsArgs) -> TlsHandle {
+        TlsHandle { api, raw }
+    }
+
+    /// The client connection (`side` `CONN_CLIENT`) or the server one.
+    pub(crate) fn conn(&self, side: u32) -> Option<ConnHandle> {
+        // SAFETY: `raw` is the live argument of this call.
+        let args = unsafe { &*self.raw };
+        let raw = if side == abi::CONN_CLIENT {
+            args.client
+        } else {
+            args.server
+        };
+        (!raw.is_null()).then_some(ConnHandle { api: self.api, raw })
+    }
+
+    pub(crate) fn ignore_connection(&self) -> bool {
+        // SAFETY: `raw` is the live argument of this call.
+        unsafe { (*self.raw).ignore_connection != 0 }
+    }
+
+    pub(crate) fn set_ignore_connection(&mut self, ignore: bool) {
+        // SAFETY: `raw` is the live argument of this call, lent mutably to
+        // this hook alone.
+        unsafe { (*self.raw).ignore_connection = u32::from(ignore) }
     }
 }
 
