@@ -339,17 +339,13 @@ fn read(slot: &Slot) -> RwLockReadGuard<'_, Script> {
     slot.script.read().unwrap_or_else(|e| e.into_inner())
 }
 
-/// Whether `update`, run after `event`, could block: a script hooks it
-/// concurrently, or slowly.
+/// Whether `update`, run after `event`, needs a thread that may block:
+/// whenever a script hooks it. Its lock is taken after the event's hooks
+/// have let theirs go, and another thread may hold it meanwhile (a
+/// concurrent hook that sleeps), so it never runs on an I/O thread. A
+/// script that does not hook `update` is known after its first call.
 fn update_must_block(event: Event, slot: &Slot) -> bool {
-    let update = Event::Update;
-    event.is_flow_event()
-        && !slot.ignores(update)
-        && (slot.timing.is_slow(update.code())
-            || slot
-                .script
-                .try_read()
-                .map_or(true, |s| s.instance.is_concurrent(update.code())))
+    event.is_flow_event() && !slot.ignores(Event::Update)
 }
 
 /// The lock an event's hook needs: shared for the script's concurrent
@@ -586,6 +582,10 @@ impl Scripts {
             if e == event {
                 Access::Exclusive(guards[i].take().unwrap_or_else(|| write(slot)))
             } else {
+                // A guard left over (a script found to ignore the event
+                // since the check above) must not be held while taking
+                // its lock again.
+                guards.iter_mut().for_each(|g| drop(g.take()));
                 lock_for(e, slot)
             }
         }))

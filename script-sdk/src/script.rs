@@ -169,7 +169,10 @@ pub trait Script: Send + 'static {
         crate::__export::default_hook();
     }
 
-    /// Live only: the proxy opened a connection to the target server. A
+    /// Live only: the proxy is about to open a connection to the target
+    /// server: its `address` is set, its peer not yet; then comes
+    /// [`server_connected`](Script::server_connected) or
+    /// [`server_connect_error`](Script::server_connect_error). A
     /// connection reused for a later flow does not fire this again.
     ///
     /// ```

@@ -43,7 +43,12 @@ pub async fn run(
     let (sni, offers) = match tokio::time::timeout(HANDSHAKE_TIMEOUT, hello(&mut client)).await {
         Ok(Ok(hello)) => hello,
         Ok(Err(e)) => {
-            log(s, &format!("the client's TLS hello is invalid: {e}"));
+            let why = format!("the client's TLS hello is invalid: {e}");
+            log(s, &why);
+            let conn = super::record::with(&s.conn, "error", Value::text(&why));
+            s.notify
+                .tls_with(Event::TlsFailedClient, &conn, Some(&server_conn))
+                .await;
             return Handoff::Done;
         }
         Err(_) => {
@@ -208,17 +213,19 @@ fn forced_tcp(s: &Session, tunnel: &Tunnel) -> bool {
 /// there (for interception to read again, or a pass-through to forward),
 /// and returns its server name and ALPN offers.
 async fn hello(client: &mut Reader<BoxIo>) -> Result<(Option<String>, Vec<Vec<u8>>), String> {
+    // One acceptor, fed each byte once, asked after each feed: it keeps
+    // only what it has not yet joined into the hello, so a large hello
+    // (or one followed by early data) fits.
+    let mut acceptor = rustls::server::Acceptor::default();
+    let mut fed = 0;
     loop {
-        let mut acceptor = rustls::server::Acceptor::default();
-        {
-            let mut bytes: &[u8] = &client.buffered()[..];
-            while !bytes.is_empty() {
-                match acceptor.read_tls(&mut bytes) {
-                    Ok(0) => break,
-                    Ok(_) => {}
-                    Err(e) => return Err(e.to_string()),
-                }
+        if fed < client.buffered().len() {
+            let mut bytes: &[u8] = &client.buffered()[fed..];
+            let before = bytes.len();
+            if let Err(e) = acceptor.read_tls(&mut bytes) {
+                return Err(e.to_string());
             }
+            fed += before - bytes.len();
         }
         match acceptor.accept() {
             Ok(Some(accepted)) => {
@@ -232,6 +239,9 @@ async fn hello(client: &mut Reader<BoxIo>) -> Result<(Option<String>, Vec<Vec<u8
             }
             Ok(None) => {}
             Err((e, _)) => return Err(e.to_string()),
+        }
+        if fed < client.buffered().len() {
+            continue;
         }
         match client.read_more().await {
             Ok(0) => return Err("the client closed the connection mid-hello".to_owned()),

@@ -58,6 +58,11 @@ impl Notifier {
         self.1 = client;
     }
 
+    /// The client connection the events are for.
+    pub fn client(&self) -> &Value {
+        &self.1
+    }
+
     /// Fires a TLS event on the server's side, about `server`.
     pub async fn tls(&self, event: Event, server: &Value) {
         self.tls_with(event, &self.1, Some(server)).await;

@@ -238,8 +238,8 @@ pub async fn inside(
         port: tunnel.port,
     };
     let Some(Link::H1(mut up)) = pool.take(&origin) else {
-        // No server link (its TLS failed) or an h2 one: HTTP, whose flows
-        // retry the server and say why it fails.
+        // No server link (its TLS failed: its flows fail with the reason,
+        // as mitmproxy's do) or an h2 one: HTTP.
         return Handoff::Http1 {
             client,
             tunnel: Some(tunnel),

@@ -148,7 +148,10 @@ async fn through(
         let auth = auth::expected(user_pass).into_bytes();
         headers.push((b"Proxy-Authorization".to_vec(), auth));
     }
-    let headers = connect_upstream(notify, &conn, &target, origin, headers).await;
+    let headers = match notify.wants(Event::HttpConnectUpstream) {
+        true => connect_upstream(notify, &conn, &target, origin, headers).await,
+        false => headers,
+    };
     let mut request = format!("CONNECT {target} HTTP/1.1\r\n").into_bytes();
     for (name, value) in headers {
         request.extend_from_slice(&name);
@@ -235,7 +238,7 @@ async fn connect_upstream(
     };
     let mut request = record::request(&head, &at, start);
     request.insert("authority", Value::text(target));
-    let mut flow = record::flow(record::unconnected_server(), request, start);
+    let mut flow = record::flow(notify.client().clone(), request, start);
     flow.dict_mut().insert("server_conn", server_conn.clone());
     let flow = notify.flow(Event::HttpConnectUpstream, flow).await;
     match flow.request() {

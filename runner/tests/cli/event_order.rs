@@ -235,3 +235,68 @@ fn offline_events_are_mitmdumps_with_update_after_each() {
         assert_eq!(ours, theirs, "{sample}");
     }
 }
+
+#[test]
+fn http_connect_may_send_a_tunnel_elsewhere_and_a_panic_in_it_refuses_the_connect() {
+    let origin = TlsOrigin::start(Cert::Trusted, false);
+    let dir = scratch();
+    let lib = format!(
+        r#"use waylay_sdk::{{Context, Flow, Script}};
+#[derive(Default)]
+pub struct Redirect;
+impl Script for Redirect {{
+    fn http_connect(&mut self, _ctx: &Context, flow: &mut Flow) {{
+        match flow.request().host() {{
+            "elsewhere.test" => {{
+                flow.request_mut().set_host("127.0.0.1");
+                flow.request_mut().set_port({port});
+            }}
+            "boom.test" => panic!("no tunnels to boom.test"),
+            _ => {{}}
+        }}
+    }}
+}}
+waylay_sdk::export_script!(Redirect);
+"#,
+        port = origin.addr.port()
+    );
+    crate::support::write_crate(
+        dir.path(),
+        &[
+            (
+                "Cargo.toml",
+                &crate::support::manifest("redirect", "\"cdylib\"", true),
+            ),
+            ("src/lib.rs", &lib),
+        ],
+    );
+    let proxy = Proxy::start(&["-k", "-s", dir.path().to_str().unwrap()]);
+    let out = Command::new("curl")
+        .args(["-s", "-k", "--max-time", "10", "-x", &proxy.url()])
+        .arg("https://elsewhere.test/hello")
+        .output()
+        .unwrap();
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        "hello from origin\n",
+        "the tunnel went to the origin"
+    );
+    let out = Command::new("curl")
+        .args(["-s", "-k", "-v", "--max-time", "10", "-x", &proxy.url()])
+        .arg("https://boom.test/")
+        .output()
+        .unwrap();
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("CONNECT tunnel failed, response 502"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let stopped = proxy.stop();
+    assert!(
+        stopped.stderr.contains("hook `http_connect` panicked")
+            || stopped.stdout.contains("hook `http_connect` panicked"),
+        "{}{}",
+        stopped.stdout,
+        stopped.stderr
+    );
+}
