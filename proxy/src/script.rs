@@ -694,6 +694,10 @@ impl Scripts {
         access: &mut impl FnMut(Event, usize, &'s Slot) -> Access<'s>,
     ) {
         let event = Event::Update;
+        // The common case costs one scan: no script hooks it.
+        if self.scripts.iter().all(|slot| slot.ignores(event)) {
+            return;
+        }
         let code = event.code();
         let mut failures = Vec::new();
         {

@@ -234,15 +234,20 @@ pub struct Parts {
 /// mitmproxy's `url.parse` over Python's `urllib.parse.urlparse`; the
 /// error says why mitmproxy would raise.
 pub fn parse(url: &str) -> Result<Parts, String> {
-    let url: String = url
-        .trim_start_matches(|c: char| c <= ' ')
-        .chars()
-        .filter(|c| !matches!(c, '\t' | '\r' | '\n'))
-        .collect();
+    let url = url.trim_start_matches(|c: char| c <= ' ');
+    // Copied only when there are tabs or line breaks to drop.
+    let url: std::borrow::Cow<'_, str> = if url.contains(['\t', '\r', '\n']) {
+        url.chars()
+            .filter(|c| !matches!(c, '\t' | '\r' | '\n'))
+            .collect::<String>()
+            .into()
+    } else {
+        url.into()
+    };
     if !url.is_ascii() {
         return Err(format!("{url:?} is not ASCII"));
     }
-    let mut rest = url.as_str();
+    let mut rest: &str = &url;
     let mut scheme = String::new();
     if let Some(i) = rest.find(':')
         && i > 0
@@ -283,18 +288,18 @@ pub fn parse(url: &str) -> Result<Parts, String> {
         _ if scheme == "https" => 443,
         _ => 80,
     };
-    let mut full = path.to_owned();
-    if !params.is_empty() {
-        full = format!("{full};{params}");
+    // One string, its size known: `/`, path, `;params`, `?query`, `#fragment`.
+    let mut full =
+        String::with_capacity(path.len() + params.len() + query.len() + fragment.len() + 4);
+    if !path.starts_with('/') {
+        full.push('/');
     }
-    if !query.is_empty() {
-        full = format!("{full}?{query}");
-    }
-    if !fragment.is_empty() {
-        full = format!("{full}#{fragment}");
-    }
-    if !full.starts_with('/') {
-        full.insert(0, '/');
+    full.push_str(path);
+    for (mark, part) in [(';', params), ('?', query), ('#', fragment)] {
+        if !part.is_empty() {
+            full.push(mark);
+            full.push_str(part);
+        }
     }
     if !is_valid_host(&host) {
         return Err("Invalid Host".into());
@@ -379,13 +384,17 @@ fn check_bracketed_host(host: &str) -> Result<(), String> {
 pub fn set_url(req: &mut Dict, url: &str) -> Result<(), String> {
     let parts = parse(url)?;
     let hostport = hostport(&parts.scheme, &parts.host, parts.port);
-    req.insert("scheme", Value::bytes(parts.scheme.as_bytes()));
-    req.insert("host", Value::text(&parts.host));
+    // The parsed strings become the values, without a copy.
+    req.insert("scheme", Value::Bytes(parts.scheme.into_bytes().into()));
+    req.insert("host", Value::Text(parts.host.into_bytes().into()));
     req.insert("port", Value::Int(parts.port));
-    req.insert("path", Value::bytes(parts.path.as_bytes()));
+    req.insert("path", Value::Bytes(parts.path.into_bytes().into()));
     follow_host(req, &hostport);
     Ok(())
 }
+
+/// The request fields [`set_url`] may change.
+pub const SET_URL_FIELDS: [&str; 6] = ["scheme", "host", "port", "path", "authority", "headers"];
 
 /// A Host field and a non-empty authority take `hostport`.
 fn follow_host(req: &mut Dict, hostport: &str) {

@@ -38,7 +38,9 @@ pub(crate) struct FlowCell<'f> {
     /// injected any more.
     ended: bool,
     decoded: [OnceCell<Result<Bytes, String>>; 2],
-    views: [[View; VIEWS]; 2],
+    /// Made on the first view read: most hooks read none, and an event
+    /// should not pay to make and drop two dozen empty cells.
+    views: OnceCell<Box<[[View; VIEWS]; 2]>>,
     conns: [OnceCell<Option<Value>>; 2],
     last_error: RefCell<Vec<u8>>,
     /// Spilled stream messages read back during the event, by index;
@@ -52,6 +54,10 @@ enum Undo {
     /// A top-level entry (`None`: absent). Every change but a WebSocket
     /// message's is under one top-level key.
     Key(&'static str, Option<Value>),
+    /// One field of a message (`None`: absent), for a change known to
+    /// touch only some fields (`set_url`): the message itself is then not
+    /// copied for the log.
+    Field(Which, &'static str, Option<Value>),
     /// A WebSocket message, by index: a long-lived WebSocket's messages are
     /// not copied whole for each change to the newest.
     WsMessage(usize, Value),
@@ -88,7 +94,7 @@ impl<'f> FlowCell<'f> {
             killed: false,
             ended: false,
             decoded: Default::default(),
-            views: Default::default(),
+            views: OnceCell::new(),
             conns: Default::default(),
             last_error: RefCell::default(),
             read_back: ReadBack::default(),
@@ -131,6 +137,14 @@ impl<'f> FlowCell<'f> {
             match undo {
                 Undo::Key(key, Some(value)) => self.flow.dict_mut().insert(key, value),
                 Undo::Key(key, None) => drop(self.flow.dict_mut().remove(key)),
+                Undo::Field(which, key, value) => {
+                    if let Some(msg) = self.flow.message_mut(which) {
+                        match value {
+                            Some(value) => msg.insert(key, value),
+                            None => drop(msg.remove(key)),
+                        }
+                    }
+                }
                 Undo::WsMessage(index, value) => {
                     if let Some(slot) = self
                         .flow
@@ -165,7 +179,7 @@ impl<'f> FlowCell<'f> {
         }
         self.read_back.0.as_mut().clear();
         self.decoded = Default::default();
-        self.views = Default::default();
+        self.views = OnceCell::new();
     }
 
     /// Every change goes through here first, naming the top-level entry it
@@ -180,12 +194,41 @@ impl<'f> FlowCell<'f> {
                 .push(Undo::Key(key, self.flow.dict().get(key).cloned()));
         }
         self.decoded = Default::default();
-        self.views = Default::default();
+        self.views = OnceCell::new();
         self.flow
     }
 
     fn msg(&self, code: u32) -> Option<&Dict> {
         self.flow.message(which(code)?)
+    }
+
+    /// Message `code`, for a change to `fields` alone: only those are kept
+    /// for the undo log, unless the whole message already is.
+    fn msg_fields_mut(&mut self, code: u32, fields: &[&'static str]) -> Result<&mut Dict, String> {
+        let w = which(code).ok_or("no such message")?;
+        let Some(msg) = self.flow.message(w) else {
+            return Err(format!("the flow has no {}", w.key()));
+        };
+        let whole = self
+            .undo
+            .iter()
+            .any(|u| matches!(u, Undo::Key(k, _) if *k == w.key()));
+        if !whole {
+            let kept: Vec<Undo> = fields
+                .iter()
+                .filter(|f| {
+                    !self
+                        .undo
+                        .iter()
+                        .any(|u| matches!(u, Undo::Field(uw, k, _) if *uw == w && k == *f))
+                })
+                .map(|f| Undo::Field(w, f, msg.get(f).cloned()))
+                .collect();
+            self.undo.extend(kept);
+        }
+        self.decoded = Default::default();
+        self.views = OnceCell::new();
+        Ok(self.flow.message_mut(w).expect("checked above"))
     }
 
     fn msg_mut(&mut self, code: u32) -> Result<&mut Dict, String> {

@@ -124,6 +124,43 @@ fn a_panicking_hook_fails_only_its_flow_and_undoes_its_changes() {
     );
 }
 
+/// Moves every request with `set_url` (its fields alone go to the undo
+/// log), changes a header and the body after it, then panics for one path.
+#[derive(Default)]
+struct MovesThenPanics;
+
+impl Script for MovesThenPanics {
+    fn request(&mut self, _: &Context, flow: &mut Flow) {
+        let panics = flow.request().path() == "/submit";
+        let request = flow.request_mut();
+        request
+            .set_url("https://moved.example:8443/elsewhere?x=1")
+            .unwrap();
+        request.set_url("http://again.example/").unwrap();
+        request.headers_mut().set("x-moved", "yes");
+        request.set_content(b"changed").unwrap();
+        if panics {
+            panic!("boom after set_url");
+        }
+    }
+}
+
+#[test]
+fn a_panic_after_set_url_puts_every_field_back() {
+    let original = crate::testing::read_flows(golden_path("all.mitm"));
+    let run = run_file::<MovesThenPanics>(golden_path("all.mitm"));
+    assert_eq!(
+        run.flows[1], original[1],
+        "the flow whose hook panicked is unchanged, host header included"
+    );
+    let moved = run.flows[0].request().expect("a request");
+    assert_eq!(crate::http::raw(moved, "host"), b"again.example");
+    assert_eq!(
+        crate::http::header(moved, "host"),
+        Some(&b"again.example"[..])
+    );
+}
+
 /// Tries to kill every flow, logging the refusal.
 #[derive(Default)]
 struct Killer;

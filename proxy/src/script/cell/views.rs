@@ -131,6 +131,7 @@ impl FlowCell<'_> {
     pub(crate) fn msg_view(&self, code: u32, view: u32) -> Result<Option<&[u8]>, &str> {
         let slot = self
             .views
+            .get_or_init(Box::default)
             .get(code as usize)
             .and_then(|v| v.get(view as usize))
             .ok_or("no such view")?;
@@ -201,8 +202,9 @@ impl FlowCell<'_> {
                 message::set_text(self.msg_mut(code)?, &value).map_err(|e| e.to_string())
             }
             abi::VIEW_URL => {
-                let value = text(value, "a URL")?;
-                url::set_url(self.msg_mut(code)?, &value)
+                let value = std::str::from_utf8(value).map_err(|_| "a URL must be UTF-8")?;
+                let fields = url::SET_URL_FIELDS;
+                url::set_url(self.msg_fields_mut(code, &fields)?, value)
             }
             abi::VIEW_QUERY => {
                 let pairs = pairs(value)?;
