@@ -428,14 +428,16 @@ impl Scripts {
         let mut i = 0;
         while i < order.len() {
             let event = order[i];
-            self.run_flow_event(event, flow, false, COPY, access);
+            self.run_flow_event(event, flow, false, COPY, |at, slot| access(event, at, slot));
             if event == Event::Request {
                 order = events(flow);
             }
             i += 1;
         }
         if flow.websocket().is_none() && flow.error_msg().is_some() {
-            self.run_flow_event(Event::Error, flow, false, COPY, access);
+            self.run_flow_event(Event::Error, flow, false, COPY, |at, slot| {
+                access(Event::Error, at, slot)
+            });
         }
     }
 
@@ -532,7 +534,9 @@ impl Scripts {
     /// the flow as it was before that hook (as it left it, under
     /// [`OnPanic::Continue`]); the next script still runs.
     pub fn flow_event(&self, event: Event, flow: &mut Flow, live: bool) -> Outcome {
-        self.run_flow_event(event, flow, live, FLOW, |e, _, slot| lock_for(e, slot))
+        let outcome = self.run_flow_event(event, flow, live, FLOW, |_, slot| lock_for(event, slot));
+        self.update(event, flow, live);
+        outcome
     }
 
     /// Runs a flow event here and now if that cannot block: no script
@@ -578,17 +582,14 @@ impl Scripts {
         }
         // A script reloaded since the check above is waited for: rare, and
         // nothing can be undone once earlier scripts have run.
-        Ok(self.run_flow_event(event, flow, live, FLOW, |e, i, slot| {
-            if e == event {
-                Access::Exclusive(guards[i].take().unwrap_or_else(|| write(slot)))
-            } else {
-                // A guard left over (a script found to ignore the event
-                // since the check above) must not be held while taking
-                // its lock again.
-                guards.iter_mut().for_each(|g| drop(g.take()));
-                lock_for(e, slot)
-            }
-        }))
+        let outcome = self.run_flow_event(event, flow, live, FLOW, |i, slot| {
+            Access::Exclusive(guards[i].take().unwrap_or_else(|| write(slot)))
+        });
+        // A guard left over (a script found to ignore the event since the
+        // check above) must not be held while `update` takes locks.
+        drop(guards);
+        self.update(event, flow, live);
+        Ok(outcome)
     }
 
     /// The body of a flow event; `access` gives each hooked script's lock.
@@ -598,7 +599,7 @@ impl Scripts {
         flow: &mut Flow,
         live: bool,
         dispatch: Dispatch,
-        mut access: impl FnMut(Event, usize, &'s Slot) -> Access<'s>,
+        mut access: impl FnMut(usize, &'s Slot) -> Access<'s>,
     ) -> Outcome {
         let code = event.code();
         let mut outcome = Outcome::default();
@@ -625,7 +626,7 @@ impl Scripts {
                 .filter(|(_, slot)| !slot.ignores(event))
             {
                 let started = std::time::Instant::now();
-                let (name, result, made) = match access(event, i, slot) {
+                let (name, result, made) = match access(i, slot) {
                     Access::Skip => continue,
                     Access::Shared(script) => {
                         let ctx = CallCtx::new(&script.name, &*self.log)
@@ -679,63 +680,20 @@ impl Scripts {
         for (name, panic) in failures {
             self.report(&name, event, Some((flow.id(), live)), &panic);
         }
-        if dispatch.addons && event.is_flow_event() {
-            self.update(flow, live, &mut access);
-        }
         outcome
     }
 
-    /// `update` after a flow's event, on each script that hooks it: a
-    /// notification, so a panic is reported and changes nothing.
-    fn update<'s>(
-        &'s self,
-        flow: &mut Flow,
-        live: bool,
-        access: &mut impl FnMut(Event, usize, &'s Slot) -> Access<'s>,
-    ) {
-        let event = Event::Update;
-        // The common case costs one scan: no script hooks it.
-        if self.scripts.iter().all(|slot| slot.ignores(event)) {
+    /// `update` after a flow's event, on each script that hooks it
+    /// (none, mostly: then it costs one scan). The flow is lent read-only,
+    /// so a panic is reported and there is nothing to undo.
+    fn update(&self, event: Event, flow: &mut Flow, live: bool) {
+        let update = Event::Update;
+        if !event.is_flow_event() || self.scripts.iter().all(|slot| slot.ignores(update)) {
             return;
         }
-        let code = event.code();
-        let mut failures = Vec::new();
-        {
-            let mut cell = FlowCell::new(flow, live);
-            for (i, slot) in self.scripts.iter().enumerate() {
-                if slot.ignores(event) {
-                    continue;
-                }
-                let started = std::time::Instant::now();
-                let (name, result) = match access(event, i, slot) {
-                    Access::Skip => continue,
-                    Access::Shared(script) => {
-                        let ctx =
-                            CallCtx::new(&script.name, &*self.log).with_options(&self.options);
-                        let result =
-                            script
-                                .instance
-                                .call_shared(&ctx, code, Target::Flow(&mut cell));
-                        (script.name.clone(), result)
-                    }
-                    Access::Exclusive(mut guard) => {
-                        let script: &mut Script = &mut guard;
-                        let ctx =
-                            CallCtx::new(&script.name, &*self.log).with_options(&self.options);
-                        let result = script.instance.call(&ctx, code, Target::Flow(&mut cell));
-                        (script.name.clone(), result)
-                    }
-                };
-                slot.timing.record(code, started.elapsed() > SLOW_HOOK);
-                slot.learn(event, &result);
-                cell.end_hook(result.is_err());
-                if let Err(panic) = result {
-                    failures.push((name, panic));
-                }
-            }
-        }
-        for (name, panic) in failures {
-            self.report(&name, event, None, &panic);
+        let mut cell = FlowCell::new(flow, live);
+        for slot in self.scripts.iter().filter(|slot| !slot.ignores(update)) {
+            self.call(update, slot, Target::Flow(&mut cell));
         }
     }
 }

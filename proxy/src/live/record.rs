@@ -351,6 +351,21 @@ pub fn is_websocket_switch(flow: &Flow) -> bool {
         && crate::http::header(req, "sec-websocket-version") == Some(b"13")
 }
 
+/// A CONNECT to `host:port` as a flow (mitmproxy's for `http_connect`
+/// and `http_connect_upstream`): its authority the CONNECT's target.
+pub fn connect_flow(client_conn: Value, head: &Head, host: &str, port: u16) -> Flow {
+    let start = now();
+    let target = Target {
+        scheme: "http".into(),
+        host: host.to_owned(),
+        port,
+        path: Bytes::new(),
+    };
+    let mut request = request(head, &target, start);
+    request.insert("authority", Value::Bytes(head.second.clone()));
+    flow(client_conn, request, start)
+}
+
 /// A new HTTP flow from its client connection and request.
 pub fn flow(client_conn: Value, request: Dict, created: f64) -> Flow {
     let mut d = Dict::new();

@@ -48,7 +48,7 @@ pub async fn connect(
     host: String,
     port: u16,
 ) -> Handoff {
-    let mut flow = connect_flow(s, &head, &host, port);
+    let mut flow = record::connect_flow(s.conn.clone(), &head, &host, port);
     let outcome = s.live.flow_event(Event::HttpConnect, &mut flow).await;
     if outcome.killed {
         return Handoff::Close(client);
@@ -95,20 +95,6 @@ pub async fn connect(
         return Handoff::Close(client);
     }
     tunnel(client, server, server_conn, host, port)
-}
-
-/// The CONNECT as a flow, for its hooks.
-fn connect_flow(s: &Session, head: &Head, host: &str, port: u16) -> Flow {
-    let start = record::now();
-    let target = record::Target {
-        scheme: "http".into(),
-        host: host.to_owned(),
-        port,
-        path: bytes::Bytes::new(),
-    };
-    let mut request = record::request(head, &target, start);
-    request.insert("authority", Value::Bytes(head.second.clone()));
-    record::flow(s.conn.clone(), request, start)
 }
 
 /// The answer mitmproxy gives an accepted CONNECT: `200 Connection

@@ -220,7 +220,6 @@ async fn connect_upstream(
     origin: &Origin,
     headers: Vec<(Vec<u8>, Vec<u8>)>,
 ) -> Vec<(Vec<u8>, Vec<u8>)> {
-    let start = record::now();
     let head = h1::Head {
         first: bytes::Bytes::from_static(b"CONNECT"),
         second: bytes::Bytes::from(target.to_owned()),
@@ -230,15 +229,8 @@ async fn connect_upstream(
             .map(|(n, v)| (bytes::Bytes::from(n.clone()), bytes::Bytes::from(v.clone())))
             .collect(),
     };
-    let at = record::Target {
-        scheme: "http".into(),
-        host: origin.host.clone(),
-        port: origin.port,
-        path: bytes::Bytes::new(),
-    };
-    let mut request = record::request(&head, &at, start);
-    request.insert("authority", Value::text(target));
-    let mut flow = record::flow(notify.client().clone(), request, start);
+    let client = notify.client().clone();
+    let mut flow = record::connect_flow(client, &head, &origin.host, origin.port);
     flow.dict_mut().insert("server_conn", server_conn.clone());
     let flow = notify.flow(Event::HttpConnectUpstream, flow).await;
     match flow.request() {

@@ -126,10 +126,11 @@ impl Scripts {
         }
     }
 
-    /// One script's hook for a non-flow event: under its shared lock when
-    /// the script made the hook concurrent, else its exclusive one. A
-    /// panic is reported; nothing is undone (there is no flow).
-    fn call(&self, event: Event, slot: &Slot, target: Target<'_, '_>) {
+    /// One script's hook for an event with nothing to undo (no flow, or
+    /// `update`'s read-only one): under its shared lock when the script
+    /// made the hook concurrent, else its exclusive one. A panic is
+    /// reported.
+    pub(super) fn call(&self, event: Event, slot: &Slot, target: Target<'_, '_>) {
         let (name, called) = match lock_for(event, slot) {
             Access::Shared(script) => {
                 let ctx = CallCtx::new(&script.name, &*self.log).with_options(&self.options);

@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 use crate::interop::peer;
 use crate::mitmdump::Mitmdump;
 use crate::origin::Origin;
-use crate::support::{Proxy, golden, root, run, scratch};
+use crate::support::{Proxy, curl_via, golden, root, run, scratch};
 use crate::tls_origin::{Cert, TlsOrigin};
 
 const FIXTURE: &str = "runner/tests/fixtures/events";
@@ -72,11 +72,7 @@ fn ordered(events: &[String]) -> (Vec<String>, usize) {
 }
 
 fn curl(proxy: &str, args: &[&str]) {
-    let _ = Command::new("curl")
-        .args(["-s", "-o", "/dev/null", "--max-time", "10", "-x", proxy])
-        .args(args)
-        .status()
-        .expect("curl runs");
+    curl_via(proxy, &[&["-o", "/dev/null"], args].concat());
 }
 
 #[test]
@@ -271,21 +267,13 @@ waylay_sdk::export_script!(Redirect);
         ],
     );
     let proxy = Proxy::start(&["-k", "-s", dir.path().to_str().unwrap()]);
-    let out = Command::new("curl")
-        .args(["-s", "-k", "--max-time", "10", "-x", &proxy.url()])
-        .arg("https://elsewhere.test/hello")
-        .output()
-        .unwrap();
+    let out = curl_via(&proxy.url(), &["-k", "https://elsewhere.test/hello"]);
     assert_eq!(
         String::from_utf8_lossy(&out.stdout),
         "hello from origin\n",
         "the tunnel went to the origin"
     );
-    let out = Command::new("curl")
-        .args(["-s", "-k", "-v", "--max-time", "10", "-x", &proxy.url()])
-        .arg("https://boom.test/")
-        .output()
-        .unwrap();
+    let out = curl_via(&proxy.url(), &["-k", "-v", "https://boom.test/"]);
     assert!(
         String::from_utf8_lossy(&out.stderr).contains("CONNECT tunnel failed, response 502"),
         "{}",

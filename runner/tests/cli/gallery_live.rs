@@ -3,18 +3,12 @@
 //! `http-connect`. Their hooks (`tls_clienthello`, `http_connect`, ...)
 //! never fire offline, so there is no offline differential run for them.
 
-use std::process::Command;
-
-use crate::support::{Proxy, flows, path_in, scratch};
+use crate::support::{Proxy, curl_via, flows, path_in, scratch};
 use crate::tls_origin::{Cert, TlsOrigin};
 
 /// curl through `proxy`: its exit code and what it printed, both streams.
 fn curl(proxy: &Proxy, args: &[&str]) -> (i32, String) {
-    let out = Command::new("curl")
-        .args(["-s", "-S", "--max-time", "20", "-x", &proxy.url()])
-        .args(args)
-        .output()
-        .expect("curl runs");
+    let out = curl_via(&proxy.url(), args);
     let text = format!(
         "{}{}",
         String::from_utf8_lossy(&out.stdout),

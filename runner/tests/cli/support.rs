@@ -252,12 +252,18 @@ impl Drop for Proxy {
 
 /// curl through `proxy` with ARGS; returns what it printed.
 pub fn curl(proxy: &Proxy, args: &[&str]) -> String {
-    let out = Command::new("curl")
-        .args(["-s", "--max-time", "20", "-x", &proxy.url()])
+    let out = curl_via(&proxy.url(), args);
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// curl through the proxy at `proxy_url` (Waylay's or mitmdump's) with
+/// ARGS: its whole output, exit status and standard error included.
+pub fn curl_via(proxy_url: &str, args: &[&str]) -> std::process::Output {
+    Command::new("curl")
+        .args(["-s", "-S", "--max-time", "20", "-x", proxy_url])
         .args(args)
         .output()
-        .expect("curl runs (install it with apt-get install curl)");
-    String::from_utf8_lossy(&out.stdout).into_owned()
+        .expect("curl runs (install it with apt-get install curl)")
 }
 
 /// curl through `proxy` trusting its CA, with ARGS; returns stdout.
