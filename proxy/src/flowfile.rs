@@ -412,6 +412,25 @@ fn read_up_to<R: Read>(src: &mut BufReader<R>, limit: u64, buf: &mut BytesMut) -
     Ok(total)
 }
 
+/// Appends one flow to `out` as a flow file holds it, a long stream's
+/// spilled messages included.
+pub fn encode(flow: &Flow, out: &mut Vec<u8>) -> io::Result<()> {
+    match flow.spill() {
+        Some(spill) => {
+            let path = crate::flow::spill::list_path(flow.kind());
+            let (head, tail) =
+                tnetstring::write_spliced(flow.as_value(), path, spill.written_len()).ok_or_else(
+                    || io::Error::other(format!("flow {} lost its message list", flow.id())),
+                )?;
+            out.extend_from_slice(&head);
+            spill.write_to(out)?;
+            out.extend_from_slice(&tail);
+        }
+        None => tnetstring::write(flow.as_value(), out),
+    }
+    Ok(())
+}
+
 /// Writes flows to a byte stream, one tnetstring dict each.
 #[derive(Debug)]
 pub struct FlowWriter<W: Write> {

@@ -29,6 +29,7 @@ pub mod testing;
 #[cfg(feature = "live")]
 pub mod tls;
 pub mod tnetstring;
+pub mod view;
 #[cfg(feature = "live")]
 pub mod ws;
 

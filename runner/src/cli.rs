@@ -24,6 +24,13 @@ pub struct Cli {
     #[arg(short = 'V', long = "version")]
     pub version: bool,
 
+    /// Serve the web view (mitmweb's page) beside the proxy, or over -r's
+    /// flows with -n; `--set web_host` and `--set web_port` say where
+    /// (127.0.0.1:8081). It prints the page's address with its access
+    /// token.
+    #[arg(long = "web")]
+    pub web: bool,
+
     /// Start no proxy (offline mode, over -r).
     #[arg(short = 'n', long = "no-server")]
     pub no_server: bool,

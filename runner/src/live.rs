@@ -13,7 +13,7 @@ use crate::cli::Cli;
 use crate::output::Output;
 use crate::scripts::{ScriptSpec, load_all};
 
-async fn shutdown_signal() {
+pub(crate) async fn shutdown_signal() {
     let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
     tokio::select! {
         _ = tokio::signal::ctrl_c() => {}
@@ -120,6 +120,17 @@ pub fn run(
     let (capture, on_flow) =
         crate::flow_options::filtered_capture(capture, on_flow, flows.save.clone(), output.clone());
     let on_flow = crate::har_dump::hook(har.as_ref(), on_flow);
+    let web = match cli.web {
+        true => Some(Arc::new(crate::web::Web::start(cli, output)?)),
+        false => None,
+    };
+    let on_flow = match &web {
+        Some(web) => web.hook(on_flow),
+        None => on_flow,
+    };
+    if let Some(web) = &web {
+        options.guarded.push(web.address());
+    }
     let scripts = Arc::new(scripts);
     if !cli.no_reload {
         crate::reload::spawn(specs, scripts.clone(), output.clone());

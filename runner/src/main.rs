@@ -31,6 +31,7 @@ mod sdk_home;
 mod server_replay;
 mod settings;
 mod values;
+mod web;
 
 use cli::{Cli, Command};
 use output::Output;

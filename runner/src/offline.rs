@@ -58,6 +58,10 @@ pub fn run(cli: &Cli, specs: &[ScriptSpec], output: &Arc<Output>) -> Result<()> 
         crate::reload::spawn(specs, scripts.clone(), output.clone());
     }
     let mut writer = open_output(dest.as_ref())?;
+    let web = match cli.web {
+        true => Some(crate::web::Web::start(cli, output)?),
+        false => None,
+    };
     let (input, name) = match input {
         Some(input) => input,
         // -C alone: the replays are the run.
@@ -92,6 +96,9 @@ pub fn run(cli: &Cli, specs: &[ScriptSpec], output: &Arc<Output>) -> Result<()> 
             progress.update(stats.bytes, stats.flows + stats.skipped);
             if let (Some(har), Some(flow)) = (&har, flow) {
                 har.add(flow);
+            }
+            if let (Some(web), Some(flow)) = (&web, flow) {
+                web.add(flow);
             }
             let Some(flow) = flow.filter(|f| detail > 0 && view.is_none_or(|v| v.matches(f)))
             else {
@@ -137,12 +144,20 @@ pub fn run(cli: &Cli, specs: &[ScriptSpec], output: &Arc<Output>) -> Result<()> 
             stats.flows
         )),
     };
-    match (ran, har_written) {
+    let result = match (ran, har_written) {
         (Err(e), Err(har)) => {
             output.problem(&format!("runner: error: {har:#}"));
             Err(e)
         }
         (Err(e), Ok(())) => Err(e),
         (Ok(()), har) => har,
+    };
+    // The view goes on showing what was read, a bad flow's error said.
+    if let Some(web) = web {
+        if let Err(e) = &result {
+            output.problem(&format!("runner: error: {e:#}"));
+        }
+        web.serve_until_signal()?;
     }
+    result
 }

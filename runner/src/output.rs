@@ -68,6 +68,18 @@ impl Output {
         }
     }
 
+    /// A line the user needs even with -q (where the web view is).
+    pub fn notice(&self, line: &str) {
+        let _guard = self.lock.lock();
+        if self.stdout_taken {
+            let _ = writeln!(std::io::stderr(), "{line}");
+        } else {
+            self.above_bar(self.stdout_terminal, || {
+                let _ = writeln!(std::io::stdout(), "{line}");
+            });
+        }
+    }
+
     /// A warning or error line, always shown.
     pub fn problem(&self, line: &str) {
         let _guard = self.lock.lock();

@@ -20,7 +20,7 @@ fn parse_size(text: &str) -> Option<u64> {
 }
 
 /// The proxy's own `--set` names.
-pub const PROXY_OPTIONS: [(&str, &str); 16] = [
+pub const PROXY_OPTIONS: [(&str, &str); 18] = [
     (
         "allow_hosts",
         "regex: intercept only tunnels to a matching host:port (as --allow-hosts)",
@@ -80,6 +80,14 @@ pub const PROXY_OPTIONS: [(&str, &str); 16] = [
     (
         "upstream_timeout",
         "seconds: wait for a server to connect or answer (10 and 60)",
+    ),
+    (
+        "web_host",
+        "address: where --web serves the view (127.0.0.1)",
+    ),
+    (
+        "web_port",
+        "port: where --web serves the view (8081; 0 picks a free one)",
     ),
     (
         "websocket_max_message",
@@ -162,8 +170,8 @@ pub fn options(cli: &Cli, sets: &[(String, String)]) -> Result<Options> {
             "ssl_verify_upstream_trusted_ca" => {
                 options.trust.extra_ca = Some(value.into());
             }
-            // Read by `confdir()`.
-            "confdir" => {}
+            // Read by `confdir()` and the web view.
+            "confdir" | "web_host" | "web_port" => {}
             "body_size_limit" => options.body_size_limit = Some(size(name, value)?),
             "stream_large_bodies" => options.stream_large_bodies = Some(size(name, value)?),
             "upstream_timeout" => {

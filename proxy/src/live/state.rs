@@ -73,6 +73,10 @@ pub struct Options {
     /// Threads serving connections, each with its own runtime
     /// (`live::shards`); the thread that calls `serve` is one of them.
     pub io_threads: usize,
+    /// Addresses the proxy never connects to: the web view's, so that a
+    /// request through the proxy cannot reach the view's API (mitmproxy's
+    /// CVE-2025-23217).
+    pub guarded: Vec<std::net::SocketAddr>,
 }
 
 impl Default for Options {
@@ -96,6 +100,7 @@ impl Default for Options {
             upstream_auth: None,
             dialer: Dialer::default(),
             io_threads: std::thread::available_parallelism().map_or(1, usize::from),
+            guarded: Vec::new(),
         }
     }
 }

@@ -219,6 +219,21 @@ pub async fn transport(
     let dialed = async {
         match &options.dialer.0 {
             Some(dial) => dial.dial(host, port).await,
+            None if !options.guarded.is_empty() => {
+                let addrs: Vec<std::net::SocketAddr> = tokio::net::lookup_host((host, port))
+                    .await?
+                    .filter(|a| !guarded(*a, &options.guarded))
+                    .collect();
+                if addrs.is_empty() {
+                    return Err(std::io::Error::other(
+                        "that is Waylay's web view, which the proxy does not forward to",
+                    ));
+                }
+                let stream = TcpStream::connect(&addrs[..]).await?;
+                let _ = stream.set_nodelay(true);
+                let (peer, sock) = (stream.peer_addr()?, stream.local_addr()?);
+                Ok((Box::new(stream) as BoxIo, peer, sock))
+            }
             None => {
                 let stream = TcpStream::connect((host, port)).await?;
                 let _ = stream.set_nodelay(true);
@@ -249,6 +264,17 @@ pub async fn transport(
         notify.fire(Event::ServerConnectError, &conn).await;
     }
     Err(Failure::Connect(failed))
+}
+
+/// Whether `addr` reaches one of the `guarded` listeners.
+fn guarded(addr: std::net::SocketAddr, guarded: &[std::net::SocketAddr]) -> bool {
+    let target = record::Target {
+        scheme: "http".into(),
+        host: addr.ip().to_string(),
+        port: addr.port(),
+        path: bytes::Bytes::new(),
+    };
+    guarded.iter().any(|g| record::is_self(&target, *g))
 }
 
 /// An HTTP/1 connection whose bodies fail when the server stops sending

@@ -1,6 +1,7 @@
 //! The runner end to end: the real binary, real cargo builds of real script
 //! crates, real flow files, and mitmproxy itself as the peer.
 
+mod cdp;
 mod mitmdump;
 mod origin;
 mod reload;
@@ -37,5 +38,7 @@ mod server_replay;
 mod serving;
 mod tls;
 mod upgrade;
+mod web;
+mod web_browser;
 mod websocket;
 mod wire;

@@ -86,6 +86,12 @@ fn serve(stream: TcpStream) {
         let response = match path.as_str() {
             "/hello" => reply("200 OK", "X-Origin-Case: Mixed\r\ncontent-TYPE: text/plain\r\n", b"hello from origin\n"),
             "/headers" => reply("200 OK", "", head.as_bytes()),
+            "/data.json" => reply(
+                "200 OK",
+                "Content-Type: application/json\r\n",
+                br#"{"name":"waylay","items":[1,2,3],"nested":{"ok":true}}"#,
+            ),
+            "/pixel.png" => reply("200 OK", "Content-Type: image/png\r\n", PIXEL),
             "/login" => reply(
                 "200 OK",
                 "Set-Cookie: session=abc=1; Path=/\r\nSet-Cookie: theme=dark\r\n",
@@ -169,3 +175,10 @@ fn serve(stream: TcpStream) {
         }
     }
 }
+
+/// A 4×4 red PNG, for the web view's image view.
+pub const PIXEL: &[u8] = &[
+    137, 80, 78, 71, 13, 10, 26, 10, 0, 0, 0, 13, 73, 72, 68, 82, 0, 0, 0, 4, 0, 0, 0, 4, 8, 2, 0,
+    0, 0, 38, 147, 9, 41, 0, 0, 0, 16, 73, 68, 65, 84, 120, 156, 99, 248, 207, 192, 0, 71, 12, 196,
+    113, 0, 174, 147, 15, 241, 208, 95, 35, 158, 0, 0, 0, 0, 73, 69, 78, 68, 174, 66, 96, 130,
+];

@@ -1,0 +1,16 @@
+//! The web view's model, without sockets: the session file of flows and
+//! its in-memory index ([`Session`], [`Row`]), the list's filtered and
+//! sorted order ([`Query`], [`Window`]), and the JSON the page reads
+//! ([`json`]). The runner's `web` module serves it.
+
+pub mod json;
+mod order;
+pub mod row;
+mod session;
+
+pub use order::{Progress, Query, SortKey, Window};
+pub use row::Row;
+pub use session::{ReadBack, Session};
+
+#[cfg(test)]
+mod tests;

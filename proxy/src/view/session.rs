@@ -1,0 +1,233 @@
+//! [`Session`]: the flows the view shows, kept in a session file with an
+//! index in memory.
+//!
+//! Each flow is appended to the file in flow format 21 as it finishes.
+//! Memory holds one [`Row`] per flow (its offset, length and the list's
+//! columns). A flow is read back from the file when it is opened,
+//! filtered or exported.
+
+use std::fs::File;
+use std::io::{self, Write};
+use std::os::unix::fs::FileExt;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Mutex, RwLock};
+
+use crate::flow::Flow;
+use crate::flowfile::{self, FlowReader};
+
+use super::Row;
+use super::order::{Ordered, Progress, Query, Window};
+
+/// Why a flow could not be read back from the session file.
+#[derive(Debug)]
+pub enum ReadBack {
+    /// No flow has that number.
+    NoSuchFlow(usize),
+    /// The file could not be read.
+    Io(io::Error),
+    /// The bytes there are not a flow (the file was changed under us).
+    Corrupt(String),
+}
+
+impl std::fmt::Display for ReadBack {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ReadBack::NoSuchFlow(n) => write!(f, "there is no flow {n} in this session"),
+            ReadBack::Io(e) => write!(f, "cannot read the session file: {e}"),
+            ReadBack::Corrupt(e) => write!(f, "the session file is damaged: {e}"),
+        }
+    }
+}
+
+impl std::error::Error for ReadBack {}
+
+/// The view's flows: a session file and its index.
+pub struct Session {
+    /// The file, appended to under the lock; read at offsets without it.
+    file: File,
+    appending: Mutex<Appender>,
+    rows: RwLock<Vec<Row>>,
+    /// The list's current order (filter and sort), kept up to date as
+    /// flows arrive.
+    ordered: Mutex<Option<Ordered>>,
+    /// The latest query's key, and a count bumped when it changes, so an
+    /// older query still running stops.
+    latest: Mutex<String>,
+    generation: AtomicU64,
+    /// How far the running filter has got.
+    pub progress: Progress,
+}
+
+impl std::fmt::Debug for Session {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Session")
+            .field("flows", &self.len())
+            .finish_non_exhaustive()
+    }
+}
+
+struct Appender {
+    end: u64,
+    buf: Vec<u8>,
+}
+
+impl Session {
+    /// A session in a new temporary file, gone when the process ends.
+    pub fn temporary() -> io::Result<Session> {
+        Ok(Session::in_file(tempfile::tempfile()?, 0))
+    }
+
+    /// A session that appends to `file`, whose first `end` bytes are not
+    /// its own.
+    pub fn in_file(file: File, end: u64) -> Session {
+        Session {
+            file,
+            appending: Mutex::new(Appender {
+                end,
+                buf: Vec::new(),
+            }),
+            rows: RwLock::new(Vec::new()),
+            ordered: Mutex::new(None),
+            latest: Mutex::new(String::new()),
+            generation: AtomicU64::new(0),
+            progress: Progress::default(),
+        }
+    }
+
+    /// Appends `flow` to the file and the index; returns its number.
+    pub fn append(&self, flow: &Flow) -> io::Result<usize> {
+        let mut appending = self.appending.lock().unwrap_or_else(|e| e.into_inner());
+        let Appender { end, buf } = &mut *appending;
+        buf.clear();
+        flowfile::encode(flow, buf)?;
+        let bytes = &buf[..];
+        let len = u32::try_from(bytes.len())
+            .map_err(|_| io::Error::other(format!("flow {} is over 4 GiB", flow.id())))?;
+        self.file.write_all_at(bytes, *end)?;
+        let row = if flow.spill().is_some() {
+            // Its older messages were in the spill: count them from the
+            // file's copy.
+            let whole = parse(bytes).map_err(io::Error::other)?;
+            Row::of(&whole, *end, len)
+        } else {
+            Row::of(flow, *end, len)
+        };
+        *end += u64::from(len);
+        let mut rows = self.rows.write().unwrap_or_else(|e| e.into_inner());
+        rows.push(row);
+        Ok(rows.len() - 1)
+    }
+
+    /// How many flows there are.
+    pub fn len(&self) -> usize {
+        self.rows.read().unwrap_or_else(|e| e.into_inner()).len()
+    }
+
+    /// Whether there are none.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Flow `n`'s row.
+    pub fn row(&self, n: usize) -> Option<Row> {
+        self.rows
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(n)
+            .cloned()
+    }
+
+    /// Flow `n`, read back from the file.
+    pub fn flow(&self, n: usize) -> Result<Flow, ReadBack> {
+        let row = self.row(n).ok_or(ReadBack::NoSuchFlow(n))?;
+        self.read(&row)
+    }
+
+    /// The flow a row points at.
+    pub(super) fn read(&self, row: &Row) -> Result<Flow, ReadBack> {
+        let mut buf = vec![0; row.len as usize];
+        self.file
+            .read_exact_at(&mut buf, row.offset)
+            .map_err(ReadBack::Io)?;
+        parse(&buf).map_err(ReadBack::Corrupt)
+    }
+
+    /// The rows from `from` on, copied (for building an order without
+    /// holding the lock).
+    pub(super) fn rows_from(&self, from: usize) -> Vec<Row> {
+        let rows = self.rows.read().unwrap_or_else(|e| e.into_inner());
+        rows.get(from..).map_or_else(Vec::new, <[Row]>::to_vec)
+    }
+
+    /// Runs `f` over every row (under the read lock).
+    pub(super) fn with_rows<T>(&self, f: impl FnOnce(&[Row]) -> T) -> T {
+        f(&self.rows.read().unwrap_or_else(|e| e.into_inner()))
+    }
+
+    /// A window of the list as `query` orders it: `count` rows from
+    /// `start`, each with whether `highlight` matches it. A query that
+    /// differs from the last one rebuilds the order (reading flows from
+    /// the file when the filter needs them) and stops any older rebuild;
+    /// `None` means a newer query stopped this one.
+    pub fn window(
+        &self,
+        query: &Query,
+        highlight: Option<&crate::filter::Filter>,
+        start: usize,
+        count: usize,
+    ) -> Result<Option<Window>, ReadBack> {
+        let generation = {
+            let mut latest = self.latest.lock().unwrap_or_else(|e| e.into_inner());
+            let key = query.key();
+            if *latest != key {
+                *latest = key;
+                self.generation.fetch_add(1, Ordering::SeqCst) + 1
+            } else {
+                self.generation.load(Ordering::SeqCst)
+            }
+        };
+        let stale = || self.generation.load(Ordering::SeqCst) > generation;
+        let mut ordered = self.ordered.lock().unwrap_or_else(|e| e.into_inner());
+        if ordered.as_ref().is_none_or(|o| !o.answers(query)) {
+            *ordered = None;
+            match Ordered::build(self, query, &stale)? {
+                Some(built) => *ordered = Some(built),
+                None => return Ok(None),
+            }
+        }
+        let ordered = ordered.as_mut().expect("built above");
+        if ordered.catch_up(self, &stale)?.is_none() {
+            return Ok(None);
+        }
+        ordered.window(self, highlight, start, count).map(Some)
+    }
+
+    /// Writes every flow, or the numbered ones, to `out` as the file holds
+    /// them.
+    pub fn export(&self, which: Option<&[usize]>, out: &mut impl Write) -> Result<(), ReadBack> {
+        let rows = match which {
+            None => self.rows_from(0),
+            Some(ns) => ns
+                .iter()
+                .map(|&n| self.row(n).ok_or(ReadBack::NoSuchFlow(n)))
+                .collect::<Result<_, _>>()?,
+        };
+        for row in rows {
+            let mut buf = vec![0; row.len as usize];
+            self.file
+                .read_exact_at(&mut buf, row.offset)
+                .map_err(ReadBack::Io)?;
+            out.write_all(&buf).map_err(ReadBack::Io)?;
+        }
+        Ok(())
+    }
+}
+
+/// The one flow in `bytes`.
+fn parse(bytes: &[u8]) -> Result<Flow, String> {
+    match FlowReader::new(bytes).read_flow() {
+        Some(Ok(flow)) => Ok(flow),
+        Some(Err(e)) => Err(e.to_string()),
+        None => Err("no flow where the index points".into()),
+    }
+}

@@ -1,0 +1,190 @@
+//! The view's model over golden flows: rows, the session file, windows,
+//! filters, sorting, the detail JSON.
+
+use crate::filter::Filter;
+use crate::flowfile::FlowReader;
+use crate::http::Which;
+use crate::test_support::golden;
+
+use super::*;
+
+/// A session holding `files`' flows, in order.
+fn session(files: &[&str]) -> Session {
+    let session = Session::temporary().unwrap();
+    for name in files {
+        for flow in FlowReader::new(&golden(name)[..]) {
+            session.append(&flow.unwrap()).unwrap();
+        }
+    }
+    session
+}
+
+fn query(filter: Option<&str>, sort: SortKey, descending: bool) -> Query {
+    Query {
+        filter: filter.map(|f| Filter::parse(f).unwrap()),
+        sort,
+        descending,
+    }
+}
+
+fn urls(window: &Window) -> Vec<String> {
+    window
+        .rows
+        .iter()
+        .map(|(_, r, _)| r.url.to_string())
+        .collect()
+}
+
+#[test]
+fn rows_hold_what_the_list_shows() {
+    let s = session(&["all.mitm", "websocket.mitm", "tcp.mitm"]);
+    assert_eq!(s.len(), 7);
+    let get = s.row(0).unwrap();
+    assert_eq!(&*get.method, "GET");
+    assert_eq!(&*get.url, "http://127.0.0.1:18081/hello?x=1");
+    assert_eq!(get.host(), "127.0.0.1:18081");
+    assert_eq!((get.status, get.size, &*get.kind), (200, 24, "http"));
+    assert!((get.duration.unwrap() - 0.0102).abs() < 0.001, "{get:?}");
+    let refused = s.row(3).unwrap();
+    assert_eq!(refused.status, 0);
+    assert_ne!(refused.flags & row::ERROR, 0);
+    assert_ne!(s.row(4).unwrap().flags & row::TLS, 0);
+    assert_eq!(&*s.row(5).unwrap().kind, "websocket");
+    let tcp = s.row(6).unwrap();
+    assert_eq!(&*tcp.kind, "tcp");
+    assert!(tcp.size > 0, "{tcp:?}");
+}
+
+#[test]
+fn the_file_holds_the_flows_as_read() {
+    let s = session(&["all.mitm", "websocket.mitm"]);
+    let mut out = Vec::new();
+    s.export(None, &mut out).unwrap();
+    let mut want = golden("all.mitm");
+    want.extend(golden("websocket.mitm"));
+    assert_eq!(out, want);
+    let mut one = Vec::new();
+    s.export(Some(&[1]), &mut one).unwrap();
+    assert_eq!(
+        s.flow(1)
+            .unwrap()
+            .request()
+            .unwrap()
+            .get("method")
+            .unwrap()
+            .as_bytes(),
+        Some(&b"POST"[..])
+    );
+    assert!(matches!(s.flow(99), Err(ReadBack::NoSuchFlow(99))));
+}
+
+#[test]
+fn windows_filter_sort_and_highlight() {
+    let s = session(&["all.mitm"]);
+    let all = s
+        .window(&query(None, SortKey::Time, false), None, 0, 100)
+        .unwrap()
+        .unwrap();
+    assert_eq!((all.total, all.matched, all.rows.len()), (5, 5, 5));
+    let by_status = s
+        .window(&query(None, SortKey::Status, true), None, 0, 2)
+        .unwrap()
+        .unwrap();
+    let statuses: Vec<u16> = by_status.rows.iter().map(|(_, r, _)| r.status).collect();
+    assert_eq!(statuses, [404, 201]);
+    let page_two = s
+        .window(&query(None, SortKey::Status, true), None, 2, 2)
+        .unwrap()
+        .unwrap();
+    assert_eq!(page_two.start, 2);
+    assert_eq!(page_two.rows.len(), 2);
+    let gets = s
+        .window(&query(Some("~m GET"), SortKey::Time, false), None, 0, 100)
+        .unwrap()
+        .unwrap();
+    assert_eq!((gets.total, gets.matched), (5, 4));
+    let body = s
+        .window(
+            &query(Some("~bs \"hello from\""), SortKey::Time, false),
+            None,
+            0,
+            100,
+        )
+        .unwrap()
+        .unwrap();
+    assert_eq!(body.matched, 2, "{:?}", urls(&body));
+    let lit = Filter::parse("~c 404").unwrap();
+    let shown = s
+        .window(&query(None, SortKey::Time, false), Some(&lit), 0, 100)
+        .unwrap()
+        .unwrap();
+    let highlighted: Vec<bool> = shown.rows.iter().map(|(_, _, h)| *h).collect();
+    assert_eq!(highlighted, [false, false, true, false, false]);
+    // Past the end: no rows, counts still right.
+    let past = s
+        .window(&query(None, SortKey::Time, false), None, 50, 10)
+        .unwrap()
+        .unwrap();
+    assert_eq!((past.start, past.rows.len(), past.matched), (5, 0, 5));
+}
+
+#[test]
+fn an_order_takes_in_flows_as_they_arrive() {
+    let s = session(&["all.mitm"]);
+    let q = query(Some("~m GET"), SortKey::Status, false);
+    assert_eq!(s.window(&q, None, 0, 100).unwrap().unwrap().matched, 4);
+    for flow in FlowReader::new(&golden("all.mitm")[..]) {
+        s.append(&flow.unwrap()).unwrap();
+    }
+    let w = s.window(&q, None, 0, 100).unwrap().unwrap();
+    assert_eq!((w.total, w.matched), (10, 8));
+    let statuses: Vec<u16> = w.rows.iter().map(|(_, r, _)| r.status).collect();
+    assert_eq!(statuses, [0, 0, 200, 200, 200, 200, 404, 404]);
+    // Ties keep arrival order.
+    let ns: Vec<usize> = w.rows.iter().map(|(n, _, _)| *n).collect();
+    assert_eq!(ns, [3, 8, 0, 4, 5, 9, 2, 7]);
+}
+
+#[test]
+fn a_cancelled_filter_stops_and_the_next_query_rebuilds() {
+    let s = session(&["all.mitm"]);
+    let q = query(Some("~b hello"), SortKey::Time, false);
+    s.progress
+        .cancel
+        .store(true, std::sync::atomic::Ordering::SeqCst);
+    // The flag is cleared as a new filter starts; this one runs through.
+    assert_eq!(s.window(&q, None, 0, 10).unwrap().unwrap().matched, 2);
+    assert_eq!(
+        s.progress.total.load(std::sync::atomic::Ordering::SeqCst),
+        0
+    );
+}
+
+#[test]
+fn the_detail_and_bodies() {
+    let s = session(&["all.mitm", "websocket.mitm"]);
+    let flow = s.flow(1).unwrap();
+    let detail = json::detail(1, &flow, 0);
+    assert_eq!(detail["request"]["method"], "POST");
+    assert_eq!(detail["response"]["status_code"], 201);
+    assert!(
+        detail["request"]["headers"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|h| h[0] == "Host")
+    );
+    assert_eq!(detail["client_conn"]["peername"][0], "127.0.0.1");
+    let (part, len) = json::body(&flow, Which::Response, true, 0, 4).unwrap();
+    assert_eq!(len, 16);
+    assert_eq!(part.len(), 4);
+    let https = json::detail(4, &s.flow(4).unwrap(), 0);
+    assert!(!https["server_conn"]["tls_version"].is_null(), "{https}");
+    let ws = json::detail(5, &s.flow(5).unwrap(), 0);
+    assert!(
+        ws["websocket"]["messages"]["total"].as_u64().unwrap() > 0,
+        "{ws}"
+    );
+    let row = json::row(5, &s.row(5).unwrap(), false);
+    assert_eq!(row["type"], "websocket");
+}

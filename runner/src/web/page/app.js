@@ -1,0 +1,393 @@
+// Waylay's web view. The server keeps the filtered, sorted list; this
+// page asks for the rows it shows (a window) and hears of changes on one
+// push channel. Nothing here grows with the number of flows.
+
+const ROW = 22;            // px per row
+const MAX_PX = 8_000_000;  // the tallest scroll area browsers handle well
+const BODY_CHUNK = 256 * 1024;
+
+const $ = (id) => document.getElementById(id);
+const el = (tag, props = {}, ...children) => {
+  const e = Object.assign(document.createElement(tag), props);
+  for (const c of children) e.append(c);
+  return e;
+};
+
+const state = {
+  filter: "", highlight: "", sort: "time", desc: false,
+  total: 0, matched: 0, first: 0, rows: [], selected: null, selectedPos: null,
+  detail: null, tab: "request", asked: 0,
+};
+
+// ---- the list ------------------------------------------------------------
+
+function visibleCount() {
+  return Math.max(1, Math.ceil($("list").clientHeight / ROW) + 1);
+}
+
+/** The first row shown for the scroll position (scaled past MAX_PX). */
+function firstRow() {
+  const list = $("list");
+  const height = state.matched * ROW;
+  const room = Math.max(0, state.matched - visibleCount() + 1);
+  if (height <= MAX_PX) return Math.min(room, Math.floor(list.scrollTop / ROW));
+  const scrollable = Math.max(1, list.scrollHeight - list.clientHeight);
+  return Math.min(room, Math.round((list.scrollTop / scrollable) * room));
+}
+
+function params(extra) {
+  const p = new URLSearchParams({ sort: state.sort, desc: state.desc ? "1" : "0", ...extra });
+  if (state.filter) p.set("filter", state.filter);
+  if (state.highlight) p.set("highlight", state.highlight);
+  return p;
+}
+
+let inflight = null;
+async function refresh() {
+  const first = firstRow();
+  const count = visibleCount();
+  const asked = ++state.asked;
+  if (inflight) inflight.abort();
+  inflight = new AbortController();
+  let resp;
+  try {
+    resp = await fetch("/api/flows?" + params({ start: first, count }), { signal: inflight.signal });
+  } catch (e) {
+    return; // aborted by a newer ask
+  }
+  if (asked !== state.asked) return;
+  const body = await resp.json();
+  if (resp.status === 400) return showFilterError(body);
+  if (!resp.ok) return;
+  showFilterError(null);
+  state.total = body.total;
+  state.matched = body.matched;
+  state.first = body.start;
+  state.rows = body.rows;
+  render();
+}
+
+function showFilterError(err) {
+  const box = $("filter-error");
+  for (const id of ["filter", "highlight"]) $(id).classList.toggle("bad", !!err && err.field === id);
+  if (!err) { box.hidden = true; return; }
+  const text = err.field ? $(err.field).value : "";
+  box.textContent = `${err.field || "error"}: ${err.error}` +
+    (err.field ? `\n${" ".repeat(err.field.length + 2)}${text}\n${" ".repeat(err.field.length + 2 + (err.position || 0))}^` : "");
+  box.hidden = false;
+}
+
+const pad = (n) => String(n).padStart(2, "0");
+function clock(t) {
+  if (!t) return "";
+  const d = new Date(t * 1000);
+  return `${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}.${String(d.getMilliseconds()).padStart(3, "0")}`;
+}
+function size(n) {
+  if (n < 1024) return n + "b";
+  for (const [unit, k] of [["k", 1024], ["m", 1024 ** 2], ["g", 1024 ** 3]]) {
+    if (n < k * 1024 || unit === "g") return (n / k < 10 ? (n / k).toFixed(1) : Math.round(n / k)) + unit;
+  }
+}
+function duration(s) {
+  if (s == null) return "";
+  return s < 1 ? (s * 1000).toFixed(s < 0.01 ? 2 : 0) + "ms" : s.toFixed(2) + "s";
+}
+
+function render() {
+  $("spacer").style.height = Math.min(state.matched * ROW, MAX_PX) + "px";
+  $("counts").textContent = state.filter
+    ? `${state.matched.toLocaleString()} of ${state.total.toLocaleString()} flows`
+    : `${state.total.toLocaleString()} flows`;
+  const rows = $("rows");
+  rows.replaceChildren(...state.rows.map((r, i) => {
+    const icons = [];
+    if (r.tls) icons.push(el("span", { className: "icon", title: "TLS", textContent: "TLS" }));
+    if (r.replay) icons.push(el("span", { className: "icon", title: "replayed", textContent: "↻" }));
+    if (r.intercepted) icons.push(el("span", { className: "icon", title: "intercepted", textContent: "⏸" }));
+    if (r.killed) icons.push(el("span", { className: "icon", title: "killed", textContent: "✕" }));
+    else if (r.error) icons.push(el("span", { className: "icon", title: "error", textContent: "!" }));
+    if (r.marked) icons.push(el("span", { className: "icon mark", title: "marked " + r.marked, textContent: "●" }));
+    const row = el("div", { className: "row", role: "row" },
+      el("span", { className: "c-time", textContent: clock(r.time) }),
+      el("span", { className: "c-method", textContent: r.method }),
+      el("span", { className: "c-url", title: r.url }, ...icons, r.url),
+      el("span", { className: "c-status", textContent: r.status || (r.error ? "err" : "") }),
+      el("span", { className: "c-type", textContent: r.type }),
+      el("span", { className: "c-size", textContent: size(r.size) }),
+      el("span", { className: "c-duration", textContent: duration(r.duration) }));
+    row.dataset.n = r.n;
+    row.dataset.pos = state.first + i;
+    row.classList.toggle("selected", r.n === state.selected);
+    row.classList.toggle("highlighted", r.highlighted);
+    row.classList.toggle("error", r.error);
+    row.addEventListener("click", () => select(r.n, state.first + i, true));
+    return row;
+  }));
+  for (const span of $("columns").children) {
+    span.classList.toggle("sorted", span.dataset.sort === state.sort);
+    span.classList.toggle("desc", state.desc);
+  }
+}
+
+/** Selects flow `n`, at `pos` in the list; opens it when `open`. */
+function select(n, pos, open) {
+  state.selected = n;
+  state.selectedPos = pos;
+  render();
+  if (open || !$("detail").hidden) openDetail(n);
+}
+
+/** Moves the selection by `by` rows, scrolling it into view. */
+async function move(by) {
+  if (state.matched === 0) return;
+  const pos = Math.max(0, Math.min(state.matched - 1, (state.selectedPos ?? (by > 0 ? -1 : state.matched)) + by));
+  const first = firstRow();
+  const shown = visibleCount() - 1;
+  if (pos < first || pos >= first + shown) {
+    const list = $("list");
+    const target = pos < first ? pos : pos - shown + 1;
+    if (state.matched * ROW <= MAX_PX) list.scrollTop = target * ROW;
+    else list.scrollTop = (target / Math.max(1, state.matched - visibleCount() + 1)) * (list.scrollHeight - list.clientHeight);
+    await refresh();
+  }
+  const row = state.rows[pos - state.first];
+  if (row) select(row.n, pos, false);
+}
+
+// ---- the detail pane -----------------------------------------------------
+
+async function openDetail(n) {
+  const resp = await fetch(`/api/flows/${n}`);
+  if (!resp.ok) return;
+  state.detail = await resp.json();
+  $("detail").hidden = false;
+  const tabs = detailTabs(state.detail);
+  if (!tabs.includes(state.tab)) state.tab = tabs[0];
+  showDetail();
+}
+
+function detailTabs(f) {
+  const tabs = [];
+  if (f.request) tabs.push("request");
+  if (f.response) tabs.push("response");
+  if (f.websocket || f.messages) tabs.push("messages");
+  tabs.push("connection", "timing");
+  if (f.error) tabs.push("error");
+  tabs.push("comment");
+  return tabs;
+}
+
+function nextTab(by) {
+  if (!state.detail) return;
+  const tabs = detailTabs(state.detail);
+  state.tab = tabs[(tabs.indexOf(state.tab) + by + tabs.length) % tabs.length];
+  showDetail();
+}
+
+function kv(pairs) {
+  return el("table", { className: "kv" }, ...pairs.map(([k, v]) =>
+    el("tr", {}, el("td", { textContent: k }), el("td", { textContent: v == null ? "" : String(v) }))));
+}
+
+function showDetail() {
+  const f = state.detail;
+  $("tabs").replaceChildren(...detailTabs(f).map((t) => {
+    const b = el("button", { type: "button", textContent: t[0].toUpperCase() + t.slice(1), className: t === state.tab ? "active" : "" });
+    b.dataset.tab = t;
+    b.addEventListener("click", () => { state.tab = t; showDetail(); });
+    return b;
+  }));
+  const pane = $("pane");
+  pane.replaceChildren();
+  if (state.tab === "request" || state.tab === "response") {
+    const m = f[state.tab];
+    const first = state.tab === "request"
+      ? `${m.method} ${m.url} ${m.http_version}`
+      : `${m.http_version} ${m.status_code} ${m.reason ?? ""}`;
+    pane.append(el("h3", { textContent: first }), kv(m.headers));
+    if (m.trailers) pane.append(el("h3", { textContent: "Trailers" }), kv(m.trailers));
+    pane.append(el("h3", { textContent: "Body" }));
+    if (m.content_length == null) pane.append(el("p", { textContent: "(not kept: streamed)" }));
+    else if (m.content_length === 0) pane.append(el("p", { textContent: "(empty)" }));
+    else showBody(pane, f.n, state.tab, m);
+  } else if (state.tab === "messages") {
+    const list = f.websocket ? f.websocket.messages : f.messages;
+    pane.append(el("h3", { textContent: `${list.total} messages` }));
+    if (f.websocket && f.websocket.close_code != null)
+      pane.append(el("p", { textContent: `closed by ${f.websocket.closed_by_client ? "client" : "server"}: ${f.websocket.close_code} ${f.websocket.close_reason ?? ""}` }));
+    for (const m of list.items) {
+      pane.append(el("div", { className: "msg" },
+        el("span", { className: "dir", textContent: m.from_client ? "client →" : "← server" }),
+        el("span", { className: "dir", textContent: clock(m.timestamp) }),
+        m.type ? el("span", { className: "dir", textContent: m.type }) : "",
+        m.content));
+    }
+  } else if (state.tab === "connection") {
+    for (const [name, c] of [["Client", f.client_conn], ["Server", f.server_conn]]) {
+      if (!c) continue;
+      const addr = (a) => (Array.isArray(a) ? a.join(":") : a);
+      pane.append(el("h3", { textContent: name }), kv([
+        ["address", addr(c.address ?? c.peername)], ["local", addr(c.sockname)],
+        ["TLS", c.tls_version], ["SNI", c.sni], ["ALPN", c.alpn], ["cipher", c.cipher],
+      ].filter(([, v]) => v != null)));
+      for (const cert of c.certificates || []) pane.append(el("h3", { textContent: "Certificate" }), kv(Object.entries(cert)));
+    }
+  } else if (state.tab === "timing") {
+    const rows = [];
+    const add = (k, t) => t && rows.push([k, clock(t)]);
+    add("client connected", f.client_conn?.timestamp_start);
+    add("client TLS", f.client_conn?.timestamp_tls_setup);
+    add("server connected", f.server_conn?.timestamp_tcp_setup);
+    add("server TLS", f.server_conn?.timestamp_tls_setup);
+    add("request start", f.request?.timestamp_start);
+    add("request end", f.request?.timestamp_end);
+    add("response start", f.response?.timestamp_start);
+    add("response end", f.response?.timestamp_end);
+    pane.append(kv(rows));
+  } else if (state.tab === "error") {
+    pane.append(kv([["message", f.error.msg], ["at", clock(f.error.timestamp)]]));
+  } else if (state.tab === "comment") {
+    pane.append(el("p", { textContent: f.comment || "(no comment)" }));
+  }
+}
+
+const VIEWS = ["auto", "json", "text", "form", "hex", "image"];
+
+function guessView(type) {
+  type = (type || "").toLowerCase();
+  if (/^image\/(png|jpeg|gif|webp|bmp|x-icon|avif)/.test(type)) return "image";
+  if (/json/.test(type)) return "json";
+  if (/x-www-form-urlencoded/.test(type)) return "form";
+  if (/^text\/|xml|javascript|html/.test(type)) return "text";
+  return "text";
+}
+
+async function showBody(pane, n, which, m) {
+  const holder = el("div", { className: "body-holder" });
+  const bar = el("div", { className: "views" });
+  pane.append(bar, holder);
+  let loaded = new Uint8Array(0);
+  let whole = 0;
+  let view = "auto";
+  const load = async () => {
+    const resp = await fetch(`/api/flows/${n}/${which}/body?offset=${loaded.length}&limit=${BODY_CHUNK}`);
+    if (!resp.ok) return;
+    whole = Number(resp.headers.get("x-body-length"));
+    const part = new Uint8Array(await resp.arrayBuffer());
+    const joined = new Uint8Array(loaded.length + part.length);
+    joined.set(loaded); joined.set(part, loaded.length);
+    loaded = joined;
+    draw();
+  };
+  const draw = () => {
+    const chosen = view === "auto" ? guessView(m.content_type) : view;
+    bar.replaceChildren(...VIEWS.map((v) => {
+      const b = el("button", { type: "button", textContent: v, className: v === view ? "active" : "" });
+      b.addEventListener("click", () => { view = v; draw(); });
+      return b;
+    }), el("a", { href: `/api/flows/${n}/${which}/body?download=1`, textContent: "download" }));
+    holder.replaceChildren(render(chosen));
+    if (loaded.length < whole) {
+      const more = el("button", { type: "button", textContent: `load more (${size(loaded.length)} of ${size(whole)})` });
+      more.addEventListener("click", load);
+      holder.append(more);
+    }
+  };
+  const render = (chosen) => {
+    const text = () => new TextDecoder("utf-8").decode(loaded);
+    if (chosen === "image") {
+      const img = el("img", { className: "body", alt: "response image" });
+      img.src = URL.createObjectURL(new Blob([loaded], { type: m.content_type || "image/png" }));
+      return img;
+    }
+    if (chosen === "json") {
+      try { return el("pre", { className: "body json", textContent: JSON.stringify(JSON.parse(text()), null, 2) }); }
+      catch { return el("pre", { className: "body", textContent: text() }); }
+    }
+    if (chosen === "form") {
+      return kv([...new URLSearchParams(text())]);
+    }
+    if (chosen === "hex") {
+      const lines = [];
+      for (let i = 0; i < loaded.length; i += 16) {
+        const chunk = [...loaded.slice(i, i + 16)];
+        lines.push(i.toString(16).padStart(8, "0") + "  " +
+          chunk.map((b) => b.toString(16).padStart(2, "0")).join(" ").padEnd(48) + "  " +
+          chunk.map((b) => (b >= 32 && b < 127 ? String.fromCharCode(b) : ".")).join(""));
+      }
+      return el("pre", { className: "body hex", textContent: lines.join("\n") });
+    }
+    return el("pre", { className: "body", textContent: text() });
+  };
+  await load();
+}
+
+// ---- wiring --------------------------------------------------------------
+
+function debounce(f, ms) {
+  let t;
+  return (...a) => { clearTimeout(t); t = setTimeout(() => f(...a), ms); };
+}
+
+function connect() {
+  const ws = new WebSocket(`ws://${location.host}/api/updates`);
+  ws.onmessage = (e) => {
+    const msg = JSON.parse(e.data);
+    const p = msg.progress;
+    $("progress").hidden = !p;
+    if (p) {
+      $("progress-bar").value = p.done / p.total;
+      $("progress-text").textContent = `filtering ${p.done.toLocaleString()} of ${p.total.toLocaleString()}`;
+    }
+    if (msg.total !== state.total) refreshSoon();
+  };
+  ws.onclose = () => setTimeout(connect, 1000);
+}
+
+const refreshSoon = debounce(refresh, 30);
+
+function init() {
+  const list = $("list");
+  list.addEventListener("scroll", refreshSoon);
+  window.addEventListener("resize", refreshSoon);
+  for (const id of ["filter", "highlight"]) {
+    $(id).addEventListener("input", debounce(() => {
+      state[id] = $(id).value.trim();
+      if (id === "filter") { list.scrollTop = 0; state.selectedPos = null; }
+      refresh();
+    }, 150));
+  }
+  $("cancel").addEventListener("click", () => fetch("/api/filter/cancel", { method: "POST" }));
+  for (const span of $("columns").children) {
+    span.addEventListener("click", () => {
+      if (state.sort === span.dataset.sort) state.desc = !state.desc;
+      else { state.sort = span.dataset.sort; state.desc = false; }
+      refresh();
+    });
+  }
+  document.addEventListener("keydown", (e) => {
+    const typing = e.target instanceof HTMLInputElement || e.target instanceof HTMLTextAreaElement;
+    if (typing) {
+      if (e.key === "Escape" || e.key === "Enter") { e.target.blur(); list.focus(); }
+      return;
+    }
+    if (e.ctrlKey || e.metaKey || e.altKey) return;
+    const keys = {
+      j: () => move(1), ArrowDown: () => move(1),
+      k: () => move(-1), ArrowUp: () => move(-1),
+      Enter: () => state.selected != null && openDetail(state.selected),
+      "/": () => $("filter").focus(),
+      Tab: () => nextTab(e.shiftKey ? -1 : 1),
+      Escape: () => { $("detail").hidden = true; },
+      g: () => { list.scrollTop = 0; state.selectedPos = null; move(1); },
+      G: () => { list.scrollTop = list.scrollHeight; state.selectedPos = state.matched; move(-1); },
+    };
+    const f = keys[e.key];
+    if (f) { e.preventDefault(); f(); }
+  });
+  connect();
+  refresh();
+}
+
+init();
