@@ -3,6 +3,8 @@
 //! sorted order ([`Query`], [`Window`]), and the JSON the page reads
 //! ([`json`]). The runner's `web` module serves it.
 
+pub mod edit;
+pub mod export;
 pub mod json;
 mod order;
 pub mod row;

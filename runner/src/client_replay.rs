@@ -147,7 +147,47 @@ type Start = Box<dyn FnOnce(Arc<Scripts>) -> Result<Started> + Send>;
 pub struct Started {
     runtime: tokio::runtime::Runtime,
     live: Arc<Live>,
-    replayer: Arc<Replayer>,
+    pub replayer: Arc<Replayer>,
+}
+
+/// A replayer of its own, with its runtime and a `Live` whose finished
+/// flows go to `on_flow`: for offline replays, and the web view's
+/// replays under `-n`.
+pub fn standalone(
+    cli: &Cli,
+    scripts: Arc<Scripts>,
+    mut options: Options,
+    output: &Output,
+    on_flow: waylay_proxy::live::OnFlow,
+    concurrency: Concurrency,
+    failure_note: &'static str,
+) -> Result<Started> {
+    // Replays intercept no client: a CA in memory, none written.
+    let ca = waylay_proxy::tls::ca::ephemeral().map_err(anyhow::Error::msg)?;
+    let (interceptor, notes) =
+        waylay_proxy::tls::Interceptor::new(ca, &options.trust).map_err(anyhow::Error::msg)?;
+    for note in notes {
+        output.problem(&format!("runner: warning: {note}"));
+    }
+    options.tls = Some(Arc::new(interceptor));
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .context("starting the async runtime for replays")?;
+    let live = Arc::new(Live::new(scripts, None, Some(on_flow), options));
+    let replayer = Replayer::start(
+        &live,
+        mode_for(cli),
+        runtime.handle().clone(),
+        concurrency,
+        failure_note,
+    );
+    Ok(Started {
+        runtime,
+        live,
+        replayer,
+    })
 }
 
 /// Said after the reason of an offline replay that failed.
@@ -167,34 +207,17 @@ impl Offline {
         let collected = Collected::new();
         let (cli, output, for_make) = (cli.clone(), output.clone(), collected.clone());
         let make = move |scripts: Arc<Scripts>| -> Result<Started> {
-            let mut options = options;
-            // Replays intercept no client: a CA in memory, none written.
-            let ca = waylay_proxy::tls::ca::ephemeral().map_err(anyhow::Error::msg)?;
-            let (interceptor, notes) = waylay_proxy::tls::Interceptor::new(ca, &options.trust)
-                .map_err(anyhow::Error::msg)?;
-            for note in notes {
-                output.problem(&format!("runner: warning: {note}"));
-            }
-            options.tls = Some(Arc::new(interceptor));
-            let runtime = tokio::runtime::Builder::new_multi_thread()
-                .worker_threads(2)
-                .enable_all()
-                .build()
-                .context("starting the async runtime for replays")?;
-            let live = Arc::new(Live::new(scripts, None, Some(for_make.on_flow()), options));
-            let replayer = Replayer::start(
-                &live,
-                mode_for(&cli),
-                runtime.handle().clone(),
+            let started = standalone(
+                &cli,
+                scripts,
+                options,
+                &output,
+                for_make.on_flow(),
                 concurrency,
                 OFFLINE_NOTE,
-            );
-            for_make.watch(replayer.clone());
-            Ok(Started {
-                runtime,
-                live,
-                replayer,
-            })
+            )?;
+            for_make.watch(started.replayer.clone());
+            Ok(started)
         };
         let offline = Arc::new(Offline {
             scripts: Arc::downgrade(scripts),

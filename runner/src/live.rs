@@ -121,7 +121,7 @@ pub fn run(
         crate::flow_options::filtered_capture(capture, on_flow, flows.save.clone(), output.clone());
     let on_flow = crate::har_dump::hook(har.as_ref(), on_flow);
     let web = match cli.web {
-        true => Some(Arc::new(crate::web::Web::start(cli, output)?)),
+        true => Some(crate::web::Web::start(cli, output)?),
         false => None,
     };
     let on_flow = match &web {
@@ -142,6 +142,17 @@ pub fn run(
         .enable_all()
         .build()
         .context("starting the async runtime")?;
+    if let Some(web) = &web {
+        // The view's replays go out as -C's would.
+        let replayer = waylay_proxy::live::replay::Replayer::start(
+            &live,
+            crate::client_replay::mode_for(cli),
+            runtime.handle().clone(),
+            waylay_proxy::live::replay::Concurrency::One,
+            "",
+        );
+        web.set_replay(crate::web::replay_with(replayer));
+    }
     let modes = modes(cli)?;
     let result = runtime.block_on(async {
         let mut listeners = Vec::new();

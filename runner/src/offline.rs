@@ -49,6 +49,7 @@ pub fn run(cli: &Cli, specs: &[ScriptSpec], output: &Arc<Output>) -> Result<()> 
     let har = crate::har_dump::open(cli, flows.save.clone())?;
     let replay = crate::client_replay::settings(cli)?;
     let scripts = std::sync::Arc::new(scripts);
+    let web_options = options.clone();
     let replays =
         crate::client_replay::Offline::new(cli, &scripts, options, output, replay.concurrency);
     let replaying = !replay.flows.is_empty();
@@ -62,6 +63,15 @@ pub fn run(cli: &Cli, specs: &[ScriptSpec], output: &Arc<Output>) -> Result<()> 
         true => Some(crate::web::Web::start(cli, output)?),
         false => None,
     };
+    if let Some(web) = &web {
+        web.set_replay(crate::web::replay_offline(
+            cli,
+            scripts.clone(),
+            web_options,
+            output,
+            web.feed().clone(),
+        ));
+    }
     let (input, name) = match input {
         Some(input) => input,
         // -C alone: the replays are the run.

@@ -4,18 +4,20 @@
 //! (`waylay_proxy::view`), not in memory.
 
 use std::net::{IpAddr, SocketAddr};
-use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, OnceLock};
 use std::thread::JoinHandle;
 
 use anyhow::{Context as _, Result};
 use tokio::sync::{oneshot, watch};
 use waylay_proxy::Flow;
+use waylay_proxy::live::OnFlow;
 use waylay_proxy::view::Session;
 
 use crate::cli::Cli;
 use crate::output::Output;
 
+mod actions;
 mod api;
 mod assets;
 mod guard;
@@ -53,23 +55,69 @@ pub fn settings(cli: &Cli) -> Result<Settings> {
     Ok(Settings { host, port })
 }
 
+/// Sends a flow out again (a replay); why not, in one line.
+pub type ReplayFn = Box<dyn Fn(Flow) -> Result<(), String> + Send + Sync>;
+
 /// What the handlers share.
 pub(crate) struct App {
-    pub session: Arc<Session>,
+    pub feed: Arc<Feed>,
     pub token: String,
     pub address: SocketAddr,
     /// Bumped whenever the session changes; the push channel watches it.
     pub changed: watch::Receiver<u64>,
+    /// Replays, once the proxy (or, with -n, a replayer) is there.
+    pub replay: OnceLock<ReplayFn>,
+}
+
+/// Where flows enter the view: the session, and the push channel's
+/// signal.
+pub struct Feed {
+    pub session: Arc<Session>,
+    changed: watch::Sender<u64>,
+    warned: AtomicBool,
+    output: Arc<Output>,
+}
+
+impl Feed {
+    /// Adds a finished flow to the view.
+    pub fn add(&self, flow: &Flow) {
+        match self.session.append(flow) {
+            Ok(_) => self.touch(),
+            Err(e) => {
+                if !self.warned.swap(true, Ordering::Relaxed) {
+                    self.output.problem(&format!(
+                        "runner: the web view cannot keep flow {}: {e}; it shows the flows before it (is the disk full?)",
+                        flow.id()
+                    ));
+                }
+            }
+        }
+    }
+
+    /// Tells the page something changed.
+    pub fn touch(&self) {
+        self.changed.send_modify(|v| *v += 1);
+    }
+
+    /// Wraps `on_flow` so that each finished flow also reaches the view.
+    pub fn hook(self: &Arc<Self>, on_flow: Option<OnFlow>) -> Option<OnFlow> {
+        let feed = self.clone();
+        Some(Box::new(move |flow: &Flow| {
+            feed.add(flow);
+            if let Some(on_flow) = &on_flow {
+                on_flow(flow);
+            }
+        }))
+    }
 }
 
 /// The running view.
 pub struct Web {
-    session: Arc<Session>,
-    changed: watch::Sender<u64>,
+    feed: Arc<Feed>,
+    app: Arc<App>,
     address: SocketAddr,
     stop: Option<oneshot::Sender<()>>,
     thread: Option<JoinHandle<()>>,
-    warned: AtomicBool,
     output: Arc<Output>,
 }
 
@@ -90,16 +138,24 @@ impl Web {
             Arc::new(Session::temporary().context("--web: cannot make the session file")?);
         let token = format!("{}", uuid::Uuid::new_v4().simple());
         let (changed, watching) = watch::channel(0);
+        let feed = Arc::new(Feed {
+            session,
+            changed,
+            warned: AtomicBool::new(false),
+            output: output.clone(),
+        });
         let app = Arc::new(App {
-            session: session.clone(),
+            feed: feed.clone(),
             token: token.clone(),
             address,
             changed: watching,
+            replay: OnceLock::new(),
         });
+        let for_thread = app.clone();
         let (stop, stopped) = oneshot::channel::<()>();
         let thread = std::thread::Builder::new()
             .name("web".into())
-            .spawn(move || serve(listener, app, stopped))
+            .spawn(move || serve(listener, for_thread, stopped))
             .context("starting the web view's thread")?;
         if !settings.host.is_loopback() {
             output.problem(&format!(
@@ -109,50 +165,38 @@ impl Web {
         }
         output.notice(&format!("Web view at http://{address}/?token={token}"));
         Ok(Web {
-            session,
-            changed,
+            feed,
+            app,
             address,
             stop: Some(stop),
             thread: Some(thread),
-            warned: AtomicBool::new(false),
             output: output.clone(),
         })
     }
 
-    /// Where the view listens (the proxy refuses to forward there).
+    /// Where the view listens (the proxy refuses to connect there).
     pub fn address(&self) -> SocketAddr {
         self.address
     }
 
     /// Adds a finished flow to the view.
     pub fn add(&self, flow: &Flow) {
-        match self.session.append(flow) {
-            Ok(_) => {
-                self.changed.send_modify(|v| *v += 1);
-            }
-            Err(e) => {
-                if !self.warned.swap(true, Ordering::Relaxed) {
-                    self.output.problem(&format!(
-                        "runner: the web view cannot keep flow {}: {e}; it shows the flows before it (is the disk full?)",
-                        flow.id()
-                    ));
-                }
-            }
-        }
+        self.feed.add(flow);
+    }
+
+    /// Where flows enter the view.
+    pub fn feed(&self) -> &Arc<Feed> {
+        &self.feed
     }
 
     /// Wraps `on_flow` so that each finished flow also reaches the view.
-    pub fn hook(
-        self: &Arc<Self>,
-        on_flow: Option<waylay_proxy::live::OnFlow>,
-    ) -> Option<waylay_proxy::live::OnFlow> {
-        let web = self.clone();
-        Some(Box::new(move |flow: &Flow| {
-            web.add(flow);
-            if let Some(on_flow) = &on_flow {
-                on_flow(flow);
-            }
-        }))
+    pub fn hook(&self, on_flow: Option<OnFlow>) -> Option<OnFlow> {
+        self.feed.hook(on_flow)
+    }
+
+    /// How the view replays flows, once there is a way.
+    pub fn set_replay(&self, replay: ReplayFn) {
+        let _ = self.app.replay.set(replay);
     }
 
     /// Keeps serving until Ctrl-C or SIGTERM (`-n --web`, after the run).
@@ -209,4 +253,55 @@ fn serve(listener: std::net::TcpListener, app: Arc<App>, stopped: oneshot::Recei
             eprintln!("runner: the web view stopped: {e}");
         }
     });
+}
+
+/// Replays through `replayer`: a copy of the flow goes out (a new id, as
+/// mitmweb's duplicate-then-replay) and comes back as a new row.
+pub fn replay_with(replayer: Arc<waylay_proxy::live::replay::Replayer>) -> ReplayFn {
+    Box::new(move |flow: Flow| {
+        if let Some(problem) = flow.replay_problem() {
+            return Err(problem.to_owned());
+        }
+        match replayer.replay_file(vec![flow.duplicate()]) {
+            1 => Ok(()),
+            _ => Err("the flow could not be queued for replay".into()),
+        }
+    })
+}
+
+/// `-n --web`: replays start a replayer of their own on first use, whose
+/// finished flows join the view.
+pub fn replay_offline(
+    cli: &Cli,
+    scripts: Arc<waylay_proxy::script::Scripts>,
+    options: waylay_proxy::live::Options,
+    output: &Arc<Output>,
+    feed: Arc<Feed>,
+) -> ReplayFn {
+    let cli = cli.clone();
+    let output = output.clone();
+    let make = std::sync::Mutex::new(Some((scripts, options)));
+    let started: OnceLock<Result<crate::client_replay::Started, String>> = OnceLock::new();
+    Box::new(move |flow: Flow| {
+        let started = started.get_or_init(|| {
+            let Some((scripts, options)) = make.lock().unwrap_or_else(|e| e.into_inner()).take()
+            else {
+                return Err("the replayer could not start".into());
+            };
+            crate::client_replay::standalone(
+                &cli,
+                scripts,
+                options,
+                &output,
+                feed.hook(None).expect("a hook"),
+                waylay_proxy::live::replay::Concurrency::One,
+                "",
+            )
+            .map_err(|e| format!("{e:#}"))
+        });
+        match started {
+            Ok(started) => replay_with(started.replayer.clone())(flow),
+            Err(e) => Err(format!("cannot replay: {e}")),
+        }
+    })
 }

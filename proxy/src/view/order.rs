@@ -160,6 +160,9 @@ impl Ordered {
         }
         let result = (|| {
             for (i, row) in fresh.iter().enumerate() {
+                if row.deleted {
+                    continue;
+                }
                 if let Some(filter) = &self.query.filter {
                     if i % 256 == 0 {
                         if stale() || progress.cancel.load(Ordering::SeqCst) {
@@ -228,7 +231,7 @@ impl Ordered {
             rows.push((n, row, lit));
         }
         Ok(Window {
-            total: session.len(),
+            total: session.shown(),
             matched: self.order.len(),
             start,
             rows,

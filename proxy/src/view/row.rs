@@ -48,6 +48,10 @@ pub struct Row {
     /// The mark's colour or emoji as mitmproxy writes it (`:default:`,
     /// `:red:`, `🐛`); empty when unmarked.
     pub mark: Box<str>,
+    /// Deleted from the view (still in the file).
+    pub deleted: bool,
+    /// Where the flow was before its first edit, to revert to.
+    pub original: Option<(u64, u32)>,
 }
 
 impl Row {
@@ -160,6 +164,8 @@ impl Row {
             duration,
             flags,
             mark: mark.into(),
+            deleted: false,
+            original: None,
         }
     }
 

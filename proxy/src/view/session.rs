@@ -9,7 +9,7 @@
 use std::fs::File;
 use std::io::{self, Write};
 use std::os::unix::fs::FileExt;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Mutex, RwLock};
 
 use crate::flow::Flow;
@@ -56,6 +56,13 @@ pub struct Session {
     generation: AtomicU64,
     /// How far the running filter has got.
     pub progress: Progress,
+    /// Bumped by every change (a flow added, edited, deleted), for the
+    /// page to know when to ask again.
+    version: AtomicU64,
+    /// Set when a flow changed in place: the order is built again.
+    dirty: AtomicBool,
+    /// Flows not deleted.
+    shown: AtomicUsize,
 }
 
 impl std::fmt::Debug for Session {
@@ -91,11 +98,24 @@ impl Session {
             latest: Mutex::new(String::new()),
             generation: AtomicU64::new(0),
             progress: Progress::default(),
+            version: AtomicU64::new(0),
+            dirty: AtomicBool::new(false),
+            shown: AtomicUsize::new(0),
         }
     }
 
     /// Appends `flow` to the file and the index; returns its number.
     pub fn append(&self, flow: &Flow) -> io::Result<usize> {
+        let row = self.write(flow)?;
+        let mut rows = self.rows.write().unwrap_or_else(|e| e.into_inner());
+        rows.push(row);
+        self.shown.fetch_add(1, Ordering::SeqCst);
+        self.version.fetch_add(1, Ordering::SeqCst);
+        Ok(rows.len() - 1)
+    }
+
+    /// Writes `flow` at the end of the file; its row.
+    fn write(&self, flow: &Flow) -> io::Result<Row> {
         let mut appending = self.appending.lock().unwrap_or_else(|e| e.into_inner());
         let Appender { end, buf } = &mut *appending;
         buf.clear();
@@ -113,9 +133,67 @@ impl Session {
             Row::of(flow, *end, len)
         };
         *end += u64::from(len);
+        Ok(row)
+    }
+
+    /// Puts `flow` in place of flow `n` (an edit, a mark, a comment): it is
+    /// written anew at the end of the file; the first version is kept for
+    /// [`revert`](Session::revert).
+    pub fn replace(&self, n: usize, flow: &Flow) -> Result<(), ReadBack> {
+        let before = self.row(n).ok_or(ReadBack::NoSuchFlow(n))?;
+        let mut row = self.write(flow).map_err(ReadBack::Io)?;
+        row.original = Some(before.original.unwrap_or((before.offset, before.len)));
+        row.deleted = before.deleted;
+        self.rows.write().unwrap_or_else(|e| e.into_inner())[n] = row;
+        self.changed_in_place();
+        Ok(())
+    }
+
+    /// Puts flow `n` back as it was before its first edit; false when it
+    /// was never edited.
+    pub fn revert(&self, n: usize) -> Result<bool, ReadBack> {
+        let row = self.row(n).ok_or(ReadBack::NoSuchFlow(n))?;
+        let Some((offset, len)) = row.original else {
+            return Ok(false);
+        };
+        let first = self.read(&Row {
+            offset,
+            len,
+            ..row.clone()
+        })?;
+        let mut back = Row::of(&first, offset, len);
+        back.deleted = row.deleted;
+        self.rows.write().unwrap_or_else(|e| e.into_inner())[n] = back;
+        self.changed_in_place();
+        Ok(true)
+    }
+
+    /// Takes flow `n` out of the view (the file keeps it).
+    pub fn delete(&self, n: usize) -> Result<(), ReadBack> {
         let mut rows = self.rows.write().unwrap_or_else(|e| e.into_inner());
-        rows.push(row);
-        Ok(rows.len() - 1)
+        let row = rows.get_mut(n).ok_or(ReadBack::NoSuchFlow(n))?;
+        if !row.deleted {
+            row.deleted = true;
+            self.shown.fetch_sub(1, Ordering::SeqCst);
+        }
+        drop(rows);
+        self.changed_in_place();
+        Ok(())
+    }
+
+    fn changed_in_place(&self) {
+        self.dirty.store(true, Ordering::SeqCst);
+        self.version.fetch_add(1, Ordering::SeqCst);
+    }
+
+    /// Bumped by every change.
+    pub fn version(&self) -> u64 {
+        self.version.load(Ordering::SeqCst)
+    }
+
+    /// How many flows the view shows (all but the deleted).
+    pub fn shown(&self) -> usize {
+        self.shown.load(Ordering::SeqCst)
     }
 
     /// How many flows there are.
@@ -188,7 +266,8 @@ impl Session {
         };
         let stale = || self.generation.load(Ordering::SeqCst) > generation;
         let mut ordered = self.ordered.lock().unwrap_or_else(|e| e.into_inner());
-        if ordered.as_ref().is_none_or(|o| !o.answers(query)) {
+        let dirty = self.dirty.swap(false, Ordering::SeqCst);
+        if dirty || ordered.as_ref().is_none_or(|o| !o.answers(query)) {
             *ordered = None;
             match Ordered::build(self, query, &stale)? {
                 Some(built) => *ordered = Some(built),
@@ -206,7 +285,11 @@ impl Session {
     /// them.
     pub fn export(&self, which: Option<&[usize]>, out: &mut impl Write) -> Result<(), ReadBack> {
         let rows = match which {
-            None => self.rows_from(0),
+            None => self
+                .rows_from(0)
+                .into_iter()
+                .filter(|r| !r.deleted)
+                .collect::<Vec<Row>>(),
             Some(ns) => ns
                 .iter()
                 .map(|&n| self.row(n).ok_or(ReadBack::NoSuchFlow(n)))

@@ -36,6 +36,7 @@ pub fn router(app: Arc<App>) -> Router {
         .route("/api/filter/cancel", post(cancel))
         .route("/api/export", get(export))
         .route("/api/updates", get(updates))
+        .merge(super::actions::routes())
         .layer(axum::middleware::from_fn_with_state(
             app.clone(),
             guard::guard,
@@ -57,11 +58,11 @@ fn refusal(status: StatusCode, message: impl Into<String>) -> Refusal {
     Refusal(status, json!({"error": message.into()}))
 }
 
-fn error(status: StatusCode, message: impl Into<String>) -> Response {
+pub(super) fn error(status: StatusCode, message: impl Into<String>) -> Response {
     refusal(status, message).into_response()
 }
 
-fn read_back(e: ReadBack) -> Response {
+pub(super) fn read_back(e: ReadBack) -> Response {
     match e {
         ReadBack::NoSuchFlow(_) => error(StatusCode::NOT_FOUND, e.to_string()),
         _ => error(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()),
@@ -116,7 +117,7 @@ async fn flows(State(app): State<Arc<App>>, Query(params): Params) -> Result<Res
         sort,
         descending: params.get("desc").is_some_and(|d| d == "1" || d == "true"),
     };
-    let session = app.session.clone();
+    let session = app.feed.session.clone();
     let done = tokio::task::spawn_blocking(move || {
         session.window(&query, highlight.as_ref(), start, count)
     })
@@ -135,13 +136,17 @@ async fn flows(State(app): State<Arc<App>>, Query(params): Params) -> Result<Res
 
 /// `POST /api/filter/cancel`: stops the running filter.
 async fn cancel(State(app): State<Arc<App>>) -> Response {
-    app.session.progress.cancel.store(true, Ordering::SeqCst);
+    app.feed
+        .session
+        .progress
+        .cancel
+        .store(true, Ordering::SeqCst);
     StatusCode::NO_CONTENT.into_response()
 }
 
 /// Reads flow `n` off the session file on a blocking thread.
-async fn read_flow(app: &Arc<App>, n: usize) -> Result<waylay_proxy::Flow, Response> {
-    let session = app.session.clone();
+pub(super) async fn read_flow(app: &Arc<App>, n: usize) -> Result<waylay_proxy::Flow, Response> {
+    let session = app.feed.session.clone();
     match tokio::task::spawn_blocking(move || session.flow(n)).await {
         Ok(Ok(flow)) => Ok(flow),
         Ok(Err(e)) => Err(read_back(e)),
@@ -257,7 +262,7 @@ async fn export(State(app): State<Arc<App>>, Query(params): Params) -> Response 
             }
         },
     };
-    let session = app.session.clone();
+    let session = app.feed.session.clone();
     let done = tokio::task::spawn_blocking(move || {
         let mut out = Vec::new();
         session.export(picked.as_deref(), &mut out).map(|()| out)
@@ -303,7 +308,7 @@ async fn push(app: Arc<App>, mut socket: WebSocket) {
     let mut tick = tokio::time::interval(Duration::from_millis(50));
     loop {
         tick.tick().await;
-        let progress = &app.session.progress;
+        let progress = &app.feed.session.progress;
         let filtering = progress.total.load(Ordering::Relaxed);
         let state = (
             *changed.borrow_and_update(),
@@ -322,7 +327,9 @@ async fn push(app: Arc<App>, mut socket: WebSocket) {
         }
         last = Some(state);
         let progress = (filtering > 0).then(|| json!({"done": state.2, "total": filtering}));
-        let text = json!({"total": app.session.len(), "progress": progress}).to_string();
+        let text =
+            json!({"version": state.0, "total": app.feed.session.shown(), "progress": progress})
+                .to_string();
         if socket.send(Message::Text(text.into())).await.is_err() {
             return;
         }

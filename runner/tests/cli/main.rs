@@ -40,5 +40,6 @@ mod tls;
 mod upgrade;
 mod web;
 mod web_browser;
+mod web_export;
 mod websocket;
 mod wire;

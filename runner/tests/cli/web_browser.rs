@@ -162,10 +162,10 @@ fn without_the_token_the_browser_gets_403() {
 }
 
 #[test]
-fn the_keyboard_alone_moves_and_opens_flows() {
+fn the_keyboard_alone_moves_opens_and_replays_flows() {
     let Some(chromium) = chromium() else { return };
     let view = View::offline(&["-r", golden("all.mitm").to_str().unwrap(), "-q"]);
-    let mut browser = Browser::start(chromium, "the_keyboard_alone_moves_and_opens_flows");
+    let mut browser = Browser::start(chromium, "the_keyboard_alone_moves_opens_and_replays_flows");
     browser.goto(&view.url());
     browser.wait_for(&format!("{ROWS} === 5"), "the list loads");
     browser.eval("document.querySelector('#list').focus()");
@@ -189,6 +189,14 @@ fn the_keyboard_alone_moves_and_opens_flows() {
     browser.wait_for(
         "document.querySelector('#tabs button.active')?.dataset.tab === 'response'",
         "Tab moves to the response",
+    );
+    browser.press("Escape");
+    // r replays the selected flow: a new row, marked as a replay.
+    browser.press("r");
+    browser.wait_for(&format!("{ROWS} === 6"), "the replay is listed");
+    browser.wait_for(
+        "document.querySelectorAll('#rows .row')[5].querySelector('.icon[title=replayed]')",
+        "the new row is a replay",
     );
     browser.press("/");
     assert_eq!(browser.eval("document.activeElement.id"), "filter");

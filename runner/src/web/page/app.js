@@ -16,7 +16,7 @@ const el = (tag, props = {}, ...children) => {
 const state = {
   filter: "", highlight: "", sort: "time", desc: false,
   total: 0, matched: 0, first: 0, rows: [], selected: null, selectedPos: null,
-  detail: null, tab: "request", asked: 0,
+  detail: null, tab: "request", asked: 0, version: -1, editing: false,
 };
 
 // ---- the list ------------------------------------------------------------
@@ -190,6 +190,105 @@ function kv(pairs) {
     el("tr", {}, el("td", { textContent: k }), el("td", { textContent: v == null ? "" : String(v) }))));
 }
 
+/** Runs an action on flow `n`; says what went wrong in the log line. */
+async function act(n, action, body) {
+  const resp = await fetch(`/api/flows/${n}/${action}`, {
+    method: "POST",
+    headers: body ? { "content-type": "application/json" } : {},
+    body: body ? JSON.stringify(body) : undefined,
+  });
+  if (!resp.ok && resp.status !== 202) {
+    let msg = `${action} failed (${resp.status})`;
+    try { msg = (await resp.json()).error; } catch {}
+    status(msg, true);
+    return false;
+  }
+  status(`${action}: done`, false);
+  if (action !== "delete" && action !== "replay" && action !== "duplicate") openDetail(n);
+  if (action === "delete") { $("detail").hidden = true; state.selected = null; }
+  return true;
+}
+
+function status(text, bad) {
+  const s = $("status");
+  s.textContent = text;
+  s.classList.toggle("bad", bad);
+}
+
+const ACTIONS = {
+  replay: { key: "r", label: "Replay", run: (n) => act(n, "replay") },
+  duplicate: { key: "D", label: "Duplicate", run: (n) => act(n, "duplicate") },
+  revert: { key: "V", label: "Revert edits", run: (n) => act(n, "revert") },
+  delete: { key: "d", label: "Delete from view", run: (n) => act(n, "delete") },
+  mark: {
+    key: "m", label: "Mark / unmark",
+    run: (n) => {
+      const row = state.rows.find((r) => r.n === n);
+      const marked = row ? row.marked : state.detail?.marked;
+      return act(n, "edit", { marked: marked ? "" : ":default:" });
+    },
+  },
+  edit: { key: "e", label: "Edit request", run: () => { state.editing = true; state.tab = "request"; showDetail(); } },
+};
+
+function toolbar(f) {
+  const bar = el("div", { className: "toolbar" });
+  for (const [name, a] of Object.entries(ACTIONS)) {
+    const b = el("button", { type: "button", textContent: a.label, title: `${a.label} (${a.key})` });
+    b.dataset.action = name;
+    b.addEventListener("click", () => a.run(f.n));
+    bar.append(b);
+  }
+  const colours = el("select", { title: "mark colour" });
+  for (const c of ["", ":default:", ":red:", ":orange:", ":yellow:", ":green:", ":blue:", ":purple:"]) {
+    colours.append(el("option", { value: c, textContent: c || "(unmarked)", selected: (f.marked || "") === c }));
+  }
+  colours.addEventListener("change", () => act(f.n, "edit", { marked: colours.value }));
+  bar.append(colours);
+  const exports = el("span", { className: "exports" }, "Export: ");
+  for (const fmt of ["curl", "httpie", "raw", "har", "mitm"]) {
+    const a = el("a", { href: `/api/flows/${f.n}/export/${fmt}`, textContent: fmt });
+    if (fmt === "curl" || fmt === "httpie") {
+      a.addEventListener("click", async (e) => {
+        e.preventDefault();
+        const resp = await fetch(a.href);
+        const text = await resp.text();
+        if (!resp.ok) { status(JSON.parse(text).error, true); return; }
+        $("pane").prepend(el("pre", { className: "body export", textContent: text }));
+      });
+    } else {
+      a.download = "";
+    }
+    exports.append(a, " ");
+  }
+  bar.append(exports);
+  return bar;
+}
+
+function editor(f) {
+  const m = f.request;
+  const form = el("form", { className: "editor" });
+  const method = el("input", { name: "method", value: m.method });
+  const url = el("input", { name: "url", value: m.url, className: "wide" });
+  const headers = el("textarea", { name: "headers", rows: 8, value: m.headers.map(([k, v]) => `${k}: ${v}`).join("\n") });
+  const body = el("textarea", { name: "text", rows: 8 });
+  fetch(`/api/flows/${f.n}/request/body`).then((r) => r.ok ? r.text() : "").then((t) => { body.value = t; });
+  form.append(el("label", {}, "Method ", method), el("label", {}, "URL ", url),
+    el("label", {}, "Headers", headers), el("label", {}, "Body", body),
+    el("button", { type: "submit", textContent: "Save" }),
+    el("button", { type: "button", textContent: "Cancel", onclick: () => { state.editing = false; showDetail(); } }));
+  form.addEventListener("submit", async (e) => {
+    e.preventDefault();
+    const pairs = headers.value.split("\n").filter((l) => l.trim()).map((l) => {
+      const i = l.indexOf(":");
+      return [l.slice(0, i).trim(), l.slice(i + 1).trim()];
+    });
+    state.editing = false;
+    await act(f.n, "edit", { request: { method: method.value, url: url.value, headers: pairs, text: body.value } });
+  });
+  return form;
+}
+
 function showDetail() {
   const f = state.detail;
   $("tabs").replaceChildren(...detailTabs(f).map((t) => {
@@ -199,8 +298,10 @@ function showDetail() {
     return b;
   }));
   const pane = $("pane");
-  pane.replaceChildren();
-  if (state.tab === "request" || state.tab === "response") {
+  pane.replaceChildren(toolbar(f));
+  if (state.editing && state.tab === "request" && f.request) {
+    pane.append(editor(f));
+  } else if (state.tab === "request" || state.tab === "response") {
     const m = f[state.tab];
     const first = state.tab === "request"
       ? `${m.method} ${m.url} ${m.http_version}`
@@ -340,7 +441,10 @@ function connect() {
       $("progress-bar").value = p.done / p.total;
       $("progress-text").textContent = `filtering ${p.done.toLocaleString()} of ${p.total.toLocaleString()}`;
     }
-    if (msg.total !== state.total) refreshSoon();
+    if (msg.version !== state.version) {
+      state.version = msg.version;
+      refreshSoon();
+    }
   };
   ws.onclose = () => setTimeout(connect, 1000);
 }
@@ -359,6 +463,13 @@ function init() {
     }, 150));
   }
   $("cancel").addEventListener("click", () => fetch("/api/filter/cancel", { method: "POST" }));
+  for (const [id, format, filtered] of [["save-all", "mitm", false], ["save-filtered", "mitm", true], ["save-har", "har", true]]) {
+    $(id).addEventListener("click", (e) => {
+      const p = new URLSearchParams({ format });
+      if (filtered && state.filter) p.set("filter", state.filter);
+      $(id).href = "/api/save?" + p;
+    });
+  }
   for (const span of $("columns").children) {
     span.addEventListener("click", () => {
       if (state.sort === span.dataset.sort) state.desc = !state.desc;
@@ -380,6 +491,12 @@ function init() {
       "/": () => $("filter").focus(),
       Tab: () => nextTab(e.shiftKey ? -1 : 1),
       Escape: () => { $("detail").hidden = true; },
+      r: () => state.selected != null && ACTIONS.replay.run(state.selected),
+      D: () => state.selected != null && ACTIONS.duplicate.run(state.selected),
+      d: () => state.selected != null && ACTIONS.delete.run(state.selected),
+      V: () => state.selected != null && ACTIONS.revert.run(state.selected),
+      m: () => state.selected != null && ACTIONS.mark.run(state.selected),
+      e: () => state.selected != null && openDetail(state.selected).then(() => ACTIONS.edit.run(state.selected)),
       g: () => { list.scrollTop = 0; state.selectedPos = null; move(1); },
       G: () => { list.scrollTop = list.scrollHeight; state.selectedPos = state.matched; move(-1); },
     };
