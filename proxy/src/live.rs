@@ -22,6 +22,7 @@ mod http2;
 mod intercept;
 pub mod mode;
 mod notify;
+pub mod pause;
 pub mod record;
 pub mod replay;
 mod reverse;

@@ -124,6 +124,11 @@ pub fn run(
         true => Some(crate::web::Web::start(cli, output)?),
         false => None,
     };
+    if web.is_none() && cli.set.iter().any(|s| s.starts_with("intercept=")) {
+        bail!(
+            "--set intercept needs --web: without the view, nothing can resume an intercepted flow"
+        );
+    }
     let on_flow = match &web {
         Some(web) => web.hook(on_flow),
         None => on_flow,
@@ -136,6 +141,9 @@ pub fn run(
         crate::reload::spawn(specs, scripts.clone(), output.clone());
     }
     let live = Arc::new(Live::new(scripts, capture, on_flow, options));
+    if let Some(web) = &web {
+        live.set_pause(web.intercepts());
+    }
     // This thread is the first of `io_threads` (`live::serve` starts the
     // others), each with a runtime of its own: thread-per-core.
     let runtime = tokio::runtime::Builder::new_current_thread()

@@ -20,7 +20,7 @@ fn parse_size(text: &str) -> Option<u64> {
 }
 
 /// The proxy's own `--set` names.
-pub const PROXY_OPTIONS: [(&str, &str); 18] = [
+pub const PROXY_OPTIONS: [(&str, &str); 19] = [
     (
         "allow_hosts",
         "regex: intercept only tunnels to a matching host:port (as --allow-hosts)",
@@ -40,6 +40,10 @@ pub const PROXY_OPTIONS: [(&str, &str); 18] = [
     (
         "ignore_hosts",
         "regex: pass tunnels to a matching host:port through (as --ignore-hosts)",
+    ),
+    (
+        "intercept",
+        "filter: with --web, matching flows wait after their request and response hooks",
     ),
     (
         "io_threads",
@@ -171,7 +175,7 @@ pub fn options(cli: &Cli, sets: &[(String, String)]) -> Result<Options> {
                 options.trust.extra_ca = Some(value.into());
             }
             // Read by `confdir()` and the web view.
-            "confdir" | "web_host" | "web_port" => {}
+            "confdir" | "web_host" | "web_port" | "intercept" => {}
             "body_size_limit" => options.body_size_limit = Some(size(name, value)?),
             "stream_large_bodies" => options.stream_large_bodies = Some(size(name, value)?),
             "upstream_timeout" => {

@@ -21,6 +21,7 @@ mod actions;
 mod api;
 mod assets;
 mod guard;
+mod intercept;
 
 /// Where the view listens (`--set web_host`, `--set web_port`).
 #[derive(Clone, Debug, PartialEq)]
@@ -67,6 +68,8 @@ pub(crate) struct App {
     pub changed: watch::Receiver<u64>,
     /// Replays, once the proxy (or, with -n, a replayer) is there.
     pub replay: OnceLock<ReplayFn>,
+    /// The intercept filter and the flows it paused.
+    pub intercepts: Arc<intercept::Intercepts>,
 }
 
 /// Where flows enter the view: the session, and the push channel's
@@ -144,12 +147,23 @@ impl Web {
             warned: AtomicBool::new(false),
             output: output.clone(),
         });
+        let intercept = match set(cli, "intercept")
+            .map(str::trim)
+            .filter(|f| !f.is_empty())
+        {
+            None => None,
+            Some(text) => Some(
+                waylay_proxy::filter::Filter::parse(text)
+                    .map_err(|e| anyhow::anyhow!("--set intercept={text}: {}", e.reason()))?,
+            ),
+        };
         let app = Arc::new(App {
             feed: feed.clone(),
             token: token.clone(),
             address,
             changed: watching,
             replay: OnceLock::new(),
+            intercepts: Arc::new(intercept::Intercepts::new(intercept, feed.clone())),
         });
         let for_thread = app.clone();
         let (stop, stopped) = oneshot::channel::<()>();
@@ -192,6 +206,11 @@ impl Web {
     /// Wraps `on_flow` so that each finished flow also reaches the view.
     pub fn hook(&self, on_flow: Option<OnFlow>) -> Option<OnFlow> {
         self.feed.hook(on_flow)
+    }
+
+    /// What pauses intercepted flows, for the live proxy.
+    pub fn intercepts(&self) -> Arc<dyn waylay_proxy::live::pause::Pause> {
+        self.app.intercepts.clone()
     }
 
     /// How the view replays flows, once there is a way.

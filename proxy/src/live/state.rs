@@ -159,6 +159,8 @@ pub struct Live {
     next_connection: AtomicU64,
     /// Set when the shutdown grace is cut short ([`Live::quit_now`]).
     quit: watch::Sender<bool>,
+    /// What pauses intercepted flows (the web view), when there is one.
+    pause: std::sync::OnceLock<Arc<dyn super::pause::Pause>>,
 }
 
 impl std::fmt::Debug for Live {
@@ -243,7 +245,13 @@ impl Live {
             next_connection: AtomicU64::new(0),
             options,
             quit: watch::Sender::new(false),
+            pause: std::sync::OnceLock::new(),
         }
+    }
+
+    /// Sets what decides which flows pause (intercept); once.
+    pub fn set_pause(&self, pause: Arc<dyn super::pause::Pause>) {
+        let _ = self.pause.set(pause);
     }
 
     /// How many flows are between their request and their end.
@@ -552,9 +560,28 @@ impl Session {
             .remove(&self.id);
     }
 
-    /// Runs a flow event and says what it left the flow fit for.
+    /// Runs a flow event and says what it left the flow fit for; after
+    /// `request` and `response`, an intercepted flow waits here.
     pub async fn hook(&self, event: Event, flow: &mut Flow) -> Hooked {
-        Hooked::from(event, self.live.flow_event(event, flow).await)
+        let hooked = Hooked::from(event, self.live.flow_event(event, flow).await);
+        let which = match event {
+            Event::Request => crate::http::Which::Request,
+            Event::Response => crate::http::Which::Response,
+            _ => return hooked,
+        };
+        let Some(pause) = self.live.pause.get() else {
+            return hooked;
+        };
+        if !matches!(hooked, Hooked::Go) || flow.streaming(which) {
+            return hooked;
+        }
+        let Some(decided) = pause.pause(event, flow) else {
+            return Hooked::Go;
+        };
+        match super::pause::wait(flow, decided).await {
+            true => Hooked::Killed,
+            false => Hooked::Go,
+        }
     }
 
     /// Notes the flow's current state in case shutdown overtakes it.

@@ -37,6 +37,7 @@ pub fn router(app: Arc<App>) -> Router {
         .route("/api/export", get(export))
         .route("/api/updates", get(updates))
         .merge(super::actions::routes())
+        .merge(super::intercept::routes())
         .layer(axum::middleware::from_fn_with_state(
             app.clone(),
             guard::guard,
@@ -327,9 +328,13 @@ async fn push(app: Arc<App>, mut socket: WebSocket) {
         }
         last = Some(state);
         let progress = (filtering > 0).then(|| json!({"done": state.2, "total": filtering}));
-        let text =
-            json!({"version": state.0, "total": app.feed.session.shown(), "progress": progress})
-                .to_string();
+        let text = json!({
+            "version": state.0,
+            "total": app.feed.session.shown(),
+            "progress": progress,
+            "intercepted": app.intercepts.waiting(),
+        })
+        .to_string();
         if socket.send(Message::Text(text.into())).await.is_err() {
             return;
         }

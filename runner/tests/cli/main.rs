@@ -41,5 +41,6 @@ mod upgrade;
 mod web;
 mod web_browser;
 mod web_export;
+mod web_intercept;
 mod websocket;
 mod wire;

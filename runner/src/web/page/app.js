@@ -69,7 +69,7 @@ async function refresh() {
 
 function showFilterError(err) {
   const box = $("filter-error");
-  for (const id of ["filter", "highlight"]) $(id).classList.toggle("bad", !!err && err.field === id);
+  for (const id of ["filter", "highlight", "intercept"]) $(id).classList.toggle("bad", !!err && err.field === id);
   if (!err) { box.hidden = true; return; }
   const text = err.field ? $(err.field).value : "";
   box.textContent = `${err.field || "error"}: ${err.error}` +
@@ -265,26 +265,33 @@ function toolbar(f) {
   return bar;
 }
 
-function editor(f) {
-  const m = f.request;
+/**
+ * A form for a request (method, URL) or response (status, reason), its
+ * headers and body; `save` gets the fields as the edit API takes them.
+ */
+function editor(m, which, bodyUrl, save, cancel) {
   const form = el("form", { className: "editor" });
-  const method = el("input", { name: "method", value: m.method });
-  const url = el("input", { name: "url", value: m.url, className: "wide" });
+  const first = which === "request"
+    ? [el("input", { name: "method", value: m.method }), el("input", { name: "url", value: m.url, className: "wide" })]
+    : [el("input", { name: "status_code", value: m.status_code }), el("input", { name: "reason", value: m.reason ?? "" })];
   const headers = el("textarea", { name: "headers", rows: 8, value: m.headers.map(([k, v]) => `${k}: ${v}`).join("\n") });
   const body = el("textarea", { name: "text", rows: 8 });
-  fetch(`/api/flows/${f.n}/request/body`).then((r) => r.ok ? r.text() : "").then((t) => { body.value = t; });
-  form.append(el("label", {}, "Method ", method), el("label", {}, "URL ", url),
+  fetch(bodyUrl).then((r) => (r.ok ? r.text() : "")).then((t) => { body.value = t; });
+  const labels = which === "request" ? ["Method ", "URL "] : ["Status ", "Reason "];
+  form.append(el("label", {}, labels[0], first[0]), el("label", {}, labels[1], first[1]),
     el("label", {}, "Headers", headers), el("label", {}, "Body", body),
     el("button", { type: "submit", textContent: "Save" }),
-    el("button", { type: "button", textContent: "Cancel", onclick: () => { state.editing = false; showDetail(); } }));
+    el("button", { type: "button", textContent: "Cancel", onclick: cancel }));
   form.addEventListener("submit", async (e) => {
     e.preventDefault();
     const pairs = headers.value.split("\n").filter((l) => l.trim()).map((l) => {
       const i = l.indexOf(":");
       return [l.slice(0, i).trim(), l.slice(i + 1).trim()];
     });
-    state.editing = false;
-    await act(f.n, "edit", { request: { method: method.value, url: url.value, headers: pairs, text: body.value } });
+    const fields = { headers: pairs, text: body.value };
+    if (which === "request") Object.assign(fields, { method: first[0].value, url: first[1].value });
+    else Object.assign(fields, { status_code: Number(first[0].value), reason: first[1].value });
+    await save({ [which]: fields });
   });
   return form;
 }
@@ -300,7 +307,9 @@ function showDetail() {
   const pane = $("pane");
   pane.replaceChildren(toolbar(f));
   if (state.editing && state.tab === "request" && f.request) {
-    pane.append(editor(f));
+    pane.append(editor(f.request, "request", `/api/flows/${f.n}/request/body`,
+      async (fields) => { state.editing = false; await act(f.n, "edit", fields); },
+      () => { state.editing = false; showDetail(); }));
   } else if (state.tab === "request" || state.tab === "response") {
     const m = f[state.tab];
     const first = state.tab === "request"
@@ -424,6 +433,65 @@ async function showBody(pane, n, which, m) {
   await load();
 }
 
+// ---- intercept -----------------------------------------------------------
+
+async function interceptAct(key, action, body) {
+  const resp = await fetch(`/api/intercepted/${key}/${action}`, {
+    method: "POST",
+    headers: body ? { "content-type": "application/json" } : {},
+    body: body ? JSON.stringify(body) : undefined,
+  });
+  if (!resp.ok) {
+    let msg = `${action} failed (${resp.status})`;
+    try { msg = (await resp.json()).error; } catch {}
+    status(msg, true);
+  }
+  loadIntercepted();
+}
+
+let pausedFlows = [];
+async function loadIntercepted() {
+  const resp = await fetch("/api/intercepted");
+  if (!resp.ok) return;
+  pausedFlows = (await resp.json()).flows;
+  const box = $("intercepted");
+  box.hidden = pausedFlows.length === 0;
+  $("paused-count").textContent = `${pausedFlows.length} intercepted`;
+  if (box.querySelector("form.editor")) return; // don't pull an edit away
+  $("paused").replaceChildren(...pausedFlows.map((f) => {
+    const line = f.event === "request"
+      ? `${f.request.method} ${f.request.url}`
+      : `${f.request.method} ${f.request.url} ← ${f.response.status_code} ${f.response.reason ?? ""}`;
+    const row = el("div", { className: "paused-flow" },
+      el("span", { className: "icon", textContent: "⏸ " + f.event }), " ", line, " ");
+    row.dataset.key = f.key;
+    const edit = el("button", { type: "button", textContent: "Edit" });
+    edit.addEventListener("click", () => {
+      const m = f[f.event];
+      row.append(editor(m, f.event, `/api/intercepted/${f.key}/${f.event}/body`,
+        async (fields) => {
+          row.querySelector("form")?.remove();
+          await interceptAct(f.key, "edit", fields);
+        },
+        () => { row.querySelector("form")?.remove(); }));
+    });
+    const resume = el("button", { type: "button", textContent: "Resume", title: "Resume (a)" });
+    resume.addEventListener("click", () => interceptAct(f.key, "resume"));
+    const kill = el("button", { type: "button", textContent: "Kill", title: "Kill (x)" });
+    kill.addEventListener("click", () => interceptAct(f.key, "kill"));
+    row.append(edit, resume, kill);
+    return row;
+  }));
+}
+
+async function setIntercept(text) {
+  const resp = await fetch("/api/intercept", {
+    method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ filter: text }),
+  });
+  if (resp.status === 400) showFilterError(await resp.json());
+  else showFilterError(null);
+}
+
 // ---- wiring --------------------------------------------------------------
 
 function debounce(f, ms) {
@@ -444,6 +512,7 @@ function connect() {
     if (msg.version !== state.version) {
       state.version = msg.version;
       refreshSoon();
+      if (msg.intercepted || pausedFlows.length) loadIntercepted();
     }
   };
   ws.onclose = () => setTimeout(connect, 1000);
@@ -462,6 +531,9 @@ function init() {
       refresh();
     }, 150));
   }
+  fetch("/api/intercept").then((r) => r.json()).then((b) => { $("intercept").value = b.filter; });
+  $("intercept").addEventListener("input", debounce(() => setIntercept($("intercept").value.trim()), 250));
+  $("resume-all").addEventListener("click", () => fetch("/api/intercepted/resume-all", { method: "POST" }).then(loadIntercepted));
   $("cancel").addEventListener("click", () => fetch("/api/filter/cancel", { method: "POST" }));
   for (const [id, format, filtered] of [["save-all", "mitm", false], ["save-filtered", "mitm", true], ["save-har", "har", true]]) {
     $(id).addEventListener("click", (e) => {
@@ -489,6 +561,10 @@ function init() {
       k: () => move(-1), ArrowUp: () => move(-1),
       Enter: () => state.selected != null && openDetail(state.selected),
       "/": () => $("filter").focus(),
+      i: () => $("intercept").focus(),
+      a: () => pausedFlows.length && interceptAct(pausedFlows[0].key, "resume"),
+      A: () => fetch("/api/intercepted/resume-all", { method: "POST" }).then(loadIntercepted),
+      x: () => pausedFlows.length && interceptAct(pausedFlows[0].key, "kill"),
       Tab: () => nextTab(e.shiftKey ? -1 : 1),
       Escape: () => { $("detail").hidden = true; },
       r: () => state.selected != null && ACTIONS.replay.run(state.selected),
