@@ -212,7 +212,7 @@ fn the_page_edits_an_intercepted_request_and_resumes_it() {
         "nothing waits any more",
     );
     browser.wait_for(
-        &"document.querySelectorAll('#rows .row').length === 1".to_string(),
+        "document.querySelectorAll('#rows .row').length === 1",
         "the flow is listed",
     );
 }
