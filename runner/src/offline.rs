@@ -17,6 +17,12 @@ use crate::output::Output;
 use crate::progress::Progress;
 use crate::scripts::{ScriptSpec, load_all};
 
+/// Whether the file starts as a HAR file does (`{`, maybe after a BOM).
+fn looks_like_har(path: &str) -> bool {
+    let mut first = [0u8; 1];
+    File::open(path).and_then(|mut f| f.read_exact(&mut first)).is_ok() && matches!(first[0], b'{' | 0xEF)
+}
+
 pub fn run(cli: &Cli, specs: &[ScriptSpec], output: &Arc<Output>) -> Result<()> {
     let dest = cli.wfile.as_deref().map(destination);
     // Check the input before building anything, and never truncate it.
@@ -49,6 +55,29 @@ pub fn run(cli: &Cli, specs: &[ScriptSpec], output: &Arc<Output>) -> Result<()> 
     let har = crate::har_dump::open(cli, flows.save.clone())?;
     let replay = crate::client_replay::settings(cli)?;
     let scripts = std::sync::Arc::new(scripts);
+    // `--web -n -r FILE` and nothing else: the file is browsed where it is.
+    let plain = specs.is_empty()
+        && cli.wfile.is_none()
+        && har.is_none()
+        && replay.flows.is_empty()
+        && flows.read.is_none()
+        && flows.save.is_none();
+    if let (true, true, Some(path)) = (cli.web, plain, cli.rfile.as_deref())
+        && path != "-"
+        && !looks_like_har(path)
+    {
+        let file = File::open(path).with_context(|| format!("{path}: cannot read flows"))?;
+        let web = crate::web::Web::start_over(cli, output, Some(file))?;
+        web.set_replay(crate::web::replay_offline(
+            cli,
+            scripts.clone(),
+            options,
+            output,
+            web.feed().clone(),
+        ));
+        web.index(path)?;
+        return web.serve_until_signal();
+    }
     let web_options = options.clone();
     let replays =
         crate::client_replay::Offline::new(cli, &scripts, options, output, replay.concurrency);

@@ -128,6 +128,11 @@ impl Web {
     /// Listens where `--set web_host`/`web_port` say and serves the view
     /// from a thread of its own; prints the page's address.
     pub fn start(cli: &Cli, output: &Arc<Output>) -> Result<Web> {
+        Web::start_over(cli, output, None)
+    }
+
+    /// As [`start`](Web::start), over a capture browsed where it is.
+    pub fn start_over(cli: &Cli, output: &Arc<Output>, base: Option<std::fs::File>) -> Result<Web> {
         let settings = settings(cli)?;
         let wanted = SocketAddr::new(settings.host, settings.port);
         let listener = std::net::TcpListener::bind(wanted).with_context(|| {
@@ -137,8 +142,11 @@ impl Web {
         })?;
         listener.set_nonblocking(true)?;
         let address = listener.local_addr()?;
-        let session =
-            Arc::new(Session::temporary().context("--web: cannot make the session file")?);
+        let session = match base {
+            None => Session::temporary(),
+            Some(base) => Session::over(base),
+        };
+        let session = Arc::new(session.context("--web: cannot make the session file")?);
         let token = format!("{}", uuid::Uuid::new_v4().simple());
         let (changed, watching) = watch::channel(0);
         let feed = Arc::new(Feed {
@@ -216,6 +224,46 @@ impl Web {
     /// How the view replays flows, once there is a way.
     pub fn set_replay(&self, replay: ReplayFn) {
         let _ = self.app.replay.set(replay);
+    }
+
+    /// Indexes the capture at `path` (the session's base) on a thread of
+    /// its own: the page shows the first rows while the rest is read.
+    pub fn index(&self, path: &str) -> Result<()> {
+        let file = std::fs::File::open(path).with_context(|| format!("{path}: cannot read flows"))?;
+        let feed = self.feed.clone();
+        let output = self.output.clone();
+        let path = path.to_owned();
+        std::thread::Builder::new()
+            .name("web-index".into())
+            .spawn(move || {
+                let mut reader =
+                    waylay_proxy::flowfile::FlowReader::new(std::io::BufReader::with_capacity(1 << 20, file));
+                let mut count = 0usize;
+                loop {
+                    let start = reader.offset();
+                    match reader.read_flow() {
+                        None => break,
+                        Some(Ok(flow)) => {
+                            let len = u32::try_from(reader.offset() - start).unwrap_or(u32::MAX);
+                            feed.session.index(&flow, start, len);
+                            count += 1;
+                            if count % 8192 == 0 {
+                                feed.touch();
+                            }
+                        }
+                        Some(Err(e)) => {
+                            output.problem(&format!(
+                                "runner: {path}: {e}; the view shows the {count} flow(s) before it"
+                            ));
+                            break;
+                        }
+                    }
+                }
+                feed.touch();
+                output.notice(&format!("Indexed {count} flow(s) of {path}."));
+            })
+            .context("starting the indexing thread")?;
+        Ok(())
     }
 
     /// Keeps serving until Ctrl-C or SIGTERM (`-n --web`, after the run).

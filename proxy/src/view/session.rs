@@ -41,10 +41,16 @@ impl std::fmt::Display for ReadBack {
 
 impl std::error::Error for ReadBack {}
 
+/// A row's offset with this bit set is in the [`Session::base`] file.
+const IN_BASE: u64 = 1 << 63;
+
 /// The view's flows: a session file and its index.
 pub struct Session {
     /// The file, appended to under the lock; read at offsets without it.
     file: File,
+    /// A capture browsed where it is (`-n -r FILE --web`), read only: its
+    /// flows are indexed, not copied.
+    base: Option<File>,
     appending: Mutex<Appender>,
     rows: RwLock<Vec<Row>>,
     /// The list's current order (filter and sort), kept up to date as
@@ -89,6 +95,7 @@ impl Session {
     pub fn in_file(file: File, end: u64) -> Session {
         Session {
             file,
+            base: None,
             appending: Mutex::new(Appender {
                 end,
                 buf: Vec::new(),
@@ -102,6 +109,36 @@ impl Session {
             dirty: AtomicBool::new(false),
             shown: AtomicUsize::new(0),
         }
+    }
+
+    /// A session over the capture `base`, which is read and never
+    /// written; what the view adds goes to a temporary file.
+    pub fn over(base: File) -> io::Result<Session> {
+        let mut session = Session::temporary()?;
+        session.base = Some(base);
+        Ok(session)
+    }
+
+    /// Indexes `flow`, which the base file holds at `offset` in `len`
+    /// bytes; returns its number.
+    pub fn index(&self, flow: &Flow, offset: u64, len: u32) -> usize {
+        let row = Row::of(flow, offset | IN_BASE, len);
+        let mut rows = self.rows.write().unwrap_or_else(|e| e.into_inner());
+        rows.push(row);
+        self.shown.fetch_add(1, Ordering::SeqCst);
+        self.version.fetch_add(1, Ordering::SeqCst);
+        rows.len() - 1
+    }
+
+    /// The bytes a row points at.
+    fn bytes(&self, offset: u64, len: u32) -> Result<Vec<u8>, ReadBack> {
+        let mut buf = vec![0; len as usize];
+        let (file, at) = match (&self.base, offset & IN_BASE != 0) {
+            (Some(base), true) => (base, offset & !IN_BASE),
+            _ => (&self.file, offset),
+        };
+        file.read_exact_at(&mut buf, at).map_err(ReadBack::Io)?;
+        Ok(buf)
     }
 
     /// Appends `flow` to the file and the index; returns its number.
@@ -223,10 +260,7 @@ impl Session {
 
     /// The flow a row points at.
     pub(super) fn read(&self, row: &Row) -> Result<Flow, ReadBack> {
-        let mut buf = vec![0; row.len as usize];
-        self.file
-            .read_exact_at(&mut buf, row.offset)
-            .map_err(ReadBack::Io)?;
+        let buf = self.bytes(row.offset, row.len)?;
         parse(&buf).map_err(ReadBack::Corrupt)
     }
 
@@ -296,10 +330,7 @@ impl Session {
                 .collect::<Result<_, _>>()?,
         };
         for row in rows {
-            let mut buf = vec![0; row.len as usize];
-            self.file
-                .read_exact_at(&mut buf, row.offset)
-                .map_err(ReadBack::Io)?;
+            let buf = self.bytes(row.offset, row.len)?;
             out.write_all(&buf).map_err(ReadBack::Io)?;
         }
         Ok(())
