@@ -20,7 +20,10 @@ use crate::scripts::{ScriptSpec, load_all};
 /// Whether the file starts as a HAR file does (`{`, maybe after a BOM).
 fn looks_like_har(path: &str) -> bool {
     let mut first = [0u8; 1];
-    File::open(path).and_then(|mut f| f.read_exact(&mut first)).is_ok() && matches!(first[0], b'{' | 0xEF)
+    File::open(path)
+        .and_then(|mut f| f.read_exact(&mut first))
+        .is_ok()
+        && matches!(first[0], b'{' | 0xEF)
 }
 
 pub fn run(cli: &Cli, specs: &[ScriptSpec], output: &Arc<Output>) -> Result<()> {

@@ -229,15 +229,17 @@ impl Web {
     /// Indexes the capture at `path` (the session's base) on a thread of
     /// its own: the page shows the first rows while the rest is read.
     pub fn index(&self, path: &str) -> Result<()> {
-        let file = std::fs::File::open(path).with_context(|| format!("{path}: cannot read flows"))?;
+        let file =
+            std::fs::File::open(path).with_context(|| format!("{path}: cannot read flows"))?;
         let feed = self.feed.clone();
         let output = self.output.clone();
         let path = path.to_owned();
         std::thread::Builder::new()
             .name("web-index".into())
             .spawn(move || {
-                let mut reader =
-                    waylay_proxy::flowfile::FlowReader::new(std::io::BufReader::with_capacity(1 << 20, file));
+                let mut reader = waylay_proxy::flowfile::FlowReader::new(
+                    std::io::BufReader::with_capacity(1 << 20, file),
+                );
                 let mut count = 0usize;
                 loop {
                     let start = reader.offset();

@@ -201,3 +201,118 @@ fn the_keyboard_alone_moves_opens_and_replays_flows() {
     browser.press("/");
     assert_eq!(browser.eval("document.activeElement.id"), "filter");
 }
+
+/// A tnetstring item: `LEN:PAYLOAD TAG`.
+fn item(tag: u8, payload: &[u8]) -> Vec<u8> {
+    let mut out = format!("{}:", payload.len()).into_bytes();
+    out.extend_from_slice(payload);
+    out.push(tag);
+    out
+}
+
+/// A dict of text keys.
+fn dict(pairs: &[(&str, Vec<u8>)]) -> Vec<u8> {
+    let mut payload = Vec::new();
+    for (key, value) in pairs {
+        payload.extend(item(b';', key.as_bytes()));
+        payload.extend_from_slice(value);
+    }
+    item(b'}', &payload)
+}
+
+/// `n` small HTTP flows (about 500 bytes each), `GET /item/{i}` each.
+fn many_flows(path: &std::path::Path, n: usize) {
+    use std::io::Write;
+    let mut out = std::io::BufWriter::new(std::fs::File::create(path).unwrap());
+    let text = |s: &str| item(b';', s.as_bytes());
+    let bytes = |s: &str| item(b',', s.as_bytes());
+    let int = |i: i64| item(b'#', i.to_string().as_bytes());
+    let float = |f: f64| item(b'^', format!("{f:?}").as_bytes());
+    let empty = item(b']', b"");
+    let null = b"0:~".to_vec();
+    for i in 0..n {
+        let t = 1_800_000_000.0 + i as f64 / 1000.0;
+        let request = dict(&[
+            ("method", bytes("GET")),
+            ("scheme", bytes("http")),
+            ("host", text("example.com")),
+            ("port", int(80)),
+            ("path", bytes(&format!("/item/{i}"))),
+            ("authority", bytes("")),
+            ("http_version", bytes("HTTP/1.1")),
+            ("headers", empty.clone()),
+            ("content", bytes("")),
+            ("trailers", null.clone()),
+            ("timestamp_start", float(t)),
+            ("timestamp_end", float(t)),
+        ]);
+        let response = dict(&[
+            ("status_code", int(200)),
+            ("reason", bytes("OK")),
+            ("http_version", bytes("HTTP/1.1")),
+            ("headers", empty.clone()),
+            ("content", bytes("ok")),
+            ("trailers", null.clone()),
+            ("timestamp_start", float(t + 0.001)),
+            ("timestamp_end", float(t + 0.002)),
+        ]);
+        let flow = dict(&[
+            ("version", int(21)),
+            ("type", text("http")),
+            ("id", text(&format!("00000000-0000-4000-8000-{i:012}"))),
+            ("request", request),
+            ("response", response),
+            ("error", null.clone()),
+            ("marked", text("")),
+            ("comment", text("")),
+            ("is_replay", null.clone()),
+            ("intercepted", item(b'!', b"false")),
+        ]);
+        out.write_all(&flow).unwrap();
+    }
+    out.flush().unwrap();
+}
+
+#[test]
+fn scrolling_to_the_end_of_a_million_flows_works() {
+    let Some(chromium) = chromium() else { return };
+    let dir = crate::support::scratch();
+    let file = dir.path().join("million.mitm");
+    many_flows(&file, 1_000_000);
+    let view = View::offline(&["-r", file.to_str().unwrap(), "-q"]);
+    let mut browser = Browser::start(chromium, "scrolling_to_the_end_of_a_million_flows_works");
+    browser.goto(&view.url());
+    // The first rows show while the rest is indexed.
+    browser.wait_for(&format!("{ROWS} > 10"), "the first rows show");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(300);
+    while view.json("/api/flows?count=1")["total"] != 1_000_000 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the million flows were never all indexed"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    }
+    browser.wait_for(
+        "document.querySelector('#counts').textContent === '1,000,000 flows'",
+        "the count shows every flow",
+    );
+    // The scroll area stays within what browsers draw, and its end is the
+    // last flow.
+    let height = browser.eval("document.querySelector('#spacer').offsetHeight");
+    assert!(height.as_u64().unwrap() <= 8_000_000, "{height}");
+    browser.eval("document.querySelector('#list').focus()");
+    browser.press("G");
+    browser.wait_for(
+        "document.querySelector('.row.selected')?.dataset.n === '999999'",
+        "the last flow is selected",
+    );
+    let last = browser
+        .eval("[...document.querySelectorAll('#rows .row')].pop().querySelector('.c-url').title");
+    assert_eq!(last, "http://example.com/item/999999");
+    // Scrolling by hand to the middle shows the middle.
+    browser.eval("(() => { const l = document.querySelector('#list'); l.scrollTop = (l.scrollHeight - l.clientHeight) / 2; })()");
+    browser.wait_for(
+        "(() => { const n = Number(document.querySelector('#rows .row').dataset.n); return n > 490000 && n < 510000; })()",
+        "the middle rows show",
+    );
+}

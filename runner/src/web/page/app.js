@@ -151,6 +151,8 @@ async function move(by) {
     else list.scrollTop = (target / Math.max(1, state.matched - visibleCount() + 1)) * (list.scrollHeight - list.clientHeight);
     await refresh();
   }
+  // The rows there may not have arrived yet (a jump far away).
+  if (!state.rows[pos - state.first]) await refresh();
   const row = state.rows[pos - state.first];
   if (row) select(row.n, pos, false);
 }
