@@ -249,7 +249,7 @@ impl Web {
                             let len = u32::try_from(reader.offset() - start).unwrap_or(u32::MAX);
                             feed.session.index(&flow, start, len);
                             count += 1;
-                            if count % 8192 == 0 {
+                            if count.is_multiple_of(8192) {
                                 feed.touch();
                             }
                         }
