@@ -498,3 +498,40 @@ struct Quiet;
 impl crate::script::LogSink for Quiet {
     fn log(&self, _: &str, _: crate::script::Level, _: &str) {}
 }
+
+/// The web view's API input: a JSON edit (what the page, or anyone with
+/// the token, posts) applied to each flow, and what the view then makes
+/// of it: its row, its detail, its curl, HTTPie and raw exports, and the
+/// flow written and read back. A refused edit changes nothing and says
+/// why in one line. Bytes that are not JSON are a query's sort name and
+/// filter text.
+pub fn web_api(data: &[u8]) {
+    let Ok(edit) = serde_json::from_slice::<serde_json::Value>(data) else {
+        if let Ok(text) = std::str::from_utf8(data) {
+            let _ = crate::view::SortKey::parse(text);
+            let _ = crate::filter::Filter::parse(text);
+        }
+        return;
+    };
+    for flow in FILTER_FLOWS.iter() {
+        let mut changed = flow.clone();
+        if let Err(why) = crate::view::edit::apply(&mut changed, &edit) {
+            assert!(changed == *flow, "a refused edit changed the flow");
+            assert!(!why.contains('\n'), "not one line: {why:?}");
+        }
+        let _ = crate::view::Row::of(&changed, 0, 0);
+        let _ = crate::view::json::detail(0, &changed, 0);
+        let _ = crate::view::export::curl(&changed);
+        let _ = crate::view::export::httpie(&changed);
+        let _ = crate::view::export::raw(&changed);
+        let mut out = Vec::new();
+        crate::flowfile::encode(&changed, &mut out).expect("a flow in memory encodes");
+        let back = crate::flowfile::FlowReader::new(&out[..])
+            .read_flow()
+            .expect("one flow")
+            .expect("what the view writes, it reads");
+        let mut again = Vec::new();
+        crate::flowfile::encode(&back, &mut again).expect("encodes");
+        assert_eq!(out, again, "written, read and written again differ");
+    }
+}

@@ -5,7 +5,7 @@
 //! standard error, even with -q.
 
 use std::io::Write;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex, OnceLock};
 
 use waylay_proxy::script::{Level, LogSink};
 
@@ -22,6 +22,26 @@ pub struct Output {
     bar: Mutex<Option<indicatif::ProgressBar>>,
     /// Whether standard output is that terminal too.
     stdout_terminal: bool,
+    /// Where log lines also go (the web view's event pane): the level's
+    /// name and the line.
+    tap: TapSlot,
+}
+
+/// A copy of every log line and warning, with its level.
+pub type Tap = Arc<dyn Fn(&'static str, &str) + Send + Sync>;
+
+/// Where the tap is, once set.
+#[derive(Default)]
+struct TapSlot(OnceLock<Tap>);
+
+impl std::fmt::Debug for TapSlot {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(if self.0.get().is_some() {
+            "TapSlot(set)"
+        } else {
+            "TapSlot(none)"
+        })
+    }
 }
 
 impl Output {
@@ -33,6 +53,18 @@ impl Output {
             lock: Mutex::new(()),
             bar: Mutex::new(None),
             stdout_terminal: std::io::IsTerminal::is_terminal(&std::io::stdout()),
+            tap: TapSlot::default(),
+        }
+    }
+
+    /// Sends a copy of every log line and warning to `tap` from now on.
+    pub fn set_tap(&self, tap: Tap) {
+        let _ = self.tap.0.set(tap);
+    }
+
+    fn tapped(&self, level: &'static str, line: &str) {
+        if let Some(tap) = self.tap.0.get() {
+            tap(level, line);
         }
     }
 
@@ -82,6 +114,12 @@ impl Output {
 
     /// A warning or error line, always shown.
     pub fn problem(&self, line: &str) {
+        let level = if line.contains("error") {
+            "error"
+        } else {
+            "warn"
+        };
+        self.tapped(level, line);
         let _guard = self.lock.lock();
         self.above_bar(true, || {
             let _ = writeln!(std::io::stderr(), "{line}");
@@ -91,6 +129,14 @@ impl Output {
 
 impl LogSink for Output {
     fn log(&self, script: &str, level: Level, msg: &str) {
+        if matches!(level, Level::Debug | Level::Info) {
+            let name = if level == Level::Debug {
+                "debug"
+            } else {
+                "info"
+            };
+            self.tapped(name, &format!("[{script}] {msg}"));
+        }
         match level {
             Level::Debug if self.verbose => self.info(&format!("[{script}] debug: {msg}")),
             Level::Debug => {}

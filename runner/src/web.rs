@@ -79,7 +79,13 @@ pub struct Feed {
     changed: watch::Sender<u64>,
     warned: AtomicBool,
     output: Arc<Output>,
+    /// The newest log lines and warnings: number, level, text.
+    pub log: std::sync::Mutex<std::collections::VecDeque<(u64, &'static str, String)>>,
+    log_next: std::sync::atomic::AtomicU64,
 }
+
+/// How many log lines the event pane keeps.
+const LOG_LINES: usize = 5000;
 
 impl Feed {
     /// Adds a finished flow to the view.
@@ -95,6 +101,19 @@ impl Feed {
                 }
             }
         }
+    }
+
+    /// Keeps a log line for the event pane (the oldest go past
+    /// [`LOG_LINES`]).
+    pub fn log(&self, level: &'static str, text: &str) {
+        let seq = self.log_next.fetch_add(1, Ordering::Relaxed);
+        let mut log = self.log.lock().unwrap_or_else(|e| e.into_inner());
+        if log.len() == LOG_LINES {
+            log.pop_front();
+        }
+        log.push_back((seq, level, text.to_owned()));
+        drop(log);
+        self.touch();
     }
 
     /// Tells the page something changed.
@@ -154,7 +173,11 @@ impl Web {
             changed,
             warned: AtomicBool::new(false),
             output: output.clone(),
+            log: std::sync::Mutex::new(std::collections::VecDeque::new()),
+            log_next: std::sync::atomic::AtomicU64::new(0),
         });
+        let tapped = feed.clone();
+        output.set_tap(Arc::new(move |level, line| tapped.log(level, line)));
         let intercept = match set(cli, "intercept")
             .map(str::trim)
             .filter(|f| !f.is_empty())

@@ -17,7 +17,7 @@ use anyhow::{Context as _, Result, bail};
 use crate::util::{arg_value, root, run};
 
 /// The targets, as named in `fuzz/Cargo.toml`.
-pub const TARGETS: [&str; 11] = [
+pub const TARGETS: [&str; 12] = [
     "flowfile_read",
     "flowfile_roundtrip",
     "parsers",
@@ -29,6 +29,7 @@ pub const TARGETS: [&str; 11] = [
     "rewrite_specs",
     "har",
     "old_flows",
+    "web_api",
 ];
 
 /// Every file ending in `.EXT` in `dirs` (under the repository), as a
@@ -88,6 +89,21 @@ fn seed(dir: &Path, target: &str) -> Result<()> {
             name.extend_from_slice(b"example.com");
             name.extend_from_slice(&[1, 187]);
             seeds.push(("connect-name".into(), name));
+        }
+        "web_api" => {
+            for (i, edit) in [
+                r#"{"marked": ":red:", "comment": "look"}"#,
+                r#"{"request": {"method": "PUT", "url": "https://example.com:8443/a?b=c", "headers": [["Host", "example.com"], ["X", "y"]], "text": "body"}}"#,
+                r#"{"response": {"status_code": 404, "reason": "Gone", "headers": [["Content-Encoding", "gzip"]], "text": "zipped"}}"#,
+                r#"{"request": {"http_version": "HTTP/2.0", "headers": [["Transfer-Encoding", "chunked"]]}}"#,
+                "~d example.com & ~b secret",
+                "status",
+            ]
+            .iter()
+            .enumerate()
+            {
+                seeds.push((format!("seed-{i}"), edit.as_bytes().to_vec()));
+            }
         }
         "filter_expr" => {
             for (i, expression) in [

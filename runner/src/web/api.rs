@@ -36,6 +36,7 @@ pub fn router(app: Arc<App>) -> Router {
         .route("/api/filter/cancel", post(cancel))
         .route("/api/export", get(export))
         .route("/api/updates", get(updates))
+        .route("/api/log", get(log))
         .merge(super::actions::routes())
         .merge(super::intercept::routes())
         .layer(axum::middleware::from_fn_with_state(
@@ -133,6 +134,32 @@ async fn flows(State(app): State<Arc<App>>, Query(params): Params) -> Result<Res
             format!("the filter failed: {e}"),
         ),
     })
+}
+
+/// `GET /api/log?after=N&level=info`: the event pane's lines after
+/// number N, at `level` (debug, info, warn, error) or above.
+async fn log(State(app): State<Arc<App>>, Query(params): Params) -> Result<Response, Refusal> {
+    let after = number(&params, "after", 0)? as u64;
+    let rank = |l: &str| {
+        ["debug", "info", "warn", "error"]
+            .iter()
+            .position(|x| *x == l)
+    };
+    let wanted = params.get("level").map_or("debug", String::as_str);
+    let Some(least) = rank(wanted) else {
+        return Err(refusal(
+            StatusCode::BAD_REQUEST,
+            format!("level={wanted}: expected debug, info, warn or error"),
+        ));
+    };
+    let log = app.feed.log.lock().unwrap_or_else(|e| e.into_inner());
+    let lines: Vec<_> = log
+        .iter()
+        .filter(|(seq, level, _)| *seq >= after && rank(level).is_some_and(|r| r >= least))
+        .map(|(seq, level, text)| json!({"seq": seq, "level": level, "text": text}))
+        .collect();
+    let next = log.back().map_or(after, |(seq, _, _)| seq + 1);
+    Ok(Json(json!({"lines": lines, "next": next})).into_response())
 }
 
 /// `POST /api/filter/cancel`: stops the running filter.

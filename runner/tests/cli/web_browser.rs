@@ -316,3 +316,53 @@ fn scrolling_to_the_end_of_a_million_flows_works() {
         "the middle rows show",
     );
 }
+
+#[test]
+fn the_event_pane_shows_script_log_lines_by_level() {
+    let Some(chromium) = chromium() else { return };
+    let view = View::offline(&[
+        "-r",
+        golden("all.mitm").to_str().unwrap(),
+        "-s",
+        "examples/anatomy",
+        "-q",
+    ]);
+    view.wait_for_flows(5);
+    let log = view.json("/api/log?level=info");
+    let lines: Vec<&str> = log["lines"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| l["text"].as_str().unwrap())
+        .collect();
+    assert!(
+        lines.contains(&"[examples/anatomy] We've seen 5 flows"),
+        "{lines:?}"
+    );
+    assert!(
+        view.json("/api/log?level=error")["lines"]
+            .as_array()
+            .unwrap()
+            .is_empty()
+    );
+    let (status, _, body) = view.get("/api/log?level=loud");
+    assert_eq!(status, 400);
+    assert!(
+        body.contains("expected debug, info, warn or error"),
+        "{body}"
+    );
+    let mut browser = Browser::start(chromium, "the_event_pane_shows_script_log_lines_by_level");
+    browser.goto(&view.url());
+    browser.wait_for(&format!("{ROWS} === 5"), "the list loads");
+    browser.eval("document.querySelector('#list').focus()");
+    browser.press("E");
+    browser.wait_for(
+        "[...document.querySelectorAll('#event-lines .event')].some(e => e.textContent === \"info: [examples/anatomy] We've seen 5 flows\")",
+        "the script's lines show",
+    );
+    browser.eval("(() => { const s = document.querySelector('#events-level'); s.value = 'error'; s.dispatchEvent(new Event('change')); })()");
+    browser.wait_for(
+        "document.querySelectorAll('#event-lines .event').length === 0",
+        "the error level hides them",
+    );
+}

@@ -494,6 +494,29 @@ async function setIntercept(text) {
   else showFilterError(null);
 }
 
+// ---- the event log -------------------------------------------------------
+
+let eventsNext = 0;
+async function loadEvents(fromStart) {
+  if ($("events").hidden) return;
+  if (fromStart) { eventsNext = 0; $("event-lines").replaceChildren(); }
+  const level = $("events-level").value;
+  const resp = await fetch(`/api/log?after=${eventsNext}&level=${level}`);
+  if (!resp.ok) return;
+  const body = await resp.json();
+  eventsNext = body.next;
+  const box = $("event-lines");
+  const atEnd = box.scrollTop + box.clientHeight >= box.scrollHeight - 4;
+  box.append(...body.lines.map((l) => el("div", { className: `event ${l.level}`, textContent: `${l.level}: ${l.text}` })));
+  while (box.children.length > 2000) box.firstChild.remove();
+  if (atEnd) box.scrollTop = box.scrollHeight;
+}
+
+function toggleEvents() {
+  $("events").hidden = !$("events").hidden;
+  loadEvents(true);
+}
+
 // ---- wiring --------------------------------------------------------------
 
 function debounce(f, ms) {
@@ -515,6 +538,7 @@ function connect() {
       state.version = msg.version;
       refreshSoon();
       if (msg.intercepted || pausedFlows.length) loadIntercepted();
+      loadEvents(false);
     }
   };
   ws.onclose = () => setTimeout(connect, 1000);
@@ -536,6 +560,8 @@ function init() {
   fetch("/api/intercept").then((r) => r.json()).then((b) => { $("intercept").value = b.filter; });
   $("intercept").addEventListener("input", debounce(() => setIntercept($("intercept").value.trim()), 250));
   $("resume-all").addEventListener("click", () => fetch("/api/intercepted/resume-all", { method: "POST" }).then(loadIntercepted));
+  $("events-toggle").addEventListener("click", toggleEvents);
+  $("events-level").addEventListener("change", () => loadEvents(true));
   $("cancel").addEventListener("click", () => fetch("/api/filter/cancel", { method: "POST" }));
   for (const [id, format, filtered] of [["save-all", "mitm", false], ["save-filtered", "mitm", true], ["save-har", "har", true]]) {
     $(id).addEventListener("click", (e) => {
@@ -564,6 +590,7 @@ function init() {
       Enter: () => state.selected != null && openDetail(state.selected),
       "/": () => $("filter").focus(),
       i: () => $("intercept").focus(),
+      E: toggleEvents,
       a: () => pausedFlows.length && interceptAct(pausedFlows[0].key, "resume"),
       A: () => fetch("/api/intercepted/resume-all", { method: "POST" }).then(loadIntercepted),
       x: () => pausedFlows.length && interceptAct(pausedFlows[0].key, "kill"),

@@ -1,0 +1,337 @@
+//! `cargo xtask bench web`: the web view at scale. A capture of
+//! `--flows` flows of about 2 KB (all.mitm's five, over and over) is
+//! opened with `runner -n -r FILE --web`: when the first rows come, when
+//! the whole index is built, the server's RSS then, and a `~b` filter's
+//! time over every flow. mitmweb 11.0.2 opens `--mitmweb-flows` of them
+//! in the same run (its load time and RSS; Waylay's beside it). Then the
+//! live proxy at 8 connections with the view open and receiving updates,
+//! against `--web` off.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context as _, Result, bail};
+
+use crate::procs::{Running, free_port, rss_kib_of, wait_listening};
+use crate::util::{arg_value, cargo, root};
+
+/// A GET over a fresh connection: status and body.
+fn get(addr: &str, path: &str, cookie: &str) -> Result<(u16, Vec<u8>)> {
+    let mut stream = TcpStream::connect(addr)?;
+    stream.set_read_timeout(Some(Duration::from_secs(600)))?;
+    write!(
+        stream,
+        "GET {path} HTTP/1.1\r\nHost: {addr}\r\nCookie: {cookie}\r\nConnection: close\r\n\r\n"
+    )?;
+    let mut out = Vec::new();
+    stream.read_to_end(&mut out)?;
+    let split = out
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .context("no response head")?;
+    let head = String::from_utf8_lossy(&out[..split]).into_owned();
+    let status = head
+        .split_whitespace()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0);
+    let mut body = out[split + 4..].to_vec();
+    if head
+        .to_ascii_lowercase()
+        .contains("transfer-encoding: chunked")
+    {
+        body = unchunk(&body);
+    }
+    Ok((status, body))
+}
+
+fn unchunk(mut data: &[u8]) -> Vec<u8> {
+    let mut out = Vec::new();
+    while let Some(line_end) = data.windows(2).position(|w| w == b"\r\n") {
+        let size = usize::from_str_radix(String::from_utf8_lossy(&data[..line_end]).trim(), 16)
+            .unwrap_or(0);
+        if size == 0 {
+            break;
+        }
+        let start = line_end + 2;
+        out.extend_from_slice(&data[start..(start + size).min(data.len())]);
+        data = &data[(start + size + 2).min(data.len())..];
+    }
+    out
+}
+
+fn json(addr: &str, path: &str, cookie: &str) -> Result<serde_json::Value> {
+    let (status, body) = get(addr, path, cookie)?;
+    if status != 200 {
+        bail!("GET {path}: {status} {}", String::from_utf8_lossy(&body));
+    }
+    Ok(serde_json::from_slice(&body)?)
+}
+
+/// `runner -n -r FILE --web`: the child, its view's address and cookie.
+fn open_view(file: &Path) -> Result<(Child, String, String)> {
+    let mut child = Command::new(root().join("target/release/runner"))
+        .args(["-n", "-q", "--web", "--set", "web_port=0", "-r"])
+        .arg(file)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()?;
+    let stdout = child.stdout.take().context("stdout")?;
+    let mut lines = BufReader::new(stdout).lines();
+    let line = lines.next().context("the runner printed nothing")??;
+    let url = line
+        .strip_prefix("Web view at http://")
+        .with_context(|| format!("unexpected first line {line:?}"))?;
+    let (addr, token) = url.split_once("/?token=").context("no token")?;
+    // Keep reading so the runner never blocks on a full pipe.
+    std::thread::spawn(move || for _ in lines {});
+    Ok((child, addr.to_owned(), format!("waylay_token={token}")))
+}
+
+struct Opened {
+    first_rows: f64,
+    indexed: f64,
+    rss_mib: f64,
+}
+
+/// Opens `file` in Waylay's view and waits until its `flows` are
+/// indexed; the child is left running for more.
+fn waylay_open(file: &Path, flows: u64) -> Result<(Child, String, String, Opened)> {
+    let started = Instant::now();
+    let (child, addr, cookie) = open_view(file)?;
+    let mut first_rows = None;
+    loop {
+        let w = json(&addr, "/api/flows?count=50", &cookie)?;
+        if first_rows.is_none() && w["rows"].as_array().is_some_and(|r| !r.is_empty()) {
+            first_rows = Some(started.elapsed().as_secs_f64());
+        }
+        if w["total"].as_u64() == Some(flows) {
+            break;
+        }
+        if started.elapsed() > Duration::from_secs(900) {
+            bail!("the index was not built in 15 minutes: {w}");
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    let indexed = started.elapsed().as_secs_f64();
+    let rss_mib = rss_kib_of(child.id()) / 1024.0;
+    Ok((
+        child,
+        addr,
+        cookie,
+        Opened {
+            first_rows: first_rows.unwrap_or(indexed),
+            indexed,
+            rss_mib,
+        },
+    ))
+}
+
+/// mitmweb 11.0.2 over `file`: seconds until its `/flows` holds `flows`
+/// flows, and its RSS then.
+fn mitmweb_open(python: &Path, file: &Path, flows: usize) -> Result<(f64, f64)> {
+    let port = free_port()?;
+    let started = Instant::now();
+    let child = Command::new(python.with_file_name("mitmweb"))
+        .args([
+            "-n",
+            "-q",
+            "--no-web-open-browser",
+            "--web-port",
+            &port.to_string(),
+            "-r",
+        ])
+        .arg(file)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()?;
+    let running = Running(child);
+    wait_listening(port)?;
+    let addr = format!("127.0.0.1:{port}");
+    loop {
+        if let Ok((200, body)) = get(&addr, "/flows", "") {
+            let list: serde_json::Value = serde_json::from_slice(&body).unwrap_or_default();
+            if list.as_array().is_some_and(|l| l.len() >= flows) {
+                break;
+            }
+        }
+        if started.elapsed() > Duration::from_secs(1800) {
+            bail!("mitmweb did not load {flows} flows in 30 minutes");
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    let load = started.elapsed().as_secs_f64();
+    let rss = rss_kib_of(running.0.id()) / 1024.0;
+    drop(running);
+    Ok((load, rss))
+}
+
+/// Requests per second through the live proxy, with or without the view
+/// (and, with it, a client taking its updates and asking for a window
+/// ten times a second, as an open page does).
+fn live_rps(web: bool, seconds: u32) -> Result<f64> {
+    let origin = crate::bench_live::origin()?;
+    let port = free_port()?;
+    let mut args = vec![];
+    if web {
+        args.extend(["--web", "--set", "web_port=0"]);
+    }
+    let mut child = Command::new(root().join("target/release/runner"))
+        .arg("--confdir")
+        .arg(root().join("target/bench/waylay-conf"))
+        .args(["-p", &port.to_string(), "--flow-detail", "0"])
+        .args(&args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()?;
+    let stdout = child.stdout.take().context("stdout")?;
+    let mut lines = BufReader::new(stdout).lines();
+    let view = if web {
+        let line = lines.next().context("no line")??;
+        let url = line
+            .strip_prefix("Web view at http://")
+            .context("no view line")?
+            .to_owned();
+        let (addr, token) = url.split_once("/?token=").context("no token")?;
+        Some((addr.to_owned(), format!("waylay_token={token}")))
+    } else {
+        None
+    };
+    std::thread::spawn(move || for _ in lines {});
+    let running = Running(child);
+    wait_listening(port)?;
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let watcher = view.map(|(addr, cookie)| {
+        let stop = stop.clone();
+        std::thread::spawn(move || -> Result<u64> {
+            let mut seen = 0;
+            // The push channel, as the page holds it.
+            let mut request =
+                tokio_tungstenite::tungstenite::client::IntoClientRequest::into_client_request(
+                    format!("ws://{addr}/api/updates"),
+                )?;
+            request.headers_mut().insert("Cookie", cookie.parse()?);
+            request
+                .headers_mut()
+                .insert("Origin", format!("http://{addr}").parse()?);
+            let (mut socket, _) = tokio_tungstenite::tungstenite::connect(request)?;
+            if let tokio_tungstenite::tungstenite::stream::MaybeTlsStream::Plain(s) =
+                socket.get_mut()
+            {
+                s.set_read_timeout(Some(Duration::from_millis(100)))?;
+            }
+            while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                if let Ok(tokio_tungstenite::tungstenite::Message::Text(_)) = socket.read() {
+                    seen += 1;
+                    let _ = get(&addr, "/api/flows?count=50", &cookie);
+                }
+            }
+            Ok(seen)
+        })
+    });
+    let load = crate::bench_live::wrk(
+        &format!("http://127.0.0.1:{port}/"),
+        origin,
+        8,
+        seconds,
+        true,
+    )?;
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    if let Some(w) = watcher {
+        let updates = w
+            .join()
+            .map_err(|_| anyhow::anyhow!("the watcher panicked"))??;
+        println!("    (the view's client took {updates} updates)");
+    }
+    drop(running);
+    Ok(load.rps)
+}
+
+pub fn web(args: &[&str]) -> Result<()> {
+    let flows = arg_value(args, "--flows", 1_000_000)?;
+    let mitmweb_flows = arg_value(args, "--mitmweb-flows", 100_000)?;
+    let seconds = arg_value(args, "--seconds", 10)? as u32;
+    cargo(&["build", "--release", "-p", "runner"])?;
+    let dir = root().join("target/bench");
+    std::fs::create_dir_all(&dir)?;
+    println!("machine: {}", crate::bench::machine());
+    let big = dir.join(format!("web-{flows}.mitm"));
+    let size = crate::bench::concat(&big, flows.div_ceil(5))?;
+    let flows = flows.div_ceil(5) * 5;
+    println!("capture: {flows} flows, {:.0} MB", size as f64 / 1e6);
+
+    let (child, addr, cookie, opened) = waylay_open(&big, flows as u64)?;
+    let view = Running(child);
+    let started = Instant::now();
+    let filtered = json(
+        &addr,
+        "/api/flows?count=50&filter=~b%20%22hello%20from%22",
+        &cookie,
+    )?;
+    let filter_secs = started.elapsed().as_secs_f64();
+    let rss_after_filter = rss_kib_of(view.0.id()) / 1024.0;
+    drop(view);
+
+    let small = dir.join(format!("web-{mitmweb_flows}.mitm"));
+    crate::bench::concat(&small, mitmweb_flows.div_ceil(5))?;
+    let small_flows = mitmweb_flows.div_ceil(5) * 5;
+    let (child, _, _, waylay_small) = waylay_open(&small, small_flows as u64)?;
+    drop(Running(child));
+    let python = crate::peer::ensure()?;
+    let (mitmweb_load, mitmweb_rss) = mitmweb_open(&python, &small, small_flows)?;
+
+    println!("\n| figure | Waylay | target |");
+    println!("|---|---|---|");
+    println!(
+        "| {flows} flows: first rows served | {:.2} s | ≤ 1 s |",
+        opened.first_rows
+    );
+    println!(
+        "| same: whole index built | {:.2} s | ≤ 10 s |",
+        opened.indexed
+    );
+    println!(
+        "| server RSS with the index built | {:.1} MiB | ≤ 300 MiB |",
+        opened.rss_mib
+    );
+    println!(
+        "| `~b \"hello from\"` over every flow | {filter_secs:.2} s ({} matched; RSS after {rss_after_filter:.1} MiB) | ≤ 5 s |",
+        filtered["matched"]
+    );
+    println!("\n| {small_flows} flows | load | RSS |");
+    println!("|---|---|---|");
+    println!(
+        "| Waylay (index built) | {:.2} s | {:.1} MiB |",
+        waylay_small.indexed, waylay_small.rss_mib
+    );
+    println!(
+        "| mitmweb 11.0.2 (`/flows` holds them all) | {mitmweb_load:.2} s | {mitmweb_rss:.1} MiB |"
+    );
+
+    println!("\nlive proxy at 8 connections, {seconds} s each, interleaved:");
+    let mut off = Vec::new();
+    let mut on = Vec::new();
+    for _ in 0..3 {
+        off.push(live_rps(false, seconds)?);
+        on.push(live_rps(true, seconds)?);
+    }
+    let best = |v: &[f64]| v.iter().copied().fold(0.0, f64::max);
+    println!(
+        "| `--web` off | {:?} req/s, best {:.0} |",
+        off.iter().map(|r| r.round()).collect::<Vec<_>>(),
+        best(&off)
+    );
+    println!(
+        "| `--web` on, a client taking updates | {:?} req/s, best {:.0} |",
+        on.iter().map(|r| r.round()).collect::<Vec<_>>(),
+        best(&on)
+    );
+    println!(
+        "| on / off (best of 3) | {:.2} (target ≥ 0.90) |",
+        best(&on) / best(&off)
+    );
+    Ok(())
+}
