@@ -4,15 +4,17 @@
 //! ([`json`]). The runner's `web` module serves it.
 
 pub mod edit;
+mod error;
 pub mod export;
 pub mod json;
 mod order;
 pub mod row;
 mod session;
 
+pub use error::ReadBack;
 pub use order::{Progress, Query, SortKey, Window};
 pub use row::Row;
-pub use session::{ReadBack, Session};
+pub use session::Session;
 
 #[cfg(test)]
 mod tests;

@@ -13,19 +13,11 @@ use crate::cli::Cli;
 use crate::output::Output;
 use crate::scripts::{ScriptSpec, load_all};
 
-pub(crate) async fn shutdown_signal() {
-    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
-    tokio::select! {
-        _ = tokio::signal::ctrl_c() => {}
-        _ = async { match term.as_mut() { Some(t) => { t.recv().await; } None => std::future::pending().await } } => {}
-    }
-}
-
 /// The first Ctrl-C (or SIGTERM): serving stops, and flows in flight get
 /// `shutdown_grace` to finish. Says how many there are; a second signal
 /// ends the wait at once.
 async fn first_signal(live: &Arc<Live>, output: &Output) {
-    shutdown_signal().await;
+    crate::signals::shutdown_signal().await;
     let waiting = live.in_flight();
     if waiting > 0 {
         output.problem(&format!(
@@ -34,7 +26,7 @@ async fn first_signal(live: &Arc<Live>, output: &Output) {
     }
     let live = live.clone();
     tokio::spawn(async move {
-        shutdown_signal().await;
+        crate::signals::shutdown_signal().await;
         live.quit_now();
     });
 }

@@ -30,6 +30,7 @@ mod scripts;
 mod sdk_home;
 mod server_replay;
 mod settings;
+mod signals;
 mod values;
 mod web;
 

@@ -22,6 +22,7 @@ mod api;
 mod assets;
 mod guard;
 mod intercept;
+mod reply;
 
 /// Where the view listens (`--set web_host`, `--set web_port`).
 #[derive(Clone, Debug, PartialEq)]
@@ -298,7 +299,7 @@ impl Web {
             .enable_all()
             .build()
             .context("starting the async runtime")?;
-        runtime.block_on(crate::live::shutdown_signal());
+        runtime.block_on(crate::signals::shutdown_signal());
         Ok(())
     }
 }

@@ -8,7 +8,24 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use crate::filter::Filter;
 
 use super::Row;
-use super::session::{ReadBack, Session};
+use super::error::ReadBack;
+use crate::flow::Flow;
+
+/// What an order is built from: the session's rows and flows.
+pub(super) trait Source {
+    /// The rows from `from` on, copied.
+    fn rows_from(&self, from: usize) -> Vec<Row>;
+    /// Runs `f` over every row.
+    fn with_rows<T>(&self, f: impl FnOnce(&[Row]) -> T) -> T;
+    /// Flow `n`'s row.
+    fn row(&self, n: usize) -> Option<Row>;
+    /// The flow a row points at.
+    fn read(&self, row: &Row) -> Result<Flow, ReadBack>;
+    /// How many flows are not deleted.
+    fn shown(&self) -> usize;
+    /// Where a filter's progress goes.
+    fn progress(&self) -> &Progress;
+}
 
 /// A column to sort by.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -127,7 +144,7 @@ impl Ordered {
     /// The order of every flow in the session; `None` when `stale` says
     /// a newer query came, or the page cancelled.
     pub(super) fn build(
-        session: &Session,
+        session: &impl Source,
         query: &Query,
         stale: &dyn Fn() -> bool,
     ) -> Result<Option<Ordered>, ReadBack> {
@@ -142,7 +159,7 @@ impl Ordered {
     /// Takes in the flows that arrived since the order was last used.
     pub(super) fn catch_up(
         &mut self,
-        session: &Session,
+        session: &impl Source,
         stale: &dyn Fn() -> bool,
     ) -> Result<Option<()>, ReadBack> {
         let fresh = session.rows_from(self.seen);
@@ -151,7 +168,7 @@ impl Ordered {
         }
         let first = self.seen;
         let mut kept = Vec::with_capacity(fresh.len());
-        let progress = &session.progress;
+        let progress = session.progress();
         let filtering = self.query.filter.is_some() && fresh.len() > 1;
         if filtering {
             progress.cancel.store(false, Ordering::SeqCst);
@@ -213,7 +230,7 @@ impl Ordered {
     /// `count` rows from `start`, with the highlight.
     pub(super) fn window(
         &self,
-        session: &Session,
+        session: &impl Source,
         highlight: Option<&Filter>,
         start: usize,
         count: usize,

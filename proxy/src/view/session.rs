@@ -16,30 +16,8 @@ use crate::flow::Flow;
 use crate::flowfile::{self, FlowReader};
 
 use super::Row;
-use super::order::{Ordered, Progress, Query, Window};
-
-/// Why a flow could not be read back from the session file.
-#[derive(Debug)]
-pub enum ReadBack {
-    /// No flow has that number.
-    NoSuchFlow(usize),
-    /// The file could not be read.
-    Io(io::Error),
-    /// The bytes there are not a flow (the file was changed under us).
-    Corrupt(String),
-}
-
-impl std::fmt::Display for ReadBack {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            ReadBack::NoSuchFlow(n) => write!(f, "there is no flow {n} in this session"),
-            ReadBack::Io(e) => write!(f, "cannot read the session file: {e}"),
-            ReadBack::Corrupt(e) => write!(f, "the session file is damaged: {e}"),
-        }
-    }
-}
-
-impl std::error::Error for ReadBack {}
+use super::error::ReadBack;
+use super::order::{Ordered, Progress, Query, Source, Window};
 
 /// A row's offset with this bit set is in the [`Session::base`] file.
 const IN_BASE: u64 = 1 << 63;
@@ -334,6 +312,32 @@ impl Session {
             out.write_all(&buf).map_err(ReadBack::Io)?;
         }
         Ok(())
+    }
+}
+
+impl Source for Session {
+    fn rows_from(&self, from: usize) -> Vec<Row> {
+        Session::rows_from(self, from)
+    }
+
+    fn with_rows<T>(&self, f: impl FnOnce(&[Row]) -> T) -> T {
+        Session::with_rows(self, f)
+    }
+
+    fn row(&self, n: usize) -> Option<Row> {
+        Session::row(self, n)
+    }
+
+    fn read(&self, row: &Row) -> Result<Flow, ReadBack> {
+        Session::read(self, row)
+    }
+
+    fn shown(&self) -> usize {
+        Session::shown(self)
+    }
+
+    fn progress(&self) -> &Progress {
+        &self.progress
     }
 }
 

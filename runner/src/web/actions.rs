@@ -16,7 +16,7 @@ use waylay_proxy::har::HarDump;
 use waylay_proxy::view::{edit, export};
 
 use super::App;
-use super::api::{error, read_back, read_flow};
+use super::reply::{error, read_back, read_flow};
 
 /// The action routes.
 pub fn routes() -> Router<Arc<App>> {

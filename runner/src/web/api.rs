@@ -15,8 +15,9 @@ use axum::routing::{get, post};
 use serde_json::json;
 use waylay_proxy::filter::Filter;
 use waylay_proxy::http::Which;
-use waylay_proxy::view::{self, ReadBack, SortKey};
+use waylay_proxy::view::{self, SortKey};
 
+use super::reply::{Refusal, error, read_back, read_flow, refusal};
 use super::{App, assets, guard};
 
 type Params = Query<HashMap<String, String>>;
@@ -44,31 +45,6 @@ pub fn router(app: Arc<App>) -> Router {
             guard::guard,
         ))
         .with_state(app)
-}
-
-/// An answer that is not the one asked for: a status and a JSON body.
-struct Refusal(StatusCode, serde_json::Value);
-
-impl IntoResponse for Refusal {
-    fn into_response(self) -> Response {
-        (self.0, Json(self.1)).into_response()
-    }
-}
-
-/// A JSON error: `{"error": ...}` with the status.
-fn refusal(status: StatusCode, message: impl Into<String>) -> Refusal {
-    Refusal(status, json!({"error": message.into()}))
-}
-
-pub(super) fn error(status: StatusCode, message: impl Into<String>) -> Response {
-    refusal(status, message).into_response()
-}
-
-pub(super) fn read_back(e: ReadBack) -> Response {
-    match e {
-        ReadBack::NoSuchFlow(_) => error(StatusCode::NOT_FOUND, e.to_string()),
-        _ => error(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()),
-    }
 }
 
 /// A filter parameter, or the 400 that says where it is wrong.
@@ -170,16 +146,6 @@ async fn cancel(State(app): State<Arc<App>>) -> Response {
         .cancel
         .store(true, Ordering::SeqCst);
     StatusCode::NO_CONTENT.into_response()
-}
-
-/// Reads flow `n` off the session file on a blocking thread.
-pub(super) async fn read_flow(app: &Arc<App>, n: usize) -> Result<waylay_proxy::Flow, Response> {
-    let session = app.feed.session.clone();
-    match tokio::task::spawn_blocking(move || session.flow(n)).await {
-        Ok(Ok(flow)) => Ok(flow),
-        Ok(Err(e)) => Err(read_back(e)),
-        Err(e) => Err(error(StatusCode::INTERNAL_SERVER_ERROR, e.to_string())),
-    }
 }
 
 /// `GET /api/flows/{n}?from=`: the detail pane's flow, its messages from

@@ -20,7 +20,7 @@ use waylay_proxy::live::pause::{Pause, Resume};
 use waylay_proxy::script::Event;
 use waylay_proxy::view::{edit, json as view_json};
 
-use super::api::error;
+use super::reply::error;
 use super::{App, Feed};
 
 /// One paused flow.
