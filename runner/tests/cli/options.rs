@@ -62,8 +62,8 @@ fn malformed_and_unknown_values_are_refused_at_start() {
     assert_eq!(
         out.error_line(),
         "runner: error: --set recorder_notes: no such option; the options here are: allow_hosts, body_size_limit, \
-         confdir, header_timeout, ignore_hosts, io_threads, keep_host_header, shutdown_grace, ssl_insecure, ssl_verify_upstream_trusted_ca, \
-         stream_large_bodies, stream_messages_memory, tcp_hosts, upstream_auth, upstream_timeout, websocket_max_message, recorder_note, recorder_limit, recorder_reroute, recorder_ws_inject, recorder_rewrite_first, \
+         confdir, header_timeout, ignore_hosts, intercept, io_threads, keep_host_header, shutdown_grace, ssl_insecure, ssl_verify_upstream_trusted_ca, \
+         stream_large_bodies, stream_messages_memory, tcp_hosts, upstream_auth, upstream_timeout, web_host, web_port, websocket_max_message, recorder_note, recorder_limit, recorder_reroute, recorder_ws_inject, recorder_rewrite_first, \
          recorder_tcp_inject; for filters and rewriting: anticache, anticomp, dumper_filter, hardump, map_local, map_remote, \
          modify_body, modify_headers, progress, readfile_filter, save_stream_filter, script_error, stickyauth, stickycookie, view_filter; \
          and for replay: client_replay, client_replay_concurrency, server_replay, server_replay_extra, \
