@@ -16,7 +16,7 @@ use waylay_proxy::har::HarDump;
 use waylay_proxy::view::{edit, export};
 
 use super::App;
-use super::reply::{error, read_back, read_flow};
+use super::reply::{error, flow_numbers, read_back, read_flow};
 
 /// The action routes.
 pub fn routes() -> Router<Arc<App>> {
@@ -168,14 +168,13 @@ async fn export_one(
                 Err(e) => error(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()),
             }
         }
-        "mitm" => match app.feed.session.export(Some(&[n]), &mut Vec::new()) {
-            Ok(()) => {
-                let mut out = Vec::new();
-                let _ = app.feed.session.export(Some(&[n]), &mut out);
-                attachment(&format!("flow-{n}.mitm"), "application/octet-stream", out)
+        "mitm" => {
+            let mut out = Vec::new();
+            match waylay_proxy::flowfile::encode(&flow, &mut out) {
+                Ok(()) => attachment(&format!("flow-{n}.mitm"), "application/octet-stream", out),
+                Err(e) => error(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()),
             }
-            Err(e) => read_back(e),
-        },
+        }
         other => error(
             StatusCode::NOT_FOUND,
             format!("{other}: expected curl, httpie, raw, raw_request, raw_response, har or mitm"),
@@ -200,22 +199,9 @@ async fn save(
             Err(e) => return error(StatusCode::BAD_REQUEST, format!("filter: {}", e.reason())),
         },
     };
-    let picked: Option<Vec<usize>> = match params.get("flows") {
-        None => None,
-        Some(list) => match list
-            .split(',')
-            .filter(|s| !s.is_empty())
-            .map(str::parse)
-            .collect()
-        {
-            Ok(ns) => Some(ns),
-            Err(_) => {
-                return error(
-                    StatusCode::BAD_REQUEST,
-                    format!("flows={list}: expected numbers separated by commas"),
-                );
-            }
-        },
+    let picked = match flow_numbers(&params) {
+        Ok(picked) => picked,
+        Err(r) => return r.into_response(),
     };
     let har = match params.get("format").map_or("mitm", String::as_str) {
         "mitm" => false,

@@ -14,10 +14,9 @@ use axum::response::{IntoResponse, Json, Response};
 use axum::routing::{get, post};
 use serde_json::json;
 use waylay_proxy::filter::Filter;
-use waylay_proxy::http::Which;
 use waylay_proxy::view::{self, SortKey};
 
-use super::reply::{Refusal, error, read_back, read_flow, refusal};
+use super::reply::{Refusal, error, message_named, read_back, read_flow, refusal};
 use super::{App, assets, guard};
 
 type Params = Query<HashMap<String, String>>;
@@ -35,7 +34,6 @@ pub fn router(app: Arc<App>) -> Router {
         .route("/api/flows/{n}", get(detail))
         .route("/api/flows/{n}/{which}/body", get(body))
         .route("/api/filter/cancel", post(cancel))
-        .route("/api/export", get(export))
         .route("/api/updates", get(updates))
         .route("/api/log", get(log))
         .merge(super::actions::routes())
@@ -174,15 +172,9 @@ async fn body(
     Path((n, which)): Path<(usize, String)>,
     Query(params): Params,
 ) -> Response {
-    let which = match which.as_str() {
-        "request" => Which::Request,
-        "response" => Which::Response,
-        other => {
-            return error(
-                StatusCode::NOT_FOUND,
-                format!("{other}: expected request or response"),
-            );
-        }
+    let which = match message_named(&which) {
+        Ok(which) => which,
+        Err(r) => return r.into_response(),
     };
     let (offset, limit) = match (
         number(&params, "offset", 0),
@@ -234,49 +226,6 @@ async fn body(
         headers.insert(header::CONTENT_DISPOSITION, name.parse().expect("ASCII"));
     }
     (headers, part).into_response()
-}
-
-/// `GET /api/export?flows=1,2,3`: the flows as a `.mitm` file, every one
-/// without `flows`.
-async fn export(State(app): State<Arc<App>>, Query(params): Params) -> Response {
-    let picked: Option<Vec<usize>> = match params.get("flows") {
-        None => None,
-        Some(list) => match list
-            .split(',')
-            .filter(|s| !s.is_empty())
-            .map(str::parse)
-            .collect()
-        {
-            Ok(ns) => Some(ns),
-            Err(_) => {
-                return error(
-                    StatusCode::BAD_REQUEST,
-                    format!("flows={list}: expected numbers separated by commas"),
-                );
-            }
-        },
-    };
-    let session = app.feed.session.clone();
-    let done = tokio::task::spawn_blocking(move || {
-        let mut out = Vec::new();
-        session.export(picked.as_deref(), &mut out).map(|()| out)
-    })
-    .await;
-    match done {
-        Ok(Ok(bytes)) => (
-            [
-                (header::CONTENT_TYPE, "application/octet-stream"),
-                (
-                    header::CONTENT_DISPOSITION,
-                    "attachment; filename=\"flows.mitm\"",
-                ),
-            ],
-            bytes,
-        )
-            .into_response(),
-        Ok(Err(e)) => read_back(e),
-        Err(e) => error(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()),
-    }
 }
 
 /// `GET /api/updates`: the push channel. It sends the flow count when it

@@ -7,7 +7,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 
 use axum::Router;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Json, Response};
 use axum::routing::{get, post};
@@ -15,12 +15,11 @@ use serde_json::{Value, json};
 use tokio::sync::oneshot;
 use waylay_proxy::Flow;
 use waylay_proxy::filter::Filter;
-use waylay_proxy::http::Which;
 use waylay_proxy::live::pause::{Pause, Resume};
 use waylay_proxy::script::Event;
 use waylay_proxy::view::{edit, json as view_json};
 
-use super::reply::error;
+use super::reply::{error, message_named};
 use super::{App, Feed};
 
 /// One paused flow.
@@ -227,20 +226,10 @@ async fn resume_all(State(app): State<Arc<App>>) -> Response {
 }
 
 /// A waiting flow's body, for the editor.
-async fn body(
-    State(app): State<Arc<App>>,
-    Path((key, which)): Path<(u64, String)>,
-    Query(_): Query<std::collections::HashMap<String, String>>,
-) -> Response {
-    let which = match which.as_str() {
-        "request" => Which::Request,
-        "response" => Which::Response,
-        other => {
-            return error(
-                StatusCode::NOT_FOUND,
-                format!("{other}: expected request or response"),
-            );
-        }
+async fn body(State(app): State<Arc<App>>, Path((key, which)): Path<(u64, String)>) -> Response {
+    let which = match message_named(&which) {
+        Ok(which) => which,
+        Err(r) => return r.into_response(),
     };
     let paused = app
         .intercepts

@@ -7,6 +7,7 @@ use std::sync::Arc;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Json, Response};
 use serde_json::json;
+use waylay_proxy::http::Which;
 use waylay_proxy::view::ReadBack;
 
 use super::App;
@@ -44,4 +45,36 @@ pub(super) async fn read_flow(app: &Arc<App>, n: usize) -> Result<waylay_proxy::
         Ok(Err(e)) => Err(read_back(e)),
         Err(e) => Err(error(StatusCode::INTERNAL_SERVER_ERROR, e.to_string())),
     }
+}
+
+/// `request` or `response` in a route, or the 404 that says so.
+pub(super) fn message_named(name: &str) -> Result<Which, Refusal> {
+    match name {
+        "request" => Ok(Which::Request),
+        "response" => Ok(Which::Response),
+        other => Err(refusal(
+            StatusCode::NOT_FOUND,
+            format!("{other}: expected request or response"),
+        )),
+    }
+}
+
+/// `?flows=1,2,3`: the numbered flows, `None` without the parameter.
+pub(super) fn flow_numbers(
+    params: &std::collections::HashMap<String, String>,
+) -> Result<Option<Vec<usize>>, Refusal> {
+    let Some(list) = params.get("flows") else {
+        return Ok(None);
+    };
+    list.split(',')
+        .filter(|s| !s.is_empty())
+        .map(str::parse)
+        .collect::<Result<Vec<usize>, _>>()
+        .map(Some)
+        .map_err(|_| {
+            refusal(
+                StatusCode::BAD_REQUEST,
+                format!("flows={list}: expected numbers separated by commas"),
+            )
+        })
 }

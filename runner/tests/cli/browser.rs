@@ -3,23 +3,11 @@
 
 use std::process::Command;
 
+use crate::cdp::chromium;
 use crate::origin::Origin;
 use crate::support::{Proxy, scratch};
 use crate::tls_origin::{Cert, TlsOrigin};
 use crate::ws_origin::WsOrigin;
-
-/// Debian's Chromium, or `None` (outside CI) to skip.
-fn chromium() -> Option<&'static str> {
-    let path = "/usr/bin/chromium";
-    if std::path::Path::new(path).exists() {
-        return Some(path);
-    }
-    if std::env::var("CI").is_ok_and(|v| v == "true") {
-        panic!("{path} is missing; .ci/run installs Debian's chromium");
-    }
-    eprintln!("skipping: {path} is not installed (apt-get install chromium)");
-    None
-}
 
 /// Headless Chromium through `proxy`, with `extra` flags; the DOM it
 /// built for `url`, and what it said.

@@ -113,6 +113,25 @@ impl View {
         serde_json::from_str(&body).unwrap_or_else(|e| panic!("{path}: {e}: {body}"))
     }
 
+    /// A POST with a JSON body (or none): status and body.
+    pub fn post(&self, path: &str, body: Option<Value>) -> (u16, String) {
+        let body = body.map(|b| b.to_string()).unwrap_or_default();
+        let req = format!(
+            "POST {path} HTTP/1.1\r\nHost: {}\r\nCookie: waylay_token={}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            self.addr,
+            self.token,
+            body.len()
+        );
+        let out = crate::support::raw(&self.addr, req.as_bytes());
+        let status = out
+            .split_whitespace()
+            .nth(1)
+            .and_then(|s| s.parse().ok())
+            .unwrap_or(0);
+        let body = out.split_once("\r\n\r\n").map_or("", |(_, b)| b).to_owned();
+        (status, body)
+    }
+
     /// Waits until the view has `n` flows.
     pub fn wait_for_flows(&self, n: u64) -> Value {
         let deadline = Instant::now() + Duration::from_secs(20);
@@ -207,7 +226,7 @@ fn windows_sort_and_filter_on_the_server() {
     assert_eq!(status, 404);
     assert!(body.contains("there is no flow 9"), "{body}");
     // Export gives the flows back as the file held them.
-    let (status, _, _) = view.get("/api/export?flows=0,2");
+    let (status, _, _) = view.get("/api/save?format=mitm&flows=0,2");
     assert_eq!(status, 200);
 }
 

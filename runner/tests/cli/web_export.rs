@@ -11,25 +11,6 @@ use crate::origin::Origin;
 use crate::support::{Proxy, curl, golden, root};
 use crate::web::View;
 
-/// A POST with a JSON body (or none): status and body.
-fn post(view: &View, path: &str, body: Option<Value>) -> (u16, String) {
-    let body = body.map(|b| b.to_string()).unwrap_or_default();
-    let req = format!(
-        "POST {path} HTTP/1.1\r\nHost: {}\r\nCookie: waylay_token={}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-        view.addr,
-        view.token,
-        body.len()
-    );
-    let out = crate::support::raw(&view.addr, req.as_bytes());
-    let status = out
-        .split_whitespace()
-        .nth(1)
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(0);
-    let body = out.split_once("\r\n\r\n").map_or("", |(_, b)| b).to_owned();
-    (status, body)
-}
-
 #[test]
 fn exports_match_mitmproxy() {
     let Some(python) = peer() else { return };
@@ -76,7 +57,7 @@ fn exports_match_mitmproxy() {
 fn duplicate_edit_mark_revert_and_delete() {
     let view = View::offline(&["-r", golden("all.mitm").to_str().unwrap(), "-q"]);
     view.wait_for_flows(5);
-    let (status, body) = post(&view, "/api/flows/1/duplicate", None);
+    let (status, body) = view.post("/api/flows/1/duplicate", None);
     assert_eq!(status, 200, "{body}");
     assert_eq!(body, r#"{"n":5}"#);
     let copy = view.json("/api/flows/5");
@@ -86,10 +67,11 @@ fn duplicate_edit_mark_revert_and_delete() {
     // An edit, then a mark: the row shows both, revert undoes both.
     let edit = json!({"request": {"method": "PUT", "url": "http://example.com:8080/changed?q=1",
         "headers": [["Host", "example.com:8080"], ["X-Edited", "yes"]], "text": "new body"}});
-    let (status, body) = post(&view, "/api/flows/1/edit", Some(edit));
+    let (status, body) = view.post("/api/flows/1/edit", Some(edit));
     assert_eq!(status, 204, "{body}");
     assert_eq!(
-        post(&view, "/api/flows/1/edit", Some(json!({"marked": ":red:"}))).0,
+        view.post("/api/flows/1/edit", Some(json!({"marked": ":red:"})))
+            .0,
         204
     );
     let edited = view.json("/api/flows/1");
@@ -109,28 +91,26 @@ fn duplicate_edit_mark_revert_and_delete() {
     assert_eq!(rows["matched"], 1);
     assert_eq!(rows["rows"][0]["method"], "PUT");
     // Bad edits change nothing and say why.
-    let (status, body) = post(
-        &view,
+    let (status, body) = view.post(
         "/api/flows/1/edit",
         Some(json!({"request": {"method": "BAD METHOD"}})),
     );
     assert_eq!(status, 400);
     assert!(body.contains("is not a method"), "{body}");
-    let (status, body) = post(
-        &view,
+    let (status, body) = view.post(
         "/api/flows/3/edit",
         Some(json!({"response": {"status_code": 200}})),
     );
     assert_eq!(status, 400);
     assert!(body.contains("this flow has no response"), "{body}");
-    assert_eq!(post(&view, "/api/flows/1/revert", None).0, 204);
+    assert_eq!(view.post("/api/flows/1/revert", None).0, 204);
     let back = view.json("/api/flows/1");
     assert_eq!(back["request"], original["request"]);
     assert_eq!(back["marked"], "");
-    let (status, body) = post(&view, "/api/flows/1/revert", None);
+    let (status, body) = view.post("/api/flows/1/revert", None);
     assert_eq!(status, 409, "{body}");
     // Deleted: gone from the list and from saves.
-    assert_eq!(post(&view, "/api/flows/0/delete", None).0, 204);
+    assert_eq!(view.post("/api/flows/0/delete", None).0, 204);
     let w = view.json("/api/flows");
     assert_eq!(
         (w["total"].as_u64(), w["matched"].as_u64()),
@@ -158,8 +138,8 @@ fn replay_adds_a_flow_live_and_offline() {
     view.wait_for_flows(1);
     // Edited first: the replay carries the edit to the origin.
     let edit = json!({"request": {"headers": [["Host", origin.addr.to_string()], ["X-Try", "2"]]}});
-    assert_eq!(post(&view, "/api/flows/0/edit", Some(edit)).0, 204);
-    let (status, body) = post(&view, "/api/flows/0/replay", None);
+    assert_eq!(view.post("/api/flows/0/edit", Some(edit)).0, 204);
+    let (status, body) = view.post("/api/flows/0/replay", None);
     assert_eq!(status, 202, "{body}");
     let w = view.wait_for_flows(2);
     assert_eq!(w["rows"][1]["replay"], true);
@@ -174,13 +154,13 @@ fn replay_adds_a_flow_live_and_offline() {
     proxy.stop();
     let view = View::offline(&["-r", file.to_str().unwrap(), "-q"]);
     view.wait_for_flows(1);
-    assert_eq!(post(&view, "/api/flows/0/replay", None).0, 202);
+    assert_eq!(view.post("/api/flows/0/replay", None).0, 202);
     let w = view.wait_for_flows(2);
     assert_eq!(w["rows"][1]["status"], 200);
     // A TCP flow can't be replayed, and says so.
     let view = View::offline(&["-r", golden("tcp.mitm").to_str().unwrap(), "-q"]);
     view.wait_for_flows(1);
-    let (status, body) = post(&view, "/api/flows/0/replay", None);
+    let (status, body) = view.post("/api/flows/0/replay", None);
     assert_eq!(status, 409);
     assert!(body.contains("can only replay HTTP flows"), "{body}");
 }

@@ -35,18 +35,7 @@ fn paused(view: &View, n: usize) -> Vec<Value> {
 }
 
 fn post(view: &View, path: &str, body: Value) -> u16 {
-    let body = body.to_string();
-    let req = format!(
-        "POST {path} HTTP/1.1\r\nHost: {}\r\nCookie: waylay_token={}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-        view.addr,
-        view.token,
-        body.len()
-    );
-    let out = crate::support::raw(&view.addr, req.as_bytes());
-    out.split_whitespace()
-        .nth(1)
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(0)
+    view.post(path, Some(body)).0
 }
 
 #[test]
