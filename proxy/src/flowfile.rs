@@ -180,7 +180,37 @@ impl<R: Read> FlowReader<R> {
         }
     }
 
+    /// The next item's bytes as the file holds them, and where it starts,
+    /// not parsed: for a reader that needs only some of it (the web
+    /// view's index), and [`decode`](FlowReader::decode)s the rest. Not
+    /// for HAR files; `None` at a clean end of file.
+    pub fn read_raw(&mut self) -> Option<Result<(u64, Bytes), ReadError>> {
+        if self.failed {
+            return None;
+        }
+        let start = self.offset;
+        match self.src.fill_buf() {
+            Ok([]) => return None,
+            Ok(_) => {}
+            Err(e) => return Some(Err(self.fail(start, ReadErrorKind::Io(e)))),
+        }
+        Some(self.read_framed(start).map(|b| (start, b)))
+    }
+
+    /// The flow in `item`, which [`read_raw`](FlowReader::read_raw) gave
+    /// at `start`; an older format is brought to this one as
+    /// [`read_flow`](FlowReader::read_flow) does.
+    pub fn decode(&mut self, start: u64, item: Bytes) -> Result<Flow, ReadError> {
+        item_flow(item, &mut self.migrator).map_err(|kind| self.fail(start, kind))
+    }
+
     fn read_item(&mut self, start: u64) -> Result<Flow, ReadError> {
+        let buf = self.read_framed(start)?;
+        self.decode(start, buf)
+    }
+
+    /// One whole top-level item: prefix, payload and tag.
+    fn read_framed(&mut self, start: u64) -> Result<Bytes, ReadError> {
         // The length prefix: digits then ':'.
         let mut prefix = Vec::with_capacity(MAX_LEN_DIGITS + 1);
         loop {
@@ -239,7 +269,7 @@ impl<R: Read> FlowReader<R> {
             ));
         }
         self.offset = start + used as u64 + total;
-        item_flow(buf.freeze(), &mut self.migrator).map_err(|kind| self.fail(start, kind))
+        Ok(buf.freeze())
     }
 }
 

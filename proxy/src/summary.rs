@@ -3,8 +3,7 @@
 
 use crate::flow::{Flow, FlowKind};
 use crate::http;
-use crate::http::field_bytes;
-use crate::tnetstring::{Dict, Value};
+use crate::tnetstring::{Dict, Node, Tree, Value};
 
 /// mitmproxy's `human.pretty_size`: `24b`, `1.2k`, `340k`, `3.4m`.
 pub fn pretty_size(size: u64) -> String {
@@ -63,9 +62,14 @@ fn duration(flow: &Flow, req: &Dict) -> Option<String> {
 
 /// A connection's `peername`, `sockname` or `address` as `host:port`.
 pub fn addr(conn: Option<&Dict>, key: &str) -> Option<String> {
-    let parts = conn?.get(key)?.as_list()?;
-    let host = parts.first()?.as_str()?;
-    let port = parts.get(1)?.as_int()?;
+    addr_of(Tree::Dict(conn?), key)
+}
+
+/// [`addr`] of a built or unbuilt connection.
+pub fn addr_of<'a>(conn: impl Node<'a>, key: &str) -> Option<String> {
+    let parts = conn.get(key)?;
+    let host = parts.nth(0)?.str()?;
+    let port = parts.nth(1)?.int()?;
     Some(if host.contains(':') {
         format!("[{host}]:{port}")
     } else {
@@ -74,18 +78,30 @@ pub fn addr(conn: Option<&Dict>, key: &str) -> Option<String> {
 }
 
 fn text(msg: &Dict, key: &str) -> String {
-    field_bytes(msg, key)
+    crate::http::field_bytes(msg, key)
         .map(|b| String::from_utf8_lossy(b).into_owned())
         .unwrap_or_default()
 }
 
 /// The request's URL as mitmproxy's `request.pretty_url` would show it.
 pub fn url(req: &Dict) -> String {
-    let scheme = text(req, "scheme");
-    let host = req.get("host").and_then(Value::as_str).unwrap_or("");
-    let port = req.get("port").and_then(Value::as_int).unwrap_or(0);
-    let authority = text(req, "authority");
-    if text(req, "method") == "CONNECT" && !authority.is_empty() {
+    url_of(Tree::Dict(req))
+}
+
+/// [`url`] of a built or unbuilt request.
+pub fn url_of<'a>(req: impl Node<'a>) -> String {
+    let [scheme, host, port, authority, method, path] =
+        req.fields(["scheme", "host", "port", "authority", "method", "path"]);
+    let text = |n: Option<_>| {
+        n.and_then(Node::bytes)
+            .map(|b| String::from_utf8_lossy(b).into_owned())
+            .unwrap_or_default()
+    };
+    let scheme = text(scheme);
+    let host = host.and_then(Node::str).unwrap_or("");
+    let port = port.and_then(Node::int).unwrap_or(0);
+    let authority = text(authority);
+    if method.and_then(Node::bytes) == Some(b"CONNECT") && !authority.is_empty() {
         return authority;
     }
     let host = if host.contains(':') {
@@ -94,7 +110,7 @@ pub fn url(req: &Dict) -> String {
         host.to_owned()
     };
     let default = matches!((scheme.as_str(), port), ("http", 80) | ("https", 443));
-    let path = text(req, "path");
+    let path = text(path);
     if default {
         format!("{scheme}://{host}{path}")
     } else {

@@ -19,10 +19,12 @@ use bytes::Bytes;
 
 mod parse;
 mod pyfloat;
+mod walk;
 mod write;
 
 pub(crate) use parse::{MAX_LEN_DIGITS, item_size};
 pub use parse::{ParseError, dict_int, parse};
+pub use walk::{Item, Node, Tree};
 pub use write::{write, write_spliced};
 
 /// A float as Python's `repr` writes it (`5.0`, `1e+16`).

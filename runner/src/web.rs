@@ -83,7 +83,14 @@ pub struct Feed {
     /// The newest log lines and warnings: number, level, text.
     pub log: std::sync::Mutex<std::collections::VecDeque<(u64, &'static str, String)>>,
     log_next: std::sync::atomic::AtomicU64,
+    /// When [`touch_now_and_then`](Feed::touch_now_and_then) last
+    /// touched, in milliseconds from `started`.
+    touched: std::sync::atomic::AtomicU64,
+    started: std::time::Instant,
 }
+
+/// How often a stream of flows tells the page, at most.
+const TOUCH_EVERY_MS: u64 = 20;
 
 /// How many log lines the event pane keeps.
 const LOG_LINES: usize = 5000;
@@ -92,7 +99,7 @@ impl Feed {
     /// Adds a finished flow to the view.
     pub fn add(&self, flow: &Flow) {
         match self.session.append(flow) {
-            Ok(_) => self.touch(),
+            Ok(_) => self.touch_now_and_then(),
             Err(e) => {
                 if !self.warned.swap(true, Ordering::Relaxed) {
                     self.output.problem(&format!(
@@ -120,6 +127,23 @@ impl Feed {
     /// Tells the page something changed.
     pub fn touch(&self) {
         self.changed.send_modify(|v| *v += 1);
+    }
+
+    /// [`touch`](Feed::touch), at most every few milliseconds: a flood of
+    /// flows wakes the view's thread a few hundred times a second, not
+    /// once a flow. The push channel also looks at the session's version,
+    /// so a flow after the last touch is not missed.
+    fn touch_now_and_then(&self) {
+        let now = self.started.elapsed().as_millis() as u64;
+        let last = self.touched.load(Ordering::Relaxed);
+        if (last == 0 || now >= last + TOUCH_EVERY_MS)
+            && self
+                .touched
+                .compare_exchange(last, now, Ordering::Relaxed, Ordering::Relaxed)
+                .is_ok()
+        {
+            self.touch();
+        }
     }
 
     /// Wraps `on_flow` so that each finished flow also reaches the view.
@@ -176,6 +200,8 @@ impl Web {
             output: output.clone(),
             log: std::sync::Mutex::new(std::collections::VecDeque::new()),
             log_next: std::sync::atomic::AtomicU64::new(0),
+            touched: std::sync::atomic::AtomicU64::new(0),
+            started: std::time::Instant::now(),
         });
         let tapped = feed.clone();
         output.set_tap(Arc::new(move |level, line| tapped.log(level, line)));
@@ -264,28 +290,17 @@ impl Web {
                 let mut reader = waylay_proxy::flowfile::FlowReader::new(
                     std::io::BufReader::with_capacity(1 << 20, file),
                 );
-                let mut count = 0usize;
-                loop {
-                    let start = reader.offset();
-                    match reader.read_flow() {
-                        None => break,
-                        Some(Ok(flow)) => {
-                            let len = u32::try_from(reader.offset() - start).unwrap_or(u32::MAX);
-                            feed.session.index(&flow, start, len);
-                            count += 1;
-                            if count.is_multiple_of(8192) {
-                                feed.touch();
-                            }
-                        }
-                        Some(Err(e)) => {
-                            output.problem(&format!(
-                                "runner: {path}: {e}; the view shows the {count} flow(s) before it"
-                            ));
-                            break;
-                        }
-                    }
-                }
+                let indexed = feed.session.index_base(&mut reader, |_| feed.touch());
                 feed.touch();
+                let count = match indexed {
+                    Ok(count) => count,
+                    Err((count, e)) => {
+                        output.problem(&format!(
+                            "runner: {path}: {e}; the view shows the {count} flow(s) before it"
+                        ));
+                        count
+                    }
+                };
                 output.notice(&format!("Indexed {count} flow(s) of {path}."));
             })
             .context("starting the indexing thread")?;

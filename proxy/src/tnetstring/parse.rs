@@ -70,7 +70,7 @@ fn bad_prefix(data: &[u8], offset: usize) -> ParseError {
 /// The item at `at`, which must end before `limit`: its tag and payload
 /// bounds.
 #[inline(always)]
-fn item(buf: &[u8], at: usize, limit: usize) -> Result<(u8, usize, usize), ParseError> {
+pub(super) fn item(buf: &[u8], at: usize, limit: usize) -> Result<(u8, usize, usize), ParseError> {
     let (len, prefix) = parse_len(&buf[at..limit], at)?;
     let start = at + prefix;
     let end = start

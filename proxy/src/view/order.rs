@@ -11,16 +11,24 @@ use super::Row;
 use super::error::ReadBack;
 use crate::flow::Flow;
 
+/// Where a flow is in the session file, and whether the view deleted it.
+#[derive(Clone, Copy, Debug)]
+pub(super) struct Place {
+    pub offset: u64,
+    pub len: u32,
+    pub deleted: bool,
+}
+
 /// What an order is built from: the session's rows and flows.
-pub(super) trait Source {
-    /// The rows from `from` on, copied.
-    fn rows_from(&self, from: usize) -> Vec<Row>;
+pub(super) trait Source: Sync {
+    /// Where the flows from `from` on are.
+    fn places_from(&self, from: usize) -> Vec<Place>;
     /// Runs `f` over every row.
     fn with_rows<T>(&self, f: impl FnOnce(&[Row]) -> T) -> T;
     /// Flow `n`'s row.
     fn row(&self, n: usize) -> Option<Row>;
-    /// The flow a row points at.
-    fn read(&self, row: &Row) -> Result<Flow, ReadBack>;
+    /// The flow at `offset`, in `len` bytes.
+    fn read_at(&self, offset: u64, len: u32) -> Result<Flow, ReadBack>;
     /// How many flows are not deleted.
     fn shown(&self) -> usize;
     /// Where a filter's progress goes.
@@ -162,45 +170,24 @@ impl Ordered {
         session: &impl Source,
         stale: &dyn Fn() -> bool,
     ) -> Result<Option<()>, ReadBack> {
-        let fresh = session.rows_from(self.seen);
+        let fresh = session.places_from(self.seen);
         if fresh.is_empty() {
             return Ok(Some(()));
         }
         let first = self.seen;
-        let mut kept = Vec::with_capacity(fresh.len());
-        let progress = session.progress();
-        let filtering = self.query.filter.is_some() && fresh.len() > 1;
-        if filtering {
-            progress.cancel.store(false, Ordering::SeqCst);
-            progress.done.store(0, Ordering::SeqCst);
-            progress.total.store(fresh.len(), Ordering::SeqCst);
-        }
-        let result = (|| {
-            for (i, row) in fresh.iter().enumerate() {
-                if row.deleted {
-                    continue;
-                }
-                if let Some(filter) = &self.query.filter {
-                    if i % 256 == 0 {
-                        if stale() || progress.cancel.load(Ordering::SeqCst) {
-                            return Ok(None);
-                        }
-                        progress.done.store(i, Ordering::Relaxed);
-                    }
-                    if !filter.matches(&session.read(row)?) {
-                        continue;
-                    }
-                }
-                kept.push(u32::try_from(first + i).expect("under 4 billion flows"));
-            }
-            Ok(Some(()))
-        })();
-        if filtering {
-            progress.total.store(0, Ordering::SeqCst);
-        }
-        if result.as_ref().map_or(true, Option::is_none) {
-            return result;
-        }
+        let kept = match &self.query.filter {
+            None => Some(
+                (first..)
+                    .zip(&fresh)
+                    .filter(|(_, p)| !p.deleted)
+                    .map(|(n, _)| number(n))
+                    .collect(),
+            ),
+            Some(filter) => filtered(session, filter, first, &fresh, stale)?,
+        };
+        let Some(mut kept) = kept else {
+            return Ok(None);
+        };
         self.seen = first + fresh.len();
         let sort = self.query.sort;
         let descending = self.query.descending;
@@ -211,17 +198,16 @@ impl Ordered {
                     .then(a.cmp(b));
                 if descending { by.reverse() } else { by }
             };
-            if self.order.is_empty() || kept.len() > self.order.len() / 8 {
-                self.order.extend_from_slice(&kept);
-                self.order.sort_unstable_by(cmp);
-            } else {
-                for n in kept {
-                    let at = self
-                        .order
-                        .binary_search_by(|probe| cmp(probe, &n))
-                        .unwrap_or_else(|at| at);
-                    self.order.insert(at, n);
+            if !kept.is_sorted_by(|a, b| cmp(a, b) != Cmp::Greater) {
+                kept.sort_unstable_by(cmp);
+            }
+            match (self.order.last(), kept.first()) {
+                // Arrivals in time order: the common case.
+                (None, _) | (_, None) => self.order.append(&mut kept),
+                (Some(last), Some(head)) if cmp(last, head) == Cmp::Less => {
+                    self.order.append(&mut kept);
                 }
+                _ => self.order = merge(&self.order, &kept, cmp),
             }
         });
         Ok(Some(()))
@@ -242,7 +228,7 @@ impl Ordered {
             let n = n as usize;
             let row = session.row(n).ok_or(ReadBack::NoSuchFlow(n))?;
             let lit = match highlight {
-                Some(filter) => filter.matches(&session.read(&row)?),
+                Some(filter) => filter.matches(&session.read_at(row.offset, row.len)?),
                 None => false,
             };
             rows.push((n, row, lit));
@@ -254,4 +240,120 @@ impl Ordered {
             rows,
         })
     }
+}
+
+/// A flow's number in an order.
+fn number(n: usize) -> u32 {
+    u32::try_from(n).expect("under 4 billion flows")
+}
+
+/// `a` and `b`, each sorted by `cmp`, as one sorted list.
+fn merge(a: &[u32], b: &[u32], cmp: impl Fn(&u32, &u32) -> Cmp) -> Vec<u32> {
+    let mut out = Vec::with_capacity(a.len() + b.len());
+    let (mut i, mut j) = (0, 0);
+    while i < a.len() && j < b.len() {
+        if cmp(&b[j], &a[i]) == Cmp::Less {
+            out.push(b[j]);
+            j += 1;
+        } else {
+            out.push(a[i]);
+            i += 1;
+        }
+    }
+    out.extend_from_slice(&a[i..]);
+    out.extend_from_slice(&b[j..]);
+    out
+}
+
+/// The numbers of the flows in `fresh` (the first is flow `first`) that
+/// `filter` keeps, read on every core; `None` when `stale` says a newer
+/// query came or the page cancelled. Progress goes to the session's
+/// [`Progress`].
+fn filtered(
+    session: &impl Source,
+    filter: &Filter,
+    first: usize,
+    fresh: &[Place],
+    stale: &dyn Fn() -> bool,
+) -> Result<Option<Vec<u32>>, ReadBack> {
+    let progress = session.progress();
+    let reporting = fresh.len() > 1;
+    if reporting {
+        progress.cancel.store(false, Ordering::SeqCst);
+        progress.done.store(0, Ordering::SeqCst);
+        progress.total.store(fresh.len(), Ordering::SeqCst);
+    }
+    // Set when any part stops: a stale query, a cancel, or an error.
+    let stop = AtomicBool::new(false);
+    let part = |from: usize,
+                places: &[Place],
+                also: &dyn Fn() -> bool|
+     -> Result<Option<Vec<u32>>, ReadBack> {
+        let mut kept = Vec::new();
+        for (i, place) in places.iter().enumerate() {
+            if i % 256 == 255 {
+                progress.done.fetch_add(256, Ordering::Relaxed);
+                if stop.load(Ordering::Relaxed) || progress.cancel.load(Ordering::SeqCst) || also()
+                {
+                    stop.store(true, Ordering::Relaxed);
+                    return Ok(None);
+                }
+            }
+            if place.deleted {
+                continue;
+            }
+            let flow = session.read_at(place.offset, place.len).inspect_err(|_| {
+                stop.store(true, Ordering::Relaxed);
+            })?;
+            if filter.matches(&flow) {
+                kept.push(number(from + i));
+            }
+        }
+        Ok(Some(kept))
+    };
+    let threads = std::thread::available_parallelism().map_or(1, usize::from);
+    let size = fresh.len().div_ceil(threads).max(4096);
+    let parts: Vec<Result<Option<Vec<u32>>, ReadBack>> = std::thread::scope(|scope| {
+        let handles: Vec<_> = fresh
+            .chunks(size)
+            .enumerate()
+            .skip(1)
+            .map(|(k, chunk)| {
+                let part = &part;
+                scope.spawn(move || part(first + k * size, chunk, &|| false))
+            })
+            .collect();
+        // This thread takes the first part, and watches for a newer query.
+        let watch = || {
+            while handles.iter().any(|h| !h.is_finished()) && !stop.load(Ordering::Relaxed) {
+                if stale() {
+                    stop.store(true, Ordering::Relaxed);
+                }
+                std::thread::sleep(std::time::Duration::from_millis(20));
+            }
+        };
+        let mine = part(first, fresh.chunks(size).next().unwrap_or_default(), stale);
+        if stale() {
+            stop.store(true, Ordering::Relaxed);
+        }
+        watch();
+        std::iter::once(mine)
+            .chain(
+                handles
+                    .into_iter()
+                    .map(|h| h.join().expect("a filter part panicked")),
+            )
+            .collect()
+    });
+    if reporting {
+        progress.total.store(0, Ordering::SeqCst);
+    }
+    let mut kept = Vec::new();
+    for part in parts {
+        match part? {
+            Some(mut k) => kept.append(&mut k),
+            None => return Ok(None),
+        }
+    }
+    Ok(Some(kept))
 }

@@ -1,10 +1,10 @@
 //! [`Row`]: what the flow list shows of one flow, and sorts by, kept in
 //! memory while the flow itself stays in the session file.
 
-use crate::flow::{Flow, FlowKind};
-use crate::http::{self, Which};
+use crate::flow::{FORMAT_VERSION, Flow};
+use crate::http::Which;
 use crate::summary;
-use crate::tnetstring::Value;
+use crate::tnetstring::{Item, Node, Tree};
 
 /// The flow has TLS on the client side (or an `https` request).
 pub const TLS: u8 = 1;
@@ -58,98 +58,135 @@ impl Row {
     /// The row of `flow`, which the session file holds at `offset`, in
     /// `len` bytes.
     pub fn of(flow: &Flow, offset: u64, len: u32) -> Row {
-        let dict = flow.dict();
-        let float = |d: Option<&crate::tnetstring::Dict>, key: &str| {
-            d.and_then(|d| d.get(key)).and_then(Value::as_float)
-        };
-        let req = flow.request();
-        let resp = flow.response();
-        let client = flow.conn("client_conn");
+        Row::read(Tree::Dict(flow.dict()), offset, len)
+    }
+
+    /// The row of the flow in `bytes` (one whole flow-file item), read
+    /// without building the flow; `None` when it is not a flow of this
+    /// format that can be read so (an older format, or a malformed item),
+    /// for the caller to parse instead.
+    pub fn scan(bytes: &[u8], offset: u64) -> Option<Row> {
+        let flow = Item::whole(bytes)?;
+        if !flow.is_dict() || flow.get("version")?.int()? != FORMAT_VERSION {
+            return None;
+        }
+        Some(Row::read(flow, offset, u32::try_from(bytes.len()).ok()?))
+    }
+
+    /// The row of a flow, built or not.
+    fn read<'a, N: Node<'a>>(flow: N, offset: u64, len: u32) -> Row {
+        let dict = |n: Option<N>| n.filter(|n| n.is_dict());
+        let [
+            req,
+            resp,
+            client,
+            error,
+            server,
+            kind_name,
+            replay,
+            intercepted,
+            mark,
+            ws,
+            messages,
+        ] = flow.fields([
+            "request",
+            "response",
+            "client_conn",
+            "error",
+            "server_conn",
+            "type",
+            "is_replay",
+            "intercepted",
+            "marked",
+            "websocket",
+            "messages",
+        ]);
+        let (req, resp, client, error) = (dict(req), dict(resp), dict(client), dict(error));
+        let [scheme, method, req_start] = req.map_or([None; 3], |r| {
+            r.fields(["scheme", "method", "timestamp_start"])
+        });
+        let [content, status, resp_end] = resp.map_or([None; 3], |r| {
+            r.fields(["content", "status_code", "timestamp_end"])
+        });
+        let [tls, client_start] = client.map_or([None; 2], |c| {
+            c.fields(["tls_established", "timestamp_start"])
+        });
+        let [message, error_time] = error.map_or([None; 2], |e| e.fields(["msg", "timestamp"]));
         let mut flags = 0;
-        let client_tls = client
-            .and_then(|c| c.get("tls_established"))
-            .is_some_and(|v| matches!(v, Value::Bool(true)));
-        let https = req.is_some_and(|r| http::raw(r, "scheme") == b"https");
-        if client_tls || https {
+        let https = scheme.and_then(Node::bytes) == Some(b"https");
+        if tls.is_some_and(Node::is_true) || https {
             flags |= TLS;
         }
-        if dict.get("is_replay").is_some_and(|v| !v.is_null()) {
+        if replay.is_some_and(|v| !v.is_null()) {
             flags |= REPLAY;
         }
-        if matches!(dict.get("intercepted"), Some(Value::Bool(true))) {
+        if intercepted.is_some_and(Node::is_true) {
             flags |= INTERCEPTED;
         }
-        let error = flow.error_msg();
-        if error.is_some() {
+        let message = message.and_then(Node::str);
+        if message.is_some() {
             flags |= ERROR;
         }
-        if error == Some("Connection killed.") {
+        if message == Some("Connection killed.") {
             flags |= KILLED;
         }
-        let mark = flow.text("marked").unwrap_or("");
+        let mark = mark.and_then(Node::str).unwrap_or("");
         if !mark.is_empty() {
             flags |= MARKED;
         }
-        let start = float(req, "timestamp_start").or_else(|| float(client, "timestamp_start"));
-        let end = float(resp, "timestamp_end").or_else(|| {
-            flow.dict()
-                .get("error")
-                .and_then(Value::as_dict)
-                .and_then(|e| e.get("timestamp"))
-                .and_then(Value::as_float)
-        });
+        let float = |n: Option<N>| n.and_then(Node::float);
+        let start = float(req_start).or_else(|| float(client_start));
+        let end = float(resp_end).or_else(|| float(error_time));
         let duration = match (start, end) {
             (Some(s), Some(e)) if e >= s => Some(e - s),
             _ => None,
         };
-        let messages = |key: &str| {
-            dict.get(key).and_then(Value::as_list).map_or(0, |list| {
-                list.iter()
-                    .filter_map(Value::as_list)
-                    .filter_map(|m| m.get(1).and_then(Value::as_bytes).map(<[u8]>::len))
-                    .sum::<usize>() as u64
-            })
-        };
-        let (kind, method, url, size) = match flow.kind() {
-            FlowKind::Http => {
-                let websocket = dict.get("websocket").is_some_and(|w| !w.is_null());
-                let method = req.map_or(String::new(), |r| {
-                    String::from_utf8_lossy(http::raw(r, "method")).into_owned()
+        // The bytes of each message in a list of messages, where each
+        // message keeps its content at `at`.
+        let content_of = |list: Option<N>, at: usize| {
+            let mut total = 0u64;
+            if let Some(list) = list {
+                Node::each(list, |m| {
+                    if let Some(b) = m.nth(at).and_then(Node::bytes) {
+                        total += b.len() as u64;
+                    }
                 });
-                let url = req.map_or(String::new(), summary::url);
-                let size = if websocket {
-                    dict.get("websocket")
-                        .and_then(Value::as_dict)
-                        .and_then(|w| w.get("messages"))
-                        .and_then(Value::as_list)
-                        .map_or(0, |list| {
-                            list.iter()
-                                .filter_map(Value::as_list)
-                                .filter_map(|m| m.get(2).and_then(Value::as_bytes))
-                                .map(|b| b.len() as u64)
-                                .sum()
-                        })
-                } else {
-                    resp.and_then(http::raw_content)
-                        .map_or(0, |b| b.len() as u64)
+            }
+            total
+        };
+        let kind_name = kind_name.and_then(Node::str);
+        let (kind, method, url, size) = match kind_name {
+            Some("http") => {
+                let websocket = ws.filter(|w| !w.is_null());
+                let method = method
+                    .and_then(Node::bytes)
+                    .map_or(String::new(), |m| String::from_utf8_lossy(m).into_owned());
+                let url = req.map_or(String::new(), summary::url_of);
+                let size = match websocket {
+                    Some(w) => content_of(w.get("messages"), 2),
+                    None => content.and_then(Node::bytes).map_or(0, |b| b.len() as u64),
                 };
-                let kind = if websocket { "websocket" } else { "http" };
+                let kind = if websocket.is_some() {
+                    "websocket"
+                } else {
+                    "http"
+                };
                 (kind.to_owned(), method, url, size)
             }
             _ => {
-                let server = summary::addr(flow.conn("server_conn"), "address")
+                let server = dict(server)
+                    .and_then(|c| summary::addr_of(c, "address"))
                     .unwrap_or_else(|| "-".into());
                 (
-                    flow.kind_name().to_owned(),
+                    kind_name.unwrap_or("?").to_owned(),
                     String::new(),
                     server,
-                    messages("messages"),
+                    content_of(messages, 1),
                 )
             }
         };
-        let status = resp
-            .and_then(|r| r.get("status_code"))
-            .and_then(Value::as_int)
+        let status = status
+            .and_then(Node::int)
             .and_then(|s| u16::try_from(s).ok())
             .unwrap_or(0);
         Row {
@@ -166,6 +203,15 @@ impl Row {
             mark: mark.into(),
             deleted: false,
             original: None,
+        }
+    }
+
+    /// Where the flow is in the session file.
+    pub(super) fn place(&self) -> super::order::Place {
+        super::order::Place {
+            offset: self.offset,
+            len: self.len,
+            deleted: self.deleted,
         }
     }
 

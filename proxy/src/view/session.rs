@@ -13,11 +13,11 @@ use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Mutex, RwLock};
 
 use crate::flow::Flow;
-use crate::flowfile::{self, FlowReader};
+use crate::flowfile::{self, FlowReader, ReadError};
 
 use super::Row;
 use super::error::ReadBack;
-use super::order::{Ordered, Progress, Query, Source, Window};
+use super::order::{Ordered, Place, Progress, Query, Source, Window};
 
 /// A row's offset with this bit set is in the [`Session::base`] file.
 const IN_BASE: u64 = 1 << 63;
@@ -97,15 +97,58 @@ impl Session {
         Ok(session)
     }
 
-    /// Indexes `flow`, which the base file holds at `offset` in `len`
-    /// bytes; returns its number.
-    pub fn index(&self, flow: &Flow, offset: u64, len: u32) -> usize {
-        let row = Row::of(flow, offset | IN_BASE, len);
-        let mut rows = self.rows.write().unwrap_or_else(|e| e.into_inner());
-        rows.push(row);
-        self.shown.fetch_add(1, Ordering::SeqCst);
+    /// Indexes the base capture as `reader` reads it (from its start),
+    /// calling `tick` with the count so far every few thousand flows. A
+    /// flow's row is read from its bytes where it can be, without
+    /// building the flow. Gives the count, or what stopped the reading
+    /// and the count before it.
+    pub fn index_base<R: io::Read>(
+        &self,
+        reader: &mut FlowReader<R>,
+        mut tick: impl FnMut(usize),
+    ) -> Result<usize, (usize, ReadError)> {
+        const BATCH: usize = 4096;
+        let mut batch = Vec::with_capacity(BATCH);
+        let mut count = 0;
+        let stopped = loop {
+            let (start, item) = match reader.read_raw() {
+                None => break None,
+                Some(Ok(raw)) => raw,
+                Some(Err(e)) => break Some(e),
+            };
+            let row = match Row::scan(&item, start | IN_BASE) {
+                Some(row) => row,
+                None => {
+                    let len = item.len() as u32;
+                    match reader.decode(start, item) {
+                        Ok(flow) => Row::of(&flow, start | IN_BASE, len),
+                        Err(e) => break Some(e),
+                    }
+                }
+            };
+            batch.push(row);
+            if batch.len() == BATCH {
+                count += self.take_in(&mut batch);
+                tick(count);
+            }
+        };
+        count += self.take_in(&mut batch);
+        match stopped {
+            None => Ok(count),
+            Some(e) => Err((count, e)),
+        }
+    }
+
+    /// Adds `rows` to the index; how many.
+    fn take_in(&self, rows: &mut Vec<Row>) -> usize {
+        let n = rows.len();
+        self.rows
+            .write()
+            .unwrap_or_else(|e| e.into_inner())
+            .append(rows);
+        self.shown.fetch_add(n, Ordering::SeqCst);
         self.version.fetch_add(1, Ordering::SeqCst);
-        rows.len() - 1
+        n
     }
 
     /// The bytes a row points at.
@@ -142,7 +185,7 @@ impl Session {
         let row = if flow.spill().is_some() {
             // Its older messages were in the spill: count them from the
             // file's copy.
-            let whole = parse(bytes).map_err(io::Error::other)?;
+            let whole = parse(bytes.to_vec()).map_err(io::Error::other)?;
             Row::of(&whole, *end, len)
         } else {
             Row::of(flow, *end, len)
@@ -238,15 +281,28 @@ impl Session {
 
     /// The flow a row points at.
     pub(super) fn read(&self, row: &Row) -> Result<Flow, ReadBack> {
-        let buf = self.bytes(row.offset, row.len)?;
-        parse(&buf).map_err(ReadBack::Corrupt)
+        self.read_at(row.offset, row.len)
     }
 
-    /// The rows from `from` on, copied (for building an order without
+    /// The flow at `offset`, in `len` bytes.
+    fn read_at(&self, offset: u64, len: u32) -> Result<Flow, ReadBack> {
+        let buf = self.bytes(offset, len)?;
+        parse(buf).map_err(ReadBack::Corrupt)
+    }
+
+    /// Where the flows from `from` on are (for building an order without
     /// holding the lock).
-    pub(super) fn rows_from(&self, from: usize) -> Vec<Row> {
+    pub(super) fn places_from(&self, from: usize) -> Vec<Place> {
         let rows = self.rows.read().unwrap_or_else(|e| e.into_inner());
-        rows.get(from..).map_or_else(Vec::new, <[Row]>::to_vec)
+        rows.get(from..).map_or_else(Vec::new, |rows| {
+            rows.iter()
+                .map(|r| Place {
+                    offset: r.offset,
+                    len: r.len,
+                    deleted: r.deleted,
+                })
+                .collect()
+        })
     }
 
     /// Runs `f` over every row (under the read lock).
@@ -298,17 +354,21 @@ impl Session {
     pub fn export(&self, which: Option<&[usize]>, out: &mut impl Write) -> Result<(), ReadBack> {
         let rows = match which {
             None => self
-                .rows_from(0)
+                .places_from(0)
                 .into_iter()
-                .filter(|r| !r.deleted)
-                .collect::<Vec<Row>>(),
+                .filter(|p| !p.deleted)
+                .collect::<Vec<Place>>(),
             Some(ns) => ns
                 .iter()
-                .map(|&n| self.row(n).ok_or(ReadBack::NoSuchFlow(n)))
+                .map(|&n| {
+                    self.row(n)
+                        .map(|r| r.place())
+                        .ok_or(ReadBack::NoSuchFlow(n))
+                })
                 .collect::<Result<_, _>>()?,
         };
-        for row in rows {
-            let buf = self.bytes(row.offset, row.len)?;
+        for place in rows {
+            let buf = self.bytes(place.offset, place.len)?;
             out.write_all(&buf).map_err(ReadBack::Io)?;
         }
         Ok(())
@@ -316,8 +376,8 @@ impl Session {
 }
 
 impl Source for Session {
-    fn rows_from(&self, from: usize) -> Vec<Row> {
-        Session::rows_from(self, from)
+    fn places_from(&self, from: usize) -> Vec<Place> {
+        Session::places_from(self, from)
     }
 
     fn with_rows<T>(&self, f: impl FnOnce(&[Row]) -> T) -> T {
@@ -328,8 +388,8 @@ impl Source for Session {
         Session::row(self, n)
     }
 
-    fn read(&self, row: &Row) -> Result<Flow, ReadBack> {
-        Session::read(self, row)
+    fn read_at(&self, offset: u64, len: u32) -> Result<Flow, ReadBack> {
+        Session::read_at(self, offset, len)
     }
 
     fn shown(&self) -> usize {
@@ -342,10 +402,12 @@ impl Source for Session {
 }
 
 /// The one flow in `bytes`.
-fn parse(bytes: &[u8]) -> Result<Flow, String> {
-    match FlowReader::new(bytes).read_flow() {
-        Some(Ok(flow)) => Ok(flow),
-        Some(Err(e)) => Err(e.to_string()),
-        None => Err("no flow where the index points".into()),
+fn parse(bytes: impl Into<bytes::Bytes>) -> Result<Flow, String> {
+    let bytes = bytes.into();
+    if bytes.is_empty() {
+        return Err("no flow where the index points".into());
     }
+    FlowReader::new(io::empty())
+        .decode(0, bytes)
+        .map_err(|e| e.to_string())
 }

@@ -188,3 +188,64 @@ fn the_detail_and_bodies() {
     let row = json::row(5, &s.row(5).unwrap(), false);
     assert_eq!(row["type"], "websocket");
 }
+
+#[test]
+fn a_row_scanned_from_the_bytes_is_the_row_of_the_parsed_flow() {
+    let files = [
+        "all.mitm",
+        "accessors.mitm",
+        "filters.mitm",
+        "gallery.mitm",
+        "websocket.mitm",
+        "tcp.mitm",
+        "https.mitm",
+        "refused.mitm",
+        "sticky.mitm",
+    ];
+    let mut seen = 0;
+    for name in files {
+        let bytes = golden(name);
+        let mut reader = FlowReader::new(&bytes[..]);
+        loop {
+            let start = reader.offset();
+            let Some(flow) = reader.read_flow() else {
+                break;
+            };
+            let mut flow = flow.unwrap();
+            let item = &bytes[start as usize..reader.offset() as usize];
+            let scanned = Row::scan(item, 7).expect("a format-21 flow scans");
+            assert_eq!(
+                scanned,
+                Row::of(&flow, 7, item.len() as u32),
+                "{name} at {start}"
+            );
+            // And once more with the flags the view sets.
+            edit::apply(
+                &mut flow,
+                &serde_json::json!({"marked": ":red:", "comment": "c"}),
+            )
+            .unwrap();
+            flow.dict_mut()
+                .insert("is_replay", crate::tnetstring::Value::text("request"));
+            flow.dict_mut()
+                .insert("intercepted", crate::tnetstring::Value::Bool(true));
+            let mut again = Vec::new();
+            crate::flowfile::encode(&flow, &mut again).unwrap();
+            assert_eq!(
+                Row::scan(&again, 0),
+                Some(Row::of(&flow, 0, again.len() as u32)),
+                "{name} at {start}, edited"
+            );
+            seen += 1;
+        }
+    }
+    assert!(seen > 40, "only {seen} flows");
+}
+
+#[test]
+fn a_row_is_not_scanned_from_what_is_not_a_current_flow() {
+    assert_eq!(Row::scan(b"", 0), None);
+    assert_eq!(Row::scan(b"5:hello,", 0), None);
+    assert_eq!(Row::scan(b"15:7:version;2:20#}", 0), None);
+    assert_eq!(Row::scan(b"99:7:version#", 0), None);
+}

@@ -254,7 +254,7 @@ async fn push(app: Arc<App>, mut socket: WebSocket) {
         let progress = &app.feed.session.progress;
         let filtering = progress.total.load(Ordering::Relaxed);
         let state = (
-            *changed.borrow_and_update(),
+            *changed.borrow_and_update() + app.feed.session.version(),
             filtering,
             progress.done.load(Ordering::Relaxed),
         );
