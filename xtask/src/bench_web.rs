@@ -174,15 +174,29 @@ fn mitmweb_open(python: &Path, file: &Path, flows: usize) -> Result<(f64, f64, u
     Ok((load, rss, held))
 }
 
+/// What the live proxy runs with.
+#[derive(Clone, Copy, PartialEq)]
+enum Live {
+    /// Neither the view nor a capture.
+    Off,
+    /// `--web`, with a client taking updates.
+    Web,
+    /// `-w /dev/null`: the capture path that the view shares, without it.
+    Capture,
+}
+
 /// Requests per second through the live proxy, with or without the view
 /// (and, with it, a client taking its updates and asking for a window
 /// ten times a second, as an open page does).
-fn live_rps(runner: &Path, web: bool, seconds: u32) -> Result<f64> {
+fn live_rps(runner: &Path, with: Live, seconds: u32) -> Result<f64> {
     let origin = crate::bench_live::origin()?;
     let port = free_port()?;
     let mut args = vec![];
-    if web {
-        args.extend(["--web", "--set", "web_port=0"]);
+    let web = with == Live::Web;
+    match with {
+        Live::Off => {}
+        Live::Web => args.extend(["--web", "--set", "web_port=0"]),
+        Live::Capture => args.extend(["-w", "/dev/null"]),
     }
     let mut child = Command::new(runner)
         .arg("--confdir")
@@ -301,26 +315,31 @@ pub fn web(args: &[&str]) -> Result<()> {
     if wanted(args, "live")? {
         println!("\nlive proxy at 8 connections, {seconds} s each, interleaved, best of 3:");
         println!(
-            "\n| runner | `--web` off | `--web` on, a client taking updates | on / off (≥ 0.90) |"
+            "\n| runner | `--web` off | `--web` on, a client taking updates | on / off (≥ 0.90) | `-w /dev/null`, no view | that / off |"
         );
-        println!("|---|---|---|---|");
+        println!("|---|---|---|---|---|---|");
         for v in &variants {
             let mut off = Vec::new();
             let mut on = Vec::new();
+            let mut capture = Vec::new();
             for _ in 0..3 {
-                off.push(live_rps(&v.runner, false, seconds)?);
-                on.push(live_rps(&v.runner, true, seconds)?);
+                off.push(live_rps(&v.runner, Live::Off, seconds)?);
+                on.push(live_rps(&v.runner, Live::Web, seconds)?);
+                capture.push(live_rps(&v.runner, Live::Capture, seconds)?);
             }
             let best = |v: &[f64]| v.iter().copied().fold(0.0, f64::max);
             let round = |v: &[f64]| v.iter().map(|r| r.round()).collect::<Vec<_>>();
             println!(
-                "| {} | {:?}, best {:.0} | {:?}, best {:.0} | {:.2} |",
+                "| {} | {:?}, best {:.0} | {:?}, best {:.0} | {:.2} | {:?}, best {:.0} | {:.2} |",
                 v.label,
                 round(&off),
                 best(&off),
                 round(&on),
                 best(&on),
-                best(&on) / best(&off)
+                best(&on) / best(&off),
+                round(&capture),
+                best(&capture),
+                best(&capture) / best(&off)
             );
         }
     }

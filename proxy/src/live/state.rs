@@ -173,35 +173,53 @@ impl std::fmt::Debug for Live {
 
 /// Writes finished flows until every sender is gone: the capture file
 /// (flushed whenever the queue runs dry, so little is lost if the process
-/// dies), then the output line.
+/// dies), then the output line. Under load it takes the queue in batches
+/// and naps between them, so that the proxy's threads are not waking it
+/// for every flow.
 fn record_flows(
     mut rx: mpsc::Receiver<Recorded>,
     mut capture: Option<FlowWriter<Box<dyn io::Write + Send>>>,
     on_flow: Option<OnFlow>,
     scripts: Arc<Scripts>,
 ) -> io::Result<()> {
-    while let Some(recorded) = rx.blocking_recv() {
+    let take = |recorded: Recorded, capture: &mut Option<FlowWriter<_>>| {
         let flow = match recorded {
             Recorded::Flow(flow) => flow,
             Recorded::Note(source, what) => {
                 scripts.log().log(source, Level::Info, &what);
-                continue;
+                return;
             }
         };
-        if let Some(w) = &mut capture {
-            let written = w
-                .write_flow(&flow)
-                .and_then(|()| if rx.is_empty() { w.flush() } else { Ok(()) });
-            if let Err(e) = written {
-                scripts.log().log(
-                    "capture",
-                    Level::Error,
-                    &format!("cannot write flow {}: {e}", flow.id()),
-                );
-            }
+        if let Some(w) = capture
+            && let Err(e) = w.write_flow(&flow)
+        {
+            scripts.log().log(
+                "capture",
+                Level::Error,
+                &format!("cannot write flow {}: {e}", flow.id()),
+            );
         }
         if let Some(on_flow) = &on_flow {
             on_flow(&flow);
+        }
+    };
+    while let Some(first) = rx.blocking_recv() {
+        take(first, &mut capture);
+        let mut taken = 1;
+        while let Ok(next) = rx.try_recv() {
+            take(next, &mut capture);
+            taken += 1;
+        }
+        if let Some(w) = &mut capture
+            && let Err(e) = w.flush()
+        {
+            scripts
+                .log()
+                .log("capture", Level::Error, &format!("cannot write flows: {e}"));
+        }
+        if taken > 1 {
+            // Busy: let a batch gather (the queue holds thousands).
+            std::thread::sleep(RECORD_NAP);
         }
     }
     match &mut capture {
@@ -209,6 +227,10 @@ fn record_flows(
         None => Ok(()),
     }
 }
+
+/// How long the capture thread naps between batches when flows come
+/// faster than one at a time.
+const RECORD_NAP: std::time::Duration = std::time::Duration::from_millis(1);
 
 impl Live {
     /// A proxy running `scripts`, writing each finished flow to `capture`

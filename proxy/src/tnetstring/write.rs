@@ -22,8 +22,12 @@ pub fn write(value: &Value, out: &mut Vec<u8>) {
         Value::Null => {}
         Value::Bool(b) => out.extend_from_slice(if *b { b"true" } else { b"false" }),
         Value::Int(i) => {
-            use std::io::Write as _;
-            let _ = write!(out, "{i}");
+            if *i < 0 {
+                out.push(b'-');
+            }
+            let mut digits = [0u8; 24];
+            let n = format_prefix(i.unsigned_abs(), &mut digits);
+            out.extend_from_slice(&digits[..n - 1]);
         }
         Value::Float(f) => pyfloat::write(*f, out),
         Value::Bytes(b) | Value::Text(b) => {
@@ -43,7 +47,7 @@ pub fn write(value: &Value, out: &mut Vec<u8>) {
     }
     let len = out.len() - start;
     let mut prefix = [0u8; 24];
-    let n = format_prefix(len, &mut prefix);
+    let n = format_prefix(len as u64, &mut prefix);
     out.splice(start..start, prefix[..n].iter().copied());
     out.push(tag(value));
 }
@@ -97,12 +101,12 @@ pub fn write_spliced(value: &Value, path: &[&str], extra: u64) -> Option<(Vec<u8
 
 fn write_prefix(len: usize, out: &mut Vec<u8>) {
     let mut prefix = [0u8; 24];
-    let n = format_prefix(len, &mut prefix);
+    let n = format_prefix(len as u64, &mut prefix);
     out.extend_from_slice(&prefix[..n]);
 }
 
 /// Writes `LEN:` into `buf`; returns how many bytes.
-fn format_prefix(mut len: usize, buf: &mut [u8; 24]) -> usize {
+fn format_prefix(mut len: u64, buf: &mut [u8; 24]) -> usize {
     let mut digits = [0u8; 20];
     let mut i = digits.len();
     loop {

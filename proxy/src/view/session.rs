@@ -47,6 +47,9 @@ pub struct Session {
     dirty: AtomicBool,
     /// Flows not deleted.
     shown: AtomicUsize,
+    /// How much of the session file is written (the appender holds the
+    /// rest).
+    written: AtomicU64,
 }
 
 impl std::fmt::Debug for Session {
@@ -57,10 +60,18 @@ impl std::fmt::Debug for Session {
     }
 }
 
+/// The end of the session file, where flows are appended. Flows are
+/// encoded into `pending` and written a few hundred kilobytes at a time
+/// (or when one of them is read back), not one `pwrite` each.
 struct Appender {
+    /// Where the next flow goes: the file's end plus what is pending.
     end: u64,
-    buf: Vec<u8>,
+    /// Encoded flows not yet written; they start at `end - pending.len()`.
+    pending: Vec<u8>,
 }
+
+/// How much the appender holds before writing.
+const WRITE_BEHIND: usize = 256 << 10;
 
 impl Session {
     /// A session in a new temporary file, gone when the process ends.
@@ -76,8 +87,9 @@ impl Session {
             base: None,
             appending: Mutex::new(Appender {
                 end,
-                buf: Vec::new(),
+                pending: Vec::with_capacity(WRITE_BEHIND * 2),
             }),
+            written: AtomicU64::new(end),
             rows: RwLock::new(Vec::new()),
             ordered: Mutex::new(None),
             latest: Mutex::new(String::new()),
@@ -156,7 +168,13 @@ impl Session {
         let mut buf = vec![0; len as usize];
         let (file, at) = match (&self.base, offset & IN_BASE != 0) {
             (Some(base), true) => (base, offset & !IN_BASE),
-            _ => (&self.file, offset),
+            _ => {
+                if offset + u64::from(len) > self.written.load(Ordering::Acquire) {
+                    let mut appending = self.appending.lock().unwrap_or_else(|e| e.into_inner());
+                    self.write_pending(&mut appending).map_err(ReadBack::Io)?;
+                }
+                (&self.file, offset)
+            }
         };
         file.read_exact_at(&mut buf, at).map_err(ReadBack::Io)?;
         Ok(buf)
@@ -175,23 +193,47 @@ impl Session {
     /// Writes `flow` at the end of the file; its row.
     fn write(&self, flow: &Flow) -> io::Result<Row> {
         let mut appending = self.appending.lock().unwrap_or_else(|e| e.into_inner());
-        let Appender { end, buf } = &mut *appending;
-        buf.clear();
-        flowfile::encode(flow, buf)?;
-        let bytes = &buf[..];
-        let len = u32::try_from(bytes.len())
-            .map_err(|_| io::Error::other(format!("flow {} is over 4 GiB", flow.id())))?;
-        self.file.write_all_at(bytes, *end)?;
+        let at = appending.end;
+        let start = appending.pending.len();
+        let encoded = flowfile::encode(flow, &mut appending.pending).and_then(|()| {
+            u32::try_from(appending.pending.len() - start)
+                .map_err(|_| io::Error::other(format!("flow {} is over 4 GiB", flow.id())))
+        });
+        let len = match encoded {
+            Ok(len) => len,
+            Err(e) => {
+                appending.pending.truncate(start);
+                return Err(e);
+            }
+        };
         let row = if flow.spill().is_some() {
             // Its older messages were in the spill: count them from the
             // file's copy.
-            let whole = parse(bytes.to_vec()).map_err(io::Error::other)?;
-            Row::of(&whole, *end, len)
+            let bytes = appending.pending[start..].to_vec();
+            let whole = parse(bytes).map_err(io::Error::other)?;
+            Row::of(&whole, at, len)
         } else {
-            Row::of(flow, *end, len)
+            Row::of(flow, at, len)
         };
-        *end += u64::from(len);
+        appending.end += u64::from(len);
+        if appending.pending.len() >= WRITE_BEHIND {
+            self.write_pending(&mut appending)?;
+        }
         Ok(row)
+    }
+
+    /// Writes what the appender holds. On failure it is dropped all the
+    /// same (reading those flows back then fails), so memory stays
+    /// bounded.
+    fn write_pending(&self, appending: &mut Appender) -> io::Result<()> {
+        if appending.pending.is_empty() {
+            return Ok(());
+        }
+        let at = appending.end - appending.pending.len() as u64;
+        let written = self.file.write_all_at(&appending.pending, at);
+        appending.pending.clear();
+        self.written.store(appending.end, Ordering::Release);
+        written
     }
 
     /// Puts `flow` in place of flow `n` (an edit, a mark, a comment): it is
