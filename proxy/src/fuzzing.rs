@@ -535,3 +535,27 @@ pub fn web_api(data: &[u8]) {
         assert_eq!(out, again, "written, read and written again differ");
     }
 }
+
+/// The view's index reads a flow's row from its bytes without building
+/// it (`Row::scan`): on any bytes it never panics, and on a flow of this
+/// format that reads cleanly it gives the row of the flow as built.
+pub fn flow_rows(data: &[u8]) {
+    let scanned = crate::view::Row::scan(data, 0);
+    let mut reader = FlowReader::new(data);
+    let Some(Ok(flow)) = reader.read_flow() else {
+        return;
+    };
+    if reader.offset() != data.len() as u64
+        || flow.dict().get("version").and_then(Value::as_int) != Some(crate::flow::FORMAT_VERSION)
+        || crate::tnetstring::dict_int(data, "version") != Some(Some(crate::flow::FORMAT_VERSION))
+    {
+        return;
+    }
+    let built = crate::view::Row::of(&flow, 0, data.len() as u32);
+    // Compared as text, so that a NaN time equals itself.
+    assert_eq!(
+        format!("{scanned:?}"),
+        format!("{:?}", Some(built)),
+        "a row scanned from the bytes differs from the built flow's"
+    );
+}

@@ -25,6 +25,7 @@ fn every_kept_input_runs_clean() {
         ("mode_strings", waylay_proxy::fuzzing::mode_strings),
         ("har", waylay_proxy::fuzzing::har),
         ("old_flows", waylay_proxy::fuzzing::old_flows),
+        ("flow_rows", waylay_proxy::fuzzing::flow_rows),
     ] {
         let Ok(entries) = std::fs::read_dir(dir.join(target)) else {
             continue;

@@ -22,6 +22,7 @@ mod api;
 mod assets;
 mod guard;
 mod intercept;
+mod open;
 mod reply;
 
 /// Where the view listens (`--set web_host`, `--set web_port`).
@@ -122,6 +123,17 @@ impl Feed {
         log.push_back((seq, level, text.to_owned()));
         drop(log);
         self.touch();
+    }
+
+    /// A warning or error: on stderr and in the event pane.
+    pub fn problem(&self, line: &str) {
+        self.output.problem(line);
+    }
+
+    /// A line for the user: on stdout and in the event pane.
+    pub fn note(&self, line: &str) {
+        self.output.notice(line);
+        self.log("info", line);
     }
 
     /// Tells the page something changed.

@@ -17,7 +17,7 @@ use anyhow::{Context as _, Result, bail};
 use crate::util::{arg_value, root, run};
 
 /// The targets, as named in `fuzz/Cargo.toml`.
-pub const TARGETS: [&str; 12] = [
+pub const TARGETS: [&str; 13] = [
     "flowfile_read",
     "flowfile_roundtrip",
     "parsers",
@@ -30,6 +30,7 @@ pub const TARGETS: [&str; 12] = [
     "har",
     "old_flows",
     "web_api",
+    "flow_rows",
 ];
 
 /// Every file ending in `.EXT` in `dirs` (under the repository), as a
@@ -55,6 +56,30 @@ fn seed(dir: &Path, target: &str) -> Result<()> {
     let mut seeds: Vec<(String, Vec<u8>)> = Vec::new();
     match target {
         "flowfile_read" | "flowfile_roundtrip" => files(&mut seeds, &["testdata/flows"], "mitm")?,
+        "flow_rows" => {
+            // One flow a seed: the index reads them one at a time.
+            let mut all = Vec::new();
+            files(&mut all, &["testdata/flows"], "mitm")?;
+            for (name, bytes) in all {
+                let mut rest = &bytes[..];
+                let mut i = 0;
+                while let Some(colon) = rest.iter().position(|&b| b == b':') {
+                    let Some(len) = std::str::from_utf8(&rest[..colon])
+                        .ok()
+                        .and_then(|l| l.parse::<usize>().ok())
+                    else {
+                        break;
+                    };
+                    let end = colon + 1 + len + 1;
+                    if end > rest.len() {
+                        break;
+                    }
+                    seeds.push((format!("{name}-{i}"), rest[..end].to_vec()));
+                    rest = &rest[end..];
+                    i += 1;
+                }
+            }
+        }
         "old_flows" => files(
             &mut seeds,
             &["testdata/old-flows", "testdata/old-flows/expected"],

@@ -30,6 +30,7 @@ pub fn router(app: Arc<App>) -> Router {
         .route("/", get(assets::index))
         .route("/app.js", get(assets::script))
         .route("/app.css", get(assets::style))
+        .route("/js/{name}", get(assets::module))
         .route("/api/flows", get(flows))
         .route("/api/flows/{n}", get(detail))
         .route("/api/flows/{n}/{which}/body", get(body))
@@ -38,6 +39,7 @@ pub fn router(app: Arc<App>) -> Router {
         .route("/api/log", get(log))
         .merge(super::actions::routes())
         .merge(super::intercept::routes())
+        .merge(super::open::routes())
         .layer(axum::middleware::from_fn_with_state(
             app.clone(),
             guard::guard,

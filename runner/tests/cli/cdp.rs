@@ -187,6 +187,40 @@ impl Browser {
         }
     }
 
+    /// Presses Ctrl with `key` (a letter).
+    pub fn press_ctrl(&mut self, key: &str) {
+        let code = key.to_ascii_uppercase().chars().next().unwrap() as i64;
+        for kind in ["keyDown", "keyUp"] {
+            self.call(
+                "Input.dispatchKeyEvent",
+                json!({"type": kind, "key": key, "windowsVirtualKeyCode": code, "modifiers": 2}),
+            );
+        }
+    }
+
+    /// Clicks the element `selector` with Ctrl held, as a user choosing
+    /// more than one row does.
+    pub fn ctrl_click(&mut self, selector: &str) {
+        self.eval(&format!(
+            "document.querySelector({selector:?}).dispatchEvent(new MouseEvent('click', {{bubbles: true, ctrlKey: true}}))"
+        ));
+    }
+
+    /// Puts `path` in the file input `selector`, as picking it in the
+    /// file dialog does (its `change` event fires).
+    pub fn set_file(&mut self, selector: &str, path: &std::path::Path) {
+        let doc = self.call("DOM.getDocument", json!({}));
+        let root = doc["root"]["nodeId"].clone();
+        let node = self.call(
+            "DOM.querySelector",
+            json!({"nodeId": root, "selector": selector}),
+        );
+        self.call(
+            "DOM.setFileInputFiles",
+            json!({"files": [path.display().to_string()], "nodeId": node["nodeId"]}),
+        );
+    }
+
     /// Saves a screenshot; returns where.
     pub fn screenshot(&mut self) -> PathBuf {
         use base64::Engine as _;

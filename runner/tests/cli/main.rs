@@ -42,5 +42,6 @@ mod web;
 mod web_browser;
 mod web_export;
 mod web_intercept;
+mod web_page;
 mod websocket;
 mod wire;

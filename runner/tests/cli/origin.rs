@@ -107,6 +107,11 @@ fn serve(stream: TcpStream) {
                 "Content-Type: text/javascript\r\n",
                 b"document.body.insertAdjacentHTML('beforeend', '<p id=\"script\">hello from the script</p>');",
             ),
+            "/feed.xml" => reply(
+                "200 OK",
+                "Content-Type: application/xml\r\n",
+                b"<?xml version=\"1.0\"?><feed><entry id=\"1\"><title>first</title></entry></feed>",
+            ),
             "/echo" | "/upload" => reply("200 OK", "", &body),
             "/continue" => {
                 let mut r = b"HTTP/1.1 100 Continue\r\n\r\n".to_vec();

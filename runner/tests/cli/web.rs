@@ -116,13 +116,20 @@ impl View {
     /// A POST with a JSON body (or none): status and body.
     pub fn post(&self, path: &str, body: Option<Value>) -> (u16, String) {
         let body = body.map(|b| b.to_string()).unwrap_or_default();
-        let req = format!(
-            "POST {path} HTTP/1.1\r\nHost: {}\r\nCookie: waylay_token={}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        self.post_bytes(path, "application/json", body.as_bytes())
+    }
+
+    /// A POST with `body` as it is: status and body.
+    pub fn post_bytes(&self, path: &str, content_type: &str, body: &[u8]) -> (u16, String) {
+        let mut req = format!(
+            "POST {path} HTTP/1.1\r\nHost: {}\r\nCookie: waylay_token={}\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
             self.addr,
             self.token,
             body.len()
-        );
-        let out = crate::support::raw(&self.addr, req.as_bytes());
+        )
+        .into_bytes();
+        req.extend_from_slice(body);
+        let out = crate::support::raw(&self.addr, &req);
         let status = out
             .split_whitespace()
             .nth(1)
@@ -371,5 +378,92 @@ fn bad_web_settings_get_one_line() {
         out.error_line().starts_with(&format!("runner: error: --web: cannot listen on 127.0.0.1:{port}; is mitmweb or another runner there?")),
         "{}",
         out.error_line()
+    );
+}
+
+/// The event pane's lines so far, as "level: text".
+fn log_lines(view: &View) -> Vec<String> {
+    view.json("/api/log?level=debug")["lines"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| {
+            format!(
+                "{}: {}",
+                l["level"].as_str().unwrap(),
+                l["text"].as_str().unwrap()
+            )
+        })
+        .collect()
+}
+
+/// Waits until a log line contains `what`.
+fn wait_for_log(view: &View, what: &str) -> String {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        if let Some(line) = log_lines(view).into_iter().find(|l| l.contains(what)) {
+            return line;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "no log line has {what:?}: {:?}",
+            log_lines(view)
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+#[test]
+fn a_file_posted_to_open_joins_the_view_and_a_bad_one_says_why() {
+    let view = View::offline(&["-r", golden("websocket.mitm").to_str().unwrap(), "-q"]);
+    view.wait_for_flows(1);
+    let all = std::fs::read(golden("all.mitm")).unwrap();
+    let (status, body) =
+        view.post_bytes("/api/open?name=all.mitm", "application/octet-stream", &all);
+    assert_eq!(status, 202, "{body}");
+    let w = view.wait_for_flows(6);
+    assert_eq!(w["total"], 6);
+    wait_for_log(&view, "Opened 5 flow(s) from all.mitm.");
+    // A HAR file too.
+    let har = std::fs::read(golden("all.har")).unwrap();
+    let (status, _) = view.post_bytes("/api/open?name=all.har", "application/json", &har);
+    assert_eq!(status, 202);
+    view.wait_for_flows(7);
+    // Not a flow file: one line that says where and what, and the flows
+    // before it stay.
+    let (status, _) = view.post_bytes(
+        "/api/open?name=junk.mitm",
+        "application/octet-stream",
+        b"hello there",
+    );
+    assert_eq!(status, 202);
+    let line = wait_for_log(&view, "junk.mitm");
+    assert!(
+        line.starts_with("error: runner: junk.mitm: ")
+            || line.starts_with("warn: runner: junk.mitm: "),
+        "{line}"
+    );
+    assert!(
+        line.ends_with("the view took the 0 flow(s) before it"),
+        "{line}"
+    );
+    let (status, _) = view.post_bytes(
+        "/api/open?name=cut.mitm",
+        "application/octet-stream",
+        &all[..all.len() - 10],
+    );
+    assert_eq!(status, 202);
+    let line = wait_for_log(&view, "cut.mitm");
+    assert!(
+        line.ends_with("the view took the 4 flow(s) before it"),
+        "{line}"
+    );
+    // Nothing at all: refused at once.
+    let (status, body) =
+        view.post_bytes("/api/open?name=empty.mitm", "application/octet-stream", b"");
+    assert_eq!(status, 400);
+    assert!(
+        body.contains("empty.mitm: the file is empty; pick a .mitm or HAR file"),
+        "{body}"
     );
 }

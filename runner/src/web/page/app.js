@@ -2,6 +2,9 @@
 // page asks for the rows it shows (a window) and hears of changes on one
 // push channel. Nothing here grows with the number of flows.
 
+import { VIEWS, guessView, kv, renderBody } from "/js/views.js";
+import { openPalette } from "/js/palette.js";
+
 const ROW = 22;            // px per row
 const MAX_PX = 8_000_000;  // the tallest scroll area browsers handle well
 const BODY_CHUNK = 256 * 1024;
@@ -17,6 +20,7 @@ const state = {
   filter: "", highlight: "", sort: "time", desc: false,
   total: 0, matched: 0, first: 0, rows: [], selected: null, selectedPos: null,
   detail: null, tab: "request", asked: 0, version: -1, editing: false,
+  chosen: new Set(), sideBySide: false,
 };
 
 // ---- the list ------------------------------------------------------------
@@ -119,15 +123,82 @@ function render() {
     row.dataset.n = r.n;
     row.dataset.pos = state.first + i;
     row.classList.toggle("selected", r.n === state.selected);
+    row.classList.toggle("chosen", state.chosen.has(r.n));
     row.classList.toggle("highlighted", r.highlighted);
     row.classList.toggle("error", r.error);
-    row.addEventListener("click", () => select(r.n, state.first + i, true));
+    row.addEventListener("click", (e) => {
+      if (e.ctrlKey || e.metaKey) choose([r.n], !state.chosen.has(r.n));
+      else if (e.shiftKey && state.selectedPos != null) chooseRange(state.selectedPos, state.first + i);
+      else if (state.chosen.size) choose([...state.chosen], false);
+      select(r.n, state.first + i, !(e.ctrlKey || e.metaKey || e.shiftKey));
+    });
     return row;
   }));
   for (const span of $("columns").children) {
     span.classList.toggle("sorted", span.dataset.sort === state.sort);
     span.classList.toggle("desc", state.desc);
   }
+}
+
+/** Adds flows to the selection (or takes them out). */
+function choose(ns, on) {
+  for (const n of ns) on ? state.chosen.add(n) : state.chosen.delete(n);
+  showSelection();
+  render();
+}
+
+/** Chooses the rows from list position `a` to `b` (those on screen). */
+function chooseRange(a, b) {
+  const [lo, hi] = a < b ? [a, b] : [b, a];
+  choose(state.rows.filter((_, i) => state.first + i >= lo && state.first + i <= hi).map((r) => r.n), true);
+}
+
+/** The flows an action applies to: the selection, else the current flow. */
+function targets() {
+  if (state.chosen.size) return [...state.chosen].sort((a, b) => a - b);
+  return state.selected != null ? [state.selected] : [];
+}
+
+/** Runs `action` on each target flow, one after the other. */
+async function actOnTargets(action, body) {
+  const ns = targets();
+  if (!ns.length) return status("select a flow first", true);
+  let done = 0;
+  for (const n of ns) if (await act(n, action, body, ns.length > 1)) done += 1;
+  if (ns.length > 1) status(`${action}: ${done} of ${ns.length} flows`, done < ns.length);
+  if (action === "delete") { state.chosen.clear(); showSelection(); }
+}
+
+/** The bar that says how many flows are selected, with what to do. */
+function showSelection() {
+  const bar = $("selection");
+  bar.hidden = state.chosen.size < 1;
+  if (bar.hidden) return;
+  const ns = targets().join(",");
+  const button = (label, run) => el("button", { type: "button", textContent: label, onclick: run });
+  bar.replaceChildren(el("strong", { textContent: `${state.chosen.size} selected` }),
+    button("Replay", () => actOnTargets("replay")),
+    button("Duplicate", () => actOnTargets("duplicate")),
+    button("Mark", () => actOnTargets("edit", { marked: ":default:" })),
+    button("Unmark", () => actOnTargets("edit", { marked: "" })),
+    button("Delete", () => actOnTargets("delete")),
+    button("curl", () => exportText("curl")),
+    el("a", { href: `/api/save?format=mitm&flows=${ns}`, download: "flows.mitm", textContent: "Export .mitm" }),
+    el("a", { href: `/api/save?format=har&flows=${ns}`, download: "flows.har", textContent: "Export HAR" }),
+    button("Clear", () => choose([...state.chosen], false)));
+}
+
+/** The targets as curl (or HTTPie, raw) commands, one after another. */
+async function exportText(format) {
+  const texts = [];
+  for (const n of targets()) {
+    const resp = await fetch(`/api/flows/${n}/export/${format}`);
+    const text = await resp.text();
+    if (!resp.ok) return status(`flow ${n}: ${JSON.parse(text).error}`, true);
+    texts.push(text);
+  }
+  $("detail").hidden = false;
+  $("pane").prepend(el("pre", { className: "body export", textContent: texts.join("\n\n") }));
 }
 
 /** Selects flow `n`, at `pos` in the list; opens it when `open`. */
@@ -187,13 +258,8 @@ function nextTab(by) {
   showDetail();
 }
 
-function kv(pairs) {
-  return el("table", { className: "kv" }, ...pairs.map(([k, v]) =>
-    el("tr", {}, el("td", { textContent: k }), el("td", { textContent: v == null ? "" : String(v) }))));
-}
-
 /** Runs an action on flow `n`; says what went wrong in the log line. */
-async function act(n, action, body) {
+async function act(n, action, body, quiet) {
   const resp = await fetch(`/api/flows/${n}/${action}`, {
     method: "POST",
     headers: body ? { "content-type": "application/json" } : {},
@@ -205,9 +271,10 @@ async function act(n, action, body) {
     status(msg, true);
     return false;
   }
-  status(`${action}: done`, false);
-  if (action !== "delete" && action !== "replay" && action !== "duplicate") openDetail(n);
-  if (action === "delete") { $("detail").hidden = true; state.selected = null; }
+  if (!quiet) status(`${action}: done`, false);
+  const shown = state.detail?.n === n && !$("detail").hidden;
+  if (shown && action !== "delete" && action !== "replay" && action !== "duplicate") openDetail(n);
+  if (action === "delete" && state.selected === n) { $("detail").hidden = true; state.selected = null; }
   return true;
 }
 
@@ -218,10 +285,11 @@ function status(text, bad) {
 }
 
 const ACTIONS = {
-  replay: { key: "r", label: "Replay", run: (n) => act(n, "replay") },
-  duplicate: { key: "D", label: "Duplicate", run: (n) => act(n, "duplicate") },
-  revert: { key: "V", label: "Revert edits", run: (n) => act(n, "revert") },
-  delete: { key: "d", label: "Delete from view", run: (n) => act(n, "delete") },
+  replay: { key: "r", label: "Replay", run: () => actOnTargets("replay") },
+  duplicate: { key: "D", label: "Duplicate", run: () => actOnTargets("duplicate") },
+  revert: { key: "V", label: "Revert edits", run: () => actOnTargets("revert") },
+  delete: { key: "d", label: "Delete from view", run: () => actOnTargets("delete") },
+  kill: { key: "x", label: "Kill (intercepted)", run: () => killSelected() },
   mark: {
     key: "m", label: "Mark / unmark",
     run: (n) => {
@@ -241,6 +309,9 @@ function toolbar(f) {
     b.addEventListener("click", () => a.run(f.n));
     bar.append(b);
   }
+  const side = el("button", { type: "button", textContent: state.sideBySide ? "Tabs" : "Side by side", title: "Request and response side by side (s)" });
+  side.addEventListener("click", toggleSideBySide);
+  bar.append(side);
   const colours = el("select", { title: "mark colour" });
   for (const c of ["", ":default:", ":red:", ":orange:", ":yellow:", ":green:", ":blue:", ":purple:"]) {
     colours.append(el("option", { value: c, textContent: c || "(unmarked)", selected: (f.marked || "") === c }));
@@ -312,17 +383,17 @@ function showDetail() {
     pane.append(editor(f.request, "request", `/api/flows/${f.n}/request/body`,
       async (fields) => { state.editing = false; await act(f.n, "edit", fields); },
       () => { state.editing = false; showDetail(); }));
+  } else if (state.sideBySide && (state.tab === "request" || state.tab === "response")) {
+    const columns = el("div", { className: "side-by-side" });
+    for (const which of ["request", "response"]) {
+      const column = el("div", { className: "side" });
+      columns.append(column);
+      if (f[which]) showMessage(column, f, which);
+      else column.append(el("h3", { textContent: `(no ${which})` }));
+    }
+    pane.append(columns);
   } else if (state.tab === "request" || state.tab === "response") {
-    const m = f[state.tab];
-    const first = state.tab === "request"
-      ? `${m.method} ${m.url} ${m.http_version}`
-      : `${m.http_version} ${m.status_code} ${m.reason ?? ""}`;
-    pane.append(el("h3", { textContent: first }), kv(m.headers));
-    if (m.trailers) pane.append(el("h3", { textContent: "Trailers" }), kv(m.trailers));
-    pane.append(el("h3", { textContent: "Body" }));
-    if (m.content_length == null) pane.append(el("p", { textContent: "(not kept: streamed)" }));
-    else if (m.content_length === 0) pane.append(el("p", { textContent: "(empty)" }));
-    else showBody(pane, f.n, state.tab, m);
+    showMessage(pane, f, state.tab);
   } else if (state.tab === "messages") {
     const list = f.websocket ? f.websocket.messages : f.messages;
     pane.append(el("h3", { textContent: `${list.total} messages` }));
@@ -360,19 +431,47 @@ function showDetail() {
   } else if (state.tab === "error") {
     pane.append(kv([["message", f.error.msg], ["at", clock(f.error.timestamp)]]));
   } else if (state.tab === "comment") {
-    pane.append(el("p", { textContent: f.comment || "(no comment)" }));
+    const text = el("textarea", { id: "comment-text", rows: 6, value: f.comment || "", placeholder: "A note about this flow" });
+    const save = el("button", { type: "button", textContent: "Save comment" });
+    save.addEventListener("click", () => act(f.n, "edit", { comment: text.value }));
+    pane.append(el("form", { className: "editor", onsubmit: (e) => e.preventDefault() },
+      el("label", {}, "Comment", text), save));
   }
 }
 
-const VIEWS = ["auto", "json", "text", "form", "hex", "image"];
+/** A request or response: first line, query, headers, trailers, body. */
+function showMessage(into, f, which) {
+  const m = f[which];
+  const first = which === "request"
+    ? `${m.method} ${m.url} ${m.http_version}`
+    : `${m.http_version} ${m.status_code} ${m.reason ?? ""}`;
+  into.append(el("h3", { textContent: first }));
+  if (which === "request") {
+    let query = [];
+    try { query = [...new URL(m.url).searchParams]; } catch {}
+    if (query.length) into.append(el("h3", { textContent: "Query" }), kv(query));
+    into.append(el("h3", { textContent: "Headers" }));
+  }
+  into.append(kv(m.headers));
+  if (m.trailers) into.append(el("h3", { textContent: "Trailers" }), kv(m.trailers));
+  into.append(el("h3", { textContent: "Body" }));
+  if (m.content_length == null) into.append(el("p", { textContent: "(not kept: streamed)" }));
+  else if (m.content_length === 0) into.append(el("p", { textContent: "(empty)" }));
+  else showBody(into, f.n, which, m);
+}
 
-function guessView(type) {
-  type = (type || "").toLowerCase();
-  if (/^image\/(png|jpeg|gif|webp|bmp|x-icon|avif)/.test(type)) return "image";
-  if (/json/.test(type)) return "json";
-  if (/x-www-form-urlencoded/.test(type)) return "form";
-  if (/^text\/|xml|javascript|html/.test(type)) return "text";
-  return "text";
+function toggleSideBySide() {
+  state.sideBySide = !state.sideBySide;
+  if (state.tab !== "request" && state.tab !== "response") state.tab = "request";
+  if (state.detail) showDetail();
+}
+
+/** Kills the intercepted flow that is selected, else the oldest one. */
+function killSelected() {
+  const id = state.detail?.id;
+  const paused = pausedFlows.find((p) => p.id && p.id === id) ?? pausedFlows[0];
+  if (!paused) return status("no intercepted flow to kill", true);
+  interceptAct(paused.key, "kill");
 }
 
 async function showBody(pane, n, which, m) {
@@ -399,38 +498,12 @@ async function showBody(pane, n, which, m) {
       b.addEventListener("click", () => { view = v; draw(); });
       return b;
     }), el("a", { href: `/api/flows/${n}/${which}/body?download=1`, textContent: "download" }));
-    holder.replaceChildren(render(chosen));
+    holder.replaceChildren(renderBody(chosen, loaded, m.content_type));
     if (loaded.length < whole) {
       const more = el("button", { type: "button", textContent: `load more (${size(loaded.length)} of ${size(whole)})` });
       more.addEventListener("click", load);
       holder.append(more);
     }
-  };
-  const render = (chosen) => {
-    const text = () => new TextDecoder("utf-8").decode(loaded);
-    if (chosen === "image") {
-      const img = el("img", { className: "body", alt: "response image" });
-      img.src = URL.createObjectURL(new Blob([loaded], { type: m.content_type || "image/png" }));
-      return img;
-    }
-    if (chosen === "json") {
-      try { return el("pre", { className: "body json", textContent: JSON.stringify(JSON.parse(text()), null, 2) }); }
-      catch { return el("pre", { className: "body", textContent: text() }); }
-    }
-    if (chosen === "form") {
-      return kv([...new URLSearchParams(text())]);
-    }
-    if (chosen === "hex") {
-      const lines = [];
-      for (let i = 0; i < loaded.length; i += 16) {
-        const chunk = [...loaded.slice(i, i + 16)];
-        lines.push(i.toString(16).padStart(8, "0") + "  " +
-          chunk.map((b) => b.toString(16).padStart(2, "0")).join(" ").padEnd(48) + "  " +
-          chunk.map((b) => (b >= 32 && b < 127 ? String.fromCharCode(b) : ".")).join(""));
-      }
-      return el("pre", { className: "body hex", textContent: lines.join("\n") });
-    }
-    return el("pre", { className: "body", textContent: text() });
   };
   await load();
 }
@@ -517,6 +590,65 @@ function toggleEvents() {
   loadEvents(true);
 }
 
+// ---- files ---------------------------------------------------------------
+
+/** Sends a chosen .mitm or HAR file to the server, which reads it in. */
+async function openFile(file) {
+  status(`reading ${file.name}…`, false);
+  const resp = await fetch(`/api/open?name=${encodeURIComponent(file.name)}`, { method: "POST", body: file });
+  if (!resp.ok) {
+    let msg = `open failed (${resp.status})`;
+    try { msg = (await resp.json()).error; } catch {}
+    return status(msg, true);
+  }
+  status(`reading ${file.name}: the flows appear as they are read (see Events)`, false);
+}
+
+/** Downloads `href` as `name`. */
+function download(href, name) {
+  const a = el("a", { href, download: name });
+  document.body.append(a);
+  a.click();
+  a.remove();
+}
+
+// ---- the command palette -------------------------------------------------
+
+function commands() {
+  const flow = state.selected != null || state.chosen.size > 0;
+  const list = [];
+  for (const a of Object.values(ACTIONS)) if (flow) list.push({ name: a.label, key: a.key, run: () => a.run(state.selected) });
+  if (flow) {
+    for (const c of ["red", "orange", "yellow", "green", "blue", "purple"])
+      list.push({ name: `Mark ${c}`, run: () => actOnTargets("edit", { marked: `:${c}:` }) });
+    list.push({ name: "Unmark", run: () => actOnTargets("edit", { marked: "" }) });
+    for (const fmt of ["curl", "httpie", "raw"]) list.push({ name: `Export as ${fmt}`, run: () => exportText(fmt) });
+    list.push({ name: "Export as HAR", run: () => download(`/api/save?format=har&flows=${targets().join(",")}`, "flows.har") });
+    list.push({ name: "Export as .mitm", run: () => download(`/api/save?format=mitm&flows=${targets().join(",")}`, "flows.mitm") });
+    list.push({ name: "Comment", run: () => { state.tab = "comment"; openDetail(state.selected).then(() => $("comment-text")?.focus()); } });
+    list.push({ name: "Request and response side by side", key: "s", run: toggleSideBySide });
+    list.push({ name: "Select / unselect this flow", key: "Space", run: () => choose([state.selected], !state.chosen.has(state.selected)) });
+    list.push({ name: "Clear the selection", run: () => choose([...state.chosen], false) });
+  }
+  list.push(
+    { name: "Filter", key: "/", run: () => $("filter").focus() },
+    { name: "Highlight", run: () => $("highlight").focus() },
+    { name: "Intercept", key: "i", run: () => $("intercept").focus() },
+    { name: "Resume the oldest intercepted flow", key: "a", run: () => pausedFlows.length && interceptAct(pausedFlows[0].key, "resume") },
+    { name: "Resume all intercepted flows", key: "A", run: () => fetch("/api/intercepted/resume-all", { method: "POST" }).then(loadIntercepted) },
+    { name: "Event log", key: "E", run: toggleEvents },
+    { name: "Open a .mitm or HAR file", key: "o", run: () => $("open-file").click() },
+    { name: "Save all flows as .mitm", run: () => download("/api/save?format=mitm", "flows.mitm") },
+    { name: "Save the filtered flows as .mitm", run: () => download("/api/save?" + new URLSearchParams({ format: "mitm", filter: state.filter }), "flows.mitm") },
+    { name: "Save the filtered flows as HAR", run: () => download("/api/save?" + new URLSearchParams({ format: "har", filter: state.filter }), "flows.har") },
+    { name: "First flow", key: "g", run: () => { $("list").scrollTop = 0; state.selectedPos = null; move(1); } },
+    { name: "Last flow", key: "G", run: () => { $("list").scrollTop = $("list").scrollHeight; state.selectedPos = state.matched; move(-1); } },
+  );
+  for (const [sort, label] of [["time", "time"], ["method", "method"], ["url", "URL"], ["status", "status"], ["type", "type"], ["size", "size"], ["duration", "duration"]])
+    list.push({ name: `Sort by ${label}`, run: () => { state.sort = sort; state.desc = false; refresh(); } });
+  return list;
+}
+
 // ---- wiring --------------------------------------------------------------
 
 function debounce(f, ms) {
@@ -577,7 +709,18 @@ function init() {
       refresh();
     });
   }
+  $("open").addEventListener("click", () => $("open-file").click());
+  $("open-file").addEventListener("change", () => {
+    const file = $("open-file").files[0];
+    if (file) openFile(file);
+    $("open-file").value = "";
+  });
   document.addEventListener("keydown", (e) => {
+    if ((e.ctrlKey || e.metaKey) && (e.key === "k" || e.key === "K")) {
+      e.preventDefault();
+      openPalette(commands);
+      return;
+    }
     const typing = e.target instanceof HTMLInputElement || e.target instanceof HTMLTextAreaElement;
     if (typing) {
       if (e.key === "Escape" || e.key === "Enter") { e.target.blur(); list.focus(); }
@@ -593,7 +736,10 @@ function init() {
       E: toggleEvents,
       a: () => pausedFlows.length && interceptAct(pausedFlows[0].key, "resume"),
       A: () => fetch("/api/intercepted/resume-all", { method: "POST" }).then(loadIntercepted),
-      x: () => pausedFlows.length && interceptAct(pausedFlows[0].key, "kill"),
+      x: killSelected,
+      s: toggleSideBySide,
+      o: () => $("open-file").click(),
+      " ": () => state.selected != null && choose([state.selected], !state.chosen.has(state.selected)),
       Tab: () => nextTab(e.shiftKey ? -1 : 1),
       Escape: () => { $("detail").hidden = true; },
       r: () => state.selected != null && ACTIONS.replay.run(state.selected),
