@@ -5,7 +5,8 @@
 //! time over every flow. mitmweb 11.0.2 opens `--mitmweb-flows` of them
 //! in the same run (its load time and RSS; Waylay's beside it). Then the
 //! live proxy at 8 connections with the view open and receiving updates,
-//! against `--web` off. `--part index,live,mitmweb` runs some of them;
+//! against `--web` off; and the longest frame while Chromium scrolls the
+//! million rows. `--part index,scroll,live,mitmweb` runs some of them;
 //! `--against REV` runs REV's runner beside the working tree's.
 
 use std::io::{BufRead, BufReader, Read, Write};
@@ -269,6 +270,56 @@ fn live_rps(runner: &Path, with: Live, seconds: u32) -> Result<f64> {
     Ok(load.rps)
 }
 
+/// Scrolls the view at `url` in Chromium: the longest frame and the
+/// 99th percentile (milliseconds between animation frames, the page's
+/// fetch and paint included), and how many long-animation-frame entries
+/// over 50 ms Chromium reported.
+fn scroll_frames(url: &str) -> Result<(f64, f64, u64)> {
+    let chromium =
+        crate::cdp::chromium().context("Chromium is needed: apt-get install chromium")?;
+    let mut browser = crate::cdp::Browser::start(chromium, "bench-web-scroll");
+    browser.goto(url);
+    browser.wait_for(
+        "document.querySelectorAll('#rows .row').length > 10",
+        "the list shows rows",
+    );
+    let result = browser.eval(
+        r#"(async () => {
+  const list = document.querySelector('#list');
+  const long = [];
+  try {
+    new PerformanceObserver((l) => long.push(...l.getEntries().map((e) => e.duration)))
+      .observe({ type: 'long-animation-frame' });
+  } catch {}
+  const frame = () => new Promise((r) => requestAnimationFrame(r));
+  const gaps = [];
+  let last = (await frame(), performance.now());
+  const step = async (top) => {
+    list.scrollTop = top;
+    await frame();
+    const now = performance.now();
+    gaps.push(now - last);
+    last = now;
+  };
+  const room = () => list.scrollHeight - list.clientHeight;
+  for (let i = 0; i < 300; i++) await step((i / 299) * room());
+  let seed = 7;
+  for (let i = 0; i < 300; i++) {
+    seed = (seed * 1103515245 + 12345) % 2147483648;
+    await step((seed / 2147483648) * room());
+  }
+  await new Promise((r) => setTimeout(r, 200));
+  gaps.sort((a, b) => a - b);
+  return { longest: gaps[gaps.length - 1], p99: gaps[Math.floor(gaps.length * 0.99)], long: long.filter((d) => d > 50).length };
+})()"#,
+    );
+    Ok((
+        result["longest"].as_f64().context("no frame times")?,
+        result["p99"].as_f64().unwrap_or_default(),
+        result["long"].as_u64().unwrap_or_default(),
+    ))
+}
+
 /// Which parts `--part` asks for (all when it is not given).
 fn wanted(args: &[&str], part: &str) -> Result<bool> {
     Ok(match crate::util::arg_text(args, "--part")? {
@@ -309,6 +360,29 @@ pub fn web(args: &[&str]) -> Result<()> {
             println!(
                 "| {} | {:.2} s | {:.2} s | {:.1} MiB | {filter_secs:.2} s ({} matched) | {rss_after_filter:.1} MiB |",
                 v.label, opened.first_rows, opened.indexed, opened.rss_mib, filtered["matched"]
+            );
+        }
+    }
+    if wanted(args, "scroll")? {
+        let big = dir.join(format!("web-{flows}.mitm"));
+        crate::bench::concat(&big, flows.div_ceil(5))?;
+        let flows = flows.div_ceil(5) * 5;
+        println!(
+            "\nscrolling {flows} rows top to bottom in 300 frames, then 300 random jumps (Chromium, headless):"
+        );
+        println!(
+            "\n| runner | longest frame (≤ 50 ms) | 99th percentile frame | long animation frames over 50 ms |"
+        );
+        println!("|---|---|---|---|");
+        for v in &variants {
+            let (child, addr, cookie, _) = waylay_open(&v.runner, &big, flows as u64)?;
+            let view = Running(child);
+            let token = cookie.trim_start_matches("waylay_token=");
+            let frames = scroll_frames(&format!("http://{addr}/?token={token}"))?;
+            drop(view);
+            println!(
+                "| {} | {:.1} ms | {:.1} ms | {} |",
+                v.label, frames.0, frames.1, frames.2
             );
         }
     }

@@ -26,11 +26,25 @@ mod bench_streams;
 mod bench_tls;
 mod bench_web;
 mod bench_websocket;
+/// The web view tests' DevTools driver, shared so that `bench web` drives
+/// Chromium the same way (not every part is used here).
+#[allow(dead_code)]
+#[path = "../../runner/tests/cli/cdp.rs"]
+mod cdp;
 mod fuzz;
 mod nginx;
 mod peer;
 mod perf;
 mod procs;
+/// What `cdp` needs from the tests' support module.
+mod support {
+    pub use crate::util::root;
+
+    /// A fresh scratch directory.
+    pub fn scratch() -> tempfile::TempDir {
+        tempfile::tempdir().expect("a temporary directory")
+    }
+}
 mod soak;
 mod stream_load;
 mod tcp_load;

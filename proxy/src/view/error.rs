@@ -9,7 +9,9 @@ pub enum ReadBack {
     NoSuchFlow(usize),
     /// The file could not be read.
     Io(io::Error),
-    /// The bytes there are not a flow (the file was changed under us).
+    /// The bytes there are not a sound flow: a damaged capture browsed in
+    /// place (its index reads only a row's fields), or a file changed
+    /// under us.
     Corrupt(String),
 }
 
@@ -18,7 +20,10 @@ impl std::fmt::Display for ReadBack {
         match self {
             ReadBack::NoSuchFlow(n) => write!(f, "there is no flow {n} in this session"),
             ReadBack::Io(e) => write!(f, "cannot read the session file: {e}"),
-            ReadBack::Corrupt(e) => write!(f, "the session file is damaged: {e}"),
+            ReadBack::Corrupt(e) => write!(
+                f,
+                "this flow is damaged in the file ({e}); the other flows can still be read"
+            ),
         }
     }
 }

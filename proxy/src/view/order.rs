@@ -228,7 +228,11 @@ impl Ordered {
             let n = n as usize;
             let row = session.row(n).ok_or(ReadBack::NoSuchFlow(n))?;
             let lit = match highlight {
-                Some(filter) => filter.matches(&session.read_at(row.offset, row.len)?),
+                Some(filter) => match session.read_at(row.offset, row.len) {
+                    Ok(flow) => filter.matches(&flow),
+                    Err(ReadBack::Corrupt(_)) => false,
+                    Err(e) => return Err(e),
+                },
                 None => false,
             };
             rows.push((n, row, lit));
@@ -302,9 +306,16 @@ fn filtered(
             if place.deleted {
                 continue;
             }
-            let flow = session.read_at(place.offset, place.len).inspect_err(|_| {
-                stop.store(true, Ordering::Relaxed);
-            })?;
+            let flow = match session.read_at(place.offset, place.len) {
+                Ok(flow) => flow,
+                // A damaged flow in a capture matches nothing; opening it
+                // says what is wrong.
+                Err(ReadBack::Corrupt(_)) => continue,
+                Err(e) => {
+                    stop.store(true, Ordering::Relaxed);
+                    return Err(e);
+                }
+            };
             if filter.matches(&flow) {
                 kept.push(number(from + i));
             }

@@ -249,3 +249,44 @@ fn a_row_is_not_scanned_from_what_is_not_a_current_flow() {
     assert_eq!(Row::scan(b"15:7:version;2:20#}", 0), None);
     assert_eq!(Row::scan(b"99:7:version#", 0), None);
 }
+
+#[test]
+fn a_damaged_flow_in_a_capture_is_listed_matches_no_filter_and_says_why_when_opened() {
+    let mut bytes = golden("all.mitm");
+    let at = bytes
+        .windows(6)
+        .position(|w| w == b"3:200#")
+        .expect("a status 200");
+    bytes[at + 3] = b'x';
+    let mut file = tempfile::tempfile().unwrap();
+    std::io::Write::write_all(&mut file, &bytes).unwrap();
+    std::io::Seek::rewind(&mut file).unwrap();
+    let session = Session::over(file.try_clone().unwrap()).unwrap();
+    let mut reader = FlowReader::new(std::io::BufReader::new(file));
+    let indexed = session.index_base(&mut reader, |_| {});
+    assert!(matches!(indexed, Ok(5)), "{indexed:?}");
+    let damaged = (0..5)
+        .find(|&n| session.flow(n).is_err())
+        .expect("one flow is damaged");
+    let why = session.flow(damaged).unwrap_err().to_string();
+    assert!(
+        why.starts_with("this flow is damaged in the file (byte ")
+            && why.ends_with("; the other flows can still be read"),
+        "{why}"
+    );
+    let everything = session
+        .window(&query(Some("~b ."), SortKey::Time, false), None, 0, 10)
+        .unwrap()
+        .unwrap();
+    assert!(everything.rows.iter().all(|(n, _, _)| *n != damaged));
+    let lit = session
+        .window(
+            &query(None, SortKey::Time, false),
+            Some(&Filter::parse("~c 200").unwrap()),
+            0,
+            10,
+        )
+        .unwrap()
+        .unwrap();
+    assert!(!lit.rows[damaged].2, "a damaged flow is not highlighted");
+}
