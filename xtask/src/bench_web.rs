@@ -387,33 +387,42 @@ pub fn web(args: &[&str]) -> Result<()> {
         }
     }
     if wanted(args, "live")? {
-        println!("\nlive proxy at 8 connections, {seconds} s each, interleaved, best of 3:");
+        let rounds = arg_value(args, "--rounds", 5)?;
+        println!(
+            "\nlive proxy at 8 connections, {seconds} s each, {rounds} rounds interleaved, medians:"
+        );
         println!(
             "\n| runner | `--web` off | `--web` on, a client taking updates | on / off (≥ 0.90) | `-w /dev/null`, no view | that / off |"
         );
         println!("|---|---|---|---|---|---|");
-        for v in &variants {
-            let mut off = Vec::new();
-            let mut on = Vec::new();
-            let mut capture = Vec::new();
-            for _ in 0..3 {
-                off.push(live_rps(&v.runner, Live::Off, seconds)?);
-                on.push(live_rps(&v.runner, Live::Web, seconds)?);
-                capture.push(live_rps(&v.runner, Live::Capture, seconds)?);
+        // [variant][off, on, capture][round]; every variant in each round,
+        // so that the machine's drift falls on all of them alike.
+        let mut runs = vec![[Vec::new(), Vec::new(), Vec::new()]; variants.len()];
+        for _ in 0..rounds {
+            for (v, runs) in variants.iter().zip(runs.iter_mut()) {
+                for (i, with) in [Live::Off, Live::Web, Live::Capture].into_iter().enumerate() {
+                    runs[i].push(live_rps(&v.runner, with, seconds)?);
+                }
             }
-            let best = |v: &[f64]| v.iter().copied().fold(0.0, f64::max);
-            let round = |v: &[f64]| v.iter().map(|r| r.round()).collect::<Vec<_>>();
+        }
+        let median = |v: &[f64]| {
+            let mut v = v.to_vec();
+            v.sort_by(f64::total_cmp);
+            v[v.len() / 2]
+        };
+        let round = |v: &[f64]| v.iter().map(|r| r.round()).collect::<Vec<_>>();
+        for (v, [off, on, capture]) in variants.iter().zip(&runs) {
             println!(
-                "| {} | {:?}, best {:.0} | {:?}, best {:.0} | {:.2} | {:?}, best {:.0} | {:.2} |",
+                "| {} | {:?}, median {:.0} | {:?}, median {:.0} | {:.2} | {:?}, median {:.0} | {:.2} |",
                 v.label,
-                round(&off),
-                best(&off),
-                round(&on),
-                best(&on),
-                best(&on) / best(&off),
-                round(&capture),
-                best(&capture),
-                best(&capture) / best(&off)
+                round(off),
+                median(off),
+                round(on),
+                median(on),
+                median(on) / median(off),
+                round(capture),
+                median(capture),
+                median(capture) / median(off)
             );
         }
     }
