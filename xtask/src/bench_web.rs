@@ -132,8 +132,12 @@ fn waylay_open(runner: &Path, file: &Path, flows: u64) -> Result<(Child, String,
     ))
 }
 
-/// mitmweb 11.0.2 over `file`: seconds until its `/flows` holds `flows`
-/// flows (or 30 minutes pass), its RSS then, and how many it holds.
+/// mitmweb 11.0.2 over `file`: seconds until it has read the file (its
+/// one thread goes idle, and `/flows` then holds `flows` flows; or 30
+/// minutes pass), its RSS then, and how many flows it holds. Done by
+/// watching its CPU, not by polling `/flows`: each such poll is the
+/// whole list as JSON on mitmweb's one thread, which an open page does
+/// not cost it (the page gets one `flows/add` message a flow).
 fn mitmweb_open(python: &Path, file: &Path, flows: usize) -> Result<(f64, f64, usize)> {
     let port = free_port()?;
     let started = Instant::now();
@@ -151,26 +155,32 @@ fn mitmweb_open(python: &Path, file: &Path, flows: usize) -> Result<(f64, f64, u
         .stderr(Stdio::null())
         .spawn()?;
     let running = Running(child);
+    let pid = running.0.id();
     wait_listening(port)?;
     let addr = format!("127.0.0.1:{port}");
     let mut held = 0;
-    loop {
-        if let Ok((200, body)) = get(&addr, "/flows", "") {
-            let list: serde_json::Value = serde_json::from_slice(&body).unwrap_or_default();
-            held = list.as_array().map_or(held, Vec::len);
+    let mut last = (Instant::now(), crate::tcp_load::process_cpu(pid));
+    let load = loop {
+        std::thread::sleep(Duration::from_secs(1));
+        let now = (Instant::now(), crate::tcp_load::process_cpu(pid));
+        let busy = (now.1 - last.1) / (now.0 - last.0).as_secs_f64();
+        if busy < 0.05 {
+            // Idle: it has read what it will read. When did it stop?
+            let done = last.0.duration_since(started).as_secs_f64();
+            if let Ok((200, body)) = get(&addr, "/flows", "") {
+                let list: serde_json::Value = serde_json::from_slice(&body).unwrap_or_default();
+                held = list.as_array().map_or(held, Vec::len);
+            }
             if held >= flows {
-                break;
+                break done;
             }
         }
         if started.elapsed() > Duration::from_secs(1800) {
-            break;
+            break started.elapsed().as_secs_f64();
         }
-        // Each look is the whole list as JSON, which mitmweb builds on
-        // its one thread: not too often.
-        std::thread::sleep(Duration::from_secs(5));
-    }
-    let load = started.elapsed().as_secs_f64();
-    let rss = rss_kib_of(running.0.id()) / 1024.0;
+        last = (Instant::now(), crate::tcp_load::process_cpu(pid));
+    };
+    let rss = rss_kib_of(pid) / 1024.0;
     drop(running);
     Ok((load, rss, held))
 }
@@ -400,7 +410,10 @@ pub fn web(args: &[&str]) -> Result<()> {
         let mut runs = vec![[Vec::new(), Vec::new(), Vec::new()]; variants.len()];
         for _ in 0..rounds {
             for (v, runs) in variants.iter().zip(runs.iter_mut()) {
-                for (i, with) in [Live::Off, Live::Web, Live::Capture].into_iter().enumerate() {
+                for (i, with) in [Live::Off, Live::Web, Live::Capture]
+                    .into_iter()
+                    .enumerate()
+                {
                     runs[i].push(live_rps(&v.runner, with, seconds)?);
                 }
             }

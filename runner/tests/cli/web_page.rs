@@ -71,6 +71,18 @@ fn the_command_palette_finds_an_action_by_name_and_runs_it() {
     );
     browser.press("Escape");
     browser.wait_for("!document.querySelector('#palette')", "Escape closes it");
+    // A command that moves the focus keeps it there.
+    browser.press_ctrl("k");
+    browser.wait_for(
+        "document.querySelector('#palette')",
+        "the palette opens a third time",
+    );
+    browser.type_into("#palette input", "filter");
+    browser.press("Enter");
+    browser.wait_for(
+        "document.activeElement?.id === 'filter'",
+        "the Filter command leaves the focus in the filter box",
+    );
 }
 
 #[test]

@@ -42,6 +42,9 @@ export function openPalette(commands) {
   };
   input.addEventListener("input", () => { at = 0; draw(); });
   input.addEventListener("keydown", (e) => {
+    // The page's own keys must not see these (Enter would move the
+    // focus away from where a command just put it).
+    if (e.key === "Enter" || e.key === "Escape") e.stopPropagation();
     if (e.key === "ArrowDown") at = Math.min(shown.length - 1, at + 1);
     else if (e.key === "ArrowUp") at = Math.max(0, at - 1);
     else if (e.key === "Enter") return run();
