@@ -176,7 +176,13 @@ fn mitmweb_open(python: &Path, file: &Path, flows: usize) -> Result<(f64, f64, u
             }
         }
         if started.elapsed() > Duration::from_secs(1800) {
-            break started.elapsed().as_secs_f64();
+            let gave_up = started.elapsed().as_secs_f64();
+            // How far it got: one look at the list, now that time is up.
+            if let Ok((200, body)) = get(&addr, "/flows", "") {
+                let list: serde_json::Value = serde_json::from_slice(&body).unwrap_or_default();
+                held = list.as_array().map_or(held, Vec::len);
+            }
+            break gave_up;
         }
         last = (Instant::now(), crate::tcp_load::process_cpu(pid));
     };
