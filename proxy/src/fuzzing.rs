@@ -545,8 +545,8 @@ pub fn flow_rows(data: &[u8]) {
     let Some(Ok(flow)) = reader.read_flow() else {
         return;
     };
+    // Only flows written in this format (not migrated ones) scan.
     if reader.offset() != data.len() as u64
-        || flow.dict().get("version").and_then(Value::as_int) != Some(crate::flow::FORMAT_VERSION)
         || crate::tnetstring::dict_int(data, "version") != Some(Some(crate::flow::FORMAT_VERSION))
     {
         return;

@@ -344,9 +344,6 @@ fn filtered(
             }
         };
         let mine = part(first, fresh.chunks(size).next().unwrap_or_default(), stale);
-        if stale() {
-            stop.store(true, Ordering::Relaxed);
-        }
         watch();
         std::iter::once(mine)
             .chain(

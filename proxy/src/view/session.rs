@@ -208,10 +208,9 @@ impl Session {
         };
         let row = if flow.spill().is_some() {
             // Its older messages were in the spill: count them from the
-            // file's copy.
-            let bytes = appending.pending[start..].to_vec();
-            let whole = parse(bytes).map_err(io::Error::other)?;
-            Row::of(&whole, at, len)
+            // bytes just encoded.
+            Row::scan(&appending.pending[start..], at)
+                .ok_or_else(|| io::Error::other("a flow just encoded does not scan"))?
         } else {
             Row::of(flow, at, len)
         };
