@@ -135,6 +135,7 @@ pub fn run(
     let live = Arc::new(Live::new(scripts, capture, on_flow, options));
     if let Some(web) = &web {
         live.set_pause(web.intercepts());
+        web.set_live(&live);
     }
     // This thread is the first of `io_threads` (`live::serve` starts the
     // others), each with a runtime of its own: thread-per-core.

@@ -21,6 +21,7 @@ mod actions;
 mod api;
 mod assets;
 mod guard;
+mod inflight;
 mod intercept;
 mod open;
 mod reply;
@@ -72,6 +73,8 @@ pub(crate) struct App {
     pub replay: OnceLock<ReplayFn>,
     /// The intercept filter and the flows it paused.
     pub intercepts: Arc<intercept::Intercepts>,
+    /// The live proxy, for its flows in flight (none with `-n`).
+    pub live: OnceLock<std::sync::Weak<waylay_proxy::live::Live>>,
 }
 
 /// Where flows enter the view: the session, and the push channel's
@@ -234,6 +237,7 @@ impl Web {
             changed: watching,
             replay: OnceLock::new(),
             intercepts: Arc::new(intercept::Intercepts::new(intercept, feed.clone())),
+            live: OnceLock::new(),
         });
         let for_thread = app.clone();
         let (stop, stopped) = oneshot::channel::<()>();
@@ -281,6 +285,11 @@ impl Web {
     /// What pauses intercepted flows, for the live proxy.
     pub fn intercepts(&self) -> Arc<dyn waylay_proxy::live::pause::Pause> {
         self.app.intercepts.clone()
+    }
+
+    /// The live proxy whose flows in flight the view lists and kills.
+    pub fn set_live(&self, live: &Arc<waylay_proxy::live::Live>) {
+        let _ = self.app.live.set(Arc::downgrade(live));
     }
 
     /// How the view replays flows, once there is a way.

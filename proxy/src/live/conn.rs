@@ -206,81 +206,94 @@ pub async fn run(
         }
     };
     let mut session = Registered(Session::open(live.clone(), conn, sock, mode));
+    let tracked = session.0.tracked();
     let s = &mut session.0;
-    loop {
-        next = match next {
-            Handoff::Http1 {
-                client,
-                tunnel,
-                pool,
-            } => {
-                let client = client_reader(client, &live);
-                http1::serve(s, client, tunnel, pool, &mut closing).await
+    // The view can kill a flow in flight: the connection then stops where
+    // it is, and its flows are recorded as killed.
+    let serving = async {
+        loop {
+            next = match next {
+                Handoff::Http1 {
+                    client,
+                    tunnel,
+                    pool,
+                } => {
+                    let client = client_reader(client, &live);
+                    http1::serve(s, client, tunnel, pool, &mut closing).await
+                }
+                // Boxed: an idle plain connection's task stays small; a
+                // tunnel's TLS and HTTP/2 state is only allocated once there
+                // is a tunnel.
+                Handoff::Connect {
+                    client,
+                    head,
+                    host,
+                    port,
+                } => Box::pin(tunnel::connect(s, client, head, host, port)).await,
+                Handoff::Socks { client } => Box::pin(socks::handshake(s, client)).await,
+                Handoff::Reverse { client } => Box::pin(reverse::start(s, client)).await,
+                Handoff::Reach { client, host, port } => {
+                    Box::pin(tunnel::reach(s, client, host, port)).await
+                }
+                Handoff::Tunnel {
+                    client,
+                    server,
+                    server_conn,
+                    tunnel,
+                } => {
+                    let client = client_reader(client, &live);
+                    Box::pin(tunnel::enter(s, client, server, server_conn, tunnel)).await
+                }
+                Handoff::Inside {
+                    client,
+                    tunnel,
+                    pool,
+                    tcp,
+                } => Box::pin(tunnel::inside(s, client, tunnel, pool, tcp)).await,
+                Handoff::Tcp {
+                    client,
+                    server,
+                    server_conn,
+                } => Box::pin(tcp::relay(s, client, server, server_conn, &mut closing)).await,
+                Handoff::TcpFailed { client, failure } => tcp::failed(s, client, failure).await,
+                Handoff::Intercept {
+                    client,
+                    server,
+                    server_conn,
+                    tunnel,
+                } => Box::pin(intercept::run(s, client, server, server_conn, tunnel)).await,
+                Handoff::Http2 {
+                    client,
+                    tunnel,
+                    pool,
+                } => {
+                    Box::pin(http2::serve(s, client, tunnel, pool, &mut closing)).await;
+                    Handoff::Done
+                }
+                Handoff::Upgrade {
+                    flow,
+                    client,
+                    server,
+                } => Box::pin(websocket::relay(s, *flow, client, server, &mut closing)).await,
+                Handoff::Pipe { client, server } => {
+                    pipe(client, server).await;
+                    Handoff::Done
+                }
+                Handoff::Close(mut client) => {
+                    let _ = client.io().shutdown().await;
+                    break;
+                }
+                Handoff::Done => break,
             }
-            // Boxed: an idle plain connection's task stays small; a
-            // tunnel's TLS and HTTP/2 state is only allocated once there
-            // is a tunnel.
-            Handoff::Connect {
-                client,
-                head,
-                host,
-                port,
-            } => Box::pin(tunnel::connect(s, client, head, host, port)).await,
-            Handoff::Socks { client } => Box::pin(socks::handshake(s, client)).await,
-            Handoff::Reverse { client } => Box::pin(reverse::start(s, client)).await,
-            Handoff::Reach { client, host, port } => {
-                Box::pin(tunnel::reach(s, client, host, port)).await
-            }
-            Handoff::Tunnel {
-                client,
-                server,
-                server_conn,
-                tunnel,
-            } => {
-                let client = client_reader(client, &live);
-                Box::pin(tunnel::enter(s, client, server, server_conn, tunnel)).await
-            }
-            Handoff::Inside {
-                client,
-                tunnel,
-                pool,
-                tcp,
-            } => Box::pin(tunnel::inside(s, client, tunnel, pool, tcp)).await,
-            Handoff::Tcp {
-                client,
-                server,
-                server_conn,
-            } => Box::pin(tcp::relay(s, client, server, server_conn, &mut closing)).await,
-            Handoff::TcpFailed { client, failure } => tcp::failed(s, client, failure).await,
-            Handoff::Intercept {
-                client,
-                server,
-                server_conn,
-                tunnel,
-            } => Box::pin(intercept::run(s, client, server, server_conn, tunnel)).await,
-            Handoff::Http2 {
-                client,
-                tunnel,
-                pool,
-            } => {
-                Box::pin(http2::serve(s, client, tunnel, pool, &mut closing)).await;
-                Handoff::Done
-            }
-            Handoff::Upgrade {
-                flow,
-                client,
-                server,
-            } => Box::pin(websocket::relay(s, *flow, client, server, &mut closing)).await,
-            Handoff::Pipe { client, server } => {
-                pipe(client, server).await;
-                Handoff::Done
-            }
-            Handoff::Close(mut client) => {
-                let _ = client.io().shutdown().await;
-                break;
-            }
-            Handoff::Done => break,
         }
+    };
+    let killed = tokio::select! {
+        () = serving => false,
+        () = tracked.kill.notified() => true,
+    };
+    let s = &session.0;
+    if killed {
+        s.record_killed().await;
     }
     let conn = record::with(&s.conn, "timestamp_end", Value::Float(record::now()));
     live.conn_event(Event::ClientDisconnect, &conn).await;

@@ -130,8 +130,31 @@ impl Hooked {
 pub type OnFlow = Box<dyn Fn(&Flow) + Send + Sync>;
 
 /// One connection's flows between their request and their end, as last
-/// seen, so that a shutdown that cannot wait for them still records them.
-type InFlight = Arc<Mutex<HashMap<String, Flow>>>;
+/// seen, so that a shutdown that cannot wait for them still records them
+/// and the view can list them; and the view's way to kill them.
+#[derive(Default)]
+pub(super) struct Tracked {
+    flows: Mutex<HashMap<String, Flow>>,
+    /// Told when the view kills one of the flows: the connection's driver
+    /// stops and [`Session::record_killed`] records them.
+    pub(super) kill: tokio::sync::Notify,
+}
+
+impl std::fmt::Debug for Tracked {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Tracked")
+            .field("flows", &self.flows().len())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Tracked {
+    fn flows(&self) -> std::sync::MutexGuard<'_, HashMap<String, Flow>> {
+        self.flows.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+type InFlight = Arc<Tracked>;
 
 /// What the capture thread takes, in order: finished flows, and log lines
 /// that must come after the flows before them.
@@ -282,8 +305,46 @@ impl Live {
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .values()
-            .map(|flows| flows.lock().unwrap_or_else(|e| e.into_inner()).len())
+            .map(|tracked| tracked.flows().len())
             .sum()
+    }
+
+    /// The flows between their request and their end, as last seen,
+    /// oldest first: at most `limit` of them.
+    pub fn in_flight_flows(&self, limit: usize) -> Vec<Flow> {
+        let connections: Vec<InFlight> = self
+            .connections
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .values()
+            .cloned()
+            .collect();
+        let mut flows: Vec<(f64, Flow)> = connections
+            .iter()
+            .flat_map(|tracked| {
+                tracked
+                    .flows()
+                    .values()
+                    .map(|f| (started(f), f.clone()))
+                    .collect::<Vec<_>>()
+            })
+            .collect();
+        flows.sort_by(|a, b| a.0.total_cmp(&b.0));
+        flows.truncate(limit);
+        flows.into_iter().map(|(_, f)| f).collect()
+    }
+
+    /// Kills the flow `id` while it is in flight, as mitmproxy's kill
+    /// does: its client connection is closed, and every flow in flight on
+    /// it is recorded with the error "Connection killed.". False when no
+    /// such flow is in flight (it finished, or never was).
+    pub fn kill(&self, id: &str) -> bool {
+        let connections = self.connections.lock().unwrap_or_else(|e| e.into_inner());
+        let Some(tracked) = connections.values().find(|t| t.flows().contains_key(id)) else {
+            return false;
+        };
+        tracked.kill.notify_one();
+        true
     }
 
     /// Ends the shutdown grace at once (a second Ctrl-C): the connections
@@ -392,15 +453,10 @@ impl Live {
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .drain()
-            .map(|(_, flows)| flows)
+            .map(|(_, tracked)| tracked)
             .collect();
-        for flows in connections {
-            let left: Vec<Flow> = flows
-                .lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .drain()
-                .map(|(_, f)| f)
-                .collect();
+        for tracked in connections {
+            let left: Vec<Flow> = tracked.flows().drain().map(|(_, f)| f).collect();
             let quit = self.told_to_quit();
             for mut flow in left {
                 let why = if quit {
@@ -504,6 +560,18 @@ fn too_late(scripts: &Scripts, flow: &Flow) {
     );
 }
 
+/// When a flow started (its request's `timestamp_start`, else its
+/// client's), for listing flows in flight.
+fn started(flow: &Flow) -> f64 {
+    let of = |dict: Option<&crate::tnetstring::Dict>| {
+        dict.and_then(|d| d.get("timestamp_start"))
+            .and_then(Value::as_float)
+    };
+    of(flow.request())
+        .or_else(|| of(flow.conn("client_conn")))
+        .unwrap_or(0.0)
+}
+
 /// Hands a finished flow to the capture thread, if there is one.
 async fn record_with(tx: Option<&mpsc::Sender<Recorded>>, scripts: &Scripts, flow: &Flow) {
     let Some(tx) = tx else {
@@ -567,12 +635,7 @@ impl Session {
     /// The connection ended. Flows it still had in flight (its task was
     /// aborted at shutdown) stay listed for `abandon_in_flight`.
     pub fn close(&self) {
-        if !self
-            .flows
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .is_empty()
-        {
+        if !self.flows.flows().is_empty() {
             return;
         }
         self.live
@@ -609,17 +672,38 @@ impl Session {
     /// Notes the flow's current state in case shutdown overtakes it.
     pub fn track(&self, flow: &Flow) {
         self.flows
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
+            .flows()
             .insert(flow.id().to_owned(), flow.clone());
+    }
+
+    /// What tells this connection's driver that the view killed one of
+    /// its flows.
+    pub(super) fn tracked(&self) -> InFlight {
+        self.flows.clone()
+    }
+
+    /// Records the flows the view killed (the connection is gone): each
+    /// gets the error "Connection killed." and its last event, as
+    /// mitmproxy's kill gives it.
+    pub(super) async fn record_killed(&self) {
+        let left: Vec<Flow> = self.flows.flows().drain().map(|(_, f)| f).collect();
+        for mut flow in left {
+            flow.set_error("Connection killed.", super::record::now());
+            let event = match flow.kind() {
+                crate::flow::FlowKind::Tcp => Event::TcpError,
+                _ if flow.dict().get("websocket").is_some_and(|w| !w.is_null()) => {
+                    Event::WebsocketEnd
+                }
+                _ => Event::Error,
+            };
+            self.live.flow_event(event, &mut flow).await;
+            record_with(self.recorder.as_ref(), &self.live.scripts, &flow).await;
+        }
     }
 
     /// Records a finished flow: the capture file, then the output line.
     pub async fn finish(&self, flow: &Flow) {
-        self.flows
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .remove(flow.id());
+        self.flows.flows().remove(flow.id());
         record_with(self.recorder.as_ref(), &self.live.scripts, flow).await;
     }
 

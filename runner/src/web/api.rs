@@ -39,6 +39,7 @@ pub fn router(app: Arc<App>) -> Router {
         .route("/api/log", get(log))
         .merge(super::actions::routes())
         .merge(super::intercept::routes())
+        .merge(super::inflight::routes())
         .merge(super::open::routes())
         .layer(axum::middleware::from_fn_with_state(
             app.clone(),
@@ -231,8 +232,9 @@ async fn body(
 }
 
 /// `GET /api/updates`: the push channel. It sends the flow count when it
-/// changes (at most 20 times a second; a slow page just gets the latest)
-/// and a running filter's progress.
+/// changes (at most 20 times a second; a slow page just gets the latest),
+/// how many flows are intercepted and in flight, and a running filter's
+/// progress.
 async fn updates(
     State(app): State<Arc<App>>,
     headers: HeaderMap,
@@ -255,10 +257,12 @@ async fn push(app: Arc<App>, mut socket: WebSocket) {
         tick.tick().await;
         let progress = &app.feed.session.progress;
         let filtering = progress.total.load(Ordering::Relaxed);
+        let in_flight = super::inflight::count(&app);
         let state = (
             *changed.borrow_and_update() + app.feed.session.version(),
             filtering,
             progress.done.load(Ordering::Relaxed),
+            in_flight,
         );
         if last == Some(state) {
             // Nothing new: wait for a flow, or look again soon for a
@@ -277,6 +281,7 @@ async fn push(app: Arc<App>, mut socket: WebSocket) {
             "total": app.feed.session.shown(),
             "progress": progress,
             "intercepted": app.intercepts.waiting(),
+            "inflight": in_flight,
         })
         .to_string();
         if socket.send(Message::Text(text.into())).await.is_err() {

@@ -41,6 +41,7 @@ mod upgrade;
 mod web;
 mod web_browser;
 mod web_export;
+mod web_inflight;
 mod web_intercept;
 mod web_page;
 mod websocket;

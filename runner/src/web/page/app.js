@@ -289,7 +289,7 @@ const ACTIONS = {
   duplicate: { key: "D", label: "Duplicate", run: () => actOnTargets("duplicate") },
   revert: { key: "V", label: "Revert edits", run: () => actOnTargets("revert") },
   delete: { key: "d", label: "Delete from view", run: () => actOnTargets("delete") },
-  kill: { key: "x", label: "Kill (intercepted)", run: () => killSelected() },
+  kill: { key: "x", label: "Kill (intercepted or in flight)", run: () => killSelected() },
   mark: {
     key: "m", label: "Mark / unmark",
     run: (n) => {
@@ -303,6 +303,12 @@ const ACTIONS = {
 
 function toolbar(f) {
   const bar = el("div", { className: "toolbar" });
+  if (f.live) {
+    const kill = el("button", { type: "button", textContent: "Kill", title: "Kill this flow in flight (x)" });
+    kill.addEventListener("click", () => killLive(f.id));
+    bar.append(el("span", { className: "icon", textContent: `⧗ in flight: ${f.stage}` }), " ", kill);
+    return bar;
+  }
   for (const [name, a] of Object.entries(ACTIONS)) {
     const b = el("button", { type: "button", textContent: a.label, title: `${a.label} (${a.key})` });
     b.dataset.action = name;
@@ -457,7 +463,7 @@ function showMessage(into, f, which) {
   into.append(el("h3", { textContent: "Body" }));
   if (m.content_length == null) into.append(el("p", { textContent: "(not kept: streamed)" }));
   else if (m.content_length === 0) into.append(el("p", { textContent: "(empty)" }));
-  else showBody(into, f.n, which, m);
+  else showBody(into, flowBase(f), which, m);
 }
 
 function toggleSideBySide() {
@@ -466,15 +472,84 @@ function toggleSideBySide() {
   if (state.detail) showDetail();
 }
 
-/** Kills the intercepted flow that is selected, else the oldest one. */
+/**
+ * Kills the flow open in the detail pane if it is intercepted or in
+ * flight, else the oldest intercepted flow.
+ */
 function killSelected() {
   const id = state.detail?.id;
-  const paused = pausedFlows.find((p) => p.id && p.id === id) ?? pausedFlows[0];
-  if (!paused) return status("no intercepted flow to kill", true);
-  interceptAct(paused.key, "kill");
+  const paused = pausedFlows.find((p) => p.id && p.id === id) ?? (state.detail?.live ? null : pausedFlows[0]);
+  if (paused) return interceptAct(paused.key, "kill");
+  if (state.detail?.live) return killLive(id);
+  status("no intercepted or in-flight flow to kill", true);
 }
 
-async function showBody(pane, n, which, m) {
+// ---- flows in flight -----------------------------------------------------
+
+async function killLive(id) {
+  const resp = await fetch(`/api/live/${encodeURIComponent(id)}/kill`, { method: "POST" });
+  if (!resp.ok) {
+    let msg = `kill failed (${resp.status})`;
+    try { msg = (await resp.json()).error; } catch {}
+    return status(msg, true);
+  }
+  status("killed: the flow joins the list with its error", false);
+  if (state.detail?.id === id) $("detail").hidden = true;
+  loadInflight();
+}
+
+async function openLive(id) {
+  const resp = await fetch(`/api/live/${encodeURIComponent(id)}`);
+  if (!resp.ok) {
+    let msg = `cannot open flow ${id}`;
+    try { msg = (await resp.json()).error; } catch {}
+    return status(msg, true);
+  }
+  state.detail = await resp.json();
+  state.selected = null;
+  $("detail").hidden = false;
+  const tabs = detailTabs(state.detail);
+  if (!tabs.includes(state.tab)) state.tab = tabs[0];
+  showDetail();
+}
+
+let inflightShown = 0;
+async function loadInflight() {
+  const p = new URLSearchParams({ filter: state.filter });
+  const resp = await fetch(`/api/live?${p}`);
+  if (!resp.ok) return;
+  const { flows, total } = await resp.json();
+  inflightShown = total;
+  $("inflight").hidden = total === 0;
+  $("inflight-count").textContent = flows.length < total
+    ? `${total} in flight (${flows.length} shown)`
+    : `${total} in flight`;
+  $("inflight-rows").replaceChildren(...flows.map((f) => {
+    const row = el("div", { className: "inflight-flow" },
+      el("span", { className: "icon", title: f.stage, textContent: "⧗" }), " ",
+      el("span", { className: "c-time", textContent: clock(f.time) }), " ",
+      el("span", { className: "c-method", textContent: f.method }), " ",
+      el("span", { className: "inflight-url", textContent: f.url }), " ",
+      el("span", { className: "stage", textContent: f.stage }), " ");
+    row.dataset.id = f.id;
+    const kill = el("button", { type: "button", textContent: "Kill", title: "Close its connection; it is recorded as killed" });
+    kill.addEventListener("click", (e) => { e.stopPropagation(); killLive(f.id); });
+    row.append(kill);
+    row.addEventListener("click", () => openLive(f.id));
+    return row;
+  }));
+  if (state.detail?.live && !$("detail").hidden && !flows.some((f) => f.id === state.detail.id)) {
+    // It finished (or was killed): it is in the list now.
+    $("detail").hidden = true;
+  }
+}
+
+/** Where a flow's API is: the list's number, or its id while in flight. */
+function flowBase(f) {
+  return f.live ? `/api/live/${encodeURIComponent(f.id)}` : `/api/flows/${f.n}`;
+}
+
+async function showBody(pane, base, which, m) {
   const holder = el("div", { className: "body-holder" });
   const bar = el("div", { className: "views" });
   pane.append(bar, holder);
@@ -482,7 +557,7 @@ async function showBody(pane, n, which, m) {
   let whole = 0;
   let view = "auto";
   const load = async () => {
-    const resp = await fetch(`/api/flows/${n}/${which}/body?offset=${loaded.length}&limit=${BODY_CHUNK}`);
+    const resp = await fetch(`${base}/${which}/body?offset=${loaded.length}&limit=${BODY_CHUNK}`);
     if (!resp.ok) return;
     whole = Number(resp.headers.get("x-body-length"));
     const part = new Uint8Array(await resp.arrayBuffer());
@@ -497,7 +572,7 @@ async function showBody(pane, n, which, m) {
       const b = el("button", { type: "button", textContent: v, className: v === view ? "active" : "" });
       b.addEventListener("click", () => { view = v; draw(); });
       return b;
-    }), el("a", { href: `/api/flows/${n}/${which}/body?download=1`, textContent: "download" }));
+    }), el("a", { href: `${base}/${which}/body?download=1`, textContent: "download" }));
     holder.replaceChildren(renderBody(chosen, loaded, m.content_type));
     if (loaded.length < whole) {
       const more = el("button", { type: "button", textContent: `load more (${size(loaded.length)} of ${size(whole)})` });
@@ -656,6 +731,16 @@ function debounce(f, ms) {
   return (...a) => { clearTimeout(t); t = setTimeout(() => f(...a), ms); };
 }
 
+/** Runs `f` at most once every `ms`, the last call always included. */
+function throttle(f, ms) {
+  let last = 0, timer = null;
+  return () => {
+    if (timer) return;
+    const wait = Math.max(0, last + ms - Date.now());
+    timer = setTimeout(() => { timer = null; last = Date.now(); f(); }, wait);
+  };
+}
+
 function connect() {
   const ws = new WebSocket(`ws://${location.host}/api/updates`);
   ws.onmessage = (e) => {
@@ -672,11 +757,13 @@ function connect() {
       if (msg.intercepted || pausedFlows.length) loadIntercepted();
       loadEvents(false);
     }
+    if (msg.inflight || inflightShown) loadInflightSoon();
   };
   ws.onclose = () => setTimeout(connect, 1000);
 }
 
 const refreshSoon = debounce(refresh, 30);
+const loadInflightSoon = throttle(loadInflight, 250);
 
 function init() {
   const list = $("list");
@@ -685,7 +772,7 @@ function init() {
   for (const id of ["filter", "highlight"]) {
     $(id).addEventListener("input", debounce(() => {
       state[id] = $(id).value.trim();
-      if (id === "filter") { list.scrollTop = 0; state.selectedPos = null; }
+      if (id === "filter") { list.scrollTop = 0; state.selectedPos = null; loadInflight(); }
       refresh();
     }, 150));
   }

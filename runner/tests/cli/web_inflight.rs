@@ -1,0 +1,152 @@
+//! Flows in flight in the view: a request still waiting for its answer is
+//! listed, opened and killed, through the API and in headless Chromium;
+//! the killed flow joins the list with mitmproxy's kill error.
+
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+use crate::cdp::{Browser, chromium};
+use crate::origin::Origin;
+use crate::support::{Proxy, curl_via};
+use crate::web::View;
+
+/// curl through `proxy` on a thread of its own; how long it took too.
+fn curl_later(
+    proxy: &Proxy,
+    url: String,
+) -> std::thread::JoinHandle<(std::process::Output, Duration)> {
+    let via = proxy.url();
+    std::thread::spawn(move || {
+        let started = Instant::now();
+        let out = curl_via(&via, &[&url]);
+        (out, started.elapsed())
+    })
+}
+
+/// Waits until the view lists `n` flows in flight; returns the answer.
+fn in_flight(view: &View, n: usize) -> Value {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let live = view.json("/api/live");
+        if live["flows"].as_array().unwrap().len() == n {
+            return live;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the view never listed {n} flows in flight: {live}"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+#[test]
+fn a_request_in_flight_is_listed_opened_and_killed() {
+    let origin = Origin::start();
+    let out = tempfile::tempdir().unwrap();
+    let capture = out.path().join("out.mitm");
+    let proxy = Proxy::start(&[
+        "--web",
+        "--set",
+        "web_port=0",
+        "-w",
+        capture.to_str().unwrap(),
+    ]);
+    let view = View::of(&proxy);
+    assert_eq!(view.json("/api/live")["total"], 0);
+    // The origin holds /stall for 5 s without answering.
+    let waiting = curl_later(&proxy, origin.url("/stall"));
+    let live = in_flight(&view, 1);
+    let flow = &live["flows"][0];
+    assert_eq!(live["total"], 1);
+    assert_eq!(flow["method"], "GET");
+    assert_eq!(flow["stage"], "waiting for the response");
+    assert!(flow["n"].is_null(), "{flow}");
+    assert!(flow["url"].as_str().unwrap().ends_with("/stall"), "{flow}");
+    // The list's filter applies to it.
+    assert_eq!(
+        view.json("/api/live?filter=~u%20/hello")["flows"],
+        Value::Array(vec![])
+    );
+    let id = flow["id"].as_str().unwrap().to_owned();
+    let detail = view.json(&format!("/api/live/{id}"));
+    assert_eq!(detail["live"], true);
+    assert!(
+        detail["request"]["url"]
+            .as_str()
+            .unwrap()
+            .ends_with("/stall")
+    );
+    assert!(detail["response"].is_null(), "{detail}");
+    // Killed: the client's connection closes at once, the flow is
+    // recorded with the error mitmproxy gives a killed flow.
+    assert_eq!(view.post(&format!("/api/live/{id}/kill"), None).0, 204);
+    let (answer, took) = waiting.join().unwrap();
+    assert!(!answer.status.success(), "{answer:?}");
+    assert!(took < Duration::from_secs(4), "the kill took {took:?}");
+    let w = view.wait_for_flows(1);
+    assert_eq!(w["rows"][0]["killed"], true, "{w}");
+    let n = w["rows"][0]["n"].as_u64().unwrap();
+    assert_eq!(
+        view.json(&format!("/api/flows/{n}"))["error"]["msg"],
+        "Connection killed."
+    );
+    in_flight(&view, 0);
+    // What is not in flight says so, in one line.
+    let (status, body) = view.post(&format!("/api/live/{id}/kill"), None);
+    assert_eq!(status, 404);
+    assert!(
+        body.contains("is not in flight (it finished already)"),
+        "{body}"
+    );
+    let (status, _, body) = view.get("/api/live/no-such-flow");
+    assert_eq!(status, 404);
+    assert!(
+        body.contains("flow no-such-flow is not in flight"),
+        "{body}"
+    );
+    let (status, _, body) = view.get("/api/live?filter=~x");
+    assert_eq!(status, 400);
+    assert!(body.contains("filter \\\"~x\\\""), "{body}");
+    // The -w file has it too, as written when the proxy stops.
+    drop(view);
+    let log = proxy.stop();
+    let bytes = std::fs::read(&capture).unwrap();
+    assert!(
+        bytes
+            .windows(18)
+            .any(|w| w == b"Connection killed.".as_slice()),
+        "the capture lacks the killed flow; the runner said: {log:?}"
+    );
+}
+
+#[test]
+fn the_page_lists_a_flow_in_flight_and_kills_it() {
+    let Some(chromium) = chromium() else { return };
+    let origin = Origin::start();
+    let proxy = Proxy::start(&["--web", "--set", "web_port=0"]);
+    let view = View::of(&proxy);
+    let mut browser = Browser::start(chromium, "the_page_lists_a_flow_in_flight_and_kills_it");
+    browser.goto(&view.url());
+    browser.wait_for(
+        "document.querySelector('#inflight').hidden",
+        "the page loads",
+    );
+    let waiting = curl_later(&proxy, origin.url("/stall"));
+    browser.wait_for(
+        "document.querySelectorAll('#inflight-rows .inflight-flow').length === 1",
+        "the request waiting for its answer is listed",
+    );
+    browser.eval("document.querySelector('#inflight-rows .inflight-flow').click()");
+    browser.wait_for(
+        "!document.querySelector('#detail').hidden && document.querySelector('#pane .toolbar').textContent.includes('in flight')",
+        "it opens, marked as in flight",
+    );
+    browser.eval("document.querySelector('#inflight-rows .inflight-flow button').click()");
+    browser.wait_for(
+        "document.querySelector('#inflight').hidden && document.querySelectorAll('#rows .row [title=killed]').length === 1",
+        "killed, it leaves the in-flight strip and joins the list",
+    );
+    let (answer, _) = waiting.join().unwrap();
+    assert!(!answer.status.success(), "{answer:?}");
+}
