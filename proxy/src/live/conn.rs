@@ -150,6 +150,9 @@ fn spawn(
     ));
 }
 
+/// How long a relay gets to end its stream after the view killed it.
+const RELAY_KILL_GRACE: Duration = Duration::from_secs(2);
+
 /// Takes a session off the shutdown list when its connection ends, even
 /// by abort.
 struct Registered(Session);
@@ -287,9 +290,28 @@ pub async fn run(
             }
         }
     };
-    let killed = tokio::select! {
-        () = serving => false,
-        () = tracked.kill.notified() => true,
+    let killed = {
+        let mut serving = std::pin::pin!(serving);
+        loop {
+            tokio::select! {
+                () = &mut serving => break false,
+                () = tracked.killed() => {
+                    if !tracked.kill_still_wanted() {
+                        continue;
+                    }
+                    if !tracked.relaying() {
+                        break true;
+                    }
+                    // A relay ends its stream itself, messages kept; one
+                    // stuck writing to a peer that does not read is
+                    // stopped after a moment.
+                    match tokio::time::timeout(RELAY_KILL_GRACE, &mut serving).await {
+                        Ok(()) => break false,
+                        Err(_) => break true,
+                    }
+                }
+            }
+        }
     };
     let s = &session.0;
     if killed {

@@ -132,12 +132,29 @@ pub type OnFlow = Box<dyn Fn(&Flow) + Send + Sync>;
 /// One connection's flows between their request and their end, as last
 /// seen, so that a shutdown that cannot wait for them still records them
 /// and the view can list them; and the view's way to kill them.
-#[derive(Default)]
 pub(super) struct Tracked {
     flows: Mutex<HashMap<String, Flow>>,
-    /// Told when the view kills one of the flows: the connection's driver
-    /// stops and [`Session::record_killed`] records them.
-    pub(super) kill: tokio::sync::Notify,
+    /// Set when the view kills one of the flows: the connection's driver
+    /// stops and [`Session::record_killed`] records them, or a relay
+    /// ends its stream with the kill's error.
+    kill: watch::Sender<bool>,
+    /// The ids the view asked to kill, so that a kill of a flow that
+    /// finished meanwhile does not take the connection's next flow.
+    killing: Mutex<Vec<String>>,
+    /// Whether a WebSocket or TCP relay runs: it sees the kill itself, so
+    /// that its flow is recorded with every message.
+    relaying: std::sync::atomic::AtomicBool,
+}
+
+impl Default for Tracked {
+    fn default() -> Tracked {
+        Tracked {
+            flows: Mutex::default(),
+            kill: watch::Sender::new(false),
+            killing: Mutex::default(),
+            relaying: std::sync::atomic::AtomicBool::new(false),
+        }
+    }
 }
 
 impl std::fmt::Debug for Tracked {
@@ -149,6 +166,38 @@ impl std::fmt::Debug for Tracked {
 }
 
 impl Tracked {
+    /// Resolves once the view has killed a flow here.
+    pub(super) async fn killed(&self) {
+        let mut kill = self.kill.subscribe();
+        let _ = kill.wait_for(|k| *k).await;
+    }
+
+    /// Whether a relay runs (and so handles a kill itself).
+    pub(super) fn relaying(&self) -> bool {
+        self.relaying.load(Ordering::SeqCst)
+    }
+
+    /// Asks for flow `id` to be killed.
+    fn kill(&self, id: &str) {
+        let mut killing = self.killing.lock().unwrap_or_else(|e| e.into_inner());
+        killing.push(id.to_owned());
+        self.kill.send_replace(true);
+    }
+
+    /// After a kill woke the connection: true when a flow it named is
+    /// still in flight; otherwise the kill is forgotten (its flow finished
+    /// first) and the connection goes on.
+    pub(super) fn kill_still_wanted(&self) -> bool {
+        let mut killing = self.killing.lock().unwrap_or_else(|e| e.into_inner());
+        let flows = self.flows();
+        if killing.iter().any(|id| flows.contains_key(id)) {
+            return true;
+        }
+        killing.clear();
+        self.kill.send_replace(false);
+        false
+    }
+
     fn flows(&self) -> std::sync::MutexGuard<'_, HashMap<String, Flow>> {
         self.flows.lock().unwrap_or_else(|e| e.into_inner())
     }
@@ -334,6 +383,14 @@ impl Live {
         flows.into_iter().map(|(_, f)| f).collect()
     }
 
+    /// The flow `id` as last seen, if it is in flight.
+    pub fn in_flight_flow(&self, id: &str) -> Option<Flow> {
+        let connections = self.connections.lock().unwrap_or_else(|e| e.into_inner());
+        connections
+            .values()
+            .find_map(|tracked| tracked.flows().get(id).cloned())
+    }
+
     /// Kills the flow `id` while it is in flight, as mitmproxy's kill
     /// does: its client connection is closed, and every flow in flight on
     /// it is recorded with the error "Connection killed.". False when no
@@ -343,7 +400,7 @@ impl Live {
         let Some(tracked) = connections.values().find(|t| t.flows().contains_key(id)) else {
             return false;
         };
-        tracked.kill.notify_one();
+        tracked.kill(id);
         true
     }
 
@@ -676,6 +733,18 @@ impl Session {
             .insert(flow.id().to_owned(), flow.clone());
     }
 
+    /// Resolves once the view has killed a flow on this connection (a
+    /// relay's read loop waits on it).
+    pub(super) async fn killed(&self) {
+        self.flows.killed().await;
+    }
+
+    /// Says that a WebSocket or TCP relay runs here from now on: it ends
+    /// its stream itself when killed, so its flow keeps its messages.
+    pub(super) fn relays(&self) {
+        self.flows.relaying.store(true, Ordering::SeqCst);
+    }
+
     /// What tells this connection's driver that the view killed one of
     /// its flows.
     pub(super) fn tracked(&self) -> InFlight {
@@ -686,12 +755,23 @@ impl Session {
     /// gets the error "Connection killed." and its last event, as
     /// mitmproxy's kill gives it.
     pub(super) async fn record_killed(&self) {
-        let left: Vec<Flow> = self.flows.flows().drain().map(|(_, f)| f).collect();
-        for mut flow in left {
-            flow.set_error("Connection killed.", super::record::now());
+        // One at a time: what an abort cuts short stays listed for
+        // `abandon_in_flight`.
+        while let Some(mut flow) = self.take_one() {
+            let now = super::record::now();
+            flow.set_error("Connection killed.", now);
             let event = match flow.kind() {
                 crate::flow::FlowKind::Tcp => Event::TcpError,
-                _ if flow.dict().get("websocket").is_some_and(|w| !w.is_null()) => {
+                _ if flow.websocket().is_some() => {
+                    // Killed before its relay began: closed as a dropped
+                    // connection is (1006).
+                    let open = flow
+                        .websocket()
+                        .and_then(|w| w.get("close_code"))
+                        .is_none_or(Value::is_null);
+                    if open {
+                        flow.close_websocket(false, 1006, None, now);
+                    }
                     Event::WebsocketEnd
                 }
                 _ => Event::Error,
@@ -699,6 +779,13 @@ impl Session {
             self.live.flow_event(event, &mut flow).await;
             record_with(self.recorder.as_ref(), &self.live.scripts, &flow).await;
         }
+    }
+
+    /// Takes one flow out of the in-flight map.
+    fn take_one(&self) -> Option<Flow> {
+        let mut flows = self.flows.flows();
+        let id = flows.keys().next()?.clone();
+        flows.remove(&id)
     }
 
     /// Records a finished flow: the capture file, then the output line.

@@ -94,6 +94,7 @@ pub async fn relay(
         record::now(),
     );
     s.track(&flow);
+    s.relays();
     let mut sides = [client, server];
     // A side that broke off ends the flow as a close does (mitmproxy's
     // layer sees a closed connection); a kill or a panicking hook leaves
@@ -164,6 +165,10 @@ async fn run(
             n = client.read_more(), if open[0] => (n, 0),
             n = server.read_more(), if open[1] => (n, 1),
             _ = closing.wait_for(|c| *c) => return Ok(()),
+            () = s.killed() => {
+                flow.set_error("Connection killed.", record::now());
+                return Err(());
+            }
         };
         match read {
             Ok(0) => {

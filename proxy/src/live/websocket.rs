@@ -99,6 +99,7 @@ pub async fn relay(
         flow.start_websocket();
     }
     s.track(&flow);
+    s.relays();
     let mut budget = Budget::new(s.live.options.stream_messages_memory);
     let end = match run(s, &mut flow, &mut sides, &mut budget, closing).await {
         Ok(end) | Err(end) => end,
@@ -195,6 +196,18 @@ fn killed() -> End {
     }
 }
 
+/// Killed from the view: both connections close (1006, no close frame),
+/// with mitmproxy's kill error.
+fn killed_by_view() -> End {
+    End {
+        closed_by_client: false,
+        code: 1006,
+        reason: None,
+        error: Some("Connection killed.".into()),
+        send: None,
+    }
+}
+
 fn panicked(event: Event) -> End {
     let what = format!("a script's `{}` hook panicked", event.hook_name());
     End {
@@ -263,6 +276,7 @@ async fn run(
         let (read, from) = tokio::select! {
             n = client.wire.read_more() => (n, 0),
             n = server.wire.read_more() => (n, 1),
+            () = s.killed() => return Err(killed_by_view()),
             _ = closing.wait_for(|c| *c) => {
                 return Ok(End {
                     closed_by_client: false,

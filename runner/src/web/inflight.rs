@@ -41,16 +41,22 @@ pub(super) fn count(app: &App) -> usize {
     live(app).map_or(0, |l| l.in_flight())
 }
 
-/// Where a flow in flight has got to, in a word.
+/// Where a flow in flight has got to, in a few words. The registry's
+/// copy of an HTTP flow is taken after its request headers and after its
+/// request, so a response on its way is not seen until the flow ends.
 fn stage(flow: &Flow) -> &'static str {
     if flow.kind() == waylay_proxy::flow::FlowKind::Tcp {
         "tcp open"
     } else if flow.dict().get("websocket").is_some_and(|w| !w.is_null()) {
         "websocket open"
-    } else if flow.response().is_some() {
-        "receiving the response"
+    } else if flow
+        .request()
+        .and_then(|r| r.get("timestamp_end"))
+        .is_none_or(|t| t.is_null())
+    {
+        "receiving the request"
     } else {
-        "waiting for the response"
+        "request sent"
     }
 }
 
@@ -93,20 +99,14 @@ async fn list(
 
 /// The flow `id` as last seen, or the 404 that says it is not in flight.
 fn find(app: &App, id: &str) -> Result<Flow, Refusal> {
-    live(app)
-        .and_then(|l| {
-            l.in_flight_flows(usize::MAX)
-                .into_iter()
-                .find(|f| f.id() == id)
-        })
-        .ok_or_else(|| {
-            refusal(
-                StatusCode::NOT_FOUND,
-                format!(
-                    "flow {id} is not in flight (it finished and is in the list, or was never live)"
-                ),
-            )
-        })
+    live(app).and_then(|l| l.in_flight_flow(id)).ok_or_else(|| {
+        refusal(
+            StatusCode::NOT_FOUND,
+            format!(
+                "flow {id} is not in flight (it finished and is in the list, or was never live)"
+            ),
+        )
+    })
 }
 
 /// `GET /api/live/{id}?from=`: a flow in flight as the detail pane shows
@@ -129,18 +129,37 @@ async fn detail(
     }
 }
 
-/// `GET /api/live/{id}/{request|response}/body`: a body as far as it has
-/// been read, as bytes (never served as what it claims to be).
-async fn body(State(app): State<Arc<App>>, Path((id, which)): Path<(String, String)>) -> Response {
+/// `GET /api/live/{id}/{request|response}/body?offset=&limit=&decoded=`:
+/// part of a body as far as it has been read, as bytes (never served as
+/// what it claims to be).
+async fn body(
+    State(app): State<Arc<App>>,
+    Path((id, which)): Path<(String, String)>,
+    Query(params): Query<HashMap<String, String>>,
+) -> Response {
     let which = match message_named(&which) {
         Ok(which) => which,
         Err(r) => return r.into_response(),
     };
+    let number = |name: &str, default: usize| match params.get(name) {
+        None => Ok(default),
+        Some(v) => v.parse().map_err(|_| {
+            refusal(
+                StatusCode::BAD_REQUEST,
+                format!("{name}={v}: expected a whole number"),
+            )
+        }),
+    };
+    let (offset, limit) = match (number("offset", 0), number("limit", usize::MAX)) {
+        (Ok(o), Ok(l)) => (o, l),
+        (Err(r), _) | (_, Err(r)) => return r.into_response(),
+    };
+    let decoded = params.get("decoded").is_none_or(|d| d != "0");
     let flow = match find(&app, &id) {
         Ok(flow) => flow,
         Err(r) => return r.into_response(),
     };
-    match view::json::body(&flow, which, true, 0, usize::MAX) {
+    match view::json::body(&flow, which, decoded, offset, limit) {
         Some((bytes, whole)) => (
             [
                 (

@@ -49,7 +49,16 @@ impl Intercepts {
 
     /// How many flows wait.
     pub fn waiting(&self) -> usize {
-        self.paused.lock().unwrap_or_else(|e| e.into_inner()).len()
+        self.waiting_now().len()
+    }
+
+    /// The waiting flows, without those whose connection went away (a
+    /// kill from the in-flight list, a client that hung up): nothing
+    /// waits for their answer any more.
+    fn waiting_now(&self) -> std::sync::MutexGuard<'_, BTreeMap<u64, Paused>> {
+        let mut paused = self.paused.lock().unwrap_or_else(|e| e.into_inner());
+        paused.retain(|_, p| !p.reply.is_closed());
+        paused
     }
 
     fn finish(&self, key: u64, how: impl FnOnce(Flow) -> Resume) -> bool {
@@ -140,11 +149,7 @@ async fn set_filter(State(app): State<Arc<App>>, Json(body): Json<Value>) -> Res
 /// `GET /api/intercepted`: the waiting flows, oldest first, as the detail
 /// pane shows them, with `key` and `event` (`request` or `response`).
 async fn list(State(app): State<Arc<App>>) -> Response {
-    let paused = app
-        .intercepts
-        .paused
-        .lock()
-        .unwrap_or_else(|e| e.into_inner());
+    let paused = app.intercepts.waiting_now();
     let flows: Vec<Value> = paused
         .iter()
         .map(|(key, p)| {

@@ -1,15 +1,21 @@
 //! Flows in flight in the view: a request still waiting for its answer is
 //! listed, opened and killed, through the API and in headless Chromium;
-//! the killed flow joins the list with mitmproxy's kill error.
+//! an open WebSocket is killed with its messages kept. The killed flow
+//! joins the list with mitmproxy's kill error.
 
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
+use futures_util::{SinkExt, StreamExt};
+use tokio_tungstenite::tungstenite::Message;
+
 use crate::cdp::{Browser, chromium};
 use crate::origin::Origin;
 use crate::support::{Proxy, curl_via};
 use crate::web::View;
+use crate::websocket::{absolute, messages, next_text, runtime};
+use crate::ws_origin::WsOrigin;
 
 /// curl through `proxy` on a thread of its own; how long it took too.
 fn curl_later(
@@ -60,7 +66,7 @@ fn a_request_in_flight_is_listed_opened_and_killed() {
     let flow = &live["flows"][0];
     assert_eq!(live["total"], 1);
     assert_eq!(flow["method"], "GET");
-    assert_eq!(flow["stage"], "waiting for the response");
+    assert_eq!(flow["stage"], "request sent");
     assert!(flow["n"].is_null(), "{flow}");
     assert!(flow["url"].as_str().unwrap().ends_with("/stall"), "{flow}");
     // The list's filter applies to it.
@@ -149,4 +155,81 @@ fn the_page_lists_a_flow_in_flight_and_kills_it() {
     );
     let (answer, _) = waiting.join().unwrap();
     assert!(!answer.status.success(), "{answer:?}");
+}
+
+#[test]
+fn a_websocket_in_flight_is_killed_with_its_messages_kept() {
+    let origin = WsOrigin::start(false);
+    let out = tempfile::tempdir().unwrap();
+    let capture = out.path().join("ws.mitm");
+    let proxy = Proxy::start(&[
+        "--web",
+        "--set",
+        "web_port=0",
+        "-w",
+        capture.to_str().unwrap(),
+    ]);
+    let view = View::of(&proxy);
+    let rt = runtime();
+    let mut ws = rt.block_on(absolute(&proxy, &origin, "/ws/echo"));
+    rt.block_on(ws.send(Message::text("one"))).unwrap();
+    assert_eq!(rt.block_on(next_text(&mut ws)), "echo: one");
+    let live = in_flight(&view, 1);
+    assert_eq!(live["flows"][0]["stage"], "websocket open");
+    let id = live["flows"][0]["id"].as_str().unwrap().to_owned();
+    assert_eq!(view.post(&format!("/api/live/{id}/kill"), None).0, 204);
+    // The client's connection ends; no close frame comes (1006).
+    let ended = rt.block_on(async {
+        tokio::time::timeout(Duration::from_secs(5), async {
+            loop {
+                match ws.next().await {
+                    None | Some(Err(_)) => return true,
+                    Some(Ok(Message::Close(_))) => return false,
+                    Some(Ok(_)) => {}
+                }
+            }
+        })
+        .await
+    });
+    assert_eq!(ended, Ok(true), "the client saw a close frame or nothing");
+    let w = view.wait_for_flows(1);
+    assert_eq!(w["rows"][0]["killed"], true, "{w}");
+    in_flight(&view, 0);
+    drop(view);
+    proxy.stop();
+    let flows = crate::support::flows(&capture);
+    assert_eq!(flows.len(), 1);
+    assert_eq!(flows[0].error_msg(), Some("Connection killed."));
+    assert_eq!(
+        messages(&flows[0]),
+        [
+            (true, "one".to_owned(), false, false),
+            (false, "echo: one".to_owned(), false, false)
+        ]
+    );
+}
+
+#[test]
+fn an_intercepted_flow_killed_from_the_in_flight_list_stops_waiting() {
+    let origin = Origin::start();
+    let proxy = Proxy::start(&["--web", "--set", "web_port=0", "--set", "intercept=~q"]);
+    let view = View::of(&proxy);
+    let waiting = curl_later(&proxy, origin.url("/hello"));
+    let live = in_flight(&view, 1);
+    let id = live["flows"][0]["id"].as_str().unwrap().to_owned();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while view.json("/api/intercepted")["flows"]
+        .as_array()
+        .unwrap()
+        .is_empty()
+    {
+        assert!(Instant::now() < deadline, "the flow was never intercepted");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert_eq!(view.post(&format!("/api/live/{id}/kill"), None).0, 204);
+    let (answer, _) = waiting.join().unwrap();
+    assert!(!answer.status.success(), "{answer:?}");
+    assert_eq!(view.wait_for_flows(1)["rows"][0]["killed"], true);
+    // Nothing waits for its answer any more, so it is not listed.
+    assert_eq!(view.json("/api/intercepted")["flows"], Value::Array(vec![]));
 }

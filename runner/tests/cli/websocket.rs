@@ -24,7 +24,7 @@ use crate::ws_origin::WsOrigin;
 const RECORDER: &str = "runner/tests/fixtures/recorder";
 const REWRITE: &str = "examples/websocket_rewrite";
 
-fn runtime() -> tokio::runtime::Runtime {
+pub(crate) fn runtime() -> tokio::runtime::Runtime {
     tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -48,7 +48,11 @@ async fn read_head(io: &mut (impl tokio::io::AsyncRead + Unpin)) -> String {
 
 /// A WebSocket to `origin` through the proxy, its upgrade sent in
 /// absolute form as a browser without CONNECT would.
-async fn absolute(proxy: &Proxy, origin: &WsOrigin, path: &str) -> WebSocketStream<TcpStream> {
+pub(crate) async fn absolute(
+    proxy: &Proxy,
+    origin: &WsOrigin,
+    path: &str,
+) -> WebSocketStream<TcpStream> {
     let mut stream = TcpStream::connect(&proxy.addr).await.unwrap();
     let request = format!(
         "GET http://{}{path} HTTP/1.1\r\nHost: {}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n",
@@ -74,7 +78,7 @@ async fn tunnel(proxy: &Proxy, host: &str, port: u16) -> TcpStream {
     stream
 }
 
-async fn next_text<S>(ws: &mut WebSocketStream<S>) -> String
+pub(crate) async fn next_text<S>(ws: &mut WebSocketStream<S>) -> String
 where
     S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin,
 {
@@ -86,7 +90,7 @@ where
 
 /// The flow's WebSocket messages as `(from_client, text, dropped,
 /// injected)`.
-fn messages(flow: &Flow) -> Vec<(bool, String, bool, bool)> {
+pub(crate) fn messages(flow: &Flow) -> Vec<(bool, String, bool, bool)> {
     let ws = flow
         .dict()
         .get("websocket")

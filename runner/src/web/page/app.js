@@ -247,7 +247,7 @@ function detailTabs(f) {
   if (f.websocket || f.messages) tabs.push("messages");
   tabs.push("connection", "timing");
   if (f.error) tabs.push("error");
-  tabs.push("comment");
+  if (!f.live) tabs.push("comment");
   return tabs;
 }
 
@@ -274,7 +274,7 @@ async function act(n, action, body, quiet) {
   if (!quiet) status(`${action}: done`, false);
   const shown = state.detail?.n === n && !$("detail").hidden;
   if (shown && action !== "delete" && action !== "replay" && action !== "duplicate") openDetail(n);
-  if (action === "delete" && state.selected === n) { $("detail").hidden = true; state.selected = null; }
+  if (action === "delete" && state.selected === n) { closeDetail(); state.selected = null; }
   return true;
 }
 
@@ -477,11 +477,16 @@ function toggleSideBySide() {
  * flight, else the oldest intercepted flow.
  */
 function killSelected() {
-  const id = state.detail?.id;
-  const paused = pausedFlows.find((p) => p.id && p.id === id) ?? (state.detail?.live ? null : pausedFlows[0]);
+  const open = $("detail").hidden ? null : state.detail;
+  const paused = pausedFlows.find((p) => p.id && p.id === open?.id) ?? (open?.live ? null : pausedFlows[0]);
   if (paused) return interceptAct(paused.key, "kill");
-  if (state.detail?.live) return killLive(id);
+  if (open?.live) return killLive(open.id);
   status("no intercepted or in-flight flow to kill", true);
+}
+
+function closeDetail() {
+  $("detail").hidden = true;
+  state.detail = null;
 }
 
 // ---- flows in flight -----------------------------------------------------
@@ -494,7 +499,7 @@ async function killLive(id) {
     return status(msg, true);
   }
   status("killed: the flow joins the list with its error", false);
-  if (state.detail?.id === id) $("detail").hidden = true;
+  if (state.detail?.id === id) closeDetail();
   loadInflight();
 }
 
@@ -507,6 +512,7 @@ async function openLive(id) {
   }
   state.detail = await resp.json();
   state.selected = null;
+  render();
   $("detail").hidden = false;
   const tabs = detailTabs(state.detail);
   if (!tabs.includes(state.tab)) state.tab = tabs[0];
@@ -514,11 +520,13 @@ async function openLive(id) {
 }
 
 let inflightShown = 0;
+let inflightAsked = 0;
 async function loadInflight() {
+  const asked = ++inflightAsked;
   const p = new URLSearchParams({ filter: state.filter });
   const resp = await fetch(`/api/live?${p}`);
-  if (!resp.ok) return;
-  const { flows, total } = await resp.json();
+  if (asked !== inflightAsked) return; // a newer answer is coming
+  const { flows, total } = resp.ok ? await resp.json() : { flows: [], total: 0 };
   inflightShown = total;
   $("inflight").hidden = total === 0;
   $("inflight-count").textContent = flows.length < total
@@ -538,9 +546,11 @@ async function loadInflight() {
     row.addEventListener("click", () => openLive(f.id));
     return row;
   }));
-  if (state.detail?.live && !$("detail").hidden && !flows.some((f) => f.id === state.detail.id)) {
-    // It finished (or was killed): it is in the list now.
-    $("detail").hidden = true;
+  const open = $("detail").hidden ? null : state.detail;
+  if (open?.live && !flows.some((f) => f.id === open.id)) {
+    // Filtered out of the strip, or finished: only the latter closes it.
+    const still = await fetch(`/api/live/${encodeURIComponent(open.id)}`);
+    if (still.status === 404 && state.detail === open) closeDetail();
   }
 }
 
@@ -828,7 +838,7 @@ function init() {
       o: () => $("open-file").click(),
       " ": () => state.selected != null && choose([state.selected], !state.chosen.has(state.selected)),
       Tab: () => nextTab(e.shiftKey ? -1 : 1),
-      Escape: () => { $("detail").hidden = true; },
+      Escape: () => closeDetail(),
       r: () => state.selected != null && ACTIONS.replay.run(state.selected),
       D: () => state.selected != null && ACTIONS.duplicate.run(state.selected),
       d: () => state.selected != null && ACTIONS.delete.run(state.selected),
