@@ -513,6 +513,17 @@ impl<W: Write> FlowWriter<W> {
         self.dst.write_all(&self.buf)
     }
 
+    /// Writes one flow already encoded (by [`encode`]).
+    pub fn write_encoded(&mut self, bytes: &[u8]) -> io::Result<()> {
+        if let Some(id) = &self.cut {
+            return Err(io::Error::other(format!(
+                "the capture stops at flow {id}, which could not be written whole; \
+                 later flows are not in it"
+            )));
+        }
+        self.dst.write_all(bytes)
+    }
+
     /// Pushes everything written so far to the destination.
     pub fn flush(&mut self) -> io::Result<()> {
         self.dst.flush()

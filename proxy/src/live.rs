@@ -10,6 +10,7 @@
 
 mod auth;
 mod body;
+mod capture;
 mod conn;
 mod convert;
 mod detect;
@@ -39,8 +40,9 @@ mod via;
 mod websocket;
 mod wire;
 
+pub use capture::{OnEncoded, OnFlow, Sinks};
 pub use conn::{Listener, serve};
-pub use state::{Live, OnFlow, Options};
+pub use state::{Live, Options};
 pub use upstream::{Dial, Dialed, Dialer, Dialing};
 pub use wire::{BoxIo, Io};
 

@@ -121,10 +121,6 @@ pub fn run(
             "--set intercept needs --web: without the view, nothing can resume an intercepted flow"
         );
     }
-    let on_flow = match &web {
-        Some(web) => web.hook(on_flow),
-        None => on_flow,
-    };
     if let Some(web) = &web {
         options.guarded.push(web.address());
     }
@@ -132,7 +128,12 @@ pub fn run(
     if !cli.no_reload {
         crate::reload::spawn(specs, scripts.clone(), output.clone());
     }
-    let live = Arc::new(Live::new(scripts, capture, on_flow, options));
+    let sinks = waylay_proxy::live::Sinks {
+        capture,
+        on_flow,
+        on_encoded: web.as_ref().map(|web| web.on_encoded()),
+    };
+    let live = Arc::new(Live::with_sinks(scripts, sinks, options));
     if let Some(web) = &web {
         live.set_pause(web.intercepts());
         web.set_live(&live);

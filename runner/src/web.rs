@@ -115,6 +115,20 @@ impl Feed {
         }
     }
 
+    /// Adds a finished flow, as the flow file holds it, to the view.
+    pub fn add_encoded(&self, bytes: &[u8]) {
+        match self.session.append_encoded(bytes) {
+            Ok(_) => self.touch_now_and_then(),
+            Err(e) => {
+                if !self.warned.swap(true, Ordering::Relaxed) {
+                    self.output.problem(&format!(
+                        "runner: the web view cannot keep a flow: {e}; it shows the flows before it (is the disk full?)"
+                    ));
+                }
+            }
+        }
+    }
+
     /// Keeps a log line for the event pane (the oldest go past
     /// [`LOG_LINES`]).
     pub fn log(&self, level: &'static str, text: &str) {
@@ -277,9 +291,11 @@ impl Web {
         &self.feed
     }
 
-    /// Wraps `on_flow` so that each finished flow also reaches the view.
-    pub fn hook(&self, on_flow: Option<OnFlow>) -> Option<OnFlow> {
-        self.feed.hook(on_flow)
+    /// What takes each finished flow's bytes into the view (the live
+    /// proxy encodes a flow once, for `-w` and the view alike).
+    pub fn on_encoded(&self) -> waylay_proxy::live::OnEncoded {
+        let feed = self.feed.clone();
+        Box::new(move |bytes: &[u8]| feed.add_encoded(bytes))
     }
 
     /// What pauses intercepted flows, for the live proxy.

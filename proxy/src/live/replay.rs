@@ -21,11 +21,12 @@ use tokio::runtime::Handle;
 use tokio::sync::{mpsc, watch};
 
 use super::body::{Sink, Source};
+use super::capture::OnFlow;
 use super::exchange::{self, Downstream, Ending};
 use super::failure::Failure;
 use super::mode::Mode;
 use super::record;
-use super::state::{Live, OnFlow, Session};
+use super::state::{Live, Session};
 use super::upstream::Pool;
 use super::wire::Piece;
 use crate::flow::Flow;

@@ -1,6 +1,5 @@
 //! What the live proxy shares: its options, the scripts, the capture
-//! writer (one thread fed by a bounded channel, so no I/O thread writes a
-//! file), and the flows still in flight, kept per connection so that no
+//! thread (`capture`), and the flows still in flight, kept per connection so that no
 //! lock shared by every connection is taken per flow. `Session` is one
 //! client connection's view of it.
 
@@ -9,11 +8,11 @@ use std::io;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
-use std::thread::JoinHandle;
 use std::time::Duration;
 
-use tokio::sync::{mpsc, watch};
+use tokio::sync::watch;
 
+use super::capture::{self, OnFlow, Recorder, Sinks};
 use super::mode::Mode;
 use super::notify::{Notifier, Notify, Pending};
 use super::record;
@@ -126,9 +125,6 @@ impl Hooked {
     }
 }
 
-/// What is shown each finished flow (the runner's flow lines).
-pub type OnFlow = Box<dyn Fn(&Flow) + Send + Sync>;
-
 /// One connection's flows between their request and their end, as last
 /// seen, so that a shutdown that cannot wait for them still records them
 /// and the view can list them; and the view's way to kill them.
@@ -205,22 +201,6 @@ impl Tracked {
 
 type InFlight = Arc<Tracked>;
 
-/// What the capture thread takes, in order: finished flows, and log lines
-/// that must come after the flows before them.
-enum Recorded {
-    Flow(Flow),
-    Note(&'static str, String),
-}
-
-/// The capture file and the flow lines, written by one thread in the
-/// order flows finish.
-/// Each session holds a sender of its own; `done` drops this one, the
-/// last, and waits for the thread to drain the queue.
-struct Recorder {
-    tx: Mutex<Option<mpsc::Sender<Recorded>>>,
-    thread: Mutex<Option<JoinHandle<io::Result<()>>>>,
-}
-
 /// What the proxy shares between connections.
 pub struct Live {
     scripts: Arc<Scripts>,
@@ -243,67 +223,6 @@ impl std::fmt::Debug for Live {
     }
 }
 
-/// Writes finished flows until every sender is gone: the capture file
-/// (flushed whenever the queue runs dry, so little is lost if the process
-/// dies), then the output line. Under load it takes the queue in batches
-/// and naps between them, so that the proxy's threads are not waking it
-/// for every flow.
-fn record_flows(
-    mut rx: mpsc::Receiver<Recorded>,
-    mut capture: Option<FlowWriter<Box<dyn io::Write + Send>>>,
-    on_flow: Option<OnFlow>,
-    scripts: Arc<Scripts>,
-) -> io::Result<()> {
-    let take = |recorded: Recorded, capture: &mut Option<FlowWriter<_>>| {
-        let flow = match recorded {
-            Recorded::Flow(flow) => flow,
-            Recorded::Note(source, what) => {
-                scripts.log().log(source, Level::Info, &what);
-                return;
-            }
-        };
-        if let Some(w) = capture
-            && let Err(e) = w.write_flow(&flow)
-        {
-            scripts.log().log(
-                "capture",
-                Level::Error,
-                &format!("cannot write flow {}: {e}", flow.id()),
-            );
-        }
-        if let Some(on_flow) = &on_flow {
-            on_flow(&flow);
-        }
-    };
-    while let Some(first) = rx.blocking_recv() {
-        take(first, &mut capture);
-        let mut taken = 1;
-        while let Ok(next) = rx.try_recv() {
-            take(next, &mut capture);
-            taken += 1;
-        }
-        if let Some(w) = &mut capture
-            && let Err(e) = w.flush()
-        {
-            scripts
-                .log()
-                .log("capture", Level::Error, &format!("cannot write flows: {e}"));
-        }
-        if taken > 1 {
-            // Busy: let a batch gather (the queue holds thousands).
-            std::thread::sleep(RECORD_NAP);
-        }
-    }
-    match &mut capture {
-        Some(w) => w.flush(),
-        None => Ok(()),
-    }
-}
-
-/// How long the capture thread naps between batches when flows come
-/// faster than one at a time.
-const RECORD_NAP: std::time::Duration = std::time::Duration::from_millis(1);
-
 impl Live {
     /// A proxy running `scripts`, writing each finished flow to `capture`
     /// and showing it to `on_flow`. With neither, finished flows go
@@ -314,23 +233,18 @@ impl Live {
         on_flow: Option<OnFlow>,
         options: Options,
     ) -> Live {
-        let recorder = if capture.is_none() && on_flow.is_none() {
-            Recorder {
-                tx: Mutex::new(None),
-                thread: Mutex::new(None),
-            }
-        } else {
-            let (tx, rx) = mpsc::channel(4096);
-            let for_thread = scripts.clone();
-            let thread = std::thread::Builder::new()
-                .name("waylay-capture".into())
-                .spawn(move || record_flows(rx, capture, on_flow, for_thread))
-                .expect("a thread for the capture file");
-            Recorder {
-                tx: Mutex::new(Some(tx)),
-                thread: Mutex::new(Some(thread)),
-            }
+        let sinks = Sinks {
+            capture,
+            on_flow,
+            on_encoded: None,
         };
+        Live::with_sinks(scripts, sinks, options)
+    }
+
+    /// A proxy running `scripts`, each finished flow going to `sinks` (the
+    /// capture file, the view, the flow lines).
+    pub fn with_sinks(scripts: Arc<Scripts>, sinks: Sinks, options: Options) -> Live {
+        let recorder = Recorder::start(sinks, scripts.clone());
         Live {
             scripts,
             recorder,
@@ -495,12 +409,8 @@ impl Live {
         let _ = tokio::task::spawn_blocking(move || live.scripts.conn_event(event, &conn)).await;
     }
 
-    fn recorder(&self) -> Option<mpsc::Sender<Recorded>> {
-        self.recorder
-            .tx
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .clone()
+    fn recorder(&self) -> Option<capture::Handle> {
+        self.recorder.handle()
     }
 
     /// Records the flows shutdown did not wait for, as errors.
@@ -529,7 +439,7 @@ impl Live {
                 if !quit {
                     self.scripts.flow_event(Event::Error, &mut flow, true);
                 }
-                record_with(self.recorder().as_ref(), &self.scripts, &flow).await;
+                capture::record(self.recorder().as_ref(), &self.scripts, &flow).await;
             }
         }
     }
@@ -544,31 +454,19 @@ impl Live {
     /// Records a finished flow that no connection carried (a copy a
     /// script made): the capture file, then the output line.
     pub async fn record(&self, flow: &Flow) {
-        record_with(self.recorder().as_ref(), &self.scripts, flow).await;
+        capture::record(self.recorder().as_ref(), &self.scripts, flow).await;
     }
 
     /// [`record`](Live::record) from a thread outside the async runtime:
     /// waits for room in the capture queue rather than awaiting it.
     pub fn record_blocking(&self, flow: &Flow) {
-        if let Some(tx) = self.recorder()
-            && tx.blocking_send(Recorded::Flow(flow.clone())).is_err()
-        {
-            too_late(&self.scripts, flow);
-        }
+        capture::record_blocking(self.recorder().as_ref(), &self.scripts, flow);
     }
 
     /// Logs `what` (at info level) once the flows recorded before it are
     /// written and shown.
     pub async fn note_after_flows(&self, source: &'static str, what: String) {
-        let note = Recorded::Note(source, what);
-        // With no capture thread (or one gone), said here and now.
-        let unsent = match self.recorder() {
-            Some(tx) => tx.send(note).await.err().map(|e| e.0),
-            None => Some(note),
-        };
-        if let Some(Recorded::Note(source, what)) = unsent {
-            self.scripts.log().log(source, Level::Info, &what);
-        }
+        capture::note(self.recorder().as_ref(), &self.scripts, source, what).await;
     }
 
     /// `done`, then the capture file's last flush. Call it once serving
@@ -581,40 +479,10 @@ impl Live {
     /// The capture file's last flush, without `done` (offline runs fire
     /// `done` themselves). Call it once no flow can finish any more.
     pub fn close_recorder(&self) -> io::Result<()> {
-        let thread = self
-            .recorder
-            .thread
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .take();
-        // Every session's sender is gone once serving has ended; this is
+        // Every session's handle is gone once serving has ended; this is
         // the last, and the thread ends when the queue is drained.
-        drop(
-            self.recorder
-                .tx
-                .lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .take(),
-        );
-        match thread {
-            Some(thread) => thread
-                .join()
-                .unwrap_or_else(|_| Err(io::Error::other("the capture thread panicked"))),
-            None => Ok(()),
-        }
+        self.recorder.close()
     }
-}
-
-/// Says that `flow` finished when nothing could record it any more.
-fn too_late(scripts: &Scripts, flow: &Flow) {
-    scripts.log().log(
-        "capture",
-        Level::Error,
-        &format!(
-            "flow {} finished after the capture file was closed",
-            flow.id()
-        ),
-    );
 }
 
 /// When a flow started (its request's `timestamp_start`, else its
@@ -627,16 +495,6 @@ fn started(flow: &Flow) -> f64 {
     of(flow.request())
         .or_else(|| of(flow.conn("client_conn")))
         .unwrap_or(0.0)
-}
-
-/// Hands a finished flow to the capture thread, if there is one.
-async fn record_with(tx: Option<&mpsc::Sender<Recorded>>, scripts: &Scripts, flow: &Flow) {
-    let Some(tx) = tx else {
-        return;
-    };
-    if tx.send(Recorded::Flow(flow.clone())).await.is_err() {
-        too_late(scripts, flow);
-    }
 }
 
 /// One client connection: the proxy, the connection's dict, the proxy's
@@ -654,7 +512,7 @@ pub struct Session {
     /// replay's "it reached for the network" note); empty for clients.
     pub failure_note: &'static str,
     flows: InFlight,
-    recorder: Option<mpsc::Sender<Recorded>>,
+    recorder: Option<capture::Handle>,
     id: u64,
 }
 
@@ -777,7 +635,7 @@ impl Session {
                 _ => Event::Error,
             };
             self.live.flow_event(event, &mut flow).await;
-            record_with(self.recorder.as_ref(), &self.live.scripts, &flow).await;
+            capture::record(self.recorder.as_ref(), &self.live.scripts, &flow).await;
         }
     }
 
@@ -791,7 +649,7 @@ impl Session {
     /// Records a finished flow: the capture file, then the output line.
     pub async fn finish(&self, flow: &Flow) {
         self.flows.flows().remove(flow.id());
-        record_with(self.recorder.as_ref(), &self.live.scripts, flow).await;
+        capture::record(self.recorder.as_ref(), &self.live.scripts, flow).await;
     }
 
     /// Logs a line about this connection.

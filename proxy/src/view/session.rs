@@ -190,6 +190,28 @@ impl Session {
         Ok(rows.len() - 1)
     }
 
+    /// Appends a flow already encoded in flow format 21 (as the live
+    /// proxy's capture thread gets it); returns its number.
+    pub fn append_encoded(&self, bytes: &[u8]) -> io::Result<usize> {
+        let len = u32::try_from(bytes.len())
+            .map_err(|_| io::Error::other("a flow over 4 GiB cannot be kept"))?;
+        let mut appending = self.appending.lock().unwrap_or_else(|e| e.into_inner());
+        let at = appending.end;
+        let row = Row::scan(bytes, at)
+            .ok_or_else(|| io::Error::other("the flow's bytes are not a flow of format 21"))?;
+        appending.pending.extend_from_slice(bytes);
+        appending.end += u64::from(len);
+        if appending.pending.len() >= WRITE_BEHIND {
+            self.write_pending(&mut appending)?;
+        }
+        drop(appending);
+        let mut rows = self.rows.write().unwrap_or_else(|e| e.into_inner());
+        rows.push(row);
+        self.shown.fetch_add(1, Ordering::SeqCst);
+        self.version.fetch_add(1, Ordering::SeqCst);
+        Ok(rows.len() - 1)
+    }
+
     /// Writes `flow` at the end of the file; its row.
     fn write(&self, flow: &Flow) -> io::Result<Row> {
         let mut appending = self.appending.lock().unwrap_or_else(|e| e.into_inner());
