@@ -51,6 +51,16 @@ pub fn round_trip(data: &[u8]) {
         write_all(&again) == written,
         "a flow changed in the round trip"
     );
+    // What Waylay wrote, serialized anew from built containers (lengths
+    // measured first, floats as Python's repr), is the same bytes.
+    for (flow, bytes) in again.iter().zip(split_items(&written)) {
+        let mut anew = Vec::new();
+        crate::tnetstring::write(&flow.as_value().rebuilt(), &mut anew);
+        assert!(
+            anew == bytes,
+            "a flow serialized anew differs from its bytes"
+        );
+    }
     // A stream's messages moved to a spill file are written as they were.
     // The reference keeps them all (`usize::MAX`) but is touched on the
     // same path, so that both write the dicts on it anew (a float the
@@ -66,6 +76,16 @@ pub fn round_trip(data: &[u8]) {
         write_all(&spilled) == write_all(&kept),
         "a spilled flow is written differently"
     );
+}
+
+/// The top-level items of `bytes`, one after another.
+fn split_items(mut bytes: &[u8]) -> Vec<&[u8]> {
+    let mut items = Vec::new();
+    while let Some((_, rest)) = crate::tnetstring::Item::first(bytes) {
+        items.push(&bytes[..bytes.len() - rest.len()]);
+        bytes = rest;
+    }
+    items
 }
 
 /// Old flow files (format 0.11 to 20) brought to format 21: never a

@@ -158,6 +158,23 @@ impl Value {
         matches!(self, Value::Null)
     }
 
+    /// A copy with every container built anew (no source bytes kept), so
+    /// that writing it serializes everything: for checking the serializer
+    /// against the bytes a tree was read from.
+    pub(crate) fn rebuilt(&self) -> Value {
+        match self {
+            Value::List(l) => Value::list(l.items().iter().map(Value::rebuilt).collect()),
+            Value::Dict(d) => {
+                let mut built = Dict::with_capacity(d.len());
+                for (k, v) in d.iter() {
+                    built.push_entry(k.clone(), v.rebuilt());
+                }
+                Value::Dict(Arc::new(built))
+            }
+            scalar => scalar.clone(),
+        }
+    }
+
     /// Drops the remembered source bytes of every container inside, so the
     /// next write serializes everything (to test the serializer).
     #[cfg(test)]
