@@ -160,7 +160,8 @@ impl Value {
 
     /// A copy with every container built anew (no source bytes kept), so
     /// that writing it serializes everything: for checking the serializer
-    /// against the bytes a tree was read from.
+    /// against the bytes a tree was read from (the fuzz targets).
+    #[cfg(feature = "live")]
     pub(crate) fn rebuilt(&self) -> Value {
         match self {
             Value::List(l) => Value::list(l.items().iter().map(Value::rebuilt).collect()),
