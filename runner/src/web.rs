@@ -102,27 +102,23 @@ const LOG_LINES: usize = 5000;
 impl Feed {
     /// Adds a finished flow to the view.
     pub fn add(&self, flow: &Flow) {
-        match self.session.append(flow) {
-            Ok(_) => self.touch_now_and_then(),
-            Err(e) => {
-                if !self.warned.swap(true, Ordering::Relaxed) {
-                    self.output.problem(&format!(
-                        "runner: the web view cannot keep flow {}: {e}; it shows the flows before it (is the disk full?)",
-                        flow.id()
-                    ));
-                }
-            }
-        }
+        self.added(self.session.append(flow), || format!("flow {}", flow.id()));
     }
 
     /// Adds a finished flow, as the flow file holds it, to the view.
     pub fn add_encoded(&self, bytes: &[u8]) {
-        match self.session.append_encoded(bytes) {
+        self.added(self.session.append_encoded(bytes), || "a flow".into());
+    }
+
+    /// Tells the page of a flow added, or says once why one could not be.
+    fn added(&self, appended: std::io::Result<usize>, which: impl FnOnce() -> String) {
+        match appended {
             Ok(_) => self.touch_now_and_then(),
             Err(e) => {
                 if !self.warned.swap(true, Ordering::Relaxed) {
                     self.output.problem(&format!(
-                        "runner: the web view cannot keep a flow: {e}; it shows the flows before it (is the disk full?)"
+                        "runner: the web view cannot keep {}: {e}; it shows the flows before it (is the disk full?)",
+                        which()
                     ));
                 }
             }

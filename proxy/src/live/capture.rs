@@ -88,13 +88,12 @@ impl Recorder {
                 thread: Mutex::new(None),
             };
         }
-        let handle = |tx| Handle {
+        let (tx, rx) = mpsc::channel(4096);
+        let handle = Handle {
             tx,
             encodes: sinks.capture.is_some() || sinks.on_encoded.is_some(),
             keeps_flow: sinks.on_flow.is_some(),
         };
-        let (tx, rx) = mpsc::channel(4096);
-        let handle = handle(tx);
         let thread = std::thread::Builder::new()
             .name("waylay-capture".into())
             .spawn(move || record_flows(rx, sinks, scripts))

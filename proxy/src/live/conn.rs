@@ -184,7 +184,7 @@ pub async fn run(
     let conn = record::client_conn(peer, sock, record::now(), &mode.spec);
     live.conn_event(Event::ClientConnect, &conn).await;
     let client = Reader::new(stream);
-    let mut next = match (&mode.kind, redirected) {
+    let next = match (&mode.kind, redirected) {
         (Kind::Regular | Kind::Upstream(_), _) => Handoff::Http1 {
             client,
             tunnel: None,
@@ -210,88 +210,10 @@ pub async fn run(
     };
     let mut session = Registered(Session::open(live.clone(), conn, sock, mode));
     let tracked = session.0.tracked();
-    let s = &mut session.0;
     // The view can kill a flow in flight: the connection then stops where
     // it is, and its flows are recorded as killed.
-    let serving = async {
-        loop {
-            next = match next {
-                Handoff::Http1 {
-                    client,
-                    tunnel,
-                    pool,
-                } => {
-                    let client = client_reader(client, &live);
-                    http1::serve(s, client, tunnel, pool, &mut closing).await
-                }
-                // Boxed: an idle plain connection's task stays small; a
-                // tunnel's TLS and HTTP/2 state is only allocated once there
-                // is a tunnel.
-                Handoff::Connect {
-                    client,
-                    head,
-                    host,
-                    port,
-                } => Box::pin(tunnel::connect(s, client, head, host, port)).await,
-                Handoff::Socks { client } => Box::pin(socks::handshake(s, client)).await,
-                Handoff::Reverse { client } => Box::pin(reverse::start(s, client)).await,
-                Handoff::Reach { client, host, port } => {
-                    Box::pin(tunnel::reach(s, client, host, port)).await
-                }
-                Handoff::Tunnel {
-                    client,
-                    server,
-                    server_conn,
-                    tunnel,
-                } => {
-                    let client = client_reader(client, &live);
-                    Box::pin(tunnel::enter(s, client, server, server_conn, tunnel)).await
-                }
-                Handoff::Inside {
-                    client,
-                    tunnel,
-                    pool,
-                    tcp,
-                } => Box::pin(tunnel::inside(s, client, tunnel, pool, tcp)).await,
-                Handoff::Tcp {
-                    client,
-                    server,
-                    server_conn,
-                } => Box::pin(tcp::relay(s, client, server, server_conn, &mut closing)).await,
-                Handoff::TcpFailed { client, failure } => tcp::failed(s, client, failure).await,
-                Handoff::Intercept {
-                    client,
-                    server,
-                    server_conn,
-                    tunnel,
-                } => Box::pin(intercept::run(s, client, server, server_conn, tunnel)).await,
-                Handoff::Http2 {
-                    client,
-                    tunnel,
-                    pool,
-                } => {
-                    Box::pin(http2::serve(s, client, tunnel, pool, &mut closing)).await;
-                    Handoff::Done
-                }
-                Handoff::Upgrade {
-                    flow,
-                    client,
-                    server,
-                } => Box::pin(websocket::relay(s, *flow, client, server, &mut closing)).await,
-                Handoff::Pipe { client, server } => {
-                    pipe(client, server).await;
-                    Handoff::Done
-                }
-                Handoff::Close(mut client) => {
-                    let _ = client.io().shutdown().await;
-                    break;
-                }
-                Handoff::Done => break,
-            }
-        }
-    };
     let killed = {
-        let mut serving = std::pin::pin!(serving);
+        let mut serving = std::pin::pin!(drive(&mut session.0, next, &live, &mut closing));
         loop {
             tokio::select! {
                 () = &mut serving => break false,
@@ -319,6 +241,91 @@ pub async fn run(
     }
     let conn = record::with(&s.conn, "timestamp_end", Value::Float(record::now()));
     live.conn_event(Event::ClientDisconnect, &conn).await;
+}
+
+/// Runs the connection's layers, each handing the connection to the
+/// next, until one closes it.
+async fn drive(
+    s: &mut Session,
+    mut next: Handoff,
+    live: &Arc<Live>,
+    closing: &mut watch::Receiver<bool>,
+) {
+    loop {
+        next = match next {
+            Handoff::Http1 {
+                client,
+                tunnel,
+                pool,
+            } => {
+                let client = client_reader(client, live);
+                http1::serve(s, client, tunnel, pool, closing).await
+            }
+            // Boxed: an idle plain connection's task stays small; a
+            // tunnel's TLS and HTTP/2 state is only allocated once there
+            // is a tunnel.
+            Handoff::Connect {
+                client,
+                head,
+                host,
+                port,
+            } => Box::pin(tunnel::connect(s, client, head, host, port)).await,
+            Handoff::Socks { client } => Box::pin(socks::handshake(s, client)).await,
+            Handoff::Reverse { client } => Box::pin(reverse::start(s, client)).await,
+            Handoff::Reach { client, host, port } => {
+                Box::pin(tunnel::reach(s, client, host, port)).await
+            }
+            Handoff::Tunnel {
+                client,
+                server,
+                server_conn,
+                tunnel,
+            } => {
+                let client = client_reader(client, live);
+                Box::pin(tunnel::enter(s, client, server, server_conn, tunnel)).await
+            }
+            Handoff::Inside {
+                client,
+                tunnel,
+                pool,
+                tcp,
+            } => Box::pin(tunnel::inside(s, client, tunnel, pool, tcp)).await,
+            Handoff::Tcp {
+                client,
+                server,
+                server_conn,
+            } => Box::pin(tcp::relay(s, client, server, server_conn, closing)).await,
+            Handoff::TcpFailed { client, failure } => tcp::failed(s, client, failure).await,
+            Handoff::Intercept {
+                client,
+                server,
+                server_conn,
+                tunnel,
+            } => Box::pin(intercept::run(s, client, server, server_conn, tunnel)).await,
+            Handoff::Http2 {
+                client,
+                tunnel,
+                pool,
+            } => {
+                Box::pin(http2::serve(s, client, tunnel, pool, closing)).await;
+                Handoff::Done
+            }
+            Handoff::Upgrade {
+                flow,
+                client,
+                server,
+            } => Box::pin(websocket::relay(s, *flow, client, server, closing)).await,
+            Handoff::Pipe { client, server } => {
+                pipe(client, server).await;
+                Handoff::Done
+            }
+            Handoff::Close(mut client) => {
+                let _ = client.io().shutdown().await;
+                break;
+            }
+            Handoff::Done => break,
+        }
+    }
 }
 
 /// Passes bytes both ways until either side closes, the bytes each side

@@ -273,8 +273,8 @@ impl Live {
     }
 
     /// The flows between their request and their end, as last seen,
-    /// oldest first: at most `limit` of them.
-    pub fn in_flight_flows(&self, limit: usize) -> Vec<Flow> {
+    /// oldest first.
+    pub fn in_flight_flows(&self) -> Vec<Flow> {
         let connections: Vec<InFlight> = self
             .connections
             .lock()
@@ -293,7 +293,6 @@ impl Live {
             })
             .collect();
         flows.sort_by(|a, b| a.0.total_cmp(&b.0));
-        flows.truncate(limit);
         flows.into_iter().map(|(_, f)| f).collect()
     }
 
@@ -591,10 +590,10 @@ impl Session {
             .insert(flow.id().to_owned(), flow.clone());
     }
 
-    /// Resolves once the view has killed a flow on this connection (a
-    /// relay's read loop waits on it).
-    pub(super) async fn killed(&self) {
-        self.flows.killed().await;
+    /// What a relay's read loop watches: set when the view kills a flow
+    /// on this connection.
+    pub(super) fn kill_signal(&self) -> watch::Receiver<bool> {
+        self.flows.kill.subscribe()
     }
 
     /// Says that a WebSocket or TCP relay runs here from now on: it ends
@@ -618,15 +617,14 @@ impl Session {
         while let Some(mut flow) = self.take_one() {
             let now = super::record::now();
             flow.set_error("Connection killed.", now);
-            let event = match flow.kind() {
-                crate::flow::FlowKind::Tcp => Event::TcpError,
-                _ if flow.websocket().is_some() => {
+            let open_websocket = flow
+                .websocket()
+                .map(|w| w.get("close_code").is_none_or(Value::is_null));
+            let event = match (flow.kind(), open_websocket) {
+                (crate::flow::FlowKind::Tcp, _) => Event::TcpError,
+                (_, Some(open)) => {
                     // Killed before its relay began: closed as a dropped
                     // connection is (1006).
-                    let open = flow
-                        .websocket()
-                        .and_then(|w| w.get("close_code"))
-                        .is_none_or(Value::is_null);
                     if open {
                         flow.close_websocket(false, 1006, None, now);
                     }

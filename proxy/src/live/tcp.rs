@@ -147,6 +147,7 @@ async fn run(
         deliver(s, flow, sides, budget, injected.into()).await?;
     }
     let mut open = [true, true];
+    let mut kill = s.kill_signal();
     // Bytes a side sent before the relay began (the first bytes read to
     // tell protocols apart, a server that spoke first) are messages too.
     for from in 0..2 {
@@ -165,7 +166,7 @@ async fn run(
             n = client.read_more(), if open[0] => (n, 0),
             n = server.read_more(), if open[1] => (n, 1),
             _ = closing.wait_for(|c| *c) => return Ok(()),
-            () = s.killed() => {
+            _ = kill.wait_for(|k| *k) => {
                 flow.set_error("Connection killed.", record::now());
                 return Err(());
             }

@@ -262,6 +262,7 @@ async fn run(
     }
     let injected = injected_since(flow, n);
     deliver(s, flow, sides, budget, injected.into()).await?;
+    let mut kill = s.kill_signal();
     loop {
         // What each side has buffered is handled before reading more.
         for i in 0..2 {
@@ -276,7 +277,7 @@ async fn run(
         let (read, from) = tokio::select! {
             n = client.wire.read_more() => (n, 0),
             n = server.wire.read_more() => (n, 1),
-            () = s.killed() => return Err(killed_by_view()),
+            _ = kill.wait_for(|k| *k) => return Err(killed_by_view()),
             _ = closing.wait_for(|c| *c) => {
                 return Ok(End {
                     closed_by_client: false,

@@ -183,11 +183,7 @@ impl Session {
     /// Appends `flow` to the file and the index; returns its number.
     pub fn append(&self, flow: &Flow) -> io::Result<usize> {
         let row = self.write(flow)?;
-        let mut rows = self.rows.write().unwrap_or_else(|e| e.into_inner());
-        rows.push(row);
-        self.shown.fetch_add(1, Ordering::SeqCst);
-        self.version.fetch_add(1, Ordering::SeqCst);
-        Ok(rows.len() - 1)
+        Ok(self.push_row(row))
     }
 
     /// Appends a flow already encoded in flow format 21 (as the live
@@ -200,16 +196,28 @@ impl Session {
         let row = Row::scan(bytes, at)
             .ok_or_else(|| io::Error::other("the flow's bytes are not a flow of format 21"))?;
         appending.pending.extend_from_slice(bytes);
-        appending.end += u64::from(len);
-        if appending.pending.len() >= WRITE_BEHIND {
-            self.write_pending(&mut appending)?;
-        }
+        self.appended(&mut appending, len)?;
         drop(appending);
+        Ok(self.push_row(row))
+    }
+
+    /// Adds a row for a flow just appended; its number.
+    fn push_row(&self, row: Row) -> usize {
         let mut rows = self.rows.write().unwrap_or_else(|e| e.into_inner());
         rows.push(row);
         self.shown.fetch_add(1, Ordering::SeqCst);
         self.version.fetch_add(1, Ordering::SeqCst);
-        Ok(rows.len() - 1)
+        rows.len() - 1
+    }
+
+    /// Counts `len` bytes just added to the appender, and writes what it
+    /// holds once that is enough.
+    fn appended(&self, appending: &mut Appender, len: u32) -> io::Result<()> {
+        appending.end += u64::from(len);
+        if appending.pending.len() >= WRITE_BEHIND {
+            self.write_pending(appending)?;
+        }
+        Ok(())
     }
 
     /// Writes `flow` at the end of the file; its row.
@@ -236,10 +244,7 @@ impl Session {
         } else {
             Row::of(flow, at, len)
         };
-        appending.end += u64::from(len);
-        if appending.pending.len() >= WRITE_BEHIND {
-            self.write_pending(&mut appending)?;
-        }
+        self.appended(&mut appending, len)?;
         Ok(row)
     }
 

@@ -65,7 +65,12 @@ fn filter_param(params: &HashMap<String, String>, name: &str) -> Result<Option<F
     }
 }
 
-fn number(params: &HashMap<String, String>, name: &str, default: usize) -> Result<usize, Refusal> {
+/// A whole-number parameter, or the 400 that says it is not one.
+pub(super) fn number(
+    params: &HashMap<String, String>,
+    name: &str,
+    default: usize,
+) -> Result<usize, Refusal> {
     match params.get(name) {
         None => Ok(default),
         Some(v) => v.parse().map_err(|_| {

@@ -17,6 +17,7 @@ use waylay_proxy::live::Live;
 use waylay_proxy::view::{self, Row};
 
 use super::App;
+use super::api::number;
 use super::reply::{Refusal, error, message_named, refusal};
 
 /// The most flows in flight one answer lists.
@@ -47,7 +48,7 @@ pub(super) fn count(app: &App) -> usize {
 fn stage(flow: &Flow) -> &'static str {
     if flow.kind() == waylay_proxy::flow::FlowKind::Tcp {
         "tcp open"
-    } else if flow.dict().get("websocket").is_some_and(|w| !w.is_null()) {
+    } else if flow.websocket().is_some() {
         "websocket open"
     } else if flow
         .request()
@@ -82,7 +83,7 @@ async fn list(
         return Json(json!({"flows": [], "total": 0})).into_response();
     };
     let flows: Vec<serde_json::Value> = live
-        .in_flight_flows(usize::MAX)
+        .in_flight_flows()
         .iter()
         .filter(|f| filter.as_ref().is_none_or(|filter| filter.matches(f)))
         .take(MAX_LISTED)
@@ -141,16 +142,10 @@ async fn body(
         Ok(which) => which,
         Err(r) => return r.into_response(),
     };
-    let number = |name: &str, default: usize| match params.get(name) {
-        None => Ok(default),
-        Some(v) => v.parse().map_err(|_| {
-            refusal(
-                StatusCode::BAD_REQUEST,
-                format!("{name}={v}: expected a whole number"),
-            )
-        }),
-    };
-    let (offset, limit) = match (number("offset", 0), number("limit", usize::MAX)) {
+    let (offset, limit) = match (
+        number(&params, "offset", 0),
+        number(&params, "limit", usize::MAX),
+    ) {
         (Ok(o), Ok(l)) => (o, l),
         (Err(r), _) | (_, Err(r)) => return r.into_response(),
     };

@@ -1,8 +1,11 @@
 //! Flows in flight in the view: a request still waiting for its answer is
 //! listed, opened and killed, through the API and in headless Chromium;
-//! an open WebSocket is killed with its messages kept. The killed flow
+//! an open WebSocket or TCP stream is killed with its messages kept. The killed flow
 //! joins the list with mitmproxy's kill error.
 
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
@@ -13,6 +16,7 @@ use tokio_tungstenite::tungstenite::Message;
 use crate::cdp::{Browser, chromium};
 use crate::origin::Origin;
 use crate::support::{Proxy, curl_via};
+use crate::tcp_origin::{TcpOrigin, exchange, read_head};
 use crate::web::View;
 use crate::websocket::{absolute, messages, next_text, runtime};
 use crate::ws_origin::WsOrigin;
@@ -28,6 +32,21 @@ fn curl_later(
         let out = curl_via(&via, &[&url]);
         (out, started.elapsed())
     })
+}
+
+/// The proxy with the view on, writing its capture (`-w`) to `name` in a
+/// temporary folder (gone with the third value).
+fn proxy_writing_to(name: &str) -> (Proxy, PathBuf, tempfile::TempDir) {
+    let dir = tempfile::tempdir().unwrap();
+    let capture = dir.path().join(name);
+    let proxy = Proxy::start(&[
+        "--web",
+        "--set",
+        "web_port=0",
+        "-w",
+        capture.to_str().unwrap(),
+    ]);
+    (proxy, capture, dir)
 }
 
 /// Waits until the view lists `n` flows in flight; returns the answer.
@@ -49,15 +68,7 @@ fn in_flight(view: &View, n: usize) -> Value {
 #[test]
 fn a_request_in_flight_is_listed_opened_and_killed() {
     let origin = Origin::start();
-    let out = tempfile::tempdir().unwrap();
-    let capture = out.path().join("out.mitm");
-    let proxy = Proxy::start(&[
-        "--web",
-        "--set",
-        "web_port=0",
-        "-w",
-        capture.to_str().unwrap(),
-    ]);
+    let (proxy, capture, _dir) = proxy_writing_to("out.mitm");
     let view = View::of(&proxy);
     assert_eq!(view.json("/api/live")["total"], 0);
     // The origin holds /stall for 5 s without answering.
@@ -160,15 +171,7 @@ fn the_page_lists_a_flow_in_flight_and_kills_it() {
 #[test]
 fn a_websocket_in_flight_is_killed_with_its_messages_kept() {
     let origin = WsOrigin::start(false);
-    let out = tempfile::tempdir().unwrap();
-    let capture = out.path().join("ws.mitm");
-    let proxy = Proxy::start(&[
-        "--web",
-        "--set",
-        "web_port=0",
-        "-w",
-        capture.to_str().unwrap(),
-    ]);
+    let (proxy, capture, _dir) = proxy_writing_to("ws.mitm");
     let view = View::of(&proxy);
     let rt = runtime();
     let mut ws = rt.block_on(absolute(&proxy, &origin, "/ws/echo"));
@@ -232,4 +235,45 @@ fn an_intercepted_flow_killed_from_the_in_flight_list_stops_waiting() {
     assert_eq!(view.wait_for_flows(1)["rows"][0]["killed"], true);
     // Nothing waits for its answer any more, so it is not listed.
     assert_eq!(view.json("/api/intercepted")["flows"], Value::Array(vec![]));
+}
+
+#[test]
+fn a_tcp_stream_in_flight_is_killed_with_its_messages_kept() {
+    let echo = TcpOrigin::start(false);
+    let (proxy, capture, _dir) = proxy_writing_to("tcp.mitm");
+    let view = View::of(&proxy);
+    let mut client = TcpStream::connect(&proxy.addr).unwrap();
+    let connect = format!("CONNECT {0} HTTP/1.1\r\nHost: {0}\r\n\r\n", echo.addr);
+    client.write_all(connect.as_bytes()).unwrap();
+    let answer = read_head(&mut client);
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+    assert_eq!(exchange(&mut client, b"hello"), "ECHO hello");
+    let live = in_flight(&view, 1);
+    assert_eq!(live["flows"][0]["stage"], "tcp open");
+    let id = live["flows"][0]["id"].as_str().unwrap().to_owned();
+    assert_eq!(view.post(&format!("/api/live/{id}/kill"), None).0, 204);
+    // The client's connection ends.
+    client
+        .set_read_timeout(Some(Duration::from_secs(5)))
+        .unwrap();
+    let mut rest = Vec::new();
+    match client.read_to_end(&mut rest) {
+        Ok(_) => assert!(rest.is_empty(), "the proxy sent {rest:?}"),
+        Err(e) => assert_eq!(
+            e.kind(),
+            std::io::ErrorKind::ConnectionReset,
+            "the client's connection stayed open"
+        ),
+    }
+    assert_eq!(view.wait_for_flows(1)["rows"][0]["killed"], true);
+    in_flight(&view, 0);
+    drop(view);
+    proxy.stop();
+    let flows = crate::support::flows(&capture);
+    assert_eq!(flows.len(), 1);
+    assert_eq!(flows[0].error_msg(), Some("Connection killed."));
+    assert_eq!(
+        crate::modes::tcp_messages(&flows[0]),
+        [(true, "hello".to_owned()), (false, "ECHO hello".to_owned())]
+    );
 }
