@@ -574,3 +574,85 @@ pub fn flow_rows(data: &[u8]) {
         "a row scanned from the bytes differs from the built flow's"
     );
 }
+
+/// The view's Compare over two untrusted bodies: the first byte says
+/// where the input splits into left and right. Never panics; a body
+/// compared with itself is "same"; a JSON document has no changes
+/// against itself, and its changes against another are counted in full
+/// and listed up to the bound.
+pub fn compare_bodies(data: &[u8]) {
+    use crate::view::compare::body;
+    let Some((&cut, rest)) = data.split_first() else {
+        return;
+    };
+    let (left, right) = rest.split_at(usize::from(cut) * rest.len() / 256);
+    let both = body::compare(Some(left), Some(right));
+    assert!(both["kind"].is_string(), "{both}");
+    assert_eq!(body::compare(Some(left), Some(left))["kind"], "same");
+    if let (Ok(l), Ok(r)) = (
+        serde_json::from_slice::<serde_json::Value>(left),
+        serde_json::from_slice::<serde_json::Value>(right),
+    ) {
+        assert_eq!(
+            body::json_changes(&l, &l).1,
+            0,
+            "a document differs from itself"
+        );
+        let (listed, total) = body::json_changes(&l, &r);
+        assert!(listed.len() <= body::MAX_LISTED && listed.len() <= total);
+        assert_eq!(
+            total == 0,
+            l == r,
+            "no changes, yet the documents differ (or the other way)"
+        );
+    }
+}
+
+/// Compose's inputs from the page: a pasted curl command (first byte
+/// even), raw request text (odd), or a draft's JSON (when the rest is
+/// JSON). Never panics; every refusal is one line; raw text that reads
+/// writes back to itself as read; a draft that becomes a flow encodes
+/// and reads back.
+pub fn compose_input(data: &[u8]) {
+    use crate::view::compose::Draft;
+    let Some((&which, rest)) = data.split_first() else {
+        return;
+    };
+    let Ok(text) = std::str::from_utf8(rest) else {
+        return;
+    };
+    let made = if let Ok(json) = serde_json::from_str::<serde_json::Value>(text) {
+        Draft::from_json(&json)
+    } else if which % 2 == 0 {
+        Draft::from_curl(text).map_err(|e| e.to_string())
+    } else {
+        let read = Draft::from_raw(text, "http");
+        if let Ok(draft) = &read {
+            assert_eq!(
+                Draft::from_raw(&draft.raw(), "http").as_ref(),
+                Ok(draft),
+                "raw text read, written and read again differs"
+            );
+        }
+        read
+    };
+    let draft = match made {
+        Ok(draft) => draft,
+        Err(why) => {
+            assert!(!why.contains('\n'), "not one line: {why:?}");
+            return;
+        }
+    };
+    assert_eq!(Draft::from_json(&draft.json()).as_ref(), Ok(&draft));
+    match draft.to_flow(None) {
+        Ok(flow) => {
+            let mut out = Vec::new();
+            crate::flowfile::encode(&flow, &mut out).expect("a flow in memory encodes");
+            crate::flowfile::FlowReader::new(&out[..])
+                .read_flow()
+                .expect("one flow")
+                .expect("a composed flow reads back");
+        }
+        Err(why) => assert!(!why.contains('\n'), "not one line: {why:?}"),
+    }
+}

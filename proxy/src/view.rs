@@ -3,6 +3,8 @@
 //! sorted order ([`Query`], [`Window`]), and the JSON the page reads
 //! ([`json`]). The runner's `web` module serves it.
 
+pub mod compare;
+pub mod compose;
 pub mod edit;
 mod error;
 pub mod export;

@@ -26,6 +26,8 @@ fn every_kept_input_runs_clean() {
         ("har", waylay_proxy::fuzzing::har),
         ("old_flows", waylay_proxy::fuzzing::old_flows),
         ("flow_rows", waylay_proxy::fuzzing::flow_rows),
+        ("compare_bodies", waylay_proxy::fuzzing::compare_bodies),
+        ("compose_input", waylay_proxy::fuzzing::compose_input),
     ] {
         let Ok(entries) = std::fs::read_dir(dir.join(target)) else {
             continue;

@@ -20,11 +20,14 @@ use crate::output::Output;
 mod actions;
 mod api;
 mod assets;
+mod compare;
+mod compose;
 mod guard;
 mod inflight;
 mod intercept;
 mod open;
 mod reply;
+mod sent;
 
 /// Where the view listens (`--set web_host`, `--set web_port`).
 #[derive(Clone, Debug, PartialEq)]
@@ -60,7 +63,17 @@ pub fn settings(cli: &Cli) -> Result<Settings> {
 }
 
 /// Sends a flow out again (a replay); why not, in one line.
-pub type ReplayFn = Box<dyn Fn(Flow) -> Result<(), String> + Send + Sync>;
+pub type ReplayFn = Box<dyn Fn(Vec<Flow>, Sending) -> Result<Vec<String>, String> + Send + Sync>;
+
+/// How a [`ReplayFn`] sends its flows.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Sending {
+    /// Copies (new ids) join the replay queue, as mitmweb's replay.
+    Queued,
+    /// The flows themselves (ids kept) go now, beside the queue
+    /// (Compose).
+    Now(waylay_proxy::live::replay::Together),
+}
 
 /// What the handlers share.
 pub(crate) struct App {
@@ -75,6 +88,10 @@ pub(crate) struct App {
     pub intercepts: Arc<intercept::Intercepts>,
     /// The live proxy, for its flows in flight (none with `-n`).
     pub live: OnceLock<std::sync::Weak<waylay_proxy::live::Live>>,
+    /// The second capture the page compares with, once it sent one.
+    pub other: compare::OtherCapture,
+    /// The page's drafts of requests (Compose).
+    pub drafts: compose::Drafts,
 }
 
 /// Where flows enter the view: the session, and the push channel's
@@ -91,6 +108,8 @@ pub struct Feed {
     /// touched, in milliseconds from `started`.
     touched: std::sync::atomic::AtomicU64,
     started: std::time::Instant,
+    /// The flows the page sent, found again as they arrive.
+    pub sent: sent::Sent,
 }
 
 /// How often a stream of flows tells the page, at most.
@@ -102,12 +121,30 @@ const LOG_LINES: usize = 5000;
 impl Feed {
     /// Adds a finished flow to the view.
     pub fn add(&self, flow: &Flow) {
-        self.added(self.session.append(flow), || format!("flow {}", flow.id()));
+        let appended = self.session.append(flow);
+        if let Ok(n) = appended
+            && self.sent.waiting()
+        {
+            self.sent.arrived(flow.id(), n);
+        }
+        self.added(appended, || format!("flow {}", flow.id()));
     }
 
     /// Adds a finished flow, as the flow file holds it, to the view.
     pub fn add_encoded(&self, bytes: &[u8]) {
-        self.added(self.session.append_encoded(bytes), || "a flow".into());
+        let appended = self.session.append_encoded(bytes);
+        if let Ok(n) = appended
+            && self.sent.waiting()
+        {
+            use waylay_proxy::tnetstring::{Item, Node as _};
+            if let Some(id) = Item::whole(bytes)
+                .and_then(|f| f.get("id"))
+                .and_then(|i| i.str())
+            {
+                self.sent.arrived(id, n);
+            }
+        }
+        self.added(appended, || "a flow".into());
     }
 
     /// Tells the page of a flow added, or says once why one could not be.
@@ -227,6 +264,7 @@ impl Web {
             log_next: std::sync::atomic::AtomicU64::new(0),
             touched: std::sync::atomic::AtomicU64::new(0),
             started: std::time::Instant::now(),
+            sent: sent::Sent::default(),
         });
         let tapped = feed.clone();
         output.set_tap(Arc::new(move |level, line| tapped.log(level, line)));
@@ -248,6 +286,8 @@ impl Web {
             replay: OnceLock::new(),
             intercepts: Arc::new(intercept::Intercepts::new(intercept, feed.clone())),
             live: OnceLock::new(),
+            other: Default::default(),
+            drafts: Default::default(),
         });
         let for_thread = app.clone();
         let (stop, stopped) = oneshot::channel::<()>();
@@ -399,14 +439,20 @@ fn serve(listener: std::net::TcpListener, app: Arc<App>, stopped: oneshot::Recei
 /// Replays through `replayer`: a copy of the flow goes out (a new id, as
 /// mitmweb's duplicate-then-replay) and comes back as a new row.
 pub fn replay_with(replayer: Arc<waylay_proxy::live::replay::Replayer>) -> ReplayFn {
-    Box::new(move |flow: Flow| {
-        if let Some(problem) = flow.replay_problem() {
-            return Err(problem.to_owned());
+    Box::new(move |flows: Vec<Flow>, how: Sending| match how {
+        Sending::Queued => {
+            if let Some(problem) = flows.iter().find_map(Flow::replay_problem) {
+                return Err(problem.to_owned());
+            }
+            let copies: Vec<Flow> = flows.iter().map(Flow::duplicate).collect();
+            let ids = copies.iter().map(|f| f.id().to_owned()).collect();
+            let wanted = copies.len();
+            match replayer.replay_file(copies) {
+                n if n == wanted => Ok(ids),
+                _ => Err("the flow could not be queued for replay".into()),
+            }
         }
-        match replayer.replay_file(vec![flow.duplicate()]) {
-            1 => Ok(()),
-            _ => Err("the flow could not be queued for replay".into()),
-        }
+        Sending::Now(together) => replayer.send(flows, together).map_err(str::to_owned),
     })
 }
 
@@ -423,7 +469,7 @@ pub fn replay_offline(
     let output = output.clone();
     let make = std::sync::Mutex::new(Some((scripts, options)));
     let started: OnceLock<Result<crate::client_replay::Started, String>> = OnceLock::new();
-    Box::new(move |flow: Flow| {
+    Box::new(move |flows: Vec<Flow>, how: Sending| {
         let started = started.get_or_init(|| {
             let Some((scripts, options)) = make.lock().unwrap_or_else(|e| e.into_inner()).take()
             else {
@@ -441,7 +487,7 @@ pub fn replay_offline(
             .map_err(|e| format!("{e:#}"))
         });
         match started {
-            Ok(started) => replay_with(started.replayer.clone())(flow),
+            Ok(started) => replay_with(started.replayer.clone())(flows, how),
             Err(e) => Err(format!("cannot replay: {e}")),
         }
     })

@@ -21,7 +21,7 @@ use crate::procs::{Running, free_port, rss_kib_of, wait_listening};
 use crate::util::{arg_value, root};
 
 /// A GET over a fresh connection: status and body.
-fn get(addr: &str, path: &str, cookie: &str) -> Result<(u16, Vec<u8>)> {
+pub(crate) fn get(addr: &str, path: &str, cookie: &str) -> Result<(u16, Vec<u8>)> {
     let mut stream = TcpStream::connect(addr)?;
     stream.set_read_timeout(Some(Duration::from_secs(600)))?;
     write!(
@@ -65,7 +65,7 @@ fn unchunk(mut data: &[u8]) -> Vec<u8> {
     out
 }
 
-fn json(addr: &str, path: &str, cookie: &str) -> Result<serde_json::Value> {
+pub(crate) fn json(addr: &str, path: &str, cookie: &str) -> Result<serde_json::Value> {
     let (status, body) = get(addr, path, cookie)?;
     if status != 200 {
         bail!("GET {path}: {status} {}", String::from_utf8_lossy(&body));
@@ -74,7 +74,7 @@ fn json(addr: &str, path: &str, cookie: &str) -> Result<serde_json::Value> {
 }
 
 /// `runner -n -r FILE --web`: the child, its view's address and cookie.
-fn open_view(runner: &Path, file: &Path) -> Result<(Child, String, String)> {
+pub(crate) fn open_view(runner: &Path, file: &Path) -> Result<(Child, String, String)> {
     let mut child = Command::new(runner)
         .args(["-n", "-q", "--web", "--set", "web_port=0", "-r"])
         .arg(file)
@@ -93,7 +93,7 @@ fn open_view(runner: &Path, file: &Path) -> Result<(Child, String, String)> {
     Ok((child, addr.to_owned(), format!("waylay_token={token}")))
 }
 
-struct Opened {
+pub(crate) struct Opened {
     first_rows: f64,
     indexed: f64,
     rss_mib: f64,
@@ -101,7 +101,11 @@ struct Opened {
 
 /// Opens `file` in Waylay's view and waits until its `flows` are
 /// indexed; the child is left running for more.
-fn waylay_open(runner: &Path, file: &Path, flows: u64) -> Result<(Child, String, String, Opened)> {
+pub(crate) fn waylay_open(
+    runner: &Path,
+    file: &Path,
+    flows: u64,
+) -> Result<(Child, String, String, Opened)> {
     let started = Instant::now();
     let (child, addr, cookie) = open_view(runner, file)?;
     let mut first_rows = None;

@@ -17,7 +17,7 @@ use anyhow::{Context as _, Result, bail};
 use crate::util::{arg_value, root, run};
 
 /// The targets, as named in `fuzz/Cargo.toml`.
-pub const TARGETS: [&str; 13] = [
+pub const TARGETS: [&str; 15] = [
     "flowfile_read",
     "flowfile_roundtrip",
     "parsers",
@@ -31,6 +31,8 @@ pub const TARGETS: [&str; 13] = [
     "old_flows",
     "web_api",
     "flow_rows",
+    "compare_bodies",
+    "compose_input",
 ];
 
 /// Every file ending in `.EXT` in `dirs` (under the repository), as a
@@ -128,6 +130,36 @@ fn seed(dir: &Path, target: &str) -> Result<()> {
             .enumerate()
             {
                 seeds.push((format!("seed-{i}"), edit.as_bytes().to_vec()));
+            }
+        }
+        "compose_input" => {
+            for (i, input) in [
+                "\0curl 'https://e.com/a?b=1' -H 'accept: */*' --data-raw $'{\"a\":\"it\\'s\"}' --compressed",
+                "\0curl -XPUT -sSL e.com:81/x -d a=1 -G --data-urlencode 'q=a b' -u me:pw -b 'k=v'",
+                "\u{1}POST http://e.com/x HTTP/1.1\nHost: e.com\nContent-Type: text/plain\n\nbody",
+                "\u{1}GET /p HTTP/1.1\r\nHost: e.com:8080\r\n\r\n",
+                "\0{\"method\": \"PATCH\", \"url\": \"https://e.com/\", \"headers\": [[\"A\", \"b\"]], \"body_base64\": \"/wA=\"}",
+            ]
+            .iter()
+            .enumerate()
+            {
+                seeds.push((format!("seed-{i}"), input.as_bytes().to_vec()));
+            }
+        }
+        "compare_bodies" => {
+            for (i, (left, right)) in [
+                (r#"{"user": {"name": "ann", "tags": [1, 2]}}"#, r#"{"user": {"name": "bob", "tags": [2]}, "n": 1.5}"#),
+                (r#"[{"id": 1}, {"id": 2}, {"id": 3}]"#, r#"[{"id": 1}, {"id": 3, "x": null}]"#),
+                ("one\ntwo\nthree\n", "one\n2\nthree\nfour\n"),
+                ("\u{0}\u{1}binary\u{ff}", "\u{0}\u{2}binary"),
+            ]
+            .iter()
+            .enumerate()
+            {
+                let mut bytes = vec![(left.len() * 256 / (left.len() + right.len())) as u8];
+                bytes.extend_from_slice(left.as_bytes());
+                bytes.extend_from_slice(right.as_bytes());
+                seeds.push((format!("seed-{i}"), bytes));
             }
         }
         "filter_expr" => {

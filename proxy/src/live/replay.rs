@@ -56,6 +56,15 @@ impl Concurrency {
     }
 }
 
+/// How the view's sends go out ([`Replayer::send`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Together {
+    /// One after another, each when the one before it has ended.
+    InTurn,
+    /// All at once, whatever `client_replay_concurrency` says.
+    AtOnce,
+}
+
 /// A replay's request, and whether it came from a `-C` file.
 struct Job {
     flow: Flow,
@@ -76,6 +85,8 @@ pub struct Replayer {
     from_file: Arc<AtomicU64>,
     /// Set once the last `-C` flow has been recorded.
     file_done: Arc<watch::Sender<bool>>,
+    /// What a replay needs, for the sends that go beside the queue.
+    ctx: Ctx,
 }
 
 impl std::fmt::Debug for Replayer {
@@ -102,25 +113,25 @@ impl Replayer {
         let from_file = Arc::new(AtomicU64::new(0));
         let file_done = Arc::new(watch::Sender::new(false));
         let abandoned = Arc::new(AtomicU64::new(0));
-        let replayer = Arc::new(Replayer {
-            live: Arc::downgrade(live),
-            handle: handle.clone(),
-            queue,
-            started: Arc::new(AtomicU64::new(0)),
-            abandoned: abandoned.clone(),
-            from_file: from_file.clone(),
-            file_done: file_done.clone(),
-        });
         let ctx = Ctx {
             live: Arc::downgrade(live),
             mode: Arc::new(mode),
             failure_note,
-            from_file,
-            abandoned,
-            file_done,
+            from_file: from_file.clone(),
+            abandoned: abandoned.clone(),
+            file_done: file_done.clone(),
         };
-        handle.spawn(consume(ctx, rx, concurrency));
-        replayer
+        handle.spawn(consume(ctx.clone(), rx, concurrency));
+        Arc::new(Replayer {
+            live: Arc::downgrade(live),
+            handle,
+            queue,
+            started: Arc::new(AtomicU64::new(0)),
+            abandoned,
+            from_file,
+            file_done,
+            ctx,
+        })
     }
 
     /// Queues recorded flows to be sent again in order (`-C`), skipping
@@ -146,6 +157,44 @@ impl Replayer {
             queued += 1;
         }
         queued
+    }
+
+    /// Sends `flows` now, beside the queue (the view's Compose): in turn
+    /// or all at once ([`Together`]). Each keeps its id and is marked as
+    /// a replay. Gives the ids, or why one of them cannot be sent (then
+    /// none is).
+    pub fn send(&self, flows: Vec<Flow>, together: Together) -> Result<Vec<String>, &'static str> {
+        if let Some(problem) = flows.iter().find_map(Flow::replay_problem) {
+            return Err(problem);
+        }
+        let ids = flows.iter().map(|f| f.id().to_owned()).collect();
+        let jobs: Vec<Job> = flows
+            .into_iter()
+            .map(|mut flow| {
+                flow.prepare_replay();
+                Job {
+                    flow,
+                    from_file: false,
+                }
+            })
+            .collect();
+        self.started.fetch_add(jobs.len() as u64, Ordering::AcqRel);
+        let ctx = self.ctx.clone();
+        match together {
+            Together::AtOnce => {
+                for job in jobs {
+                    self.handle.spawn(guarded(ctx.clone(), job));
+                }
+            }
+            Together::InTurn => {
+                self.handle.spawn(async move {
+                    for job in jobs {
+                        guarded(ctx.clone(), job).await;
+                    }
+                });
+            }
+        }
+        Ok(ids)
     }
 
     /// Resolves once every flow [`replay_file`](Replayer::replay_file) has

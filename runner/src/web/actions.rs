@@ -43,8 +43,8 @@ async fn replay(State(app): State<Arc<App>>, Path(n): Path<usize>) -> Response {
             "replay is not ready yet; try again in a moment",
         );
     };
-    match replay(flow) {
-        Ok(()) => StatusCode::ACCEPTED.into_response(),
+    match replay(vec![flow], super::Sending::Queued) {
+        Ok(_) => StatusCode::ACCEPTED.into_response(),
         Err(why) => error(StatusCode::CONFLICT, format!("flow {n}: {why}")),
     }
 }

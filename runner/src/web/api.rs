@@ -16,7 +16,7 @@ use serde_json::json;
 use waylay_proxy::filter::Filter;
 use waylay_proxy::view::{self, SortKey};
 
-use super::reply::{Refusal, error, message_named, read_back, read_flow, refusal};
+use super::reply::{Refusal, error, message_named, number, read_back, read_flow, refusal};
 use super::{App, assets, guard};
 
 type Params = Query<HashMap<String, String>>;
@@ -41,6 +41,8 @@ pub fn router(app: Arc<App>) -> Router {
         .merge(super::intercept::routes())
         .merge(super::inflight::routes())
         .merge(super::open::routes())
+        .merge(super::compare::routes())
+        .merge(super::compose::routes())
         .layer(axum::middleware::from_fn_with_state(
             app.clone(),
             guard::guard,
@@ -60,23 +62,6 @@ fn filter_param(params: &HashMap<String, String>, name: &str) -> Result<Option<F
                     "position": e.position(),
                     "field": name,
                 }),
-            )
-        }),
-    }
-}
-
-/// A whole-number parameter, or the 400 that says it is not one.
-pub(super) fn number(
-    params: &HashMap<String, String>,
-    name: &str,
-    default: usize,
-) -> Result<usize, Refusal> {
-    match params.get(name) {
-        None => Ok(default),
-        Some(v) => v.parse().map_err(|_| {
-            refusal(
-                StatusCode::BAD_REQUEST,
-                format!("{name}={v}: expected a whole number"),
             )
         }),
     }

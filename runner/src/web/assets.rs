@@ -30,6 +30,8 @@ pub async fn style() -> impl IntoResponse {
 const MODULES: &[(&str, &str)] = &[
     ("views.js", include_str!("page/views.js")),
     ("palette.js", include_str!("page/palette.js")),
+    ("compare.js", include_str!("page/compare.js")),
+    ("compose.js", include_str!("page/compose.js")),
 ];
 
 /// `GET /js/{name}`: one of [`MODULES`].

@@ -17,8 +17,7 @@ use waylay_proxy::live::Live;
 use waylay_proxy::view::{self, Row};
 
 use super::App;
-use super::api::number;
-use super::reply::{Refusal, error, message_named, refusal};
+use super::reply::{Refusal, error, message_named, number, refusal};
 
 /// The most flows in flight one answer lists.
 const MAX_LISTED: usize = 200;

@@ -32,19 +32,39 @@ async fn open(
     Query(params): Query<std::collections::HashMap<String, String>>,
     body: Body,
 ) -> Response {
-    let name = params
-        .get("name")
-        .map_or("the upload", String::as_str)
-        .to_owned();
-    let mut file = match tempfile::tempfile() {
-        Ok(f) => f,
-        Err(e) => {
-            return error(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                format!("{name}: no room for the upload: {e}"),
-            );
-        }
+    let (name, file, size) = match receive(&params, body).await {
+        Ok(received) => received,
+        Err(refused) => return refused,
     };
+    let feed = app.feed.clone();
+    let reading = name.clone();
+    let started = std::thread::Builder::new()
+        .name("web-open".into())
+        .spawn(move || read_into(&feed, file, &reading));
+    match started {
+        Ok(_) => (
+            StatusCode::ACCEPTED,
+            Json(json!({"reading": name, "bytes": size})),
+        )
+            .into_response(),
+        Err(e) => error(StatusCode::INTERNAL_SERVER_ERROR, format!("{name}: {e}")),
+    }
+}
+
+/// Takes an upload (named by `?name=`) into a temporary file, rewound:
+/// its name, the file and its size, or the answer that says why not
+/// (nothing sent, no room, the upload broke off).
+pub(super) async fn receive(
+    params: &std::collections::HashMap<String, String>,
+    body: Body,
+) -> Result<(String, std::fs::File, u64), Response> {
+    let name = params.get("name").map_or("the upload", String::as_str);
+    let mut file = tempfile::tempfile().map_err(|e| {
+        error(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            format!("{name}: no room for the upload: {e}"),
+        )
+    })?;
     let mut size = 0u64;
     let mut stream = body.into_data_stream();
     while let Some(chunk) = stream.next().await {
@@ -59,32 +79,17 @@ async fn open(
                 "{name}: the upload broke off after {size} bytes: {e}"
             )),
         };
-        if let Err(why) = written {
-            return error(StatusCode::BAD_REQUEST, why);
-        }
+        written.map_err(|why| error(StatusCode::BAD_REQUEST, why))?;
     }
     if size == 0 {
-        return error(
+        return Err(error(
             StatusCode::BAD_REQUEST,
             format!("{name}: the file is empty; pick a .mitm or HAR file"),
-        );
+        ));
     }
-    if let Err(e) = file.seek(SeekFrom::Start(0)) {
-        return error(StatusCode::INTERNAL_SERVER_ERROR, format!("{name}: {e}"));
-    }
-    let feed = app.feed.clone();
-    let reading = name.clone();
-    let started = std::thread::Builder::new()
-        .name("web-open".into())
-        .spawn(move || read_into(&feed, file, &reading));
-    match started {
-        Ok(_) => (
-            StatusCode::ACCEPTED,
-            Json(json!({"reading": name, "bytes": size})),
-        )
-            .into_response(),
-        Err(e) => error(StatusCode::INTERNAL_SERVER_ERROR, format!("{name}: {e}")),
-    }
+    file.seek(SeekFrom::Start(0))
+        .map_err(|e| error(StatusCode::INTERNAL_SERVER_ERROR, format!("{name}: {e}")))?;
+    Ok((name.to_owned(), file, size))
 }
 
 /// Adds every flow in `file` to the view; says how many, or what stopped

@@ -78,3 +78,20 @@ pub(super) fn flow_numbers(
             )
         })
 }
+
+/// A whole-number parameter, or the 400 that says it is not one.
+pub(super) fn number(
+    params: &std::collections::HashMap<String, String>,
+    name: &str,
+    default: usize,
+) -> Result<usize, Refusal> {
+    match params.get(name) {
+        None => Ok(default),
+        Some(v) => v.parse().map_err(|_| {
+            refusal(
+                StatusCode::BAD_REQUEST,
+                format!("{name}={v}: expected a whole number"),
+            )
+        }),
+    }
+}

@@ -40,6 +40,8 @@ mod tls;
 mod upgrade;
 mod web;
 mod web_browser;
+mod web_compare;
+mod web_compose;
 mod web_export;
 mod web_inflight;
 mod web_intercept;

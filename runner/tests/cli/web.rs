@@ -121,8 +121,18 @@ impl View {
 
     /// A POST with `body` as it is: status and body.
     pub fn post_bytes(&self, path: &str, content_type: &str, body: &[u8]) -> (u16, String) {
+        self.call("POST", path, content_type, body)
+    }
+
+    /// A PUT of JSON `body`: status and body.
+    pub fn put(&self, path: &str, body: Value) -> (u16, String) {
+        self.call("PUT", path, "application/json", body.to_string().as_bytes())
+    }
+
+    /// A request with `method` and `body` as it is: status and body.
+    pub fn call(&self, method: &str, path: &str, content_type: &str, body: &[u8]) -> (u16, String) {
         let mut req = format!(
-            "POST {path} HTTP/1.1\r\nHost: {}\r\nCookie: waylay_token={}\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+            "{method} {path} HTTP/1.1\r\nHost: {}\r\nCookie: waylay_token={}\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
             self.addr,
             self.token,
             body.len()

@@ -4,6 +4,8 @@
 
 import { VIEWS, guessView, kv, renderBody } from "/js/views.js";
 import { openPalette } from "/js/palette.js";
+import { compareCapture, compareFlows } from "/js/compare.js";
+import { newDraft, pasteCurl } from "/js/compose.js";
 
 const ROW = 22;            // px per row
 const MAX_PX = 8_000_000;  // the tallest scroll area browsers handle well
@@ -182,6 +184,7 @@ function showSelection() {
     button("Mark", () => actOnTargets("edit", { marked: ":default:" })),
     button("Unmark", () => actOnTargets("edit", { marked: "" })),
     button("Delete", () => actOnTargets("delete")),
+    state.chosen.size === 2 ? button("Compare", () => showCompare(...targets())) : "",
     button("curl", () => exportText("curl")),
     el("a", { href: `/api/save?format=mitm&flows=${ns}`, download: "flows.mitm", textContent: "Export .mitm" }),
     el("a", { href: `/api/save?format=har&flows=${ns}`, download: "flows.har", textContent: "Export HAR" }),
@@ -299,7 +302,18 @@ const ACTIONS = {
     },
   },
   edit: { key: "e", label: "Edit request", run: () => { state.editing = true; state.tab = "request"; showDetail(); } },
+  compose: { key: "C", label: "Compose from this flow", run: (n) => openCompose({ from: n }) },
 };
+
+/** The Compose tab, on a new draft made from `start` (or a curl paste box). */
+function openCompose(start) {
+  state.detail = null;
+  $("detail").hidden = false;
+  $("tabs").replaceChildren(el("button", { type: "button", className: "active", textContent: "Compose" }));
+  const hooks = { status, openFlow: (n) => openDetail(n) };
+  if (start === "curl") pasteCurl($("pane"), hooks);
+  else newDraft($("pane"), start, hooks);
+}
 
 function toolbar(f) {
   const bar = el("div", { className: "toolbar" });
@@ -689,6 +703,27 @@ async function openFile(file) {
   status(`reading ${file.name}: the flows appear as they are read (see Events)`, false);
 }
 
+/** Flows `a` and `b` compared in the detail pane (`b` from the second
+ *  capture when `bIn` is "other"). */
+async function showCompare(a, b, bIn = "view", name = "") {
+  state.detail = null;
+  $("detail").hidden = false;
+  $("tabs").replaceChildren(el("button", { type: "button", className: "active", textContent: "Compare" }));
+  try { await compareFlows($("pane"), a, b, bIn, name); } catch (e) { status(`compare: ${e.message}`, true); }
+}
+
+/** The view's flows compared with the capture in `file`. */
+async function compareWithFile(file) {
+  status(`comparing with ${file.name}…`, false);
+  state.detail = null;
+  $("detail").hidden = false;
+  $("tabs").replaceChildren(el("button", { type: "button", className: "active", textContent: "Compare captures" }));
+  try {
+    const c = await compareCapture($("pane"), file, (l, r, name) => showCompare(l, r, "other", name), (n) => openDetail(n));
+    status(`compared with ${c.name}: ${c.differ.count} matched flow(s) differ`, false);
+  } catch (e) { status(`compare: ${e.message}`, true); }
+}
+
 /** Downloads `href` as `name`. */
 function download(href, name) {
   const a = el("a", { href, download: name });
@@ -714,6 +749,7 @@ function commands() {
     list.push({ name: "Request and response side by side", key: "s", run: toggleSideBySide });
     list.push({ name: "Select / unselect this flow", key: "Space", run: () => choose([state.selected], !state.chosen.has(state.selected)) });
     list.push({ name: "Clear the selection", run: () => choose([...state.chosen], false) });
+    if (state.chosen.size === 2) list.push({ name: "Compare the two selected flows", key: "c", run: () => showCompare(...targets()) });
   }
   list.push(
     { name: "Filter", key: "/", run: () => $("filter").focus() },
@@ -723,6 +759,9 @@ function commands() {
     { name: "Resume all intercepted flows", key: "A", run: () => fetch("/api/intercepted/resume-all", { method: "POST" }).then(loadIntercepted) },
     { name: "Event log", key: "E", run: toggleEvents },
     { name: "Open a .mitm or HAR file", key: "o", run: () => $("open-file").click() },
+    { name: "Compare with a capture (.mitm or HAR)", run: () => $("compare-file").click() },
+    { name: "New request (Compose)", run: () => openCompose({}) },
+    { name: "Compose from a curl command", run: () => openCompose("curl") },
     { name: "Save all flows as .mitm", run: () => download("/api/save?format=mitm", "flows.mitm") },
     { name: "Save the filtered flows as .mitm", run: () => download("/api/save?" + new URLSearchParams({ format: "mitm", filter: state.filter }), "flows.mitm") },
     { name: "Save the filtered flows as HAR", run: () => download("/api/save?" + new URLSearchParams({ format: "har", filter: state.filter }), "flows.har") },
@@ -812,6 +851,14 @@ function init() {
     if (file) openFile(file);
     $("open-file").value = "";
   });
+  $("compare-open").addEventListener("click", () => $("compare-file").click());
+  $("compose-new").addEventListener("click", () => openCompose({}));
+  $("compose-curl").addEventListener("click", () => openCompose("curl"));
+  $("compare-file").addEventListener("change", () => {
+    const file = $("compare-file").files[0];
+    if (file) compareWithFile(file);
+    $("compare-file").value = "";
+  });
   document.addEventListener("keydown", (e) => {
     if ((e.ctrlKey || e.metaKey) && (e.key === "k" || e.key === "K")) {
       e.preventDefault();
@@ -820,7 +867,8 @@ function init() {
     }
     const typing = e.target instanceof HTMLInputElement || e.target instanceof HTMLTextAreaElement;
     if (typing) {
-      if (e.key === "Escape" || e.key === "Enter") { e.target.blur(); list.focus(); }
+      // Enter ends a one-line box; in a text area it is a new line.
+      if (e.key === "Escape" || (e.key === "Enter" && e.target instanceof HTMLInputElement)) { e.target.blur(); list.focus(); }
       return;
     }
     if (e.ctrlKey || e.metaKey || e.altKey) return;
@@ -836,6 +884,8 @@ function init() {
       x: killSelected,
       s: toggleSideBySide,
       o: () => $("open-file").click(),
+      c: () => state.chosen.size === 2 && showCompare(...targets()),
+      C: () => state.selected != null && openCompose({ from: state.selected }),
       " ": () => state.selected != null && choose([state.selected], !state.chosen.has(state.selected)),
       Tab: () => nextTab(e.shiftKey ? -1 : 1),
       Escape: () => closeDetail(),
