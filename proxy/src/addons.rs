@@ -18,7 +18,6 @@ use crate::event::{Event, Level, LogSink};
 use crate::flow::Flow;
 
 mod anti;
-pub(crate) mod cookies;
 mod map_local;
 mod map_remote;
 mod mimetypes;

@@ -6,6 +6,7 @@ use bytes::Bytes;
 use crate::encoding;
 use crate::tnetstring::{Dict, Value};
 
+pub(crate) mod cookies;
 pub mod form;
 pub mod message;
 mod reason;

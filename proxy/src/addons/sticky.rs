@@ -10,8 +10,8 @@ use crate::flow::Flow;
 use crate::http::{self, Which};
 use crate::tnetstring::Value;
 
-use super::cookies::{self, SetCookie};
 use super::{Addon, SpecError};
+use crate::http::cookies::{self, SetCookie};
 
 fn filter(option: &'static str, expression: &str) -> Result<Filter, SpecError> {
     Filter::parse(expression).map_err(|e| {

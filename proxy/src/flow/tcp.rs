@@ -85,16 +85,11 @@ pub(crate) fn set_content(message: &mut Value, content: &[u8]) -> bool {
     }
 }
 
-/// A new TCP flow with a fresh id (`record::new_id`), as the live proxy
+/// A new TCP flow with a fresh id ([`new_id`](super::new_id)), as the live proxy
 /// starts one: [`Flow::new_tcp`].
 #[cfg(feature = "live")]
 pub fn new_flow(client_conn: Value, server_conn: Value, created: f64) -> Flow {
-    Flow::new_tcp(
-        &crate::live::record::new_id(),
-        client_conn,
-        server_conn,
-        created,
-    )
+    Flow::new_tcp(&super::new_id(), client_conn, server_conn, created)
 }
 
 impl Flow {
@@ -102,7 +97,7 @@ impl Flow {
     /// mitmproxy writes for a `TCPFlow`, keys in its order. `client_conn`
     /// and `server_conn` are connection dicts (the live proxy's
     /// `record::client_conn` and `record::server_conn`), `id` a fresh
-    /// UUID (`record::new_id`; [`new_flow`] makes one), `created` when the
+    /// UUID ([`new_id`](super::new_id); [`new_flow`] makes one), `created` when the
     /// flow began.
     pub fn new_tcp(id: &str, client_conn: Value, server_conn: Value, created: f64) -> Flow {
         let mut d = Dict::new();

@@ -5,9 +5,9 @@ use std::io::{self, Write};
 
 use super::json::{self, J, py_str};
 use super::text::{b64encode, body_text, is_mostly_bin, iso_utc};
-use crate::addons::cookies;
 use crate::flow::websocket::Message;
 use crate::flow::{Flow, FlowKind};
+use crate::http::cookies;
 use crate::http::{self, url};
 use crate::tnetstring::{Dict, Value};
 
@@ -466,29 +466,10 @@ fn content_len(msg: &Dict) -> i64 {
 
 /// `Request.cookies`: every Cookie field's pairs.
 fn request_cookies(req: &Dict) -> J {
-    let mut out = Vec::new();
-    for (_, value) in http::fields(req).filter(|(n, _)| n.eq_ignore_ascii_case(b"cookie")) {
-        let s: Vec<char> = py_str(value).chars().collect();
-        let mut off = 0;
-        loop {
-            let (lhs, o) = cookies::read_until(&s, off, &[';', '=']);
-            off = o;
-            let lhs = lhs.trim_start().to_owned();
-            let mut rhs = String::new();
-            if off < s.len() && s[off] == '=' {
-                let (r, o) = cookies::read_value(&s, off + 1, &[';']);
-                rhs = r;
-                off = o;
-            }
-            if !rhs.is_empty() || !lhs.is_empty() {
-                out.push((lhs, rhs));
-            }
-            off += 1;
-            if off >= s.len() {
-                break;
-            }
-        }
-    }
+    let out = http::fields(req)
+        .filter(|(n, _)| n.eq_ignore_ascii_case(b"cookie"))
+        .flat_map(|(_, value)| cookies::parse_cookie_header(&py_str(value)))
+        .collect();
     pairs(out)
 }
 

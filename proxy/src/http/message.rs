@@ -17,7 +17,7 @@ use std::fmt::{self, Write as _};
 use bytes::Bytes;
 use regex::bytes::Regex;
 
-use crate::addons::cookies::{self, SetCookie};
+use super::cookies::{self, SetCookie};
 use crate::tnetstring::{Dict, Value};
 
 use super::form::{self, Errors};
@@ -242,35 +242,10 @@ fn all_values<'a>(msg: &'a Dict, name: &str) -> impl Iterator<Item = Cow<'a, str
         .map(|(_, v)| String::from_utf8_lossy(v))
 }
 
-/// `cookies.parse_cookie_header`: `name=value` pairs split on `;`, names
-/// left-trimmed, values possibly quoted (backslash escapes), pairs with
-/// neither name nor value dropped.
-fn parse_cookie_header(line: &str) -> Vec<(String, String)> {
-    let s: Vec<char> = line.chars().collect();
-    let mut pairs = Vec::new();
-    let mut off = 0;
-    loop {
-        let (lhs, o) = cookies::read_until(&s, off, &[';', '=']);
-        off = o;
-        let lhs = lhs.trim_start().to_owned();
-        let mut rhs = String::new();
-        if off < s.len() && s[off] == '=' {
-            (rhs, off) = cookies::read_value(&s, off + 1, &[';']);
-        }
-        if !rhs.is_empty() || !lhs.is_empty() {
-            pairs.push((lhs, rhs));
-        }
-        off += 1;
-        if off >= s.len() {
-            return pairs;
-        }
-    }
-}
-
 /// `Request.cookies`: the pairs of every Cookie field, in order.
 pub fn request_cookies(req: &Dict) -> Vec<(String, String)> {
     all_values(req, "cookie")
-        .flat_map(|v| parse_cookie_header(&v))
+        .flat_map(|v| cookies::parse_cookie_header(&v))
         .collect()
 }
 

@@ -7,7 +7,7 @@
 //! Dates without a zone are read as UTC, where Python's `mktime_tz` uses
 //! local time: the same on the UTC machines proxies run on.
 
-use crate::addons::cookies::{self, SetCookie};
+use super::cookies::{self, SetCookie};
 use crate::tnetstring::{Dict, Value};
 
 use super::{fields, set_header};

@@ -1,8 +1,9 @@
-//! Cookies the way `stickycookie` handles them in mitmproxy 11:
-//! `net.http.cookies` parsing of Set-Cookie (the comma-separated form and
-//! the `expires` heuristic included), `format_cookie_header`, expiry by
-//! `email.utils.parsedate_tz` or Max-Age, and `http.cookiejar`'s
-//! `domain_match`.
+//! Cookies as mitmproxy 11's `net.http.cookies` reads them: the Cookie
+//! header (`parse_cookie_header`), Set-Cookie (the comma-separated form
+//! and the `expires` heuristic included), `format_cookie_header`, expiry
+//! by `email.utils.parsedate_tz` or Max-Age, and `http.cookiejar`'s
+//! `domain_match`. The request and response accessors, `refresh`, sticky
+//! cookies and HAR export share them.
 
 /// One cookie of a Set-Cookie field: name, value (`None` without `=`),
 /// attributes in order (names as written).
@@ -61,6 +62,31 @@ pub(crate) fn read_value(s: &[char], start: usize, delims: &[char]) -> (String, 
         read_quoted(s, start)
     } else {
         read_until(s, start, delims)
+    }
+}
+
+/// `cookies.parse_cookie_header`: `name=value` pairs split on `;`, names
+/// left-trimmed, values possibly quoted (backslash escapes), pairs with
+/// neither name nor value dropped.
+pub(crate) fn parse_cookie_header(line: &str) -> Vec<(String, String)> {
+    let s: Vec<char> = line.chars().collect();
+    let mut pairs = Vec::new();
+    let mut off = 0;
+    loop {
+        let (lhs, o) = read_until(&s, off, &[';', '=']);
+        off = o;
+        let lhs = lhs.trim_start().to_owned();
+        let mut rhs = String::new();
+        if off < s.len() && s[off] == '=' {
+            (rhs, off) = read_value(&s, off + 1, &[';']);
+        }
+        if !rhs.is_empty() || !lhs.is_empty() {
+            pairs.push((lhs, rhs));
+        }
+        off += 1;
+        if off >= s.len() {
+            return pairs;
+        }
     }
 }
 
@@ -139,7 +165,7 @@ pub(crate) fn has_special(s: &str) -> bool {
 /// Max-Age) is in the past. `Err` where mitmproxy's own code raises (a
 /// Max-Age without a value, a year out of range), which stops the addon's
 /// hook.
-pub(super) fn is_expired(cookie: &SetCookie, now: f64) -> Result<bool, String> {
+pub(crate) fn is_expired(cookie: &SetCookie, now: f64) -> Result<bool, String> {
     let expiry = if let Some(expires) = cookie.attr("expires") {
         match expires.and_then(parsedate_tz) {
             Some(date) => Some(timegm(&date)? - date.tz as f64),
@@ -338,7 +364,7 @@ pub(crate) fn timegm(d: &Date) -> Result<f64, String> {
 
 /// `http.cookiejar.domain_match`, as loose as it is (the domain only has
 /// to occur in the host past its start).
-pub(super) fn domain_match(host: &str, domain: &str) -> bool {
+pub(crate) fn domain_match(host: &str, domain: &str) -> bool {
     let (a, b) = (host.to_lowercase(), domain.to_lowercase());
     if a == b {
         return true;
