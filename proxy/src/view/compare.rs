@@ -24,19 +24,58 @@ pub use captures::{CaptureDiff, Pair, match_key};
 /// not make two matched flows "differ".
 pub const VOLATILE_HEADERS: &[&str] = &["date", "age", "expires", "last-modified", "etag"];
 
+/// One message of both flows, read once: its headers and decoded body on
+/// each side.
+struct Sides {
+    present: [bool; 2],
+    headers: [Vec<(String, String, String)>; 2],
+    bodies: [Option<bytes::Bytes>; 2],
+}
+
+impl Sides {
+    fn of(left: &Flow, right: &Flow, which: Which) -> Sides {
+        let (l, r) = (left.message(which), right.message(which));
+        Sides {
+            present: [l.is_some(), r.is_some()],
+            headers: [header_list(l), header_list(r)],
+            bodies: [decoded(l), decoded(r)],
+        }
+    }
+
+    /// Whether the headers differ, apart from [`VOLATILE_HEADERS`].
+    fn headers_differ(&self) -> bool {
+        steady(&self.headers[0]) != steady(&self.headers[1])
+    }
+
+    fn bodies_differ(&self) -> bool {
+        self.bodies[0] != self.bodies[1]
+    }
+}
+
+/// A header list without [`VOLATILE_HEADERS`], as a sorted multiset of
+/// (lowercased name, value).
+fn steady(list: &[(String, String, String)]) -> Vec<(&str, &str)> {
+    let mut kept: Vec<(&str, &str)> = list
+        .iter()
+        .filter(|(n, _, _)| !VOLATILE_HEADERS.contains(&n.as_str()))
+        .map(|(n, _, v)| (n.as_str(), v.as_str()))
+        .collect();
+    kept.sort_unstable();
+    kept
+}
+
 /// The page's comparison of `left` and `right`.
 pub fn flows(left: &Flow, right: &Flow) -> Json {
-    let messages = [Which::Request, Which::Response].map(|which| {
-        let (l, r) = (left.message(which), right.message(which));
+    let sides = [Which::Request, Which::Response].map(|which| Sides::of(left, right, which));
+    let [request, response] = sides.each_ref().map(|m| {
         json!({
-            "present": {"left": l.is_some(), "right": r.is_some()},
-            "headers": headers(l, r),
-            "body": body::compare(decoded(l).as_deref(), decoded(r).as_deref()),
+            "present": {"left": m.present[0], "right": m.present[1]},
+            "headers": headers(&m.headers[0], &m.headers[1]),
+            "body": body::compare(m.bodies[0].as_deref(), m.bodies[1].as_deref()),
         })
     });
-    let [request, response] = messages;
     json!({
-        "differences": differences(left, right),
+        "differences": differences_of(left, right, &sides),
         "summary": summary(left, right),
         "request": request,
         "response": response,
@@ -202,9 +241,8 @@ pub fn order_changed(
 }
 
 /// The page's header comparison of two messages.
-fn headers(left: Option<&Dict>, right: Option<&Dict>) -> Json {
-    let (l, r) = (header_list(left), header_list(right));
-    let rows: Vec<Json> = header_states(&l, &r)
+fn headers(l: &[(String, String, String)], r: &[(String, String, String)]) -> Json {
+    let rows: Vec<Json> = header_states(l, r)
         .into_iter()
         .map(|(name, lv, rv, state)| {
             let state = match state {
@@ -221,8 +259,8 @@ fn headers(left: Option<&Dict>, right: Option<&Dict>) -> Json {
     };
     json!({
         "rows": rows,
-        "order_changed": order_changed(&l, &r),
-        "order": {"left": names(&l), "right": names(&r)},
+        "order_changed": order_changed(l, r),
+        "order": {"left": names(l), "right": names(r)},
     })
 }
 
@@ -293,25 +331,24 @@ fn timing(left: &Flow, right: &Flow) -> Json {
 /// `error`, `messages`. Empty when they are alike, apart from
 /// [`VOLATILE_HEADERS`].
 pub fn differences(left: &Flow, right: &Flow) -> Vec<&'static str> {
+    let sides = [Which::Request, Which::Response].map(|which| Sides::of(left, right, which));
+    differences_of(left, right, &sides)
+}
+
+/// [`differences`], with the request and response already read.
+fn differences_of(left: &Flow, right: &Flow, sides: &[Sides; 2]) -> Vec<&'static str> {
     let mut what = Vec::new();
     if first_line(left, "status") != first_line(right, "status") {
         what.push("status");
     }
-    for (which, names) in [
-        (Which::Request, ["request headers", "request body"]),
-        (Which::Response, ["response headers", "response body"]),
-    ] {
-        let (l, r) = (left.message(which), right.message(which));
-        let steady = |msg| {
-            let mut list = header_list(msg);
-            list.retain(|(n, _, _)| !VOLATILE_HEADERS.contains(&n.as_str()));
-            list.sort();
-            list.into_iter().map(|(n, _, v)| (n, v)).collect::<Vec<_>>()
-        };
-        if steady(l) != steady(r) {
+    for (m, names) in sides.iter().zip([
+        ["request headers", "request body"],
+        ["response headers", "response body"],
+    ]) {
+        if m.headers_differ() {
             what.push(names[0]);
         }
-        if decoded(l) != decoded(r) {
+        if m.bodies_differ() {
             what.push(names[1]);
         }
     }

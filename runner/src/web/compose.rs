@@ -276,14 +276,12 @@ async fn send(
         },
         None => None,
     };
-    let mut flows = Vec::with_capacity(count);
-    for _ in 0..count {
-        flows.push(
-            draft
-                .to_flow(base_flow.as_ref())
-                .map_err(|e| bad(format!("the draft cannot be sent: {e}")))?,
-        );
-    }
+    // Built once; each copy is a duplicate of it with an id of its own.
+    let first = draft
+        .to_flow(base_flow.as_ref())
+        .map_err(|e| bad(format!("the draft cannot be sent: {e}")))?;
+    let mut flows: Vec<Flow> = (1..count).map(|_| first.duplicate()).collect();
+    flows.insert(0, first);
     let Some(replay) = app.replay.get() else {
         return Err(refusal(
             StatusCode::SERVICE_UNAVAILABLE,

@@ -86,6 +86,17 @@ fn a_second_capture_is_matched_flow_by_flow() {
     // A matched pair opens side by side, its right flow from the capture.
     let pair = view.json("/api/compare?a=0&b=0&b_in=other");
     assert_eq!(pair["response"]["body"]["kind"], "text", "{pair}");
+    // A HAR file is a second capture too, and takes the first one's place.
+    let har = std::fs::read(golden("all.har")).unwrap();
+    let (status, body) = view.post_bytes(
+        "/api/compare/capture?name=all.har",
+        "application/json",
+        &har,
+    );
+    assert_eq!(status, 200, "{body}");
+    let c: Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(c["name"], "all.har");
+    assert!(c["matched"].as_u64().unwrap() > 0, "{c}");
 }
 
 #[test]

@@ -50,6 +50,21 @@ fn proxy_writing_to(name: &str) -> (Proxy, PathBuf, tempfile::TempDir) {
 }
 
 /// Waits until the view lists `n` flows in flight; returns the answer.
+/// Once the view lists the one flow as killed and nothing is in flight:
+/// the proxy stopped, the `-w` capture's one flow, checked to hold
+/// mitmproxy's "Connection killed." error.
+fn killed_in_capture(view: View, proxy: Proxy, capture: &std::path::Path) -> waylay_proxy::Flow {
+    let w = view.wait_for_flows(1);
+    assert_eq!(w["rows"][0]["killed"], true, "{w}");
+    in_flight(&view, 0);
+    drop(view);
+    proxy.stop();
+    let mut flows = crate::support::flows(capture);
+    assert_eq!(flows.len(), 1);
+    assert_eq!(flows[0].error_msg(), Some("Connection killed."));
+    flows.remove(0)
+}
+
 fn in_flight(view: &View, n: usize) -> Value {
     let deadline = Instant::now() + Duration::from_secs(20);
     loop {
@@ -195,16 +210,9 @@ fn a_websocket_in_flight_is_killed_with_its_messages_kept() {
         .await
     });
     assert_eq!(ended, Ok(true), "the client saw a close frame or nothing");
-    let w = view.wait_for_flows(1);
-    assert_eq!(w["rows"][0]["killed"], true, "{w}");
-    in_flight(&view, 0);
-    drop(view);
-    proxy.stop();
-    let flows = crate::support::flows(&capture);
-    assert_eq!(flows.len(), 1);
-    assert_eq!(flows[0].error_msg(), Some("Connection killed."));
+    let killed = killed_in_capture(view, proxy, &capture);
     assert_eq!(
-        messages(&flows[0]),
+        messages(&killed),
         [
             (true, "one".to_owned(), false, false),
             (false, "echo: one".to_owned(), false, false)
@@ -265,15 +273,9 @@ fn a_tcp_stream_in_flight_is_killed_with_its_messages_kept() {
             "the client's connection stayed open"
         ),
     }
-    assert_eq!(view.wait_for_flows(1)["rows"][0]["killed"], true);
-    in_flight(&view, 0);
-    drop(view);
-    proxy.stop();
-    let flows = crate::support::flows(&capture);
-    assert_eq!(flows.len(), 1);
-    assert_eq!(flows[0].error_msg(), Some("Connection killed."));
+    let killed = killed_in_capture(view, proxy, &capture);
     assert_eq!(
-        crate::modes::tcp_messages(&flows[0]),
+        crate::modes::tcp_messages(&killed),
         [(true, "hello".to_owned()), (false, "ECHO hello".to_owned())]
     );
 }
