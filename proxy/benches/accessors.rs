@@ -95,6 +95,7 @@ fn main() {
         sdk_dir: None,
         proxy_dir: None,
         quiet: true,
+        lines: None,
     };
     let library = build(&root.join("proxy/benches/accessors-script"), &options)
         .expect("proxy/benches/accessors-script builds");

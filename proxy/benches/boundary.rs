@@ -44,6 +44,7 @@ fn main() {
         sdk_dir: None,
         proxy_dir: None,
         quiet: true,
+        lines: None,
     };
     let library =
         build(&root.join("examples/add_header"), &options).expect("examples/add_header builds");

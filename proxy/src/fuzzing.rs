@@ -517,8 +517,9 @@ impl crate::script::LogSink for Quiet {
 /// The web view's API input: a JSON edit (what the page, or anyone with
 /// the token, posts) applied to each flow, and what the view then makes
 /// of it: its row, its detail, its curl, HTTPie and raw exports, and the
-/// flow written and read back. A refused edit changes nothing and says
-/// why in one line. Bytes that are not JSON are a query's sort name and
+/// flow written and read back; and the same JSON as a script run's
+/// request. A refused edit changes nothing and says why in one line, as a
+/// refused request does. Bytes that are not JSON are a query's sort name and
 /// filter text.
 pub fn web_api(data: &[u8]) {
     let Ok(edit) = serde_json::from_slice::<serde_json::Value>(data) else {
@@ -528,6 +529,10 @@ pub fn web_api(data: &[u8]) {
         }
         return;
     };
+    // A script run's request (`POST /api/runs`).
+    if let Err(why) = crate::view::preview::Request::from_json(&edit) {
+        assert!(!why.contains('\n'), "not one line: {why:?}");
+    }
     for flow in FILTER_FLOWS.iter() {
         let mut changed = flow.clone();
         if let Err(why) = crate::view::edit::apply(&mut changed, &edit) {

@@ -10,6 +10,7 @@ mod error;
 pub mod export;
 pub mod json;
 mod order;
+pub mod preview;
 pub mod row;
 mod session;
 

@@ -10,7 +10,7 @@ use waylay_proxy::script::{LogSink, Script, Scripts};
 use crate::output::Output;
 
 /// One `-s`: the crate (or a prebuilt library) and the words for `start`.
-#[derive(Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ScriptSpec {
     pub path: PathBuf,
     pub argv: Vec<String>,

@@ -143,6 +143,7 @@ pub fn build_options(crate_dir: &Path, quiet: bool) -> Result<BuildOptions> {
         sdk_dir: None,
         proxy_dir: None,
         quiet,
+        lines: None,
     };
     let Ok(manifest) = fs::read_to_string(crate_dir.join("Cargo.toml")) else {
         // `build` says what is missing.
@@ -159,6 +160,7 @@ pub fn build_options(crate_dir: &Path, quiet: bool) -> Result<BuildOptions> {
         sdk_dir: Some(dir.join("waylay-sdk")),
         proxy_dir: Some(dir.join("waylay-proxy")),
         quiet,
+        lines: None,
     };
     let Some(asked) = asked_version(&manifest) else {
         // Not a script crate, as far as the SDK goes: the loader will say.

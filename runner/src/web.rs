@@ -27,6 +27,7 @@ mod inflight;
 mod intercept;
 mod open;
 mod reply;
+mod runs;
 mod sent;
 
 /// Where the view listens (`--set web_host`, `--set web_port`).
@@ -92,6 +93,13 @@ pub(crate) struct App {
     pub other: compare::OtherCapture,
     /// The page's drafts of requests (Compose).
     pub drafts: compose::Drafts,
+    /// The `-s` scripts, to run again on a selection.
+    pub scripts: Vec<crate::scripts::ScriptSpec>,
+    /// The `--set NAME=VALUE` pairs, for the options a script run's
+    /// script declares.
+    pub sets: Vec<(String, String)>,
+    /// The scripts the page ran on a selection, and their previews.
+    pub runs: runs::Runs,
 }
 
 /// Where flows enter the view: the session, and the push channel's
@@ -288,6 +296,18 @@ impl Web {
             live: OnceLock::new(),
             other: Default::default(),
             drafts: Default::default(),
+            scripts: cli
+                .scripts
+                .iter()
+                .filter_map(|s| crate::scripts::parse_spec(s).ok())
+                .collect(),
+            sets: cli
+                .set
+                .iter()
+                .filter_map(|s| s.split_once('='))
+                .map(|(n, v)| (n.to_owned(), v.to_owned()))
+                .collect(),
+            runs: Default::default(),
         });
         let for_thread = app.clone();
         let (stop, stopped) = oneshot::channel::<()>();

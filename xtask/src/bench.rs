@@ -82,6 +82,18 @@ pub(crate) fn concat(path: &Path, copies: usize) -> Result<u64> {
     Ok(m_len(path))
 }
 
+/// `mitmdump -n -q -r INPUT -s SCRIPT -w OUT`.
+pub(crate) fn mitmdump_script(mitmdump: &Path, script: &Path, input: &Path, out: &Path) -> Command {
+    let mut c = Command::new(mitmdump);
+    c.args(["-n", "-q", "-r"])
+        .arg(input)
+        .arg("-s")
+        .arg(script)
+        .arg("-w")
+        .arg(out);
+    c
+}
+
 fn m_len(path: &Path) -> u64 {
     fs::metadata(path).map(|m| m.len()).unwrap_or(0)
 }
@@ -146,16 +158,7 @@ pub fn offline(args: &[&str]) -> Result<()> {
             .arg(&out);
         c
     };
-    let mitm = |input: &Path| -> Command {
-        let mut c = Command::new(&mitmdump);
-        c.args(["-n", "-q", "-r"])
-            .arg(input)
-            .arg("-s")
-            .arg(&py_script)
-            .arg("-w")
-            .arg(&out);
-        c
-    };
+    let mitm = |input: &Path| mitmdump_script(&mitmdump, &py_script, input, &out);
     eprintln!("xtask: warming the script build");
     measure(&mut waylay(&empty))?;
 

@@ -17,31 +17,13 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context as _, Result, bail};
-use serde_json::{Value, json};
+use serde_json::json;
 use waylay_proxy::Flow;
 use waylay_proxy::flowfile::FlowReader;
 
-use crate::bench_web::json as get_json;
+use crate::bench_web::{json as get_json, post};
 use crate::procs::{Running, free_port, wait_listening};
 use crate::util::{arg_value, root};
-
-/// A POST of JSON `body` to the view: the answer's JSON.
-fn post(addr: &str, path: &str, cookie: &str, body: &Value) -> Result<Value> {
-    let body = body.to_string();
-    let mut stream = TcpStream::connect(addr)?;
-    write!(
-        stream,
-        "POST {path} HTTP/1.1\r\nHost: {addr}\r\nCookie: {cookie}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-        body.len()
-    )?;
-    let mut out = String::new();
-    stream.read_to_string(&mut out)?;
-    let (head, answer) = out.split_once("\r\n\r\n").context("no response head")?;
-    if !head.starts_with("HTTP/1.1 20") {
-        bail!("POST {path}: {head}: {answer}");
-    }
-    Ok(serde_json::from_str(answer)?)
-}
 
 /// The spreads of a set of flows, in milliseconds: of their request
 /// starts and of their server connections.

@@ -73,6 +73,29 @@ pub(crate) fn json(addr: &str, path: &str, cookie: &str) -> Result<serde_json::V
     Ok(serde_json::from_slice(&body)?)
 }
 
+/// A POST of JSON `body` to the view: the answer's JSON.
+pub(crate) fn post(
+    addr: &str,
+    path: &str,
+    cookie: &str,
+    body: &serde_json::Value,
+) -> Result<serde_json::Value> {
+    let body = body.to_string();
+    let mut stream = TcpStream::connect(addr)?;
+    write!(
+        stream,
+        "POST {path} HTTP/1.1\r\nHost: {addr}\r\nCookie: {cookie}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    )?;
+    let mut out = String::new();
+    stream.read_to_string(&mut out)?;
+    let (head, answer) = out.split_once("\r\n\r\n").context("no response head")?;
+    if !head.starts_with("HTTP/1.1 20") {
+        bail!("POST {path}: {head}: {answer}");
+    }
+    Ok(serde_json::from_str(answer)?)
+}
+
 /// `runner -n -r FILE --web`: the child, its view's address and cookie.
 pub(crate) fn open_view(runner: &Path, file: &Path) -> Result<(Child, String, String)> {
     let mut child = Command::new(runner)

@@ -5,7 +5,7 @@
 //! - `cargo xtask peer`: only install the peer.
 //! - `cargo xtask bench offline`, `bench live`, `bench concurrency`,
 //!   `bench tls`, `bench websocket`, `bench h2stream`, `bench modes`,
-//!   `bench filter`, `bench accessors`, `bench streams`, `bench web`, `bench compare`, `bench compose`: the benchmarks
+//!   `bench filter`, `bench accessors`, `bench streams`, `bench web`, `bench compare`, `bench compose`, `bench preview`: the benchmarks
 //!   recorded in BENCHMARKS.md. `bench live`, `bench streams` and `bench accessors` take
 //!   `--against REV`: REV's runner beside the working tree's (`ab.rs`).
 //! - `cargo xtask fuzz [--time S]`: every cargo-fuzz target for S seconds.
@@ -23,6 +23,7 @@ mod bench_filter;
 mod bench_h2stream;
 mod bench_live;
 mod bench_modes;
+mod bench_preview;
 mod bench_replay;
 mod bench_streams;
 mod bench_tls;
@@ -70,6 +71,7 @@ fn main() -> Result<()> {
         ["bench", "web", rest @ ..] => bench_web::web(rest),
         ["bench", "compare", rest @ ..] => bench_compare::compare(rest),
         ["bench", "compose", rest @ ..] => bench_compose::compose(rest),
+        ["bench", "preview", rest @ ..] => bench_preview::preview(rest),
         ["bench", "concurrency", rest @ ..] => bench_concurrency::concurrency(rest),
         ["bench", "filter", rest @ ..] => bench_filter::filter(rest),
         ["bench", "tls", rest @ ..] => bench_tls::tls(rest),
@@ -82,7 +84,7 @@ fn main() -> Result<()> {
         ["soak", rest @ ..] => soak::soak(rest),
         ["origin", port] => bench_live::serve_forever(port.parse()?),
         _ => bail!(
-            "usage: cargo xtask test [CARGO TEST ARGS] | peer | bench offline [--flows N] [--big-mb N] [--ab-flows N] [--against REV] | bench accessors [--against REV] | bench live [--seconds N] [--perf-seconds N] [--origin nginx|inproc] [--against REV] | bench concurrency [--seconds N] | bench filter [--mb N] [--flows N] [--seconds N] [--iterations N] | bench tls [--seconds N] [--connections N] [--client-threads N] | bench websocket [--seconds N] [--connections N] [--window N] [--size BYTES] [--idle N] [--client-threads N] | bench h2stream [--mb N] [--slow-mbps N] | bench modes [--seconds N] [--connections N] [--size BYTES] [--client-threads N] [--origin nginx|inproc] [--against REV] [--waylay-set NAME=VALUE] | bench replay [--seconds N] [--connections N] | bench web [--flows N] [--mitmweb-flows N] [--seconds N] | bench compare [--items N] [--rounds N] | bench compose [--copies N] [--rounds N] | bench streams [--seconds N] [--connections N] [--size BYTES] [--rounds N] [--memory SIZE] [--against REV] | fuzz [--time SECONDS] [--jobs N] [--target NAME]... | soak [--seconds N] [--clients N] [--idle N] | origin PORT"
+            "usage: cargo xtask test [CARGO TEST ARGS] | peer | bench offline [--flows N] [--big-mb N] [--ab-flows N] [--against REV] | bench accessors [--against REV] | bench live [--seconds N] [--perf-seconds N] [--origin nginx|inproc] [--against REV] | bench concurrency [--seconds N] | bench filter [--mb N] [--flows N] [--seconds N] [--iterations N] | bench tls [--seconds N] [--connections N] [--client-threads N] | bench websocket [--seconds N] [--connections N] [--window N] [--size BYTES] [--idle N] [--client-threads N] | bench h2stream [--mb N] [--slow-mbps N] | bench modes [--seconds N] [--connections N] [--size BYTES] [--client-threads N] [--origin nginx|inproc] [--against REV] [--waylay-set NAME=VALUE] | bench replay [--seconds N] [--connections N] | bench web [--flows N] [--mitmweb-flows N] [--seconds N] | bench compare [--items N] [--rounds N] | bench compose [--copies N] [--rounds N] | bench preview [--flows N] [--rounds N] [--peer-flows N] | bench streams [--seconds N] [--connections N] [--size BYTES] [--rounds N] [--memory SIZE] [--against REV] | fuzz [--time SECONDS] [--jobs N] [--target NAME]... | soak [--seconds N] [--clients N] [--idle N] | origin PORT"
         ),
     }
 }

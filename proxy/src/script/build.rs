@@ -221,6 +221,20 @@ pub struct BuildOptions {
     pub proxy_dir: Option<PathBuf>,
     /// Silence cargo's progress lines (diagnostics still show).
     pub quiet: bool,
+    /// Where cargo's lines and the compiler's diagnostics go instead of
+    /// standard error (the web view shows a build's progress); `quiet`
+    /// does not apply to them.
+    pub lines: Option<BuildLines>,
+}
+
+/// Takes each line of a build's output, as plain text.
+#[derive(Clone)]
+pub struct BuildLines(pub std::sync::Arc<dyn Fn(&str) + Send + Sync>);
+
+impl fmt::Debug for BuildLines {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("BuildLines(..)")
+    }
 }
 
 /// At most this much of cargo's standard error is kept to read the cause.
@@ -247,7 +261,8 @@ pub fn build(dir: &Path, options: &BuildOptions) -> Result<PathBuf, BuildError> 
         .arg(&manifest);
     // Diagnostics come as JSON, each with its package and its rendering,
     // which is printed as it comes.
-    if std::io::stderr().is_terminal() {
+    let sink = options.lines.clone();
+    if sink.is_none() && std::io::stderr().is_terminal() {
         command.args([
             "--color=always",
             "--message-format=json-diagnostic-rendered-ansi",
@@ -276,6 +291,7 @@ pub fn build(dir: &Path, options: &BuildOptions) -> Result<PathBuf, BuildError> 
     let stdout = child.stdout.take().expect("piped");
     let stderr = child.stderr.take().expect("piped");
     let quiet = options.quiet;
+    let relayed = sink.clone();
     // cargo's own lines: shown as they come (unless quiet), and kept.
     let relay = std::thread::spawn(move || {
         let mut kept = String::new();
@@ -284,7 +300,9 @@ pub fn build(dir: &Path, options: &BuildOptions) -> Result<PathBuf, BuildError> 
             let Ok(line) = line else { break };
             // Quiet hides progress, never cargo's error and what follows.
             failing |= line.trim_start().starts_with("error");
-            if !quiet || failing {
+            if let Some(BuildLines(sink)) = &relayed {
+                sink(&line);
+            } else if !quiet || failing {
                 let _ = writeln!(std::io::stderr().lock(), "{line}");
             }
             if kept.len() < KEPT {
@@ -300,8 +318,14 @@ pub fn build(dir: &Path, options: &BuildOptions) -> Result<PathBuf, BuildError> 
     for message in Message::parse_stream(BufReader::new(stdout)) {
         match message {
             Ok(Message::CompilerMessage(msg)) => {
-                if let Some(rendered) = &msg.message.rendered {
-                    let _ = std::io::stderr().lock().write_all(rendered.as_bytes());
+                match (&msg.message.rendered, &sink) {
+                    (Some(rendered), Some(BuildLines(sink))) => {
+                        rendered.lines().for_each(|l| sink(l));
+                    }
+                    (Some(rendered), None) => {
+                        let _ = std::io::stderr().lock().write_all(rendered.as_bytes());
+                    }
+                    (None, _) => {}
                 }
                 if matches!(
                     msg.message.level,

@@ -43,6 +43,7 @@ pub fn router(app: Arc<App>) -> Router {
         .merge(super::open::routes())
         .merge(super::compare::routes())
         .merge(super::compose::routes())
+        .merge(super::runs::routes())
         .layer(axum::middleware::from_fn_with_state(
             app.clone(),
             guard::guard,

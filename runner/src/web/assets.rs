@@ -28,10 +28,12 @@ pub async fn style() -> impl IntoResponse {
 
 /// The page's other modules, by name.
 const MODULES: &[(&str, &str)] = &[
+    ("dom.js", include_str!("page/dom.js")),
     ("views.js", include_str!("page/views.js")),
     ("palette.js", include_str!("page/palette.js")),
     ("compare.js", include_str!("page/compare.js")),
     ("compose.js", include_str!("page/compose.js")),
+    ("runs.js", include_str!("page/runs.js")),
 ];
 
 /// `GET /js/{name}`: one of [`MODULES`].

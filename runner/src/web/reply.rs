@@ -31,9 +31,14 @@ pub(super) fn error(status: StatusCode, message: impl Into<String>) -> Response 
 }
 
 pub(super) fn read_back(e: ReadBack) -> Response {
+    unreadable(e).into_response()
+}
+
+/// [`read_back`] as a [`Refusal`].
+pub(super) fn unreadable(e: ReadBack) -> Refusal {
     match e {
-        ReadBack::NoSuchFlow(_) => error(StatusCode::NOT_FOUND, e.to_string()),
-        _ => error(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()),
+        ReadBack::NoSuchFlow(_) => refusal(StatusCode::NOT_FOUND, e.to_string()),
+        _ => refusal(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()),
     }
 }
 

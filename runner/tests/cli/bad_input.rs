@@ -1,7 +1,7 @@
 //! Bad input: one clear error line (what, where, what to do), a non-zero
 //! exit when the run cannot complete, and no finished work lost.
 
-use crate::support::{flows, golden, manifest, path_in, run, scratch, write_crate};
+use crate::support::{broken_crate, flows, golden, manifest, path_in, run, scratch, write_crate};
 
 /// Writes the first `keep` bytes of all.mitm plus `tail` to a file.
 fn damaged(dir: &tempfile::TempDir, keep: usize, tail: &[u8]) -> String {
@@ -162,13 +162,7 @@ fn the_input_is_never_the_output() {
 #[test]
 fn a_script_that_does_not_compile_shows_cargos_errors_then_one_line() {
     let dir = scratch();
-    write_crate(
-        dir.path(),
-        &[
-            ("Cargo.toml", &manifest("broken", "\"cdylib\"", true)),
-            ("src/lib.rs", "pub fn oops() -> u32 { \"not a number\" }\n"),
-        ],
-    );
+    broken_crate(dir.path());
     let path = dir.path().to_str().unwrap();
     let out = path_in(&dir, "out.mitm");
     let result = run(&[

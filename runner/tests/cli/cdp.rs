@@ -145,7 +145,12 @@ impl Browser {
     /// Waits up to 20 s for `js` to be true; panics with `what` and the
     /// page's text if it never is.
     pub fn wait_for(&mut self, js: &str, what: &str) {
-        let deadline = Instant::now() + Duration::from_secs(20);
+        self.wait_for_long(js, what, Duration::from_secs(20));
+    }
+
+    /// [`wait_for`](Browser::wait_for), up to `limit`.
+    pub fn wait_for_long(&mut self, js: &str, what: &str, limit: Duration) {
+        let deadline = Instant::now() + limit;
         loop {
             let r = self.call(
                 "Runtime.evaluate",

@@ -46,5 +46,6 @@ mod web_export;
 mod web_inflight;
 mod web_intercept;
 mod web_page;
+mod web_runs;
 mod websocket;
 mod wire;

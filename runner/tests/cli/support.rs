@@ -104,6 +104,17 @@ pub fn write_crate(dir: &Path, files: &[(&str, &str)]) {
     }
 }
 
+/// A script crate in `dir` that does not compile (a type error).
+pub fn broken_crate(dir: &Path) {
+    write_crate(
+        dir,
+        &[
+            ("Cargo.toml", &manifest("broken", "\"cdylib\"", true)),
+            ("src/lib.rs", "pub fn oops() -> u32 { \"not a number\" }\n"),
+        ],
+    );
+}
+
 /// A Cargo.toml for a throwaway script crate.
 pub fn manifest(name: &str, crate_type: &str, sdk: bool) -> String {
     // The SDK's minor version is its ABI version.

@@ -392,7 +392,7 @@ fn bad_web_settings_get_one_line() {
 }
 
 /// The event pane's lines so far, as "level: text".
-fn log_lines(view: &View) -> Vec<String> {
+pub fn log_lines(view: &View) -> Vec<String> {
     view.json("/api/log?level=debug")["lines"]
         .as_array()
         .unwrap()
@@ -408,7 +408,7 @@ fn log_lines(view: &View) -> Vec<String> {
 }
 
 /// Waits until a log line contains `what`.
-fn wait_for_log(view: &View, what: &str) -> String {
+pub fn wait_for_log(view: &View, what: &str) -> String {
     let deadline = Instant::now() + Duration::from_secs(20);
     loop {
         if let Some(line) = log_lines(view).into_iter().find(|l| l.contains(what)) {

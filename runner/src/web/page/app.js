@@ -2,21 +2,18 @@
 // page asks for the rows it shows (a window) and hears of changes on one
 // push channel. Nothing here grows with the number of flows.
 
+import { el } from "/js/dom.js";
 import { VIEWS, guessView, kv, renderBody } from "/js/views.js";
 import { openPalette } from "/js/palette.js";
 import { compareCapture, compareFlows } from "/js/compare.js";
 import { newDraft, pasteCurl } from "/js/compose.js";
+import { runForm } from "/js/runs.js";
 
 const ROW = 22;            // px per row
 const MAX_PX = 8_000_000;  // the tallest scroll area browsers handle well
 const BODY_CHUNK = 256 * 1024;
 
 const $ = (id) => document.getElementById(id);
-const el = (tag, props = {}, ...children) => {
-  const e = Object.assign(document.createElement(tag), props);
-  for (const c of children) e.append(c);
-  return e;
-};
 
 const state = {
   filter: "", highlight: "", sort: "time", desc: false,
@@ -182,6 +179,7 @@ function showSelection() {
     button("Replay", () => actOnTargets("replay")),
     button("Duplicate", () => actOnTargets("duplicate")),
     button("Mark", () => actOnTargets("edit", { marked: ":default:" })),
+    button("Run script…", openRun),
     button("Unmark", () => actOnTargets("edit", { marked: "" })),
     button("Delete", () => actOnTargets("delete")),
     state.chosen.size === 2 ? button("Compare", () => showCompare(...targets())) : "",
@@ -703,6 +701,15 @@ async function openFile(file) {
   status(`reading ${file.name}: the flows appear as they are read (see Events)`, false);
 }
 
+/** The Run pane: a script on the selected flows (or a filter's), with a
+ *  preview to apply or discard. */
+function openRun() {
+  state.detail = null;
+  $("detail").hidden = false;
+  $("tabs").replaceChildren(el("button", { type: "button", className: "active", textContent: "Run script" }));
+  runForm($("pane"), targets(), state.filter, { status, openFlow: (n) => openDetail(n), refresh });
+}
+
 /** Flows `a` and `b` compared in the detail pane (`b` from the second
  *  capture when `bIn` is "other"). */
 async function showCompare(a, b, bIn = "view", name = "") {
@@ -762,6 +769,7 @@ function commands() {
     { name: "Compare with a capture (.mitm or HAR)", run: () => $("compare-file").click() },
     { name: "New request (Compose)", run: () => openCompose({}) },
     { name: "Compose from a curl command", run: () => openCompose("curl") },
+    { name: "Run a script on the selected flows (preview, then apply)", key: "R", run: openRun },
     { name: "Save all flows as .mitm", run: () => download("/api/save?format=mitm", "flows.mitm") },
     { name: "Save the filtered flows as .mitm", run: () => download("/api/save?" + new URLSearchParams({ format: "mitm", filter: state.filter }), "flows.mitm") },
     { name: "Save the filtered flows as HAR", run: () => download("/api/save?" + new URLSearchParams({ format: "har", filter: state.filter }), "flows.har") },
@@ -854,6 +862,7 @@ function init() {
   $("compare-open").addEventListener("click", () => $("compare-file").click());
   $("compose-new").addEventListener("click", () => openCompose({}));
   $("compose-curl").addEventListener("click", () => openCompose("curl"));
+  $("run-open").addEventListener("click", openRun);
   $("compare-file").addEventListener("change", () => {
     const file = $("compare-file").files[0];
     if (file) compareWithFile(file);
@@ -886,6 +895,7 @@ function init() {
       o: () => $("open-file").click(),
       c: () => state.chosen.size === 2 && showCompare(...targets()),
       C: () => state.selected != null && openCompose({ from: state.selected }),
+      R: openRun,
       " ": () => state.selected != null && choose([state.selected], !state.chosen.has(state.selected)),
       Tab: () => nextTab(e.shiftKey ? -1 : 1),
       Escape: () => closeDetail(),

@@ -3,11 +3,7 @@
 // flows. The server does the comparing; this module only draws it, as
 // text, never as markup.
 
-const el = (tag, props = {}, ...children) => {
-  const e = Object.assign(document.createElement(tag), props);
-  for (const c of children) e.append(c);
-  return e;
-};
+import { el } from "/js/dom.js";
 
 const text = (v) => (v == null ? "" : Array.isArray(v) ? v.join("\n") : String(v));
 

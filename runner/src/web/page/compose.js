@@ -3,26 +3,8 @@
 // send's response diffed against the one before. The server keeps the
 // drafts and their sends; this module draws them, as text, never markup.
 
+import { el, call } from "/js/dom.js";
 import { compareInto } from "/js/compare.js";
-
-const el = (tag, props = {}, ...children) => {
-  const e = Object.assign(document.createElement(tag), props);
-  for (const c of children) e.append(c);
-  return e;
-};
-
-/** A JSON request; gives the answer, or throws the server's error line. */
-async function call(method, url, body) {
-  const resp = await fetch(url, {
-    method, headers: { "Content-Type": "application/json" },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const text = await resp.text();
-  let answer;
-  try { answer = JSON.parse(text); } catch { answer = { error: text.trim() || `${method} ${url}: ${resp.status}` }; }
-  if (!resp.ok) throw new Error(answer.error || `${method} ${url}: ${resp.status}`);
-  return answer;
-}
 
 let shown = null; // { id, raw: bool, pane, hooks, timer }
 

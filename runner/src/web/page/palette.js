@@ -1,11 +1,7 @@
 // The command palette (Ctrl+K): every action by name. Words typed narrow
 // the list; arrows move; Enter runs; Escape closes.
 
-const el = (tag, props = {}, ...children) => {
-  const e = Object.assign(document.createElement(tag), props);
-  for (const c of children) e.append(c);
-  return e;
-};
+import { el } from "/js/dom.js";
 
 /**
  * Opens the palette over `commands` ({ name, key?, run }); `commands` is

@@ -1,11 +1,7 @@
 // How a body is shown: the views the detail pane offers, and which one
 // a content type picks. Everything goes in as text, never as markup.
 
-const el = (tag, props = {}, ...children) => {
-  const e = Object.assign(document.createElement(tag), props);
-  for (const c of children) e.append(c);
-  return e;
-};
+import { el } from "/js/dom.js";
 
 export const VIEWS = ["auto", "json", "html", "xml", "text", "form", "multipart", "hex", "image"];
 
