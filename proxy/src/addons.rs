@@ -1,8 +1,13 @@
 //! mitmproxy's everyday rewriting options as host-side addons:
-//! `anticache`, `anticomp` (which run before the scripts, where mitmproxy
-//! lists them), then, after the scripts, `map_remote`, `map_local`,
-//! `modify_body`, `modify_headers`, `stickyauth`, `stickycookie`, in
-//! mitmproxy 11's order.
+//! `block_list`, `anticache`, `anticomp` (which run before the scripts,
+//! where mitmproxy lists them), then, after the scripts, server replay,
+//! `map_remote`, `map_local`, `modify_body`, `modify_headers`,
+//! `stickyauth`, `stickycookie`, in mitmproxy 11's order.
+//!
+//! The rules (`block_list` and the four map and modify options, [`Rules`])
+//! can be swapped while flows pass ([`Addons::set_rules`]): the web view's
+//! rules table takes effect at once, as `--set` would have. The others
+//! keep state (sticky cookies, the replay queue) and stay as started.
 //!
 //! They hang off [`Scripts`](crate::script::Scripts), the one dispatch
 //! point, so live and offline flows reach them the same way. Each does
@@ -18,12 +23,13 @@ use crate::event::{Event, Level, LogSink};
 use crate::flow::Flow;
 
 mod anti;
+mod block_list;
 mod map_local;
 mod map_remote;
 mod mimetypes;
 mod modify;
 mod server_replay;
-mod spec;
+pub(crate) mod spec;
 mod sticky;
 
 pub use server_replay::{Extra, ReplayFlows, ReplayOptions};
@@ -39,6 +45,8 @@ pub struct Options {
     pub modify_headers: Vec<String>,
     /// `[/filter]/regex/[@]replacement`, repeatable.
     pub modify_body: Vec<String>,
+    /// `/filter/status`, repeatable.
+    pub block_list: Vec<String>,
     /// Strip If-Modified-Since and If-None-Match from requests.
     pub anticache: bool,
     /// Ask servers for uncompressed responses.
@@ -116,8 +124,68 @@ pub(crate) trait Addon: Send + Sync + fmt::Debug {
 /// The addons of a run, in mitmproxy's order around the scripts.
 #[derive(Debug, Default)]
 pub struct Addons {
+    /// `anticache`, `anticomp`: after the rules' `block_list`.
     before: Vec<Box<dyn Addon>>,
+    /// Server replay, when `-S` is given: before the rules' rewriting.
+    replay: Option<Box<dyn Addon>>,
+    /// `stickyauth`, `stickycookie`: after the rules' rewriting.
     after: Vec<Box<dyn Addon>>,
+    /// The rules, swapped whole.
+    rules: arc_swap::ArcSwap<Rules>,
+}
+
+/// The options that can change while flows pass: `block_list` (before
+/// the scripts), and `map_remote`, `map_local`, `modify_body`,
+/// `modify_headers` (after them), each checked when built.
+#[derive(Debug, Default)]
+pub struct Rules {
+    block: Vec<Box<dyn Addon>>,
+    rewrite: Vec<Box<dyn Addon>>,
+}
+
+impl Rules {
+    /// Checks the rule options' specs (the others in `options` are not
+    /// read) and builds them.
+    pub fn new(options: &Options) -> Result<Rules, SpecError> {
+        let mut rules = Rules::default();
+        if !options.block_list.is_empty() {
+            rules
+                .block
+                .push(Box::new(block_list::BlockList::new(&options.block_list)?));
+        }
+        if !options.map_remote.is_empty() {
+            rules
+                .rewrite
+                .push(Box::new(map_remote::MapRemote::new(&options.map_remote)?));
+        }
+        if !options.map_local.is_empty() {
+            rules
+                .rewrite
+                .push(Box::new(map_local::MapLocal::new(&options.map_local)?));
+        }
+        if !options.modify_body.is_empty() {
+            rules
+                .rewrite
+                .push(Box::new(modify::ModifyBody::new(&options.modify_body)?));
+        }
+        if !options.modify_headers.is_empty() {
+            rules.rewrite.push(Box::new(modify::ModifyHeaders::new(
+                &options.modify_headers,
+            )?));
+        }
+        Ok(rules)
+    }
+
+    fn is_empty(&self) -> bool {
+        self.block.is_empty() && self.rewrite.is_empty()
+    }
+}
+
+/// Seconds since the epoch, for the responses and errors addons make.
+pub(crate) fn now() -> f64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0.0, |d| d.as_secs_f64())
 }
 
 /// Which side of the scripts.
@@ -130,10 +198,13 @@ pub(crate) enum Stage {
 impl Addons {
     /// Checks every spec and builds the addons the options ask for.
     pub fn new(options: &Options) -> Result<Addons, SpecError> {
-        let mut addons = Addons::default();
+        let mut addons = Addons {
+            rules: arc_swap::ArcSwap::from_pointee(Rules::new(options)?),
+            ..Addons::default()
+        };
         if !options.server_replay.flows.is_empty() {
             // After the scripts, first: serverplayback precedes mapremote.
-            addons.after.push(Box::new(server_replay::ServerReplay::new(
+            addons.replay = Some(Box::new(server_replay::ServerReplay::new(
                 &options.server_replay,
             )));
         }
@@ -142,26 +213,6 @@ impl Addons {
         }
         if options.anticomp {
             addons.before.push(Box::new(anti::AntiComp));
-        }
-        if !options.map_remote.is_empty() {
-            addons
-                .after
-                .push(Box::new(map_remote::MapRemote::new(&options.map_remote)?));
-        }
-        if !options.map_local.is_empty() {
-            addons
-                .after
-                .push(Box::new(map_local::MapLocal::new(&options.map_local)?));
-        }
-        if !options.modify_body.is_empty() {
-            addons
-                .after
-                .push(Box::new(modify::ModifyBody::new(&options.modify_body)?));
-        }
-        if !options.modify_headers.is_empty() {
-            addons.after.push(Box::new(modify::ModifyHeaders::new(
-                &options.modify_headers,
-            )?));
         }
         if let Some(filter) = options.stickyauth.as_deref().filter(|f| !f.is_empty()) {
             addons
@@ -176,16 +227,28 @@ impl Addons {
         Ok(addons)
     }
 
+    /// Puts `rules` in place of the rules: flows from now on see them.
+    pub fn set_rules(&self, rules: Rules) {
+        self.rules.store(std::sync::Arc::new(rules));
+    }
+
     /// Whether no option is set.
     pub fn is_empty(&self) -> bool {
-        self.before.is_empty() && self.after.is_empty()
+        self.before.is_empty()
+            && self.replay.is_none()
+            && self.after.is_empty()
+            && self.rules.load().is_empty()
     }
 
     /// Whether any addon acts on `event`.
     pub fn wants(&self, event: Event) -> bool {
+        let rules = self.rules.load();
         self.before
             .iter()
+            .chain(&self.replay)
             .chain(&self.after)
+            .chain(&rules.block)
+            .chain(&rules.rewrite)
             .any(|a| a.wants(event))
     }
 
@@ -201,11 +264,12 @@ impl Addons {
         log: &dyn LogSink,
     ) -> bool {
         let mut killed = false;
-        let addons = match stage {
-            Stage::BeforeScripts => &self.before,
-            Stage::AfterScripts => &self.after,
+        let rules = self.rules.load();
+        let in_order: [&[Box<dyn Addon>]; 3] = match stage {
+            Stage::BeforeScripts => [&rules.block, &self.before, &[]],
+            Stage::AfterScripts => [self.replay.as_slice(), &rules.rewrite, &self.after],
         };
-        for addon in addons.iter().filter(|a| a.wants(event)) {
+        for addon in in_order.into_iter().flatten().filter(|a| a.wants(event)) {
             let ran = catch_unwind(AssertUnwindSafe(|| {
                 addon.event_may_kill(event, flow, live, log)
             }));

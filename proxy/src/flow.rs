@@ -159,6 +159,18 @@ impl Flow {
         self.dict_mut().insert("error", Value::Dict(error.into()));
     }
 
+    /// Sets `metadata[key]` (making `metadata` a dict first if it is not
+    /// one), as an addon marks the flows it acted on.
+    pub fn set_metadata(&mut self, key: &str, value: Value) {
+        let dict = self.dict_mut();
+        if !matches!(dict.get("metadata"), Some(Value::Dict(_))) {
+            dict.insert("metadata", Value::Dict(Default::default()));
+        }
+        if let Some(meta) = dict.get_mut("metadata").and_then(Value::as_dict_mut) {
+            meta.insert(key, value);
+        }
+    }
+
     /// The client (`client_conn`) or server (`server_conn`) connection dict.
     pub fn conn(&self, key: &str) -> Option<&Dict> {
         self.dict().get(key).and_then(Value::as_dict)

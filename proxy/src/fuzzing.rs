@@ -464,19 +464,20 @@ pub fn rewrite_specs(data: &[u8]) {
         return;
     };
     // An `@FILE` value is read at start-up: not from a fuzzer.
-    if matches!(which % 6, 2 | 3) && spec.contains('@') {
+    if matches!(which % 7, 2 | 3) && spec.contains('@') {
         return;
     }
     let mut options = crate::addons::Options::default();
-    match which % 6 {
+    match which % 7 {
         0 => options.map_remote.push(spec.to_owned()),
         1 => options.map_local.push(spec.to_owned()),
         2 => options.modify_headers.push(spec.to_owned()),
         3 => options.modify_body.push(spec.to_owned()),
         4 => options.stickycookie = Some(spec.to_owned()),
-        _ => options.stickyauth = Some(spec.to_owned()),
+        5 => options.stickyauth = Some(spec.to_owned()),
+        _ => options.block_list.push(spec.to_owned()),
     }
-    let run = which % 6 != 1;
+    let run = which % 7 != 1;
     let addons = match crate::addons::Addons::new(&options) {
         Ok(addons) => addons,
         Err(e) => {
@@ -533,6 +534,11 @@ pub fn web_api(data: &[u8]) {
     if let Err(why) = crate::view::preview::Request::from_json(&edit) {
         assert!(!why.contains('\n'), "not one line: {why:?}");
     }
+    // A rules table (`PUT /api/rules`); an `@FILE` value would be read
+    // from the machine, so none is built.
+    if !data.contains(&b'@') {
+        rules_table(&edit);
+    }
     for flow in FILTER_FLOWS.iter() {
         let mut changed = flow.clone();
         if let Err(why) = crate::view::edit::apply(&mut changed, &edit) {
@@ -554,6 +560,35 @@ pub fn web_api(data: &[u8]) {
         crate::flowfile::encode(&back, &mut again).expect("encodes");
         assert_eq!(out, again, "written, read and written again differ");
     }
+}
+
+/// A rules table: refused in one line, or each row checked (errors in
+/// one line), and the option values it comes to, read back as rows, come
+/// to the same values.
+fn rules_table(body: &serde_json::Value) {
+    use crate::view::rules::Table;
+    let table = match Table::from_json(body) {
+        Ok(t) => t,
+        Err(why) => {
+            assert!(!why.contains('\n'), "not one line: {why:?}");
+            return;
+        }
+    };
+    let applied = table.options();
+    for why in applied.errors.iter().flatten() {
+        assert!(!why.contains('\n'), "not one line: {why:?}");
+    }
+    let _ = table.json();
+    let intercept = applied
+        .intercept
+        .as_ref()
+        .map(|f| f.expression().to_owned());
+    let again = Table::from_options(&applied.options, intercept.as_deref());
+    assert_eq!(
+        again.values(),
+        table.values(),
+        "rows read back from their values differ"
+    );
 }
 
 /// The view's index reads a flow's row from its bytes without building

@@ -448,6 +448,13 @@ impl Scripts {
         self.addons = addons;
     }
 
+    /// Puts `rules` in place of the rewriting rules (`block_list`,
+    /// `map_remote`, `map_local`, `modify_body`, `modify_headers`): every
+    /// event from now on sees them, live or offline.
+    pub fn set_rules(&self, rules: crate::addons::Rules) {
+        self.addons.set_rules(rules);
+    }
+
     /// The options every script declares, in script order.
     pub fn declared(&self) -> Vec<DeclaredOption> {
         self.scripts
@@ -605,9 +612,9 @@ impl Scripts {
         let mut outcome = Outcome::default();
         let mut failures = Vec::new();
         let stage = crate::addons::Stage::BeforeScripts;
-        if dispatch.addons {
-            self.addons.run(stage, event, flow, live, &*self.log);
-        }
+        // `block_list`'s 444 kills from here (live only).
+        let killed_before =
+            dispatch.addons && self.addons.run(stage, event, flow, live, &*self.log);
         let actions = self.actions.get().filter(|_| dispatch.actions);
         let acts = match (dispatch.actions, actions) {
             (false, _) => Acts::InCopy,
@@ -666,7 +673,7 @@ impl Scripts {
                     failures.push((name, panic));
                 }
             }
-            outcome.killed = cell.killed();
+            outcome.killed = killed_before || cell.killed();
         }
         let stage = crate::addons::Stage::AfterScripts;
         // `server_replay_extra=kill` kills from here (live only).

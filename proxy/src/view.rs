@@ -12,6 +12,7 @@ pub mod json;
 mod order;
 pub mod preview;
 pub mod row;
+pub mod rules;
 mod session;
 
 pub use error::ReadBack;

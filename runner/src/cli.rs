@@ -109,9 +109,12 @@ pub struct Cli {
     #[arg(long = "flow-detail", value_name = "0..4", default_value_t = 1, value_parser = clap::value_parser!(u8).range(0..=4))]
     pub flow_detail: u8,
 
-    /// List the proxy's options and the ones the scripts declare, then exit.
-    #[arg(long = "options")]
-    pub options: bool,
+    /// Alone: list every option (with help and current value) and the
+    /// ones the scripts declare, then exit. With FILE: read options from
+    /// FILE, a YAML file as mitmproxy's config.yaml (otherwise
+    /// CONFDIR/config.yaml is read when it exists).
+    #[arg(long = "options", value_name = "FILE", num_args = 0..=1)]
+    pub options: Option<Option<String>>,
 
     /// Don't rebuild and reload scripts when their files change (live).
     #[arg(long = "no-reload")]
@@ -211,6 +214,11 @@ pub struct Cli {
     /// spaces): only matching flows are read from -r, shown and saved to -w.
     #[arg(value_name = "FILTER")]
     pub filter: Vec<String>,
+
+    /// `--set` (and the options file) read against the option registry;
+    /// filled in by `main` before anything asks.
+    #[arg(skip)]
+    pub config: crate::registry::Config,
 }
 
 #[derive(Clone, Debug, Subcommand)]

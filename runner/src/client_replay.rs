@@ -20,18 +20,6 @@ use waylay_proxy::script::{Actions, Level, Scripts};
 use crate::cli::Cli;
 use crate::output::Output;
 
-/// The `--set` names this module owns.
-pub const OPTIONS: [(&str, &str); 2] = [
-    (
-        "client_replay",
-        "file, repeatable: send its requests again, in order (as -C)",
-    ),
-    (
-        "client_replay_concurrency",
-        "1 or -1: replayed requests one at a time (1) or all at once (-1)",
-    ),
-];
-
 /// What `-C` and the `client_replay*` options ask for.
 pub struct Settings {
     /// The files' flows, in order.
@@ -39,32 +27,21 @@ pub struct Settings {
     pub concurrency: Concurrency,
 }
 
-/// Whether `--set NAME` is one of this module's.
-pub fn known(name: &str) -> bool {
-    OPTIONS.iter().any(|(n, _)| *n == name)
-}
-
 /// Reads `-C` and `--set client_replay*`, and the files they name: one
 /// line for a file that cannot be read, naming it and where.
 pub fn settings(cli: &Cli) -> Result<Settings> {
     let mut files = cli.client_replay.clone();
+    files.extend(
+        cli.config
+            .all("client_replay")
+            .into_iter()
+            .map(str::to_owned),
+    );
     let mut concurrency = Concurrency::One;
-    for set in &cli.set {
-        let Some((name, value)) = set.split_once('=') else {
-            if known(set) {
-                bail!("--set {set}: expected {set}=VALUE");
-            }
-            continue;
-        };
-        match name {
-            "client_replay" => files.push(value.to_owned()),
-            "client_replay_concurrency" => {
-                concurrency = Concurrency::parse(value).with_context(|| {
-                    format!("--set client_replay_concurrency={value}: the only values are 1 (one at a time) and -1 (all at once)")
-                })?;
-            }
-            _ => {}
-        }
+    if let Some(value) = cli.config.last("client_replay_concurrency") {
+        concurrency = Concurrency::parse(value).with_context(|| {
+            format!("--set client_replay_concurrency={value}: the only values are 1 (one at a time) and -1 (all at once)")
+        })?;
     }
     let mut flows = Vec::new();
     for file in &files {

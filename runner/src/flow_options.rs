@@ -17,76 +17,6 @@ use crate::cli::Cli;
 use crate::output::Output;
 use crate::values::switch;
 
-/// The `--set` names this module owns.
-pub const FLOW_OPTIONS: [(&str, &str); 15] = [
-    (
-        "anticache",
-        "true/false: strip If-Modified-Since and If-None-Match from requests (as --anticache)",
-    ),
-    (
-        "anticomp",
-        "true/false: ask servers for uncompressed responses (as --anticomp)",
-    ),
-    (
-        "dumper_filter",
-        "filter: show only the flows it matches (mitmdump's name for view_filter)",
-    ),
-    (
-        "hardump",
-        "file: write the flows as a HAR file at exit (- for standard output, .zhar compressed)",
-    ),
-    (
-        "map_local",
-        "[/filter]/url-regex/file-or-directory, repeatable: answer live requests from local files",
-    ),
-    (
-        "map_remote",
-        "[/filter]/url-regex/replacement, repeatable: rewrite live request URLs",
-    ),
-    (
-        "modify_body",
-        "[/filter]/regex/[@]replacement, repeatable: rewrite live bodies",
-    ),
-    (
-        "modify_headers",
-        "[/filter]/name/[@]value, repeatable: set (or, empty, remove) live headers",
-    ),
-    (
-        "progress",
-        "true/false: show a progress bar on a terminal during offline runs over a file (true)",
-    ),
-    (
-        "readfile_filter",
-        "filter: read only the flows of -r it matches; the others get no events and are not written",
-    ),
-    (
-        "save_stream_filter",
-        "filter: write only the flows it matches to -w",
-    ),
-    (
-        "script_error",
-        "fail/continue: after a hook panics, undo its changes and fail a live flow with a 502 (fail), or let the flow go on as the hook left it, as mitmproxy does (continue)",
-    ),
-    (
-        "stickyauth",
-        "filter: requests it matches get their host's last Authorization",
-    ),
-    (
-        "stickycookie",
-        "filter: requests it matches get the cookies earlier responses set",
-    ),
-    ("view_filter", "filter: show only the flows it matches"),
-];
-
-/// Whether `name` is one of these options, and a switch (`--set NAME`
-/// alone means true).
-pub fn known(name: &str) -> Option<bool> {
-    FLOW_OPTIONS
-        .iter()
-        .find(|(n, _)| *n == name)
-        .map(|(n, _)| matches!(*n, "anticache" | "anticomp" | "progress"))
-}
-
 /// What the options chose.
 #[derive(Debug)]
 pub struct FlowSettings {
@@ -98,6 +28,9 @@ pub struct FlowSettings {
     pub view: Option<Arc<Filter>>,
     /// Draw the offline progress bar (when stderr is a terminal).
     pub progress: bool,
+    /// The rule options as started (`block_list`, `map_*`, `modify_*`):
+    /// the web view's rules table begins with them.
+    pub rules: addons::Options,
 }
 
 fn filter(what: &str, expression: &str) -> Result<Option<Arc<Filter>>> {
@@ -122,15 +55,8 @@ pub fn resolve(cli: &Cli, scripts: &mut Scripts, output: &Output) -> Result<Flow
     };
     let (mut read, mut save, mut view) = (String::new(), String::new(), String::new());
     let mut progress = true;
-    let mut repeated: [Vec<String>; 4] = Default::default();
-    for set in &cli.set {
-        let (name, value) = match set.split_once('=') {
-            Some((n, v)) => (n, Some(v)),
-            None => (set.as_str(), None),
-        };
-        if known(name).is_none() {
-            continue;
-        }
+    let mut repeated: [Vec<String>; 5] = Default::default();
+    for (name, value) in cli.config.entries() {
         let text = || value.unwrap_or_default().to_owned();
         match name {
             "anticache" => rewrite.anticache = switch(name, value)?,
@@ -152,7 +78,10 @@ pub fn resolve(cli: &Cli, scripts: &mut Scripts, output: &Output) -> Result<Flow
             "map_remote" => repeated[0].push(text()),
             "map_local" => repeated[1].push(text()),
             "modify_headers" => repeated[2].push(text()),
-            _ => repeated[3].push(text()),
+            "modify_body" => repeated[3].push(text()),
+            "block_list" => repeated[4].push(text()),
+            // Another part's option.
+            _ => {}
         }
     }
     // mitmdump's flags win over `--set` for the same option.
@@ -161,7 +90,13 @@ pub fn resolve(cli: &Cli, scripts: &mut Scripts, output: &Output) -> Result<Flow
             *set = given.clone();
         }
     };
-    let [map_remote, map_local, modify_headers, modify_body] = &mut repeated;
+    let [
+        map_remote,
+        map_local,
+        modify_headers,
+        modify_body,
+        block_list,
+    ] = &mut repeated;
     flag(&cli.map_remote, map_remote);
     flag(&cli.map_local, map_local);
     flag(&cli.modify_headers, modify_headers);
@@ -170,6 +105,7 @@ pub fn resolve(cli: &Cli, scripts: &mut Scripts, output: &Output) -> Result<Flow
     rewrite.map_local = std::mem::take(map_local);
     rewrite.modify_headers = std::mem::take(modify_headers);
     rewrite.modify_body = std::mem::take(modify_body);
+    rewrite.block_list = std::mem::take(block_list);
     rewrite.anticache |= cli.anticache;
     rewrite.anticomp |= cli.anticomp;
     if cli.stickycookie.is_some() {
@@ -180,12 +116,21 @@ pub fn resolve(cli: &Cli, scripts: &mut Scripts, output: &Output) -> Result<Flow
     }
     let addons = Addons::new(&rewrite).map_err(|e| anyhow::anyhow!("{e}"))?;
     scripts.set_addons(addons);
+    let rules = addons::Options {
+        map_remote: rewrite.map_remote,
+        map_local: rewrite.map_local,
+        modify_headers: rewrite.modify_headers,
+        modify_body: rewrite.modify_body,
+        block_list: rewrite.block_list,
+        ..addons::Options::default()
+    };
     let settings = if cli.filter.is_empty() {
         FlowSettings {
             read: filter("--set readfile_filter", &read)?,
             save: filter("--set save_stream_filter", &save)?,
             view: filter("--set view_filter", &view)?,
             progress,
+            rules,
         }
     } else {
         // As mitmdump: the words make one expression that sets all three.
@@ -196,6 +141,7 @@ pub fn resolve(cli: &Cli, scripts: &mut Scripts, output: &Output) -> Result<Flow
             save: one.clone(),
             view: one,
             progress,
+            rules,
         }
     };
     Ok(settings)

@@ -32,11 +32,7 @@ pub struct HarOutput {
 
 /// The last `--set hardump=...`; `None` when unset or empty.
 fn setting(cli: &Cli) -> Option<&str> {
-    cli.set
-        .iter()
-        .filter_map(|s| s.strip_prefix("hardump="))
-        .next_back()
-        .filter(|v| !v.is_empty())
+    cli.config.last("hardump").filter(|v| !v.is_empty())
 }
 
 /// Opens `--set hardump`'s destination, if there is one.

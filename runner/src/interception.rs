@@ -11,13 +11,8 @@ use crate::cli::Cli;
 use crate::output::Output;
 
 /// The confdir: `--confdir`, `--set confdir=`, or `~/.waylay`.
-fn confdir(cli: &Cli) -> PathBuf {
-    let set = cli
-        .set
-        .iter()
-        .filter_map(|s| s.strip_prefix("confdir="))
-        .next_back()
-        .map(PathBuf::from);
+pub fn confdir(cli: &Cli) -> PathBuf {
+    let set = cli.config.last("confdir").map(PathBuf::from);
     cli.confdir.clone().or(set).unwrap_or_else(|| {
         std::env::var_os("HOME")
             .map_or_else(|| PathBuf::from("."), PathBuf::from)

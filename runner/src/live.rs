@@ -116,7 +116,7 @@ pub fn run(
         true => Some(crate::web::Web::start(cli, output)?),
         false => None,
     };
-    if web.is_none() && cli.set.iter().any(|s| s.starts_with("intercept=")) {
+    if web.is_none() && cli.config.last("intercept").is_some() {
         bail!(
             "--set intercept needs --web: without the view, nothing can resume an intercepted flow"
         );
@@ -125,6 +125,9 @@ pub fn run(
         options.guarded.push(web.address());
     }
     let scripts = Arc::new(scripts);
+    if let Some(web) = &web {
+        web.set_engine(scripts.clone(), &flows.rules);
+    }
     if !cli.no_reload {
         crate::reload::spawn(specs, scripts.clone(), output.clone());
     }

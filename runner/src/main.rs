@@ -21,10 +21,12 @@ mod interception;
 mod live;
 mod new;
 mod offline;
+mod options_file;
 mod output;
 mod progress;
 mod proxy_options;
 mod readfile;
+mod registry;
 mod reload;
 mod scripts;
 mod sdk_home;
@@ -48,11 +50,15 @@ fn main() -> ExitCode {
     }
 }
 
-fn run(cli: Cli) -> Result<()> {
+fn run(mut cli: Cli) -> Result<()> {
     if cli.version {
         print!("{}", sdk_home::version_text());
         return Ok(());
     }
+    // The command line's own `--set confdir` says where config.yaml is.
+    cli.config = registry::Config::parse(&cli.set)?;
+    options_file::apply(&mut cli)?;
+    cli.config = registry::Config::parse(&cli.set)?;
     match &cli.command {
         Some(Command::New { path }) => return new::create(path),
         Some(Command::Upgrade { path }) => {
@@ -68,9 +74,9 @@ fn run(cli: Cli) -> Result<()> {
         .collect::<Result<Vec<_>>>()?;
     let stdout_taken = cli.wfile.as_deref() == Some("-");
     let output = Arc::new(Output::new(cli.quiet, cli.verbose, stdout_taken));
-    if cli.options {
+    if matches!(cli.options, Some(None)) {
         let scripts = scripts::load_all(&specs, &output)?;
-        print!("{}", settings::list(&scripts));
+        print!("{}", settings::list(&cli, &scripts));
         return Ok(());
     }
     if cli.no_server {

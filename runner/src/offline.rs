@@ -71,6 +71,7 @@ pub fn run(cli: &Cli, specs: &[ScriptSpec], output: &Arc<Output>) -> Result<()> 
     {
         let file = File::open(path).with_context(|| format!("{path}: cannot read flows"))?;
         let web = crate::web::Web::start_over(cli, output, Some(file))?;
+        web.set_engine(scripts.clone(), &flows.rules);
         web.set_replay(crate::web::replay_offline(
             cli,
             scripts.clone(),
@@ -96,6 +97,7 @@ pub fn run(cli: &Cli, specs: &[ScriptSpec], output: &Arc<Output>) -> Result<()> 
         false => None,
     };
     if let Some(web) = &web {
+        web.set_engine(scripts.clone(), &flows.rules);
         web.set_replay(crate::web::replay_offline(
             cli,
             scripts.clone(),

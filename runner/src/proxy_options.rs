@@ -1,5 +1,5 @@
-//! The proxy's own options: what `--set` may name, and how those values
-//! and the flags become `waylay_proxy::live::Options`.
+//! The proxy's own options (the registry's `Applies::Proxy` ones): how
+//! their values and the flags become `waylay_proxy::live::Options`.
 
 use anyhow::{Context as _, Result, bail};
 use waylay_proxy::live::Options;
@@ -18,86 +18,6 @@ fn parse_size(text: &str) -> Option<u64> {
     };
     digits.parse::<u64>().ok()?.checked_mul(unit)
 }
-
-/// The proxy's own `--set` names.
-pub const PROXY_OPTIONS: [(&str, &str); 19] = [
-    (
-        "allow_hosts",
-        "regex: intercept only tunnels to a matching host:port (as --allow-hosts)",
-    ),
-    (
-        "body_size_limit",
-        "size (e.g. 10m): the largest body read; larger ones fail",
-    ),
-    (
-        "confdir",
-        "directory: where the CA lives (as --confdir; ~/.waylay)",
-    ),
-    (
-        "header_timeout",
-        "seconds: a started request head must be complete within this (60); 408 after",
-    ),
-    (
-        "ignore_hosts",
-        "regex: pass tunnels to a matching host:port through (as --ignore-hosts)",
-    ),
-    (
-        "intercept",
-        "filter: with --web, matching flows wait after their request and response hooks",
-    ),
-    (
-        "io_threads",
-        "number: threads serving connections, each with its own event loop (one per core)",
-    ),
-    (
-        "keep_host_header",
-        "true/false: reverse mode keeps the client's Host field (false: the server's)",
-    ),
-    (
-        "shutdown_grace",
-        "seconds: how long in-flight flows get at shutdown (10)",
-    ),
-    (
-        "ssl_insecure",
-        "true/false: don't verify upstream certificates (as -k)",
-    ),
-    (
-        "ssl_verify_upstream_trusted_ca",
-        "PEM file: a CA to trust for upstream servers, besides the system's",
-    ),
-    (
-        "stream_large_bodies",
-        "size: stream bodies larger than this instead of keeping them",
-    ),
-    (
-        "stream_messages_memory",
-        "size: a WebSocket or TCP flow's newest messages kept in memory (8m); older ones go to a temporary file",
-    ),
-    (
-        "tcp_hosts",
-        "regex: tunnels to a matching host:port carry TCP flows, TLS still intercepted",
-    ),
-    (
-        "upstream_auth",
-        "USER:PASS: Proxy-Authorization sent to the upstream proxy (upstream mode)",
-    ),
-    (
-        "upstream_timeout",
-        "seconds: wait for a server to connect or answer (10 and 60)",
-    ),
-    (
-        "web_host",
-        "address: where --web serves the view (127.0.0.1)",
-    ),
-    (
-        "web_port",
-        "port: where --web serves the view (8081; 0 picks a free one)",
-    ),
-    (
-        "websocket_max_message",
-        "size: the largest WebSocket message (16m); a larger one ends the flow",
-    ),
-];
 
 /// A true/false option's value.
 fn boolean(name: &str, value: &str) -> Result<bool> {

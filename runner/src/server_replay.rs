@@ -14,75 +14,6 @@ use waylay_proxy::addons::{Extra, ReplayOptions};
 use crate::cli::Cli;
 use crate::output::Output;
 
-/// The `--set` names this module owns.
-pub const OPTIONS: [(&str, &str); 12] = [
-    (
-        "server_replay",
-        "file, repeatable: answer matching requests with its recorded responses (as -S)",
-    ),
-    (
-        "server_replay_extra",
-        "forward, kill, 204, 400, 404 or 500: what requests matching no recording get while recordings remain (forward)",
-    ),
-    (
-        "server_replay_ignore_content",
-        "true/false: match requests without their bodies",
-    ),
-    (
-        "server_replay_ignore_host",
-        "true/false: match requests without their host",
-    ),
-    (
-        "server_replay_ignore_params",
-        "name, repeatable: a query parameter left out of the match",
-    ),
-    (
-        "server_replay_ignore_payload_params",
-        "name, repeatable: a form parameter (urlencoded or multipart) left out of the match",
-    ),
-    (
-        "server_replay_ignore_port",
-        "true/false: match requests without their port",
-    ),
-    (
-        "server_replay_kill_extra",
-        "true/false: deprecated, as server_replay_extra=kill",
-    ),
-    (
-        "server_replay_nopop",
-        "true/false: deprecated name of server_replay_reuse",
-    ),
-    (
-        "server_replay_refresh",
-        "true/false: move replayed responses' dates and cookie expiry to now (true)",
-    ),
-    (
-        "server_replay_reuse",
-        "true/false: serve a recording every time it matches, not once",
-    ),
-    (
-        "server_replay_use_headers",
-        "name, repeatable: a request header whose value must match too",
-    ),
-];
-
-/// Whether `--set NAME` is one of these options, and a switch (`--set
-/// NAME` alone means true).
-pub fn known(name: &str) -> Option<bool> {
-    OPTIONS.iter().find(|(n, _)| *n == name).map(|(n, _)| {
-        matches!(
-            *n,
-            "server_replay_ignore_content"
-                | "server_replay_ignore_host"
-                | "server_replay_ignore_port"
-                | "server_replay_kill_extra"
-                | "server_replay_nopop"
-                | "server_replay_refresh"
-                | "server_replay_reuse"
-        )
-    })
-}
-
 use crate::values::switch;
 
 fn extra(how: &str, value: &str) -> Result<Extra> {
@@ -101,18 +32,16 @@ pub fn options(cli: &Cli, output: &Output) -> Result<ReplayOptions> {
     let mut o = ReplayOptions::default();
     let mut files = Vec::new();
     let (mut kill_extra, mut nopop) = (false, false);
-    for set in &cli.set {
-        let (name, value) = match set.split_once('=') {
-            Some((n, v)) => (n, Some(v)),
-            None => (set.as_str(), None),
-        };
-        let Some(is_switch) = known(name) else {
+    for (name, value) in cli.config.entries() {
+        if !name.starts_with("server_replay") {
             continue;
-        };
+        }
         let text = || match value {
             Some(v) => Ok(v.to_owned()),
             None => bail!("--set {name}: expected {name}=VALUE"),
         };
+        let is_switch =
+            crate::registry::find(name).is_some_and(|o| o.kind == crate::registry::Kind::Bool);
         if is_switch {
             let on = switch(name, value)?;
             match name {
@@ -131,7 +60,8 @@ pub fn options(cli: &Cli, output: &Output) -> Result<ReplayOptions> {
             "server_replay_extra" => o.extra = extra("--set server_replay_extra", &text()?)?,
             "server_replay_ignore_params" => o.ignore_params.push(text()?),
             "server_replay_ignore_payload_params" => o.ignore_payload_params.push(text()?),
-            _ => o.use_headers.push(text()?),
+            "server_replay_use_headers" => o.use_headers.push(text()?),
+            _ => {}
         }
     }
     // mitmdump's flags win over `--set` for the same option.

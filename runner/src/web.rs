@@ -27,6 +27,7 @@ mod inflight;
 mod intercept;
 mod open;
 mod reply;
+mod rules;
 mod runs;
 mod sent;
 
@@ -39,10 +40,7 @@ pub struct Settings {
 
 /// The last `--set NAME=VALUE` of `name`.
 fn set<'a>(cli: &'a Cli, name: &str) -> Option<&'a str> {
-    cli.set
-        .iter()
-        .filter_map(|s| s.strip_prefix(name)?.strip_prefix('='))
-        .next_back()
+    cli.config.last(name)
 }
 
 /// The view's address from the command line.
@@ -95,11 +93,12 @@ pub(crate) struct App {
     pub drafts: compose::Drafts,
     /// The `-s` scripts, to run again on a selection.
     pub scripts: Vec<crate::scripts::ScriptSpec>,
-    /// The `--set NAME=VALUE` pairs, for the options a script run's
-    /// script declares.
-    pub sets: Vec<(String, String)>,
     /// The scripts the page ran on a selection, and their previews.
     pub runs: runs::Runs,
+    /// The rules table.
+    pub rules: rules::Rules,
+    /// `--set` and the options file, as the run started with them.
+    pub config: crate::registry::Config,
 }
 
 /// Where flows enter the view: the session, and the push channel's
@@ -301,13 +300,12 @@ impl Web {
                 .iter()
                 .filter_map(|s| crate::scripts::parse_spec(s).ok())
                 .collect(),
-            sets: cli
-                .set
-                .iter()
-                .filter_map(|s| s.split_once('='))
-                .map(|(n, v)| (n.to_owned(), v.to_owned()))
-                .collect(),
             runs: Default::default(),
+            rules: rules::Rules::new(
+                crate::options_file::save_path(cli),
+                set(cli, "intercept").map(str::to_owned),
+            ),
+            config: cli.config.clone(),
         });
         let for_thread = app.clone();
         let (stop, stopped) = oneshot::channel::<()>();
@@ -362,6 +360,16 @@ impl Web {
     /// The live proxy whose flows in flight the view lists and kills.
     pub fn set_live(&self, live: &Arc<waylay_proxy::live::Live>) {
         let _ = self.app.live.set(Arc::downgrade(live));
+    }
+
+    /// The run's scripts, whose rule options (as started) the rules
+    /// table edits.
+    pub fn set_engine(
+        &self,
+        scripts: Arc<waylay_proxy::script::Scripts>,
+        rules: &waylay_proxy::addons::Options,
+    ) {
+        self.app.rules.start(scripts, rules);
     }
 
     /// How the view replays flows, once there is a way.

@@ -22,7 +22,7 @@ use crate::http::form::{self, Errors};
 use crate::http::{self, Which, url};
 use crate::tnetstring::{Dict, Value};
 
-use super::Addon;
+use super::{Addon, now};
 
 /// `server_replay_extra`: what a request that matches no recording gets
 /// while recordings remain.
@@ -296,12 +296,6 @@ impl Addon for ServerReplay {
             }
         }
     }
-}
-
-fn now() -> f64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0.0, |d| d.as_secs_f64())
 }
 
 fn mark_replay(flow: &mut Flow) {

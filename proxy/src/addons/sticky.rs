@@ -188,13 +188,7 @@ impl StickyCookie {
             return Ok(());
         }
         let header = cookies::format_cookie_header(&pairs);
-        let dict = flow.dict_mut();
-        if !matches!(dict.get("metadata"), Some(Value::Dict(_))) {
-            dict.insert("metadata", Value::Dict(Default::default()));
-        }
-        if let Some(meta) = dict.get_mut("metadata").and_then(Value::as_dict_mut) {
-            meta.insert("stickycookie", Value::Bool(true));
-        }
+        flow.set_metadata("stickycookie", Value::Bool(true));
         if let Some(req) = flow.message_mut(Which::Request) {
             http::set_header(req, b"cookie", header.as_bytes());
         }

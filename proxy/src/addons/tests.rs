@@ -427,3 +427,94 @@ fn malformed_specs_name_the_option_and_the_part() {
         assert_eq!(e.to_string(), want);
     }
 }
+
+#[test]
+fn block_list_answers_or_closes_live_requests_and_rules_swap() {
+    let addons = options(|o| o.block_list = vec!["/~u hello/404".into()]);
+    let mut flow = get();
+    run(
+        &addons,
+        &mut flow,
+        true,
+        &[Event::RequestHeaders, Event::Request],
+    );
+    let response = flow.response().expect("blocked with a response");
+    assert_eq!(
+        response.get("status_code").and_then(|v| v.as_int()),
+        Some(404)
+    );
+    assert_eq!(
+        header(&flow, Which::Response, "server").as_deref(),
+        Some("waylay")
+    );
+    assert_eq!(
+        header(&flow, Which::Response, "content-length").as_deref(),
+        Some("0")
+    );
+    let meta = flow
+        .dict()
+        .get("metadata")
+        .and_then(|m| m.as_dict())
+        .unwrap();
+    assert_eq!(
+        meta.get("blocklisted"),
+        Some(&crate::tnetstring::Value::Bool(true))
+    );
+    // Offline flows are left alone, as mitmproxy leaves flows not live.
+    let mut offline = get();
+    run(&addons, &mut offline, false, &[Event::Request]);
+    assert_eq!(offline, get());
+
+    // 444 kills the flow.
+    let log = Arc::new(Lines::default());
+    let closing = options(|o| o.block_list = vec!["|~all|444".into()]);
+    let mut flow = get();
+    flow.dict_mut().remove("response");
+    assert!(closing.run(Stage::BeforeScripts, Event::Request, &mut flow, true, &*log));
+    assert_eq!(flow.error_msg(), Some("Connection killed."));
+
+    // Rules swapped in take effect for the next flow; the others stay.
+    let addons = options(|o| o.anticache = true);
+    assert!(!addons.wants(Event::ResponseHeaders));
+    let rules = Options {
+        modify_headers: vec!["/~s/x-rule/on".into()],
+        ..Options::default()
+    };
+    addons.set_rules(super::Rules::new(&rules).unwrap());
+    assert!(addons.wants(Event::ResponseHeaders));
+    let mut flow = get();
+    run(
+        &addons,
+        &mut flow,
+        true,
+        &[Event::RequestHeaders, Event::ResponseHeaders],
+    );
+    assert_eq!(
+        header(&flow, Which::Response, "x-rule").as_deref(),
+        Some("on")
+    );
+    addons.set_rules(super::Rules::default());
+    assert!(!addons.is_empty(), "anticache stays");
+    let mut flow = get();
+    run(
+        &addons,
+        &mut flow,
+        true,
+        &[Event::RequestHeaders, Event::ResponseHeaders],
+    );
+    assert_eq!(header(&flow, Which::Response, "x-rule"), None);
+
+    for (spec, says) in [
+        ("", "block_list \"\": it is empty"),
+        ("/~all", "1 part(s) where 2 are expected"),
+        ("/~all/999999", "is not an HTTP status"),
+        ("/~q ~/404", "its filter part"),
+    ] {
+        let o = Options {
+            block_list: vec![spec.into()],
+            ..Options::default()
+        };
+        let why = Addons::new(&o).unwrap_err().to_string();
+        assert!(why.contains(says), "{spec}: {why}");
+    }
+}

@@ -35,6 +35,14 @@ impl Scripts {
             .for_each(|slot| self.simple(&mut write(slot), Event::Running, &[]));
     }
 
+    /// `configure` with the names of the options that changed while
+    /// running (the web view's rules).
+    pub fn configure(&self, changed: &[String]) {
+        for slot in &self.scripts {
+            self.simple(&mut write(slot), Event::Configure, changed);
+        }
+    }
+
     /// `done`.
     pub fn done(&self) {
         self.scripts

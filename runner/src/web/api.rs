@@ -44,6 +44,7 @@ pub fn router(app: Arc<App>) -> Router {
         .merge(super::compare::routes())
         .merge(super::compose::routes())
         .merge(super::runs::routes())
+        .merge(super::rules::routes())
         .layer(axum::middleware::from_fn_with_state(
             app.clone(),
             guard::guard,

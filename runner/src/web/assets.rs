@@ -34,6 +34,7 @@ const MODULES: &[(&str, &str)] = &[
     ("compare.js", include_str!("page/compare.js")),
     ("compose.js", include_str!("page/compose.js")),
     ("runs.js", include_str!("page/runs.js")),
+    ("rules.js", include_str!("page/rules.js")),
 ];
 
 /// `GET /js/{name}`: one of [`MODULES`].

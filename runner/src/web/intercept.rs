@@ -47,6 +47,12 @@ impl Intercepts {
         }
     }
 
+    /// Sets the intercept filter (none: nothing is intercepted; flows
+    /// already waiting keep waiting).
+    pub fn set_filter(&self, filter: Option<Filter>) {
+        *self.filter.write().unwrap_or_else(|e| e.into_inner()) = filter;
+    }
+
     /// How many flows wait.
     pub fn waiting(&self) -> usize {
         self.waiting_now().len()
@@ -138,10 +144,8 @@ async fn set_filter(State(app): State<Arc<App>>, Json(body): Json<Value>) -> Res
             }
         }
     };
-    *app.intercepts
-        .filter
-        .write()
-        .unwrap_or_else(|e| e.into_inner()) = parsed;
+    app.rules.intercept_typed(parsed.as_ref());
+    app.intercepts.set_filter(parsed);
     app.feed.touch();
     StatusCode::NO_CONTENT.into_response()
 }

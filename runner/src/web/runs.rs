@@ -111,10 +111,10 @@ async fn start(State(app): State<Arc<App>>, Json(body): Json<serde_json::Value>)
     let feed = app.feed.clone();
     let output = app.feed.output.clone();
     let going = run.clone();
-    let sets = app.sets.clone();
+    let config = app.config.clone();
     let spawned = std::thread::Builder::new()
         .name(format!("web-run-{id}"))
-        .spawn(move || going.work(request, &sets, &feed, &output));
+        .spawn(move || going.work(request, &config, &feed, &output));
     if let Err(e) = spawned {
         return error(
             StatusCode::INTERNAL_SERVER_ERROR,
@@ -296,7 +296,7 @@ impl Run {
     fn work(
         self: Arc<Self>,
         request: Request,
-        sets: &[(String, String)],
+        config: &crate::registry::Config,
         feed: &Feed,
         output: &Arc<Output>,
     ) {
@@ -325,7 +325,7 @@ impl Run {
         scripts.push(script);
         let mut values = HashMap::new();
         for option in scripts.declared() {
-            if let Some((_, value)) = sets.iter().rev().find(|(n, _)| *n == option.name) {
+            if let Some(value) = config.other(&option.name) {
                 if let Err(why) = option.check(value) {
                     feed.problem(&format!(
                         "runner: running {} on flows: {why}",
@@ -333,7 +333,7 @@ impl Run {
                     ));
                     return self.set(Stage::Failed(why));
                 }
-                values.insert(option.name.clone(), value.clone());
+                values.insert(option.name.clone(), value.to_owned());
             }
         }
         scripts.set_options(&values);

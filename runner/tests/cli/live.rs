@@ -537,7 +537,12 @@ fn unknown_options_are_refused_at_start() {
     let out = crate::support::run(&["--set", "no_such_option=1"]);
     assert_eq!(
         out.error_line(),
-        "runner: error: --set no_such_option: no such option; the options here are: allow_hosts, body_size_limit, confdir, header_timeout, ignore_hosts, intercept, io_threads, keep_host_header, shutdown_grace, ssl_insecure, ssl_verify_upstream_trusted_ca, stream_large_bodies, stream_messages_memory, tcp_hosts, upstream_auth, upstream_timeout, web_host, web_port, websocket_max_message; for filters and rewriting: anticache, anticomp, dumper_filter, hardump, map_local, map_remote, modify_body, modify_headers, progress, readfile_filter, save_stream_filter, script_error, stickyauth, stickycookie, view_filter; and for replay: client_replay, client_replay_concurrency, server_replay, server_replay_extra, server_replay_ignore_content, server_replay_ignore_host, server_replay_ignore_params, server_replay_ignore_payload_params, server_replay_ignore_port, server_replay_kill_extra, server_replay_nopop, server_replay_refresh, server_replay_reuse, server_replay_use_headers"
+        "runner: error: --set no_such_option: no such option; `runner --options` lists them all (with -s, the scripts' too)"
+    );
+    let out = crate::support::run(&["--set", "upstream_timout=3"]);
+    assert_eq!(
+        out.error_line(),
+        "runner: error: --set upstream_timout: no such option; did you mean upstream_timeout? (`runner --options` lists them all)"
     );
 }
 

@@ -46,6 +46,7 @@ mod web_export;
 mod web_inflight;
 mod web_intercept;
 mod web_page;
+mod web_rules;
 mod web_runs;
 mod websocket;
 mod wire;

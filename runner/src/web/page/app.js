@@ -8,6 +8,7 @@ import { openPalette } from "/js/palette.js";
 import { compareCapture, compareFlows } from "/js/compare.js";
 import { newDraft, pasteCurl } from "/js/compose.js";
 import { runForm } from "/js/runs.js";
+import { rulesPane } from "/js/rules.js";
 
 const ROW = 22;            // px per row
 const MAX_PX = 8_000_000;  // the tallest scroll area browsers handle well
@@ -701,6 +702,14 @@ async function openFile(file) {
   status(`reading ${file.name}: the flows appear as they are read (see Events)`, false);
 }
 
+/** The Rules pane: the everyday options as rows, in effect at once. */
+function openRules() {
+  state.detail = null;
+  $("detail").hidden = false;
+  $("tabs").replaceChildren(el("button", { type: "button", className: "active", textContent: "Rules" }));
+  rulesPane($("pane"), { status });
+}
+
 /** The Run pane: a script on the selected flows (or a filter's), with a
  *  preview to apply or discard. */
 function openRun() {
@@ -770,6 +779,7 @@ function commands() {
     { name: "New request (Compose)", run: () => openCompose({}) },
     { name: "Compose from a curl command", run: () => openCompose("curl") },
     { name: "Run a script on the selected flows (preview, then apply)", key: "R", run: openRun },
+    { name: "Rules: map, modify, block, breakpoints", key: "O", run: openRules },
     { name: "Save all flows as .mitm", run: () => download("/api/save?format=mitm", "flows.mitm") },
     { name: "Save the filtered flows as .mitm", run: () => download("/api/save?" + new URLSearchParams({ format: "mitm", filter: state.filter }), "flows.mitm") },
     { name: "Save the filtered flows as HAR", run: () => download("/api/save?" + new URLSearchParams({ format: "har", filter: state.filter }), "flows.har") },
@@ -863,6 +873,7 @@ function init() {
   $("compose-new").addEventListener("click", () => openCompose({}));
   $("compose-curl").addEventListener("click", () => openCompose("curl"));
   $("run-open").addEventListener("click", openRun);
+  $("rules-open").addEventListener("click", openRules);
   $("compare-file").addEventListener("change", () => {
     const file = $("compare-file").files[0];
     if (file) compareWithFile(file);
@@ -896,6 +907,7 @@ function init() {
       c: () => state.chosen.size === 2 && showCompare(...targets()),
       C: () => state.selected != null && openCompose({ from: state.selected }),
       R: openRun,
+      O: openRules,
       " ": () => state.selected != null && choose([state.selected], !state.chosen.has(state.selected)),
       Tab: () => nextTab(e.shiftKey ? -1 : 1),
       Escape: () => closeDetail(),
