@@ -1,9 +1,12 @@
 //! Waylay's engine: mitmproxy's flow files, the flow model, and the host
 //! that drives compiled scripts through their events.
 //!
-//! The I/O shell is thin: [`flowfile`] reads and writes byte streams,
-//! [`script::build`] runs cargo. Everything else works on values and is
-//! tested without sockets or files.
+//! The I/O sits at the edges: [`flowfile`] reads and writes byte streams,
+//! [`script::build`] runs cargo, [`live`] is the proxy's tokio shell
+//! (sockets, TLS, the layers) and [`view`] keeps the web view's session
+//! file. The flow model, [`filter`], [`http`], [`addons`], [`har`],
+//! [`script`]'s dispatch and the view's model work on values and are
+//! tested without sockets.
 
 pub mod addons;
 mod dates;

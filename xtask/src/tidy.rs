@@ -57,6 +57,63 @@ mod tests {
         );
     }
 
+    /// The `.rs` names ARCHITECTURE.md puts in backticks.
+    fn named_in_architecture() -> Vec<String> {
+        let text = std::fs::read_to_string(root().join("ARCHITECTURE.md")).unwrap();
+        text.split('`')
+            .skip(1)
+            .step_by(2)
+            .filter(|t| {
+                t.ends_with(".rs")
+                    && t.chars()
+                        .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '/' | '.' | '-'))
+            })
+            .map(str::to_owned)
+            .collect()
+    }
+
+    #[test]
+    fn architecture_names_modules_that_exist() {
+        let files: Vec<String> = sources().into_iter().map(|(p, _)| p).collect();
+        let missing: Vec<String> = named_in_architecture()
+            .into_iter()
+            .filter(|name| {
+                !files
+                    .iter()
+                    .any(|f| f == name || f.ends_with(&format!("/{name}")))
+            })
+            .collect();
+        assert!(
+            missing.is_empty(),
+            "ARCHITECTURE.md names files that are not there (renamed or gone?): {missing:?}"
+        );
+    }
+
+    #[test]
+    fn architecture_names_every_top_level_module() {
+        let named = named_in_architecture();
+        let mut unnamed = Vec::new();
+        for dir in ["proxy/src", "runner/src", "script-sdk/src", "xtask/src"] {
+            for entry in std::fs::read_dir(root().join(dir)).unwrap() {
+                let name = entry.unwrap().file_name().to_string_lossy().into_owned();
+                if !name.ends_with(".rs") || name == "lib.rs" || name == "main.rs" {
+                    continue;
+                }
+                let path = format!("{dir}/{name}");
+                if !named
+                    .iter()
+                    .any(|n| *n == name || path.ends_with(n.as_str()))
+                {
+                    unnamed.push(path);
+                }
+            }
+        }
+        assert!(
+            unnamed.is_empty(),
+            "name these modules in ARCHITECTURE.md's code map: {unnamed:?}"
+        );
+    }
+
     #[test]
     fn files_stay_small() {
         let long: Vec<String> = sources()
