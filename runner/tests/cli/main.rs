@@ -15,6 +15,7 @@ mod bad_input;
 mod browser;
 mod client_replay;
 mod concurrency;
+mod docs;
 mod event_order;
 mod examples;
 mod filters;
