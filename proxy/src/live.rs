@@ -14,6 +14,7 @@ mod capture;
 mod conn;
 mod convert;
 mod detect;
+mod dial;
 mod exchange;
 mod failure;
 mod fuzz;
@@ -23,6 +24,7 @@ mod http2;
 mod intercept;
 pub mod mode;
 mod notify;
+mod options;
 pub mod pause;
 pub mod record;
 pub mod replay;
@@ -42,8 +44,9 @@ mod wire;
 
 pub use capture::{OnEncoded, OnFlow, Sinks};
 pub use conn::{Listener, serve};
-pub use state::{Live, Options};
-pub use upstream::{Dial, Dialed, Dialer, Dialing};
+pub use dial::{Dial, Dialed, Dialer, Dialing};
+pub use options::Options;
+pub use state::Live;
 pub use wire::{BoxIo, Io};
 
 /// Raw client bytes through the real connection driver and exchange,

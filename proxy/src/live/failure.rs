@@ -22,7 +22,7 @@ pub enum Failure {
     /// The request is aimed at the proxy itself.
     Loop { host: String, port: u16 },
     /// The server could not be reached.
-    Connect(String),
+    Connect(Unreachable),
     /// TLS with the server failed (its certificate, its handshake).
     Tls(TlsError),
     /// Sending the request to the server failed.
@@ -41,7 +41,44 @@ pub enum Failure {
     ClientGone(String),
 }
 
+/// Why a server could not be reached: the kind (the I/O error's, when
+/// there was one) and the words for the person reading.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Unreachable {
+    pub kind: std::io::ErrorKind,
+    pub text: String,
+}
+
+impl Unreachable {
+    /// Not an I/O error of the connection itself (a refused CONNECT, an
+    /// upstream proxy's answer, a TLS failure remembered).
+    pub fn other(text: impl Into<String>) -> Unreachable {
+        Unreachable {
+            kind: std::io::ErrorKind::Other,
+            text: text.into(),
+        }
+    }
+
+    /// What SOCKS5 answers a client whose server is out of reach this way
+    /// (RFC 1928's REP field).
+    pub fn socks_reply(&self) -> u8 {
+        use crate::socks5::reply;
+        use std::io::ErrorKind;
+        match self.kind {
+            ErrorKind::ConnectionRefused => reply::REFUSED,
+            ErrorKind::NetworkUnreachable => reply::NETWORK_UNREACHABLE,
+            _ => reply::HOST_UNREACHABLE,
+        }
+    }
+}
+
 impl Failure {
+    /// The server could not be reached, for a reason that is not an I/O
+    /// error of the connection itself.
+    pub fn unreachable(text: String) -> Failure {
+        Failure::Connect(Unreachable::other(text))
+    }
+
     /// Whether it is the server side that failed: reaching it, its TLS,
     /// its answer.
     pub fn is_upstream(&self) -> bool {
@@ -94,7 +131,7 @@ impl fmt::Display for Failure {
                 f,
                 "{host}:{port} is this proxy; forwarding the request would loop"
             ),
-            Failure::Connect(what) => f.write_str(what),
+            Failure::Connect(why) => f.write_str(&why.text),
             Failure::Tls(e) => e.fmt(f),
             Failure::Send(e) => write!(f, "sending the request failed: {e}"),
             Failure::Timeout(limit) => {
@@ -154,6 +191,42 @@ mod tests {
         ];
         for (failure, status) in cases {
             assert_eq!(failure.status(), status, "{failure:?}");
+        }
+    }
+
+    #[test]
+    fn socks_replies_come_from_kinds_not_words() {
+        use crate::socks5::reply;
+        use std::io::ErrorKind;
+        for (kind, text, code) in [
+            (
+                ErrorKind::ConnectionRefused,
+                "cannot connect",
+                reply::REFUSED,
+            ),
+            (
+                ErrorKind::NetworkUnreachable,
+                "cannot connect",
+                reply::NETWORK_UNREACHABLE,
+            ),
+            (
+                ErrorKind::TimedOut,
+                "no answer in 10s",
+                reply::HOST_UNREACHABLE,
+            ),
+            // Words that say "refused" do not make it a refusal.
+            (
+                ErrorKind::Other,
+                "the upstream proxy refused CONNECT",
+                reply::HOST_UNREACHABLE,
+            ),
+        ] {
+            let why = Unreachable {
+                kind,
+                text: text.into(),
+            };
+            assert_eq!(why.socks_reply(), code, "{kind:?}");
+            assert_eq!(Failure::Connect(why).status(), Some(502));
         }
     }
 }

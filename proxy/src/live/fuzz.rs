@@ -10,8 +10,9 @@ use std::sync::{Arc, Mutex};
 use bytes::{Bytes, BytesMut};
 use tokio::io::{AsyncWriteExt, DuplexStream};
 
-use super::state::{Live, Options};
-use super::upstream::{Dial, Dialer, Dialing};
+use super::dial::{Dial, Dialer, Dialing};
+use super::options::Options;
+use super::state::Live;
 use super::wire::{BoxIo, Reader};
 use crate::h1::{self, BodyKind, ChunkedDecoder};
 use crate::script::{LogSink, Scripts};

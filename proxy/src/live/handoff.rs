@@ -111,3 +111,28 @@ pub enum Handoff {
         server: Reader<BoxIo>,
     },
 }
+
+impl Handoff {
+    /// A tunnel just opened to `host:port` (by CONNECT, SOCKS5 or a
+    /// transparent redirect): what runs in it is decided by the client's
+    /// first bytes (`tunnel::enter`).
+    pub fn tunnel(
+        client: Reader<BoxIo>,
+        server: BoxIo,
+        server_conn: Value,
+        host: String,
+        port: u16,
+    ) -> Handoff {
+        Handoff::Tunnel {
+            client,
+            server: Reader::new(server),
+            server_conn,
+            tunnel: Tunnel {
+                tls: false,
+                host,
+                port,
+                reverse: false,
+            },
+        }
+    }
+}

@@ -5,10 +5,11 @@
 
 use tokio::io::AsyncWriteExt;
 
+use super::failure::Failure;
 use super::handoff::Handoff;
 use super::state::Session;
 use super::wire::{BoxIo, Reader};
-use super::{auth, tunnel, via};
+use super::{auth, via};
 use crate::script::Level;
 use crate::socks5::{self, Parsed, reply};
 
@@ -116,17 +117,16 @@ pub async fn handshake(s: &Session, mut client: Reader<BoxIo>) -> Handoff {
             {
                 return Handoff::Close(client);
             }
-            tunnel::tunnel(client, server, server_conn, request.host, request.port)
+            Handoff::tunnel(client, server, server_conn, request.host, request.port)
         }
         Err(e) => {
-            let text = e.to_string();
-            let code = if text.contains("refused") {
-                reply::REFUSED
-            } else {
-                reply::HOST_UNREACHABLE
+            // The reply is chosen by the failure's kind, not its words.
+            let code = match &e {
+                Failure::Connect(why) => why.socks_reply(),
+                _ => reply::GENERAL_FAILURE,
             };
             let _ = client.io().write_all(&socks5::reply(code, s.sock)).await;
-            s.log(Level::Warn, &format!("{text}; SOCKS5 answered {code}"));
+            s.log(Level::Warn, &format!("{e}; SOCKS5 answered {code}"));
             Handoff::Close(client)
         }
     }

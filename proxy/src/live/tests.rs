@@ -12,9 +12,11 @@ use hyper_util::rt::{TokioExecutor, TokioIo};
 use tokio::io::{AsyncReadExt, AsyncWriteExt, DuplexStream};
 use waylay_sdk::{Context, Flow as SdkFlow, Script};
 
+use super::dial::{Dial, Dialer, Dialing};
 use super::handoff::Tunnel;
-use super::state::{Live, Options, Session};
-use super::upstream::{Dial, Dialer, Dialing, Pool};
+use super::options::Options;
+use super::state::{Live, Session};
+use super::upstream::Pool;
 use super::wire::BoxIo;
 use crate::flow::Flow;
 use crate::script::{self, Scripts};

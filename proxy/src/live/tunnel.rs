@@ -94,7 +94,7 @@ pub async fn connect(
     if !answer(&mut client, &flow).await {
         return Handoff::Close(client);
     }
-    tunnel(client, server, server_conn, host, port)
+    Handoff::tunnel(client, server, server_conn, host, port)
 }
 
 /// The answer mitmproxy gives an accepted CONNECT: `200 Connection
@@ -129,7 +129,7 @@ async fn answer(client: &mut Reader<BoxIo>, flow: &Flow) -> bool {
 pub async fn reach(s: &Session, client: Reader<BoxIo>, host: String, port: u16) -> Handoff {
     let via = via::proxy_of(&s.mode.kind);
     match via::reach(&host, port, &s.live.options, via, &s.notify).await {
-        Ok((server, server_conn)) => tunnel(client, server, server_conn, host, port),
+        Ok((server, server_conn)) => Handoff::tunnel(client, server, server_conn, host, port),
         Err(e) => {
             s.log(
                 Level::Warn,
@@ -137,27 +137,6 @@ pub async fn reach(s: &Session, client: Reader<BoxIo>, host: String, port: u16) 
             );
             Handoff::Close(client)
         }
-    }
-}
-
-/// The open tunnel, for `enter`.
-pub fn tunnel(
-    client: Reader<BoxIo>,
-    server: BoxIo,
-    server_conn: Value,
-    host: String,
-    port: u16,
-) -> Handoff {
-    Handoff::Tunnel {
-        client,
-        server: Reader::new(server),
-        server_conn,
-        tunnel: Tunnel {
-            tls: false,
-            host,
-            port,
-            reverse: false,
-        },
     }
 }
 

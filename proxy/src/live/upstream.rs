@@ -5,9 +5,7 @@
 
 use std::collections::HashMap;
 use std::future::Future;
-use std::net::SocketAddr;
 use std::pin::Pin;
-use std::sync::Arc;
 use std::time::Duration;
 
 use hyper::body::Incoming;
@@ -18,10 +16,11 @@ use tokio::io::AsyncWriteExt;
 use tokio::net::TcpStream;
 
 use super::body::{ChannelBody, OutBody, PumpError, Sink, Source, pump, whole};
-use super::failure::Failure;
+use super::failure::{Failure, Unreachable};
 use super::notify::Notifier;
+use super::options::Options;
 use super::wire::{BoxIo, Reader, WireError};
-use super::{Options, convert, record, send};
+use super::{convert, record, send};
 use crate::event::Event;
 use crate::flow::Flow;
 use crate::h1::{self, BodyKind, Head};
@@ -125,7 +124,9 @@ impl Pool {
 
     /// Why `origin` failed for good, if it did.
     pub fn failure(&self, origin: &Origin) -> Option<Failure> {
-        self.failed.get(origin).cloned().map(Failure::Connect)
+        self.failed
+            .get(origin)
+            .map(|why| Failure::unreachable(why.clone()))
     }
 
     /// Keeps a link for later flows to `origin`.
@@ -138,40 +139,6 @@ impl Pool {
                 self.h2.insert(origin, up);
             }
         }
-    }
-}
-
-/// A transport to an origin, with its peer and local addresses.
-pub type Dialed = (BoxIo, SocketAddr, SocketAddr);
-
-/// What `Dial::dial` returns.
-pub type Dialing<'a> = Pin<Box<dyn Future<Output = std::io::Result<Dialed>> + Send + 'a>>;
-
-/// Opens transports to origins. The proxy's is TCP; tests hand in their
-/// own, so the exchange runs without sockets.
-pub trait Dial: Send + Sync + 'static {
-    /// A transport to `host:port`.
-    fn dial<'a>(&'a self, host: &'a str, port: u16) -> Dialing<'a>;
-}
-
-/// How the proxy reaches origins: TCP unless a test says otherwise.
-#[derive(Clone, Default)]
-pub struct Dialer(Option<Arc<dyn Dial>>);
-
-impl Dialer {
-    /// Origins reached through `dial`.
-    pub fn new(dial: Arc<dyn Dial>) -> Dialer {
-        Dialer(Some(dial))
-    }
-}
-
-impl std::fmt::Debug for Dialer {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(if self.0.is_some() {
-            "Dialer(custom)"
-        } else {
-            "Dialer(tcp)"
-        })
     }
 }
 
@@ -217,7 +184,7 @@ pub async fn transport(
         notify.fire(Event::ServerConnect, pending).await;
     }
     let dialed = async {
-        match &options.dialer.0 {
+        match options.dialer.custom() {
             Some(dial) => dial.dial(host, port).await,
             None if !options.guarded.is_empty() => {
                 let addrs: Vec<std::net::SocketAddr> = tokio::net::lookup_host((host, port))
@@ -253,14 +220,20 @@ pub async fn transport(
             let stream = notify.watch(stream, &conn);
             return Ok((stream, conn));
         }
-        Ok(Err(e)) => format!("cannot connect to {host}:{port}: {e}"),
-        Err(_) => format!(
-            "cannot connect to {host}:{port}: no answer in {}s",
-            timeout.as_secs()
-        ),
+        Ok(Err(e)) => Unreachable {
+            kind: e.kind(),
+            text: format!("cannot connect to {host}:{port}: {e}"),
+        },
+        Err(_) => Unreachable {
+            kind: std::io::ErrorKind::TimedOut,
+            text: format!(
+                "cannot connect to {host}:{port}: no answer in {}s",
+                timeout.as_secs()
+            ),
+        },
     };
     if let Some(pending) = pending {
-        let conn = record::with(&pending, "error", Value::text(&failed));
+        let conn = record::with(&pending, "error", Value::text(&failed.text));
         notify.fire(Event::ServerConnectError, &conn).await;
     }
     Err(Failure::Connect(failed))
@@ -348,7 +321,9 @@ pub async fn secure(
         let (sender, connection) =
             hyper::client::conn::http2::handshake(TokioExecutor::new(), TokioIo::new(stream))
                 .await
-                .map_err(|e| Failure::Connect(format!("HTTP/2 with {host}:{port} failed: {e}")))?;
+                .map_err(|e| {
+                    Failure::unreachable(format!("HTTP/2 with {host}:{port} failed: {e}"))
+                })?;
         tokio::spawn(connection);
         return Ok(Link::H2(H2Upstream { sender, conn }));
     }
@@ -382,7 +357,7 @@ pub async fn tls_to(
     };
     match secure(stream, conn, &origin, Some(to), options, notify).await? {
         Link::H1(up) => Ok((up.wire, up.conn)),
-        Link::H2(_) => Err(Failure::Connect(format!(
+        Link::H2(_) => Err(Failure::unreachable(format!(
             "{}:{} chose HTTP/2 without being offered it",
             origin.host, origin.port
         ))),
@@ -505,7 +480,7 @@ impl Link {
                 };
                 let request = h2_request(req, body, length)?;
                 up.sender.ready().await.map_err(|e| {
-                    Failure::Connect(format!("the HTTP/2 connection to the server failed: {e}"))
+                    Failure::unreachable(format!("the HTTP/2 connection to the server failed: {e}"))
                 })?;
                 let response = up.sender.send_request(request);
                 if let Some((source, sink)) = sink {

@@ -12,8 +12,8 @@ use super::detect::Prefixed;
 use super::failure::Failure;
 use super::mode::{Kind, Server};
 use super::notify::Notifier;
+use super::options::Options;
 use super::record;
-use super::state::Options;
 use super::upstream::{self, Link, Origin, TlsTo};
 use super::wire::{BoxIo, Reader, WireError};
 use crate::event::Event;
@@ -122,7 +122,7 @@ async fn to_proxy(
                 up.conn,
             ))
         }
-        Link::H2(_) => Err(Failure::Connect(format!(
+        Link::H2(_) => Err(Failure::unreachable(format!(
             "the upstream proxy {}:{} chose HTTP/2 without being offered it",
             proxy.host, proxy.port
         ))),
@@ -165,11 +165,11 @@ async fn through(
     wire.io()
         .write_all(&request)
         .await
-        .map_err(|e| Failure::Connect(format!("cannot send CONNECT {target} to {at}: {e}")))?;
+        .map_err(|e| Failure::unreachable(format!("cannot send CONNECT {target} to {at}: {e}")))?;
     let head = tokio::time::timeout(options.connect_timeout, wire.head(h1::parse_response))
         .await
         .map_err(|_| {
-            Failure::Connect(format!(
+            Failure::unreachable(format!(
                 "{at} did not answer CONNECT {target} in {}s",
                 options.connect_timeout.as_secs()
             ))
@@ -177,19 +177,19 @@ async fn through(
     let head = match head {
         Ok(Some(head)) => head,
         Ok(None) => {
-            return Err(Failure::Connect(format!(
+            return Err(Failure::unreachable(format!(
                 "{at} closed the connection instead of answering CONNECT {target}"
             )));
         }
         Err(WireError::Head(e)) => {
-            return Err(Failure::Connect(format!(
+            return Err(Failure::unreachable(format!(
                 "{at} answered CONNECT {target} with something that is not HTTP: {e}"
             )));
         }
-        Err(e) => return Err(Failure::Connect(format!("{at}: {e}"))),
+        Err(e) => return Err(Failure::unreachable(format!("{at}: {e}"))),
     };
     if !head.second.starts_with(b"2") {
-        return Err(Failure::Connect(format!(
+        return Err(Failure::unreachable(format!(
             "{at} refused CONNECT {target}: {} {}{}",
             String::from_utf8_lossy(&head.second),
             String::from_utf8_lossy(&head.third),

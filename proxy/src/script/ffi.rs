@@ -10,7 +10,8 @@ use std::ptr::NonNull;
 use waylay_sdk::abi::{self, HostConn, HostCtx, RawBytes, ScriptDescriptor, StartArgs, TlsArgs};
 
 use super::cell::FlowCell;
-use super::{DeclaredOption, LogSink};
+use super::declared::DeclaredOption;
+use crate::event::LogSink;
 use crate::flow::Flow;
 use crate::tnetstring::Value;
 

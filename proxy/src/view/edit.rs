@@ -27,7 +27,13 @@ pub fn apply(flow: &mut Flow, edit: &Json) -> Result<(), String> {
             }
             "request" => message_edit(&mut changed, Which::Request, value)?,
             "response" => message_edit(&mut changed, Which::Response, value)?,
-            other => return Err(format!("{other}: not a field the view can change")),
+            // Escaped: a key can hold a line break, and the error is one line.
+            other => {
+                return Err(format!(
+                    "{}: not a field the view can change",
+                    other.escape_debug()
+                ));
+            }
         }
     }
     *flow = changed;
@@ -49,7 +55,7 @@ fn message_edit(flow: &mut Flow, which: Which, edit: &Json) -> Result<(), String
         .message_mut(which)
         .ok_or_else(|| format!("this flow has no {name}"))?;
     for (key, value) in fields {
-        let what = format!("{name}.{key}");
+        let what = format!("{name}.{}", key.escape_debug());
         match (which, key.as_str()) {
             (Which::Request, "method") => {
                 let method = text(value, &what)?;

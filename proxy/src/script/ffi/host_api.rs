@@ -14,8 +14,8 @@ use waylay_sdk::abi::{self, HostApi, HostConn, HostCtx, HostFlow, RawBytes};
 use waylay_sdk::{Level, OptionKind};
 
 use super::{Acts, CallCtx};
-use crate::script::DeclaredOption;
 use crate::script::cell::{self, FlowCell};
+use crate::script::declared::DeclaredOption;
 use crate::tnetstring::Value;
 
 /// The table; lives as long as the process.
