@@ -80,10 +80,8 @@ pub async fn run<D: Downstream>(
     mut flow: Flow,
     expect_continue: bool,
 ) -> Ending {
-    match s.hook(Event::RequestHeaders, &mut flow).await {
-        Hooked::Go => {}
-        Hooked::Killed => return killed(s, down, &flow).await,
-        Hooked::Panicked(e) => return fail(s, down, flow, Failure::Panicked(e), true).await,
+    if let Some(end) = hooked(s, down, Event::RequestHeaders, &mut flow, true).await {
+        return end;
     }
     s.track(&flow);
     let options = &s.live.options;
@@ -117,12 +115,8 @@ pub async fn run<D: Downstream>(
                 .message_mut(Which::Request)
                 .expect("an HTTP flow has a request");
             record::finish_message(req, Some(body), &trailers, record::now());
-            match s.hook(Event::Request, &mut flow).await {
-                Hooked::Go => {}
-                Hooked::Killed => return killed(s, down, &flow).await,
-                Hooked::Panicked(e) => {
-                    return fail(s, down, flow, Failure::Panicked(e), true).await;
-                }
+            if let Some(end) = hooked(s, down, Event::Request, &mut flow, true).await {
+                return end;
             }
             if flow.response().is_some() {
                 // Answered by a script: no server. mitmproxy fires both
@@ -148,12 +142,8 @@ pub async fn run<D: Downstream>(
                 .message_mut(Which::Request)
                 .expect("an HTTP flow has a request");
             record::finish_message(req, None, &[], record::now());
-            match s.hook(Event::Request, &mut flow).await {
-                Hooked::Go => {}
-                Hooked::Killed => return killed(s, down, &flow).await,
-                Hooked::Panicked(e) => {
-                    return fail(s, down, flow, Failure::Panicked(e), true).await;
-                }
+            if let Some(end) = hooked(s, down, Event::Request, &mut flow, true).await {
+                return end;
             }
             let method = fields::raw(flow.request().expect("a request"), "method").to_vec();
             match link.answer(sent, &method, timeout).await {
@@ -340,10 +330,8 @@ async fn receive<D: Downstream>(
     flow.dict_mut().insert("server_conn", link.conn().clone());
     flow.dict_mut()
         .insert("response", Value::Dict(answer.dict.into()));
-    match s.hook(Event::ResponseHeaders, &mut flow).await {
-        Hooked::Go => {}
-        Hooked::Killed => return killed(s, down, &flow).await,
-        Hooked::Panicked(e) => return fail(s, down, flow, Failure::Panicked(e), true).await,
+    if let Some(end) = hooked(s, down, Event::ResponseHeaders, &mut flow, true).await {
+        return end;
     }
     let (length, reusable) = match &answer.body {
         AnswerBody::H1 { kind, reusable } => (
@@ -423,14 +411,10 @@ async fn receive<D: Downstream>(
                     if reusable {
                         keep(pool, origin, link);
                     }
-                    match s.hook(Event::Response, &mut flow).await {
-                        Hooked::Go => {}
-                        Hooked::Killed => return killed(s, down, &flow).await,
-                        // The response is already out: the flow fails and
-                        // the connection closes.
-                        Hooked::Panicked(e) => {
-                            return fail(s, down, flow, Failure::Panicked(e), false).await;
-                        }
+                    // The response is already out: a panic fails the flow
+                    // and closes the connection, with no answer.
+                    if let Some(end) = hooked(s, down, Event::Response, &mut flow, false).await {
+                        return end;
                     }
                     s.finish(&flow).await;
                     Ending::Done
@@ -469,10 +453,8 @@ async fn upgrade<D: Downstream>(s: &Session, down: &mut D, mut flow: Flow, link:
         // WebSocket is to follow.
         flow.start_websocket();
     }
-    match s.hook(Event::Response, &mut flow).await {
-        Hooked::Go => {}
-        Hooked::Killed => return killed(s, down, &flow).await,
-        Hooked::Panicked(e) => return fail(s, down, flow, Failure::Panicked(e), true).await,
+    if let Some(end) = hooked(s, down, Event::Response, &mut flow, true).await {
+        return end;
     }
     if down.respond_head(&flow, Some(0)).await.is_none() {
         let gone = Failure::ClientGone("the client went away before the 101".into());
@@ -495,10 +477,8 @@ async fn respond<D: Downstream>(
         &[Event::Response]
     };
     for &event in events {
-        match s.hook(event, &mut flow).await {
-            Hooked::Go => {}
-            Hooked::Killed => return killed(s, down, &flow).await,
-            Hooked::Panicked(e) => return fail(s, down, flow, Failure::Panicked(e), true).await,
+        if let Some(end) = hooked(s, down, event, &mut flow, true).await {
+            return end;
         }
     }
     if !down.respond(&flow).await {
@@ -537,6 +517,27 @@ pub async fn fail<D: Downstream>(
         down.refuse(&failure).await;
     }
     Ending::Close
+}
+
+/// Runs `event`'s hooks on the flow: `None` to go on, or how the exchange
+/// ended, the one place a hook's outcome is handled: killed (no answer),
+/// or a hook panicked (the flow fails; `answer`: whether the client still
+/// waits for one).
+async fn hooked<D: Downstream>(
+    s: &Session,
+    down: &mut D,
+    event: Event,
+    flow: &mut Flow,
+    answer: bool,
+) -> Option<Ending> {
+    match s.hook(event, flow).await {
+        Hooked::Go => None,
+        Hooked::Killed => Some(killed(s, down, flow).await),
+        Hooked::Panicked(e) => {
+            let failed = std::mem::replace(flow, Flow::empty());
+            Some(fail(s, down, failed, Failure::Panicked(e), answer).await)
+        }
+    }
 }
 
 /// A script killed the flow: no answer.

@@ -79,6 +79,14 @@ impl Failure {
         Failure::Connect(Unreachable::other(text))
     }
 
+    /// The page the client is answered with: the status and the text
+    /// (`waylay: …`), written here once for HTTP/1, HTTP/2 and a refused
+    /// CONNECT alike; `None` when nobody is waiting for an answer.
+    pub fn page(&self) -> Option<(u16, String)> {
+        self.status()
+            .map(|status| (status, format!("waylay: {self}\n")))
+    }
+
     /// Whether it is the server side that failed: reaching it, its TLS,
     /// its answer.
     pub fn is_upstream(&self) -> bool {

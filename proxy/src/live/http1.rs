@@ -71,14 +71,7 @@ impl Downstream for H1Down<'_> {
     }
 
     async fn refuse(&mut self, failure: &Failure) {
-        if let Some(status) = failure.status() {
-            let text = format!("waylay: {failure}\n");
-            let _ = self
-                .client
-                .io()
-                .write_all(&send::simple(status, &[], &text))
-                .await;
-        }
+        refuse_quietly(self.client, failure).await;
     }
 
     fn kill(&mut self) {}
@@ -163,11 +156,7 @@ async fn refuse(s: &Session, client: &mut Reader<BoxIo>, failure: &Failure) {
         return;
     };
     s.log(Level::Warn, &format!("{failure}; answered {status}"));
-    let text = format!("waylay: {failure}\n");
-    let _ = client
-        .io()
-        .write_all(&send::simple(status, &[], &text))
-        .await;
+    refuse_quietly(client, failure).await;
 }
 
 /// One request, start to finish.
@@ -281,8 +270,7 @@ async fn request(
 
 /// Answers without logging: the client's own mistake.
 async fn refuse_quietly(client: &mut Reader<BoxIo>, failure: &Failure) {
-    if let Some(status) = failure.status() {
-        let text = format!("waylay: {failure}\n");
+    if let Some((status, text)) = failure.page() {
         let _ = client
             .io()
             .write_all(&send::simple(status, &[], &text))

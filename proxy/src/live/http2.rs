@@ -96,8 +96,8 @@ impl Downstream for H2Down {
     }
 
     async fn refuse(&mut self, failure: &Failure) {
-        if let Some(status) = failure.status() {
-            let mut response = Response::new(whole(Bytes::from(format!("waylay: {failure}\n"))));
+        if let Some((status, text)) = failure.page() {
+            let mut response = Response::new(whole(Bytes::from(text)));
             *response.status_mut() =
                 StatusCode::from_u16(status).unwrap_or(StatusCode::BAD_GATEWAY);
             response.headers_mut().insert(

@@ -268,10 +268,9 @@ async fn refuse(
     failure: Failure,
 ) -> Handoff {
     flow.set_error(&failure.to_string(), record::now());
-    if let Some(status) = failure.status() {
+    if let Some((status, text)) = failure.page() {
         flow.set_new_response(status, record::now());
         if let Some(response) = flow.message_mut(crate::http::Which::Response) {
-            let text = format!("waylay: {failure}\n");
             fields::set_header(response, b"content-type", b"text/plain; charset=utf-8");
             fields::set_header(response, b"connection", b"close");
             fields::set_decoded_content(response, text.as_bytes());
