@@ -13,8 +13,10 @@ use crate::tls::TlsError;
 /// A flow that could not go on, or a request the proxy will not serve.
 #[derive(Debug)]
 pub enum Failure {
-    /// The request cannot be served as sent: its target, its framing.
+    /// The request cannot be served as sent: its framing.
     BadRequest(String),
+    /// The request's target (or the CONNECT's) cannot be served.
+    BadTarget(super::record::TargetError),
     /// The client's head was malformed, too large or too slow.
     Head(WireError),
     /// Reading the request body failed.
@@ -106,7 +108,7 @@ impl Failure {
     /// waiting for an answer.
     pub fn status(&self) -> Option<u16> {
         Some(match self {
-            Failure::BadRequest(_) => 400,
+            Failure::BadRequest(_) | Failure::BadTarget(_) => 400,
             Failure::Head(WireError::Head(HeadError::TooLarge | HeadError::TooManyHeaders)) => 431,
             Failure::Head(WireError::HeadTimeout(_)) => 408,
             Failure::Head(WireError::Head(_)) => 400,
@@ -130,6 +132,7 @@ impl fmt::Display for Failure {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Failure::BadRequest(what) => f.write_str(what),
+            Failure::BadTarget(e) => e.fmt(f),
             Failure::Head(WireError::Head(HeadError::TooLarge)) => {
                 f.write_str("request header fields too large")
             }

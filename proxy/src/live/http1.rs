@@ -218,7 +218,7 @@ async fn request(
     let target = match parsed {
         Ok(target) => target,
         Err(e) => {
-            refuse_quietly(client, &Failure::BadRequest(e)).await;
+            refuse_quietly(client, &Failure::BadTarget(e)).await;
             return Next::Close;
         }
     };
@@ -293,7 +293,7 @@ async fn connect(
     let (host, port) = match record::parse_authority(&head.second) {
         Ok(target) => target,
         Err(e) => {
-            refuse_quietly(client, &Failure::BadRequest(e)).await;
+            refuse_quietly(client, &Failure::BadTarget(e)).await;
             return Next::Close;
         }
     };

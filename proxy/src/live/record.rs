@@ -124,23 +124,66 @@ pub struct Target {
     pub path: Bytes,
 }
 
+/// Why a request target (or a CONNECT's) cannot be served.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum TargetError {
+    /// The request target is not text.
+    NotText,
+    /// Not an absolute URL: a proxy needs one.
+    NotAbsolute(String),
+    /// A scheme other than http or https.
+    Scheme(String),
+    /// An IPv6 host's `[` is never closed.
+    UnclosedBracket,
+    /// The URL has no host.
+    NoHost,
+    /// The port is not a number from 0 to 65535.
+    Port(String),
+    /// The CONNECT target is not text.
+    ConnectNotText,
+    /// The CONNECT target is not `host:port`.
+    NotHostPort(String),
+}
+
+impl std::fmt::Display for TargetError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            TargetError::NotText => f.write_str("the request target is not ASCII"),
+            TargetError::NotAbsolute(text) => write!(
+                f,
+                "a proxy needs an absolute URL (http://host/path), got {text:?}"
+            ),
+            TargetError::Scheme(scheme) => write!(f, "unsupported scheme {scheme:?}"),
+            TargetError::UnclosedBracket => f.write_str("unclosed [ in the host"),
+            TargetError::NoHost => f.write_str("the request URL has no host"),
+            TargetError::Port(p) => write!(f, "invalid port {p:?}"),
+            TargetError::ConnectNotText => f.write_str("the CONNECT target is not ASCII"),
+            TargetError::NotHostPort(text) => {
+                write!(f, "a CONNECT target is host:port, got {text:?}")
+            }
+        }
+    }
+}
+
+impl std::error::Error for TargetError {}
+
 /// Splits an absolute-form request target (`http://host:port/path`).
-pub fn parse_target(target: &Bytes) -> Result<Target, String> {
-    let text = std::str::from_utf8(target).map_err(|_| "the request target is not ASCII")?;
+pub fn parse_target(target: &Bytes) -> Result<Target, TargetError> {
+    let text = std::str::from_utf8(target).map_err(|_| TargetError::NotText)?;
     let (scheme, rest) = text
         .split_once("://")
-        .ok_or_else(|| format!("a proxy needs an absolute URL (http://host/path), got {text:?}"))?;
+        .ok_or_else(|| TargetError::NotAbsolute(text.to_owned()))?;
     let scheme = scheme.to_ascii_lowercase();
     let default_port = match scheme.as_str() {
         "http" => 80,
         "https" => 443,
-        _ => return Err(format!("unsupported scheme {scheme:?}")),
+        _ => return Err(TargetError::Scheme(scheme)),
     };
     let split = rest.find(['/', '?']).unwrap_or(rest.len());
     let (authority, path) = rest.split_at(split);
     let authority = authority.rsplit_once('@').map_or(authority, |(_, a)| a);
     let (host, port) = if let Some(v6) = authority.strip_prefix('[') {
-        let (host, after) = v6.split_once(']').ok_or("unclosed [ in the host")?;
+        let (host, after) = v6.split_once(']').ok_or(TargetError::UnclosedBracket)?;
         (host, after.strip_prefix(':'))
     } else {
         match authority.rsplit_once(':') {
@@ -149,10 +192,10 @@ pub fn parse_target(target: &Bytes) -> Result<Target, String> {
         }
     };
     if host.is_empty() {
-        return Err("the request URL has no host".into());
+        return Err(TargetError::NoHost);
     }
     let port = match port {
-        Some(p) => p.parse().map_err(|_| format!("invalid port {p:?}"))?,
+        Some(p) => p.parse().map_err(|_| TargetError::Port(p.to_owned()))?,
         None => default_port,
     };
     let path = if path.is_empty() {
@@ -310,9 +353,9 @@ pub fn response_dict(
 }
 
 /// A CONNECT target, `host:port` (the port required).
-pub fn parse_authority(target: &[u8]) -> Result<(String, u16), String> {
-    let text = std::str::from_utf8(target).map_err(|_| "the CONNECT target is not ASCII")?;
-    let bad = || format!("a CONNECT target is host:port, got {text:?}");
+pub fn parse_authority(target: &[u8]) -> Result<(String, u16), TargetError> {
+    let text = std::str::from_utf8(target).map_err(|_| TargetError::ConnectNotText)?;
+    let bad = || TargetError::NotHostPort(text.to_owned());
     let (host, port) = text.rsplit_once(':').ok_or_else(bad)?;
     let host = match host.strip_prefix('[') {
         Some(v6) => v6.strip_suffix(']').ok_or_else(bad)?,
@@ -489,8 +532,17 @@ mod tests {
         );
         assert_eq!(t("HTTP://[::1]:81/x"), ok("http", "::1", 81, "/x"));
         assert_eq!(t("http://u:p@h.test?q"), ok("http", "h.test", 80, "/?q"));
-        assert!(t("/relative").unwrap_err().contains("absolute URL"));
-        assert!(t("ftp://h/").unwrap_err().contains("unsupported scheme"));
-        assert!(t("http://h:x/").unwrap_err().contains("invalid port"));
+        assert_eq!(
+            t("/relative"),
+            Err(TargetError::NotAbsolute("/relative".into()))
+        );
+        assert_eq!(t("ftp://h/"), Err(TargetError::Scheme("ftp".into())));
+        assert_eq!(t("http://h:x/"), Err(TargetError::Port("x".into())));
+        assert_eq!(t("http://[::1/"), Err(TargetError::UnclosedBracket));
+        assert_eq!(t("http:///x"), Err(TargetError::NoHost));
+        assert_eq!(
+            TargetError::NotAbsolute("/relative".into()).to_string(),
+            "a proxy needs an absolute URL (http://host/path), got \"/relative\""
+        );
     }
 }
