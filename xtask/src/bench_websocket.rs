@@ -9,11 +9,11 @@ use std::time::{Duration, Instant};
 use anyhow::{Context as _, Result};
 use futures_util::StreamExt as _;
 
+use crate::load::Measured;
 use crate::peer;
 use crate::procs::{
     Running, free_port, memory_kib, mitmdump, raise_open_files, runner, wait_ready,
 };
-use crate::tls_load::Measured;
 use crate::util::{arg_value, cargo, root};
 use crate::ws_load::{self, Target, Ws};
 
@@ -39,25 +39,11 @@ async fn measure(target: Target, load: Load) -> Result<Measured> {
             ))
         })
         .collect();
-    let (mut all, mut errors, mut first_error) = (Vec::new(), 0, None);
+    let mut tallies = Vec::new();
     for task in tasks {
-        let tally = task.await?;
-        all.extend(tally.latencies);
-        errors += tally.errors;
-        first_error = first_error.or(tally.first_error);
+        tallies.push(task.await?);
     }
-    all.sort();
-    let at = |q: f64| {
-        all.get(((all.len() as f64 * q) as usize).min(all.len().saturating_sub(1)))
-            .map_or(0.0, |d| d.as_secs_f64() * 1000.0)
-    };
-    Ok(Measured {
-        per_second: all.len() as f64 / load.seconds as f64,
-        p50_ms: at(0.5),
-        p99_ms: at(0.99),
-        errors,
-        first_error,
-    })
+    Ok(Measured::of(tallies, load.seconds))
 }
 
 /// Memory per idle WebSocket: `n` opened through the proxy (with one

@@ -35,6 +35,7 @@ mod bench_websocket;
 #[path = "../../runner/tests/cli/cdp.rs"]
 mod cdp;
 mod fuzz;
+mod load;
 mod nginx;
 mod peer;
 mod perf;

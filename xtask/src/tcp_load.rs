@@ -12,7 +12,8 @@ use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::runtime::Runtime;
 
-use crate::tls_load::Measured;
+use crate::load::Measured;
+pub use crate::load::Tally;
 
 /// How long one echo, or one handshake, may take before it counts as an
 /// error.
@@ -150,22 +151,6 @@ async fn socks5(tcp: &mut TcpStream, origin: u16) -> Result<()> {
     Ok(())
 }
 
-/// What one connection's (or one worker's) loop measured.
-#[derive(Debug, Default)]
-pub struct Tally {
-    /// Times of the round trips (or connections) done before the deadline.
-    pub latencies: Vec<Duration>,
-    pub errors: u64,
-    pub first_error: Option<String>,
-}
-
-impl Tally {
-    fn failed(&mut self, e: anyhow::Error) {
-        self.errors += 1;
-        self.first_error.get_or_insert(format!("{e:#}"));
-    }
-}
-
 /// Message `n` of `size` bytes: its number, then filler. No spaces and no
 /// TLS record byte, so that neither proxy takes it for HTTP or TLS.
 fn message(n: u64, size: usize, into: &mut Vec<u8>) {
@@ -254,25 +239,11 @@ where
     let deadline = Instant::now() + Duration::from_secs(seconds);
     let tasks: Vec<_> = (0..loops).map(|_| runtime.spawn(each(deadline))).collect();
     runtime.block_on(async {
-        let (mut all, mut errors, mut first_error) = (Vec::new(), 0, None);
+        let mut tallies = Vec::new();
         for task in tasks {
-            let tally = task.await?;
-            all.extend(tally.latencies);
-            errors += tally.errors;
-            first_error = first_error.or(tally.first_error);
+            tallies.push(task.await?);
         }
-        all.sort();
-        let at = |q: f64| {
-            all.get(((all.len() as f64 * q) as usize).min(all.len().saturating_sub(1)))
-                .map_or(0.0, |d| d.as_secs_f64() * 1000.0)
-        };
-        Ok(Measured {
-            per_second: all.len() as f64 / seconds as f64,
-            p50_ms: at(0.5),
-            p99_ms: at(0.99),
-            errors,
-            first_error,
-        })
+        Ok(Measured::of(tallies, seconds))
     })
 }
 

@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 use anyhow::{Context as _, Result, bail};
 use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer, ServerName};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
-use tokio::net::{TcpListener, TcpStream};
+use tokio::net::TcpStream;
 
 fn provider() -> Arc<rustls::crypto::CryptoProvider> {
     Arc::new(rustls::crypto::ring::default_provider())
@@ -63,34 +63,21 @@ pub fn origin(dir: &Path) -> Result<(u16, PathBuf)> {
 /// handshake. Returns its port and the PEM file of its CA.
 pub fn tls_origin<F, Fut>(dir: &Path, alpn: Vec<Vec<u8>>, handle: F) -> Result<(u16, PathBuf)>
 where
-    F: Fn(tokio_rustls::server::TlsStream<TcpStream>) -> Fut + Send + Copy + 'static,
+    F: Fn(tokio_rustls::server::TlsStream<TcpStream>) -> Fut + Send + Sync + Copy + 'static,
     Fut: std::future::Future<Output = ()> + Send + 'static,
 {
     let (mut config, ca_file) = server_config(dir)?;
     config.alpn_protocols = alpn;
     let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(config));
-    let listener = std::net::TcpListener::bind("127.0.0.1:0")?;
-    listener.set_nonblocking(true)?;
-    let port = listener.local_addr()?.port();
-    std::thread::spawn(move || {
-        let runtime = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(1)
-            .enable_all()
-            .build()
-            .expect("a runtime");
-        runtime.block_on(async move {
-            let listener = TcpListener::from_std(listener).expect("a listener");
-            while let Ok((stream, _)) = listener.accept().await {
-                let acceptor = acceptor.clone();
-                tokio::spawn(async move {
-                    let _ = stream.set_nodelay(true);
-                    if let Ok(tls) = acceptor.accept(stream).await {
-                        handle(tls).await;
-                    }
-                });
+    let port = crate::load::origin(move |stream: TcpStream| {
+        let acceptor = acceptor.clone();
+        async move {
+            let _ = stream.set_nodelay(true);
+            if let Ok(tls) = acceptor.accept(stream).await {
+                handle(tls).await;
             }
-        });
-    });
+        }
+    })?;
     Ok((port, ca_file))
 }
 
@@ -130,16 +117,7 @@ pub struct Target {
     pub ca: PathBuf,
 }
 
-/// What a load run measured.
-#[derive(Debug)]
-pub struct Measured {
-    pub per_second: f64,
-    pub p50_ms: f64,
-    pub p99_ms: f64,
-    pub errors: u64,
-    /// What the first failure said.
-    pub first_error: Option<String>,
-}
+pub use crate::load::Measured;
 
 /// A client trusting only the CA in `ca`, offering `alpn`, without
 /// session resumption.
@@ -300,25 +278,15 @@ pub fn run(
                 (latencies, errors, first_error)
             }));
         }
-        let mut all = Vec::new();
-        let (mut errors, mut first_error) = (0, None);
+        let mut tallies = Vec::new();
         for task in tasks {
-            let (latencies, e, first) = task.await?;
-            all.extend(latencies);
-            errors += e;
-            first_error = first_error.or(first);
+            let (latencies, errors, first_error) = task.await?;
+            tallies.push(crate::load::Tally {
+                latencies,
+                errors,
+                first_error,
+            });
         }
-        all.sort();
-        let at = |q: f64| {
-            all.get(((all.len() as f64 * q) as usize).min(all.len().saturating_sub(1)))
-                .map_or(0.0, |d| d.as_secs_f64() * 1000.0)
-        };
-        Ok(Measured {
-            per_second: all.len() as f64 / seconds as f64,
-            p50_ms: at(0.5),
-            p99_ms: at(0.99),
-            errors,
-            first_error,
-        })
+        Ok(Measured::of(tallies, seconds))
     })
 }

@@ -6,11 +6,12 @@
 use std::collections::VecDeque;
 use std::time::{Duration, Instant};
 
+pub use crate::load::Tally;
 use anyhow::{Context as _, Result, bail};
 use bytes::Bytes;
 use futures_util::{SinkExt as _, StreamExt as _};
 use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
-use tokio::net::{TcpListener, TcpStream};
+use tokio::net::TcpStream;
 use tokio_tungstenite::WebSocketStream;
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::handshake::{client::generate_key, derive_accept_key};
@@ -23,23 +24,7 @@ const PATIENCE: Duration = Duration::from_secs(5);
 /// Starts the echo origin on a thread of its own (one runtime worker);
 /// returns its port. Every text or binary message is sent back as it came.
 pub fn echo_origin() -> Result<u16> {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0")?;
-    listener.set_nonblocking(true)?;
-    let port = listener.local_addr()?.port();
-    std::thread::spawn(move || {
-        let runtime = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(1)
-            .enable_all()
-            .build()
-            .expect("a runtime");
-        runtime.block_on(async move {
-            let listener = TcpListener::from_std(listener).expect("a listener");
-            while let Ok((stream, _)) = listener.accept().await {
-                tokio::spawn(echo(stream));
-            }
-        });
-    });
-    Ok(port)
+    crate::load::origin(echo)
 }
 
 async fn echo(stream: TcpStream) {
@@ -158,15 +143,6 @@ fn kind(m: &Message) -> &'static str {
 pub async fn round_trip(ws: &mut Ws, n: u64, size: usize) -> Result<()> {
     ws.send(message(n, size)).await?;
     expect_echo(ws, n, size).await
-}
-
-/// What one connection's loop measured.
-#[derive(Debug, Default)]
-pub struct Tally {
-    /// Round-trip times of the echoes that arrived before the deadline.
-    pub latencies: Vec<Duration>,
-    pub errors: u64,
-    pub first_error: Option<String>,
 }
 
 /// One connection until `deadline`: `window` messages of `size` bytes in
