@@ -86,7 +86,17 @@ impl SpecError {
 
 impl fmt::Display for SpecError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{} {:?}: {}", self.option, self.spec, self.problem)
+        write!(f, "{} {:?}: ", self.option, self.spec)?;
+        // The problem may quote the spec's own text (a regex's error, a
+        // group's name): control characters are escaped to keep one line.
+        for c in self.problem.chars() {
+            if c.is_control() {
+                write!(f, "{}", c.escape_default())?;
+            } else {
+                f.write_fmt(format_args!("{c}"))?;
+            }
+        }
+        Ok(())
     }
 }
 
