@@ -13,16 +13,6 @@ use yaml_rust2::{Yaml, YamlEmitter, YamlLoader, yaml::Hash};
 
 use crate::cli::Cli;
 
-/// The file to read: `--options FILE`, else `CONFDIR/config.yaml` if it
-/// exists. `None`: there is none.
-pub fn path(cli: &Cli) -> Option<PathBuf> {
-    if let Some(Some(file)) = &cli.options {
-        return Some(PathBuf::from(file));
-    }
-    let default = crate::interception::confdir(cli).join("config.yaml");
-    default.is_file().then_some(default)
-}
-
 /// Where the web view saves its rules: `--options FILE`, else
 /// `CONFDIR/config.yaml`.
 pub fn save_path(cli: &Cli) -> PathBuf {
@@ -30,6 +20,13 @@ pub fn save_path(cli: &Cli) -> PathBuf {
         Some(Some(file)) => PathBuf::from(file),
         _ => crate::interception::confdir(cli).join("config.yaml"),
     }
+}
+
+/// The file to read: `--options FILE`, else `CONFDIR/config.yaml` if it
+/// exists. `None`: there is none.
+pub fn path(cli: &Cli) -> Option<PathBuf> {
+    let path = save_path(cli);
+    (matches!(cli.options, Some(Some(_))) || path.is_file()).then_some(path)
 }
 
 /// A scalar as `--set` would carry it.

@@ -184,29 +184,40 @@ impl Config {
             .map(|(_, v)| v.as_str())
     }
 
+    /// The values given for `declared` options, each checked; names
+    /// nobody declared are left alone.
+    pub fn declared_values(&self, declared: &[DeclaredOption]) -> Result<HashMap<String, String>> {
+        let mut values = HashMap::new();
+        for (name, value) in &self.others {
+            if let Some(option) = declared.iter().find(|o| &o.name == name) {
+                option.check(value).map_err(anyhow::Error::msg)?;
+                values.insert(name.clone(), value.clone());
+            }
+        }
+        Ok(values)
+    }
+
     /// The values of options the scripts declare, checked; a name no one
     /// knows is refused with the closest one suggested.
     pub fn script_values(&self, declared: &[DeclaredOption]) -> Result<HashMap<String, String>> {
-        let mut values = HashMap::new();
-        for (name, value) in &self.others {
-            let Some(option) = declared.iter().find(|o| &o.name == name) else {
-                let known = OPTIONS
-                    .iter()
-                    .map(|o| o.name)
-                    .chain(declared.iter().map(|o| o.name.as_str()));
-                match closest(name, known) {
-                    Some(near) => bail!(
-                        "--set {name}: no such option; did you mean {near}? (`runner --options` lists them all)"
-                    ),
-                    None => bail!(
-                        "--set {name}: no such option; `runner --options` lists them all (with -s, the scripts' too)"
-                    ),
-                }
-            };
-            option.check(value).map_err(anyhow::Error::msg)?;
-            values.insert(name.clone(), value.clone());
+        for (name, _) in &self.others {
+            if declared.iter().any(|o| &o.name == name) {
+                continue;
+            }
+            let known = OPTIONS
+                .iter()
+                .map(|o| o.name)
+                .chain(declared.iter().map(|o| o.name.as_str()));
+            match closest(name, known) {
+                Some(near) => bail!(
+                    "--set {name}: no such option; did you mean {near}? (`runner --options` lists them all)"
+                ),
+                None => bail!(
+                    "--set {name}: no such option; `runner --options` lists them all (with -s, the scripts' too)"
+                ),
+            }
         }
-        Ok(values)
+        self.declared_values(declared)
     }
 
     /// Every option for the web view's options panel: name, type,

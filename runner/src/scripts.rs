@@ -4,7 +4,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use anyhow::{Result, bail};
-use waylay_proxy::script::build::{BuildOptions, build};
+use waylay_proxy::script::build::{BuildLines, BuildOptions, build};
 use waylay_proxy::script::{LogSink, Script, Scripts};
 
 use crate::output::Output;
@@ -89,6 +89,21 @@ pub fn build_options(dir: &Path, output: &Output) -> Result<BuildOptions> {
     crate::sdk_home::build_options(dir, output.quiet)
 }
 
+/// The library a `-s` path names: a built `.so` (`.dylib`, `.dll`) as it
+/// is, else the crate there, built as `-s` builds it (cargo's lines to
+/// `lines` instead of standard error when given).
+pub fn library(path: &Path, output: &Output, lines: Option<BuildLines>) -> Result<PathBuf> {
+    let is_library = path
+        .extension()
+        .is_some_and(|e| e == "so" || e == "dylib" || e == "dll");
+    if is_library && path.is_file() {
+        return Ok(path.to_owned());
+    }
+    let mut options = build_options(path, output)?;
+    options.lines = lines;
+    Ok(build(path, &options)?)
+}
+
 /// Builds (or opens, for a `.so` path) and loads every script, in order.
 pub fn load_all(specs: &[ScriptSpec], output: &Arc<Output>) -> Result<Scripts> {
     let mut scripts = Scripts::new(output.clone());
@@ -97,15 +112,7 @@ pub fn load_all(specs: &[ScriptSpec], output: &Arc<Output>) -> Result<Scripts> {
     }
     for spec in specs {
         let name = spec.path.display().to_string();
-        let is_library = spec
-            .path
-            .extension()
-            .is_some_and(|e| e == "so" || e == "dylib" || e == "dll");
-        let library = if is_library && spec.path.is_file() {
-            spec.path.clone()
-        } else {
-            build(&spec.path, &build_options(&spec.path, output)?)?
-        };
+        let library = library(&spec.path, output, None)?;
         let sink: &dyn LogSink = &**output;
         let script = Script::load(&library, &name, spec.argv.clone(), sink)?;
         scripts.push(script);

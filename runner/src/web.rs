@@ -38,21 +38,16 @@ pub struct Settings {
     pub port: u16,
 }
 
-/// The last `--set NAME=VALUE` of `name`.
-fn set<'a>(cli: &'a Cli, name: &str) -> Option<&'a str> {
-    cli.config.last(name)
-}
-
 /// The view's address from the command line.
 pub fn settings(cli: &Cli) -> Result<Settings> {
-    let host = match set(cli, "web_host") {
+    let host = match cli.config.last("web_host") {
         None => IpAddr::from([127, 0, 0, 1]),
         Some("localhost") => IpAddr::from([127, 0, 0, 1]),
         Some(h) => h.trim_matches(['[', ']']).parse().ok().with_context(|| {
             format!("--set web_host={h}: expected an IP address such as 127.0.0.1 or ::1")
         })?,
     };
-    let port = match set(cli, "web_port") {
+    let port = match cli.config.last("web_port") {
         None => 8081,
         Some(p) => p.parse().ok().with_context(|| {
             format!("--set web_port={p}: expected a port number from 0 to 65535")
@@ -275,7 +270,9 @@ impl Web {
         });
         let tapped = feed.clone();
         output.set_tap(Arc::new(move |level, line| tapped.log(level, line)));
-        let intercept = match set(cli, "intercept")
+        let intercept = match cli
+            .config
+            .last("intercept")
             .map(str::trim)
             .filter(|f| !f.is_empty())
         {
@@ -303,7 +300,7 @@ impl Web {
             runs: Default::default(),
             rules: rules::Rules::new(
                 crate::options_file::save_path(cli),
-                set(cli, "intercept").map(str::to_owned),
+                cli.config.last("intercept").map(str::to_owned),
             ),
             config: cli.config.clone(),
         });

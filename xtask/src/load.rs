@@ -59,34 +59,35 @@ impl Measured {
     }
 }
 
-/// Starts an origin on 127.0.0.1 on a thread of its own (one runtime
-/// worker), each accepted connection handed to `handle` on a task of its
-/// own; returns its port.
-pub fn origin<F, Fut>(handle: F) -> Result<u16>
+/// Starts an origin on 127.0.0.1 on a thread of its own, named `thread`
+/// (a current-thread runtime, so all its work is that thread's), each
+/// accepted connection handed to `handle` on a task of its own; returns
+/// its port.
+pub fn origin<F, Fut>(thread: &str, handle: F) -> Result<u16>
 where
     F: Fn(TcpStream) -> Fut + Send + Sync + 'static,
     Fut: std::future::Future<Output = ()> + Send + 'static,
 {
-    let handle = std::sync::Arc::new(handle);
     let listener = std::net::TcpListener::bind("127.0.0.1:0")?;
     listener.set_nonblocking(true)?;
     let port = listener.local_addr()?.port();
-    std::thread::spawn(move || {
-        let runtime = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(1)
-            .enable_all()
-            .build()
-            .expect("a runtime");
-        runtime.block_on(async move {
-            let listener = TcpListener::from_std(listener).expect("a listener");
-            loop {
-                match listener.accept().await {
-                    Ok((stream, _)) => drop(tokio::spawn(handle(stream))),
-                    // Out of descriptors, say: wait rather than spin.
-                    Err(_) => tokio::time::sleep(Duration::from_millis(10)).await,
+    std::thread::Builder::new()
+        .name(thread.into())
+        .spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .expect("a runtime");
+            runtime.block_on(async move {
+                let listener = TcpListener::from_std(listener).expect("a listener");
+                loop {
+                    match listener.accept().await {
+                        Ok((stream, _)) => drop(tokio::spawn(handle(stream))),
+                        // Out of descriptors, say: wait rather than spin.
+                        Err(_) => tokio::time::sleep(Duration::from_millis(10)).await,
+                    }
                 }
-            }
-        });
-    });
+            });
+        })?;
     Ok(port)
 }

@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context as _, Result, bail, ensure};
 use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
-use tokio::net::{TcpListener, TcpStream};
+use tokio::net::TcpStream;
 use tokio::runtime::Runtime;
 
 use crate::load::Measured;
@@ -27,28 +27,7 @@ pub const CLIENT_THREAD: &str = "modes-client";
 /// Starts the echo origin on a thread of its own (a current-thread
 /// runtime); returns its port. Every byte read is written back.
 pub fn echo_origin() -> Result<u16> {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0")?;
-    listener.set_nonblocking(true)?;
-    let port = listener.local_addr()?.port();
-    std::thread::Builder::new()
-        .name(ORIGIN_THREAD.into())
-        .spawn(move || {
-            let runtime = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .expect("a runtime");
-            runtime.block_on(async move {
-                let listener = TcpListener::from_std(listener).expect("a listener");
-                loop {
-                    match listener.accept().await {
-                        Ok((stream, _)) => drop(tokio::spawn(echo(stream))),
-                        // Out of descriptors, say: wait rather than spin.
-                        Err(_) => tokio::time::sleep(Duration::from_millis(10)).await,
-                    }
-                }
-            });
-        })?;
-    Ok(port)
+    crate::load::origin(ORIGIN_THREAD, echo)
 }
 
 async fn echo(mut stream: TcpStream) {

@@ -58,8 +58,8 @@ pub fn origin(dir: &Path) -> Result<(u16, PathBuf)> {
     tls_origin(dir, vec![b"http/1.1".to_vec()], serve)
 }
 
-/// An HTTPS origin for `localhost` on a thread of its own (a one-worker
-/// runtime), offering `alpn`; `handle` serves each connection after the
+/// An HTTPS origin for `localhost` on a thread of its own
+/// (`load::origin`), offering `alpn`; `handle` serves each connection after the
 /// handshake. Returns its port and the PEM file of its CA.
 pub fn tls_origin<F, Fut>(dir: &Path, alpn: Vec<Vec<u8>>, handle: F) -> Result<(u16, PathBuf)>
 where
@@ -69,7 +69,7 @@ where
     let (mut config, ca_file) = server_config(dir)?;
     config.alpn_protocols = alpn;
     let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(config));
-    let port = crate::load::origin(move |stream: TcpStream| {
+    let port = crate::load::origin("tls-origin", move |stream: TcpStream| {
         let acceptor = acceptor.clone();
         async move {
             let _ = stream.set_nodelay(true);

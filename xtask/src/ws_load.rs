@@ -21,10 +21,10 @@ use tokio_tungstenite::tungstenite::protocol::Role;
 /// error.
 const PATIENCE: Duration = Duration::from_secs(5);
 
-/// Starts the echo origin on a thread of its own (one runtime worker);
+/// Starts the echo origin on a thread of its own (`load::origin`);
 /// returns its port. Every text or binary message is sent back as it came.
 pub fn echo_origin() -> Result<u16> {
-    crate::load::origin(echo)
+    crate::load::origin("ws-origin", echo)
 }
 
 async fn echo(stream: TcpStream) {

@@ -213,6 +213,16 @@ pub fn run(
 }
 
 impl Preview {
+    /// How many flows the script changed.
+    pub fn changed(&self) -> usize {
+        self.changes.iter().filter(|c| c.at.is_some()).count()
+    }
+
+    /// How many flows a hook panicked on.
+    pub fn panicked(&self) -> usize {
+        self.changes.iter().filter(|c| c.panic.is_some()).count()
+    }
+
     /// The flow as the script left it: before and after, compared
     /// ([`compare::flows`]), for change `i`.
     pub fn diff(&self, session: &Session, i: usize) -> Result<Option<Json>, ReadBack> {
@@ -220,17 +230,22 @@ impl Preview {
             return Ok(None);
         };
         let before = session.flow(change.n)?;
-        let after = self.after_of(change, &before)?;
+        let after = self.after_of(change, || Ok(before.clone()))?;
         let mut diff = compare::flows(&before, &after);
         diff["panic"] = json!(change.panic);
         Ok(Some(diff))
     }
 
-    /// Change `change`'s flow as it would be applied.
-    fn after_of(&self, change: &Change, before: &Flow) -> Result<Flow, ReadBack> {
+    /// Change `change`'s flow as it would be applied; `before` gives the
+    /// flow as it is, read only when the script left it unchanged.
+    fn after_of(
+        &self,
+        change: &Change,
+        before: impl FnOnce() -> Result<Flow, ReadBack>,
+    ) -> Result<Flow, ReadBack> {
         let mut after = match change.at {
             Some(at) => self.after.flow(at)?,
-            None => before.clone(),
+            None => before()?,
         };
         if change.panic.is_some() {
             after.dict_mut().insert("marked", Value::text(PANIC_MARK));
@@ -252,8 +267,8 @@ impl Preview {
                 applied.skipped += 1;
                 continue;
             }
-            let before = session.flow(change.n)?;
-            session.replace(change.n, &self.after_of(change, &before)?)?;
+            let after = self.after_of(change, || session.flow(change.n))?;
+            session.replace(change.n, &after)?;
             applied.applied += 1;
         }
         Ok(applied)
@@ -278,8 +293,8 @@ impl Preview {
             .collect();
         json!({
             "ran": self.ran,
-            "changed": self.changes.iter().filter(|c| c.at.is_some()).count(),
-            "panicked": self.changes.iter().filter(|c| c.panic.is_some()).count(),
+            "changed": self.changed(),
+            "panicked": self.panicked(),
             "changes": changes,
             "listed": changes.len(),
         })

@@ -323,10 +323,10 @@ impl Table {
         applied
     }
 
-    /// The table for the page: the rows with their errors, and the kinds
-    /// with their arguments.
-    pub fn json(&self) -> Json {
-        let applied = self.options();
+    /// The table for the page: the rows with their errors (`applied`,
+    /// what [`Table::options`] made of these rows), and the kinds with
+    /// their arguments.
+    pub fn json(&self, applied: &Applied) -> Json {
         let rules: Vec<Json> = self
             .rules
             .iter()
@@ -339,12 +339,13 @@ impl Table {
             .collect();
         json!({ "rules": rules, "kinds": kinds })
     }
+}
 
-    /// The option values to save, by name, in the registry's order: each
-    /// rule option's specs, and `intercept` (empty when none).
+impl Applied {
+    /// The option values to save, by name: each rule option's specs, and
+    /// `intercept` (empty when none).
     pub fn values(&self) -> Vec<(&'static str, Vec<String>)> {
-        let applied = self.options();
-        let o = &applied.options;
+        let o = &self.options;
         vec![
             ("block_list", o.block_list.clone()),
             ("map_local", o.map_local.clone()),
@@ -353,8 +354,7 @@ impl Table {
             ("modify_headers", o.modify_headers.clone()),
             (
                 "intercept",
-                applied
-                    .intercept
+                self.intercept
                     .iter()
                     .map(|f| f.expression().to_owned())
                     .collect(),

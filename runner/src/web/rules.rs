@@ -17,14 +17,28 @@ use serde_json::{Value, json};
 use waylay_proxy::addons::{Options, Rules as RuleSet};
 use waylay_proxy::filter::Filter;
 use waylay_proxy::script::Scripts;
-use waylay_proxy::view::rules::{Kind, Rule, Table};
+use waylay_proxy::view::rules::{Applied, Kind, Rule, Table};
 
 use super::App;
 use super::reply::error;
 
+/// The rules table and what its rows came to (checked once, when set).
+#[derive(Default)]
+struct Shown {
+    table: Table,
+    applied: Applied,
+}
+
+impl Shown {
+    fn of(table: Table) -> Shown {
+        let applied = table.options();
+        Shown { table, applied }
+    }
+}
+
 /// The page's rules, and what they act on.
 pub struct Rules {
-    table: Mutex<Table>,
+    shown: Mutex<Shown>,
     /// The run's scripts, whose addons the rules are (set once the run
     /// has them).
     engine: OnceLock<Arc<Scripts>>,
@@ -37,32 +51,34 @@ pub struct Rules {
 impl Rules {
     pub fn new(path: PathBuf, intercept: Option<String>) -> Rules {
         Rules {
-            table: Mutex::new(Table::default()),
+            shown: Mutex::new(Shown::default()),
             engine: OnceLock::new(),
             path,
             intercept,
         }
     }
 
-    fn table(&self) -> std::sync::MutexGuard<'_, Table> {
-        self.table.lock().unwrap_or_else(|e| e.into_inner())
+    fn shown(&self) -> std::sync::MutexGuard<'_, Shown> {
+        self.shown.lock().unwrap_or_else(|e| e.into_inner())
     }
 
     /// The run's scripts, and the rule options they started with.
     pub fn start(&self, engine: Arc<Scripts>, options: &Options) {
-        *self.table() = Table::from_options(options, self.intercept.as_deref());
+        *self.shown() = Shown::of(Table::from_options(options, self.intercept.as_deref()));
         let _ = self.engine.set(engine);
     }
 
     /// The Intercept box set `filter`: the breakpoints become that one.
     pub fn intercept_typed(&self, filter: Option<&Filter>) {
-        let mut table = self.table();
+        let mut shown = self.shown();
+        let mut table = std::mem::take(&mut shown.table);
         table.rules.retain(|r| r.kind != Kind::Intercept);
         if let Some(filter) = filter {
             table
                 .rules
                 .push(Rule::from_spec(Kind::Intercept, filter.expression()));
         }
+        *shown = Shown::of(table);
     }
 }
 
@@ -79,7 +95,7 @@ pub fn routes() -> Router<Arc<App>> {
 /// the scripts' declared options.
 async fn options(State(app): State<Arc<App>>) -> Response {
     let mut list = app.config.json();
-    let now = app.rules.table().values();
+    let now = app.rules.shown().applied.values();
     if let Some(items) = list.as_array_mut() {
         for item in items {
             if let Some((_, values)) = now.iter().find(|(n, _)| item["name"] == *n) {
@@ -109,7 +125,9 @@ async fn options(State(app): State<Arc<App>>) -> Response {
 }
 
 fn answer(app: &App) -> Value {
-    let mut json = app.rules.table().json();
+    let shown = app.rules.shown();
+    let mut json = shown.table.json(&shown.applied);
+    drop(shown);
     json["file"] = json!(app.rules.path.display().to_string());
     json["live"] = json!(app.live.get().is_some());
     json
@@ -132,17 +150,18 @@ async fn replace(State(app): State<Arc<App>>, Json(body): Json<Value>) -> Respon
             "the rules are not ready yet; try again in a moment",
         );
     };
-    let applied = table.options();
-    let rules = match RuleSet::new(&applied.options) {
+    let shown = Shown::of(table);
+    let rules = match RuleSet::new(&shown.applied.options) {
         Ok(r) => r,
         // Each row was checked alone; together they build.
         Err(e) => return error(StatusCode::BAD_REQUEST, e.to_string()),
     };
-    let before = app.rules.table().values();
     engine.set_rules(rules);
-    app.intercepts.set_filter(applied.intercept);
-    let after = table.values();
-    *app.rules.table() = table;
+    app.intercepts.set_filter(shown.applied.intercept.clone());
+    let after = shown.applied.values();
+    let before = std::mem::replace(&mut *app.rules.shown(), shown)
+        .applied
+        .values();
     let changed: Vec<String> = before
         .iter()
         .zip(&after)
@@ -167,7 +186,7 @@ async fn save(State(app): State<Arc<App>>, body: Option<Json<Value>>) -> Respons
         .map(str::trim)
         .filter(|p| !p.is_empty())
         .map_or_else(|| app.rules.path.clone(), PathBuf::from);
-    let values = app.rules.table().values();
+    let values = app.rules.shown().applied.values();
     let written = tokio::task::spawn_blocking({
         let path = path.clone();
         move || crate::options_file::save(&path, &values)

@@ -18,7 +18,7 @@ use axum::response::{IntoResponse, Json, Response};
 use axum::routing::{get, post};
 use serde_json::json;
 use waylay_proxy::event::{Level, LogSink};
-use waylay_proxy::script::build::{BuildLines, build};
+use waylay_proxy::script::build::BuildLines;
 use waylay_proxy::script::{Script, Scripts};
 use waylay_proxy::view::preview::{self, Applied, Preview, Progress, Request};
 
@@ -109,12 +109,11 @@ async fn start(State(app): State<Arc<App>>, Json(body): Json<serde_json::Value>)
         runs.push_back(run.clone());
     }
     let feed = app.feed.clone();
-    let output = app.feed.output.clone();
     let going = run.clone();
     let config = app.config.clone();
     let spawned = std::thread::Builder::new()
         .name(format!("web-run-{id}"))
-        .spawn(move || going.work(request, &config, &feed, &output));
+        .spawn(move || going.work(request, &config, &feed));
     if let Err(e) = spawned {
         return error(
             StatusCode::INTERNAL_SERVER_ERROR,
@@ -172,10 +171,7 @@ async fn diff(
         Stage::Previewed(preview) => preview.diff(&session, i).map_err(unreadable),
         other => Err(refusal(
             StatusCode::CONFLICT,
-            format!(
-                "run {r} has no preview to show (it is {})",
-                run.stage_name_of(other)
-            ),
+            format!("run {r} has no preview to show (it is {})", other.name()),
         )),
     })
     .await;
@@ -200,10 +196,7 @@ async fn apply(State(app): State<Arc<App>>, Path(r): Path<u64>) -> Response {
         let Stage::Previewed(preview) = &*stage else {
             return Err(refusal(
                 StatusCode::CONFLICT,
-                format!(
-                    "run {r} has no preview to apply (it is {})",
-                    run.stage_name_of(&stage)
-                ),
+                format!("run {r} has no preview to apply (it is {})", stage.name()),
             ));
         };
         let applied = preview.apply(&feed.session).map_err(unreadable)?;
@@ -262,9 +255,9 @@ impl LogSink for RunLog {
     }
 }
 
-impl Run {
-    fn stage_name_of(&self, stage: &Stage) -> &'static str {
-        match stage {
+impl Stage {
+    fn name(&self) -> &'static str {
+        match self {
             Stage::Building => "building",
             Stage::Running => "running",
             Stage::Previewed(_) => "previewed",
@@ -274,7 +267,9 @@ impl Run {
             Stage::Discarded => "discarded",
         }
     }
+}
 
+impl Run {
     fn set(&self, stage: Stage) {
         let mut now = lock(&self.stage);
         // A discard while building or running stays a discard.
@@ -293,13 +288,8 @@ impl Run {
 
     /// Builds, loads and runs the script (its options as `--set` gave
     /// them, else their defaults); the preview, or why not.
-    fn work(
-        self: Arc<Self>,
-        request: Request,
-        config: &crate::registry::Config,
-        feed: &Feed,
-        output: &Arc<Output>,
-    ) {
+    fn work(self: Arc<Self>, request: Request, config: &crate::registry::Config, feed: &Feed) {
+        let output = &feed.output;
         let started = Instant::now();
         let script = match self.load(&request, output) {
             Ok(s) => s,
@@ -323,19 +313,17 @@ impl Run {
         });
         let mut scripts = Scripts::new(log.clone());
         scripts.push(script);
-        let mut values = HashMap::new();
-        for option in scripts.declared() {
-            if let Some(value) = config.other(&option.name) {
-                if let Err(why) = option.check(value) {
-                    feed.problem(&format!(
-                        "runner: running {} on flows: {why}",
-                        request.script
-                    ));
-                    return self.set(Stage::Failed(why));
-                }
-                values.insert(option.name.clone(), value.to_owned());
+        let values = match config.declared_values(&scripts.declared()) {
+            Ok(values) => values,
+            Err(why) => {
+                let why = why.to_string();
+                feed.problem(&format!(
+                    "runner: running {} on flows: {why}",
+                    request.script
+                ));
+                return self.set(Stage::Failed(why));
             }
-        }
+        };
         scripts.set_options(&values);
         scripts.start();
         scripts.running();
@@ -354,8 +342,8 @@ impl Run {
                     "{} previewed on {} flow(s): {} would change, {} panicked; apply or discard it in the Run pane.",
                     request.script,
                     preview.ran,
-                    preview.changes.iter().filter(|c| c.at.is_some()).count(),
-                    preview.changes.iter().filter(|c| c.panic.is_some()).count(),
+                    preview.changed(),
+                    preview.panicked(),
                 ));
                 self.set(Stage::Previewed(Box::new(preview)));
             }
@@ -368,19 +356,10 @@ impl Run {
     /// Builds the crate as `-s` does (or opens a built library), its lines
     /// kept for the page, and loads a fresh instance.
     fn load(self: &Arc<Self>, request: &Request, output: &Arc<Output>) -> Result<Script, String> {
-        let path = FsPath::new(&request.script);
-        let is_library = path
-            .extension()
-            .is_some_and(|e| e == "so" || e == "dylib" || e == "dll");
-        let library = if is_library && path.is_file() {
-            path.to_owned()
-        } else {
-            let mut options =
-                crate::scripts::build_options(path, output).map_err(|e| format!("{e:#}"))?;
-            let me = self.clone();
-            options.lines = Some(BuildLines(Arc::new(move |line: &str| me.line(line))));
-            build(path, &options).map_err(|e| e.to_string())?
-        };
+        let me = self.clone();
+        let lines = BuildLines(Arc::new(move |line: &str| me.line(line)));
+        let library = crate::scripts::library(FsPath::new(&request.script), output, Some(lines))
+            .map_err(|e| format!("{e:#}"))?;
         let sink: &dyn LogSink = &**output;
         Script::load(&library, &request.script, request.argv.clone(), sink)
             .map_err(|e| e.to_string())
@@ -392,7 +371,7 @@ impl Run {
         let mut answer = json!({
             "run": self.id,
             "script": self.script,
-            "stage": self.stage_name_of(&stage),
+            "stage": stage.name(),
             "build": lock(&self.build).iter().collect::<Vec<_>>(),
             "progress": {
                 "done": self.progress.done.load(Ordering::Relaxed),

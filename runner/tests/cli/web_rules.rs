@@ -310,3 +310,49 @@ fn a_rule_added_in_the_page_changes_the_next_request_until_switched_off() {
     rules_are(json!([row]));
     assert!(!curl(&proxy, &[&headers]).contains("x-page"));
 }
+
+#[test]
+fn a_rule_change_fires_configure_with_the_options_that_changed() {
+    let proxy = Proxy::start(&[
+        "--web",
+        "--set",
+        "web_port=0",
+        "-s",
+        "runner/tests/fixtures/events",
+    ]);
+    let view = View::of(&proxy);
+    // The fixture logs `configure` when every option is named (at start),
+    // and `configure (options missing)` for a change that names some.
+    let configures = || {
+        proxy
+            .lines()
+            .into_iter()
+            .filter(|l| l.contains("EVENT configure"))
+            .collect::<Vec<_>>()
+    };
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while configures().is_empty() {
+        assert!(Instant::now() < deadline, "no configure at start");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let rules = json!([rule("modify_headers", "~q", &["x-rule", "on"])]);
+    put(&view, rules.clone());
+    while configures().len() < 2 {
+        assert!(
+            Instant::now() < deadline,
+            "no configure after the change: {:?}",
+            configures()
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let seen = configures();
+    assert!(seen[0].ends_with("EVENT configure"), "{seen:?}");
+    assert!(
+        seen[1].ends_with("EVENT configure (options missing)"),
+        "{seen:?}"
+    );
+    // The same table again changes nothing: no configure.
+    put(&view, rules);
+    std::thread::sleep(Duration::from_millis(300));
+    assert_eq!(configures().len(), 2, "{:?}", configures());
+}

@@ -77,21 +77,26 @@ fn stamped(session: &Session, n: usize) -> bool {
         .is_some()
 }
 
+/// The script's preview over the `picked` flows of `session`.
+fn preview_of(scripts: &Scripts, lines: &Lines, session: &Session, picked: &[usize]) -> Preview {
+    run(
+        scripts,
+        session,
+        &Selection::Numbers(picked.to_vec()),
+        &Progress::default(),
+        &|| lines.last_error(),
+    )
+    .unwrap()
+    .expect("not cancelled")
+}
+
 #[test]
 fn a_preview_changes_nothing_until_applied() {
     let session = session();
     let (scripts, lines) = scripts();
     let picked: Vec<usize> = (0..session.len()).collect();
     let version = session.version();
-    let preview = run(
-        &scripts,
-        &session,
-        &Selection::Numbers(picked.clone()),
-        &Progress::default(),
-        &|| lines.last_error(),
-    )
-    .unwrap()
-    .unwrap();
+    let preview = preview_of(&scripts, &lines, &session, &picked);
     assert_eq!(preview.ran, session.len());
     assert_eq!(session.version(), version, "the preview touched the view");
     assert!(picked.iter().all(|&n| !stamped(&session, n)));
@@ -150,15 +155,7 @@ fn applying_puts_the_changes_in_the_view_and_marks_panics() {
     let session = session();
     let (scripts, lines) = scripts();
     let picked: Vec<usize> = (0..session.len()).collect();
-    let preview = run(
-        &scripts,
-        &session,
-        &Selection::Numbers(picked.clone()),
-        &Progress::default(),
-        &|| lines.last_error(),
-    )
-    .unwrap()
-    .unwrap();
+    let preview = preview_of(&scripts, &lines, &session, &picked);
     let applied = preview.apply(&session).unwrap();
     assert_eq!(applied.applied, preview.changes.len());
     assert_eq!(applied.skipped, 0);

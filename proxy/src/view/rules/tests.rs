@@ -55,7 +55,7 @@ fn rows_become_the_values_set_would_give_and_read_back() {
         .for_each(|r| r.filter = "~all".into());
     assert_eq!(back.rules, want);
     // And through the page's JSON.
-    let json = back.json();
+    let json = back.json(&back.options());
     assert_eq!(Table::from_json(&json).unwrap(), back);
 }
 
@@ -137,7 +137,7 @@ fn breakpoints_pause_where_they_say() {
         "( ~d nowhere ) | ( ~q & ( ~all ) )"
     );
     assert_eq!(
-        table.values().last().unwrap(),
+        applied.values().last().unwrap(),
         &(
             "intercept",
             vec!["( ~d nowhere ) | ( ~q & ( ~all ) )".to_owned()]
