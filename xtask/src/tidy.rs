@@ -203,4 +203,33 @@ mod tests {
             "these read the design folder beside the repository, which users don't have: {readers:?}"
         );
     }
+
+    /// The seed's two examples keep the seed's names (`add_header.py`,
+    /// `nonblocking.py`); every other one is named as mitmproxy names its
+    /// examples, with hyphens.
+    const SEED_EXAMPLES: [&str; 2] = ["add_header", "nonblocking"];
+
+    #[test]
+    fn examples_are_named_the_mitmproxy_way() {
+        let mut wrong = Vec::new();
+        for entry in std::fs::read_dir(root().join("examples")).unwrap() {
+            let entry = entry.unwrap();
+            let name = entry.file_name().to_string_lossy().into_owned();
+            if !entry.path().join("Cargo.toml").exists() || SEED_EXAMPLES.contains(&name.as_str()) {
+                continue;
+            }
+            let manifest = std::fs::read_to_string(entry.path().join("Cargo.toml")).unwrap();
+            let named_alike = manifest.contains(&format!("name = \"{name}\""));
+            let hyphens = name
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
+            if !named_alike || !hyphens {
+                wrong.push(name);
+            }
+        }
+        assert!(
+            wrong.is_empty(),
+            "these examples are not named like mitmproxy's (lowercase, hyphens, the package named as its folder): {wrong:?}"
+        );
+    }
 }

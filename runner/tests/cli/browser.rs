@@ -44,7 +44,7 @@ fn dump_dom(chromium: &str, proxy: &Proxy, extra: &[String], url: &str) -> (Stri
 fn chromium_loads_a_page_and_its_script_rewritten() {
     let Some(chromium) = chromium() else { return };
     let origin = Origin::start();
-    let proxy = Proxy::start(&["-s", "examples/replace_text hello howdy"]);
+    let proxy = Proxy::start(&["-s", "examples/replace-text hello howdy"]);
     let (dom, stderr) = dump_dom(chromium, &proxy, &[], &origin.url("/page.html"));
     assert!(
         dom.contains("<p id=\"page\">howdy from the page</p>"),
@@ -87,7 +87,7 @@ fn chromium_loads_an_https_page_intercepted_and_rewritten() {
         "ssl_verify_upstream_trusted_ca={}",
         origin.ca_file.display()
     );
-    let proxy = Proxy::start(&["-s", "examples/replace_text hello howdy", "--set", &trusted]);
+    let proxy = Proxy::start(&["-s", "examples/replace-text hello howdy", "--set", &trusted]);
     // Chromium trusts the proxy's CA by its key, as a user's browser
     // trusts it once installed.
     let trust = format!(
@@ -121,7 +121,7 @@ fn chromium_opens_a_websocket_through_the_proxy_and_shows_the_rewritten_messages
     // The page's held fetch need not be waited for at shutdown.
     let proxy = Proxy::start(&[
         "-s",
-        "examples/websocket_rewrite",
+        "examples/websocket-rewrite",
         "--set",
         "shutdown_grace=0",
     ]);
@@ -148,7 +148,7 @@ fn chromium_opens_an_intercepted_wss_websocket_and_shows_the_rewritten_messages(
     );
     let proxy = Proxy::start(&[
         "-s",
-        "examples/websocket_rewrite",
+        "examples/websocket-rewrite",
         "--set",
         &trusted,
         "--set",

@@ -92,7 +92,7 @@ fn a_websocket_script_that_changes_nothing_writes_the_input_byte_for_byte() {
         "-r",
         input.to_str().unwrap(),
         "-s",
-        "examples/websocket_rewrite nowhere-to-be-found x",
+        "examples/websocket-rewrite nowhere-to-be-found x",
         "-w",
         &out,
     ]);
@@ -132,7 +132,7 @@ pub fn rewrite_chat(dir: &tempfile::TempDir) -> (String, String) {
         "-r",
         &input,
         "-s",
-        "examples/websocket_rewrite hello hi",
+        "examples/websocket-rewrite hello hi",
         "-w",
         &out,
     ]);

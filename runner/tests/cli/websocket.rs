@@ -22,7 +22,7 @@ use crate::support::{Proxy, flows, path_in, scratch};
 use crate::ws_origin::WsOrigin;
 
 const RECORDER: &str = "runner/tests/fixtures/recorder";
-const REWRITE: &str = "examples/websocket_rewrite";
+const REWRITE: &str = "examples/websocket-rewrite";
 
 pub(crate) fn runtime() -> tokio::runtime::Runtime {
     tokio::runtime::Builder::new_current_thread()

@@ -17,7 +17,7 @@
       certificates as mitmproxy's own Cert objects.
   compare.py websocket IN OUT FROM TO
       mitmproxy reads both files; OUT must hold the same flows as IN, state for
-      state, except what examples/websocket_rewrite does to WebSocket messages:
+      state, except what examples/websocket-rewrite does to WebSocket messages:
       those mentioning spam dropped, FROM replaced with TO in the server's
       text messages.
   compare.py tcp IN OUT FROM TO
