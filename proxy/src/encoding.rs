@@ -2,14 +2,49 @@
 //!
 //! A header may list several codings (`gzip, br`); they were applied in
 //! order, so decoding undoes them last to first. `identity` and `none` are
-//! no-ops. Errors are one line, naming the coding.
+//! no-ops. Errors are [`EncodingError`]s, one line each, naming the coding.
 
+use std::fmt;
 use std::io::{Read, Write};
 
 use bytes::Bytes;
 
+/// Why a body could not be decoded or encoded.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum EncodingError {
+    /// The Content-Encoding header is not ASCII.
+    NotAscii,
+    /// A coding Waylay does not know (lowercased, as named).
+    Unknown(String),
+    /// A Content-Encoding mitmproxy would not decode as it stands (a list,
+    /// or a coding it does not know), in mitmproxy's words.
+    Invalid(String),
+    /// The body is not valid in this coding.
+    Corrupt { coding: String, why: String },
+    /// Encoding failed (the encoder's I/O error, in words).
+    Encode { coding: String, why: String },
+}
+
+impl fmt::Display for EncodingError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            EncodingError::NotAscii => f.write_str("Content-Encoding is not ASCII"),
+            EncodingError::Unknown(coding) => write!(f, "unknown Content-Encoding {coding:?}"),
+            EncodingError::Invalid(coding) => write!(f, "Invalid Content-Encoding: {coding}"),
+            EncodingError::Corrupt { coding, why } => {
+                write!(f, "body is not valid {coding}: {why}")
+            }
+            EncodingError::Encode { coding, why } => {
+                write!(f, "cannot encode body as {coding}: {why}")
+            }
+        }
+    }
+}
+
+impl std::error::Error for EncodingError {}
+
 /// Undoes every coding in `header` on `raw`.
-pub fn decode(header: &[u8], raw: &Bytes) -> Result<Bytes, String> {
+pub fn decode(header: &[u8], raw: &Bytes) -> Result<Bytes, EncodingError> {
     let mut data = raw.clone();
     for coding in codings(header)?.iter().rev() {
         data = decode_one(coding, &data).map(Bytes::from)?;
@@ -18,7 +53,7 @@ pub fn decode(header: &[u8], raw: &Bytes) -> Result<Bytes, String> {
 }
 
 /// Applies every coding in `header` to `body`.
-pub fn encode(header: &[u8], body: &[u8]) -> Result<Bytes, String> {
+pub fn encode(header: &[u8], body: &[u8]) -> Result<Bytes, EncodingError> {
     let mut data = Bytes::copy_from_slice(body);
     for coding in codings(header)? {
         data = encode_one(&coding, &data).map(Bytes::from)?;
@@ -26,9 +61,8 @@ pub fn encode(header: &[u8], body: &[u8]) -> Result<Bytes, String> {
     Ok(data)
 }
 
-fn codings(header: &[u8]) -> Result<Vec<String>, String> {
-    let header =
-        std::str::from_utf8(header).map_err(|_| "Content-Encoding is not ASCII".to_owned())?;
+fn codings(header: &[u8]) -> Result<Vec<String>, EncodingError> {
+    let header = std::str::from_utf8(header).map_err(|_| EncodingError::NotAscii)?;
     Ok(header
         .split(',')
         .map(|c| c.trim().to_ascii_lowercase())
@@ -36,7 +70,11 @@ fn codings(header: &[u8]) -> Result<Vec<String>, String> {
         .collect())
 }
 
-fn decode_one(coding: &str, data: &[u8]) -> Result<Vec<u8>, String> {
+fn decode_one(coding: &str, data: &[u8]) -> Result<Vec<u8>, EncodingError> {
+    let corrupt = |why: String| EncodingError::Corrupt {
+        coding: coding.to_owned(),
+        why,
+    };
     let mut out = Vec::with_capacity(data.len() * 4);
     let result = match coding {
         "gzip" | "x-gzip" => flate2::read::MultiGzDecoder::new(data).read_to_end(&mut out),
@@ -50,16 +88,19 @@ fn decode_one(coding: &str, data: &[u8]) -> Result<Vec<u8>, String> {
         "br" => brotli::Decompressor::new(data, 4096).read_to_end(&mut out),
         "zstd" => match ruzstd::decoding::StreamingDecoder::new(data) {
             Ok(mut decoder) => decoder.read_to_end(&mut out),
-            Err(e) => return Err(format!("body is not valid zstd: {e}")),
+            Err(e) => return Err(corrupt(e.to_string())),
         },
-        other => return Err(format!("unknown Content-Encoding {other:?}")),
+        other => return Err(EncodingError::Unknown(other.to_owned())),
     };
-    result.map_err(|e| format!("body is not valid {coding}: {e}"))?;
+    result.map_err(|e| corrupt(e.to_string()))?;
     Ok(out)
 }
 
-fn encode_one(coding: &str, data: &[u8]) -> Result<Vec<u8>, String> {
-    let io = |e: std::io::Error| format!("cannot encode body as {coding}: {e}");
+fn encode_one(coding: &str, data: &[u8]) -> Result<Vec<u8>, EncodingError> {
+    let io = |why: std::io::Error| EncodingError::Encode {
+        coding: coding.to_owned(),
+        why: why.to_string(),
+    };
     match coding {
         "gzip" | "x-gzip" => {
             // Level 9, as Python's `gzip.GzipFile` (mitmproxy's encoder):
@@ -87,7 +128,7 @@ fn encode_one(coding: &str, data: &[u8]) -> Result<Vec<u8>, String> {
             data,
             ruzstd::encoding::CompressionLevel::Fastest,
         )),
-        other => Err(format!("unknown Content-Encoding {other:?}")),
+        other => Err(EncodingError::Unknown(other.to_owned())),
     }
 }
 
@@ -128,7 +169,7 @@ mod tests {
             ("zstd", "body is not valid zstd"),
             ("compress", "unknown Content-Encoding \"compress\""),
         ] {
-            let got = decode(header.as_bytes(), &junk).unwrap_err();
+            let got = decode(header.as_bytes(), &junk).unwrap_err().to_string();
             assert!(got.starts_with(want), "{header}: {got}");
         }
     }

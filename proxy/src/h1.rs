@@ -13,9 +13,11 @@ use bytes::Bytes;
 
 mod chunked;
 mod framing;
+mod framing_error;
 
 pub use chunked::ChunkedDecoder;
 pub use framing::{BodyKind, chunked_last, request_body, response_body};
+pub use framing_error::FramingError;
 
 /// The most header fields a message may have.
 pub const MAX_HEADERS: usize = 256;

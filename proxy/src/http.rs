@@ -3,7 +3,7 @@
 
 use bytes::Bytes;
 
-use crate::encoding;
+use crate::encoding::{self, EncodingError};
 use crate::tnetstring::{Dict, Value};
 
 pub(crate) mod cookies;
@@ -153,7 +153,7 @@ pub fn raw_content(msg: &Dict) -> Option<&Bytes> {
 }
 
 /// The body decoded per Content-Encoding; `Ok(None)` when not kept.
-pub fn decoded_content(msg: &Dict) -> Result<Option<Bytes>, String> {
+pub fn decoded_content(msg: &Dict) -> Result<Option<Bytes>, EncodingError> {
     let Some(raw) = raw_content(msg) else {
         return Ok(None);
     };
@@ -171,7 +171,7 @@ pub fn decoded_content(msg: &Dict) -> Result<Option<Bytes>, String> {
 /// anything else. `get_content(strict=False)` is this, or else the raw
 /// body. (Unlike [`decoded_content`], a list such as `gzip, br` is an
 /// error here, as it is in mitmproxy.)
-pub fn mitmproxy_content(msg: &Dict) -> Result<Option<Bytes>, String> {
+pub fn mitmproxy_content(msg: &Dict) -> Result<Option<Bytes>, EncodingError> {
     let Some(raw) = raw_content(msg) else {
         return Ok(None);
     };
@@ -184,7 +184,7 @@ pub fn mitmproxy_content(msg: &Dict) -> Result<Option<Bytes>, String> {
         "" | "none" | "identity" => Ok(Some(raw.clone())),
         "gzip" | "deflate" | "br" | "zstd" => encoding::decode(coding.as_bytes(), raw).map(Some),
         "deflateraw" => encoding::decode(b"deflate", raw).map(Some),
-        other => Err(format!("Invalid Content-Encoding: {other}")),
+        other => Err(EncodingError::Invalid(other.to_owned())),
     }
 }
 

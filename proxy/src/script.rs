@@ -24,7 +24,7 @@ mod lifecycle;
 
 pub use actions::Actions;
 use cell::FlowCell;
-pub use declared::DeclaredOption;
+pub use declared::{DeclaredOption, WrongValue};
 use ffi::{Acts, CallCtx, Called, ScriptInstance, Target};
 pub use ffi::{LoadError, open};
 

@@ -15,7 +15,7 @@ pub mod row;
 pub mod rules;
 mod session;
 
-pub use error::ReadBack;
+pub use error::{Invalid, ReadBack};
 pub use order::{Progress, Query, SortKey, Window};
 pub use row::Row;
 pub use session::Session;

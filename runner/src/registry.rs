@@ -190,7 +190,7 @@ impl Config {
         let mut values = HashMap::new();
         for (name, value) in &self.others {
             if let Some(option) = declared.iter().find(|o| &o.name == name) {
-                option.check(value).map_err(anyhow::Error::msg)?;
+                option.check(value)?;
                 values.insert(name.clone(), value.clone());
             }
         }

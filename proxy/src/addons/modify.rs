@@ -247,7 +247,9 @@ impl ModifyBody {
             Which::Request
         };
         let msg = flow.message(which).ok_or("the flow has no request")?;
-        let body = http::mitmproxy_content(msg)?.ok_or("the body was streamed, not kept")?;
+        let body = http::mitmproxy_content(msg)
+            .map_err(|e| e.to_string())?
+            .ok_or("the body was streamed, not kept")?;
         let replaced = rule
             .regex
             .is_match(&body)

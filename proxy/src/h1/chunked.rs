@@ -2,6 +2,8 @@
 
 use bytes::{Buf, Bytes, BytesMut};
 
+use super::FramingError;
+
 /// A chunk-size line longer than this is refused.
 const MAX_LINE: usize = 4096;
 
@@ -31,14 +33,14 @@ impl Default for ChunkedDecoder {
 }
 
 /// Takes one CRLF-terminated line off the front of `buf`.
-fn line(buf: &mut BytesMut) -> Result<Option<Bytes>, String> {
+fn line(buf: &mut BytesMut) -> Result<Option<Bytes>, FramingError> {
     match buf.windows(2).position(|w| w == b"\r\n") {
         Some(end) => {
             let line = buf.split_to(end).freeze();
             buf.advance(2);
             Ok(Some(line))
         }
-        None if buf.len() > MAX_LINE => Err("a chunk line longer than 4096 bytes".into()),
+        None if buf.len() > MAX_LINE => Err(FramingError::LineTooLong(MAX_LINE)),
         None => Ok(None),
     }
 }
@@ -56,7 +58,7 @@ impl ChunkedDecoder {
 
     /// Consumes what it can of `buf`, appending body bytes to `out`.
     /// Returns whether the body is complete.
-    pub fn decode(&mut self, buf: &mut BytesMut, out: &mut Vec<u8>) -> Result<bool, String> {
+    pub fn decode(&mut self, buf: &mut BytesMut, out: &mut Vec<u8>) -> Result<bool, FramingError> {
         loop {
             match self.state {
                 State::Size => {
@@ -70,13 +72,12 @@ impl ChunkedDecoder {
                         .trim_ascii();
                     if size.is_empty() || size.len() > 16 || !size.iter().all(u8::is_ascii_hexdigit)
                     {
-                        return Err(format!(
-                            "invalid chunk size {:?}",
-                            String::from_utf8_lossy(&line)
+                        return Err(FramingError::InvalidChunkSize(
+                            String::from_utf8_lossy(&line).into_owned(),
                         ));
                     }
                     let size = u64::from_str_radix(std::str::from_utf8(size).unwrap_or("0"), 16)
-                        .map_err(|_| "chunk size out of range".to_owned())?;
+                        .map_err(|_| FramingError::ChunkSizeOutOfRange)?;
                     self.state = if size == 0 {
                         State::Trailers
                     } else {
@@ -101,7 +102,7 @@ impl ChunkedDecoder {
                         return Ok(false);
                     }
                     if &buf[..2] != b"\r\n" {
-                        return Err("chunk data not followed by CRLF".into());
+                        return Err(FramingError::NoCrlfAfterChunk);
                     }
                     buf.advance(2);
                     self.state = State::Size;
@@ -117,7 +118,7 @@ impl ChunkedDecoder {
                     let colon = line
                         .iter()
                         .position(|&b| b == b':')
-                        .ok_or("a trailer field without ':'")?;
+                        .ok_or(FramingError::TrailerWithoutColon)?;
                     self.trailers.push((
                         line.slice(..colon),
                         line.slice(colon + 1..)

@@ -1,7 +1,7 @@
 //! How a message's body is delimited (RFC 9112 §6), with the ambiguous
 //! cases refused rather than guessed at.
 
-use super::Head;
+use super::{FramingError, Head};
 
 /// How the body of a message ends.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -16,7 +16,7 @@ pub enum BodyKind {
     Close,
 }
 
-fn content_length(head: &Head) -> Result<Option<u64>, String> {
+fn content_length(head: &Head) -> Result<Option<u64>, FramingError> {
     let mut found: Option<u64> = None;
     for value in head.headers_named("content-length") {
         for part in value.split(|&b| b == b',').map(<[u8]>::trim_ascii) {
@@ -25,13 +25,10 @@ fn content_length(head: &Head) -> Result<Option<u64>, String> {
                 .filter(|s| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()))
                 .and_then(|s| s.parse::<u64>().ok())
                 .ok_or_else(|| {
-                    format!(
-                        "invalid Content-Length {:?}",
-                        String::from_utf8_lossy(value)
-                    )
+                    FramingError::InvalidContentLength(String::from_utf8_lossy(value).into_owned())
                 })?;
             if found.is_some_and(|f| f != n) {
-                return Err("conflicting Content-Length values".into());
+                return Err(FramingError::ConflictingContentLength);
             }
             found = Some(n);
         }
@@ -58,26 +55,24 @@ pub fn chunked_last<'a>(values: impl Iterator<Item = &'a [u8]>) -> Option<bool> 
 }
 
 /// The body of a request.
-pub fn request_body(head: &Head) -> Result<BodyKind, String> {
+pub fn request_body(head: &Head) -> Result<BodyKind, FramingError> {
     let length = content_length(head)?;
     let chunked = chunked_last(head.headers_named("transfer-encoding"));
     // RFC 9112 §6.1: HTTP/1.0 has no transfer codings; a server that
     // follows it would read the chunks as the next request.
     if chunked.is_some() && &head.third[..] == b"HTTP/1.0" {
-        return Err("Transfer-Encoding in an HTTP/1.0 request (a smuggling risk)".into());
+        return Err(FramingError::TransferEncodingInHttp10);
     }
     match chunked {
-        Some(_) if length.is_some() => {
-            Err("both Content-Length and Transfer-Encoding (a smuggling risk)".into())
-        }
+        Some(_) if length.is_some() => Err(FramingError::LengthAndTransferEncoding),
         Some(true) => Ok(BodyKind::Chunked),
-        Some(false) => Err("a Transfer-Encoding that does not end in chunked".into()),
+        Some(false) => Err(FramingError::NotChunkedLast),
         None => Ok(length.map_or(BodyKind::None, BodyKind::Length)),
     }
 }
 
 /// The body of a response to a `method` request with this `status`.
-pub fn response_body(method: &[u8], status: u16, head: &Head) -> Result<BodyKind, String> {
+pub fn response_body(method: &[u8], status: u16, head: &Head) -> Result<BodyKind, FramingError> {
     if method.eq_ignore_ascii_case(b"HEAD")
         || (100..200).contains(&status)
         || status == 204

@@ -213,7 +213,7 @@ fn request_to_flow(json: &JsonValue, index: usize, now: f64) -> Result<Flow, Har
         Some(_) => e.str("request.postData.text")?,
     };
     // Request.make(method, url, content, headers).
-    let parts = url::parse(request_url).map_err(|r| e.bad("request.url", r))?;
+    let parts = url::parse(request_url).map_err(|r| e.bad("request.url", r.to_string()))?;
     let mut request = Dict::new();
     request.push("http_version", Value::bytes(http_version(version_req)));
     request.push("headers", headers_value(&request_headers));
@@ -278,7 +278,7 @@ fn request_to_flow(json: &JsonValue, index: usize, now: f64) -> Result<Flow, Har
             let raw = match ce.as_str() {
                 "" | "identity" | "none" => body,
                 "gzip" | "deflate" | "br" | "zstd" => crate::encoding::encode(ce.as_bytes(), &body)
-                    .map_err(|r| e.bad("response.headers", r))?
+                    .map_err(|r| e.bad("response.headers", r.to_string()))?
                     .to_vec(),
                 other => {
                     return Err(e.bad(

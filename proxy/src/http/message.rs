@@ -476,7 +476,7 @@ pub fn constrain_encoding(req: &mut Dict) {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum TextError {
     /// The Content-Encoding cannot be undone (mitmproxy raises).
-    Content(String),
+    Content(crate::encoding::EncodingError),
     /// The body is not valid in its charset (mitmproxy raises).
     Decode {
         /// The charset, as named.
@@ -590,7 +590,7 @@ pub fn replace(
     pattern: &Regex,
     repl: &[u8],
     count: usize,
-) -> Result<usize, String> {
+) -> Result<usize, crate::encoding::EncodingError> {
     let subn = |haystack: &[u8], limit: usize| {
         let n = match limit {
             0 => pattern.find_iter(haystack).count(),

@@ -10,6 +10,10 @@ use crate::tnetstring::{Dict, Value};
 
 use super::{raw, set_header};
 
+mod error;
+
+pub use error::UrlError;
+
 fn text<'a>(msg: &'a Dict, key: &str) -> Cow<'a, str> {
     String::from_utf8_lossy(raw(msg, key))
 }
@@ -233,7 +237,7 @@ pub struct Parts {
 
 /// mitmproxy's `url.parse` over Python's `urllib.parse.urlparse`; the
 /// error says why mitmproxy would raise.
-pub fn parse(url: &str) -> Result<Parts, String> {
+pub fn parse(url: &str) -> Result<Parts, UrlError> {
     let url = url.trim_start_matches(|c: char| c <= ' ');
     // Copied only when there are tabs or line breaks to drop.
     let url: std::borrow::Cow<'_, str> = if url.contains(['\t', '\r', '\n']) {
@@ -245,7 +249,7 @@ pub fn parse(url: &str) -> Result<Parts, String> {
         url.into()
     };
     if !url.is_ascii() {
-        return Err(format!("{url:?} is not ASCII"));
+        return Err(UrlError::NotAscii(url.into_owned()));
     }
     let mut rest: &str = &url;
     let mut scheme = String::new();
@@ -265,7 +269,7 @@ pub fn parse(url: &str) -> Result<Parts, String> {
         netloc = &after[..end];
         rest = &after[end..];
         if netloc.contains('[') != netloc.contains(']') {
-            return Err("Invalid IPv6 URL".into());
+            return Err(UrlError::InvalidIpv6);
         }
     }
     let (rest, fragment) = rest.split_once('#').unwrap_or((rest, ""));
@@ -282,7 +286,7 @@ pub fn parse(url: &str) -> Result<Parts, String> {
         }
     }
     let (host, port) = hostinfo(netloc)?;
-    let host = host.ok_or("No hostname given")?;
+    let host = host.ok_or(UrlError::NoHostname)?;
     let port = match port {
         Some(p) if p != 0 => p,
         _ if scheme == "https" => 443,
@@ -302,7 +306,7 @@ pub fn parse(url: &str) -> Result<Parts, String> {
         }
     }
     if !is_valid_host(&host) {
-        return Err("Invalid Host".into());
+        return Err(UrlError::InvalidHost);
     }
     Ok(Parts {
         scheme,
@@ -319,13 +323,13 @@ pub(crate) const USES_PARAMS: [&str; 15] = [
 ];
 
 /// `hostname` (lower-cased, a zone kept) and `port` of a netloc.
-fn hostinfo(netloc: &str) -> Result<(Option<String>, Option<i64>), String> {
+fn hostinfo(netloc: &str) -> Result<(Option<String>, Option<i64>), UrlError> {
     let info = netloc.rsplit_once('@').map_or(netloc, |(_, h)| h);
     let (hostname, port) = match info.split_once('[') {
         Some((before, bracketed)) => {
             let (host, after) = bracketed.split_once(']').unwrap_or((bracketed, ""));
             if !before.is_empty() || (!after.is_empty() && !after.starts_with(':')) {
-                return Err("Invalid IPv6 URL".into());
+                return Err(UrlError::InvalidIpv6);
             }
             check_bracketed_host(host)?;
             (host, after.split_once(':').map_or("", |(_, p)| p))
@@ -335,17 +339,13 @@ fn hostinfo(netloc: &str) -> Result<(Option<String>, Option<i64>), String> {
     let port = if port.is_empty() {
         None
     } else if port.bytes().all(|b| b.is_ascii_digit()) {
-        let p: i64 = port
-            .parse()
-            .map_err(|_| "Port out of range 0-65535".to_owned())?;
+        let p: i64 = port.parse().map_err(|_| UrlError::PortOutOfRange)?;
         if !(0..=65535).contains(&p) {
-            return Err("Port out of range 0-65535".into());
+            return Err(UrlError::PortOutOfRange);
         }
         Some(p)
     } else {
-        return Err(format!(
-            "Port could not be cast to integer value as {port:?}"
-        ));
+        return Err(UrlError::PortNotInteger(port.to_owned()));
     };
     let hostname = (!hostname.is_empty()).then(|| match hostname.split_once('%') {
         Some((h, zone)) => format!("{}%{zone}", h.to_lowercase()),
@@ -356,7 +356,7 @@ fn hostinfo(netloc: &str) -> Result<(Option<String>, Option<i64>), String> {
 
 /// `urllib.parse`'s check of a `[...]` host: IPv6 (with a zone), or
 /// IPvFuture (`v1.x`).
-fn check_bracketed_host(host: &str) -> Result<(), String> {
+fn check_bracketed_host(host: &str) -> Result<(), UrlError> {
     if let Some(future) = host.strip_prefix('v') {
         let ok = future.split_once('.').is_some_and(|(hex, rest)| {
             !hex.is_empty() && hex.bytes().all(|b| b.is_ascii_hexdigit()) && !rest.is_empty()
@@ -364,24 +364,22 @@ fn check_bracketed_host(host: &str) -> Result<(), String> {
         return if ok {
             Ok(())
         } else {
-            Err("IPvFuture address is invalid".into())
+            Err(UrlError::InvalidIpvFuture)
         };
     }
     let address = host.split_once('%').map_or(host, |(a, _)| a);
     if address.parse::<std::net::Ipv6Addr>().is_ok() {
         Ok(())
     } else if address.parse::<std::net::Ipv4Addr>().is_ok() {
-        Err("An IPv4 address cannot be in brackets".into())
+        Err(UrlError::Ipv4InBrackets)
     } else {
-        Err(format!(
-            "{host:?} does not appear to be an IPv4 or IPv6 address"
-        ))
+        Err(UrlError::NotAnAddress(host.to_owned()))
     }
 }
 
 /// `Request.url = url`: scheme, host, port and path from the URL; a Host
 /// field and a non-empty authority follow the new host and port.
-pub fn set_url(req: &mut Dict, url: &str) -> Result<(), String> {
+pub fn set_url(req: &mut Dict, url: &str) -> Result<(), UrlError> {
     let parts = parse(url)?;
     let hostport = hostport(&parts.scheme, &parts.host, parts.port);
     // The parsed strings become the values, without a copy.

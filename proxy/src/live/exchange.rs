@@ -11,7 +11,7 @@ use std::sync::Mutex;
 use bytes::Bytes;
 
 use super::body::{Sink, Source, Trailers};
-use super::failure::Failure;
+use super::failure::{Failure, Gone, ResponseError};
 use super::state::{Hooked, Session};
 use super::upstream::{self, Answer, AnswerBody, Link, Origin, Pool, Sent, TlsTo, Upstream};
 use super::wire::{Piece, WireError};
@@ -390,7 +390,7 @@ async fn receive<D: Downstream>(
         Ok(Read::Large(first)) => {
             let Some(mut sink) = down.respond_head(&flow, length).await else {
                 drop(source);
-                let gone = Failure::ClientGone("the client went away before the response".into());
+                let gone = Failure::ClientGone(Gone::BeforeResponse);
                 return fail(s, down, flow, gone, false).await;
             };
             let mut pumped = Ok(0);
@@ -421,12 +421,11 @@ async fn receive<D: Downstream>(
                 }
                 // Part of the body is out: all that can be done is to close.
                 Err(super::body::PumpError::Read(e)) => {
-                    let what = format!("the server broke off the streamed body: {e}");
-                    fail(s, down, flow, Failure::ServerBrokeOff(what), false).await
+                    fail(s, down, flow, Failure::ServerBrokeOff(e), false).await
                 }
                 Err(super::body::PumpError::Write(e)) => {
-                    let what = format!("the client went away during the streamed body: {e}");
-                    fail(s, down, flow, Failure::ClientGone(what), false).await
+                    let gone = Failure::ClientGone(Gone::DuringResponse(e));
+                    fail(s, down, flow, gone, false).await
                 }
             }
         }
@@ -443,7 +442,7 @@ fn keep(pool: &Mutex<Pool>, origin: Origin, link: Link) {
 /// connection is the next layer's.
 async fn upgrade<D: Downstream>(s: &Session, down: &mut D, mut flow: Flow, link: Link) -> Ending {
     let Link::H1(up) = link else {
-        let bad = Failure::BadResponse("an HTTP/2 server answered 101".into());
+        let bad = Failure::BadResponse(ResponseError::SwitchedOverHttp2);
         return fail(s, down, flow, bad, true).await;
     };
     let resp = flow.message_mut(Which::Response).expect("set above");
@@ -457,7 +456,7 @@ async fn upgrade<D: Downstream>(s: &Session, down: &mut D, mut flow: Flow, link:
         return end;
     }
     if down.respond_head(&flow, Some(0)).await.is_none() {
-        let gone = Failure::ClientGone("the client went away before the 101".into());
+        let gone = Failure::ClientGone(Gone::BeforeSwitch);
         return fail(s, down, flow, gone, false).await;
     }
     Ending::Upgrade(Box::new(flow), up)

@@ -5,6 +5,10 @@
 use std::fmt;
 use std::time::Duration;
 
+mod kinds;
+
+pub use kinds::{Gone, RequestError, ResponseError};
+
 use super::wire::WireError;
 use crate::h1::HeadError;
 use crate::script::Event;
@@ -13,8 +17,8 @@ use crate::tls::TlsError;
 /// A flow that could not go on, or a request the proxy will not serve.
 #[derive(Debug)]
 pub enum Failure {
-    /// The request cannot be served as sent: its framing.
-    BadRequest(String),
+    /// The request cannot be served as sent.
+    BadRequest(RequestError),
     /// The request's target (or the CONNECT's) cannot be served.
     BadTarget(super::record::TargetError),
     /// The client's head was malformed, too large or too slow.
@@ -32,15 +36,15 @@ pub enum Failure {
     /// The server sent no response head in time.
     Timeout(Duration),
     /// The server's response is not HTTP, or it closed without one.
-    BadResponse(String),
+    BadResponse(ResponseError),
     /// Reading the response body failed.
     ResponseBody(WireError),
     /// A script's hook panicked.
     Panicked(Event),
     /// The server broke off a body that was being passed through.
-    ServerBrokeOff(String),
+    ServerBrokeOff(WireError),
     /// The client went away or broke off: nobody is left to answer.
-    ClientGone(String),
+    ClientGone(Gone),
 }
 
 /// Why a server could not be reached: the kind (the I/O error's, when
@@ -131,7 +135,7 @@ impl Failure {
 impl fmt::Display for Failure {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Failure::BadRequest(what) => f.write_str(what),
+            Failure::BadRequest(e) => e.fmt(f),
             Failure::BadTarget(e) => e.fmt(f),
             Failure::Head(WireError::Head(HeadError::TooLarge)) => {
                 f.write_str("request header fields too large")
@@ -148,7 +152,7 @@ impl fmt::Display for Failure {
             Failure::Timeout(limit) => {
                 write!(f, "the server sent no response in {}s", limit.as_secs())
             }
-            Failure::BadResponse(what) => f.write_str(what),
+            Failure::BadResponse(e) => e.fmt(f),
             Failure::ResponseBody(WireError::TooLarge(limit)) => write!(
                 f,
                 "the response body is larger than body_size_limit ({limit} bytes)"
@@ -157,7 +161,8 @@ impl fmt::Display for Failure {
             Failure::Panicked(event) => {
                 write!(f, "a script's `{}` hook panicked", event.hook_name())
             }
-            Failure::ServerBrokeOff(what) | Failure::ClientGone(what) => f.write_str(what),
+            Failure::ServerBrokeOff(e) => write!(f, "the server broke off the streamed body: {e}"),
+            Failure::ClientGone(e) => e.fmt(f),
         }
     }
 }
@@ -172,7 +177,7 @@ mod tests {
     fn statuses_come_from_kinds() {
         let io = || std::io::Error::other("x");
         let cases: [(Failure, Option<u16>); 12] = [
-            (Failure::BadRequest("x".into()), Some(400)),
+            (Failure::BadRequest(RequestError::NestedConnect), Some(400)),
             (
                 Failure::Head(WireError::Head(HeadError::TooLarge)),
                 Some(431),
@@ -198,7 +203,7 @@ mod tests {
             (Failure::Timeout(Duration::from_secs(1)), Some(504)),
             (Failure::Send(io()), Some(502)),
             (Failure::Panicked(Event::Request), Some(502)),
-            (Failure::ClientGone("x".into()), None),
+            (Failure::ClientGone(Gone::BeforeResponse), None),
         ];
         for (failure, status) in cases {
             assert_eq!(failure.status(), status, "{failure:?}");

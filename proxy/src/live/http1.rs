@@ -9,7 +9,7 @@ use tokio::sync::watch;
 
 use super::body::{Sink, Source};
 use super::exchange::{self, Downstream, Ending};
-use super::failure::Failure;
+use super::failure::{Failure, RequestError};
 use super::handoff::{Handoff, Tunnel};
 use super::state::Session;
 use super::upstream::{Pool, Upstream};
@@ -233,7 +233,7 @@ async fn request(
     let kind = match h1::request_body(&head) {
         Ok(kind) => kind,
         Err(e) => {
-            refuse_quietly(client, &Failure::BadRequest(e)).await;
+            refuse_quietly(client, &Failure::BadRequest(RequestError::Framing(e))).await;
             return Next::Close;
         }
     };
@@ -286,7 +286,7 @@ async fn connect(
     head: Head,
 ) -> Next {
     if tunnel.is_some() {
-        let nested = Failure::BadRequest("CONNECT inside a CONNECT tunnel is not supported".into());
+        let nested = Failure::BadRequest(RequestError::NestedConnect);
         refuse_quietly(client, &nested).await;
         return Next::Close;
     }

@@ -16,7 +16,7 @@ use tokio::io::AsyncWriteExt;
 use tokio::net::TcpStream;
 
 use super::body::{ChannelBody, OutBody, PumpError, Sink, Source, pump, whole};
-use super::failure::{Failure, Unreachable};
+use super::failure::{Failure, Gone, RequestError, ResponseError, Unreachable};
 use super::notify::Notifier;
 use super::options::Options;
 use super::wire::{BoxIo, Reader, WireError};
@@ -501,9 +501,8 @@ impl Link {
         match (self, sent) {
             (Link::H1(up), _) => {
                 let (head, status) = up.response_head(timeout).await?;
-                let kind = h1::response_body(method, status, &head).map_err(|e| {
-                    Failure::BadResponse(format!("invalid response from the server: {e}"))
-                })?;
+                let kind = h1::response_body(method, status, &head)
+                    .map_err(|e| Failure::BadResponse(ResponseError::Framing(e)))?;
                 let reusable = kind != BodyKind::Close && !send::wants_close(&head);
                 Ok(Answer {
                     dict: record::response(&head, status, record::now()),
@@ -521,9 +520,7 @@ impl Link {
                             body: AnswerBody::H2(body),
                         })
                     }
-                    Ok(Err(e)) => Err(Failure::BadResponse(format!(
-                        "the server failed the HTTP/2 stream: {e}"
-                    ))),
+                    Ok(Err(e)) => Err(Failure::BadResponse(ResponseError::Stream(e))),
                     Err(_) => Err(Failure::Timeout(timeout)),
                 }
             }
@@ -535,9 +532,7 @@ impl Link {
 fn pumped(result: Result<u64, PumpError>) -> Result<(), Failure> {
     match result {
         Ok(_) => Ok(()),
-        Err(PumpError::Read(e)) => Err(Failure::ClientGone(format!(
-            "the client broke off the streamed request: {e}"
-        ))),
+        Err(PumpError::Read(e)) => Err(Failure::ClientGone(Gone::DuringRequest(e))),
         Err(PumpError::Write(e)) => Err(Failure::Send(e)),
     }
 }
@@ -561,8 +556,11 @@ fn h2_request(
         .uri(&uri)
         .version(http::Version::HTTP_2)
         .body(body)
-        .map_err(|e| {
-            Failure::BadRequest(format!("the request cannot go over HTTP/2 ({uri}): {e}"))
+        .map_err(|why| {
+            Failure::BadRequest(RequestError::NotHttp2 {
+                uri: uri.clone(),
+                why,
+            })
         })?;
     *request.headers_mut() = convert::header_map(&send::end_to_end(req), length);
     Ok(request)
@@ -577,20 +575,10 @@ impl Upstream {
             {
                 Err(_) => return Err(Failure::Timeout(timeout)),
                 Ok(Err(WireError::Head(e))) => {
-                    return Err(Failure::BadResponse(format!(
-                        "invalid response from the server: {e}"
-                    )));
+                    return Err(Failure::BadResponse(ResponseError::Head(e)));
                 }
-                Ok(Err(e)) => {
-                    return Err(Failure::BadResponse(format!(
-                        "reading the response failed: {e}"
-                    )));
-                }
-                Ok(Ok(None)) => {
-                    return Err(Failure::BadResponse(
-                        "the server closed the connection without a response".into(),
-                    ));
-                }
+                Ok(Err(e)) => return Err(Failure::BadResponse(ResponseError::Read(e))),
+                Ok(Ok(None)) => return Err(Failure::BadResponse(ResponseError::Closed)),
                 Ok(Ok(Some(head))) => head,
             };
             let status = std::str::from_utf8(&head.second)

@@ -37,7 +37,7 @@ pub enum WireError {
     /// The head is not HTTP/1.
     Head(HeadError),
     /// The body's framing is wrong (bad chunk, bad length).
-    Framing(String),
+    Framing(crate::h1::FramingError),
     /// The body is larger than the limit.
     TooLarge(u64),
     /// A head was started but not finished in time (slowloris).

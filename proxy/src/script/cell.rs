@@ -37,7 +37,7 @@ pub(crate) struct FlowCell<'f> {
     /// The event is a flow's last (`tcp_end`, `tcp_error`): nothing can be
     /// injected any more.
     ended: bool,
-    decoded: [OnceCell<Result<Bytes, String>>; 2],
+    decoded: [OnceCell<Result<Bytes, crate::encoding::EncodingError>>; 2],
     /// Made on the first view read: most hooks read none, and an event
     /// should not pay to make and drop two dozen empty cells.
     views: OnceCell<Box<[[View; VIEWS]; 2]>>,
@@ -401,7 +401,10 @@ impl<'f> FlowCell<'f> {
     }
 
     /// The decoded body: `Ok(None)` when there is no body kept.
-    pub(crate) fn decoded(&self, code: u32) -> Result<Option<&[u8]>, &str> {
+    pub(crate) fn decoded(
+        &self,
+        code: u32,
+    ) -> Result<Option<&[u8]>, &crate::encoding::EncodingError> {
         let Some(msg) = self.msg(code) else {
             return Ok(None);
         };

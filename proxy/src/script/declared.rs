@@ -19,9 +19,36 @@ pub struct DeclaredOption {
     pub script: String,
 }
 
+/// A `--set` value that is not of its option's kind.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct WrongValue {
+    /// The option's name.
+    pub name: String,
+    /// The value given.
+    pub value: String,
+    /// What the option takes, in words (`true or false`, …).
+    pub expected: &'static str,
+    /// The option's help line.
+    pub help: String,
+}
+
+impl std::fmt::Display for WrongValue {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let WrongValue {
+            name,
+            value,
+            expected,
+            help,
+        } = self;
+        write!(f, "--set {name}={value}: expected {expected} ({help})")
+    }
+}
+
+impl std::error::Error for WrongValue {}
+
 impl DeclaredOption {
     /// Checks a `--set` value; the error says what is expected.
-    pub fn check(&self, value: &str) -> Result<(), String> {
+    pub fn check(&self, value: &str) -> Result<(), WrongValue> {
         let ok = match self.kind {
             waylay_sdk::OptionKind::Bool => value == "true" || value == "false",
             waylay_sdk::OptionKind::Int => value.parse::<i64>().is_ok(),
@@ -35,10 +62,12 @@ impl DeclaredOption {
         if ok {
             Ok(())
         } else {
-            Err(format!(
-                "--set {}={value}: expected {expected} ({})",
-                self.name, self.help
-            ))
+            Err(WrongValue {
+                name: self.name.clone(),
+                value: value.to_owned(),
+                expected,
+                help: self.help.clone(),
+            })
         }
     }
 }

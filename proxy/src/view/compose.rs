@@ -6,6 +6,7 @@
 use base64::Engine as _;
 use serde_json::{Value as Json, json};
 
+use super::Invalid;
 use crate::flow::Flow;
 use crate::har::read_har;
 use crate::http::{self, Which};
@@ -46,15 +47,15 @@ impl Default for Draft {
 
 impl Draft {
     /// The request of `flow`, to edit and send again.
-    pub fn of(flow: &Flow) -> Result<Draft, String> {
+    pub fn of(flow: &Flow) -> Result<Draft, Invalid> {
         let req = flow
             .request()
-            .ok_or("this flow has no request to compose from")?;
+            .ok_or(Invalid::Missing("request to compose from"))?;
         if matches!(req.get("content"), None | Some(Value::Null)) {
-            return Err(
+            return Err(Invalid::Whole(
                 "its request body was streamed, not kept; compose the request anew, or paste it as raw text"
                     .into(),
-            );
+            ));
         }
         let text = |key| String::from_utf8_lossy(http::raw(req, key)).into_owned();
         let body = http::decoded_content(req)
@@ -101,21 +102,24 @@ impl Draft {
 
     /// A draft from the page's JSON (as [`json`](Draft::json) writes
     /// it; every field but `url` optional).
-    pub fn from_json(j: &Json) -> Result<Draft, String> {
-        let text = |key: &str, default: &str| -> Result<String, String> {
+    pub fn from_json(j: &Json) -> Result<Draft, Invalid> {
+        let text = |key: &str, default: &str| -> Result<String, Invalid> {
             match j.get(key) {
                 None | Some(Json::Null) => Ok(default.to_owned()),
                 Some(Json::String(s)) => Ok(s.clone()),
-                Some(_) => Err(format!("{key}: expected text")),
+                Some(_) => Err(Invalid::at(key, "expected text")),
             }
         };
         let url = text("url", "")?;
         if url.is_empty() {
-            return Err("url: a request needs a URL (http://… or https://…)".into());
+            return Err(Invalid::at(
+                "url",
+                "a request needs a URL (http://… or https://…)",
+            ));
         }
         let mut headers = Vec::new();
         if let Some(list) = j.get("headers").filter(|h| !h.is_null()) {
-            let bad = || "headers: expected [[name, value], ...]".to_owned();
+            let bad = || Invalid::at("headers", "expected [[name, value], ...]");
             for pair in list.as_array().ok_or_else(bad)? {
                 match (
                     pair.get(0).and_then(Json::as_str),
@@ -126,15 +130,16 @@ impl Draft {
                 }
             }
         }
-        let body = match (j.get("body_base64"), j.get("body")) {
-            (Some(Json::String(b64)), _) => base64::engine::general_purpose::STANDARD
-                .decode(b64)
-                .map_err(|e| format!("body_base64: not base64: {e}"))?,
-            (Some(other), _) if !other.is_null() => {
-                return Err("body_base64: expected text".into());
-            }
-            _ => text("body", "")?.into_bytes(),
-        };
+        let body =
+            match (j.get("body_base64"), j.get("body")) {
+                (Some(Json::String(b64)), _) => base64::engine::general_purpose::STANDARD
+                    .decode(b64)
+                    .map_err(|e| Invalid::at("body_base64", format!("not base64: {e}")))?,
+                (Some(other), _) if !other.is_null() => {
+                    return Err(Invalid::at("body_base64", "expected text"));
+                }
+                _ => text("body", "")?.into_bytes(),
+            };
         Ok(Draft {
             method: text("method", "GET")?,
             url,
@@ -153,7 +158,7 @@ impl Draft {
     /// A draft from raw HTTP text (see [`raw`](Draft::raw)); a request
     /// line with only a path takes its host from the Host header and its
     /// scheme from `scheme`.
-    pub fn from_raw(text: &str, scheme: &str) -> Result<Draft, String> {
+    pub fn from_raw(text: &str, scheme: &str) -> Result<Draft, Invalid> {
         raw::read(text, scheme)
     }
 
@@ -168,7 +173,7 @@ impl Draft {
     /// and no response. The body's Content-Length is set as mitmproxy's
     /// `Request.content = …` sets it, unless the body is empty and none
     /// was given.
-    pub fn to_flow(&self, base: Option<&Flow>) -> Result<Flow, String> {
+    pub fn to_flow(&self, base: Option<&Flow>) -> Result<Flow, Invalid> {
         let mut flow = match base {
             Some(f) if f.request().is_some() => f.duplicate(),
             _ => blank(),

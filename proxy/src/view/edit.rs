@@ -4,6 +4,7 @@
 
 use serde_json::Value as Json;
 
+use super::Invalid;
 use crate::flow::Flow;
 use crate::http::{self, Which, message, url};
 use crate::tnetstring::Value;
@@ -12,9 +13,11 @@ use crate::tnetstring::Value;
 /// "http_version", "headers", "text"}, "response": {"status_code",
 /// "reason", "http_version", "headers", "text"}}`, every field optional)
 /// to `flow`. Nothing is changed when any field is wrong.
-pub fn apply(flow: &mut Flow, edit: &Json) -> Result<(), String> {
+pub fn apply(flow: &mut Flow, edit: &Json) -> Result<(), Invalid> {
     let Some(fields) = edit.as_object() else {
-        return Err("expected a JSON object of the fields to change".into());
+        return Err(Invalid::Whole(
+            "expected a JSON object of the fields to change".into(),
+        ));
     };
     let mut changed = flow.clone();
     for (key, value) in fields {
@@ -22,16 +25,16 @@ pub fn apply(flow: &mut Flow, edit: &Json) -> Result<(), String> {
             "marked" | "comment" => {
                 let text = value
                     .as_str()
-                    .ok_or_else(|| format!("{key}: expected text"))?;
+                    .ok_or_else(|| Invalid::at(key, "expected text"))?;
                 changed.dict_mut().insert(key, Value::text(text));
             }
             "request" => message_edit(&mut changed, Which::Request, value)?,
             "response" => message_edit(&mut changed, Which::Response, value)?,
             // Escaped: a key can hold a line break, and the error is one line.
             other => {
-                return Err(format!(
-                    "{}: not a field the view can change",
-                    other.escape_debug()
+                return Err(Invalid::at(
+                    other.escape_debug().to_string(),
+                    "not a field the view can change",
                 ));
             }
         }
@@ -40,38 +43,37 @@ pub fn apply(flow: &mut Flow, edit: &Json) -> Result<(), String> {
     Ok(())
 }
 
-fn text<'a>(value: &'a Json, what: &str) -> Result<&'a str, String> {
+fn text<'a>(value: &'a Json, what: &str) -> Result<&'a str, Invalid> {
     value
         .as_str()
-        .ok_or_else(|| format!("{what}: expected text"))
+        .ok_or_else(|| Invalid::at(what, "expected text"))
 }
 
-fn message_edit(flow: &mut Flow, which: Which, edit: &Json) -> Result<(), String> {
+fn message_edit(flow: &mut Flow, which: Which, edit: &Json) -> Result<(), Invalid> {
     let name = which.key();
     let fields = edit
         .as_object()
-        .ok_or_else(|| format!("{name}: expected an object"))?;
-    let msg = flow
-        .message_mut(which)
-        .ok_or_else(|| format!("this flow has no {name}"))?;
+        .ok_or_else(|| Invalid::at(name, "expected an object"))?;
+    let msg = flow.message_mut(which).ok_or(Invalid::Missing(name))?;
     for (key, value) in fields {
         let what = format!("{name}.{}", key.escape_debug());
         match (which, key.as_str()) {
             (Which::Request, "method") => {
                 let method = text(value, &what)?;
                 if method.is_empty() || method.bytes().any(|b| !b.is_ascii_graphic()) {
-                    return Err(format!("{what}: {method:?} is not a method"));
+                    return Err(Invalid::at(what, format!("{method:?} is not a method")));
                 }
                 msg.insert("method", Value::bytes(method.as_bytes()));
             }
             (Which::Request, "url") => {
-                url::set_url(msg, text(value, &what)?).map_err(|e| format!("{what}: {e}"))?;
+                url::set_url(msg, text(value, &what)?)
+                    .map_err(|e| Invalid::at(&what, e.to_string()))?;
             }
             (Which::Response, "status_code") => {
                 let status = value
                     .as_u64()
                     .filter(|s| (100..1000).contains(s))
-                    .ok_or_else(|| format!("{what}: expected a status from 100 to 999"))?;
+                    .ok_or_else(|| Invalid::at(&what, "expected a status from 100 to 999"))?;
                 msg.insert("status_code", Value::Int(status as i64));
             }
             (Which::Response, "reason") => {
@@ -83,17 +85,20 @@ fn message_edit(flow: &mut Flow, which: Which, edit: &Json) -> Result<(), String
             (_, "headers") => {
                 let pairs = value
                     .as_array()
-                    .ok_or_else(|| format!("{what}: expected [[name, value], ...]"))?;
+                    .ok_or_else(|| Invalid::at(&what, "expected [[name, value], ...]"))?;
                 let mut list = Vec::with_capacity(pairs.len());
                 for pair in pairs {
                     let (Some(n), Some(v)) = (
                         pair.get(0).and_then(Json::as_str),
                         pair.get(1).and_then(Json::as_str),
                     ) else {
-                        return Err(format!("{what}: expected [[name, value], ...]"));
+                        return Err(Invalid::at(what, "expected [[name, value], ...]"));
                     };
                     if n.is_empty() || n.contains([':', '\r', '\n']) || v.contains(['\r', '\n']) {
-                        return Err(format!("{what}: {n:?}: {v:?} is not a header field"));
+                        return Err(Invalid::at(
+                            what,
+                            format!("{n:?}: {v:?} is not a header field"),
+                        ));
                     }
                     list.push(Value::list(vec![
                         Value::bytes(n.as_bytes()),
@@ -103,9 +108,10 @@ fn message_edit(flow: &mut Flow, which: Which, edit: &Json) -> Result<(), String
                 msg.insert("headers", Value::list(list));
             }
             (_, "text") => {
-                message::set_text(msg, text(value, &what)?).map_err(|e| format!("{what}: {e}"))?;
+                message::set_text(msg, text(value, &what)?)
+                    .map_err(|e| Invalid::at(&what, e.to_string()))?;
             }
-            _ => return Err(format!("{what}: not a field the view can change")),
+            _ => return Err(Invalid::at(what, "not a field the view can change")),
         }
     }
     // A header edit may have left Content-Length behind the body.

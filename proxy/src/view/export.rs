@@ -1,9 +1,51 @@
 //! A flow as a command or as bytes, as mitmproxy 11's `export` addon makes
 //! them: `curl`, `httpie`, `raw_request`, `raw_response` and `raw`.
 
+use std::fmt;
+
 use crate::flow::Flow;
 use crate::http::{self, message, url};
 use crate::tnetstring::{Dict, Value};
+
+/// Why a flow cannot be exported in a format: mitmproxy's words, by kind.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ExportError {
+    /// A TCP, UDP or DNS flow, which only `raw` of HTTP exports.
+    NotHttp,
+    /// The flow has no request.
+    NoRequest,
+    /// The flow has no response.
+    NoResponse,
+    /// The flow has neither with a body kept.
+    NoMessage,
+    /// The request's body was not kept (streamed).
+    RequestContentMissing,
+    /// The response's body was not kept (streamed).
+    ResponseContentMissing,
+    /// A command line needs the request's body as text, and it is not.
+    NotUnicode,
+    /// Trailers on a message that is not chunked.
+    TrailersWithoutChunked,
+}
+
+impl fmt::Display for ExportError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            ExportError::NotHttp => "only HTTP flows can be exported",
+            ExportError::NoRequest => "Can't export flow with no request.",
+            ExportError::NoResponse => "Can't export flow with no response.",
+            ExportError::NoMessage => "Can't export flow with no request or response.",
+            ExportError::RequestContentMissing => "Request content missing.",
+            ExportError::ResponseContentMissing => "Response content missing.",
+            ExportError::NotUnicode => "Request content must be valid unicode",
+            ExportError::TrailersWithoutChunked => {
+                "Sending HTTP/1.1 trailer headers requires transfer-encoding: chunked"
+            }
+        })
+    }
+}
+
+impl std::error::Error for ExportError {}
 
 /// `shlex.quote`.
 fn quote(arg: &str) -> String {
@@ -51,19 +93,17 @@ fn joined(msg: &Dict, name: &str) -> Option<String> {
 }
 
 /// The request of an HTTP flow, cleaned up.
-fn request(flow: &Flow) -> Result<Dict, String> {
+fn request(flow: &Flow) -> Result<Dict, ExportError> {
     http_only(flow)?;
-    flow.request()
-        .map(cleanup)
-        .ok_or_else(|| "Can't export flow with no request.".into())
+    flow.request().map(cleanup).ok_or(ExportError::NoRequest)
 }
 
 /// `request_content_for_console`: the body as text, control characters
 /// escaped.
-fn console_text(req: &Dict) -> Result<String, String> {
+fn console_text(req: &Dict) -> Result<String, ExportError> {
     let text = match message::text(req) {
         Ok(Some(text)) if !text.is_empty() => text,
-        _ => return Err("Request content must be valid unicode".into()),
+        _ => return Err(ExportError::NotUnicode),
     };
     Ok(text
         .chars()
@@ -90,7 +130,7 @@ fn header_args(req: &Dict) -> Vec<(String, String)> {
 }
 
 /// `export.curl`.
-pub fn curl(flow: &Flow) -> Result<String, String> {
+pub fn curl(flow: &Flow) -> Result<String, ExportError> {
     let mut req = request(flow)?;
     pop_headers(&mut req);
     let mut args = vec!["curl".to_owned()];
@@ -117,7 +157,7 @@ pub fn curl(flow: &Flow) -> Result<String, String> {
 }
 
 /// `export.httpie`.
-pub fn httpie(flow: &Flow) -> Result<String, String> {
+pub fn httpie(flow: &Flow) -> Result<String, ExportError> {
     let mut req = request(flow)?;
     pop_headers(&mut req);
     let mut args = vec![
@@ -138,7 +178,7 @@ pub fn httpie(flow: &Flow) -> Result<String, String> {
 
 /// Header lines and body, chunked when Transfer-Encoding says so
 /// (`assemble_body`).
-fn assemble_rest(msg: &Dict, out: &mut Vec<u8>) -> Result<(), String> {
+fn assemble_rest(msg: &Dict, out: &mut Vec<u8>) -> Result<(), ExportError> {
     for (name, value) in http::fields(msg) {
         out.extend_from_slice(name);
         out.extend_from_slice(b": ");
@@ -155,9 +195,7 @@ fn assemble_rest(msg: &Dict, out: &mut Vec<u8>) -> Result<(), String> {
         .filter(|t| !t.is_empty());
     if !chunked {
         if trailers.is_some() {
-            return Err(
-                "Sending HTTP/1.1 trailer headers requires transfer-encoding: chunked".into(),
-            );
+            return Err(ExportError::TrailersWithoutChunked);
         }
         out.extend_from_slice(body);
         return Ok(());
@@ -182,10 +220,10 @@ fn assemble_rest(msg: &Dict, out: &mut Vec<u8>) -> Result<(), String> {
 }
 
 /// `export.raw_request`.
-pub fn raw_request(flow: &Flow) -> Result<Vec<u8>, String> {
+pub fn raw_request(flow: &Flow) -> Result<Vec<u8>, ExportError> {
     let req = request(flow)?;
     if http::raw_content(&req).is_none() {
-        return Err("Request content missing.".into());
+        return Err(ExportError::RequestContentMissing);
     }
     let mut out = Vec::new();
     let method = http::raw(&req, "method");
@@ -210,23 +248,23 @@ pub fn raw_request(flow: &Flow) -> Result<Vec<u8>, String> {
 }
 
 /// Other flows (DNS has a `request` too) are not exported.
-fn http_only(flow: &Flow) -> Result<(), String> {
+fn http_only(flow: &Flow) -> Result<(), ExportError> {
     match flow.kind() {
         crate::flow::FlowKind::Http => Ok(()),
-        _ if flow.request().is_none() => Err("Can't export flow with no request.".into()),
-        _ => Err("only HTTP flows can be exported".into()),
+        _ if flow.request().is_none() => Err(ExportError::NoRequest),
+        _ => Err(ExportError::NotHttp),
     }
 }
 
 /// `export.raw_response`.
-pub fn raw_response(flow: &Flow) -> Result<Vec<u8>, String> {
+pub fn raw_response(flow: &Flow) -> Result<Vec<u8>, ExportError> {
     http_only(flow)?;
     let resp = flow
         .response()
         .map(cleanup)
-        .ok_or("Can't export flow with no response.")?;
+        .ok_or(ExportError::NoResponse)?;
     if http::raw_content(&resp).is_none() {
-        return Err("Response content missing.".into());
+        return Err(ExportError::ResponseContentMissing);
     }
     let mut out = Vec::new();
     out.extend_from_slice(http::raw(&resp, "http_version"));
@@ -240,9 +278,9 @@ pub fn raw_response(flow: &Flow) -> Result<Vec<u8>, String> {
 
 /// `export.raw`: the request and the response, whichever are there with
 /// their bodies, separated by a blank line; then a WebSocket's messages.
-pub fn raw(flow: &Flow) -> Result<Vec<u8>, String> {
+pub fn raw(flow: &Flow) -> Result<Vec<u8>, ExportError> {
     if flow.kind() != crate::flow::FlowKind::Http {
-        return Err("Can't export flow with no request or response.".into());
+        return Err(ExportError::NoMessage);
     }
     let kept = |m: Option<&Dict>| m.is_some_and(|m| http::raw_content(m).is_some());
     match (kept(flow.request()), kept(flow.response())) {
@@ -273,7 +311,7 @@ pub fn raw(flow: &Flow) -> Result<Vec<u8>, String> {
         }
         (true, false) => raw_request(flow),
         (false, true) => raw_response(flow),
-        (false, false) => Err("Can't export flow with no request or response.".into()),
+        (false, false) => Err(ExportError::NoMessage),
     }
 }
 

@@ -111,7 +111,10 @@ fn message(msg: &Dict, which: Which) -> Json {
                 .and_then(|b| b.as_ref().map(|b| b.len()))
         ),
     );
-    out.insert("decode_error".into(), json!(decoded.err()));
+    out.insert(
+        "decode_error".into(),
+        json!(decoded.err().map(|e| e.to_string())),
+    );
     out.insert(
         "content_type".into(),
         json!(http::header(msg, "content-type").map(|v| String::from_utf8_lossy(v).into_owned())),

@@ -8,7 +8,7 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
 use serde_json::{Value as Json, json};
 
-use super::{ReadBack, Session, compare};
+use super::{Invalid, ReadBack, Session, compare};
 use crate::filter::Filter;
 use crate::flow::Flow;
 use crate::script::Scripts;
@@ -42,13 +42,13 @@ pub struct Request {
 impl Request {
     /// Reads `{"script": PATH, "argv": [..], "flows": [N, ..]}` or
     /// `{"script": PATH, "filter": EXPR}`; why not, in one line.
-    pub fn from_json(body: &Json) -> Result<Request, String> {
+    pub fn from_json(body: &Json) -> Result<Request, Invalid> {
         let Some(fields) = body.as_object() else {
-            return Err("expected a JSON object: {\"script\": PATH, \"flows\": [N, ...]} or {\"script\": PATH, \"filter\": EXPR}".into());
+            return Err(Invalid::Whole("expected a JSON object: {\"script\": PATH, \"flows\": [N, ...]} or {\"script\": PATH, \"filter\": EXPR}".into()));
         };
         let script = match fields.get("script").and_then(Json::as_str).map(str::trim) {
             Some(s) if !s.is_empty() => s.to_owned(),
-            _ => return Err("script: expected the path of a script crate".into()),
+            _ => return Err(Invalid::at("script", "expected the path of a script crate")),
         };
         let argv = match fields.get("argv") {
             None | Some(Json::Null) => Vec::new(),
@@ -56,28 +56,31 @@ impl Request {
                 .iter()
                 .map(|w| w.as_str().map(str::to_owned))
                 .collect::<Option<_>>()
-                .ok_or("argv: expected a list of words")?,
-            Some(_) => return Err("argv: expected a list of words".into()),
+                .ok_or(Invalid::at("argv", "expected a list of words"))?,
+            Some(_) => return Err(Invalid::at("argv", "expected a list of words")),
         };
         let selection = match (fields.get("flows"), fields.get("filter")) {
             (Some(Json::Array(ns)), None) => Selection::Numbers(
                 ns.iter()
                     .map(|n| n.as_u64().and_then(|n| usize::try_from(n).ok()))
                     .collect::<Option<_>>()
-                    .ok_or("flows: expected flow numbers")?,
+                    .ok_or(Invalid::at("flows", "expected flow numbers"))?,
             ),
             (None, Some(Json::String(text))) => {
                 Selection::Matching(Filter::parse(text.trim()).map_err(|e| {
-                    format!("filter: {} (at character {})", e.reason(), e.position())
+                    let why = format!("{} (at character {})", e.reason(), e.position());
+                    Invalid::at("filter", why)
                 })?)
             }
             (Some(_), Some(_)) => {
-                return Err("give flows or filter, not both".into());
+                return Err(Invalid::Whole("give flows or filter, not both".into()));
             }
-            (Some(_), None) => return Err("flows: expected a list of flow numbers".into()),
-            (None, Some(_)) => return Err("filter: expected a filter expression".into()),
+            (Some(_), None) => return Err(Invalid::at("flows", "expected a list of flow numbers")),
+            (None, Some(_)) => return Err(Invalid::at("filter", "expected a filter expression")),
             (None, None) => {
-                return Err("expected flows: [N, ...] or filter: EXPR, the flows to run on".into());
+                return Err(Invalid::Whole(
+                    "expected flows: [N, ...] or filter: EXPR, the flows to run on".into(),
+                ));
             }
         };
         Ok(Request {

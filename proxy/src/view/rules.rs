@@ -12,6 +12,7 @@
 
 use serde_json::{Value as Json, json};
 
+use super::Invalid;
 use crate::addons::{Options, Rules};
 use crate::filter::Filter;
 
@@ -91,35 +92,36 @@ const SEPARATORS: &str = "/|:!#~,;%^=+";
 
 impl Rule {
     /// Reads `{"on", "kind", "filter", "args"}`; why not, in one line.
-    pub fn from_json(row: &Json) -> Result<Rule, String> {
+    pub fn from_json(row: &Json) -> Result<Rule, Invalid> {
         let kind_name = row["kind"].as_str().unwrap_or_default();
         let kind = Kind::named(kind_name).ok_or_else(|| {
-            format!(
-                "kind {kind_name:?}: expected one of {}",
-                KINDS.map(Kind::name).join(", ")
+            Invalid::at(
+                format!("kind {kind_name:?}"),
+                format!("expected one of {}", KINDS.map(Kind::name).join(", ")),
             )
         })?;
         let filter = match &row["filter"] {
             Json::Null => String::new(),
             Json::String(s) => s.trim().to_owned(),
-            _ => return Err("filter: expected text".into()),
+            _ => return Err(Invalid::at("filter", "expected text")),
         };
         let args = match &row["args"] {
             Json::Array(a) => a
                 .iter()
                 .map(|v| v.as_str().map(str::to_owned))
                 .collect::<Option<Vec<_>>>()
-                .ok_or("args: expected a list of text")?,
-            _ => return Err("args: expected a list of text".into()),
+                .ok_or(Invalid::at("args", "expected a list of text"))?,
+            _ => return Err(Invalid::at("args", "expected a list of text")),
         };
         if args.len() != kind.arguments().len() {
-            return Err(format!(
-                "args: {} expects {} ({}), got {}",
+            let why = format!(
+                "{} expects {} ({}), got {}",
                 kind.name(),
                 kind.arguments().len(),
                 kind.arguments().join(", "),
                 args.len()
-            ));
+            );
+            return Err(Invalid::at("args", why));
         }
         let on = row["on"].as_bool().unwrap_or(true);
         Ok(Rule {
@@ -143,7 +145,7 @@ impl Rule {
 
     /// The option value `--set` would carry for this rule (for a
     /// breakpoint, its part of the `intercept` filter).
-    pub fn spec(&self) -> Result<String, String> {
+    pub fn spec(&self) -> Result<String, Invalid> {
         match self.kind {
             Kind::Intercept => {
                 let filter = if self.filter.is_empty() {
@@ -157,8 +159,9 @@ impl Rule {
                     "both" => Ok(format!("( {filter} )")),
                     "request" => Ok(format!("( ~q & ( {filter} ) )")),
                     "response" => Ok(format!("( ~s & ( {filter} ) )")),
-                    other => Err(format!(
-                        "{other:?}: a breakpoint is on request, response or both"
+                    other => Err(Invalid::at(
+                        format!("{other:?}"),
+                        "a breakpoint is on request, response or both",
                     )),
                 }
             }
@@ -177,16 +180,18 @@ impl Rule {
     }
 
     /// Whether the rule would work; why not, in one line.
-    pub fn check(&self) -> Result<(), String> {
+    pub fn check(&self) -> Result<(), Invalid> {
         let spec = self.spec()?;
         if self.kind == Kind::Intercept {
             return Filter::parse(&spec)
                 .map(drop)
-                .map_err(|e| format!("filter: {}", e.reason()));
+                .map_err(|e| Invalid::at("filter", e.reason()));
         }
         let mut options = Options::default();
         push(&mut options, self.kind, spec);
-        Rules::new(&options).map(drop).map_err(|e| e.to_string())
+        Rules::new(&options)
+            .map(drop)
+            .map_err(|e| Invalid::Whole(e.to_string()))
     }
 
     /// The row an option value reads as.
@@ -216,14 +221,14 @@ impl Rule {
 }
 
 /// `parts` joined by the first separator none of them holds.
-fn joined(parts: &[&str]) -> Result<String, String> {
+fn joined(parts: &[&str]) -> Result<String, Invalid> {
     let sep = SEPARATORS
         .chars()
         .find(|c| parts.iter().all(|p| !p.contains(*c)))
         .ok_or_else(|| {
-            format!(
+            Invalid::Whole(format!(
                 "its parts hold every separator ({SEPARATORS}); take one of them out of one part"
-            )
+            ))
         })?;
     let mut spec = String::new();
     for part in parts {
@@ -284,14 +289,16 @@ impl Table {
     }
 
     /// Reads `{"rules": [...]}`; why not, naming the row.
-    pub fn from_json(body: &Json) -> Result<Table, String> {
-        let rows = body["rules"]
-            .as_array()
-            .ok_or("expected {\"rules\": [{\"on\", \"kind\", \"filter\", \"args\"}, ...]}")?;
+    pub fn from_json(body: &Json) -> Result<Table, Invalid> {
+        let rows = body["rules"].as_array().ok_or_else(|| {
+            Invalid::Whole(
+                "expected {\"rules\": [{\"on\", \"kind\", \"filter\", \"args\"}, ...]}".into(),
+            )
+        })?;
         let rules = rows
             .iter()
             .enumerate()
-            .map(|(i, r)| Rule::from_json(r).map_err(|e| format!("rule {}: {e}", i + 1)))
+            .map(|(i, r)| Rule::from_json(r).map_err(|e| e.within(&format!("rule {}", i + 1))))
             .collect::<Result<_, _>>()?;
         Ok(Table { rules })
     }
@@ -312,7 +319,7 @@ impl Table {
                     None
                 }
                 Ok(_) => None,
-                Err(e) => Some(e),
+                Err(e) => Some(e.to_string()),
             };
             applied.errors.push(error);
         }

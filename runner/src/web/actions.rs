@@ -13,10 +13,11 @@ use axum::routing::{get, post};
 use serde_json::json;
 use waylay_proxy::filter::Filter;
 use waylay_proxy::har::HarDump;
-use waylay_proxy::view::{edit, export};
+use waylay_proxy::view::edit;
+use waylay_proxy::view::export::{self, ExportError};
 
 use super::App;
-use super::reply::{error, flow_numbers, read_back, read_flow};
+use super::reply::{error, flow_numbers, invalid, read_back, read_flow};
 
 /// The action routes.
 pub fn routes() -> Router<Arc<App>> {
@@ -81,7 +82,7 @@ async fn change(
         Err(r) => return r,
     };
     if let Err(why) = edit::apply(&mut flow, &fields) {
-        return error(StatusCode::BAD_REQUEST, why);
+        return invalid(why);
     }
     match app.feed.session.replace(n, &flow) {
         Ok(()) => {
@@ -142,13 +143,13 @@ async fn export_one(
         Ok(flow) => flow,
         Err(r) => return r,
     };
-    let text = |made: Result<String, String>| match made {
+    let text = |made: Result<String, ExportError>| match made {
         Ok(cmd) => ([(header::CONTENT_TYPE, "text/plain; charset=utf-8")], cmd).into_response(),
-        Err(why) => error(StatusCode::CONFLICT, why),
+        Err(why) => error(StatusCode::CONFLICT, why.to_string()),
     };
-    let bytes = |made: Result<Vec<u8>, String>, name: &str| match made {
+    let bytes = |made: Result<Vec<u8>, ExportError>, name: &str| match made {
         Ok(b) => attachment(name, "application/octet-stream", b),
-        Err(why) => error(StatusCode::CONFLICT, why),
+        Err(why) => error(StatusCode::CONFLICT, why.to_string()),
     };
     match format.as_str() {
         "curl" => text(export::curl(&flow)),

@@ -26,7 +26,7 @@ use waylay_proxy::live::replay::Together;
 use waylay_proxy::view::compare;
 use waylay_proxy::view::compose::Draft;
 
-use super::reply::{Refusal, error, number, read_back, read_flow, refusal};
+use super::reply::{Refusal, error, invalid_status, number, read_back, read_flow, refusal};
 use super::{App, Sending};
 
 /// The most copies one send makes.
@@ -91,7 +91,8 @@ async fn draft_of(
             .ok_or_else(|| bad("from: expected a flow's number").into_response())?
             as usize;
         let flow = read_flow(app, n).await?;
-        let draft = Draft::of(&flow).map_err(|e| bad(format!("flow {n}: {e}")).into_response())?;
+        let draft = Draft::of(&flow)
+            .map_err(|e| refusal(invalid_status(&e), format!("flow {n}: {e}")).into_response())?;
         return Ok((draft, Some(n)));
     }
     let curl = text_field(body, "curl").map_err(IntoResponse::into_response)?;
@@ -102,14 +103,14 @@ async fn draft_of(
         return Ok((draft, None));
     }
     if let Some(raw) = raw {
-        let draft =
-            Draft::from_raw(raw, scheme).map_err(|e| bad(format!("raw: {e}")).into_response())?;
+        let draft = Draft::from_raw(raw, scheme)
+            .map_err(|e| refusal(invalid_status(&e), format!("raw: {e}")).into_response())?;
         return Ok((draft, None));
     }
     match body.get("draft") {
         Some(d) => Draft::from_json(d)
             .map(|d| (d, None))
-            .map_err(|e| bad(format!("draft.{e}")).into_response()),
+            .map_err(|e| refusal(invalid_status(&e), format!("draft.{e}")).into_response()),
         None => Ok((Draft::default(), None)),
     }
 }

@@ -19,7 +19,7 @@ use waylay_proxy::live::pause::{Pause, Resume};
 use waylay_proxy::script::Event;
 use waylay_proxy::view::{edit, json as view_json};
 
-use super::reply::{error, message_named};
+use super::reply::{error, invalid, message_named};
 use super::{App, Feed};
 
 /// One paused flow.
@@ -194,7 +194,7 @@ async fn change(
             app.feed.touch();
             StatusCode::NO_CONTENT.into_response()
         }
-        Err(why) => error(StatusCode::BAD_REQUEST, why),
+        Err(why) => invalid(why),
     }
 }
 

@@ -8,7 +8,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Json, Response};
 use serde_json::json;
 use waylay_proxy::http::Which;
-use waylay_proxy::view::ReadBack;
+use waylay_proxy::view::{Invalid, ReadBack};
 
 use super::App;
 
@@ -28,6 +28,20 @@ pub(super) fn refusal(status: StatusCode, message: impl Into<String>) -> Refusal
 
 pub(super) fn error(status: StatusCode, message: impl Into<String>) -> Response {
     refusal(status, message).into_response()
+}
+
+/// The status for what the page sent that cannot be taken: 409 when the
+/// flow lacks what the change needs, 400 when the request is wrong.
+pub(super) fn invalid_status(e: &Invalid) -> StatusCode {
+    match e {
+        Invalid::Missing(_) => StatusCode::CONFLICT,
+        Invalid::At { .. } | Invalid::Whole(_) => StatusCode::BAD_REQUEST,
+    }
+}
+
+/// What the page sent cannot be taken: its status, and why.
+pub(super) fn invalid(e: Invalid) -> Response {
+    error(invalid_status(&e), e.to_string())
 }
 
 pub(super) fn read_back(e: ReadBack) -> Response {

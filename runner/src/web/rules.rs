@@ -20,7 +20,7 @@ use waylay_proxy::script::Scripts;
 use waylay_proxy::view::rules::{Applied, Kind, Rule, Table};
 
 use super::App;
-use super::reply::error;
+use super::reply::{error, invalid};
 
 /// The rules table and what its rows came to (checked once, when set).
 #[derive(Default)]
@@ -142,7 +142,7 @@ async fn list(State(app): State<Arc<App>>) -> Response {
 async fn replace(State(app): State<Arc<App>>, Json(body): Json<Value>) -> Response {
     let table = match Table::from_json(&body) {
         Ok(t) => t,
-        Err(why) => return error(StatusCode::BAD_REQUEST, why),
+        Err(why) => return invalid(why),
     };
     let Some(engine) = app.rules.engine.get() else {
         return error(

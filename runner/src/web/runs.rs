@@ -22,7 +22,7 @@ use waylay_proxy::script::build::BuildLines;
 use waylay_proxy::script::{Script, Scripts};
 use waylay_proxy::view::preview::{self, Applied, Preview, Progress, Request};
 
-use super::reply::{Refusal, error, number, refusal, unreadable};
+use super::reply::{Refusal, error, invalid, number, refusal, unreadable};
 use super::{App, Feed};
 use crate::output::Output;
 
@@ -88,7 +88,7 @@ async fn scripts(State(app): State<Arc<App>>) -> Response {
 async fn start(State(app): State<Arc<App>>, Json(body): Json<serde_json::Value>) -> Response {
     let request = match Request::from_json(&body) {
         Ok(r) => r,
-        Err(why) => return error(StatusCode::BAD_REQUEST, why),
+        Err(why) => return invalid(why),
     };
     let id = app.runs.next.fetch_add(1, Ordering::Relaxed);
     let run = Arc::new(Run {

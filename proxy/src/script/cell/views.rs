@@ -204,7 +204,7 @@ impl FlowCell<'_> {
             abi::VIEW_URL => {
                 let value = std::str::from_utf8(value).map_err(|_| "a URL must be UTF-8")?;
                 let fields = url::SET_URL_FIELDS;
-                url::set_url(self.msg_fields_mut(code, &fields)?, value)
+                url::set_url(self.msg_fields_mut(code, &fields)?, value).map_err(|e| e.to_string())
             }
             abi::VIEW_QUERY => {
                 let pairs = pairs(value)?;
@@ -248,7 +248,7 @@ impl FlowCell<'_> {
         let pattern = std::str::from_utf8(pattern).map_err(|_| "the pattern must be UTF-8")?;
         let pattern = regex::bytes::Regex::new(pattern)
             .map_err(|e| format!("the pattern is not a regular expression: {e}"))?;
-        message::replace(self.msg_mut(code)?, &pattern, repl, count)
+        message::replace(self.msg_mut(code)?, &pattern, repl, count).map_err(|e| e.to_string())
     }
 
     /// One of mitmproxy's changes to message `code`.
@@ -263,7 +263,7 @@ impl FlowCell<'_> {
             (abi::OP_REFRESH, false) => refresh::refresh(self.msg_mut(code)?, super::now()),
             (abi::OP_DECODE, _) => {
                 let msg = self.msg_mut(code)?;
-                let decoded = http::mitmproxy_content(msg)?;
+                let decoded = http::mitmproxy_content(msg).map_err(|e| e.to_string())?;
                 http::remove_header(msg, b"content-encoding");
                 if let Some(body) = decoded {
                     http::set_decoded_content(msg, &body);

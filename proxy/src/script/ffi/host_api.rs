@@ -342,7 +342,7 @@ unsafe extern "C" fn msg_decoded(flow: *const HostFlow, which: u32, out: *mut Ra
             // cached in the cell until the next change.
             Ok(body) => unsafe { put(out, body) },
             Err(e) => {
-                cell.set_last_error(e);
+                cell.set_last_error(&e.to_string());
                 abi::STATUS_INVALID
             }
         }

@@ -3,6 +3,7 @@
 //! body.
 
 use super::Draft;
+use crate::view::Invalid;
 
 /// The draft as text; lines end in `\n`.
 pub fn write(draft: &Draft) -> String {
@@ -35,20 +36,22 @@ fn split_head(text: &str) -> (&str, &str) {
 
 /// Reads raw HTTP text; `scheme` completes a request line that holds a
 /// path only.
-pub fn read(text: &str, scheme: &str) -> Result<Draft, String> {
+pub fn read(text: &str, scheme: &str) -> Result<Draft, Invalid> {
     let (head, body) = split_head(text.trim_start_matches(['\r', '\n']));
     let mut lines = head.split('\n').map(|l| l.strip_suffix('\r').unwrap_or(l));
     let first = lines.next().unwrap_or_default();
     let mut parts = first.split_whitespace();
     let (Some(method), Some(target)) = (parts.next(), parts.next()) else {
-        return Err(format!(
-            "line 1: expected `METHOD URL HTTP/1.1`, found {first:?}"
+        return Err(Invalid::at(
+            "line 1",
+            format!("expected `METHOD URL HTTP/1.1`, found {first:?}"),
         ));
     };
     let version = parts.next().unwrap_or("HTTP/1.1");
     if parts.next().is_some() || !method.bytes().all(|b| b.is_ascii_graphic()) {
-        return Err(format!(
-            "line 1: expected `METHOD URL HTTP/1.1`, found {first:?}"
+        return Err(Invalid::at(
+            "line 1",
+            format!("expected `METHOD URL HTTP/1.1`, found {first:?}"),
         ));
     }
     let mut headers = Vec::new();
@@ -58,9 +61,9 @@ pub fn read(text: &str, scheme: &str) -> Result<Draft, String> {
                 headers.push((name.to_owned(), value.trim().to_owned()));
             }
             _ => {
-                return Err(format!(
-                    "line {}: expected `Name: value`, found {line:?}",
-                    i + 2
+                return Err(Invalid::at(
+                    format!("line {}", i + 2),
+                    format!("expected `Name: value`, found {line:?}"),
                 ));
             }
         }
@@ -75,17 +78,21 @@ pub fn read(text: &str, scheme: &str) -> Result<Draft, String> {
             .map(|(_, v)| v.as_str())
             .filter(|h| !h.is_empty())
             .ok_or_else(|| {
-                format!("line 1: {target:?} is a path; give the whole URL, or a Host header")
+                Invalid::at(
+                    "line 1",
+                    format!("{target:?} is a path; give the whole URL, or a Host header"),
+                )
             })?;
         if host.contains(|c: char| c.is_whitespace() || c.is_control() || "/?#@".contains(c)) {
-            return Err(format!(
+            return Err(Invalid::Whole(format!(
                 "the Host header {host:?} is not a host[:port]; give the whole URL on line 1"
-            ));
+            )));
         }
         format!("{scheme}://{host}{target}")
     } else {
-        return Err(format!(
-            "line 1: {target:?} is not a URL; expected http://… or https://…, or a path"
+        return Err(Invalid::at(
+            "line 1",
+            format!("{target:?} is not a URL; expected http://… or https://…, or a path"),
         ));
     };
     Ok(Draft {

@@ -6,6 +6,7 @@ use serde_json::json;
 use super::*;
 use crate::flowfile::FlowReader;
 use crate::test_support::golden;
+use crate::view::Invalid;
 
 fn headers(list: &[(&str, &str)]) -> Vec<(String, String)> {
     list.iter()
@@ -95,7 +96,7 @@ fn drafts_cross_as_json_with_binary_bodies_in_base64() {
         ),
         (json!({"url": 5}), "url: expected text"),
     ] {
-        let e = Draft::from_json(&bad).unwrap_err();
+        let e = Draft::from_json(&bad).unwrap_err().to_string();
         assert!(e.starts_with(says), "{e}");
     }
     // A bad URL or header is refused when the flow is made.
@@ -105,7 +106,10 @@ fn drafts_cross_as_json_with_binary_bodies_in_base64() {
     }
     .to_flow(None)
     .unwrap_err();
-    assert!(e.starts_with("request.url: "), "{e}");
+    assert!(
+        matches!(&e, Invalid::At { at, .. } if at == "request.url"),
+        "{e}"
+    );
 }
 
 #[test]
@@ -149,7 +153,7 @@ fn raw_text_round_trips_and_says_which_line_is_wrong() {
             "the Host header \"a b.com\" is not a host[:port]",
         ),
     ] {
-        let e = Draft::from_raw(bad, "http").unwrap_err();
+        let e = Draft::from_raw(bad, "http").unwrap_err().to_string();
         assert!(e.starts_with(says), "{bad:?}: {e}");
         assert!(!e.contains('\n'));
     }

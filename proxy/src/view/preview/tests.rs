@@ -271,7 +271,7 @@ fn requests_are_read_with_one_line_errors() {
         (json!({"script": "s"}), "expected flows"),
     ];
     for (body, want) in cases {
-        let why = Request::from_json(&body).unwrap_err();
+        let why = Request::from_json(&body).unwrap_err().to_string();
         assert!(why.contains(want), "{body}: {why}");
         assert!(!why.contains('\n'), "{why}");
     }
