@@ -12,8 +12,6 @@
 //! No peer has the feature: mitmweb cannot compare flows (mitmproxy
 //! #3853), so there is nothing to run beside it.
 
-use std::time::Instant;
-
 use anyhow::{Context as _, Result, bail};
 use serde_json::{Value as Json, json};
 use waylay_proxy::flowfile::{FlowReader, FlowWriter};
@@ -51,14 +49,8 @@ fn documents(items: usize) -> (Vec<u8>, Vec<u8>) {
 }
 
 /// The fastest of `rounds` runs of `f`, in milliseconds.
-fn best_ms(rounds: usize, mut f: impl FnMut() -> Result<()>) -> Result<f64> {
-    let mut best = f64::INFINITY;
-    for _ in 0..rounds {
-        let started = Instant::now();
-        f()?;
-        best = best.min(started.elapsed().as_secs_f64() * 1e3);
-    }
-    Ok(best)
+fn best_ms(rounds: usize, f: impl FnMut() -> Result<()>) -> Result<f64> {
+    Ok(crate::stats::best_time(rounds, f)?.as_secs_f64() * 1e3)
 }
 
 /// A capture of two flows (all.mitm's first, twice) answering `left`

@@ -130,10 +130,8 @@ fn time_to_listen(mut start: impl FnMut(u16) -> Result<Running>) -> Result<f64> 
 
 /// Wall seconds of a command run to completion, best of `n`.
 fn best_wall(n: usize, mut command: impl FnMut() -> Command) -> Result<f64> {
-    let mut best = f64::MAX;
-    for _ in 0..n {
+    let best = crate::stats::best_time(n, || {
         let mut c = command();
-        let began = Instant::now();
         let out = c
             .current_dir(root())
             .stdout(Stdio::null())
@@ -145,9 +143,9 @@ fn best_wall(n: usize, mut command: impl FnMut() -> Command) -> Result<f64> {
             "{c:?} failed: {}",
             String::from_utf8_lossy(&out.stderr)
         );
-        best = best.min(began.elapsed().as_secs_f64());
-    }
-    Ok(best)
+        Ok(())
+    })?;
+    Ok(best.as_secs_f64())
 }
 
 fn har_entries(path: &Path) -> Result<usize> {

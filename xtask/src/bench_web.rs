@@ -451,11 +451,7 @@ pub fn web(args: &[&str]) -> Result<()> {
                 }
             }
         }
-        let median = |v: &[f64]| {
-            let mut v = v.to_vec();
-            v.sort_by(f64::total_cmp);
-            v[v.len() / 2]
-        };
+        let median = crate::stats::median;
         let round = |v: &[f64]| v.iter().map(|r| r.round()).collect::<Vec<_>>();
         for (v, [off, on, capture]) in variants.iter().zip(&runs) {
             println!(

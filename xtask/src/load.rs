@@ -45,10 +45,7 @@ impl Measured {
             first_error = first_error.or(tally.first_error);
         }
         all.sort();
-        let at = |q: f64| {
-            all.get(((all.len() as f64 * q) as usize).min(all.len().saturating_sub(1)))
-                .map_or(0.0, |d| d.as_secs_f64() * 1000.0)
-        };
+        let at = |q: f64| crate::stats::quantile(&all, q).map_or(0.0, |d| d.as_secs_f64() * 1000.0);
         Measured {
             per_second: all.len() as f64 / seconds as f64,
             p50_ms: at(0.5),

@@ -50,6 +50,7 @@ mod support {
     }
 }
 mod soak;
+mod stats;
 mod stream_load;
 mod tcp_load;
 mod tidy;

@@ -22,7 +22,8 @@ use std::process::Command;
 use serde_json::Value as Json;
 
 use crate::interop::peer;
-use crate::support::{golden, path_in, root, run, scratch};
+use crate::offline_run::Offline;
+use crate::support::{golden, path_in, root, scratch};
 
 /// One log line: flow id, hook, accessor, value.
 type Line = (String, String, String, Json);
@@ -192,18 +193,13 @@ fn each_accessor_reads_and_writes_what_mitmproxy_does() {
     let Some(python) = peer() else { return };
     let dir = scratch();
     let input = golden("accessors.mitm");
-    let ours = path_in(&dir, "ours.mitm");
     let theirs = path_in(&dir, "theirs.mitm");
-    let result = run(&[
-        "-n",
-        "-r",
-        input.to_str().unwrap(),
-        "-s",
-        "runner/tests/fixtures/accessors",
-        "-w",
-        &ours,
-    ]);
-    assert_eq!(result.code, 0, "{}", result.stderr);
+    let result = Offline::read(&input)
+        .script("runner/tests/fixtures/accessors")
+        .write()
+        .run()
+        .ok();
+    let ours = result.out();
     let out = Command::new(python.with_file_name("mitmdump"))
         .args(["-n", "-q", "-r"])
         .arg(&input)
@@ -280,7 +276,7 @@ fn each_accessor_reads_and_writes_what_mitmproxy_does() {
 
     let compared = Command::new(&python)
         .arg(root().join("runner/tests/interop/gallery_compare.py"))
-        .args([&ours, &theirs])
+        .args([ours, theirs.as_str()])
         .output()
         .unwrap();
     for line in String::from_utf8_lossy(&compared.stdout).lines() {

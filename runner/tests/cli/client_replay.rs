@@ -12,7 +12,11 @@ use waylay_proxy::Flow;
 use waylay_proxy::http::Which;
 use waylay_proxy::tnetstring::Value;
 
-use crate::support::{Proxy, curl, flows, golden, path_in, root, run, scratch};
+use crate::offline_run::Offline;
+use crate::support::{Proxy, curl, flows, golden, path_in, root, scratch};
+
+/// The recording fixture, from the workspace root (where runs start).
+const RECORDER: &str = "runner/tests/fixtures/recorder";
 
 /// An origin that keeps every request line and body it gets, and how many
 /// it was serving at once at most. `/slow...` answers after 300 ms.
@@ -176,9 +180,7 @@ fn offline_client_replay_sends_every_request_again_and_writes_the_answers() {
     let origin = Counting::start();
     let dir = scratch();
     let recorded = record(&origin, &dir, &["/a", "/post/b", "/c?x=1&x=2"]);
-    let out = path_in(&dir, "out.mitm");
-    let result = run(&["-n", "-C", &recorded, "-w", &out]);
-    assert_eq!(result.code, 0, "{}", result.stderr);
+    let result = Offline::new().args(&["-C", &recorded]).write().run().ok();
     assert_eq!(
         origin.requests(),
         ["GET /a", "POST /post/b", "GET /c?x=1&x=2"],
@@ -189,7 +191,7 @@ fn offline_client_replay_sends_every_request_again_and_writes_the_answers() {
         Some(&b"name=waylay&x=1"[..])
     );
     let before = flows(&recorded);
-    let after = flows(&out);
+    let after = result.written();
     assert_eq!(after.len(), 3);
     for (i, (b, a)) in before.iter().zip(&after).enumerate() {
         // mitmproxy's client replay sends the flow itself: the id stays.
@@ -249,32 +251,30 @@ fn concurrency_one_waits_for_each_answer_and_minus_one_does_not() {
     let origin = Counting::start();
     let dir = scratch();
     let recorded = record(&origin, &dir, &["/slow1", "/slow2", "/slow3", "/slow4"]);
-    let result = run(&["-n", "-q", "-C", &recorded]);
-    assert_eq!(result.code, 0, "{}", result.stderr);
-    assert_eq!(origin.requests().len(), 4);
-    assert_eq!(origin.most.load(Ordering::SeqCst), 1, "one at a time");
-    origin.clear();
-    let result = run(&[
-        "-n",
-        "-q",
-        "-C",
-        &recorded,
-        "--set",
-        "client_replay_concurrency=-1",
-    ]);
-    assert_eq!(result.code, 0, "{}", result.stderr);
-    assert_eq!(origin.requests().len(), 4);
-    assert!(origin.most.load(Ordering::SeqCst) >= 2, "all at once");
+    // (the concurrency option, whether more than one was out at once)
+    for (option, together) in [(None, false), (Some("client_replay_concurrency=-1"), true)] {
+        origin.clear();
+        origin.most.store(0, Ordering::SeqCst);
+        let mut run = Offline::new().args(&["-q", "-C", &recorded]);
+        if let Some(option) = option {
+            run = run.set(option);
+        }
+        run.run().ok();
+        assert_eq!(origin.requests().len(), 4);
+        let most = origin.most.load(Ordering::SeqCst);
+        assert_eq!(most >= 2, together, "{option:?}: {most} at once at most");
+    }
 }
 
 #[test]
 fn a_replay_that_cannot_reach_its_server_is_an_error_flow_that_says_it_needed_the_network() {
-    let dir = scratch();
-    let out = path_in(&dir, "out.mitm");
     let refused = golden("refused.mitm");
-    let result = run(&["-n", "-C", refused.to_str().unwrap(), "-w", &out]);
-    assert_eq!(result.code, 0, "{}", result.stderr);
-    let written = flows(&out);
+    let result = Offline::new()
+        .args(&["-C", refused.to_str().unwrap()])
+        .write()
+        .run()
+        .ok();
+    let written = result.written();
     assert_eq!(written.len(), 1);
     let error = written[0].error_msg().unwrap_or_default().to_owned();
     assert!(
@@ -286,60 +286,54 @@ fn a_replay_that_cannot_reach_its_server_is_an_error_flow_that_says_it_needed_th
 
 #[test]
 fn what_cannot_be_replayed_is_skipped_with_a_warning() {
-    let dir = scratch();
-    let out = path_in(&dir, "out.mitm");
     let ws = golden("websocket.mitm");
     let tcp = golden("tcp.mitm");
-    let result = run(&[
-        "-n",
-        "-C",
-        ws.to_str().unwrap(),
-        "-C",
-        tcp.to_str().unwrap(),
-        "-w",
-        &out,
-    ]);
-    assert_eq!(result.code, 0, "{}", result.stderr);
+    let result = Offline::new()
+        .args(&["-C", ws.to_str().unwrap(), "-C", tcp.to_str().unwrap()])
+        .write()
+        .run()
+        .ok();
     let all = format!("{}{}", result.stdout, result.stderr);
     assert!(
         all.contains("can't replay WebSocket flows; skipped"),
         "{all}"
     );
     assert!(all.contains("can only replay HTTP flows; skipped"), "{all}");
-    assert!(flows(&out).is_empty());
+    assert!(result.written().is_empty());
 }
 
 #[test]
 fn bad_client_replay_input_is_one_line() {
     let dir = scratch();
     let missing = path_in(&dir, "missing.mitm");
-    let result = run(&["-n", "-C", &missing]);
-    assert_eq!(result.code, 1);
-    let line = result.error_line();
-    assert!(
-        line.starts_with("runner: error: -C ") && line.contains("cannot read the flows to replay"),
-        "{line}"
-    );
     let broken = path_in(&dir, "broken.mitm");
     let mut bytes = std::fs::read(golden("get.mitm")).unwrap();
     bytes.truncate(bytes.len() / 2);
     std::fs::write(&broken, bytes).unwrap();
-    let result = run(&["-n", "-C", &broken]);
-    assert_eq!(result.code, 1);
-    let line = result.error_line();
-    assert!(
-        line.contains(&format!("-C {broken}: ")) && line.contains("nothing was replayed"),
-        "{line}"
-    );
-    let result = run(&["-n", "--set", "client_replay_concurrency=4"]);
-    assert_eq!(result.code, 1);
-    assert!(
-        result
-            .error_line()
-            .contains("client_replay_concurrency=4: the only values are 1 (one at a time) and -1"),
-        "{}",
-        result.error_line()
-    );
+    let cut_short = format!("runner: error: -C {broken}: ");
+    // (arguments, pieces of the one error line)
+    for (args, pieces) in [
+        (
+            ["-C", missing.as_str()],
+            ["runner: error: -C ", "cannot read the flows to replay"],
+        ),
+        (
+            ["-C", broken.as_str()],
+            [cut_short.as_str(), "nothing was replayed"],
+        ),
+        (
+            ["--set", "client_replay_concurrency=4"],
+            [
+                "runner: error: ",
+                "client_replay_concurrency=4: the only values are 1 (one at a time) and -1",
+            ],
+        ),
+    ] {
+        let result = Offline::new().args(&args).run();
+        assert_eq!(result.code, 1, "{args:?}");
+        let line = result.error_line();
+        assert!(pieces.iter().all(|p| line.contains(p)), "{args:?}: {line}");
+    }
 }
 
 fn example(name: &str) -> String {
@@ -352,16 +346,14 @@ fn a_script_replays_a_changed_copy_offline_and_live() {
     let dir = scratch();
     let recorded = record(&origin, &dir, &["/a", "/post/b"]);
     // Offline: each flow read is copied, changed and sent to the origin.
-    let out = path_in(&dir, "out.mitm");
     let script = example("duplicate-modify-replay");
-    let result = run(&["-n", "-r", &recorded, "-s", &script, "-w", &out]);
-    assert_eq!(result.code, 0, "{}", result.stderr);
+    let result = Offline::read(&recorded).script(&script).write().run().ok();
     assert_eq!(origin.requests(), ["GET /changed", "POST /changed"]);
     assert_eq!(
         origin.body_of("POST /changed").as_deref(),
         Some(&b"name=waylay&x=1"[..])
     );
-    let written = flows(&out);
+    let written = result.written();
     let read = flows(&recorded);
     assert_eq!(written.len(), 4, "the two read and their two replays");
     assert_eq!(&written[..1], &read[..1]);
@@ -401,32 +393,21 @@ fn a_script_replays_a_changed_copy_offline_and_live() {
 
 #[test]
 fn a_copy_is_seen_by_the_other_scripts_and_written() {
-    let dir = scratch();
-    let out = path_in(&dir, "out.mitm");
-    let recorder = root().join("runner/tests/fixtures/recorder");
-    let recorder = recorder.to_str().unwrap();
-    let get = golden("get.mitm");
-    let result = run(&[
-        "-n",
-        "-r",
-        get.to_str().unwrap(),
-        "-s",
-        &format!("{recorder} A dup"),
-        "-s",
-        &format!("{recorder} B"),
-        "-w",
-        &out,
-    ]);
-    assert_eq!(result.code, 0, "{}", result.stderr);
+    let result = Offline::golden("get.mitm")
+        .script(&format!("{RECORDER} A dup"))
+        .script(&format!("{RECORDER} B"))
+        .write()
+        .run()
+        .ok();
     let lines: Vec<&str> = result.stdout.lines().collect();
     let count = |what: &str| lines.iter().filter(|l| l.ends_with(what)).count();
     // A made the copy and does not see it; B sees the original and the copy.
     assert_eq!(count("A request /hello?x=1"), 1, "{}", result.stdout);
     assert_eq!(count("B request /hello?x=1"), 2, "{}", result.stdout);
     assert_eq!(count("B response /hello?x=1"), 2, "{}", result.stdout);
-    let written = flows(&out);
+    let written = result.written();
     assert_eq!(written.len(), 2);
-    let original = &flows(&get)[0];
+    let original = &flows(golden("get.mitm"))[0];
     assert_eq!(
         written[1].text("comment"),
         Some(&*format!("copy of {}", original.id()))
@@ -461,21 +442,9 @@ fn https_flows_replay_over_tls_and_a_certificate_failure_is_an_error_flow() {
     };
     // Trusted: the replay gets the origin's answer, over HTTP/2 as the
     // origin offers it.
-    let out = path_in(&dir, "out.mitm");
     let confdir = path_in(&dir, "conf");
-    let result = run(&[
-        "-n",
-        "--confdir",
-        &confdir,
-        "-C",
-        &recorded,
-        "--set",
-        &trust,
-        "-w",
-        &out,
-    ]);
-    assert_eq!(result.code, 0, "{}", result.stderr);
-    let replayed = flows(&out);
+    let replay = || Offline::new().args(&["--confdir", &confdir, "-C", &recorded]);
+    let replayed = replay().set(&trust).write().run().ok().written();
     assert_eq!(
         status(&replayed[0]),
         Some(200),
@@ -484,9 +453,7 @@ fn https_flows_replay_over_tls_and_a_certificate_failure_is_an_error_flow() {
     );
     assert_eq!(replayed[0].text("is_replay"), Some("request"));
     // Not trusted: an error flow naming the certificate problem.
-    let result = run(&["-n", "--confdir", &confdir, "-C", &recorded, "-w", &out]);
-    assert_eq!(result.code, 0, "{}", result.stderr);
-    let failed = flows(&out);
+    let failed = replay().write().run().ok().written();
     let error = failed[0].error_msg().unwrap_or_default();
     assert!(status(&failed[0]).is_none());
     assert!(
@@ -497,26 +464,15 @@ fn https_flows_replay_over_tls_and_a_certificate_failure_is_an_error_flow() {
 
 #[test]
 fn two_scripts_copying_each_others_copies_stop_at_one_each() {
-    let dir = scratch();
-    let out = path_in(&dir, "out.mitm");
-    let recorder = root().join("runner/tests/fixtures/recorder");
-    let recorder = recorder.to_str().unwrap();
-    let get = golden("get.mitm");
-    let result = run(&[
-        "-n",
-        "-r",
-        get.to_str().unwrap(),
-        "-s",
-        &format!("{recorder} A dup"),
-        "-s",
-        &format!("{recorder} B dup"),
-        "-w",
-        &out,
-    ]);
-    assert_eq!(result.code, 0, "{}", result.stderr);
+    let result = Offline::golden("get.mitm")
+        .script(&format!("{RECORDER} A dup"))
+        .script(&format!("{RECORDER} B dup"))
+        .write()
+        .run()
+        .ok();
     // The original, A's copy and B's copy; each script's attempt to copy
     // the other's copy is refused, in words.
-    assert_eq!(flows(&out).len(), 3);
+    assert_eq!(result.written().len(), 3);
     let refused = result
         .stdout
         .lines()
@@ -540,22 +496,13 @@ fn a_copy_does_not_go_through_the_rewriting_options_again() {
     }
     writer.flush().unwrap();
     drop(writer);
-    let out = path_in(&dir, "out.mitm");
-    let recorder = root().join("runner/tests/fixtures/recorder");
-    let get = golden("get.mitm");
-    let result = run(&[
-        "-n",
-        "-r",
-        get.to_str().unwrap(),
-        "-S",
-        &recorded,
-        "-s",
-        &format!("{} A dup", recorder.display()),
-        "-w",
-        &out,
-    ]);
-    assert_eq!(result.code, 0, "{}", result.stderr);
-    let written = flows(&out);
+    let written = Offline::golden("get.mitm")
+        .args(&["-S", &recorded])
+        .script(&format!("{RECORDER} A dup"))
+        .write()
+        .run()
+        .ok()
+        .written();
     assert_eq!(written.len(), 2);
     // The flow read took the first recording; its copy is the same answer,
     // not the second recording taken by a second pass of server replay.

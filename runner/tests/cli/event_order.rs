@@ -12,8 +12,9 @@ use std::time::{Duration, Instant};
 
 use crate::interop::peer;
 use crate::mitmdump::Mitmdump;
+use crate::offline_run::Offline;
 use crate::origin::Origin;
-use crate::support::{Proxy, curl_via, golden, root, run, scratch};
+use crate::support::{Proxy, curl_via, golden, root, scratch};
 use crate::tls_origin::{Cert, TlsOrigin};
 
 const FIXTURE: &str = "runner/tests/fixtures/events";
@@ -216,8 +217,7 @@ fn offline_events_are_mitmdumps_with_update_after_each() {
     for sample in ["all.mitm", "websocket.mitm", "tcp.mitm", "refused.mitm"] {
         let file = golden(sample);
         let file = file.to_str().unwrap();
-        let ours = run(&["-n", "-r", file, "-s", FIXTURE]);
-        assert_eq!(ours.code, 0, "{}", ours.stderr);
+        let ours = Offline::read(file).script(FIXTURE).run().ok();
         let ours = events(&ours.stdout.lines().collect::<Vec<_>>());
         let script = root().join("runner/tests/interop/events.py");
         let theirs = Command::new(python.with_file_name("mitmdump"))

@@ -2,7 +2,8 @@
 
 use waylay_proxy::testing::render;
 
-use crate::support::{GOLDEN, flows, golden, path_in, root, run, scratch};
+use crate::offline_run::Offline;
+use crate::support::{GOLDEN, flows, golden, root};
 
 #[test]
 fn every_example_over_every_golden_file() {
@@ -12,28 +13,22 @@ fn every_example_over_every_golden_file() {
         .collect();
     examples.sort();
     assert!(!examples.is_empty());
-    let dir = scratch();
     for example in examples {
         let mut rendered = String::new();
         for name in GOLDEN {
-            let out = path_in(&dir, &format!("{example}-{name}"));
             let input = golden(name);
-            let result = run(&[
-                "-n",
-                "-q",
-                "-r",
-                input.to_str().unwrap(),
-                "-s",
-                &format!("examples/{example}"),
-                "-w",
-                &out,
-            ]);
-            assert_eq!(result.code, 0, "{example} over {name}: {}", result.stderr);
+            let result = Offline::golden(name)
+                .args(&["-q"])
+                .script(&format!("examples/{example}"))
+                .write()
+                .run()
+                .ok();
             // Flows a script made (copies, replays) have new ids and finish
             // when the network says: shown after the others, ids masked,
             // in a stable order.
             let read: Vec<String> = flows(&input).iter().map(|f| f.id().to_owned()).collect();
-            let (kept, made): (Vec<_>, Vec<_>) = flows(&out)
+            let (kept, made): (Vec<_>, Vec<_>) = result
+                .written()
                 .into_iter()
                 .partition(|f| read.iter().any(|id| id == f.id()));
             let mut made: Vec<String> = made

@@ -7,7 +7,8 @@
 use std::path::Path;
 use std::process::Command;
 
-use crate::support::{golden, path_in, root, run, scratch, write_crate};
+use crate::offline_run::Offline;
+use crate::support::{golden, path_in, root, scratch, write_crate};
 
 const RECORDER: &str = "runner/tests/fixtures/recorder t";
 
@@ -28,111 +29,58 @@ fn lines(stdout: &str) -> usize {
         .count()
 }
 
-#[test]
-fn filter_selects_what_is_read_shown_and_saved() {
-    let dir = scratch();
-    let out = path_in(&dir, "out.mitm");
-    let input = file("filters.mitm");
-    let result = run(&[
-        "-n",
-        "-s",
-        RECORDER,
-        "-r",
-        &input,
-        "-w",
-        &out,
-        "~d example & ~s & !~t image",
-    ]);
-    assert_eq!(result.code, 0, "{}", result.stderr);
-    assert_eq!(count(&out), 8);
-    assert_eq!(lines(&result.stdout), 8);
-    // Flows the filter skips get no events at all.
-    let events = result
-        .stdout
+/// The `] t request ` lines the recorder printed: flows that got events.
+fn events(stdout: &str) -> usize {
+    stdout
         .lines()
         .filter(|l| l.contains("] t request "))
-        .count();
-    assert_eq!(events, 8, "{}", result.stdout);
-    // Several words make one expression, as mitmdump joins them.
-    let result = run(&["-n", "-r", &input, "-w", &out, "~m", "DELETE"]);
-    assert_eq!((result.code, count(&out)), (0, 1), "{}", result.stderr);
+        .count()
 }
 
+/// Each filter does its part: (input, arguments after `-r INPUT -s
+/// recorder -w OUT`, flows shown, flows given events, flows saved).
 #[test]
-fn each_option_does_its_part() {
-    let dir = scratch();
-    let out = path_in(&dir, "out.mitm");
-    let all = file("all.mitm");
-    // save_stream_filter: all shown, one saved.
-    let result = run(&[
-        "-n",
-        "-r",
-        &all,
-        "-w",
-        &out,
-        "--set",
-        "save_stream_filter=~c 404",
-    ]);
-    assert_eq!(
-        (result.code, lines(&result.stdout), count(&out)),
-        (0, 5, 1),
-        "{}",
-        result.stderr
-    );
-    // view_filter (and mitmdump's dumper_filter): one shown, all saved.
-    for name in ["view_filter", "dumper_filter"] {
-        let result = run(&[
-            "-n",
-            "-r",
-            &all,
-            "-w",
-            &out,
-            "--set",
-            &format!("{name}=~m POST"),
-        ]);
+fn each_filter_does_its_part() {
+    for (input, args, shown, hooked, saved) in [
+        // FILTER: what is read, shown and saved; the rest get no events.
+        (
+            "filters.mitm",
+            &["~d example & ~s & !~t image"][..],
+            8,
+            8,
+            8,
+        ),
+        // Several words make one expression, as mitmdump joins them.
+        ("filters.mitm", &["~m", "DELETE"], 1, 1, 1),
+        // save_stream_filter: all shown, one saved.
+        ("all.mitm", &["--set", "save_stream_filter=~c 404"], 5, 5, 1),
+        // An empty filter is no filter, as in mitmproxy.
+        ("all.mitm", &["--set", "save_stream_filter="], 5, 5, 5),
+        // view_filter (and mitmdump's dumper_filter): one shown, all saved.
+        ("all.mitm", &["--set", "view_filter=~m POST"], 1, 5, 5),
+        ("all.mitm", &["--set", "dumper_filter=~m POST"], 1, 5, 5),
+        // readfile_filter: the rest are skipped entirely, no events.
+        ("all.mitm", &["--set", "readfile_filter=~e"], 1, 1, 1),
+    ] {
+        let ran = Offline::golden(input)
+            .script(RECORDER)
+            .write()
+            .args(args)
+            .run()
+            .ok();
         assert_eq!(
-            (result.code, lines(&result.stdout), count(&out)),
-            (0, 1, 5),
-            "{name}: {}",
-            result.stderr
+            (lines(&ran.stdout), events(&ran.stdout), ran.written().len()),
+            (shown, hooked, saved),
+            "{input} {args:?}: {}",
+            ran.stdout
         );
     }
-    // readfile_filter: the rest are skipped entirely, no events.
-    let result = run(&[
-        "-n",
-        "-s",
-        RECORDER,
-        "-r",
-        &all,
-        "-w",
-        &out,
-        "--set",
-        "readfile_filter=~e",
-    ]);
-    assert_eq!(
-        (result.code, lines(&result.stdout), count(&out)),
-        (0, 1, 1),
-        "{}",
-        result.stderr
-    );
-    assert_eq!(
-        result
-            .stdout
-            .lines()
-            .filter(|l| l.contains("] t request "))
-            .count(),
-        1
-    );
-    // An empty filter is no filter, as in mitmproxy.
-    let result = run(&["-n", "-r", &all, "-w", &out, "--set", "save_stream_filter="]);
-    assert_eq!((result.code, count(&out)), (0, 5), "{}", result.stderr);
 }
 
 /// Every malformed filter stops the run before anything is read, with
 /// one line: the option, the expression, where and what to do.
 #[test]
 fn malformed_filters_get_one_line_each() {
-    let all = file("all.mitm");
     for (args, want) in [
         (
             vec!["~d example.com & (~s"],
@@ -163,21 +111,8 @@ fn malformed_filters_get_one_line_each() {
             "runner: error: --set progress=maybe: expected true or false (or no value, for true)",
         ),
     ] {
-        let mut full = vec!["-n", "-r", all.as_str()];
-        full.extend(args.iter().copied());
-        let result = run(&full);
-        assert_eq!(
-            (result.code, result.error_line()),
-            (1, want),
-            "{args:?}: {}",
-            result.stderr
-        );
-        assert_eq!(
-            result.runner_lines().len(),
-            1,
-            "one line: {}",
-            result.stderr
-        );
+        let ran = Offline::golden("all.mitm").args(&args).run().fails(want);
+        assert_eq!(ran.runner_lines().len(), 1, "one line: {}", ran.stderr);
     }
 }
 
@@ -203,12 +138,12 @@ fn the_same_flows_as_mitmdump() {
         for input in ["filters.mitm", "all.mitm", "websocket.mitm"] {
             let ours = path_in(&dir, &format!("ours-{i}-{input}"));
             let theirs = path_in(&dir, &format!("theirs-{i}-{input}"));
-            let mut args = vec!["-n", "-q", "-r"];
             let input = file(input);
-            args.extend([input.as_str(), "-w", ours.as_str()]);
-            args.extend(filter.iter().copied());
-            let result = run(&args);
-            assert_eq!(result.code, 0, "{}", result.stderr);
+            Offline::read(&input)
+                .args(&["-q", "-w", &ours])
+                .args(filter)
+                .run()
+                .ok();
             let status = Command::new(&mitmdump)
                 .args(["-q", "-n", "-r", &input, "-w", &theirs])
                 .args(filter)
@@ -284,9 +219,13 @@ fn scripts_compile_filters_on_the_host() {
         ],
     );
     let krate = dir.path().to_string_lossy().into_owned();
-    let all = file("all.mitm");
-    let result = run(&["-n", "-r", &all, "-s", &format!("{krate} ~c 404 | ~m POST")]);
-    assert_eq!(result.code, 0, "{}", result.stderr);
+    let probe = |filter: &str| {
+        Offline::golden("all.mitm")
+            .script(&format!("{krate} {filter}"))
+            .run()
+            .ok()
+    };
+    let result = probe("~c 404 | ~m POST");
     let matches: Vec<&str> = result
         .stdout
         .lines()
@@ -297,8 +236,7 @@ fn scripts_compile_filters_on_the_host() {
         matches[0].ends_with("match /submit") && matches[1].ends_with("match /missing/page"),
         "{matches:?}"
     );
-    let result = run(&["-n", "-r", &all, "-s", &format!("{krate} ~d (")]);
-    assert_eq!(result.code, 0, "{}", result.stderr);
+    let result = probe("~d (");
     let error = result
         .stderr
         .lines()
@@ -318,8 +256,7 @@ fn scripts_compile_filters_on_the_host() {
 #[test]
 fn progress_is_drawn_only_on_a_terminal() {
     let all = file("all.mitm");
-    let piped = run(&["-n", "-q", "-r", &all]);
-    assert_eq!(piped.code, 0);
+    let piped = Offline::golden("all.mitm").args(&["-q"]).run().ok();
     assert!(
         !piped.stderr.contains('\r') && !piped.stderr.contains('\x1b'),
         "{:?}",

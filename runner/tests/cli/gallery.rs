@@ -6,7 +6,8 @@
 use std::process::Command;
 
 use crate::interop::peer;
-use crate::support::{golden, path_in, root, run, scratch};
+use crate::offline_run::Offline;
+use crate::support::{golden, path_in, root, scratch};
 
 /// The ported examples: every `examples/NAME` whose Python original is
 /// `runner/tests/interop/gallery/NAME.py` (sorted).
@@ -48,16 +49,11 @@ fn each_example_writes_what_its_python_original_writes() {
             let input_path = golden(input);
             let ours = path_in(&dir, &format!("{example}-{input}.waylay"));
             let theirs = path_in(&dir, &format!("{example}-{input}.mitmproxy"));
-            let result = run(&[
-                "-n",
-                "-q",
-                "-r",
-                input_path.to_str().unwrap(),
-                "-s",
-                &format!("examples/{example}"),
-                "-w",
-                &ours,
-            ]);
+            let result = Offline::read(&input_path)
+                .args(&["-q"])
+                .script(&format!("examples/{example}"))
+                .args(&["-w", &ours])
+                .run();
             assert_eq!(result.code, 0, "{example} over {input}: {}", result.stderr);
             let original = root()
                 .join("runner/tests/interop/gallery")

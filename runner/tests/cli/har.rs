@@ -5,7 +5,8 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use crate::interop::peer;
-use crate::support::{flows, golden, path_in, root, run, scratch};
+use crate::offline_run::Offline;
+use crate::support::{flows, golden, path_in, root, scratch};
 
 fn har_file(name: &str) -> PathBuf {
     root().join("testdata/har").join(name)
@@ -58,8 +59,11 @@ fn export_matches_mitmdump_field_for_field() {
         let input = input.to_str().unwrap();
         let ours = path_in(&dir, &format!("ours-{name}.har"));
         let theirs = path_in(&dir, &format!("theirs-{name}.har"));
-        let result = run(&["-n", "-q", "-r", input, "--set", &format!("hardump={ours}")]);
-        assert_eq!(result.code, 0, "{name}: {}", result.stderr);
+        Offline::read(input)
+            .args(&["-q"])
+            .set(&format!("hardump={ours}"))
+            .run()
+            .ok();
         mitmdump(
             &python,
             &[
@@ -88,8 +92,7 @@ fn import_matches_mitmdump_flow_for_flow() {
         let input = input.to_str().unwrap();
         let ours = path_in(&dir, &format!("ours-{name}.mitm"));
         let theirs = path_in(&dir, &format!("theirs-{name}.mitm"));
-        let result = run(&["-n", "-q", "-r", input, "-w", &ours]);
-        assert_eq!(result.code, 0, "{name}: {}", result.stderr);
+        Offline::read(input).args(&["-q", "-w", &ours]).run().ok();
         mitmdump(&python, &["-n", "-q", "-r", input, "-w", &theirs]);
         har_compare(&python, &["import", &ours, &theirs]);
     }
@@ -101,36 +104,24 @@ fn mitmproxy_reads_a_har_waylay_wrote() {
     let dir = scratch();
     let ours = path_in(&dir, "all.har");
     let back = path_in(&dir, "back.mitm");
-    let result = run(&[
-        "-n",
-        "-q",
-        "-r",
-        golden("all.mitm").to_str().unwrap(),
-        "--set",
-        &format!("hardump={ours}"),
-    ]);
-    assert_eq!(result.code, 0, "{}", result.stderr);
+    Offline::golden("all.mitm")
+        .args(&["-q"])
+        .set(&format!("hardump={ours}"))
+        .run()
+        .ok();
     mitmdump(&python, &["-n", "-q", "-r", &ours, "-w", &back]);
     har_compare(&python, &["count", &back, "5"]);
 }
 
 #[test]
 fn scripts_run_over_har_input() {
-    let dir = scratch();
-    let out = path_in(&dir, "out.mitm");
-    let input = har_file("chrome.har");
-    let result = run(&[
-        "-n",
-        "-q",
-        "-r",
-        input.to_str().unwrap(),
-        "-s",
-        "examples/add_header",
-        "-w",
-        &out,
-    ]);
-    assert_eq!(result.code, 0, "{}", result.stderr);
-    let written = flows(&out);
+    let ran = Offline::read(har_file("chrome.har"))
+        .args(&["-q"])
+        .script("examples/add_header")
+        .write()
+        .run()
+        .ok();
+    let written = ran.written();
     assert!(!written.is_empty());
     for flow in &written {
         let response = flow.response().unwrap();
@@ -140,24 +131,20 @@ fn scripts_run_over_har_input() {
         );
     }
     // The HAR goes back out with the change in it.
-    let har = path_in(&dir, "out.har");
-    let result = run(&["-n", "-q", "-r", &out, "--set", &format!("hardump={har}")]);
-    assert_eq!(result.code, 0, "{}", result.stderr);
+    let back = Offline::read(ran.out()).args(&["-q"]);
+    let har = back.path("out.har");
+    let _done = back.set(&format!("hardump={har}")).run().ok();
     let text = std::fs::read_to_string(&har).unwrap();
     assert!(text.contains("\"name\": \"newheader\""));
 }
 
 #[test]
 fn hardump_to_standard_output() {
-    let result = run(&[
-        "-n",
-        "-q",
-        "-r",
-        golden("get.mitm").to_str().unwrap(),
-        "--set",
-        "hardump=-",
-    ]);
-    assert_eq!(result.code, 0, "{}", result.stderr);
+    let result = Offline::golden("get.mitm")
+        .args(&["-q"])
+        .set("hardump=-")
+        .run()
+        .ok();
     assert!(result.stdout.starts_with("{\n    \"log\": {"));
     assert!(result.stdout.ends_with("}\n"));
 }
@@ -168,7 +155,7 @@ fn a_broken_har_is_one_error_line() {
     let text = std::fs::read_to_string(golden("all.har")).unwrap();
     let cut = path_in(&dir, "cut.har");
     std::fs::write(&cut, &text[..text.len() / 2]).unwrap();
-    let result = run(&["-n", "-q", "-r", &cut]);
+    let result = Offline::read(&cut).args(&["-q"]).run();
     assert_eq!(result.code, 1);
     assert_eq!(result.runner_lines().len(), 1, "{}", result.stderr);
     let line = result.error_line();
@@ -185,29 +172,19 @@ fn a_broken_har_is_one_error_line() {
         text.replacen("\"method\": \"POST\"", "\"method\": null", 1),
     )
     .unwrap();
-    let out = path_in(&dir, "out.mitm");
-    let result = run(&["-n", "-q", "-r", &bad, "-w", &out]);
-    assert_eq!(result.code, 1);
-    assert_eq!(
-        result.error_line(),
-        format!(
-            "runner: error: {bad}: HAR entry 1: request.method is missing or not a string; fix or remove that entry \
-             (mitmproxy refuses it too); the 1 flow(s) before it were processed and written"
-        )
-    );
-    assert_eq!(flows(&out).len(), 1);
+    let ran = Offline::read(&bad).args(&["-q"]).write().run().fails(&format!(
+        "runner: error: {bad}: HAR entry 1: request.method is missing or not a string; fix or remove that entry \
+         (mitmproxy refuses it too); the 1 flow(s) before it were processed and written"
+    ));
+    assert_eq!(ran.written().len(), 1);
 }
 
 #[test]
 fn an_unwritable_hardump_is_one_error_line() {
-    let result = run(&[
-        "-n",
-        "-q",
-        "-r",
-        golden("get.mitm").to_str().unwrap(),
-        "--set",
-        "hardump=/nonexistent/dir/x.har",
-    ]);
+    let result = Offline::golden("get.mitm")
+        .args(&["-q"])
+        .set("hardump=/nonexistent/dir/x.har")
+        .run();
     assert_eq!(result.code, 1);
     assert_eq!(result.runner_lines().len(), 1, "{}", result.stderr);
     assert!(

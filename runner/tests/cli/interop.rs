@@ -5,7 +5,8 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use crate::support::{GOLDEN, golden, path_in, root, run, scratch};
+use crate::offline_run::Offline;
+use crate::support::{GOLDEN, golden, path_in, root, scratch};
 
 /// The Python of the venv with mitmproxy, or `None` (outside CI) to skip.
 pub(crate) fn peer() -> Option<PathBuf> {
@@ -46,30 +47,15 @@ fn compare(python: &PathBuf, args: &[&str]) {
 #[test]
 fn mitmproxy_reads_what_waylay_writes() {
     let Some(python) = peer() else { return };
-    let dir = scratch();
     for name in ["all.mitm"].iter().chain(&GOLDEN) {
         let input = golden(name);
         let input = input.to_str().unwrap();
-        let added = path_in(&dir, &format!("added-{name}"));
-        let result = run(&[
-            "-n",
-            "-q",
-            "-r",
-            input,
-            "-s",
-            "examples/add_header",
-            "-w",
-            &added,
-        ]);
-        assert_eq!(result.code, 0, "{}", result.stderr);
-        compare(
-            &python,
-            &["added-header", input, &added, "newheader", "foo"],
-        );
-        let copy = path_in(&dir, &format!("copy-{name}"));
-        let result = run(&["-n", "-q", "-r", input, "-w", &copy]);
-        assert_eq!(result.code, 0, "{}", result.stderr);
-        compare(&python, &["same", input, &copy]);
+        let run = || Offline::golden(name).args(&["-q"]);
+        let added = run().script("examples/add_header").write().run().ok();
+        let added_header = ["added-header", input, added.out(), "newheader", "foo"];
+        compare(&python, &added_header);
+        let copy = run().write().run().ok();
+        compare(&python, &["same", input, copy.out()]);
     }
 }
 
@@ -87,31 +73,21 @@ fn waylay_reads_what_mitmproxy_writes() {
     compare(&python, &args);
 
     // A plain copy is byte for byte.
-    let copy = path_in(&dir, "copy.mitm");
-    let result = run(&["-n", "-q", "-r", &written, "-w", &copy]);
-    assert_eq!(result.code, 0, "{}", result.stderr);
+    let copy = Offline::read(&written).args(&["-q"]).write().run().ok();
     assert!(
-        std::fs::read(&copy).unwrap() == std::fs::read(&written).unwrap(),
+        copy.written_bytes() == std::fs::read(&written).unwrap(),
         "copy differs from mitmproxy's file"
     );
 
     // Scripts see mitmproxy's flows, and mitmproxy reads the result.
-    let added = path_in(&dir, "added.mitm");
-    let result = run(&[
-        "-n",
-        "-r",
-        &written,
-        "-s",
-        "examples/add_header",
-        "-w",
-        &added,
-    ]);
-    assert_eq!(result.code, 0, "{}", result.stderr);
+    let result = Offline::read(&written)
+        .script("examples/add_header")
+        .write()
+        .run()
+        .ok();
     assert_eq!(result.stdout.lines().count(), 13, "{}", result.stdout);
-    compare(
-        &python,
-        &["added-header", &written, &added, "newheader", "foo"],
-    );
+    let added_header = ["added-header", &written, result.out(), "newheader", "foo"];
+    compare(&python, &added_header);
 }
 
 #[test]
@@ -203,8 +179,10 @@ fn mitmdump_tcp_events(python: &Path, file: &str) -> Vec<String> {
 /// Waylay's TCP events over `file`, from the recorder's log.
 fn waylay_tcp_events(file: &str) -> Vec<String> {
     let recorder = "runner/tests/fixtures/recorder";
-    let result = run(&["-n", "-r", file, "-s", &format!("{recorder} t")]);
-    assert_eq!(result.code, 0, "{}", result.stderr);
+    let result = Offline::read(file)
+        .script(&format!("{recorder} t"))
+        .run()
+        .ok();
     result
         .stdout
         .lines()
@@ -270,8 +248,7 @@ fn old_captures_are_read_and_rewritten_as_mitmdump_does() {
             path_in(&dir, &format!("{name}.waylay.mitm")),
             path_in(&dir, &format!("{name}.mitmdump.mitm")),
         );
-        let result = run(&["-n", "-q", "-r", old, "-w", &ours]);
-        assert_eq!(result.code, 0, "{name}: {}", result.stderr);
+        Offline::read(old).args(&["-q", "-w", &ours]).run().ok();
         let out = Command::new(python.with_file_name("mitmdump"))
             .args(["-q", "-n", "-r", old, "-w", &theirs])
             .output()
@@ -286,17 +263,9 @@ fn old_captures_are_read_and_rewritten_as_mitmdump_does() {
     }
     // 0.10: mitmproxy 11 refuses it too.
     let old = root().join("testdata/old-flows/dumpfile-010.mitm");
-    let result = run(&["-n", "-r", old.to_str().unwrap()]);
-    assert_eq!(
-        (result.code, result.error_line()),
-        (
-            1,
-            format!(
-                "runner: error: {}: byte 0: flow format version 0.10 is older than any mitmproxy 11 reads (0.11 and newer); \
-                 open the file with the mitmproxy that wrote it and save it again; the 0 flow(s) before it were processed",
-                old.display()
-            )
-            .as_str()
-        )
-    );
+    Offline::read(&old).run().fails(&format!(
+        "runner: error: {}: byte 0: flow format version 0.10 is older than any mitmproxy 11 reads (0.11 and newer); \
+         open the file with the mitmproxy that wrote it and save it again; the 0 flow(s) before it were processed",
+        old.display()
+    ));
 }

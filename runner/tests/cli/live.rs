@@ -2,7 +2,7 @@
 //! in-process origin, curl and raw sockets, all on loopback.
 
 use crate::origin::Origin;
-use crate::support::{Proxy, curl, flows, path_in, raw, scratch};
+use crate::support::{Proxy, answers, curl, flows, path_in, raw, scratch};
 
 /// The script log lines (not flow lines) a run printed, without the
 /// script's path prefix.
@@ -211,24 +211,22 @@ fn chunked_and_head_responses() {
 #[test]
 fn a_malformed_request_gets_a_400_and_a_log_line() {
     let proxy = Proxy::start(&[]);
-    let out = raw(
-        &proxy.addr,
-        b"GET http://127.0.0.1:1/ HTTP/1.1\r\nBad Header Line\r\n\r\n",
-    );
-    assert!(out.starts_with("HTTP/1.1 400 Bad Request\r\n"), "{out}");
-    let out = raw(
-        &proxy.addr,
-        b"GET /not-absolute HTTP/1.1\r\nHost: x\r\n\r\n",
-    );
-    assert!(
-        out.starts_with("HTTP/1.1 400 Bad Request\r\n") && out.contains("absolute URL"),
-        "{out}"
-    );
-    let out = raw(&proxy.addr, b"POST http://127.0.0.1:1/ HTTP/1.1\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n");
-    assert!(
-        out.starts_with("HTTP/1.1 400 Bad Request\r\n") && out.contains("smuggling"),
-        "{out}"
-    );
+    for (request, says) in [
+        (
+            &b"GET http://127.0.0.1:1/ HTTP/1.1\r\nBad Header Line\r\n\r\n"[..],
+            &["Bad Request\r\n"][..],
+        ),
+        (
+            b"GET /not-absolute HTTP/1.1\r\nHost: x\r\n\r\n",
+            &["Bad Request\r\n", "absolute URL"],
+        ),
+        (
+            b"POST http://127.0.0.1:1/ HTTP/1.1\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n",
+            &["Bad Request\r\n", "smuggling"],
+        ),
+    ] {
+        answers(&proxy.addr, request, 400, says);
+    }
     let stopped = proxy.stop();
     assert!(
         stopped.stderr.contains("malformed HTTP/1 head"),

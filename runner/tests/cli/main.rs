@@ -3,6 +3,7 @@
 
 mod cdp;
 mod mitmdump;
+mod offline_run;
 mod origin;
 mod reload;
 mod support;

@@ -3,7 +3,7 @@
 
 use std::process::Command;
 
-use crate::support::{golden, path_in, root, run, scratch};
+use crate::support::{path_in, root, run, scratch};
 
 #[test]
 fn a_new_crate_builds_tests_and_runs_as_created() {
@@ -31,19 +31,13 @@ fn a_new_crate_builds_tests_and_runs_as_created() {
     let stderr = String::from_utf8_lossy(&test.stderr);
     assert!(!stderr.contains("warning"), "{stderr}");
 
-    let out = path_in(&dir, "out.mitm");
-    let result = run(&[
-        "-n",
-        "-q",
-        "-r",
-        golden("get.mitm").to_str().unwrap(),
-        "-s",
-        &path,
-        "-w",
-        &out,
-    ]);
-    assert_eq!(result.code, 0, "{}", result.stderr);
-    let flows = crate::support::flows(&out);
+    let result = crate::offline_run::Offline::golden("get.mitm")
+        .args(&["-q"])
+        .script(&path)
+        .write()
+        .run()
+        .ok();
+    let flows = result.written();
     assert_eq!(
         waylay_proxy::http::header(flows[0].response().unwrap(), "x-waylay"),
         Some(&b"seen"[..])

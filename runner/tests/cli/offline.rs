@@ -2,24 +2,17 @@
 
 use waylay_proxy::http::{self, Which};
 
-use crate::support::{flows, golden, path_in, run, run_with_stdin, scratch};
+use crate::offline_run::Offline;
+use crate::support::{flows, golden, path_in, run_with_stdin, scratch};
 
 #[test]
 fn add_header_adds_newheader_to_each_response_and_changes_nothing_else() {
-    let dir = scratch();
-    let out = path_in(&dir, "out.mitm");
-    let input = golden("all.mitm");
-    let result = run(&[
-        "-n",
-        "-r",
-        input.to_str().unwrap(),
-        "-s",
-        "examples/add_header",
-        "-w",
-        &out,
-    ]);
-    assert_eq!(result.code, 0, "{}", result.stderr);
-    let (before, after) = (flows(&input), flows(&out));
+    let result = Offline::golden("all.mitm")
+        .script("examples/add_header")
+        .write()
+        .run()
+        .ok();
+    let (before, after) = (flows(golden("all.mitm")), result.written());
     assert_eq!(after.len(), 5);
     let mut expected = before.clone();
     for flow in &mut expected {
@@ -40,14 +33,10 @@ fn add_header_adds_newheader_to_each_response_and_changes_nothing_else() {
 
 #[test]
 fn without_scripts_the_output_is_the_input_byte_for_byte() {
-    let dir = scratch();
     for name in ["all.mitm", "websocket.mitm", "tcp.mitm", "https.mitm"] {
-        let out = path_in(&dir, name);
-        let input = golden(name);
-        let result = run(&["-n", "-q", "-r", input.to_str().unwrap(), "-w", &out]);
-        assert_eq!(result.code, 0, "{}", result.stderr);
+        let ran = Offline::golden(name).args(&["-q"]).write().run().ok();
         assert!(
-            std::fs::read(&out).unwrap() == std::fs::read(&input).unwrap(),
+            ran.written_bytes() == std::fs::read(golden(name)).unwrap(),
             "{name} changed"
         );
     }
@@ -71,10 +60,9 @@ fn reads_standard_input_and_appends_with_plus() {
 
 #[test]
 fn writes_standard_output_and_moves_lines_to_standard_error() {
-    let input = golden("get.mitm");
-    let result = run(&["-n", "-r", input.to_str().unwrap(), "-w", "-"]);
-    assert_eq!(result.code, 0, "{}", result.stderr);
-    assert_eq!(result.stdout.as_bytes(), std::fs::read(&input).unwrap());
+    let result = Offline::golden("get.mitm").args(&["-w", "-"]).run().ok();
+    let input = std::fs::read(golden("get.mitm")).unwrap();
+    assert_eq!(result.stdout.as_bytes(), input);
     assert!(
         result
             .stderr
@@ -84,21 +72,12 @@ fn writes_standard_output_and_moves_lines_to_standard_error() {
 
 #[test]
 fn several_scripts_run_in_command_line_order_with_their_argv() {
-    let dir = scratch();
-    let out = path_in(&dir, "out.mitm");
-    let input = golden("all.mitm");
-    let result = run(&[
-        "-n",
-        "-r",
-        input.to_str().unwrap(),
-        "-s",
-        "runner/tests/fixtures/recorder first",
-        "-s",
-        "runner/tests/fixtures/recorder 'second one' x",
-        "-w",
-        &out,
-    ]);
-    assert_eq!(result.code, 0, "{}", result.stderr);
+    let result = Offline::golden("all.mitm")
+        .script("runner/tests/fixtures/recorder first")
+        .script("runner/tests/fixtures/recorder 'second one' x")
+        .write()
+        .run()
+        .ok();
     let log: Vec<&str> = result
         .stdout
         .lines()
@@ -117,7 +96,7 @@ fn several_scripts_run_in_command_line_order_with_their_argv() {
         ]
     );
     assert!(result.stdout.ends_with("[runner/tests/fixtures/recorder] first done\n[runner/tests/fixtures/recorder] second one done\n"));
-    for flow in flows(&out) {
+    for flow in result.written() {
         let request = flow.request().unwrap();
         let seen: Vec<&[u8]> = (0..http::headers(request).len())
             .filter_map(|i| http::header_at(request, i))
@@ -130,27 +109,20 @@ fn several_scripts_run_in_command_line_order_with_their_argv() {
 
 #[test]
 fn quiet_prints_nothing() {
-    let input = golden("all.mitm");
-    let result = run(&[
-        "-n",
-        "-q",
-        "-r",
-        input.to_str().unwrap(),
-        "-s",
-        "runner/tests/fixtures/recorder",
-    ]);
-    assert_eq!(
-        (result.code, result.stdout.as_str()),
-        (0, ""),
-        "{}",
-        result.stderr
-    );
+    let result = Offline::golden("all.mitm")
+        .args(&["-q"])
+        .script("runner/tests/fixtures/recorder")
+        .run()
+        .ok();
+    assert_eq!(result.stdout, "");
 }
 
 #[test]
 fn without_input_only_start_and_done_fire() {
-    let result = run(&["-n", "-s", "runner/tests/fixtures/recorder tag"]);
-    assert_eq!(result.code, 0, "{}", result.stderr);
+    let result = Offline::new()
+        .script("runner/tests/fixtures/recorder tag")
+        .run()
+        .ok();
     assert_eq!(
         result.stdout,
         "[runner/tests/fixtures/recorder] tag start [\"tag\"]\n[runner/tests/fixtures/recorder] tag done\n"

@@ -6,6 +6,7 @@
 use waylay_proxy::Flow;
 use waylay_proxy::flowfile::FlowWriter;
 
+use crate::offline_run::Offline;
 use crate::support::{flows, golden, path_in, run, scratch};
 
 const RECORDER: &str = "runner/tests/fixtures/recorder";
@@ -38,15 +39,10 @@ const TCP_EVENTS: [&str; 6] = [
 
 #[test]
 fn a_saved_tcp_flow_replays_its_messages_one_at_a_time_then_ends() {
-    let input = golden("tcp.mitm");
-    let result = run(&[
-        "-n",
-        "-r",
-        input.to_str().unwrap(),
-        "-s",
-        &format!("{RECORDER} t"),
-    ]);
-    assert_eq!(result.code, 0, "{}", result.stderr);
+    let result = Offline::golden("tcp.mitm")
+        .script(&format!("{RECORDER} t"))
+        .run()
+        .ok();
     let mut expected = vec!["start [\"t\"]".to_owned()];
     expected.extend(TCP_EVENTS.iter().map(|l| (*l).to_owned()));
     expected[1] += ", server Some((\"127.0.0.1\", 18083))";
@@ -71,17 +67,11 @@ pub fn failed_flow_file(dir: &tempfile::TempDir) -> String {
 fn a_saved_tcp_flow_with_an_error_ends_with_tcp_error_not_tcp_end() {
     let dir = scratch();
     let input = failed_flow_file(&dir);
-    let out = path_in(&dir, "out.mitm");
-    let result = run(&[
-        "-n",
-        "-r",
-        &input,
-        "-s",
-        &format!("{RECORDER} t"),
-        "-w",
-        &out,
-    ]);
-    assert_eq!(result.code, 0, "{}", result.stderr);
+    let result = Offline::read(&input)
+        .script(&format!("{RECORDER} t"))
+        .write()
+        .run()
+        .ok();
     let lines = log(&result.stdout);
     assert_eq!(lines.len(), 8, "{lines:?}");
     assert_eq!(
@@ -89,26 +79,17 @@ fn a_saved_tcp_flow_with_an_error_ends_with_tcp_error_not_tcp_end() {
         format!("[{RECORDER}] t tcp_error 4 messages, error Some(\"Connection reset by peer\")")
     );
     assert!(lines.iter().all(|l| !l.contains("tcp_end")), "{lines:?}");
-    assert!(std::fs::read(&out).unwrap() == std::fs::read(&input).unwrap());
+    assert!(result.written_bytes() == std::fs::read(&input).unwrap());
 }
 
 #[test]
 fn injecting_into_a_saved_tcp_flow_is_an_error_the_script_sees() {
-    let dir = scratch();
-    let out = path_in(&dir, "out.mitm");
-    let input = golden("tcp.mitm");
-    let result = run(&[
-        "-n",
-        "-r",
-        input.to_str().unwrap(),
-        "-s",
-        &format!("{RECORDER} t"),
-        "--set",
-        "recorder_tcp_inject=hi",
-        "-w",
-        &out,
-    ]);
-    assert_eq!(result.code, 0, "{}", result.stderr);
+    let result = Offline::golden("tcp.mitm")
+        .script(&format!("{RECORDER} t"))
+        .set("recorder_tcp_inject=hi")
+        .write()
+        .run()
+        .ok();
     let line = log(&result.stdout)
         .into_iter()
         .find(|l| l.contains(" inject "))
@@ -122,38 +103,25 @@ fn injecting_into_a_saved_tcp_flow_is_an_error_the_script_sees() {
         "{line}"
     );
     assert!(
-        std::fs::read(&out).unwrap() == std::fs::read(&input).unwrap(),
+        result.written_bytes() == std::fs::read(golden("tcp.mitm")).unwrap(),
         "nothing was appended"
     );
 }
 
 #[test]
 fn a_tcp_script_that_changes_nothing_writes_the_input_byte_for_byte() {
-    let dir = scratch();
-    let input = golden("tcp.mitm");
-    for (i, script) in [
+    let input = std::fs::read(golden("tcp.mitm")).unwrap();
+    for script in [
         format!("{RECORDER} t"),
         "examples/tcp-simple nowhere-to-be-found x".to_owned(),
-    ]
-    .iter()
-    .enumerate()
-    {
-        let out = path_in(&dir, &format!("out-{i}.mitm"));
-        let result = run(&[
-            "-n",
-            "-q",
-            "-r",
-            input.to_str().unwrap(),
-            "-s",
-            script,
-            "-w",
-            &out,
-        ]);
-        assert_eq!(result.code, 0, "{script}: {}", result.stderr);
-        assert!(
-            std::fs::read(&out).unwrap() == std::fs::read(&input).unwrap(),
-            "{script}: not byte for byte"
-        );
+    ] {
+        let ran = Offline::golden("tcp.mitm")
+            .args(&["-q"])
+            .script(&script)
+            .write()
+            .run()
+            .ok();
+        assert!(ran.written_bytes() == input, "{script}: not byte for byte");
     }
 }
 
@@ -211,19 +179,11 @@ fn rewritten_messages_are_what_gets_written() {
 
 #[test]
 fn asking_a_tcp_flow_for_its_request_fails_the_hook_saying_why() {
-    let dir = scratch();
-    let input = golden("tcp.mitm");
-    let out = path_in(&dir, "out.mitm");
-    let result = run(&[
-        "-n",
-        "-r",
-        input.to_str().unwrap(),
-        "-s",
-        "runner/tests/fixtures/panicky tcp_request",
-        "-w",
-        &out,
-    ]);
-    assert_eq!(result.code, 0, "{}", result.stderr);
+    let result = Offline::golden("tcp.mitm")
+        .script("runner/tests/fixtures/panicky tcp_request")
+        .write()
+        .run()
+        .ok();
     let lines = result.runner_lines();
     assert_eq!(lines.len(), 2, "{}", result.stderr);
     assert!(
@@ -237,5 +197,5 @@ fn asking_a_tcp_flow_for_its_request_fails_the_hook_saying_why() {
     );
     assert!(lines[0].ends_with("; the flow goes on as it was before the hook"));
     // The comment set before the panic is undone.
-    assert!(std::fs::read(&out).unwrap() == std::fs::read(&input).unwrap());
+    assert!(result.written_bytes() == std::fs::read(golden("tcp.mitm")).unwrap());
 }

@@ -4,6 +4,7 @@
 use waylay_proxy::Flow;
 use waylay_proxy::flowfile::FlowWriter;
 
+use crate::offline_run::Offline;
 use crate::support::{flows, golden, path_in, run, scratch};
 
 const RECORDER: &str = "runner/tests/fixtures/recorder";
@@ -15,15 +16,10 @@ fn log(stdout: &str) -> Vec<&str> {
 
 #[test]
 fn a_saved_websocket_replays_its_messages_one_at_a_time_after_the_response() {
-    let input = golden("websocket.mitm");
-    let result = run(&[
-        "-n",
-        "-r",
-        input.to_str().unwrap(),
-        "-s",
-        &format!("{RECORDER} t"),
-    ]);
-    assert_eq!(result.code, 0, "{}", result.stderr);
+    let result = Offline::golden("websocket.mitm")
+        .script(&format!("{RECORDER} t"))
+        .run()
+        .ok();
     let expected: Vec<String> = [
         "start [\"t\"]",
         "request_headers /ws",
@@ -46,21 +42,12 @@ fn a_saved_websocket_replays_its_messages_one_at_a_time_after_the_response() {
 
 #[test]
 fn injecting_into_a_saved_websocket_is_an_error_the_script_sees() {
-    let dir = scratch();
-    let out = path_in(&dir, "out.mitm");
-    let input = golden("websocket.mitm");
-    let result = run(&[
-        "-n",
-        "-r",
-        input.to_str().unwrap(),
-        "-s",
-        &format!("{RECORDER} t"),
-        "--set",
-        "recorder_ws_inject=hi",
-        "-w",
-        &out,
-    ]);
-    assert_eq!(result.code, 0, "{}", result.stderr);
+    let result = Offline::golden("websocket.mitm")
+        .script(&format!("{RECORDER} t"))
+        .set("recorder_ws_inject=hi")
+        .write()
+        .run()
+        .ok();
     let line = log(&result.stdout)
         .into_iter()
         .find(|l| l.contains(" inject "))
@@ -75,29 +62,24 @@ fn injecting_into_a_saved_websocket_is_an_error_the_script_sees() {
     );
     let websocket = |f: &Flow| f.dict().get("websocket").cloned();
     assert_eq!(
-        flows(&out).iter().map(websocket).collect::<Vec<_>>(),
-        flows(&input).iter().map(websocket).collect::<Vec<_>>(),
+        result.written().iter().map(websocket).collect::<Vec<_>>(),
+        flows(golden("websocket.mitm"))
+            .iter()
+            .map(websocket)
+            .collect::<Vec<_>>(),
         "nothing was appended"
     );
 }
 
 #[test]
 fn a_websocket_script_that_changes_nothing_writes_the_input_byte_for_byte() {
-    let dir = scratch();
-    let out = path_in(&dir, "out.mitm");
-    let input = golden("websocket.mitm");
-    let result = run(&[
-        "-n",
-        "-q",
-        "-r",
-        input.to_str().unwrap(),
-        "-s",
-        "examples/websocket-rewrite nowhere-to-be-found x",
-        "-w",
-        &out,
-    ]);
-    assert_eq!(result.code, 0, "{}", result.stderr);
-    assert!(std::fs::read(&out).unwrap() == std::fs::read(&input).unwrap());
+    let ran = Offline::golden("websocket.mitm")
+        .args(&["-q"])
+        .script("examples/websocket-rewrite nowhere-to-be-found x")
+        .write()
+        .run()
+        .ok();
+    assert!(ran.written_bytes() == std::fs::read(golden("websocket.mitm")).unwrap());
 }
 
 /// The saved WebSocket with three more chat lines, two of them spam;

@@ -1,7 +1,8 @@
 //! Script options: declared in the SDK, listed by `--options`, set with
 //! `--set`, checked at start-up.
 
-use crate::support::{golden, run};
+use crate::offline_run::Offline;
+use crate::support::run;
 
 const RECORDER: &str = "runner/tests/fixtures/recorder";
 
@@ -44,19 +45,12 @@ fn options_lists_the_proxys_and_the_scripts() {
 
 #[test]
 fn set_values_reach_the_script() {
-    let input = golden("get.mitm");
-    let out = run(&[
-        "-n",
-        "-r",
-        input.to_str().unwrap(),
-        "-s",
-        &format!("{RECORDER} t"),
-        "--set",
-        "recorder_note=hi there",
-        "--set",
-        "recorder_limit=7",
-    ]);
-    assert_eq!(out.code, 0, "{}", out.stderr);
+    let out = Offline::golden("get.mitm")
+        .script(&format!("{RECORDER} t"))
+        .set("recorder_note=hi there")
+        .set("recorder_limit=7")
+        .run()
+        .ok();
     assert!(
         out.stdout.contains(&format!(
             "[{RECORDER}] t note hi there\n[{RECORDER}] t limit 7\n"
@@ -68,18 +62,21 @@ fn set_values_reach_the_script() {
 
 #[test]
 fn malformed_and_unknown_values_are_refused_at_start() {
-    let out = run(&["-n", "-s", RECORDER, "--set", "recorder_limit=many"]);
-    assert_eq!(
-        (out.code, out.error_line()),
+    for (option, line) in [
         (
-            1,
-            "runner: error: --set recorder_limit=many: expected a whole number (Logged at start when not 0.)"
-        )
-    );
-    // A slip gets the closest name, a script's included.
-    let out = run(&["-n", "-s", RECORDER, "--set", "recorder_notes=x"]);
-    assert_eq!(
-        out.error_line(),
-        "runner: error: --set recorder_notes: no such option; did you mean recorder_note? (`runner --options` lists them all)"
-    );
+            "recorder_limit=many",
+            "runner: error: --set recorder_limit=many: expected a whole number (Logged at start when not 0.)",
+        ),
+        // A slip gets the closest name, a script's included.
+        (
+            "recorder_notes=x",
+            "runner: error: --set recorder_notes: no such option; did you mean recorder_note? (`runner --options` lists them all)",
+        ),
+    ] {
+        Offline::new()
+            .script(RECORDER)
+            .set(option)
+            .run()
+            .fails(line);
+    }
 }

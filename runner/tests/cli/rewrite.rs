@@ -5,6 +5,7 @@
 use std::process::Command;
 
 use crate::filters::compare;
+use crate::offline_run::Offline;
 use crate::support::{golden, path_in, run, scratch, write_crate};
 
 fn file(name: &str) -> String {
@@ -116,7 +117,6 @@ fn addons_run_around_scripts_as_in_mitmproxy() {
         ],
     );
     let krate = dir.path().to_string_lossy().into_owned();
-    let out = path_in(&dir, "out.mitm");
     let sets = [
         "--set",
         "anticomp=true",
@@ -124,11 +124,14 @@ fn addons_run_around_scripts_as_in_mitmproxy() {
         "stickycookie=~d shop.example",
     ];
     let input = file("sticky.mitm");
-    let mut args = vec!["-n", "-q", "-r", &input, "-s", &krate, "-w", &out];
-    args.extend(sets);
-    let result = run(&args);
-    assert_eq!(result.code, 0, "{}", result.stderr);
-    let flows = crate::support::flows(&out);
+    let ran = Offline::read(&input)
+        .args(&["-q"])
+        .script(&krate)
+        .write()
+        .args(&sets)
+        .run()
+        .ok();
+    let flows = ran.written();
     let header = |i: usize, name: &str| {
         let req = flows[i].request().unwrap();
         waylay_proxy::http::header(req, name).map(|v| String::from_utf8_lossy(v).into_owned())
@@ -154,7 +157,7 @@ fn addons_run_around_scripts_as_in_mitmproxy() {
         .unwrap();
     assert!(status.success());
     assert_eq!(
-        compare(&python, &["same-set", &out, &theirs]).trim(),
+        compare(&python, &["same-set", ran.out(), &theirs]).trim(),
         "ok: 10 flows"
     );
 }
@@ -162,22 +165,13 @@ fn addons_run_around_scripts_as_in_mitmproxy() {
 /// mitmdump's own flags set the same options.
 #[test]
 fn mitmdump_flags_set_the_options() {
-    let dir = scratch();
-    let out = path_in(&dir, "out.mitm");
-    let input = file("sticky.mitm");
-    let result = run(&[
-        "-n",
-        "-q",
-        "-r",
-        &input,
-        "-w",
-        &out,
-        "--anticomp",
-        "--stickyauth",
-        "~all",
-    ]);
-    assert_eq!(result.code, 0, "{}", result.stderr);
-    let flows = crate::support::flows(&out);
+    let flows = Offline::golden("sticky.mitm")
+        .args(&["-q"])
+        .write()
+        .args(&["--anticomp", "--stickyauth", "~all"])
+        .run()
+        .ok()
+        .written();
     let req = flows[5].request().unwrap();
     assert_eq!(
         waylay_proxy::http::header(req, "accept-encoding"),
@@ -243,20 +237,7 @@ fn malformed_specs_get_one_line_each() {
             "runner: error: --set anticache=yes: expected true or false (or no value, for true)",
         ),
     ] {
-        let mut full = vec!["-n"];
-        full.extend(args.iter().copied());
-        let result = run(&full);
-        assert_eq!(
-            (result.code, result.error_line()),
-            (1, want),
-            "{args:?}: {}",
-            result.stderr
-        );
-        assert_eq!(
-            result.runner_lines().len(),
-            1,
-            "one line: {}",
-            result.stderr
-        );
+        let ran = Offline::new().args(&args).run().fails(want);
+        assert_eq!(ran.runner_lines().len(), 1, "one line: {}", ran.stderr);
     }
 }

@@ -4,6 +4,7 @@
 
 use std::process::Command;
 
+use crate::offline_run::Offline;
 use crate::origin::Origin;
 use crate::support::{Proxy, curl, flows, golden, path_in, root, run, scratch};
 
@@ -221,41 +222,31 @@ fn matches_what_mitmdump_replays() {
 fn bad_input_gets_one_line() {
     let get = golden("get.mitm");
     let get = get.to_str().unwrap();
-    let out = run(&["-n", "-r", get, "-S", "/nonexistent/flows.mitm"]);
-    assert_ne!(out.code, 0);
-    let line = out.error_line();
-    assert!(
-        line.starts_with(
-            "runner: error: -S /nonexistent/flows.mitm: cannot read the flows to replay"
-        ),
-        "{line}"
-    );
-
     let dir = scratch();
     let broken = path_in(&dir, "broken.mitm");
     let mut bytes = std::fs::read(get).unwrap();
     bytes.truncate(bytes.len() - 10);
     std::fs::write(&broken, bytes).unwrap();
-    let out = run(&["-n", "-r", get, "-S", &broken]);
-    assert_ne!(out.code, 0);
-    let line = out.error_line();
-    assert!(line.contains(&format!("-S {broken}: byte ")), "{line}");
-    assert!(line.contains("no server replay started"), "{line}");
-    assert_eq!(out.runner_lines().len(), 1, "{}", out.stderr);
-
-    for args in [
-        &["--set", "server_replay_extra=302"][..],
-        &["--server-replay-extra", "302"][..],
+    let cut_short = format!("-S {broken}: byte ");
+    let not_a_value =
+        "\"302\": not a value it takes; the values are forward, kill, 204, 400, 404, 500";
+    // (arguments after `-r get.mitm`, pieces of the one error line)
+    for (args, pieces) in [
+        (
+            &["-S", "/nonexistent/flows.mitm"][..],
+            &["runner: error: -S /nonexistent/flows.mitm: cannot read the flows to replay"][..],
+        ),
+        (&["-S", &broken], &[&cut_short, "no server replay started"]),
+        (
+            &["-S", get, "--set", "server_replay_extra=302"],
+            &[not_a_value],
+        ),
+        (&["-S", get, "--server-replay-extra", "302"], &[not_a_value]),
     ] {
-        let out = run(&[&["-n", "-r", get, "-S", get][..], args].concat());
-        assert_ne!(out.code, 0);
-        let line = out.error_line();
-        assert!(
-            line.contains(
-                "\"302\": not a value it takes; the values are forward, kill, 204, 400, 404, 500"
-            ),
-            "{line}"
-        );
-        assert_eq!(out.runner_lines().len(), 1, "{}", out.stderr);
+        let ran = Offline::golden("get.mitm").args(args).run();
+        assert_eq!(ran.code, 1, "{args:?}: {}", ran.stderr);
+        let line = ran.error_line();
+        assert!(pieces.iter().all(|p| line.contains(p)), "{args:?}: {line}");
+        assert_eq!(ran.runner_lines().len(), 1, "{}", ran.stderr);
     }
 }

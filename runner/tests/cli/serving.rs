@@ -59,8 +59,10 @@ fn a_second_ctrl_c_quits_at_once_and_the_capture_stays_readable() {
 fn r_without_n_runs_the_saved_flows_through_the_scripts_then_serves() {
     let input = crate::support::golden("all.mitm");
     let input = input.to_str().unwrap();
-    let offline = crate::support::run(&["-n", "-r", input, "-s", "runner/tests/fixtures/recorder"]);
-    assert_eq!(offline.code, 0, "{}", offline.stderr);
+    let offline = crate::offline_run::Offline::read(input)
+        .script("runner/tests/fixtures/recorder")
+        .run()
+        .ok();
     let saved_events: Vec<String> = events(&offline.stdout)
         .into_iter()
         .filter(|e| e != "start" && e != "done")

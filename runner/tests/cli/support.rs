@@ -282,6 +282,24 @@ pub fn curl_https(proxy: &Proxy, args: &[&str]) -> String {
     curl(proxy, &[&["--cacert", &proxy.ca_cert()], args].concat())
 }
 
+/// Sends raw bytes to `addr` and checks the answer, read until the peer
+/// closes: its status line is `HTTP/1.1 {status} …` and it says each of
+/// `says` somewhere. Returns the whole answer.
+#[track_caller]
+pub fn answers(addr: &str, request: impl AsRef<[u8]>, status: u16, says: &[&str]) -> String {
+    let request = request.as_ref();
+    let out = raw(addr, request);
+    let shown = String::from_utf8_lossy(&request[..request.len().min(80)]);
+    assert!(
+        out.starts_with(&format!("HTTP/1.1 {status} ")),
+        "{shown:?} was answered, not with {status}: {out}"
+    );
+    for piece in says {
+        assert!(out.contains(piece), "{shown:?}: no {piece:?} in {out}");
+    }
+    out
+}
+
 /// Sends raw bytes to `addr` and reads until the peer closes.
 pub fn raw(addr: &str, request: &[u8]) -> String {
     use std::io::{Read, Write};

@@ -5,7 +5,8 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use crate::support::{Output, golden, manifest, path_in, run, scratch, write_crate};
+use crate::offline_run::{Offline, Ran};
+use crate::support::{golden, manifest, path_in, run, scratch, write_crate};
 
 /// The SDK copy this runner pins scripts to (from `runner --version`).
 fn own_copy() -> PathBuf {
@@ -19,15 +20,8 @@ fn own_copy() -> PathBuf {
 }
 
 /// `runner -n -q -r get.mitm -s DIR`.
-fn run_over_get(dir: &str) -> Output {
-    run(&[
-        "-n",
-        "-q",
-        "-r",
-        golden("get.mitm").to_str().unwrap(),
-        "-s",
-        dir,
-    ])
+fn run_over_get(dir: &str) -> Ran {
+    Offline::golden("get.mitm").args(&["-q"]).script(dir).run()
 }
 
 /// A crate made by `runner new` in `scratch`, named `name`.
@@ -107,14 +101,7 @@ fn a_pin_to_another_compatible_copy_is_moved_in_one_line() {
     let pin = pin_of(&path).replace(own_copy().to_str().unwrap(), other.to_str().unwrap());
     std::fs::write(&config, pin).unwrap();
 
-    let result = run(&[
-        "-n",
-        "-r",
-        golden("get.mitm").to_str().unwrap(),
-        "-s",
-        &path,
-    ]);
-    assert_eq!(result.code, 0, "{}", result.stderr);
+    let result = Offline::golden("get.mitm").script(&path).run().ok();
     let moved: Vec<&str> = result
         .stderr
         .lines()

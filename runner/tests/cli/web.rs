@@ -8,6 +8,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
+use crate::offline_run::Offline;
 use crate::origin::Origin;
 use crate::support::{Proxy, curl, golden, raw, root};
 
@@ -348,47 +349,33 @@ fn live_flows_reach_the_view_and_the_proxy_refuses_to_forward_to_it() {
 
 #[test]
 fn bad_web_settings_get_one_line() {
-    let out = crate::support::run(&[
-        "-n",
-        "--web",
-        "--set",
-        "web_port=99999",
-        "-r",
-        golden("get.mitm").to_str().unwrap(),
-    ]);
-    assert_eq!(out.code, 1);
-    assert_eq!(
-        out.error_line(),
-        "runner: error: --set web_port=99999: expected a port number from 0 to 65535"
-    );
-    let out = crate::support::run(&[
-        "-n",
-        "--web",
-        "--set",
-        "web_host=example.com",
-        "-r",
-        golden("get.mitm").to_str().unwrap(),
-    ]);
-    assert_eq!(
-        out.error_line(),
-        "runner: error: --set web_host=example.com: expected an IP address such as 127.0.0.1 or ::1"
-    );
     // A port already taken.
     let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let port = taken.local_addr().unwrap().port();
-    let out = crate::support::run(&[
-        "-n",
-        "--web",
-        "--set",
-        &format!("web_port={port}"),
-        "-r",
-        golden("get.mitm").to_str().unwrap(),
-    ]);
-    assert!(
-        out.error_line().starts_with(&format!("runner: error: --web: cannot listen on 127.0.0.1:{port}; is mitmweb or another runner there?")),
-        "{}",
-        out.error_line()
+    let taken_port = format!("web_port={port}");
+    let in_use = format!(
+        "runner: error: --web: cannot listen on 127.0.0.1:{port}; is mitmweb or another runner there?"
     );
+    for (option, line) in [
+        (
+            "web_port=99999",
+            "runner: error: --set web_port=99999: expected a port number from 0 to 65535",
+        ),
+        (
+            "web_host=example.com",
+            "runner: error: --set web_host=example.com: expected an IP address such as 127.0.0.1 or ::1",
+        ),
+        // The OS's own words follow this one.
+        (taken_port.as_str(), in_use.as_str()),
+    ] {
+        let out = Offline::golden("get.mitm")
+            .args(&["--web"])
+            .set(option)
+            .run();
+        assert_eq!(out.code, 1, "{option}: {}", out.stderr);
+        assert!(out.error_line().starts_with(line), "{}", out.error_line());
+        assert_eq!(out.runner_lines().len(), 1, "{}", out.stderr);
+    }
 }
 
 /// The event pane's lines so far, as "level: text".

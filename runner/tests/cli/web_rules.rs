@@ -12,8 +12,9 @@ use serde_json::{Value, json};
 use crate::cdp::{Browser, chromium};
 use crate::interop::peer;
 use crate::mitmdump::Mitmdump;
+use crate::offline_run::Offline;
 use crate::origin::Origin;
-use crate::support::{Proxy, curl, curl_via, path_in, run, scratch};
+use crate::support::{Proxy, curl, curl_via, path_in, scratch};
 use crate::web::View;
 
 fn rule(kind: &str, filter: &str, args: &[&str]) -> Value {
@@ -232,31 +233,27 @@ fn mitmproxys_config_yaml_is_read_and_the_command_line_wins() {
     // A file that is not options: one line, naming it.
     let bad = path_in(&confdir, "bad.yaml");
     std::fs::write(&bad, "- just\n- a list\n").unwrap();
-    let result = run(&["-n", "--options", &bad]);
-    assert_eq!(result.code, 1);
-    assert_eq!(
-        result.error_line(),
-        format!(
-            "runner: error: {bad}: expected a mapping of option names to values (`anticache: true`), as mitmproxy's config.yaml"
-        )
-    );
     let missing = path_in(&confdir, "missing.yaml");
-    let result = run(&["-n", "--options", &missing]);
-    assert!(
-        result.error_line().starts_with(&format!(
-            "runner: error: --options {missing}: cannot read the options file"
-        )),
-        "{}",
-        result.error_line()
+    let not_a_mapping = format!(
+        "runner: error: {bad}: expected a mapping of option names to values (`anticache: true`), as mitmproxy's config.yaml"
     );
-    let result = run(&["-n", "--set", "block_list=/~all/teapot"]);
-    assert!(
-        result
-            .error_line()
-            .contains("block_list \"/~all/teapot\": \"teapot\" is not an HTTP status"),
-        "{}",
-        result.error_line()
-    );
+    let unreadable = format!("runner: error: --options {missing}: cannot read the options file");
+    for (args, line) in [
+        (["--options", bad.as_str()], not_a_mapping.as_str()),
+        (["--options", missing.as_str()], unreadable.as_str()),
+        (
+            ["--set", "block_list=/~all/teapot"],
+            "block_list \"/~all/teapot\": \"teapot\" is not an HTTP status",
+        ),
+    ] {
+        let result = Offline::new().args(&args).run();
+        assert_eq!(result.code, 1, "{args:?}: {}", result.stderr);
+        let said = result.error_line();
+        assert!(
+            said.starts_with("runner: error: ") && said.contains(line),
+            "{said}"
+        );
+    }
 }
 
 #[test]
