@@ -78,6 +78,11 @@ impl Value {
         Value::Text(Bytes::copy_from_slice(s.as_bytes()))
     }
 
+    /// A text value that lives as long as the program: nothing copied.
+    pub fn static_text(s: &'static str) -> Value {
+        Value::Text(Bytes::from_static(s.as_bytes()))
+    }
+
     /// A bytes value.
     pub fn bytes(b: &[u8]) -> Value {
         Value::Bytes(Bytes::copy_from_slice(b))

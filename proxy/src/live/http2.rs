@@ -231,7 +231,13 @@ async fn stream(
         Bytes::from_static(b"HTTP/2.0"),
         start,
     );
-    let flow = record::flow(shared.session.conn.clone(), request, start);
+    let session = &shared.session;
+    let flow = record::flow(
+        session.conn.clone(),
+        session.unconnected.clone(),
+        request,
+        start,
+    );
     let length = if hyper::body::Body::is_end_stream(&body) {
         Some(0)
     } else {

@@ -27,6 +27,13 @@ fn addr(a: SocketAddr) -> Value {
     ])
 }
 
+/// An empty list, shared: every connection record has three, and none is
+/// changed in place (a change copies it first).
+fn empty_list() -> Value {
+    static EMPTY: std::sync::OnceLock<Value> = std::sync::OnceLock::new();
+    EMPTY.get_or_init(|| Value::list(Vec::new())).clone()
+}
+
 /// How many fields `common` adds.
 const COMMON_FIELDS: usize = 16;
 
@@ -38,14 +45,14 @@ fn common(d: &mut Dict, start: Option<f64>, peer: Option<SocketAddr>, sock: Opti
     d.push("timestamp_start", start.map_or(Value::Null, Value::Float));
     d.push("sni", Value::Null);
     d.push("tls_version", Value::Null);
-    d.push("cipher_list", Value::list(Vec::new()));
+    d.push("cipher_list", empty_list());
     d.push("cipher", Value::Null);
-    d.push("alpn_offers", Value::list(Vec::new()));
+    d.push("alpn_offers", empty_list());
     d.push("alpn", Value::Null);
-    d.push("certificate_list", Value::list(Vec::new()));
+    d.push("certificate_list", empty_list());
     d.push("tls", Value::Bool(false));
     d.push("error", Value::Null);
-    d.push("transport_protocol", Value::text("tcp"));
+    d.push("transport_protocol", Value::static_text("tcp"));
     d.push("id", Value::text(&new_id()));
     d.push("sockname", sock.map_or(Value::Null, addr));
     d.push("peername", peer.map_or(Value::Null, addr));
@@ -308,7 +315,14 @@ pub fn request_dict(
     let mut d = Dict::new();
     d.push("path", Value::Bytes(target.path.clone()));
     d.push("authority", Value::Bytes(authority));
-    d.push("scheme", Value::bytes(target.scheme.as_bytes()));
+    d.push(
+        "scheme",
+        match target.scheme.as_str() {
+            "http" => Value::Bytes(Bytes::from_static(b"http")),
+            "https" => Value::Bytes(Bytes::from_static(b"https")),
+            other => Value::bytes(other.as_bytes()),
+        },
+    );
     d.push("method", Value::Bytes(method));
     d.push("port", Value::Int(i64::from(target.port)));
     d.push("host", Value::text(&target.host));
@@ -406,27 +420,30 @@ pub fn connect_flow(client_conn: Value, head: &Head, host: &str, port: u16) -> F
     };
     let mut request = request(head, &target, start);
     request.insert("authority", Value::Bytes(head.second.clone()));
-    flow(client_conn, request, start)
+    flow(client_conn, unconnected_server(), request, start)
 }
 
-/// A new HTTP flow from its client connection and request.
-pub fn flow(client_conn: Value, request: Dict, created: f64) -> Flow {
+/// A new HTTP flow from its client connection, the server record it
+/// starts with (its connection's [`unconnected_server`], shared by every
+/// flow there until one connects, as mitmproxy's context shares its
+/// `Server`) and its request.
+pub fn flow(client_conn: Value, server_conn: Value, request: Dict, created: f64) -> Flow {
     let mut d = Dict::new();
     d.push("websocket", Value::Null);
     d.push("response", Value::Null);
     d.push("request", Value::Dict(request.into()));
     d.push("backup", Value::Null);
     d.push("timestamp_created", Value::Float(created));
-    d.push("comment", Value::text(""));
+    d.push("comment", Value::static_text(""));
     d.push("metadata", Value::Dict(Dict::new().into()));
-    d.push("marked", Value::text(""));
+    d.push("marked", Value::static_text(""));
     d.push("is_replay", Value::Null);
     d.push("intercepted", Value::Bool(false));
-    d.push("server_conn", unconnected_server());
+    d.push("server_conn", server_conn);
     d.push("client_conn", client_conn);
     d.push("error", Value::Null);
     d.push("id", Value::text(&new_id()));
-    d.push("type", Value::text("http"));
+    d.push("type", Value::static_text("http"));
     d.push("version", Value::Int(FORMAT_VERSION));
     Flow::from_value(Value::Dict(d.into())).expect("a dict")
 }

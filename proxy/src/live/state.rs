@@ -422,6 +422,9 @@ pub struct Session {
     /// Where the low layers' connection events go: `live`'s scripts.
     pub notify: Notifier,
     pub conn: Value,
+    /// The server record this connection's flows start with, built once:
+    /// a flow that connects replaces it with its own.
+    pub unconnected: Value,
     pub sock: SocketAddr,
     pub mode: Arc<Mode>,
     /// Said after the reason of every flow here whose server side fails (a
@@ -455,6 +458,7 @@ impl Session {
             ),
             live,
             conn,
+            unconnected: record::unconnected_server(),
             sock,
             mode,
             failure_note: "",
