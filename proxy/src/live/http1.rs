@@ -253,7 +253,7 @@ async fn request(
     if reverse.is_some() && !s.live.options.keep_host_header {
         record::set_host_header(&mut request, &target);
     }
-    let flow = record::flow(s.conn.clone(), s.unconnected.clone(), request, start);
+    let flow = record::flow(s.conn.clone(), s.unconnected(), request, start);
     let mut down = H1Down {
         client,
         kind,

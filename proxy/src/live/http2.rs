@@ -232,12 +232,7 @@ async fn stream(
         start,
     );
     let session = &shared.session;
-    let flow = record::flow(
-        session.conn.clone(),
-        session.unconnected.clone(),
-        request,
-        start,
-    );
+    let flow = record::flow(session.conn.clone(), session.unconnected(), request, start);
     let length = if hyper::body::Body::is_end_stream(&body) {
         Some(0)
     } else {

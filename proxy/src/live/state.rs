@@ -422,9 +422,10 @@ pub struct Session {
     /// Where the low layers' connection events go: `live`'s scripts.
     pub notify: Notifier,
     pub conn: Value,
-    /// The server record this connection's flows start with, built once:
-    /// a flow that connects replaces it with its own.
-    pub unconnected: Value,
+    /// The server record this connection's flows start with, built at its
+    /// first flow (an idle connection holds none): a flow that connects
+    /// replaces it with its own.
+    unconnected: std::sync::OnceLock<Value>,
     pub sock: SocketAddr,
     pub mode: Arc<Mode>,
     /// Said after the reason of every flow here whose server side fails (a
@@ -458,7 +459,7 @@ impl Session {
             ),
             live,
             conn,
-            unconnected: record::unconnected_server(),
+            unconnected: std::sync::OnceLock::new(),
             sock,
             mode,
             failure_note: "",
@@ -502,6 +503,15 @@ impl Session {
             true => Hooked::Killed,
             false => Hooked::Go,
         }
+    }
+
+    /// The server record a new flow here starts with, shared by the
+    /// connection's flows until one connects (mitmproxy's context shares
+    /// its `Server` the same way).
+    pub fn unconnected(&self) -> Value {
+        self.unconnected
+            .get_or_init(record::unconnected_server)
+            .clone()
     }
 
     /// Notes the flow's current state in case shutdown overtakes it.
