@@ -93,7 +93,7 @@ impl fmt::Display for SpecError {
             if c.is_control() {
                 write!(f, "{}", c.escape_default())?;
             } else {
-                f.write_fmt(format_args!("{c}"))?;
+                write!(f, "{c}")?;
             }
         }
         Ok(())

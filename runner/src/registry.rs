@@ -200,10 +200,12 @@ impl Config {
     /// The values of options the scripts declare, checked; a name no one
     /// knows is refused with the closest one suggested.
     pub fn script_values(&self, declared: &[DeclaredOption]) -> Result<HashMap<String, String>> {
-        for (name, _) in &self.others {
-            if declared.iter().any(|o| &o.name == name) {
-                continue;
-            }
+        let unknown = self
+            .others
+            .iter()
+            .map(|(name, _)| name)
+            .find(|name| !declared.iter().any(|o| &o.name == *name));
+        if let Some(name) = unknown {
             let known = OPTIONS
                 .iter()
                 .map(|o| o.name)

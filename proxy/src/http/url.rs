@@ -453,4 +453,34 @@ mod tests {
         assert!(parse("http://[::1/").is_err());
         assert!(parse("http://exämple.com/").is_err());
     }
+
+    /// Each refusal has its kind, as `urllib.parse` and mitmproxy raise it.
+    #[test]
+    fn refusals_have_kinds() {
+        use super::UrlError;
+        for (url, kind) in [
+            (
+                "http://exämple.com/",
+                UrlError::NotAscii("http://exämple.com/".into()),
+            ),
+            ("http://[::1/", UrlError::InvalidIpv6),
+            ("http://x[::1]/", UrlError::InvalidIpv6),
+            ("/just/a/path", UrlError::NoHostname),
+            ("http://a..b/", UrlError::InvalidHost),
+            ("http://a:99999/", UrlError::PortOutOfRange),
+            ("http://a:port/", UrlError::PortNotInteger("port".into())),
+            ("http://[vz.1]/", UrlError::InvalidIpvFuture),
+            ("http://[1.2.3.4]/", UrlError::Ipv4InBrackets),
+            (
+                "http://[nothing]/",
+                UrlError::NotAnAddress("nothing".into()),
+            ),
+        ] {
+            assert_eq!(parse(url).map(|p| p.host), Err(kind), "{url}");
+        }
+        assert_eq!(
+            UrlError::PortNotInteger("port".into()).to_string(),
+            "Port could not be cast to integer value as \"port\""
+        );
+    }
 }

@@ -556,12 +556,7 @@ fn h2_request(
         .uri(&uri)
         .version(http::Version::HTTP_2)
         .body(body)
-        .map_err(|why| {
-            Failure::BadRequest(RequestError::NotHttp2 {
-                uri: uri.clone(),
-                why,
-            })
-        })?;
+        .map_err(move |why| Failure::BadRequest(RequestError::NotHttp2 { uri, why }))?;
     *request.headers_mut() = convert::header_map(&send::end_to_end(req), length);
     Ok(request)
 }

@@ -172,49 +172,67 @@ fn a_script_that_does_not_compile_shows_cargos_errors_then_one_line() {
     );
 }
 
-/// Crates that build but are no script: (name, crate types, lib.rs,
-/// pieces of the error line after `runner: error: `).
-const NOT_SCRIPTS: [(&str, &str, &str, &[&str]); 3] = [
+/// Crates that build but are no script: (name, crate types, lib.rs, how
+/// the error line starts (`{path}`: the crate's), what it says on the way,
+/// how it ends).
+type NotScript = (
+    &'static str,
+    &'static str,
+    &'static str,
+    &'static str,
+    &'static [&'static str],
+    &'static str,
+);
+
+const NO_CDYLIB: &str = ": the crate builds no cdylib; add `[lib] crate-type = [\"cdylib\", \"rlib\"]` to its Cargo.toml";
+
+const NOT_SCRIPTS: [NotScript; 3] = [
     (
         "plain",
         "\"rlib\"",
         "",
-        &[
-            ": the crate builds no cdylib; add `[lib] crate-type = [\"cdylib\", \"rlib\"]` to its Cargo.toml",
-        ],
+        "runner: error: {path}",
+        &[],
+        NO_CDYLIB,
     ),
     (
         "old_abi",
         "\"cdylib\"",
         "#[unsafe(no_mangle)]\npub extern \"C\" fn waylay_abi_version() -> u32 { 999 }\n",
+        "runner: error: ",
         &[
             "libold_abi.so was built for script ABI 999, but this runner speaks ABI 7 (ABI 7 added ",
             "http_connect and its kin",
             "); rebuild it",
         ],
+        "",
     ),
     (
         "no_script",
         "\"cdylib\"",
         "#[unsafe(no_mangle)]\npub extern \"C\" fn something_else() {}\n",
-        &[
-            "libno_script.so is not a Waylay script: it exports no `waylay_abi_version`; export your script type with `waylay_sdk::export_script!(YourType);`",
-        ],
+        "runner: error: ",
+        &[],
+        "libno_script.so is not a Waylay script: it exports no `waylay_abi_version`; export your script type with `waylay_sdk::export_script!(YourType);`",
     ),
 ];
 
 #[test]
 fn a_crate_that_is_no_script_is_named() {
-    for (name, types, lib, pieces) in NOT_SCRIPTS {
+    for (name, types, lib, start, pieces, end) in NOT_SCRIPTS {
         let dir = scratch();
         let toml = manifest(name, types, false);
         write_crate(dir.path(), &[("Cargo.toml", &toml), ("src/lib.rs", lib)]);
-        let ran = Offline::new().script(dir.path().to_str().unwrap()).run();
+        let path = dir.path().to_str().unwrap();
+        let ran = Offline::new().script(path).run();
         assert_eq!(ran.code, 1, "{name}: {}", ran.stderr);
         let line = ran.error_line();
-        assert!(line.starts_with("runner: error: "), "{name}: {line}");
-        for piece in pieces {
-            assert!(line.contains(piece), "{name}: {line}");
+        let start = start.replace("{path}", path);
+        assert!(line.starts_with(&start), "{name}: {line}");
+        assert!(pieces.iter().all(|p| line.contains(p)), "{name}: {line}");
+        assert!(line.ends_with(end), "{name}: {line}");
+        if start.contains(path) {
+            assert_eq!(line.len(), start.len() + end.len(), "{name}: {line}");
         }
         assert_eq!(ran.runner_lines().len(), 1, "{name}: {}", ran.stderr);
     }
