@@ -30,6 +30,9 @@ pub struct Flow {
     /// A long-lived stream's older messages, out of memory (live only;
     /// written in their place).
     spill: Option<Box<spill::Spill>>,
+    /// A live stream's messages relayed without being kept, because
+    /// nothing would ever read them (live only; see `live::keep`).
+    unkept: usize,
 }
 
 /// What kind of flow (`type` in the file).
@@ -54,6 +57,7 @@ impl Flow {
             root,
             streaming: [false; 2],
             spill: None,
+            unkept: 0,
         })
     }
 
@@ -64,6 +68,7 @@ impl Flow {
             root: Value::Dict(Default::default()),
             streaming: [false; 2],
             spill: None,
+            unkept: 0,
         }
     }
 

@@ -22,6 +22,7 @@ mod handoff;
 mod http1;
 mod http2;
 mod intercept;
+mod keep;
 pub mod mode;
 mod notify;
 mod options;

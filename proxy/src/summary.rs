@@ -227,7 +227,9 @@ pub fn flow_line(flow: &Flow) -> String {
         }
         _ => {
             let server = addr(flow.conn("server_conn"), "address").unwrap_or_else(|| "-".into());
+            // Those relayed without being kept count too.
             let messages = flow.spilled_count()
+                + flow.unkept_count()
                 + flow
                     .dict()
                     .get("messages")

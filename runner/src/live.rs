@@ -94,6 +94,9 @@ pub fn run(
     options.tls = Some(Arc::new(crate::interception::interceptor(
         cli, &options, output,
     )?));
+    // Flow lines read a stream's message count, never its messages; a
+    // view or save filter and a HAR file may read them.
+    let lines_only = har.is_none() && flows.save.is_none() && flows.view.is_none();
     let detail = if output.quiet { 0 } else { cli.flow_detail };
     let lines = output.clone();
     let view = flows.view.clone();
@@ -135,6 +138,7 @@ pub fn run(
         capture,
         on_flow,
         on_encoded: web.as_ref().map(|web| web.on_encoded()),
+        lines_only,
     };
     let live = Arc::new(Live::with_sinks(scripts, sinks, options));
     if let Some(web) = &web {

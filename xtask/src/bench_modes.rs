@@ -1,7 +1,7 @@
 //! `cargo xtask bench modes`: the proxy modes of issue 11 next to their
 //! peers, in one run: reverse mode's keep-alive requests/s (wrk) beside
 //! nginx's `proxy_pass`, `mitmdump --mode reverse` and direct; a TCP echo
-//! through CONNECT beside direct and mitmdump; new SOCKS5 connections/s,
+//! through CONNECT beside direct, hudsucker's tunnel and mitmdump; new SOCKS5 connections/s,
 //! each with a 1-byte echo, beside mitmdump's and plain new connections.
 //! `--against REV` adds REV's runner to every section (A/B in the same
 //! run); `--origin nginx` puts nginx behind the reverse proxies instead of
@@ -19,7 +19,9 @@ use crate::ab::Variant;
 use crate::bench_live::wrk;
 use crate::nginx::{nginx, nginx_version};
 use crate::peer;
-use crate::procs::{Running, free_port, memory_kib, mitmdump_with, runner_at};
+use crate::procs::{
+    Running, build_hudsucker, free_port, hudsucker, memory_kib, mitmdump_with, runner_at,
+};
 use crate::tcp_load::{self, CLIENT_THREAD, ORIGIN_THREAD, Route, Tally, measure};
 use crate::tls_load::Measured;
 use crate::util::{arg_value, root};
@@ -84,7 +86,8 @@ pub fn modes(args: &[&str]) -> Result<()> {
     writeln!(
         report,
         "\nTCP: an in-process echo origin (one thread), a tokio client on {client_threads} thread(s), \
-         both in the xtask process; CPU is each part's share of one core over the row (2 cores in all).\n"
+         both in the xtask process; CPU is each part's share of one core over the row (2 cores in all). \
+         Each proxy has carried one short stream before the rows.\n"
     )?;
     // Each Waylay and mitmdump in `mode`, each on a port of its own.
     let through = |mode: &str| -> Result<Through> {
@@ -112,10 +115,41 @@ pub fn modes(args: &[&str]) -> Result<()> {
         })
     };
 
-    // A long-lived connection each, one message in flight.
+    // A long-lived connection each, one message in flight. hudsucker
+    // tunnels bytes that are neither TLS nor HTTP with tokio's
+    // `copy_bidirectional`: the relay with no flow at all.
     let connect = through("regular")?;
+    build_hudsucker()?;
+    let huds_port = free_port()?;
+    let mut huds = hudsucker(huds_port)?;
+    wait_up(&mut huds, huds_port)?;
     let size = load.size;
-    let rows = connect.rows("direct to origin", "CONNECT", Route::Connect);
+    let mut rows = connect.rows("direct to origin", "CONNECT", Route::Connect);
+    let mitm_row = rows.pop().expect("rows end with mitmdump's");
+    rows.push((
+        "hudsucker 0.25, CONNECT tunnel (copy_bidirectional)".to_owned(),
+        Route::Connect(huds_port),
+        Some(&huds),
+    ));
+    rows.push(mitm_row);
+    // One short stream through each proxy first: a proxy that has seen a
+    // TCP flow end knows its scripts' stream hooks (Waylay learns that a
+    // hook is not overridden when it first calls it).
+    for (_, route, _) in &rows[1..] {
+        let warm = tcp_load::echo_loop(
+            *route,
+            origin,
+            Instant::now() + Duration::from_millis(200),
+            size,
+        );
+        let tally = runtime.block_on(warm);
+        ensure!(
+            tally.errors == 0,
+            "the warm-up stream through {route:?} failed: {}",
+            tally.first_error.unwrap_or_default()
+        );
+    }
+    std::thread::sleep(Duration::from_millis(300));
     writeln!(
         report,
         "| TCP echo, {} B messages, {} connections | messages/s | p50 | p99 | errors | CPU: proxy / client / origin |",
@@ -125,19 +159,22 @@ pub fn modes(args: &[&str]) -> Result<()> {
     let echo = table(&mut report, &runtime, &rows, load, |route, deadline| {
         tcp_load::echo_loop(route, origin, deadline, size)
     })?;
-    let mitm_at = echo.len() - 1;
+    let (mitm_at, huds_at) = (echo.len() - 1, echo.len() - 2);
     writeln!(
         report,
-        "\nThrough CONNECT Waylay does {:.0}% of direct (target >= 40%: {}) and {:.1}x mitmdump. \
-         Peak RSS: Waylay {:.1} MiB, mitmdump {:.1} MiB.",
+        "\nThrough CONNECT Waylay does {:.0}% of direct (target >= 40%: {}), {:.2}x hudsucker's tunnel \
+         ({:.0}% of direct) and {:.1}x mitmdump. Peak RSS: Waylay {:.1} MiB, hudsucker {:.1} MiB, mitmdump {:.1} MiB.",
         100.0 * echo[1] / echo[0],
         met(echo[1] / echo[0] >= 0.40),
+        echo[1] / echo[huds_at],
+        100.0 * echo[huds_at] / echo[0],
         echo[1] / echo[mitm_at],
         memory_kib(&connect.waylays[0].1, "VmHWM") / 1024.0,
+        memory_kib(&huds, "VmHWM") / 1024.0,
         memory_kib(&connect.mitm.0, "VmHWM") / 1024.0
     )?;
-    ab_line(&mut report, &variants, &echo[1..mitm_at])?;
-    drop(connect);
+    ab_line(&mut report, &variants, &echo[1..huds_at])?;
+    drop((connect, huds));
 
     // A new connection per echo.
     let socks = through("socks5")?;

@@ -465,6 +465,19 @@ impl Flow {
         self.spill.as_deref().map_or(0, Spill::count)
     }
 
+    /// How many of a live stream's messages were relayed without being
+    /// kept: nothing (no capture file, no view, no script hook) would
+    /// ever have read them. They are in neither the spill nor the list.
+    pub fn unkept_count(&self) -> usize {
+        self.unkept
+    }
+
+    /// Counts one more message relayed without being kept.
+    #[cfg(feature = "live")]
+    pub(crate) fn count_unkept(&mut self) {
+        self.unkept += 1;
+    }
+
     /// The spill, to change a message in it.
     pub(crate) fn spill_mut(&mut self) -> Option<&mut Spill> {
         self.spill.as_deref_mut()

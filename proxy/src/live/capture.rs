@@ -37,6 +37,11 @@ pub struct Sinks {
     pub on_flow: Option<OnFlow>,
     /// What needs the flow's bytes (the web view).
     pub on_encoded: Option<OnEncoded>,
+    /// `on_flow` only shows flow lines: of a stream it reads how many
+    /// messages there were, never the messages. With this and nothing
+    /// else to read them, a stream's messages are relayed without being
+    /// kept (`live::keep`).
+    pub lines_only: bool,
 }
 
 impl std::fmt::Debug for Sinks {
@@ -45,6 +50,7 @@ impl std::fmt::Debug for Sinks {
             .field("capture", &self.capture.is_some())
             .field("on_flow", &self.on_flow.is_some())
             .field("on_encoded", &self.on_encoded.is_some())
+            .field("lines_only", &self.lines_only)
             .finish()
     }
 }
@@ -67,6 +73,9 @@ enum Recorded {
 pub(super) struct Recorder {
     tx: Mutex<Option<Handle>>,
     thread: Mutex<Option<JoinHandle<io::Result<()>>>>,
+    /// A sink reads a stream's messages: the capture file, the view, or
+    /// an `on_flow` that is more than flow lines.
+    reads_messages: bool,
 }
 
 /// A way to hand finished flows to the capture thread.
@@ -82,10 +91,14 @@ pub(super) struct Handle {
 impl Recorder {
     /// Starts the thread, unless there is nowhere for flows to go.
     pub(super) fn start(sinks: Sinks, scripts: Arc<Scripts>) -> Recorder {
+        let reads_messages = sinks.capture.is_some()
+            || sinks.on_encoded.is_some()
+            || (sinks.on_flow.is_some() && !sinks.lines_only);
         if sinks.capture.is_none() && sinks.on_flow.is_none() && sinks.on_encoded.is_none() {
             return Recorder {
                 tx: Mutex::new(None),
                 thread: Mutex::new(None),
+                reads_messages,
             };
         }
         let (tx, rx) = mpsc::channel(4096);
@@ -101,7 +114,13 @@ impl Recorder {
         Recorder {
             tx: Mutex::new(Some(handle)),
             thread: Mutex::new(Some(thread)),
+            reads_messages,
         }
+    }
+
+    /// Whether a sink reads a stream's messages (not only their count).
+    pub(super) fn reads_messages(&self) -> bool {
+        self.reads_messages
     }
 
     /// A handle for a session, while the thread runs.

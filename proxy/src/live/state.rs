@@ -154,6 +154,7 @@ impl Live {
             capture,
             on_flow,
             on_encoded: None,
+            lines_only: false,
         };
         Live::with_sinks(scripts, sinks, options)
     }
@@ -172,6 +173,17 @@ impl Live {
             quit: watch::Sender::new(false),
             pause: std::sync::OnceLock::new(),
         }
+    }
+
+    /// Whether a stream's messages are kept in its flow
+    /// ([`keep`](super::keep)).
+    pub(super) fn keeps_messages(&self, stream: super::keep::Stream) -> bool {
+        super::keep::keeps(
+            stream,
+            self.recorder.reads_messages(),
+            self.pause.get().is_some(),
+            |event| self.scripts.wants(event),
+        )
     }
 
     /// Sets what decides which flows pause (intercept); once.

@@ -13,6 +13,7 @@ use tokio::sync::watch;
 
 use super::failure::Failure;
 use super::handoff::Handoff;
+use super::keep::Stream;
 use super::record;
 use super::state::{Hooked, Session};
 use super::wire::{BoxIo, Reader};
@@ -77,6 +78,42 @@ async fn deliver(
         }
     }
     Ok(())
+}
+
+/// Why a relay stops before both sides have closed.
+enum Stop {
+    /// The proxy is shutting down.
+    Closing,
+    /// The view killed the flow.
+    Killed,
+}
+
+/// Passes on what side `from` has buffered, as one message: kept in the
+/// flow and shown to the scripts, or, when nothing would read it
+/// ([`keep`](super::keep)), sent straight on and counted.
+async fn pass_on(
+    s: &Session,
+    flow: &mut Flow,
+    sides: &mut [Reader<BoxIo>; 2],
+    budget: &mut Budget,
+    from: usize,
+) -> Result<(), ()> {
+    if s.live.keeps_messages(Stream::Tcp) {
+        let data = sides[from].buffered().split().freeze();
+        let message = tcp::message(from == 0, data, record::now());
+        return deliver(s, flow, sides, budget, VecDeque::from([message])).await;
+    }
+    let [client, server] = sides;
+    let (src, dst) = if from == 0 {
+        (client, server)
+    } else {
+        (server, client)
+    };
+    let data = src.buffered();
+    let sent = dst.io().write_all(data).await;
+    data.clear();
+    flow.count_unkept();
+    sent.map_err(drop)
 }
 
 /// Relays a TCP flow between `client` and `server` to its end.
@@ -148,13 +185,19 @@ async fn run(
     }
     let mut open = [true, true];
     let mut kill = s.kill_signal();
+    // Watched for the whole relay, not made anew for each read.
+    let stop = async {
+        tokio::select! {
+            _ = closing.wait_for(|c| *c) => Stop::Closing,
+            _ = kill.wait_for(|k| *k) => Stop::Killed,
+        }
+    };
+    tokio::pin!(stop);
     // Bytes a side sent before the relay began (the first bytes read to
     // tell protocols apart, a server that spoke first) are messages too.
     for from in 0..2 {
         if sides[from].has_buffered() {
-            let data = sides[from].buffered().split().freeze();
-            let message = tcp::message(from == 0, data, record::now());
-            deliver(s, flow, sides, budget, VecDeque::from([message])).await?;
+            pass_on(s, flow, sides, budget, from).await?;
         }
     }
     while open[0] || open[1] {
@@ -165,11 +208,13 @@ async fn run(
         let (read, from) = tokio::select! {
             n = client.read_more(), if open[0] => (n, 0),
             n = server.read_more(), if open[1] => (n, 1),
-            _ = closing.wait_for(|c| *c) => return Ok(()),
-            _ = kill.wait_for(|k| *k) => {
-                flow.set_error("Connection killed.", record::now());
-                return Err(());
-            }
+            stop = &mut stop => match stop {
+                Stop::Closing => return Ok(()),
+                Stop::Killed => {
+                    flow.set_error("Connection killed.", record::now());
+                    return Err(());
+                }
+            },
         };
         match read {
             Ok(0) => {
@@ -177,11 +222,7 @@ async fn run(
                 open[from] = false;
                 let _ = sides[1 - from].io().shutdown().await;
             }
-            Ok(_) => {
-                let data = sides[from].buffered().split().freeze();
-                let message = tcp::message(from == 0, data, record::now());
-                deliver(s, flow, sides, budget, VecDeque::from([message])).await?;
-            }
+            Ok(_) => pass_on(s, flow, sides, budget, from).await?,
             Err(e) => {
                 let who = if from == 0 { "client" } else { "server" };
                 s.log(

@@ -15,6 +15,7 @@ use tokio::io::AsyncWriteExt;
 use tokio::sync::watch;
 
 use super::handoff::Handoff;
+use super::keep::Stream;
 use super::record;
 use super::state::{Hooked, Session};
 use super::upstream::Upstream;
@@ -263,6 +264,20 @@ async fn run(
     let injected = injected_since(flow, n);
     deliver(s, flow, sides, budget, injected.into()).await?;
     let mut kill = s.kill_signal();
+    // Watched for the whole relay, not made anew for each read.
+    let stop = async {
+        tokio::select! {
+            _ = kill.wait_for(|k| *k) => Err(killed_by_view()),
+            _ = closing.wait_for(|c| *c) => Ok(End {
+                closed_by_client: false,
+                code: 1001,
+                reason: Some("the proxy is shutting down".into()),
+                error: None,
+                send: Some(Some((1001, "the proxy is shutting down".into()))),
+            }),
+        }
+    };
+    tokio::pin!(stop);
     loop {
         // What each side has buffered is handled before reading more.
         for i in 0..2 {
@@ -277,16 +292,7 @@ async fn run(
         let (read, from) = tokio::select! {
             n = client.wire.read_more() => (n, 0),
             n = server.wire.read_more() => (n, 1),
-            _ = kill.wait_for(|k| *k) => return Err(killed_by_view()),
-            _ = closing.wait_for(|c| *c) => {
-                return Ok(End {
-                    closed_by_client: false,
-                    code: 1001,
-                    reason: Some("the proxy is shutting down".into()),
-                    error: None,
-                    send: Some(Some((1001, "the proxy is shutting down".into()))),
-                });
-            }
+            stop = &mut stop => return stop,
         };
         let from_client = from == 0;
         match read {
@@ -330,6 +336,11 @@ async fn drain(
         let other = &mut sides[1 - i];
         let mut out = Vec::new();
         match event {
+            // Nothing would read it (`keep`): sent straight on, counted.
+            ws::Event::Message { text, payload } if !s.live.keeps_messages(Stream::WebSocket) => {
+                other.encoder.message(text, &payload, &mut out);
+                flow.count_unkept();
+            }
             ws::Event::Message { text, payload } => {
                 let message = websocket::message(text, from_client, payload, record::now(), false);
                 deliver(s, flow, sides, budget, VecDeque::from([message])).await?;

@@ -236,6 +236,47 @@ fn a_websocket_in_a_connect_tunnel_sees_the_server_close() {
     assert_eq!(messages(&saved[0]).len(), 2);
 }
 
+/// With nothing to read a WebSocket's messages (no capture file, no view,
+/// no script hooked on them), each is framed again and sent straight on
+/// without being kept: both sides still get every message, text and
+/// binary, and the close. The first WebSocket keeps its messages (the
+/// proxy learns that `websocket_end` is not hooked when it first calls
+/// it); the second is relayed without keeping them.
+#[test]
+fn a_websocket_nothing_reads_still_carries_every_message() {
+    let origin = WsOrigin::start(false);
+    let proxy = Proxy::start(&["-s", "examples/add_header"]);
+    runtime().block_on(async {
+        for _ in 0..2 {
+            let mut ws = absolute(&proxy, &origin, "/ws/echo").await;
+            for i in 0..20 {
+                let said = format!("hello {i}");
+                ws.send(Message::text(said.clone())).await.unwrap();
+                assert_eq!(next_text(&mut ws).await, format!("echo: {said}"));
+            }
+            let big = vec![7u8; 100_000];
+            ws.send(Message::binary(big.clone())).await.unwrap();
+            match tokio::time::timeout(Duration::from_secs(10), ws.next()).await {
+                Ok(Some(Ok(Message::Binary(data)))) => {
+                    assert_eq!(&data[..6], b"echo: ");
+                    assert_eq!(&data[6..], &big[..]);
+                }
+                other => panic!("expected the binary echo, got {other:?}"),
+            }
+            ws.close(None).await.unwrap();
+            while let Some(Ok(_)) = ws.next().await {}
+            tokio::time::sleep(Duration::from_millis(300)).await;
+        }
+    });
+    let stopped = proxy.stop();
+    assert_eq!(
+        stopped.stdout.matches("/ws/echo << 101").count(),
+        2,
+        "the flow lines: {}",
+        stopped.stdout
+    );
+}
+
 /// A rustls client config that trusts the proxy's CA.
 fn trusting(ca_file: &str) -> std::sync::Arc<rustls::ClientConfig> {
     let pem = std::fs::read(ca_file).unwrap();
