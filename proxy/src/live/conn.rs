@@ -294,7 +294,10 @@ async fn drive(
                 client,
                 server,
                 server_conn,
-            } => Box::pin(tcp::relay(s, client, server, server_conn, closing)).await,
+            } => {
+                s.no_more_flows();
+                Box::pin(tcp::relay(s, client, server, server_conn, closing)).await
+            }
             Handoff::TcpFailed { client, failure } => tcp::failed(s, client, failure).await,
             Handoff::Intercept {
                 client,
@@ -314,7 +317,10 @@ async fn drive(
                 flow,
                 client,
                 server,
-            } => Box::pin(websocket::relay(s, *flow, client, server, closing)).await,
+            } => {
+                s.no_more_flows();
+                Box::pin(websocket::relay(s, *flow, client, server, closing)).await
+            }
             Handoff::Pipe { client, server } => {
                 pipe(client, server).await;
                 Handoff::Done

@@ -177,8 +177,10 @@ async fn run(
 ) -> Result<(), ()> {
     hook(s, Event::TcpStart, flow).await?;
     let budget = &mut Budget::new(s.live.options.stream_messages_memory);
-    if let Some(list) = flow.tcp_messages_mut()
-        && !list.is_empty()
+    // Messages `tcp_start` injected. With none, the flow is not touched: a
+    // change would copy it away from the in-flight registry's snapshot.
+    if flow.tcp_messages().is_some_and(|list| !list.is_empty())
+        && let Some(list) = flow.tcp_messages_mut()
     {
         let injected = std::mem::take(list);
         deliver(s, flow, sides, budget, injected.into()).await?;

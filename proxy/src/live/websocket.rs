@@ -131,11 +131,16 @@ pub async fn relay(
 }
 
 /// The messages a hook appended (injections), taken out of the list to be
-/// run one at a time like received ones.
+/// run one at a time like received ones. With none, the flow is not
+/// touched: a change would copy it away from the in-flight registry's
+/// snapshot, and an idle WebSocket would hold both.
 fn injected_since(flow: &mut Flow, n: usize) -> Vec<Value> {
+    if flow.websocket_messages().map_or(0, <[Value]>::len) <= n {
+        return Vec::new();
+    }
     match flow.websocket_messages_mut() {
-        Some(list) if list.len() > n => list.split_off(n),
-        _ => Vec::new(),
+        Some(list) => list.split_off(n),
+        None => Vec::new(),
     }
 }
 
