@@ -253,17 +253,17 @@ async fn drive(
 ) {
     loop {
         next = match next {
+            // Every layer is boxed: the task holds only the one it is in.
+            // (HTTP/1's 1 KiB inline would stay with a connection that
+            // became a WebSocket or a tunnel for the rest of its life.)
             Handoff::Http1 {
                 client,
                 tunnel,
                 pool,
             } => {
                 let client = client_reader(client, live);
-                http1::serve(s, client, tunnel, pool, closing).await
+                Box::pin(http1::serve(s, client, tunnel, pool, closing)).await
             }
-            // Boxed: an idle plain connection's task stays small; a
-            // tunnel's TLS and HTTP/2 state is only allocated once there
-            // is a tunnel.
             Handoff::Connect {
                 client,
                 head,
@@ -298,7 +298,9 @@ async fn drive(
                 s.no_more_flows();
                 Box::pin(tcp::relay(s, client, server, server_conn, closing)).await
             }
-            Handoff::TcpFailed { client, failure } => tcp::failed(s, client, failure).await,
+            Handoff::TcpFailed { client, failure } => {
+                Box::pin(tcp::failed(s, client, failure)).await
+            }
             Handoff::Intercept {
                 client,
                 server,
