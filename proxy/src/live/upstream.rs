@@ -211,11 +211,11 @@ pub async fn transport(
     };
     let failed = match tokio::time::timeout(timeout, dialed).await {
         Ok(Ok((stream, peer, sock))) => {
-            let mut conn = record::server_conn(host, port, peer, sock, start, record::now());
-            let id = pending.as_ref().and_then(|p| p.as_dict()?.get("id"));
-            if let (Some(d), Some(id)) = (conn.as_dict_mut(), id) {
-                d.insert("id", id.clone());
-            }
+            let id = pending
+                .as_ref()
+                .and_then(|p| p.as_dict()?.get("id"))
+                .cloned();
+            let conn = record::server_conn(host, port, (peer, sock), (start, record::now()), id);
             notify.fire(Event::ServerConnected, &conn).await;
             let stream = notify.watch(stream, &conn);
             return Ok((stream, conn));
