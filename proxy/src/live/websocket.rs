@@ -268,6 +268,10 @@ async fn run(
     }
     let injected = injected_since(flow, n);
     deliver(s, flow, sides, budget, injected.into()).await?;
+    // From here the flow may sit for hours: kept in its file form, and
+    // the in-flight registry's snapshot shares that.
+    flow.compact();
+    s.track(flow);
     let mut kill = s.kill_signal();
     // Watched for the whole relay, not made anew for each read.
     let stop = async {
