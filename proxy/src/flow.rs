@@ -4,7 +4,7 @@
 use std::fmt;
 
 use crate::http::{self, Which};
-use crate::tnetstring::{Dict, Value};
+use crate::tnetstring::{Dict, Item, Node as _, Value};
 
 mod copy;
 pub mod spill;
@@ -84,7 +84,9 @@ impl Flow {
         }
         let mut bytes = Vec::new();
         crate::tnetstring::write(&self.root, &mut bytes);
-        self.root = Value::Dict(Dict::lazy(bytes::Bytes::from(bytes)).into());
+        // At its exact size: the buffer grew by doubling.
+        let bytes = bytes::Bytes::copy_from_slice(&bytes);
+        self.root = Value::Dict(Dict::lazy(bytes).into());
     }
 
     /// The underlying value, for writing: without the messages in the
@@ -124,9 +126,15 @@ impl Flow {
         self.text("id").unwrap_or("")
     }
 
-    /// A top-level text field.
+    /// A top-level text field. A flow still in its file form (one read
+    /// lazily, or kept compact while it sits) is read without building
+    /// its dict.
     pub fn text(&self, key: &str) -> Option<&str> {
-        self.dict().get(key).and_then(Value::as_str)
+        let dict = self.dict();
+        match dict.unbuilt() {
+            Some(raw) => Item::first(raw)?.0.get(key)?.str(),
+            None => dict.get(key).and_then(Value::as_str),
+        }
     }
 
     /// The request or response dict, if present (not null).

@@ -223,6 +223,12 @@ impl Dict {
         self.raw.as_ref()
     }
 
+    /// The source bytes, while the entries have not been built from them:
+    /// for reading one field without building the rest.
+    pub(crate) fn unbuilt(&self) -> Option<&Bytes> {
+        self.raw.as_ref().filter(|_| self.entries.get().is_none())
+    }
+
     fn entries(&self) -> &[(Value, Value)] {
         self.entries
             .get_or_init(|| parse::dict_entries(self.raw.as_ref()))

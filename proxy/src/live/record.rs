@@ -71,9 +71,10 @@ fn common(
 /// (`summary::addr`). A connection lives as long as its client, an idle
 /// WebSocket's two records included.
 fn compact(d: Dict) -> Value {
-    let mut bytes = Vec::with_capacity(512);
+    let mut bytes = Vec::with_capacity(1024);
     tnetstring::write(&Value::Dict(d.into()), &mut bytes);
-    Value::Dict(Dict::lazy(Bytes::from(bytes)).into())
+    // At its exact size: the record is kept as long as its connection.
+    Value::Dict(Dict::lazy(Bytes::copy_from_slice(&bytes)).into())
 }
 
 /// A client connection accepted at `sock` from `peer`, by a listener of
