@@ -64,7 +64,7 @@ fn duration(flow: &Flow, req: &Dict) -> Option<String> {
 pub fn addr(conn: Option<&Dict>, key: &str) -> Option<String> {
     let conn = conn?;
     // A record still in its file form is read without being built.
-    match conn.raw() {
+    match conn.unbuilt() {
         Some(raw) => addr_of(Item::first(raw)?.0, key),
         None => addr_of(Tree::Dict(conn), key),
     }

@@ -9,7 +9,7 @@ use bytes::Bytes;
 
 use crate::flow::{FORMAT_VERSION, Flow};
 use crate::h1::Head;
-use crate::tnetstring::{self, Dict, Value};
+use crate::tnetstring::{Dict, Value};
 
 /// Seconds since the Unix epoch.
 pub fn now() -> f64 {
@@ -64,17 +64,13 @@ fn common(
     d.push("peername", peer.map_or(Value::Null, addr));
 }
 
-/// A connection record kept as the bytes a flow file holds (a third of
-/// the memory of its 19 built fields), built into fields only when
-/// something reads more than one of them: the capture file copies the
-/// bytes, and the flow line reads an address straight from them
-/// (`summary::addr`). A connection lives as long as its client, an idle
-/// WebSocket's two records included.
+/// A connection record in its file form (`Value::file_form`): built into
+/// fields only when something reads more than an address (the capture
+/// file copies the bytes; the flow line reads an address straight from
+/// them, `summary::addr`). A connection lives as long as its client, an
+/// idle WebSocket's two records included.
 fn compact(d: Dict) -> Value {
-    let mut bytes = Vec::with_capacity(1024);
-    tnetstring::write(&Value::Dict(d.into()), &mut bytes);
-    // At its exact size: the record is kept as long as its connection.
-    Value::Dict(Dict::lazy(Bytes::copy_from_slice(&bytes)).into())
+    Value::Dict(d.into()).file_form()
 }
 
 /// A client connection accepted at `sock` from `peer`, by a listener of

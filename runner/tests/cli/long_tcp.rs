@@ -3,12 +3,9 @@
 //! (`stream_messages_memory`) and still reach the capture and scripts.
 //! The WebSocket case is in `websocket.rs`, beside its helpers.
 
-use std::io::Write;
-use std::net::TcpStream;
-
 use crate::modes::tcp_messages;
 use crate::support::{Proxy, flows, path_in, scratch};
-use crate::tcp_origin::{TcpOrigin, exchange, read_head};
+use crate::tcp_origin::{TcpOrigin, exchange, tunnel};
 
 const RECORDER: &str = "runner/tests/fixtures/recorder";
 
@@ -29,11 +26,7 @@ fn a_long_tcp_flow_spills_its_older_messages_and_still_writes_them_all() {
         "-w",
         &file,
     ]);
-    let mut client = TcpStream::connect(&proxy.addr).unwrap();
-    let connect = format!("CONNECT {0} HTTP/1.1\r\nHost: {0}\r\n\r\n", echo.addr);
-    client.write_all(connect.as_bytes()).unwrap();
-    let answer = read_head(&mut client);
-    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+    let mut client = tunnel(&proxy.addr, echo.addr);
     let sent: Vec<String> = (0..100).map(|i| format!("chunk {i:03}")).collect();
     for chunk in &sent {
         assert_eq!(

@@ -25,6 +25,7 @@ mod gallery_live;
 mod har;
 mod hardening;
 mod interop;
+mod kept_streams;
 mod live;
 mod long_tcp;
 mod modes;

@@ -42,6 +42,17 @@ fn echo(mut stream: TcpStream, banner: bool) {
     }
 }
 
+/// A CONNECT tunnel through the proxy at `proxy` to `to`, its `200`
+/// checked and nothing after the head read.
+pub fn tunnel(proxy: &str, to: SocketAddr) -> TcpStream {
+    let mut client = TcpStream::connect(proxy).unwrap();
+    let connect = format!("CONNECT {to} HTTP/1.1\r\nHost: {to}\r\n\r\n");
+    client.write_all(connect.as_bytes()).unwrap();
+    let answer = read_head(&mut client);
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+    client
+}
+
 /// Sends `line` on `stream` and reads one answer.
 pub fn exchange(stream: &mut TcpStream, line: &[u8]) -> String {
     stream.write_all(line).unwrap();
