@@ -6,6 +6,8 @@
 use std::borrow::Cow;
 use std::fmt::Write as _;
 
+use bytes::Bytes;
+
 use crate::tnetstring::{Dict, Value};
 
 use super::{raw, set_header};
@@ -33,7 +35,12 @@ pub fn hostport(scheme: &str, host: &str, port: i64) -> String {
     if default_port(scheme) == Some(port) {
         host.to_owned()
     } else {
-        format!("{host}:{port}")
+        // Sized once, without `format!`'s estimate: this runs for every
+        // `set_url` and `host`/`port` change.
+        let mut out = String::with_capacity(host.len() + 6);
+        out.push_str(host);
+        let _ = write!(out, ":{port}");
+        out
     }
 }
 
@@ -134,13 +141,15 @@ pub fn is_valid_host(host: &str) -> bool {
     let trimmed = host.strip_suffix('.').unwrap_or(host);
     let label_ok = |label: &str| {
         let label = label.strip_suffix('\n').unwrap_or(label);
+        let plain = |b: u8| b.is_ascii_alphanumeric() || b == b'-' || b == b'_';
         !label.is_empty()
-            && label.chars().all(|c| {
-                c.is_ascii_alphanumeric()
-                    || c == '-'
-                    || c == '_'
-                    || (!ascii && !c.is_ascii() && c.is_alphanumeric())
-            })
+            && if ascii {
+                label.bytes().all(plain)
+            } else {
+                label.chars().all(|c| {
+                    u8::try_from(c).is_ok_and(plain) || (!c.is_ascii() && c.is_alphanumeric())
+                })
+            }
     };
     trimmed.split('.').all(label_ok) || host.parse::<std::net::IpAddr>().is_ok()
 }
@@ -240,7 +249,8 @@ pub struct Parts {
 pub fn parse(url: &str) -> Result<Parts, UrlError> {
     let url = url.trim_start_matches(|c: char| c <= ' ');
     // Copied only when there are tabs or line breaks to drop.
-    let url: std::borrow::Cow<'_, str> = if url.contains(['\t', '\r', '\n']) {
+    let url: std::borrow::Cow<'_, str> = if url.bytes().any(|b| matches!(b, b'\t' | b'\r' | b'\n'))
+    {
         url.chars()
             .filter(|c| !matches!(c, '\t' | '\r' | '\n'))
             .collect::<String>()
@@ -253,27 +263,33 @@ pub fn parse(url: &str) -> Result<Parts, UrlError> {
     }
     let mut rest: &str = &url;
     let mut scheme = String::new();
-    if let Some(i) = rest.find(':')
+    // The first `:` has only scheme characters before it exactly when it
+    // is the first byte that is not one. Bytes, not chars: the URL is
+    // ASCII, and these scans run for every `set_url`.
+    let scheme_char = |b: &u8| b.is_ascii_alphanumeric() || b"+-.".contains(b);
+    let i = rest.bytes().position(|b| !scheme_char(&b));
+    if let Some(i) = i
         && i > 0
+        && rest.as_bytes()[i] == b':'
         && rest.as_bytes()[0].is_ascii_alphabetic()
-        && rest[..i]
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b"+-.".contains(&b))
     {
         scheme = rest[..i].to_ascii_lowercase();
         rest = &rest[i + 1..];
     }
     let mut netloc = "";
     if let Some(after) = rest.strip_prefix("//") {
-        let end = after.find(['/', '?', '#']).unwrap_or(after.len());
+        let end = after
+            .bytes()
+            .position(|b| matches!(b, b'/' | b'?' | b'#'))
+            .unwrap_or(after.len());
         netloc = &after[..end];
         rest = &after[end..];
-        if netloc.contains('[') != netloc.contains(']') {
+        if netloc.as_bytes().contains(&b'[') != netloc.as_bytes().contains(&b']') {
             return Err(UrlError::InvalidIpv6);
         }
     }
-    let (rest, fragment) = rest.split_once('#').unwrap_or((rest, ""));
-    let (mut path, query) = rest.split_once('?').unwrap_or((rest, ""));
+    let (rest, fragment) = split_at_byte(rest, b'#');
+    let (mut path, query) = split_at_byte(rest, b'?');
     let mut params = "";
     if USES_PARAMS.contains(&scheme.as_str()) && path.contains(';') {
         let i = match path.rfind('/') {
@@ -322,19 +338,37 @@ pub(crate) const USES_PARAMS: [&str; 15] = [
     "mms", "sftp", "tel",
 ];
 
+/// `s.split_once(sep)` by byte, for an ASCII separator: the char
+/// searcher's set-up costs more than these short scans.
+fn split_once_byte(s: &str, sep: u8) -> Option<(&str, &str)> {
+    let i = s.bytes().position(|b| b == sep)?;
+    Some((&s[..i], &s[i + 1..]))
+}
+
+/// [`split_once_byte`] at the last `sep`.
+fn rsplit_once_byte(s: &str, sep: u8) -> Option<(&str, &str)> {
+    let i = s.bytes().rposition(|b| b == sep)?;
+    Some((&s[..i], &s[i + 1..]))
+}
+
+/// [`split_once_byte`], or all of `s` and nothing.
+fn split_at_byte(s: &str, sep: u8) -> (&str, &str) {
+    split_once_byte(s, sep).unwrap_or((s, ""))
+}
+
 /// `hostname` (lower-cased, a zone kept) and `port` of a netloc.
 fn hostinfo(netloc: &str) -> Result<(Option<String>, Option<i64>), UrlError> {
-    let info = netloc.rsplit_once('@').map_or(netloc, |(_, h)| h);
-    let (hostname, port) = match info.split_once('[') {
+    let info = rsplit_once_byte(netloc, b'@').map_or(netloc, |(_, h)| h);
+    let (hostname, port) = match split_once_byte(info, b'[') {
         Some((before, bracketed)) => {
-            let (host, after) = bracketed.split_once(']').unwrap_or((bracketed, ""));
+            let (host, after) = split_at_byte(bracketed, b']');
             if !before.is_empty() || (!after.is_empty() && !after.starts_with(':')) {
                 return Err(UrlError::InvalidIpv6);
             }
             check_bracketed_host(host)?;
-            (host, after.split_once(':').map_or("", |(_, p)| p))
+            (host, split_at_byte(after, b':').1)
         }
-        None => info.split_once(':').unwrap_or((info, "")),
+        None => split_at_byte(info, b':'),
     };
     let port = if port.is_empty() {
         None
@@ -347,9 +381,11 @@ fn hostinfo(netloc: &str) -> Result<(Option<String>, Option<i64>), UrlError> {
     } else {
         return Err(UrlError::PortNotInteger(port.to_owned()));
     };
+    // The URL is ASCII (checked by `parse`), so ASCII lower-casing is
+    // Python's `str.lower`.
     let hostname = (!hostname.is_empty()).then(|| match hostname.split_once('%') {
-        Some((h, zone)) => format!("{}%{zone}", h.to_lowercase()),
-        None => hostname.to_lowercase(),
+        Some((h, zone)) => format!("{}%{zone}", h.to_ascii_lowercase()),
+        None => hostname.to_ascii_lowercase(),
     });
     Ok((hostname, port))
 }
@@ -383,7 +419,12 @@ pub fn set_url(req: &mut Dict, url: &str) -> Result<(), UrlError> {
     let parts = parse(url)?;
     let hostport = hostport(&parts.scheme, &parts.host, parts.port);
     // The parsed strings become the values, without a copy.
-    req.insert("scheme", Value::Bytes(parts.scheme.into_bytes().into()));
+    let scheme = match parts.scheme.as_str() {
+        "https" => Value::Bytes(Bytes::from_static(b"https")),
+        "http" => Value::Bytes(Bytes::from_static(b"http")),
+        _ => Value::Bytes(parts.scheme.into_bytes().into()),
+    };
+    req.insert("scheme", scheme);
     req.insert("host", Value::Text(parts.host.into_bytes().into()));
     req.insert("port", Value::Int(parts.port));
     req.insert("path", Value::Bytes(parts.path.into_bytes().into()));
@@ -452,6 +493,31 @@ mod tests {
         assert!(parse("http://a:port/").is_err());
         assert!(parse("http://[::1/").is_err());
         assert!(parse("http://exämple.com/").is_err());
+    }
+
+    /// The byte scans give what `mitmproxy.net.http.url.parse` gives
+    /// (each expectation printed by mitmproxy 11.0.2): a scheme only when
+    /// every byte before the first `:` may be in one, the last `@`, and
+    /// `#` before `?`.
+    #[test]
+    fn scans_split_as_urllib_does() {
+        for (url, want) in [
+            ("HTtp+x://h/p", Some(("http+x", "h", 80, "/p"))),
+            ("ht^tp://h/", None),
+            ("1http://h/", None),
+            ("a.b-c+d:rest//x", None),
+            ("http://h:80#frag?x", Some(("http", "h", 80, "/#frag?x"))),
+            ("http://user@h@X:81/", Some(("http", "x", 81, "/"))),
+            ("http://h/a;p?q#f", Some(("http", "h", 80, "/a;p?q#f"))),
+            ("sip://H/a/b;c;d", Some(("sip", "h", 80, "/a/b;c;d"))),
+            ("http://h?x#y", Some(("http", "h", 80, "/?x#y"))),
+        ] {
+            let got = parse(url).ok();
+            let got = got
+                .as_ref()
+                .map(|p| (p.scheme.as_str(), p.host.as_str(), p.port, p.path.as_str()));
+            assert_eq!(got, want, "{url}");
+        }
     }
 
     /// Each refusal has its kind, as `urllib.parse` and mitmproxy raise it.

@@ -214,17 +214,19 @@ impl<'f> FlowCell<'f> {
             .iter()
             .any(|u| matches!(u, Undo::Key(k, _) if *k == w.key()));
         if !whole {
-            let kept: Vec<Undo> = fields
-                .iter()
-                .filter(|f| {
-                    !self
+            // A hook's first change logs every field without looking.
+            let fresh = self.undo.is_empty();
+            self.undo.reserve(fields.len());
+            for &f in fields {
+                let logged = !fresh
+                    && self
                         .undo
                         .iter()
-                        .any(|u| matches!(u, Undo::Field(uw, k, _) if *uw == w && k == *f))
-                })
-                .map(|f| Undo::Field(w, f, msg.get(f).cloned()))
-                .collect();
-            self.undo.extend(kept);
+                        .any(|u| matches!(u, Undo::Field(uw, k, _) if *uw == w && *k == f));
+                if !logged {
+                    self.undo.push(Undo::Field(w, f, msg.get(f).cloned()));
+                }
+            }
         }
         self.decoded = Default::default();
         self.views = OnceCell::new();
