@@ -461,10 +461,17 @@ pub fn encode(flow: &Flow, out: &mut Vec<u8>) -> io::Result<()> {
     Ok(())
 }
 
+/// How much [`FlowWriter`] gathers before it writes.
+const WRITE_CHUNK: usize = 256 * 1024;
+
 /// Writes flows to a byte stream, one tnetstring dict each.
+///
+/// Flows are encoded straight into the writer's own buffer, which goes to
+/// the destination in chunks of about [`WRITE_CHUNK`]: with a `BufWriter`
+/// on top, every byte written was copied twice.
 #[derive(Debug)]
 pub struct FlowWriter<W: Write> {
-    dst: io::BufWriter<W>,
+    dst: W,
     buf: Vec<u8>,
     /// A flow whose writing stopped part way (its spill could not be
     /// read): what follows would not parse, so nothing more is written.
@@ -475,8 +482,8 @@ impl<W: Write> FlowWriter<W> {
     /// Writes to `dst` (buffered here).
     pub fn new(dst: W) -> FlowWriter<W> {
         FlowWriter {
-            dst: io::BufWriter::with_capacity(256 * 1024, dst),
-            buf: Vec::new(),
+            dst,
+            buf: Vec::with_capacity(WRITE_CHUNK),
             cut: None,
         }
     }
@@ -499,8 +506,8 @@ impl<W: Write> FlowWriter<W> {
                     || io::Error::other(format!("flow {} lost its message list", flow.id())),
                 )?;
             let written = self
-                .dst
-                .write_all(&head)
+                .write_out()
+                .and_then(|()| self.dst.write_all(&head))
                 .and_then(|()| spill.write_to(&mut self.dst))
                 .and_then(|()| self.dst.write_all(&tail));
             if written.is_err() {
@@ -508,9 +515,31 @@ impl<W: Write> FlowWriter<W> {
             }
             return written;
         }
-        self.buf.clear();
         tnetstring::write(flow.as_value(), &mut self.buf);
-        self.dst.write_all(&self.buf)
+        self.gathered()
+    }
+
+    /// Writes the buffer out once it holds a chunk.
+    fn gathered(&mut self) -> io::Result<()> {
+        match self.buf.len() >= WRITE_CHUNK {
+            true => self.write_out(),
+            false => Ok(()),
+        }
+    }
+
+    /// Writes out what the buffer holds. On failure the buffer is dropped:
+    /// the destination's state is unknown, and the error is reported.
+    fn write_out(&mut self) -> io::Result<()> {
+        if self.buf.is_empty() {
+            return Ok(());
+        }
+        let written = self.dst.write_all(&self.buf);
+        self.buf.clear();
+        if self.buf.capacity() > 4 * WRITE_CHUNK {
+            // One huge flow does not keep its room for the rest of the run.
+            self.buf = Vec::with_capacity(WRITE_CHUNK);
+        }
+        written
     }
 
     /// Writes one flow already encoded (by [`encode`]).
@@ -521,19 +550,25 @@ impl<W: Write> FlowWriter<W> {
                  later flows are not in it"
             )));
         }
-        self.dst.write_all(bytes)
+        if bytes.len() >= WRITE_CHUNK {
+            // Big enough to go on its own, without a copy.
+            self.write_out()?;
+            return self.dst.write_all(bytes);
+        }
+        self.buf.extend_from_slice(bytes);
+        self.gathered()
     }
 
     /// Pushes everything written so far to the destination.
     pub fn flush(&mut self) -> io::Result<()> {
+        self.write_out()?;
         self.dst.flush()
     }
 
     /// Flushes and returns the destination.
-    pub fn finish(self) -> io::Result<W> {
-        self.dst
-            .into_inner()
-            .map_err(io::IntoInnerError::into_error)
+    pub fn finish(mut self) -> io::Result<W> {
+        self.flush()?;
+        Ok(self.dst)
     }
 }
 
