@@ -6,8 +6,8 @@
 //! Markdown report and keeps it in `target/bench/filter.md`.
 //!
 //! `--mb N` sizes the big file (1024), `--flows N` mitmdump's input
-//! (2000), `--seconds N` each live row (10), `--iterations N` the match
-//! loop (200000).
+//! (2000), `--seconds N` each live row (10), `--rounds N` the live rounds
+//! (3), `--iterations N` the match loop (200000).
 
 use std::fmt::Write as _;
 use std::path::Path;
@@ -86,6 +86,7 @@ pub fn filter(args: &[&str]) -> Result<()> {
     let mb = arg_value(args, "--mb", 1024)?;
     let flows_small = arg_value(args, "--flows", 2000)?;
     let seconds = arg_value(args, "--seconds", 10)? as u32;
+    let rounds = arg_value(args, "--rounds", 3)?.max(1);
     let iterations = arg_value(args, "--iterations", 200_000)?.max(1);
     let dir = root().join("target/bench");
     std::fs::create_dir_all(&dir)?;
@@ -207,11 +208,10 @@ pub fn filter(args: &[&str]) -> Result<()> {
         "--set",
         "modify_body=|~s|zzz|yyy",
     ];
-    let mut rows = Vec::new();
     // For scale: what any script costs, since a hooked flow is recorded
     // (built as a flow) and the unhooked proxy skips that.
     let script = ["-s", "examples/add_header"];
-    for (name, extra) in [
+    let configs = [
         ("no options", &[][..]),
         (
             "anticache, map_remote, modify_headers, modify_body",
@@ -221,30 +221,62 @@ pub fn filter(args: &[&str]) -> Result<()> {
             "no options, `-s examples/add_header` (for scale)",
             &script[..],
         ),
-    ] {
+    ];
+    // Every configuration runs at once, each its own runner; the rounds
+    // interleave them, so that this VM's swings fall on all alike.
+    let mut proxies = Vec::new();
+    for (_, extra) in configs {
         let port = free_port()?;
         let mut proxy = runner(extra, port)?;
         wait_ready(&mut proxy, port)?;
-        let load = wrk(
-            &format!("http://127.0.0.1:{port}/"),
-            origin_port,
-            8,
-            seconds,
-            true,
-        )?;
-        rows.push((name, load.rps));
+        proxies.push((proxy, port));
     }
+    let mut rps = vec![Vec::new(); configs.len()];
+    let mut cpu_us = vec![Vec::new(); configs.len()];
+    for round in 1..=rounds {
+        for (i, (proxy, port)) in proxies.iter().enumerate() {
+            eprintln!("xtask: live round {round}: {}", configs[i].0);
+            let pid = proxy.0.id();
+            let before = crate::tcp_load::process_cpu(pid);
+            let load = wrk(
+                &format!("http://127.0.0.1:{port}/"),
+                origin_port,
+                8,
+                seconds,
+                true,
+            )?;
+            let cpu = crate::tcp_load::process_cpu(pid) - before;
+            rps[i].push(load.rps);
+            cpu_us[i].push(cpu * 1e6 / (load.rps * f64::from(seconds)));
+        }
+    }
+    drop(proxies);
     writeln!(
         r,
-        "\nLive, wrk 8 connections, {seconds} s each, 1 KiB responses:\n"
+        "\nLive, wrk 8 connections, {seconds} s a row, 1 KiB responses from the \
+         in-process origin; the three runners side by side, {rounds} rounds \
+         interleaved; medians, each round's ratio to the no-options row of \
+         the same round:\n"
     )?;
-    writeln!(r, "| options | requests/s | of none | target |")?;
-    writeln!(r, "|---|---|---|---|")?;
-    for (name, rps) in &rows {
+    writeln!(
+        r,
+        "| options | requests/s (median) | of none, per round | of none (median) | runner CPU per request | target |"
+    )?;
+    writeln!(r, "|---|---|---|---|---|---|")?;
+    for (i, (name, _)) in configs.iter().enumerate() {
+        let ratios: Vec<f64> = rps[i].iter().zip(&rps[0]).map(|(a, b)| a / b).collect();
+        let each = ratios
+            .iter()
+            .map(|x| format!("{:.0}%", x * 100.0))
+            .collect::<Vec<_>>()
+            .join(", ");
         writeln!(
             r,
-            "| {name} | {rps:.0} | {:.0}% | >= 90% |",
-            rps / rows[0].1 * 100.0
+            "| {name} | {:.0} | {each} | {:.0}% | {:.1} µs | {} |",
+            crate::stats::median(&rps[i]),
+            crate::stats::median(&ratios) * 100.0,
+            crate::stats::median(&cpu_us[i]),
+            if i == 1 { ">= 90%" } else { "" },
         )?;
     }
     println!("{r}");
