@@ -19,6 +19,8 @@ use crate::flowfile::{FlowReader, FlowWriter, ReadError};
 use crate::script::{Event, Scripts};
 use crate::tnetstring::Value;
 
+mod parallel;
+
 /// What an offline run did.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Stats {
@@ -188,26 +190,6 @@ struct Batch {
     end: bool,
 }
 
-/// Writes and shows flows that joined the run.
-fn join<W: Write>(
-    flows: Vec<Flow>,
-    save: Option<&Filter>,
-    writer: &mut Option<&mut FlowWriter<W>>,
-    stats: &mut Stats,
-    on_flow: &mut impl FnMut(Option<&Flow>, Stats),
-) -> io::Result<()> {
-    for flow in flows {
-        stats.joined += 1;
-        if save.is_some_and(|f| !f.matches(&flow)) {
-            stats.unsaved += 1;
-        } else if let Some(w) = writer.as_deref_mut() {
-            w.write_flow(&flow)?;
-        }
-        on_flow(Some(&flow), *stats);
-    }
-    Ok(())
-}
-
 /// Bounds on a batch: a few flows or a megabyte, whichever comes first,
 /// so that reading ahead keeps memory flat whatever the flows' sizes.
 const BATCH_FLOWS: usize = 64;
@@ -297,10 +279,10 @@ pub fn run<R: Read + Send, W: Write>(
 pub fn run_selected<R: Read + Send, W: Write>(
     scripts: &Scripts,
     reader: &mut FlowReader<R>,
-    mut writer: Option<&mut FlowWriter<W>>,
+    writer: Option<&mut FlowWriter<W>>,
     selection: Selection<'_>,
     joining: Option<&dyn Joining>,
-    mut on_flow: impl FnMut(Option<&Flow>, Stats),
+    on_flow: impl FnMut(Option<&Flow>, Stats),
 ) -> Result<Stats, OfflineError> {
     // With nothing to change the flows, a save filter that is the read
     // filter (mitmdump's positional FILTER sets both) has already said yes.
@@ -309,8 +291,14 @@ pub fn run_selected<R: Read + Send, W: Write>(
     });
     scripts.start();
     scripts.running();
-    let mut stats = Stats::default();
-    let mut failure = None;
+    let mut out = Out {
+        writer,
+        save,
+        joining,
+        on_flow,
+        stats: Stats::default(),
+        failure: None,
+    };
     std::thread::scope(|scope| {
         let (tx, rx) = std::sync::mpsc::sync_channel::<Batch>(BATCHES_AHEAD);
         scope.spawn(move || {
@@ -325,58 +313,108 @@ pub fn run_selected<R: Read + Send, W: Write>(
                 }
             }
         });
+        if scripts.any_concurrent() {
+            return parallel::run(scope, scripts, rx, selection.read, &mut out);
+        }
         'batches: for batch in rx {
             for (mut flow, offset) in batch.flows {
                 if selection.read.is_some_and(|f| !f.matches(&flow)) {
-                    stats.skipped += 1;
-                    stats.bytes = offset;
-                    on_flow(None, stats);
+                    out.skipped(offset);
                     continue;
                 }
                 replay_events(scripts, &mut flow);
-                if save.is_some_and(|f| !f.matches(&flow)) {
-                    stats.unsaved += 1;
-                } else if let Some(Err(e)) = writer.as_deref_mut().map(|w| w.write_flow(&flow)) {
-                    failure = Some(OfflineError::Write(e, stats));
+                if !out.done(&flow, offset) {
                     break 'batches;
-                }
-                stats.flows += 1;
-                stats.bytes = offset;
-                on_flow(Some(&flow), stats);
-                if let Some(joining) = joining {
-                    let joined = joining.finished(false);
-                    if let Err(e) = join(joined, save, &mut writer, &mut stats, &mut on_flow) {
-                        failure = Some(OfflineError::Write(e, stats));
-                        break 'batches;
-                    }
                 }
             }
             if let Some(e) = batch.error {
-                failure = Some(OfflineError::Read(e, stats));
+                out.failure = Some(OfflineError::Read(e, out.stats));
             }
         }
     });
-    // What is still in flight joins before `done`, even after a failure
-    // (nothing finished is lost); a failed writer takes no more.
-    while let Some(joining) = joining {
-        let joined = joining.finished(true);
-        if joined.is_empty() {
-            break;
+    out.finish(scripts)
+}
+
+/// Where the flows of a run go once their events are done, in the input's
+/// order: the save filter, the writer, the counts, `on_flow`, and between
+/// them the flows that joined the run meanwhile.
+struct Out<'a, W: Write, F: FnMut(Option<&Flow>, Stats)> {
+    writer: Option<&'a mut FlowWriter<W>>,
+    save: Option<&'a Filter>,
+    joining: Option<&'a dyn Joining>,
+    on_flow: F,
+    stats: Stats,
+    failure: Option<OfflineError>,
+}
+
+impl<W: Write, F: FnMut(Option<&Flow>, Stats)> Out<'_, W, F> {
+    /// The read filter skipped the flow that ended at `offset`.
+    fn skipped(&mut self, offset: u64) {
+        self.stats.skipped += 1;
+        self.stats.bytes = offset;
+        (self.on_flow)(None, self.stats);
+    }
+
+    /// A flow's events are done: it is saved, written and shown, then the
+    /// flows that joined meanwhile. `false` once a write has failed: the
+    /// run stops.
+    fn done(&mut self, flow: &Flow, offset: u64) -> bool {
+        if self.save.is_some_and(|f| !f.matches(flow)) {
+            self.stats.unsaved += 1;
+        } else if let Some(Err(e)) = self.writer.as_deref_mut().map(|w| w.write_flow(flow)) {
+            self.failure = Some(OfflineError::Write(e, self.stats));
+            return false;
         }
-        if matches!(failure, Some(OfflineError::Write(..))) {
-            continue;
-        }
-        if let Err(e) = join(joined, save, &mut writer, &mut stats, &mut on_flow) {
-            failure = Some(OfflineError::Write(e, stats));
+        self.stats.flows += 1;
+        self.stats.bytes = offset;
+        (self.on_flow)(Some(flow), self.stats);
+        match self.joining {
+            Some(joining) => self.join(joining.finished(false)),
+            None => true,
         }
     }
-    scripts.done();
-    if let Some(Err(e)) = writer.map(FlowWriter::flush) {
-        failure.get_or_insert(OfflineError::Write(e, stats));
+
+    /// Writes and shows flows that joined the run; `false` if a write
+    /// failed.
+    fn join(&mut self, flows: Vec<Flow>) -> bool {
+        for flow in flows {
+            self.stats.joined += 1;
+            if self.save.is_some_and(|f| !f.matches(&flow)) {
+                self.stats.unsaved += 1;
+            } else if let Some(w) = self.writer.as_deref_mut()
+                && let Err(e) = w.write_flow(&flow)
+            {
+                self.failure = Some(OfflineError::Write(e, self.stats));
+                return false;
+            }
+            (self.on_flow)(Some(&flow), self.stats);
+        }
+        true
     }
-    match failure {
-        None => Ok(stats),
-        Some(OfflineError::Read(e, _)) => Err(OfflineError::Read(e, stats)),
-        Some(OfflineError::Write(e, _)) => Err(OfflineError::Write(e, stats)),
+
+    /// What is still in flight joins before `done`, even after a failure
+    /// (nothing finished is lost); a failed writer takes no more. Then
+    /// `done`, and the writer flushed.
+    fn finish(mut self, scripts: &Scripts) -> Result<Stats, OfflineError> {
+        while let Some(joining) = self.joining {
+            let joined = joining.finished(true);
+            if joined.is_empty() {
+                break;
+            }
+            if matches!(self.failure, Some(OfflineError::Write(..))) {
+                continue;
+            }
+            self.join(joined);
+        }
+        scripts.done();
+        let stats = self.stats;
+        if let Some(Err(e)) = self.writer.map(FlowWriter::flush) {
+            self.failure.get_or_insert(OfflineError::Write(e, stats));
+        }
+        match self.failure {
+            None => Ok(stats),
+            Some(OfflineError::Read(e, _)) => Err(OfflineError::Read(e, stats)),
+            Some(OfflineError::Write(e, _)) => Err(OfflineError::Write(e, stats)),
+        }
     }
 }

@@ -20,6 +20,7 @@ pub mod build;
 mod cell;
 mod declared;
 mod ffi;
+pub(crate) mod held;
 mod lifecycle;
 
 pub use actions::Actions;
@@ -327,7 +328,7 @@ impl Scripts {
     pub fn new(log: Arc<dyn LogSink>) -> Scripts {
         Scripts {
             scripts: Vec::new(),
-            log,
+            log: Arc::new(held::Holding(log)),
             panics: AtomicU64::new(0),
             options: HashMap::new(),
             addons: crate::addons::Addons::default(),
@@ -465,6 +466,27 @@ impl Scripts {
         hooked(event)
             || self.addons.wants(event)
             || (event.is_flow_event() && hooked(Event::Update))
+    }
+
+    /// Whether some script has hooks it marked concurrent (`impl
+    /// Concurrent`): only then can an offline run take flows in parallel.
+    pub fn any_concurrent(&self) -> bool {
+        self.scripts
+            .iter()
+            .any(|slot| read(slot).instance.concurrent_events() != 0)
+    }
+
+    /// Whether each of `events` may run for several flows at once: every
+    /// script has no hook of its own for it (known once it has been
+    /// called) or marked its hook concurrent. The rewriting options'
+    /// addons run for any number of flows at once.
+    pub fn concurrent_for(&self, events: &[Event]) -> bool {
+        self.scripts.iter().all(|slot| {
+            let script = read(slot);
+            events
+                .iter()
+                .all(|&e| slot.ignores(e) || script.instance.is_concurrent(e.code()))
+        })
     }
 
     /// How many hooks have panicked so far.

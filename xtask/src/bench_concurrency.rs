@@ -1,7 +1,9 @@
 //! `cargo xtask bench concurrency`: a `request` hook that blocks for 1 ms,
 //! serialized and concurrent, at 64 connections, next to mitmproxy's
-//! `@concurrent` on the same script; and how long an edit to a script
-//! takes to serve traffic.
+//! `@concurrent` on the same script; the same offline, a hook of 10 ms
+//! over 200 saved flows (with `--against REV`, REV's runner beside the
+//! working tree's); and how long an edit to a script takes to serve
+//! traffic.
 
 use std::fmt::Write as _;
 use std::io::{BufRead, BufReader, Read, Write};
@@ -139,6 +141,7 @@ pub fn concurrency(args: &[&str]) -> Result<()> {
         rates[1] / rates[0],
         rates[1] / rates[2]
     )?;
+    offline(args, &python, &mut report)?;
     eprintln!("xtask: reload time");
     writeln!(
         report,
@@ -147,5 +150,67 @@ pub fn concurrency(args: &[&str]) -> Result<()> {
     )?;
     println!("{report}");
     std::fs::write(dir.join("concurrency.md"), &report)?;
+    Ok(())
+}
+
+/// Offline: `runner -n -r (all.mitm x 40) -s HOOK -w /dev/null` with a
+/// `request` hook that sleeps 10 ms, concurrent and serialized, each
+/// variant's runner; mitmdump `-n` with `@concurrent` on the same hook.
+/// Best of 3 rounds, the rows interleaved.
+fn offline(args: &[&str], python: &std::path::Path, report: &mut String) -> Result<()> {
+    let variants = crate::ab::Variant::from_args(args)?;
+    let dir = root().join("target/bench");
+    let input = dir.join("flows-200.mitm");
+    crate::bench::concat(&input, 40)?;
+    let py = dir.join("nonblocking-10ms.py");
+    std::fs::write(
+        &py,
+        "import time\nfrom mitmproxy.script import concurrent\n\n@concurrent\ndef request(flow):\n    time.sleep(0.01)\n",
+    )?;
+    let mitmdump = python.with_file_name("mitmdump");
+    let waylay = |v: &crate::ab::Variant, script: String| {
+        let mut c = std::process::Command::new(&v.runner);
+        c.args(["-n", "-q", "-r"])
+            .arg(&input)
+            .args(["-s", &script, "-w", "/dev/null"]);
+        c
+    };
+    let mut rows: Vec<(String, std::process::Command)> = Vec::new();
+    for v in &variants {
+        rows.push((
+            format!("Waylay ({}), concurrent hook", v.label),
+            waylay(v, format!("{} 0.01", v.example("nonblocking"))),
+        ));
+    }
+    let blocking = root().join("runner/tests/fixtures/blocking");
+    rows.push((
+        format!("Waylay ({}), serialized hook", variants[0].label),
+        waylay(&variants[0], format!("{} 0.01", blocking.display())),
+    ));
+    rows.push((
+        "mitmdump 11.0.2 -n, @concurrent".into(),
+        crate::bench::mitmdump_script(&mitmdump, &py, &input, std::path::Path::new("/dev/null")),
+    ));
+    for (name, command) in &mut rows {
+        eprintln!("xtask: offline, warming {name}");
+        crate::bench::measure(command)?;
+    }
+    let mut best = vec![f64::MAX; rows.len()];
+    for round in 1..=3 {
+        for (i, (name, command)) in rows.iter_mut().enumerate() {
+            eprintln!("xtask: offline round {round}: {name}");
+            let wall = crate::bench::measure(command)?.wall.as_secs_f64();
+            best[i] = best[i].min(wall);
+        }
+    }
+    writeln!(
+        report,
+        "\nOffline: 200 saved flows (all.mitm x 40), a `request` hook that sleeps 10 ms (2 s one flow at a time), `-w /dev/null`, whole command, best of 3 interleaved rounds.\n"
+    )?;
+    writeln!(report, "| run | wall time | flows/s |")?;
+    writeln!(report, "|---|---|---|")?;
+    for ((name, _), wall) in rows.iter().zip(&best) {
+        writeln!(report, "| {name} | {wall:.2} s | {:.0} |", 200.0 / wall)?;
+    }
     Ok(())
 }

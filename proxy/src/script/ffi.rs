@@ -270,6 +270,12 @@ impl ScriptInstance {
         }
     }
 
+    /// The events (bit `1 << event`) whose hooks the script marked
+    /// concurrent.
+    pub(crate) fn concurrent_events(&self) -> u64 {
+        self.descriptor.concurrent
+    }
+
     /// Whether `event`'s hook is one of the script's concurrent ones.
     pub(crate) fn is_concurrent(&self, event: u32) -> bool {
         event < 64 && self.descriptor.concurrent & (1 << event) != 0
