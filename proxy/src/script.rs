@@ -555,6 +555,15 @@ impl Scripts {
             if slot.timing.is_slow(event.code()) {
                 return Err(NotNow::MustBlock);
             }
+            // A concurrent hook goes to a blocking thread whatever else
+            // runs: learnt under the read lock, which other connections'
+            // concurrent hooks share, rather than by waiting for the write
+            // lock, which they hold off for as long as they run.
+            if let Ok(shared) = slot.script.try_read()
+                && shared.instance.is_concurrent(event.code())
+            {
+                return Err(NotNow::MustBlock);
+            }
             // Another thread in a quick hook of the same script lets go
             // within microseconds: worth a short spin, not a thread hop.
             let guard = (0..256)

@@ -51,6 +51,23 @@ fn script(version: u32) -> String {
     )
 }
 
+/// The SDK's version as a script's dependency asks for it (`0.7`), from
+/// `script-sdk/Cargo.toml`: a crate made for another minor version is
+/// refused, as it should be.
+fn sdk_version() -> Result<String> {
+    let manifest = std::fs::read_to_string(root().join("script-sdk/Cargo.toml"))?;
+    let version = manifest
+        .lines()
+        .find_map(|l| l.strip_prefix("version = \""))
+        .and_then(|v| v.split('"').next())
+        .context("no version in script-sdk/Cargo.toml")?;
+    let mut parts = version.split('.');
+    match (parts.next(), parts.next()) {
+        (Some(major), Some(minor)) => Ok(format!("{major}.{minor}")),
+        _ => bail!("script-sdk/Cargo.toml: version {version:?} is not MAJOR.MINOR.PATCH"),
+    }
+}
+
 /// Seconds from saving src/lib.rs to the new build answering, best of 3.
 fn reload_seconds(origin_port: u16) -> Result<f64> {
     let krate = root().join("target/bench/reload-script");
@@ -58,8 +75,11 @@ fn reload_seconds(origin_port: u16) -> Result<f64> {
     std::fs::create_dir_all(krate.join("src"))?;
     std::fs::write(
         krate.join("Cargo.toml"),
-        "[package]\nname = \"reload_script\"\nversion = \"0.1.0\"\nedition = \"2024\"\n\n[lib]\ncrate-type = [\"cdylib\"]\n\n\
-         [dependencies]\nwaylay-sdk = \"0.5\"\n\n[workspace]\n",
+        format!(
+            "[package]\nname = \"reload_script\"\nversion = \"0.1.0\"\nedition = \"2024\"\n\n[lib]\ncrate-type = [\"cdylib\"]\n\n\
+             [dependencies]\nwaylay-sdk = \"{}\"\n\n[workspace]\n",
+            sdk_version()?
+        ),
     )?;
     std::fs::write(krate.join("src/lib.rs"), script(0))?;
     let port = free_port()?;
@@ -142,6 +162,8 @@ pub fn concurrency(args: &[&str]) -> Result<()> {
         rates[1] / rates[2]
     )?;
     offline(args, &python, &mut report)?;
+    // Kept before the reload part, which builds a crate and may fail.
+    std::fs::write(dir.join("concurrency.md"), &report)?;
     eprintln!("xtask: reload time");
     writeln!(
         report,
