@@ -15,7 +15,7 @@ use anyhow::{Context as _, Result, bail};
 use crate::bench_live::{origin, wrk};
 use crate::peer;
 use crate::procs::{free_port, mitmdump, runner, wait_listening};
-use crate::util::{arg_value, cargo, root};
+use crate::util::{arg_value, root};
 
 /// One keep-alive request; the value of its x-version header.
 fn version(conn: &mut BufReader<TcpStream>, url: &str) -> Result<String> {
@@ -110,7 +110,7 @@ fn reload_seconds(origin_port: u16) -> Result<f64> {
 pub fn concurrency(args: &[&str]) -> Result<()> {
     let seconds = arg_value(args, "--seconds", 10)? as u32;
     let python = peer::ensure()?;
-    cargo(&["build", "--release", "-p", "runner"])?;
+    let variants = crate::ab::Variant::from_args(args)?;
     let dir = root().join("target/bench");
     std::fs::create_dir_all(&dir)?;
     let py = dir.join("nonblocking.py");
@@ -119,12 +119,27 @@ pub fn concurrency(args: &[&str]) -> Result<()> {
         "import time\nfrom mitmproxy.script import concurrent\n\n@concurrent\ndef request(flow):\n    time.sleep(0.001)\n",
     )?;
     let origin_port = origin()?;
-    let (serial_port, concurrent_port, mitm_port) = (free_port()?, free_port()?, free_port()?);
-    let serial = runner(&["-s", "runner/tests/fixtures/blocking 0.001"], serial_port)?;
-    let concurrent = runner(&["-s", "examples/nonblocking 0.001"], concurrent_port)?;
+    // Each variant's runner with the concurrent hook, the working tree's
+    // with the serialized one, and mitmdump.
+    let mut rows: Vec<(String, u16)> = Vec::new();
+    let mut running = Vec::new();
+    for v in &variants {
+        let port = free_port()?;
+        let hook = format!("{} 0.001", v.example("nonblocking"));
+        running.push(crate::procs::runner_at(&v.runner, &["-s", &hook], port)?);
+        rows.push((format!("Waylay ({}), concurrent hook", v.label), port));
+    }
+    let serial_port = free_port()?;
+    running.push(runner(
+        &["-s", "runner/tests/fixtures/blocking 0.001"],
+        serial_port,
+    )?);
+    rows.push(("Waylay (working tree), serialized hook".into(), serial_port));
+    let mitm_port = free_port()?;
     let mitm = mitmdump(&python, &py, mitm_port)?;
-    for port in [serial_port, concurrent_port, mitm_port] {
-        wait_listening(port)?;
+    rows.push(("mitmdump 11.0.2, @concurrent".into(), mitm_port));
+    for (_, port) in &rows {
+        wait_listening(*port)?;
     }
     let mut report = String::new();
     writeln!(
@@ -134,11 +149,7 @@ pub fn concurrency(args: &[&str]) -> Result<()> {
     writeln!(report, "| proxy | requests/s | p50 |")?;
     writeln!(report, "|---|---|---|")?;
     let mut rates = Vec::new();
-    for (name, port) in [
-        ("Waylay, serialized hook", serial_port),
-        ("Waylay, concurrent hook", concurrent_port),
-        ("mitmdump 11.0.2, @concurrent", mitm_port),
-    ] {
+    for (name, port) in &rows {
         eprintln!("xtask: {name}");
         let load = wrk(
             &format!("http://127.0.0.1:{port}/"),
@@ -154,14 +165,23 @@ pub fn concurrency(args: &[&str]) -> Result<()> {
         )?;
         rates.push(load.rps);
     }
-    drop((serial, concurrent, mitm));
+    drop((running, mitm));
+    let (serial, mitm) = (rates[rates.len() - 2], rates[rates.len() - 1]);
     writeln!(
         report,
         "\nConcurrent vs serialized: {:.1}x. Concurrent Waylay vs mitmdump @concurrent: {:.1}x.",
-        rates[1] / rates[0],
-        rates[1] / rates[2]
+        rates[0] / serial,
+        rates[0] / mitm
     )?;
-    offline(args, &python, &mut report)?;
+    if variants.len() > 1 {
+        writeln!(
+            report,
+            "Concurrent hook, working tree over {}: {:.2}x.",
+            variants[1].label,
+            rates[0] / rates[1]
+        )?;
+    }
+    offline(&variants, &python, &mut report)?;
     // Kept before the reload part, which builds a crate and may fail.
     std::fs::write(dir.join("concurrency.md"), &report)?;
     eprintln!("xtask: reload time");
@@ -179,8 +199,11 @@ pub fn concurrency(args: &[&str]) -> Result<()> {
 /// `request` hook that sleeps 10 ms, concurrent and serialized, each
 /// variant's runner; mitmdump `-n` with `@concurrent` on the same hook.
 /// Best of 3 rounds, the rows interleaved.
-fn offline(args: &[&str], python: &std::path::Path, report: &mut String) -> Result<()> {
-    let variants = crate::ab::Variant::from_args(args)?;
+fn offline(
+    variants: &[crate::ab::Variant],
+    python: &std::path::Path,
+    report: &mut String,
+) -> Result<()> {
     let dir = root().join("target/bench");
     let input = dir.join("flows-200.mitm");
     crate::bench::concat(&input, 40)?;
@@ -198,7 +221,7 @@ fn offline(args: &[&str], python: &std::path::Path, report: &mut String) -> Resu
         c
     };
     let mut rows: Vec<(String, std::process::Command)> = Vec::new();
-    for v in &variants {
+    for v in variants {
         rows.push((
             format!("Waylay ({}), concurrent hook", v.label),
             waylay(v, format!("{} 0.01", v.example("nonblocking"))),
