@@ -272,3 +272,40 @@ fn a_whole_file_read_on_threads_reports_the_first_error_at_its_offset() {
     assert!(error.is_none());
     assert_eq!(flows.len(), 5);
 }
+
+/// A flow in its file form (`compact`) answers its id, its type and
+/// its connections' addresses without being built, as the built flow
+/// answers them, and writes the same bytes.
+#[cfg(feature = "live")]
+#[test]
+fn the_file_form_reads_and_writes_as_the_built_flow() {
+    let mut flows = 0;
+    for name in ["all.mitm", "https.mitm", "websocket.mitm", "tcp.mitm"] {
+        for read in FlowReader::new(&golden(name)[..]) {
+            let built = Flow::from_value(read.unwrap().as_value().rebuilt()).unwrap();
+            let mut compact = built.clone();
+            compact.compact();
+            assert!(compact.dict().unbuilt().is_some(), "{name}");
+            assert_eq!(compact.id(), built.id());
+            assert_eq!(compact.kind(), built.kind());
+            assert!(compact.dict().unbuilt().is_some(), "{name}: read unbuilt");
+            let (mut ours, mut theirs) = (Vec::new(), Vec::new());
+            crate::tnetstring::write(compact.as_value(), &mut ours);
+            crate::tnetstring::write(built.as_value(), &mut theirs);
+            assert_eq!(ours, theirs, "{name}");
+            for (conn, key) in [
+                ("client_conn", "peername"),
+                ("client_conn", "sockname"),
+                ("server_conn", "address"),
+            ] {
+                let record = compact.conn(conn).unwrap();
+                assert!(record.unbuilt().is_some(), "{name}: {conn}");
+                let addr = crate::summary::addr;
+                assert_eq!(addr(Some(record), key), addr(built.conn(conn), key));
+                assert!(record.unbuilt().is_some(), "{name}: {conn} read unbuilt");
+            }
+            flows += 1;
+        }
+    }
+    assert!(flows >= 8, "{flows} flows read");
+}
