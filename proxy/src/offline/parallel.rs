@@ -2,7 +2,7 @@
 //! hooks concurrent (`impl Concurrent`): mitmproxy's `@concurrent` offline.
 //!
 //! A flow goes to the worker threads when every event it can fire may run
-//! for several flows at once ([`Scripts::concurrent_for`]): each script
+//! for several flows at once ([`may_run_apart`]): each script
 //! has no hook of its own for the event or marked its hook concurrent.
 //! Whether a script has a hook of its own is known once the hook has been
 //! called, so the first flow of each shape runs here, on the run's thread,
@@ -34,6 +34,8 @@ const WORKERS: usize = 32;
 /// behind a slow flow.
 const IN_FLIGHT: usize = 128;
 
+/// What every HTTP flow can fire. The response events count for every
+/// one: a `request` hook may answer it.
 const HTTP: [Event; 5] = [
     Event::RequestHeaders,
     Event::Request,
@@ -41,23 +43,11 @@ const HTTP: [Event; 5] = [
     Event::Response,
     Event::Update,
 ];
-const HTTP_ERROR: [Event; 6] = [
-    Event::RequestHeaders,
-    Event::Request,
-    Event::ResponseHeaders,
-    Event::Response,
-    Event::Error,
-    Event::Update,
-];
-const WEBSOCKET: [Event; 8] = [
-    Event::RequestHeaders,
-    Event::Request,
-    Event::ResponseHeaders,
-    Event::Response,
+/// What an HTTP flow with a WebSocket fires besides (instead of `error`).
+const WEBSOCKET: [Event; 3] = [
     Event::WebsocketStart,
     Event::WebsocketMessage,
     Event::WebsocketEnd,
-    Event::Update,
 ];
 const TCP: [Event; 5] = [
     Event::TcpStart,
@@ -67,15 +57,22 @@ const TCP: [Event; 5] = [
     Event::Update,
 ];
 
-/// The events [`replay_events`] can fire for `flow`. The response events
-/// count for every HTTP flow: a `request` hook may answer it.
-fn events(flow: &Flow) -> &'static [Event] {
+/// Whether every event [`replay_events`] can fire for `flow` may run for
+/// several flows at once.
+fn may_run_apart(scripts: &Scripts, flow: &Flow) -> bool {
     match flow.kind() {
-        FlowKind::Http if flow.websocket().is_some() => &WEBSOCKET,
-        FlowKind::Http if flow.dict().get("error").is_some_and(|e| !e.is_null()) => &HTTP_ERROR,
-        FlowKind::Http => &HTTP,
-        FlowKind::Tcp => &TCP,
-        _ => &[],
+        FlowKind::Http => {
+            scripts.concurrent_for(&HTTP)
+                && if flow.websocket().is_some() {
+                    scripts.concurrent_for(&WEBSOCKET)
+                } else if flow.dict().get("error").is_some_and(|e| !e.is_null()) {
+                    scripts.concurrent_for(&[Event::Error])
+                } else {
+                    true
+                }
+        }
+        FlowKind::Tcp => scripts.concurrent_for(&TCP),
+        _ => true,
     }
 }
 
@@ -216,7 +213,7 @@ pub(super) fn run<'scope, 'env, W: Write, F: FnMut(Option<&Flow>, Stats)>(
             if read.is_some_and(|f| !f.matches(&flow)) {
                 order.waiting.insert(order.next_in, Done::Skipped(offset));
                 order.next_in += 1;
-            } else if scripts.concurrent_for(events(&flow)) {
+            } else if may_run_apart(scripts, &flow) {
                 while order.in_flight() >= IN_FLIGHT {
                     if !order.wait_one() || !order.send_out(scripts, out) {
                         break 'batches;

@@ -170,3 +170,46 @@ fn offline_concurrent_hooks_run_side_by_side_in_order() {
         http.len()
     );
 }
+
+/// Offline, a script with a concurrent hook beside a plain one: the plain
+/// hook still sees the flows one at a time, in the file's order. Were the
+/// flows handed to the workers, the plain `response` hooks would run in
+/// whatever order their sleeping `request` hooks finished, and the count
+/// each logs would not follow the flows.
+#[test]
+fn offline_a_plain_hook_beside_a_concurrent_one_sees_the_flows_in_order() {
+    use crate::offline_run::Offline;
+    let one = std::fs::read(crate::support::golden("all.mitm")).unwrap();
+    let run = Offline::new();
+    let input = run.path("in.mitm");
+    std::fs::write(&input, one.repeat(4)).unwrap();
+    let ran = run
+        .args(&["-r", &input])
+        .script("runner/tests/fixtures/mixed 0.02")
+        .run()
+        .ok();
+    let answered: Vec<String> = crate::support::flows(&input)
+        .iter()
+        .filter(|f| f.response().is_some())
+        .map(|f| f.id().to_owned())
+        .collect();
+    assert!(
+        answered.len() >= 8,
+        "{} flows with a response",
+        answered.len()
+    );
+    let said: Vec<&str> = ran
+        .stdout
+        .lines()
+        .filter(|l| l.contains("] response "))
+        .collect();
+    assert_eq!(said.len(), answered.len(), "{}", ran.stdout);
+    for (i, (line, id)) in said.iter().zip(&answered).enumerate() {
+        assert!(
+            line.ends_with(&format!("response {} {id}", i + 1)),
+            "{line:?}: response {} should be flow {id}\n{}",
+            i + 1,
+            ran.stdout
+        );
+    }
+}

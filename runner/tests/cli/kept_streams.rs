@@ -6,6 +6,24 @@ use crate::modes::tcp_messages;
 use crate::support::{Proxy, flows, path_in, scratch};
 use crate::tcp_origin::{TcpOrigin, exchange, tunnel};
 
+/// Two TCP flows through `proxy` to the echo origin, one after the other,
+/// three messages each (`tail` after each message's text), every echo
+/// checked; then a moment for the proxy to end each flow.
+fn two_flows(proxy: &Proxy, echo: &TcpOrigin, tail: &str) {
+    for flow in 0..2 {
+        let mut client = tunnel(&proxy.addr, echo.addr);
+        for i in 0..3 {
+            let said = format!("flow {flow} message {i}{tail}");
+            assert_eq!(
+                exchange(&mut client, said.as_bytes()),
+                format!("ECHO {said}")
+            );
+        }
+        drop(client);
+        std::thread::sleep(std::time::Duration::from_millis(300));
+    }
+}
+
 /// With nothing to read a TCP flow's messages (no capture file, no view,
 /// no script hooked on them), each is sent straight on and only counted:
 /// both sides still get every byte, and the flow line still says how many
@@ -16,18 +34,7 @@ use crate::tcp_origin::{TcpOrigin, exchange, tunnel};
 fn a_tcp_flow_nothing_reads_is_relayed_and_counted() {
     let echo = TcpOrigin::start(false);
     let proxy = Proxy::start(&["-s", "examples/add_header"]);
-    for flow in 0..2 {
-        let mut client = tunnel(&proxy.addr, echo.addr);
-        for i in 0..3 {
-            let said = format!("flow {flow} message {i}\x00\x01");
-            assert_eq!(
-                exchange(&mut client, said.as_bytes()),
-                format!("ECHO {said}")
-            );
-        }
-        drop(client);
-        std::thread::sleep(std::time::Duration::from_millis(300));
-    }
+    two_flows(&proxy, &echo, "\x00\x01");
     let stopped = proxy.stop();
     let line = format!("tcp flow to {}, 6 messages", echo.addr);
     assert_eq!(
@@ -54,18 +61,7 @@ fn a_save_filter_keeps_every_tcp_message() {
         "-w",
         &file,
     ]);
-    for flow in 0..2 {
-        let mut client = tunnel(&proxy.addr, echo.addr);
-        for i in 0..3 {
-            let said = format!("flow {flow} message {i}");
-            assert_eq!(
-                exchange(&mut client, said.as_bytes()),
-                format!("ECHO {said}")
-            );
-        }
-        drop(client);
-        std::thread::sleep(std::time::Duration::from_millis(300));
-    }
+    two_flows(&proxy, &echo, "");
     proxy.stop();
     let saved = flows(&file);
     assert_eq!(saved.len(), 2);
