@@ -104,26 +104,26 @@ fn connections_are_spread_over_the_io_threads() {
     );
 }
 
+/// An offline run reading all.mitm's flows four times over (a file made
+/// in the run's folder), and that file's path.
+fn all_four_times() -> (crate::offline_run::Offline, String) {
+    let one = std::fs::read(crate::support::golden("all.mitm")).unwrap();
+    let run = crate::offline_run::Offline::new();
+    let input = run.path("in.mitm");
+    std::fs::write(&input, one.repeat(4)).unwrap();
+    (run.args(&["-r", &input]), input)
+}
+
 /// Offline, a script whose hooks are concurrent runs them over several
 /// flows at once (mitmproxy's `@concurrent`), and the output keeps the
 /// input's order: the flows written, and each flow's log lines said just
 /// before its turn, as one flow at a time would say them.
 #[test]
 fn offline_concurrent_hooks_run_side_by_side_in_order() {
-    use crate::offline_run::Offline;
-    // all.mitm's flows, four times over; each HTTP one gets a `request`
-    // hook that sleeps 0.3 s.
-    let one = std::fs::read(crate::support::golden("all.mitm")).unwrap();
-    let run = Offline::new();
-    let input = run.path("in.mitm");
-    std::fs::write(&input, one.repeat(4)).unwrap();
+    // Each HTTP flow gets a `request` hook that sleeps 0.3 s.
+    let (run, input) = all_four_times();
     let started = Instant::now();
-    let ran = run
-        .args(&["-r", &input])
-        .script("examples/nonblocking 0.3")
-        .write()
-        .run()
-        .ok();
+    let ran = run.script("examples/nonblocking 0.3").write().run().ok();
     let took = started.elapsed();
     let read = crate::support::flows(&input);
     let written = ran.written();
@@ -178,16 +178,8 @@ fn offline_concurrent_hooks_run_side_by_side_in_order() {
 /// each logs would not follow the flows.
 #[test]
 fn offline_a_plain_hook_beside_a_concurrent_one_sees_the_flows_in_order() {
-    use crate::offline_run::Offline;
-    let one = std::fs::read(crate::support::golden("all.mitm")).unwrap();
-    let run = Offline::new();
-    let input = run.path("in.mitm");
-    std::fs::write(&input, one.repeat(4)).unwrap();
-    let ran = run
-        .args(&["-r", &input])
-        .script("runner/tests/fixtures/mixed 0.02")
-        .run()
-        .ok();
+    let (run, input) = all_four_times();
+    let ran = run.script("runner/tests/fixtures/mixed 0.02").run().ok();
     let answered: Vec<String> = crate::support::flows(&input)
         .iter()
         .filter(|f| f.response().is_some())
