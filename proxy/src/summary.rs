@@ -97,30 +97,51 @@ pub fn url(req: &Dict) -> String {
 pub fn url_of<'a>(req: impl Node<'a>) -> String {
     let [scheme, host, port, authority, method, path] =
         req.fields(["scheme", "host", "port", "authority", "method", "path"]);
-    let text = |n: Option<_>| {
-        n.and_then(Node::bytes)
-            .map(|b| String::from_utf8_lossy(b).into_owned())
-            .unwrap_or_default()
-    };
-    let scheme = text(scheme);
+    let bytes = |n: Option<_>| n.and_then(Node::bytes).unwrap_or_default();
+    let authority = bytes(authority);
+    if method.and_then(Node::bytes) == Some(b"CONNECT") && !authority.is_empty() {
+        return String::from_utf8_lossy(authority).into_owned();
+    }
+    let scheme = String::from_utf8_lossy(bytes(scheme));
     let host = host.and_then(Node::str).unwrap_or("");
     let port = port.and_then(Node::int).unwrap_or(0);
-    let authority = text(authority);
-    if method.and_then(Node::bytes) == Some(b"CONNECT") && !authority.is_empty() {
-        return authority;
-    }
-    let host = if host.contains(':') {
-        format!("[{host}]")
+    let path = String::from_utf8_lossy(bytes(path));
+    // One allocation: this runs for every flow the view lists.
+    let mut url = String::with_capacity(scheme.len() + host.len() + path.len() + 30);
+    url.push_str(&scheme);
+    url.push_str("://");
+    if host.contains(':') {
+        url.push('[');
+        url.push_str(host);
+        url.push(']');
     } else {
-        host.to_owned()
-    };
-    let default = matches!((scheme.as_str(), port), ("http", 80) | ("https", 443));
-    let path = text(path);
-    if default {
-        format!("{scheme}://{host}{path}")
-    } else {
-        format!("{scheme}://{host}:{port}{path}")
+        url.push_str(host);
     }
+    if !matches!((&*scheme, port), ("http", 80) | ("https", 443)) {
+        url.push(':');
+        push_int(&mut url, port);
+    }
+    url.push_str(&path);
+    url
+}
+
+/// Appends `n` in decimal, without `fmt`.
+fn push_int(out: &mut String, n: i64) {
+    if n < 0 {
+        out.push('-');
+    }
+    let mut digits = [0u8; 20];
+    let mut i = digits.len();
+    let mut n = n.unsigned_abs();
+    loop {
+        i -= 1;
+        digits[i] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    out.extend(digits[i..].iter().map(|&d| char::from(d)));
 }
 
 /// A message's header fields and body, indented, as `render` and

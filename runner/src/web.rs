@@ -133,8 +133,8 @@ impl Feed {
     }
 
     /// Adds a finished flow, as the flow file holds it, to the view.
-    pub fn add_encoded(&self, bytes: &[u8]) {
-        let appended = self.session.append_encoded(bytes);
+    pub fn add_encoded(&self, bytes: &[u8], row: waylay_proxy::view::Row) {
+        let appended = self.session.append_encoded(bytes, row);
         if let Ok(n) = appended
             && self.sent.waiting()
         {
@@ -346,7 +346,7 @@ impl Web {
     /// proxy encodes a flow once, for `-w` and the view alike).
     pub fn on_encoded(&self) -> waylay_proxy::live::OnEncoded {
         let feed = self.feed.clone();
-        Box::new(move |bytes: &[u8]| feed.add_encoded(bytes))
+        Box::new(move |bytes: &[u8], row| feed.add_encoded(bytes, row))
     }
 
     /// What pauses intercepted flows, for the live proxy.

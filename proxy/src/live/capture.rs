@@ -20,13 +20,15 @@ use crate::flow::Flow;
 use crate::flowfile::{self, FlowWriter};
 use crate::script::{Level, Scripts};
 use crate::tnetstring::{self, Node};
+use crate::view::row::Row;
 
 /// What is shown each finished flow (the runner's flow lines).
 pub type OnFlow = Box<dyn Fn(&Flow) + Send + Sync>;
 
 /// What takes each finished flow as the flow file holds it (the web
-/// view's session file).
-pub type OnEncoded = Box<dyn Fn(&[u8]) + Send + Sync>;
+/// view's session file), with its row in the flow list (read from the
+/// flow where it finished, its place in the file still to be set).
+pub type OnEncoded = Box<dyn Fn(&[u8], Row) + Send + Sync>;
 
 /// Where finished flows go. With none of them, no thread is started.
 #[derive(Default)]
@@ -62,8 +64,8 @@ enum Recorded {
     /// are in a spill file, which only that thread reads).
     Flow(Flow),
     /// A flow encoded where it finished; the flow too when `on_flow`
-    /// needs it.
-    Encoded(Option<Flow>, Vec<u8>),
+    /// needs it, and its row when `on_encoded` does.
+    Encoded(Option<Flow>, Vec<u8>, Option<Row>),
     Note(&'static str, String),
 }
 
@@ -86,6 +88,8 @@ pub(super) struct Handle {
     encodes: bool,
     /// Something needs the flow itself.
     keeps_flow: bool,
+    /// The view needs the flow's row.
+    rows: bool,
 }
 
 impl Recorder {
@@ -106,6 +110,7 @@ impl Recorder {
             tx,
             encodes: sinks.capture.is_some() || sinks.on_encoded.is_some(),
             keeps_flow: sinks.on_flow.is_some(),
+            rows: sinks.on_encoded.is_some(),
         };
         let thread = std::thread::Builder::new()
             .name("waylay-capture".into())
@@ -144,12 +149,15 @@ impl Recorder {
 
 impl Handle {
     /// What to send for `flow`: encoded here when a file wants it (and
-    /// its messages are all in memory).
+    /// its messages are all in memory), with its row for the view read
+    /// from the built flow here too (cheaper than scanning the bytes, and
+    /// off the one capture thread).
     fn recorded(&self, flow: &Flow) -> Recorded {
         if self.encodes && flow.spill().is_none() {
             let mut bytes = Vec::new();
             tnetstring::write(flow.as_value(), &mut bytes);
-            Recorded::Encoded(self.keeps_flow.then(|| flow.clone()), bytes)
+            let row = self.rows.then(|| Row::of(flow, 0, 0));
+            Recorded::Encoded(self.keeps_flow.then(|| flow.clone()), bytes, row)
         } else {
             Recorded::Flow(flow.clone())
         }
@@ -233,18 +241,18 @@ fn record_flows(
                 &format!("cannot write flow {id}: {e}"),
             );
         };
-        let (flow, bytes) = match recorded {
+        let (flow, bytes, row) = match recorded {
             Recorded::Note(source, what) => {
                 scripts.log().log(source, Level::Info, &what);
                 return;
             }
-            Recorded::Encoded(flow, bytes) => {
+            Recorded::Encoded(flow, bytes, row) => {
                 if let Some(w) = &mut sinks.capture
                     && let Err(e) = w.write_encoded(&bytes)
                 {
                     failed(id_of(&bytes), e);
                 }
-                (flow, Some(bytes))
+                (flow, Some(bytes), row)
             }
             Recorded::Flow(flow) => {
                 if let Some(w) = &mut sinks.capture
@@ -252,20 +260,25 @@ fn record_flows(
                 {
                     failed(flow.id(), e);
                 }
-                (Some(flow), None)
+                (Some(flow), None, None)
             }
         };
         if let Some(on_encoded) = &sinks.on_encoded {
-            match (&bytes, &flow) {
-                (Some(bytes), _) => on_encoded(bytes),
-                (None, Some(flow)) => {
+            match (&bytes, row, &flow) {
+                (Some(bytes), Some(row), _) => on_encoded(bytes, row),
+                (_, _, Some(flow)) => {
+                    // Its older messages are in the spill file: the row
+                    // counts them from the bytes.
                     scratch.clear();
                     match flowfile::encode(flow, &mut scratch) {
-                        Ok(()) => on_encoded(&scratch),
+                        Ok(()) => match Row::scan(&scratch, 0) {
+                            Some(row) => on_encoded(&scratch, row),
+                            None => failed(flow.id(), io::Error::other("it does not read back")),
+                        },
                         Err(e) => failed(flow.id(), e),
                     }
                 }
-                (None, None) => {}
+                _ => {}
             }
         }
         if let (Some(on_flow), Some(flow)) = (&sinks.on_flow, &flow) {

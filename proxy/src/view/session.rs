@@ -187,14 +187,13 @@ impl Session {
     }
 
     /// Appends a flow already encoded in flow format 21 (as the live
-    /// proxy's capture thread gets it); returns its number.
-    pub fn append_encoded(&self, bytes: &[u8]) -> io::Result<usize> {
+    /// proxy's capture thread gets it), with its `row` read from the flow
+    /// (its place is set here); returns its number.
+    pub fn append_encoded(&self, bytes: &[u8], mut row: Row) -> io::Result<usize> {
         let len = u32::try_from(bytes.len())
             .map_err(|_| io::Error::other("a flow over 4 GiB cannot be kept"))?;
         let mut appending = self.appending.lock().unwrap_or_else(|e| e.into_inner());
-        let at = appending.end;
-        let row = Row::scan(bytes, at)
-            .ok_or_else(|| io::Error::other("the flow's bytes are not a flow of format 21"))?;
+        (row.offset, row.len) = (appending.end, len);
         appending.pending.extend_from_slice(bytes);
         self.appended(&mut appending, len)?;
         drop(appending);
