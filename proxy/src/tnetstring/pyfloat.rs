@@ -19,6 +19,12 @@ pub(super) fn write(f: f64, out: &mut Vec<u8>) {
     }
     let mut buf = ryu::Buffer::new();
     let shortest = buf.format_finite(f).as_bytes();
+    if (1.0..1e16).contains(&f.abs()) {
+        // ryu writes these as Python does: the digits, the point where it
+        // falls (`.0` after a whole number), no exponent. Timestamps are.
+        out.extend_from_slice(shortest);
+        return;
+    }
     let (negative, shortest) = match shortest.split_first() {
         Some((b'-', rest)) => (true, rest),
         _ => (false, shortest),

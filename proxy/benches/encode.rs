@@ -1,0 +1,55 @@
+//! Encoding a flow as the capture file and the web view's session file
+//! hold it: `cargo bench -p waylay-proxy --bench encode`.
+//!
+//! The flow is `testdata/flows/get.mitm`'s with a header set on its
+//! request and on its response, so that the top level and both messages
+//! are built values (as a live flow's are) while the connection records
+//! stay the bytes they were read from (as a live flow's compact records
+//! do). Each case prints its best of 5 runs, in ns per flow.
+
+use std::hint::black_box;
+use std::path::Path;
+use std::time::Instant;
+
+use waylay_proxy::http::{Which, set_header};
+use waylay_proxy::testing::read_flows;
+use waylay_proxy::tnetstring;
+
+/// Best of 5 runs of `iterations` calls, in ns per call.
+fn time(label: &str, iterations: u32, mut f: impl FnMut()) -> f64 {
+    for _ in 0..iterations / 10 {
+        f();
+    }
+    let mut best = f64::MAX;
+    for _ in 0..5 {
+        let start = Instant::now();
+        for _ in 0..iterations {
+            f();
+        }
+        best = best.min(start.elapsed().as_nanos() as f64 / f64::from(iterations));
+    }
+    println!("{label}: {best:.1} ns/flow (best of 5 x {iterations})");
+    best
+}
+
+fn main() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let mut flow = read_flows(root.join("testdata/flows/get.mitm")).remove(0);
+    for which in [Which::Request, Which::Response] {
+        let message = flow.message_mut(which).expect("get.mitm has both messages");
+        set_header(message, b"x-bench", b"1");
+    }
+    let mut out = Vec::new();
+    tnetstring::write(flow.as_value(), &mut out);
+    println!("a flow of {} bytes", out.len());
+    time("encode into a fresh Vec", 200_000, || {
+        let mut bytes = Vec::new();
+        tnetstring::write(black_box(flow.as_value()), &mut bytes);
+        black_box(bytes);
+    });
+    time("encode into a reused buffer", 200_000, || {
+        out.clear();
+        tnetstring::write(black_box(flow.as_value()), &mut out);
+        black_box(&out);
+    });
+}
