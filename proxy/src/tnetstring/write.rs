@@ -36,7 +36,7 @@ thread_local! {
 
 /// The largest scratch buffer a thread keeps between flows (a flow with
 /// a bigger body gets a buffer of its own).
-const SCRATCH_KEPT: usize = 1 << 20;
+const SCRATCH_KEPT: usize = 256 << 10;
 
 /// The bytes an unchanged container was read from.
 fn raw(value: &Value) -> Option<&[u8]> {
