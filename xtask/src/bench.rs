@@ -1,7 +1,8 @@
 //! `cargo xtask bench offline`: Waylay against `mitmdump` on the same
 //! files, in the same run, plus the figures only Waylay has (build times,
-//! the boundary crossing, memory on a 1 GB file). Prints a Markdown report
-//! for BENCHMARKS.md and keeps it in `target/bench/offline.md`.
+//! the boundary crossing, encoding one flow, memory on a 1 GB file). Prints
+//! a Markdown report for BENCHMARKS.md and keeps it in
+//! `target/bench/offline.md`.
 
 use std::fmt::Write as _;
 use std::fs;
@@ -210,6 +211,12 @@ pub fn offline(args: &[&str]) -> Result<()> {
         .current_dir(&root)
         .output()?;
     let boundary = String::from_utf8_lossy(&boundary.stdout).trim().to_owned();
+    eprintln!("xtask: encoding a flow");
+    let encode = Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()))
+        .args(["bench", "-q", "-p", "waylay-proxy", "--bench", "encode"])
+        .current_dir(&root)
+        .output()?;
+    let encode = String::from_utf8_lossy(&encode.stdout).trim().to_owned();
 
     let secs = |d: Duration| d.as_secs_f64();
     let rate = |n: f64, d: Duration| n / secs(d).max(1e-9);
@@ -310,6 +317,10 @@ pub fn offline(args: &[&str]) -> Result<()> {
     writeln!(
         r,
         "\nBoundary (cargo bench -p waylay-proxy --bench boundary; target <= 100 ns):\n```\n{boundary}\n```"
+    )?;
+    writeln!(
+        r,
+        "\nEncoding a flow for `-w` and the view (cargo bench -p waylay-proxy --bench encode):\n```\n{encode}\n```"
     )?;
     r.push_str(&ab);
     println!("{r}");
