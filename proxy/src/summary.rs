@@ -3,7 +3,7 @@
 
 use crate::flow::{Flow, FlowKind};
 use crate::http;
-use crate::tnetstring::{Dict, Item, Node, Tree, Value};
+use crate::tnetstring::{Dict, Node, Tree, Value};
 
 /// mitmproxy's `human.pretty_size`: `24b`, `1.2k`, `340k`, `3.4m`.
 pub fn pretty_size(size: u64) -> String {
@@ -62,12 +62,9 @@ fn duration(flow: &Flow, req: &Dict) -> Option<String> {
 
 /// A connection's `peername`, `sockname` or `address` as `host:port`.
 pub fn addr(conn: Option<&Dict>, key: &str) -> Option<String> {
-    let conn = conn?;
-    // A record still in its file form is read without being built.
-    match conn.unbuilt() {
-        Some(raw) => addr_of(Item::first(raw)?.0, key),
-        None => addr_of(Tree::Dict(conn), key),
-    }
+    // A record still in its file form is read without being built
+    // (`Tree` reads it from its bytes).
+    addr_of(Tree::Dict(conn?), key)
 }
 
 /// [`addr`] of a built or unbuilt connection.

@@ -340,6 +340,12 @@ impl List {
         self.raw.as_ref()
     }
 
+    /// The source bytes, while the items have not been built from them:
+    /// for reading without building.
+    pub(crate) fn unbuilt(&self) -> Option<&Bytes> {
+        self.raw.as_ref().filter(|_| self.items.get().is_none())
+    }
+
     pub(crate) fn items(&self) -> &[Value] {
         self.items
             .get_or_init(|| parse::list_items(self.raw.as_ref()))

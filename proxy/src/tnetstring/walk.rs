@@ -44,59 +44,114 @@ pub trait Node<'a>: Copy {
     }
 }
 
-/// A built value, or a dict on its own (a flow's top level).
+/// A built value, or a dict on its own (a flow's top level). A container
+/// that was never built (a connection record kept in its file form, a
+/// flow read lazily) is read from the bytes it was parsed from, so that
+/// reading a tree never builds any of it.
 #[derive(Clone, Copy, Debug)]
 pub enum Tree<'a> {
     /// A value.
     Value(&'a Value),
     /// A dict.
     Dict(&'a Dict),
+    /// A value inside a container that was never built, read from its
+    /// bytes.
+    Raw(Item<'a>),
 }
 
 impl<'a> Tree<'a> {
+    /// This value's bytes, when it is a container not built yet (or
+    /// already read from bytes).
+    fn raw(self) -> Option<Item<'a>> {
+        let bytes = match self {
+            Tree::Raw(item) => return Some(item),
+            Tree::Dict(d) => d.unbuilt(),
+            Tree::Value(Value::Dict(d)) => d.unbuilt(),
+            Tree::Value(Value::List(l)) => l.unbuilt(),
+            Tree::Value(_) => None,
+        };
+        Item::first(bytes?).map(|(item, _)| item)
+    }
+
     fn as_dict(self) -> Option<&'a Dict> {
         match self {
             Tree::Dict(d) => Some(d),
             Tree::Value(v) => v.as_dict(),
+            Tree::Raw(_) => None,
         }
     }
 
     fn value(self) -> Option<&'a Value> {
         match self {
             Tree::Value(v) => Some(v),
-            Tree::Dict(_) => None,
+            Tree::Dict(_) | Tree::Raw(_) => None,
         }
     }
 }
 
 impl<'a> Node<'a> for Tree<'a> {
     fn get(self, key: &str) -> Option<Self> {
-        self.as_dict()?.get(key).map(Tree::Value)
+        match self.raw() {
+            Some(item) => item.get(key).map(Tree::Raw),
+            None => self.as_dict()?.get(key).map(Tree::Value),
+        }
+    }
+    fn fields<const N: usize>(self, keys: [&str; N]) -> [Option<Self>; N] {
+        match self.raw() {
+            Some(item) => item.fields(keys).map(|f| f.map(Tree::Raw)),
+            None => keys.map(|k| self.get(k)),
+        }
     }
     fn bytes(self) -> Option<&'a [u8]> {
-        self.value()?.as_bytes()
+        match self {
+            Tree::Raw(item) => item.bytes(),
+            _ => self.value()?.as_bytes(),
+        }
     }
     fn int(self) -> Option<i64> {
-        self.value()?.as_int()
+        match self {
+            Tree::Raw(item) => item.int(),
+            _ => self.value()?.as_int(),
+        }
     }
     fn float(self) -> Option<f64> {
-        self.value()?.as_float()
+        match self {
+            Tree::Raw(item) => item.float(),
+            _ => self.value()?.as_float(),
+        }
     }
     fn is_true(self) -> bool {
-        matches!(self.value(), Some(Value::Bool(true)))
+        match self {
+            Tree::Raw(item) => item.is_true(),
+            _ => matches!(self.value(), Some(Value::Bool(true))),
+        }
     }
     fn is_null(self) -> bool {
-        self.value().is_some_and(Value::is_null)
+        match self {
+            Tree::Raw(item) => item.is_null(),
+            _ => self.value().is_some_and(Value::is_null),
+        }
     }
     fn is_dict(self) -> bool {
-        self.as_dict().is_some()
+        match self {
+            Tree::Raw(item) => item.is_dict(),
+            _ => self.as_dict().is_some(),
+        }
     }
     fn nth(self, i: usize) -> Option<Self> {
-        self.value()?.as_list()?.get(i).map(Tree::Value)
+        match self.raw() {
+            Some(item) => item.nth(i).map(Tree::Raw),
+            None => self.value()?.as_list()?.get(i).map(Tree::Value),
+        }
     }
     fn each(self, mut f: impl FnMut(Self)) {
-        if let Some(list) = self.value().and_then(Value::as_list) {
-            list.iter().for_each(|v| f(Tree::Value(v)));
+        match self.raw() {
+            Some(item) => item.each(|v| f(Tree::Raw(v))),
+            None => {
+                if let Some(list) = self.value().and_then(Value::as_list) {
+                    list.iter().for_each(|v| f(Tree::Value(v)));
+                }
+            }
         }
     }
 }

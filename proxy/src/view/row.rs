@@ -108,9 +108,8 @@ impl Row {
         let [content, status, resp_end] = resp.map_or([None; 3], |r| {
             r.fields(["content", "status_code", "timestamp_end"])
         });
-        let [tls, client_start] = client.map_or([None; 2], |c| {
-            c.fields(["tls_established", "timestamp_start"])
-        });
+        let [tls, client_start] =
+            client.map_or([None; 2], |c| c.fields(["tls", "timestamp_start"]));
         let [message, error_time] = error.map_or([None; 2], |e| e.fields(["msg", "timestamp"]));
         let mut flags = 0;
         let https = scheme.and_then(Node::bytes) == Some(b"https");

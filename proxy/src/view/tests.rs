@@ -290,3 +290,39 @@ fn a_damaged_flow_in_a_capture_is_listed_matches_no_filter_and_says_why_when_ope
         .unwrap();
     assert!(!lit.rows[damaged].2, "a damaged flow is not highlighted");
 }
+
+/// Reading a flow's row builds none of its records: a connection kept in
+/// its file form (as a live connection's is, for as long as it lives)
+/// stays that way. The TLS flag comes from the client record's `tls`
+/// (format 21's name), not only from an `https` URL.
+#[test]
+fn a_row_is_read_without_building_records_and_sees_client_tls() {
+    let record = |flow: &crate::Flow, key: &str| {
+        flow.dict()
+            .get(key)
+            .and_then(crate::tnetstring::Value::as_dict)
+            .and_then(|d| d.unbuilt().cloned())
+    };
+    let bytes = golden("get.mitm");
+    let flow = FlowReader::new(&bytes[..]).next().unwrap().unwrap();
+    assert!(record(&flow, "client_conn").is_some(), "read lazily");
+    let row = Row::of(&flow, 0, 0);
+    assert_eq!(row.flags & row::TLS, 0, "{row:?}");
+    for key in ["client_conn", "server_conn"] {
+        assert!(
+            record(&flow, key).is_some(),
+            "{key} was built to read a row"
+        );
+    }
+    // The same flow with TLS on the client side, its URL still http.
+    let mut tls = flow.clone();
+    let client = tls
+        .dict_mut()
+        .get_mut("client_conn")
+        .and_then(crate::tnetstring::Value::as_dict_mut)
+        .unwrap();
+    client.insert("tls", crate::tnetstring::Value::Bool(true));
+    let row = Row::of(&tls, 0, 0);
+    assert_ne!(row.flags & row::TLS, 0, "{row:?}");
+    assert!(row.url.starts_with("http://"), "{row:?}");
+}
