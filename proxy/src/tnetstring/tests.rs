@@ -218,3 +218,87 @@ fn a_spliced_write_is_the_whole_write_with_the_items_in_front() {
     let not_a_list = parse(&Bytes::from_static(b"4:1:1#]")).unwrap();
     assert!(super::write_spliced(&not_a_list, &["m"], 0).is_none());
 }
+
+/// The plainest writer there is: each value's payload written whole, then
+/// prefixed. What [`write`] gives must be what this gives.
+fn reference(value: &Value) -> Vec<u8> {
+    let (payload, tag): (Vec<u8>, u8) = match value {
+        Value::Null => (Vec::new(), b'~'),
+        Value::Bool(b) => (b.to_string().into_bytes(), b'!'),
+        Value::Int(i) => (i.to_string().into_bytes(), b'#'),
+        Value::Float(f) => {
+            let mut digits = Vec::new();
+            super::pyfloat::write(*f, &mut digits);
+            (digits, b'^')
+        }
+        Value::Bytes(b) => (b.to_vec(), b','),
+        Value::Text(b) => (b.to_vec(), b';'),
+        Value::List(l) => (l.items().iter().flat_map(reference).collect(), b']'),
+        Value::Dict(d) => (
+            d.iter()
+                .flat_map(|(k, v)| [reference(k), reference(v)].concat())
+                .collect(),
+            b'}',
+        ),
+    };
+    let mut out = format!("{}:", payload.len()).into_bytes();
+    out.extend(payload);
+    out.push(tag);
+    out
+}
+
+/// Built containers are written back to front, with long pieces (bodies,
+/// unchanged containers over 256 bytes) set aside and copied as they
+/// are: short and long pieces side by side, two long ones in a row, a
+/// long one first and last, and every scalar, come out as the plain
+/// writer has them.
+#[test]
+fn built_containers_write_as_the_plain_writer_does() {
+    let long = |n: usize, c: u8| Value::bytes(&vec![c; n]);
+    let parsed = |text: String| parse(&Bytes::from(text)).unwrap();
+    let raw_long = parsed(format!("{}:{}:{},]", 300 + 5, 300, "r".repeat(300)));
+    let raw_short = parsed("8:1:k;1:7#}".to_owned());
+    let mut inner = super::Dict::with_capacity(4);
+    inner.push("first", long(1000, b'a'));
+    inner.push("short", Value::bytes(b"0123456789"));
+    inner.push("raw", raw_long.clone());
+    inner.push("last", long(257, b'z'));
+    let mut top = super::Dict::with_capacity(8);
+    top.push("body", long(5000, b'b'));
+    top.push(
+        "two",
+        Value::list(vec![long(300, b'x'), long(300, b'y'), Value::text("t")]),
+    );
+    top.push("inner", Value::Dict(inner.into()));
+    top.push("raws", Value::list(vec![raw_short, raw_long, Value::Null]));
+    top.push(
+        "numbers",
+        Value::list(vec![
+            Value::Int(i64::MIN),
+            Value::Int(-1),
+            Value::Int(0),
+            Value::Float(1.5),
+            Value::Float(1795477162.8247561),
+            Value::Float(1e20),
+            Value::Float(-0.0),
+            Value::Float(0.00001),
+            Value::Float(f64::NAN),
+            Value::Bool(true),
+            Value::Bool(false),
+        ]),
+    );
+    top.push("empty", Value::list(Vec::new()));
+    top.push("end", long(400, b'e'));
+    let value = Value::Dict(top.into());
+    let mut out = b"before".to_vec();
+    write(&value, &mut out);
+    assert_eq!(out[..6], *b"before");
+    assert!(
+        out[6..] == reference(&value)[..],
+        "differs from the plain writer"
+    );
+    // A second write on the same thread reuses the scratch buffer.
+    let mut again = Vec::new();
+    write(&value, &mut again);
+    assert!(again == out[6..]);
+}

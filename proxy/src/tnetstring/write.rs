@@ -9,19 +9,25 @@ use super::{Value, pyfloat};
 /// per thread (every byte in reverse order, so that each length prefix,
 /// which comes before its payload, is written just after the payload,
 /// when its length is known), then copied onto `out` the right way
-/// round. One walk of the tree, and no byte moves within `out`.
+/// round. One walk of the tree, and no byte moves within `out`. Long
+/// pieces (a body, a connection record kept as bytes) are not reversed:
+/// they are noted where they go and copied once, as they are.
 pub fn write(value: &Value, out: &mut Vec<u8>) {
     if let Some(raw) = raw(value) {
         return out.extend_from_slice(raw);
     }
     match value {
         Value::List(_) | Value::Dict(_) => {
-            let mut scratch = SCRATCH.take();
-            scratch.clear();
-            backward(value, &mut scratch);
-            out.extend(scratch.iter().rev());
-            if scratch.capacity() <= SCRATCH_KEPT {
-                SCRATCH.set(scratch);
+            let mut back = Back {
+                bytes: SCRATCH.take(),
+                pieces: Vec::new(),
+                aside: 0,
+            };
+            back.bytes.clear();
+            backward(value, &mut back);
+            back.finish(out);
+            if back.bytes.capacity() <= SCRATCH_KEPT {
+                SCRATCH.set(back.bytes);
             }
         }
         _ => scalar(value, out),
@@ -34,9 +40,51 @@ thread_local! {
     static SCRATCH: std::cell::Cell<Vec<u8>> = const { std::cell::Cell::new(Vec::new()) };
 }
 
-/// The largest scratch buffer a thread keeps between flows (a flow with
-/// a bigger body gets a buffer of its own).
+/// The largest scratch buffer a thread keeps between flows.
 const SCRATCH_KEPT: usize = 256 << 10;
+
+/// Pieces longer than this are copied as they are, not reversed twice.
+const LONG: usize = 256;
+
+/// A value being written back to front.
+struct Back<'a> {
+    /// What is written so far, in reverse.
+    bytes: Vec<u8>,
+    /// The long pieces left out of `bytes`, in writing order, each with
+    /// the place in `bytes` where it belongs.
+    pieces: Vec<(usize, &'a [u8])>,
+    /// How many bytes `pieces` hold.
+    aside: usize,
+}
+
+impl<'a> Back<'a> {
+    /// How many bytes are written so far, pieces included.
+    fn len(&self) -> usize {
+        self.bytes.len() + self.aside
+    }
+
+    /// Writes `piece` back to front.
+    fn reversed(&mut self, piece: &'a [u8]) {
+        if piece.len() > LONG {
+            self.pieces.push((self.bytes.len(), piece));
+            self.aside += piece.len();
+        } else {
+            self.bytes.extend(piece.iter().rev());
+        }
+    }
+
+    /// Appends what was written onto `out`, the right way round.
+    fn finish(&self, out: &mut Vec<u8>) {
+        out.reserve(self.len());
+        let mut end = self.bytes.len();
+        for &(at, piece) in self.pieces.iter().rev() {
+            out.extend(self.bytes[at..end].iter().rev());
+            out.extend_from_slice(piece);
+            end = at;
+        }
+        out.extend(self.bytes[..end].iter().rev());
+    }
+}
 
 /// The bytes an unchanged container was read from.
 fn raw(value: &Value) -> Option<&[u8]> {
@@ -47,46 +95,46 @@ fn raw(value: &Value) -> Option<&[u8]> {
     }
 }
 
-/// Appends `value` written back to front: its tag, its payload in
-/// reverse (a container's items last to first, each back to front), the
-/// `:` and the length's digits, least significant first.
-fn backward(value: &Value, out: &mut Vec<u8>) {
+/// Writes `value` back to front: its tag, its payload in reverse (a
+/// container's items last to first, each back to front), the `:` and the
+/// length's digits, least significant first.
+fn backward<'a>(value: &'a Value, back: &mut Back<'a>) {
     if let Some(raw) = raw(value) {
-        out.extend(raw.iter().rev());
-        return;
+        return back.reversed(raw);
     }
-    out.push(tag(value));
-    let payload = out.len();
+    back.bytes.push(tag(value));
+    let payload = back.len();
     match value {
         Value::Null => {}
-        Value::Bool(true) => out.extend_from_slice(b"eurt"),
-        Value::Bool(false) => out.extend_from_slice(b"eslaf"),
+        Value::Bool(true) => back.bytes.extend_from_slice(b"eurt"),
+        Value::Bool(false) => back.bytes.extend_from_slice(b"eslaf"),
         Value::Int(i) => {
-            digits_backward(i.unsigned_abs(), out);
+            digits_backward(i.unsigned_abs(), &mut back.bytes);
             if *i < 0 {
-                out.push(b'-');
+                back.bytes.push(b'-');
             }
         }
         Value::Float(f) => {
-            pyfloat::write(*f, out);
-            out[payload..].reverse();
+            let at = back.bytes.len();
+            pyfloat::write(*f, &mut back.bytes);
+            back.bytes[at..].reverse();
         }
-        Value::Bytes(b) | Value::Text(b) => out.extend(b.iter().rev()),
+        Value::Bytes(b) | Value::Text(b) => back.reversed(b),
         Value::List(l) => {
             for v in l.items().iter().rev() {
-                backward(v, out);
+                backward(v, back);
             }
         }
         Value::Dict(d) => {
             for (k, v) in d.entries().iter().rev() {
-                backward(v, out);
-                backward(k, out);
+                backward(v, back);
+                backward(k, back);
             }
         }
     }
-    let len = out.len() - payload;
-    out.push(b':');
-    digits_backward(len as u64, out);
+    let len = back.len() - payload;
+    back.bytes.push(b':');
+    digits_backward(len as u64, &mut back.bytes);
 }
 
 /// Appends `n`'s decimal digits, least significant first.
