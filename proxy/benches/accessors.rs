@@ -17,7 +17,6 @@ use std::hint::black_box;
 use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::time::Instant;
 
 use waylay_proxy::Flow;
 use waylay_proxy::http::{Which, set_header};
@@ -25,6 +24,8 @@ use waylay_proxy::script::build::{BuildOptions, build};
 use waylay_proxy::script::{Event, Level, LogSink, Script, Scripts};
 use waylay_proxy::testing::read_flows;
 use waylay_proxy::tnetstring::Value;
+
+mod best_of;
 
 /// Keeps quiet but counts errors (a hook that panicked, say), so that a
 /// case that did not run as meant fails the bench instead of timing it.
@@ -38,23 +39,6 @@ impl LogSink for Quiet {
             eprintln!("{script}: {message}");
         }
     }
-}
-
-/// Best of 5 runs of `iterations` calls, in ns per call.
-fn time(label: &str, iterations: u32, mut f: impl FnMut()) -> f64 {
-    for _ in 0..iterations / 10 {
-        f();
-    }
-    let mut best = f64::MAX;
-    for _ in 0..5 {
-        let start = Instant::now();
-        for _ in 0..iterations {
-            f();
-        }
-        best = best.min(start.elapsed().as_nanos() as f64 / f64::from(iterations));
-    }
-    println!("{label}: {best:.1} ns/event (best of 5 x {iterations})");
-    best
 }
 
 /// About 100 KB (102,400 bytes) of UTF-8 text, one line in four with
@@ -124,8 +108,9 @@ fn main() {
 
     let empty = scripts(&library, &[]);
     let mut flow = template.clone();
-    time(
+    best_of::time(
         "bare crossing: an event the script does not override (request_headers)",
+        "event",
         2_000_000,
         || {
             black_box(empty.flow_event(Event::RequestHeaders, black_box(&mut flow), false));
@@ -155,16 +140,18 @@ fn main() {
     for (arg, what, event, iterations) in cases {
         let with = scripts(&library, &[arg]);
         let mut flow = template.clone();
-        let base = time(
+        let base = best_of::time(
             &format!("{event:?} hook, overridden but empty"),
+            "event",
             iterations,
             || {
                 black_box(empty.flow_event(event, black_box(&mut flow), false));
             },
         );
         let mut flow = template.clone();
-        let hook = time(
+        let hook = best_of::time(
             &format!("{event:?} hook calling {what}"),
+            "event",
             iterations,
             || {
                 black_box(with.flow_event(event, black_box(&mut flow), false));

@@ -10,31 +10,17 @@
 use std::hint::black_box;
 use std::path::Path;
 use std::sync::Arc;
-use std::time::Instant;
 
 use waylay_proxy::script::build::{BuildOptions, build};
 use waylay_proxy::script::{Event, Level, LogSink, Script, Scripts};
 use waylay_proxy::testing::read_flows;
 
+mod best_of;
+
 struct Quiet;
 
 impl LogSink for Quiet {
     fn log(&self, _: &str, _: Level, _: &str) {}
-}
-
-fn time(label: &str, iterations: u32, mut f: impl FnMut()) {
-    for _ in 0..iterations / 10 {
-        f();
-    }
-    let mut best = f64::MAX;
-    for _ in 0..5 {
-        let start = Instant::now();
-        for _ in 0..iterations {
-            f();
-        }
-        best = best.min(start.elapsed().as_nanos() as f64 / f64::from(iterations));
-    }
-    println!("{label}: {best:.1} ns/event (best of 5 x {iterations})");
 }
 
 fn main() {
@@ -51,15 +37,17 @@ fn main() {
     let mut scripts = Scripts::new(Arc::new(Quiet));
     scripts.push(Script::load(&library, "add_header", vec![], &Quiet).expect("loads"));
     let mut flow = read_flows(root.join("testdata/flows/get.mitm")).remove(0);
-    time(
+    best_of::time(
         "event the script does not override (request)",
+        "event",
         2_000_000,
         || {
             black_box(scripts.flow_event(Event::Request, black_box(&mut flow), false));
         },
     );
-    time(
+    best_of::time(
         "add_header's response hook (sets a header)",
+        "event",
         1_000_000,
         || {
             black_box(scripts.flow_event(Event::Response, black_box(&mut flow), false));

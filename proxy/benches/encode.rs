@@ -9,28 +9,12 @@
 
 use std::hint::black_box;
 use std::path::Path;
-use std::time::Instant;
 
 use waylay_proxy::http::{Which, set_header};
 use waylay_proxy::testing::read_flows;
 use waylay_proxy::tnetstring;
 
-/// Best of 5 runs of `iterations` calls, in ns per call.
-fn time(label: &str, iterations: u32, mut f: impl FnMut()) -> f64 {
-    for _ in 0..iterations / 10 {
-        f();
-    }
-    let mut best = f64::MAX;
-    for _ in 0..5 {
-        let start = Instant::now();
-        for _ in 0..iterations {
-            f();
-        }
-        best = best.min(start.elapsed().as_nanos() as f64 / f64::from(iterations));
-    }
-    println!("{label}: {best:.1} ns/flow (best of 5 x {iterations})");
-    best
-}
+mod best_of;
 
 fn main() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
@@ -42,12 +26,12 @@ fn main() {
     let mut out = Vec::new();
     tnetstring::write(flow.as_value(), &mut out);
     println!("a flow of {} bytes", out.len());
-    time("encode into a fresh Vec", 200_000, || {
+    best_of::time("encode into a fresh Vec", "flow", 200_000, || {
         let mut bytes = Vec::new();
         tnetstring::write(black_box(flow.as_value()), &mut bytes);
         black_box(bytes);
     });
-    time("encode into a reused buffer", 200_000, || {
+    best_of::time("encode into a reused buffer", "flow", 200_000, || {
         out.clear();
         tnetstring::write(black_box(flow.as_value()), &mut out);
         black_box(&out);

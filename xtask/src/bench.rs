@@ -132,6 +132,15 @@ pub(crate) fn machine() -> String {
     )
 }
 
+/// What `cargo bench -p waylay-proxy --bench NAME` prints.
+fn proxy_bench(root: &Path, name: &str) -> Result<String> {
+    let out = Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()))
+        .args(["bench", "-q", "-p", "waylay-proxy", "--bench", name])
+        .current_dir(root)
+        .output()?;
+    Ok(String::from_utf8_lossy(&out.stdout).trim().to_owned())
+}
+
 pub fn offline(args: &[&str]) -> Result<()> {
     let flows = arg_value(args, "--flows", 10_000)?;
     let big_mb = arg_value(args, "--big-mb", 1024)?;
@@ -206,17 +215,9 @@ pub fn offline(args: &[&str]) -> Result<()> {
     let (cold, warm) = build_times(&runner, &dir)?;
 
     eprintln!("xtask: boundary crossing");
-    let boundary = Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()))
-        .args(["bench", "-q", "-p", "waylay-proxy", "--bench", "boundary"])
-        .current_dir(&root)
-        .output()?;
-    let boundary = String::from_utf8_lossy(&boundary.stdout).trim().to_owned();
+    let boundary = proxy_bench(&root, "boundary")?;
     eprintln!("xtask: encoding a flow");
-    let encode = Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()))
-        .args(["bench", "-q", "-p", "waylay-proxy", "--bench", "encode"])
-        .current_dir(&root)
-        .output()?;
-    let encode = String::from_utf8_lossy(&encode.stdout).trim().to_owned();
+    let encode = proxy_bench(&root, "encode")?;
 
     let secs = |d: Duration| d.as_secs_f64();
     let rate = |n: f64, d: Duration| n / secs(d).max(1e-9);
