@@ -5,7 +5,9 @@
 //! request and on its response, so that the top level and both messages
 //! are built values (as a live flow's are) while the connection records
 //! stay the bytes they were read from (as a live flow's compact records
-//! do). Each case prints its best of 5 runs, in ns per flow.
+//! do). Each case prints its best of 5 runs, in ns per flow. The last
+//! reads the flow's row in the view's list, which a live flow with
+//! `--web` gets beside its encoding.
 
 use std::hint::black_box;
 use std::path::Path;
@@ -13,6 +15,7 @@ use std::path::Path;
 use waylay_proxy::http::{Which, set_header};
 use waylay_proxy::testing::read_flows;
 use waylay_proxy::tnetstring;
+use waylay_proxy::view::Row;
 
 mod best_of;
 
@@ -35,5 +38,8 @@ fn main() {
         out.clear();
         tnetstring::write(black_box(flow.as_value()), &mut out);
         black_box(&out);
+    });
+    best_of::time("read its row for the view", "flow", 200_000, || {
+        black_box(Row::of(black_box(&flow), 0, 0));
     });
 }

@@ -90,10 +90,18 @@ pub fn url(req: &Dict) -> String {
     url_of(Tree::Dict(req))
 }
 
+/// The request fields [`url_from`] reads, in its order.
+pub const URL_FIELDS: [&str; 6] = ["scheme", "host", "port", "authority", "method", "path"];
+
 /// [`url`] of a built or unbuilt request.
 pub fn url_of<'a>(req: impl Node<'a>) -> String {
-    let [scheme, host, port, authority, method, path] =
-        req.fields(["scheme", "host", "port", "authority", "method", "path"]);
+    url_from(req.fields(URL_FIELDS))
+}
+
+/// [`url`] from a request's [`URL_FIELDS`], read by the caller (with
+/// others it needs, in one walk over the request).
+pub fn url_from<'a, N: Node<'a>>(fields: [Option<N>; 6]) -> String {
+    let [scheme, host, port, authority, method, path] = fields;
     let bytes = |n: Option<_>| n.and_then(Node::bytes).unwrap_or_default();
     let authority = bytes(authority);
     if method.and_then(Node::bytes) == Some(b"CONNECT") && !authority.is_empty() {

@@ -12,6 +12,7 @@ pub mod json;
 mod order;
 pub mod preview;
 pub mod row;
+mod rows;
 pub mod rules;
 mod session;
 

@@ -302,3 +302,19 @@ fn built_containers_write_as_the_plain_writer_does() {
     write(&value, &mut again);
     assert!(again == out[6..]);
 }
+
+#[test]
+fn fields_finds_what_get_finds_in_one_walk() {
+    let dict = roundtrip("32:1:a,1:1#1:b;1:2#1:a,1:3#2:cc,0:~}");
+    let dict = dict.as_dict().unwrap();
+    let keys = ["cc", "a", "b", "zz", "a", ""];
+    let found = dict.fields(keys);
+    for (key, got) in keys.iter().zip(found) {
+        assert_eq!(got, dict.get(key), "{key:?}");
+    }
+    // The first of two equal keys, as `get` gives it; an absent key and
+    // the empty one are absent.
+    assert_eq!(found[1].and_then(Value::as_int), Some(1));
+    assert_eq!((found[3], found[5]), (None, None));
+    assert!(found[0].is_some_and(Value::is_null));
+}

@@ -99,7 +99,10 @@ impl<'a> Node<'a> for Tree<'a> {
     fn fields<const N: usize>(self, keys: [&str; N]) -> [Option<Self>; N] {
         match self.raw() {
             Some(item) => item.fields(keys).map(|f| f.map(Tree::Raw)),
-            None => keys.map(|k| self.get(k)),
+            None => match self.as_dict() {
+                Some(dict) => dict.fields(keys).map(|f| f.map(Tree::Value)),
+                None => [None; N],
+            },
         }
     }
     fn bytes(self) -> Option<&'a [u8]> {

@@ -24,7 +24,7 @@ pub(super) trait Source: Sync {
     /// Where the flows from `from` on are.
     fn places_from(&self, from: usize) -> Vec<Place>;
     /// Runs `f` over every row.
-    fn with_rows<T>(&self, f: impl FnOnce(&[Row]) -> T) -> T;
+    fn with_rows<T>(&self, f: impl FnOnce(&super::rows::Rows) -> T) -> T;
     /// Flow `n`'s row.
     fn row(&self, n: usize) -> Option<Row>;
     /// The flow at `offset`, in `len` bytes.

@@ -1,6 +1,8 @@
 //! [`Row`]: what the flow list shows of one flow, and sorts by, kept in
 //! memory while the flow itself stays in the session file.
 
+use std::borrow::Cow;
+
 use crate::flow::{FORMAT_VERSION, Flow};
 use crate::http::Which;
 use crate::summary;
@@ -27,12 +29,13 @@ pub struct Row {
     pub offset: u64,
     /// How many bytes it takes there.
     pub len: u32,
-    /// `http`, `websocket`, `tcp`, `udp`, `dns`, or the file's own word.
-    pub kind: Box<str>,
+    /// `http`, `websocket`, `tcp`, `udp`, `dns`, or the file's own word
+    /// (the usual words are not copied: see [`word`]).
+    pub kind: Cow<'static, str>,
     /// When the flow started (Unix seconds).
     pub time: f64,
     /// The request method (empty for other flows).
-    pub method: Box<str>,
+    pub method: Cow<'static, str>,
     /// The URL as mitmproxy shows it; for TCP and UDP flows the server's
     /// address.
     pub url: Box<str>,
@@ -102,17 +105,26 @@ impl Row {
             "messages",
         ]);
         let (req, resp, client, error) = (dict(req), dict(resp), dict(client), dict(error));
-        let [scheme, method, req_start] = req.map_or([None; 3], |r| {
-            r.fields(["scheme", "method", "timestamp_start"])
+        // The request is read in one walk: the URL's fields, then its
+        // start.
+        let [scheme, host, port, authority, method, path, req_start] = req.map_or([None; 7], |r| {
+            let [u0, u1, u2, u3, u4, u5] = summary::URL_FIELDS;
+            r.fields([u0, u1, u2, u3, u4, u5, "timestamp_start"])
         });
         let [content, status, resp_end] = resp.map_or([None; 3], |r| {
             r.fields(["content", "status_code", "timestamp_end"])
         });
-        let [tls, client_start] =
-            client.map_or([None; 2], |c| c.fields(["tls", "timestamp_start"]));
+        let https = scheme.and_then(Node::bytes) == Some(b"https");
+        // The client's record (often still in its file form) is only read
+        // for what the request does not tell.
+        let [tls, client_start] = match (client, https, req_start.is_some()) {
+            (None, ..) | (Some(_), true, true) => [None; 2],
+            (Some(c), false, true) => [c.get("tls"), None],
+            (Some(c), true, false) => [None, c.get("timestamp_start")],
+            (Some(c), false, false) => c.fields(["tls", "timestamp_start"]),
+        };
         let [message, error_time] = error.map_or([None; 2], |e| e.fields(["msg", "timestamp"]));
         let mut flags = 0;
-        let https = scheme.and_then(Node::bytes) == Some(b"https");
         if tls.is_some_and(Node::is_true) || https {
             flags |= TLS;
         }
@@ -157,10 +169,11 @@ impl Row {
         let (kind, method, url, size) = match kind_name {
             Some("http") => {
                 let websocket = ws.filter(|w| !w.is_null());
-                let method = method
-                    .and_then(Node::bytes)
-                    .map_or(String::new(), |m| String::from_utf8_lossy(m).into_owned());
-                let url = req.map_or(String::new(), summary::url_of);
+                let url = match req {
+                    Some(_) => summary::url_from([scheme, host, port, authority, method, path]),
+                    None => String::new(),
+                };
+                let method = method.and_then(Node::bytes).map_or(Cow::Borrowed(""), word);
                 let size = match websocket {
                     Some(w) => content_of(w.get("messages"), 2),
                     None => content.and_then(Node::bytes).map_or(0, |b| b.len() as u64),
@@ -170,15 +183,15 @@ impl Row {
                 } else {
                     "http"
                 };
-                (kind.to_owned(), method, url, size)
+                (Cow::Borrowed(kind), method, url, size)
             }
             _ => {
                 let server = dict(server)
                     .and_then(|c| summary::addr_of(c, "address"))
                     .unwrap_or_else(|| "-".into());
                 (
-                    kind_name.unwrap_or("?").to_owned(),
-                    String::new(),
+                    word(kind_name.unwrap_or("?").as_bytes()),
+                    Cow::Borrowed(""),
                     server,
                     content_of(messages, 1),
                 )
@@ -191,9 +204,9 @@ impl Row {
         Row {
             offset,
             len,
-            kind: kind.into(),
+            kind,
             time: start.unwrap_or(0.0),
-            method: method.into(),
+            method,
             url: url.into(),
             status,
             size,
@@ -227,5 +240,32 @@ impl Row {
             Which::Request => !self.method.is_empty(),
             Which::Response => self.status != 0,
         }
+    }
+}
+
+/// The words a row holds most (methods, flow types), kept without a copy
+/// of their own: a million rows then hold no million small strings.
+const WORDS: [&str; 14] = [
+    "GET",
+    "POST",
+    "PUT",
+    "DELETE",
+    "HEAD",
+    "OPTIONS",
+    "PATCH",
+    "CONNECT",
+    "TRACE",
+    "http",
+    "websocket",
+    "tcp",
+    "udp",
+    "dns",
+];
+
+/// `bytes` as text, borrowed from [`WORDS`] when it is one of them.
+fn word(bytes: &[u8]) -> Cow<'static, str> {
+    match WORDS.iter().find(|w| w.as_bytes() == bytes) {
+        Some(w) => Cow::Borrowed(w),
+        None => Cow::Owned(String::from_utf8_lossy(bytes).into_owned()),
     }
 }

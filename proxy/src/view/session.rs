@@ -18,6 +18,7 @@ use crate::flowfile::{self, FlowReader, ReadError};
 use super::Row;
 use super::error::ReadBack;
 use super::order::{Ordered, Place, Progress, Query, Source, Window};
+use super::rows::Rows;
 
 /// A row's offset with this bit set is in the [`Session::base`] file.
 const IN_BASE: u64 = 1 << 63;
@@ -30,7 +31,7 @@ pub struct Session {
     /// flows are indexed, not copied.
     base: Option<File>,
     appending: Mutex<Appender>,
-    rows: RwLock<Vec<Row>>,
+    rows: RwLock<Rows>,
     /// The list's current order (filter and sort), kept up to date as
     /// flows arrive.
     ordered: Mutex<Option<Ordered>>,
@@ -90,7 +91,7 @@ impl Session {
                 pending: Vec::with_capacity(WRITE_BEHIND * 2),
             }),
             written: AtomicU64::new(end),
-            rows: RwLock::new(Vec::new()),
+            rows: RwLock::new(Rows::default()),
             ordered: Mutex::new(None),
             latest: Mutex::new(String::new()),
             generation: AtomicU64::new(0),
@@ -361,19 +362,11 @@ impl Session {
     /// holding the lock).
     pub(super) fn places_from(&self, from: usize) -> Vec<Place> {
         let rows = self.rows.read().unwrap_or_else(|e| e.into_inner());
-        rows.get(from..).map_or_else(Vec::new, |rows| {
-            rows.iter()
-                .map(|r| Place {
-                    offset: r.offset,
-                    len: r.len,
-                    deleted: r.deleted,
-                })
-                .collect()
-        })
+        rows.iter_from(from).map(Row::place).collect()
     }
 
     /// Runs `f` over every row (under the read lock).
-    pub(super) fn with_rows<T>(&self, f: impl FnOnce(&[Row]) -> T) -> T {
+    pub(super) fn with_rows<T>(&self, f: impl FnOnce(&Rows) -> T) -> T {
         f(&self.rows.read().unwrap_or_else(|e| e.into_inner()))
     }
 
@@ -447,7 +440,7 @@ impl Source for Session {
         Session::places_from(self, from)
     }
 
-    fn with_rows<T>(&self, f: impl FnOnce(&[Row]) -> T) -> T {
+    fn with_rows<T>(&self, f: impl FnOnce(&Rows) -> T) -> T {
         Session::with_rows(self, f)
     }
 

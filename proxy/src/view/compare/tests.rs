@@ -274,7 +274,7 @@ fn a_changed_date_alone_does_not_make_flows_differ() {
 }
 
 /// A row for matching, with just the fields [`match_key`] reads.
-fn row(method: &str, url: &str, kind: &str) -> Row {
+fn row(method: &'static str, url: &str, kind: &'static str) -> Row {
     let flow = get();
     let mut r = Row::of(&flow, 0, 0);
     r.method = method.into();
