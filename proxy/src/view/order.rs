@@ -207,7 +207,16 @@ impl Ordered {
                 (Some(last), Some(head)) if cmp(last, head) == Cmp::Less => {
                     self.order.append(&mut kept);
                 }
-                _ => self.order = merge(&self.order, &kept, cmp),
+                // Flows that finish out of start order (concurrent ones)
+                // fall near the end: only the tail from the first new
+                // flow's place on is merged, not the whole list, so a
+                // live session's catch-up costs what arrived, not what
+                // is kept.
+                (Some(_), Some(head)) => {
+                    let at = self.order.partition_point(|n| cmp(n, head) == Cmp::Less);
+                    let tail = self.order.split_off(at);
+                    self.order.extend(merge(&tail, &kept, cmp));
+                }
             }
         });
         Ok(Some(()))

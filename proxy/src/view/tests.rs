@@ -146,6 +146,44 @@ fn an_order_takes_in_flows_as_they_arrive() {
 }
 
 #[test]
+fn an_order_caught_up_in_steps_is_the_order_built_at_once() {
+    let flows: Vec<_> = FlowReader::new(&golden("all.mitm")[..])
+        .map(Result::unwrap)
+        .collect();
+    let sorts = [
+        SortKey::Time,
+        SortKey::Method,
+        SortKey::Url,
+        SortKey::Status,
+        SortKey::Type,
+        SortKey::Size,
+        SortKey::Duration,
+    ];
+    for sort in sorts {
+        for descending in [false, true] {
+            let q = query(None, sort, descending);
+            let stepped = Session::temporary().unwrap();
+            let whole = Session::temporary().unwrap();
+            // Each step adds the flows in another order, so that new
+            // ones land before, among and after the ones kept.
+            for step in 0..flows.len() {
+                for i in 0..flows.len() {
+                    let flow = &flows[(i * (step + 1) + step) % flows.len()];
+                    stepped.append(flow).unwrap();
+                    whole.append(flow).unwrap();
+                }
+                stepped.window(&q, None, 0, 1).unwrap().unwrap();
+            }
+            let ns = |s: &Session| -> Vec<usize> {
+                let w = s.window(&q, None, 0, 1000).unwrap().unwrap();
+                w.rows.iter().map(|(n, _, _)| *n).collect()
+            };
+            assert_eq!(ns(&stepped), ns(&whole), "{sort:?} descending {descending}");
+        }
+    }
+}
+
+#[test]
 fn a_cancelled_filter_stops_and_the_next_query_rebuilds() {
     let s = session(&["all.mitm"]);
     let q = query(Some("~b hello"), SortKey::Time, false);
