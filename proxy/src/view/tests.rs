@@ -146,6 +146,34 @@ fn an_order_takes_in_flows_as_they_arrive() {
 }
 
 #[test]
+fn a_long_session_reads_back_every_flow() {
+    // Over 8 MiB of flows: the write-behind buffer is written out many
+    // times while flows are appended.
+    let s = Session::temporary().unwrap();
+    let golden_all = golden("all.mitm");
+    let mut want = Vec::new();
+    while want.len() < 9 << 20 {
+        for flow in FlowReader::new(&golden_all[..]) {
+            s.append(&flow.unwrap()).unwrap();
+        }
+        want.extend_from_slice(&golden_all);
+    }
+    let mut out = Vec::new();
+    s.export(None, &mut out).unwrap();
+    assert!(
+        out == want,
+        "the session file differs from what was appended"
+    );
+    // Flows at the start (long written) and at the end open whole.
+    let flows: Vec<_> = FlowReader::new(&golden_all[..])
+        .map(Result::unwrap)
+        .collect();
+    assert_eq!(s.flow(0).unwrap().id(), flows[0].id());
+    let last = s.flow(s.len() - 1).unwrap();
+    assert_eq!(last.id(), flows[flows.len() - 1].id());
+}
+
+#[test]
 fn an_order_caught_up_in_steps_is_the_order_built_at_once() {
     let flows: Vec<_> = FlowReader::new(&golden("all.mitm")[..])
         .map(Result::unwrap)
