@@ -308,6 +308,13 @@ fn fields_finds_what_get_finds_in_one_walk() {
     let dict = roundtrip("32:1:a,1:1#1:b;1:2#1:a,1:3#2:cc,0:~}");
     let dict = dict.as_dict().unwrap();
     let keys = ["cc", "a", "b", "zz", "a", ""];
+    let with_empty = roundtrip("14:0:,1:4#1:a,0:~}");
+    let with_empty = with_empty.as_dict().unwrap();
+    let [empty, a] = with_empty.fields(["", "a"]);
+    assert_eq!(
+        (empty.and_then(Value::as_int), a),
+        (Some(4), with_empty.get("a"))
+    );
     let found = dict.fields(keys);
     for (key, got) in keys.iter().zip(found) {
         assert_eq!(got, dict.get(key), "{key:?}");

@@ -117,7 +117,10 @@ impl Row {
         let https = scheme.and_then(Node::bytes) == Some(b"https");
         // The client's record (often still in its file form) is only read
         // for what the request does not tell.
-        let [tls, client_start] = match (client, https, req_start.is_some()) {
+        let float = |n: Option<N>| n.and_then(Node::float);
+        // A start that is there but not a number (`~`) falls back to the
+        // client's, as an absent one does.
+        let [tls, client_start] = match (client, https, float(req_start).is_some()) {
             (None, ..) | (Some(_), true, true) => [None; 2],
             (Some(c), false, true) => [c.get("tls"), None],
             (Some(c), true, false) => [None, c.get("timestamp_start")],
@@ -145,7 +148,6 @@ impl Row {
         if !mark.is_empty() {
             flags |= MARKED;
         }
-        let float = |n: Option<N>| n.and_then(Node::float);
         let start = float(req_start).or_else(|| float(client_start));
         let end = float(resp_end).or_else(|| float(error_time));
         let duration = match (start, end) {

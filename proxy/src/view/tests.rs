@@ -392,3 +392,32 @@ fn a_row_is_read_without_building_records_and_sees_client_tls() {
     assert_ne!(row.flags & row::TLS, 0, "{row:?}");
     assert!(row.url.starts_with("http://"), "{row:?}");
 }
+
+#[test]
+fn a_request_without_a_start_takes_the_clients() {
+    use crate::tnetstring::Value;
+    let bytes = golden("get.mitm");
+    let flow = FlowReader::new(&bytes[..]).next().unwrap().unwrap();
+    let client_start = flow
+        .dict()
+        .get("client_conn")
+        .and_then(Value::as_dict)
+        .and_then(|c| c.get("timestamp_start"))
+        .and_then(Value::as_float)
+        .unwrap();
+    for start in [Value::Null, Value::text("soon")] {
+        let mut f = flow.clone();
+        f.message_mut(Which::Request)
+            .unwrap()
+            .insert("timestamp_start", start.clone());
+        let row = Row::of(&f, 0, 0);
+        assert_eq!(row.time, client_start, "request start {start:?}");
+        let mut encoded = Vec::new();
+        crate::flowfile::encode(&f, &mut encoded).unwrap();
+        let scanned = Row::scan(&encoded, 0).unwrap();
+        assert_eq!(
+            scanned.time, client_start,
+            "scanned, request start {start:?}"
+        );
+    }
+}
