@@ -124,29 +124,10 @@ pub fn url_from<'a, N: Node<'a>>(fields: [Option<N>; 6]) -> String {
     }
     if !matches!((&*scheme, port), ("http", 80) | ("https", 443)) {
         url.push(':');
-        push_int(&mut url, port);
+        url.push_str(itoa::Buffer::new().format(port));
     }
     url.push_str(&path);
     url
-}
-
-/// Appends `n` in decimal, without `fmt`.
-fn push_int(out: &mut String, n: i64) {
-    if n < 0 {
-        out.push('-');
-    }
-    let mut digits = [0u8; 20];
-    let mut i = digits.len();
-    let mut n = n.unsigned_abs();
-    loop {
-        i -= 1;
-        digits[i] = b'0' + (n % 10) as u8;
-        n /= 10;
-        if n == 0 {
-            break;
-        }
-    }
-    out.extend(digits[i..].iter().map(|&d| char::from(d)));
 }
 
 /// A message's header fields and body, indented, as `render` and

@@ -269,27 +269,8 @@ impl Dict {
     /// (for reading several fields: each [`get`](Dict::get) walks them
     /// again, and a key that is absent walks them all).
     pub fn fields<const N: usize>(&self, keys: [&str; N]) -> [Option<&Value>; N] {
-        let mut found = [None; N];
-        let mut missing = N;
-        for (k, v) in self.entries() {
-            let Some(k) = k.as_bytes() else { continue };
-            // The length and first byte rule out most keys without a
-            // call to `memcmp`.
-            let same = |key: &str| {
-                let key = key.as_bytes();
-                key.len() == k.len() && key.first() == k.first() && key == k
-            };
-            for (key, slot) in keys.iter().zip(found.iter_mut()) {
-                if slot.is_none() && same(key) {
-                    *slot = Some(v);
-                    missing -= 1;
-                }
-            }
-            if missing == 0 {
-                break;
-            }
-        }
-        found
+        let entries = self.entries().iter();
+        walk::find_fields(keys, entries.filter_map(|(k, v)| Some((k.as_bytes()?, v))))
     }
 
     /// The value at `key`, to change.

@@ -219,27 +219,12 @@ impl<'a> Node<'a> for Item<'a> {
         None
     }
     fn fields<const N: usize>(self, keys: [&str; N]) -> [Option<Self>; N] {
-        let mut found = [None; N];
         if self.tag != b'}' {
-            return found;
+            return [None; N];
         }
-        let mut missing = N;
         let mut children = self.children();
-        while let (Some(k), Some(v)) = (children.next(), children.next()) {
-            if !matches!(k.tag, b',' | b';') {
-                continue;
-            }
-            for (key, slot) in keys.iter().zip(found.iter_mut()) {
-                if slot.is_none() && k.payload == key.as_bytes() {
-                    *slot = Some(v);
-                    missing -= 1;
-                }
-            }
-            if missing == 0 {
-                break;
-            }
-        }
-        found
+        let entries = std::iter::from_fn(|| Some((children.next()?, children.next()?)));
+        find_fields(keys, entries.filter_map(|(k, v)| Some((k.bytes()?, v))))
     }
     fn bytes(self) -> Option<&'a [u8]> {
         matches!(self.tag, b',' | b';').then_some(self.payload)
@@ -271,4 +256,34 @@ impl<'a> Node<'a> for Item<'a> {
             self.children().for_each(f);
         }
     }
+}
+
+/// The values at each of `keys` among a dict's `entries` (key bytes and
+/// value), found in one walk that stops once all are found; the first
+/// entry of a key wins, as [`Node::get`] finds it. What a built [`Dict`]
+/// and an [`Item`] read both do.
+pub(super) fn find_fields<'k, V: Copy, const N: usize>(
+    keys: [&str; N],
+    entries: impl Iterator<Item = (&'k [u8], V)>,
+) -> [Option<V>; N] {
+    let mut found = [None; N];
+    let mut missing = N;
+    for (k, v) in entries {
+        // The length and first byte rule out most keys without a call to
+        // `memcmp`.
+        let same = |key: &str| {
+            let key = key.as_bytes();
+            key.len() == k.len() && key.first() == k.first() && key == k
+        };
+        for (key, slot) in keys.iter().zip(found.iter_mut()) {
+            if slot.is_none() && same(key) {
+                *slot = Some(v);
+                missing -= 1;
+            }
+        }
+        if missing == 0 {
+            break;
+        }
+    }
+    found
 }

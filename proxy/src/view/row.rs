@@ -115,16 +115,16 @@ impl Row {
             r.fields(["content", "status_code", "timestamp_end"])
         });
         let https = scheme.and_then(Node::bytes) == Some(b"https");
-        // The client's record (often still in its file form) is only read
-        // for what the request does not tell.
         let float = |n: Option<N>| n.and_then(Node::float);
-        // A start that is there but not a number (`~`) falls back to the
-        // client's, as an absent one does.
-        let [tls, client_start] = match (client, https, float(req_start).is_some()) {
-            (None, ..) | (Some(_), true, true) => [None; 2],
-            (Some(c), false, true) => [c.get("tls"), None],
-            (Some(c), true, false) => [None, c.get("timestamp_start")],
-            (Some(c), false, false) => c.fields(["tls", "timestamp_start"]),
+        // The client's record (often still in its file form) is only read
+        // for what the request does not tell: its TLS unless the scheme
+        // is `https`, its start unless the request's is a number (a `~`
+        // falls back as an absent one does).
+        let [tls, client_start] = match (client, !https, float(req_start).is_none()) {
+            (Some(c), true, true) => c.fields(["tls", "timestamp_start"]),
+            (Some(c), true, false) => [c.get("tls"), None],
+            (Some(c), false, true) => [None, c.get("timestamp_start")],
+            _ => [None; 2],
         };
         let [message, error_time] = error.map_or([None; 2], |e| e.fields(["msg", "timestamp"]));
         let mut flags = 0;

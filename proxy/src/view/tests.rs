@@ -421,3 +421,24 @@ fn a_request_without_a_start_takes_the_clients() {
         );
     }
 }
+
+#[test]
+fn a_row_keeps_methods_and_types_it_does_not_know() {
+    use crate::tnetstring::Value;
+    let bytes = golden("get.mitm");
+    let mut flow = FlowReader::new(&bytes[..]).next().unwrap().unwrap();
+    flow.message_mut(Which::Request)
+        .unwrap()
+        .insert("method", Value::bytes(b"PROPFIND"));
+    let row = Row::of(&flow, 0, 0);
+    assert_eq!((&*row.method, &*row.kind), ("PROPFIND", "http"));
+    assert!(matches!(row.method, std::borrow::Cow::Owned(_)), "{row:?}");
+    flow.dict_mut().insert("type", Value::text("quic"));
+    let row = Row::of(&flow, 0, 0);
+    assert_eq!((&*row.method, &*row.kind), ("", "quic"));
+    let get = Row::of(&FlowReader::new(&bytes[..]).next().unwrap().unwrap(), 0, 0);
+    assert!(
+        matches!(get.method, std::borrow::Cow::Borrowed("GET")),
+        "{get:?}"
+    );
+}
